@@ -1,0 +1,69 @@
+/**
+ * Faults the emulator can inject, matched per request. Each rule fires on the requests it matches,
+ * `times` times at most (default: forever), optionally with a probability.
+ */
+export type FaultKind =
+  /** Answer this status without processing (the body is drained first). */
+  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string }
+  /** Destroy the socket before answering. */
+  | { reset: true }
+  /** Read half of the request body, store what arrived (a partial file), then destroy the socket. */
+  | { resetMidBody: true }
+  /** Process the request fully (the file is stored), then answer 502 with an HTML gateway page. */
+  | { storeThen: 502 | 504 }
+  /** Wait before processing. */
+  | { delayMs: number };
+
+export interface FaultRule {
+  /** Route name, e.g. 'postData', 'createUpload', 'tree', 'checks', 'token' (see server.ts). */
+  route: string;
+  method?: string;
+  times?: number;
+  probability?: number;
+  /** Only for requests whose `path` query parameter matches. */
+  pathMatches?: RegExp;
+  fault: FaultKind;
+}
+
+export class Faults {
+  private rules: Array<FaultRule & { fired: number }> = [];
+  /** Faults fired so far, for assertions. */
+  readonly fired: Array<{ route: string; fault: FaultKind; path?: string }> = [];
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  add(...rules: FaultRule[]): void {
+    this.rules.push(...rules.map((r) => ({ ...r, fired: 0 })));
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** The fault for this request, if any rule fires. */
+  pick(route: string, method: string, path?: string): FaultKind | undefined {
+    for (const rule of this.rules) {
+      if (rule.route !== route) continue;
+      if (rule.method && rule.method !== method) continue;
+      if (rule.pathMatches && !(path && rule.pathMatches.test(path))) continue;
+      if (rule.times !== undefined && rule.fired >= rule.times) continue;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      rule.fired++;
+      this.fired.push({ route, fault: rule.fault, path });
+      return rule.fault;
+    }
+    return undefined;
+  }
+}
+
+/** A deterministic PRNG (mulberry32), so fault mixes repeat from run to run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

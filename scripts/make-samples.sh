@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Regenerates the committed sample rasters (samples/rasters) and test fixtures (test/fixtures)
+# with GDAL. Only needed to change them: the outputs are committed, so neither the demo nor the
+# tests need GDAL. Requires gdal-bin (apt-get install gdal-bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v gdal_create >/dev/null || { echo "gdal_create not found: apt-get install gdal-bin" >&2; exit 1; }
+
+export GDAL_PAM_ENABLED=NO # no .aux.xml sidecars next to the outputs
+
+# make OUT SRS ULX ULY [extra gdal_create args...]: a 32x32 single-band raster, 10 m pixels.
+make() {
+  local out=$1 srs=$2 ulx=$3 uly=$4
+  shift 4
+  mkdir -p "$(dirname "$out")"
+  rm -f "$out"
+  gdal_create -q -outsize 32 32 -bands 1 -ot Byte -burn 128 \
+    -a_ullr "$ulx" "$uly" "$(echo "$ulx + 320" | bc)" "$(echo "$uly - 320" | bc)" \
+    ${srs:+-a_srs "$srs"} "$@" "$out"
+}
+
+# A TIFF with no georeferencing at all plus its world file.
+plain_tiff_with_tfw() {
+  local out=$1 ulx=$2 uly=$3
+  mkdir -p "$(dirname "$out")"
+  rm -f "$out"
+  gdal_create -q -outsize 32 32 -bands 1 -ot Byte -burn 64 -co COMPRESS=DEFLATE -co PROFILE=BASELINE "$out"
+  printf '10.0\n0.0\n0.0\n-10.0\n%s\n%s\n' "$(echo "$ulx + 5" | bc)" "$(echo "$uly - 5" | bc)" >"${out%.tif}.tfw"
+}
+
+# JPEG2000 with GeoJP2 and GMLJP2 boxes (OpenJPEG driver defaults).
+jp2() {
+  local out=$1 srs=$2 ulx=$3 uly=$4
+  local tmp
+  tmp=$(mktemp --suffix=.tif)
+  make "$tmp" "$srs" "$ulx" "$uly"
+  mkdir -p "$(dirname "$out")"
+  rm -f "$out"
+  gdal_translate -q -of JP2OpenJPEG -co QUALITY=50 "$tmp" "$out"
+  rm -f "$tmp"
+}
+
+# --- samples published by `npm run demo` ---
+S=samples/rasters
+rm -rf "$S"
+make "$S/ortho/ortho_650000_6860000.tif" EPSG:2154 650000 6860000 -co COMPRESS=DEFLATE
+make "$S/ortho/ortho_650320_6860000.tif" EPSG:2154 650320 6860000 -co COMPRESS=DEFLATE
+make "$S/ortho/2024/ortho_650000_6859680.tif" EPSG:2154 650000 6859680 -co COMPRESS=DEFLATE
+plain_tiff_with_tfw "$S/scans/scan_1950.tif" 651000 6861000
+jp2 "$S/mnt/mnt_650000_6860000.jp2" EPSG:2154 650000 6860000
+
+# --- test fixtures ---
+F=test/fixtures
+rm -rf "$F"
+make "$F/geotiff-2154.tif" EPSG:2154 650000 6860000 -co COMPRESS=DEFLATE
+make "$F/geotiff-4326.tif" EPSG:4326 2 48 -co COMPRESS=DEFLATE
+make "$F/geotiff-4326-geographic.tif" EPSG:4326 2 48
+make "$F/bigtiff-2154.tif" EPSG:2154 650000 6860000 -co BIGTIFF=YES
+make "$F/geotiff-3857.tif" EPSG:3857 250000 6250000 -co COMPRESS=DEFLATE
+# A user-defined projected CRS (no EPSG code): readers must say "unknown", not guess.
+make "$F/geotiff-userdefined.tif" "+proj=tmerc +lat_0=0 +lon_0=3 +k=0.9996 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs" 500000 5000000
+plain_tiff_with_tfw "$F/plain.tif" 651000 6861000
+jp2 "$F/jp2-2154.jp2" EPSG:2154 650000 6860000
+jp2 "$F/jp2-4326.jp2" EPSG:4326 2 48
+echo "samples and fixtures written"
+ls -lR "$S" "$F" | grep -v '^total'

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** MD5 of a file, streamed: memory stays flat whatever its size. */
+export async function md5File(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (§2.7). */
+export function checksumFile(entries: Array<{ remotePath: string; md5: string }>): string {
+  return [...entries]
+    .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
+    .map((e) => `${e.md5}  ${e.remotePath}\n`)
+    .join('');
+}
+
+/** The checksum file's name at the upload's root: one per shard, so matrix jobs never collide. */
+export function checksumFileName(shard?: { index: number; count: number }): string {
+  return shard ? `checksums-${shard.index}-of-${shard.count}.md5` : 'checksums.md5';
+}

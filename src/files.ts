@@ -1,0 +1,103 @@
+import * as glob from '@actions/glob';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Shard } from './inputs.js';
+
+/** Remote files of an upload's data sit under this folder (entrepot-api.md §2.5). */
+export const REMOTE_DATA_DIR = 'data';
+
+export interface LocalFile {
+  localPath: string;
+  /** Path relative to the common root of the matched files, with `/` separators. */
+  relativePath: string;
+  /** Path inside the upload: `data/<relativePath>`. */
+  remotePath: string;
+  size: number;
+}
+
+export interface FileSet {
+  /** The common root of every matched file (before sharding). */
+  root: string;
+  /** Files to publish in this run (this shard's), sorted by remote path. */
+  files: LocalFile[];
+  /** Number of files matched before sharding. */
+  matched: number;
+}
+
+/** Matches the patterns (relative to `workspace`), ignoring directories, and applies `shard`. */
+export async function findFiles(patterns: string[], workspace: string, shard?: Shard): Promise<FileSet> {
+  const globber = await glob.create(patterns.map((p) => anchor(p, workspace)).join('\n'), {
+    matchDirectories: false,
+    followSymbolicLinks: true,
+  });
+  const paths = [...new Set(await globber.glob())];
+  const stats = await Promise.all(paths.map(async (p) => ({ p, s: await stat(p) })));
+  const regular = stats.filter(({ s }) => s.isFile());
+  const root = commonRoot(regular.map(({ p }) => path.dirname(p)));
+  const files = regular
+    .map(({ p, s }): LocalFile => {
+      const relativePath = path.relative(root, p).split(path.sep).join('/');
+      return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size };
+    })
+    .sort((a, b) => compare(a.remotePath, b.remotePath));
+  return { root, files: shard ? shardFiles(files, shard) : files, matched: files.length };
+}
+
+/** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */
+function anchor(pattern: string, workspace: string): string {
+  const negated = pattern.startsWith('!');
+  const body = negated ? pattern.slice(1) : pattern;
+  if (path.isAbsolute(body) || body.startsWith('~')) return pattern;
+  const escaped = workspace.replace(/[*?[\]]/g, (c) => `[${c}]`);
+  return `${negated ? '!' : ''}${path.join(escaped, body)}`;
+}
+
+export function commonRoot(dirs: string[]): string {
+  if (dirs.length === 0) return '';
+  let parts = dirs[0].split(path.sep);
+  for (const dir of dirs.slice(1)) {
+    const other = dir.split(path.sep);
+    let i = 0;
+    while (i < parts.length && i < other.length && parts[i] === other[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join(path.sep) || path.sep;
+}
+
+/** Byte-wise order: the same on every runner whatever the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The i-th of n stable parts: files are grouped so that a world file travels with its TIFF, and
+ * groups go, largest first, to the lightest part. Depends only on the set of files, never on the
+ * order the glob returned them, so every job of a matrix computes the same split.
+ */
+export function shardFiles(files: LocalFile[], shard: Shard): LocalFile[] {
+  const groups = new Map<string, LocalFile[]>();
+  for (const file of files) {
+    const key = file.remotePath.replace(/\.(tiff?|tfw)$/i, '').toLowerCase();
+    groups.set(key, [...(groups.get(key) ?? []), file]);
+  }
+  const ordered = [...groups.entries()]
+    .map(([key, members]) => ({ key, members, bytes: members.reduce((sum, f) => sum + f.size, 0) }))
+    .sort((a, b) => b.bytes - a.bytes || compare(a.key, b.key));
+  const load = new Array<number>(shard.count).fill(0);
+  const count = new Array<number>(shard.count).fill(0);
+  const mine: LocalFile[] = [];
+  for (const group of ordered) {
+    let target = 0;
+    for (let i = 1; i < shard.count; i++) {
+      if (load[i] < load[target] || (load[i] === load[target] && count[i] < count[target])) target = i;
+    }
+    load[target] += group.bytes;
+    count[target] += group.members.length;
+    if (target === shard.index - 1) mine.push(...group.members);
+  }
+  return mine.sort((a, b) => compare(a.remotePath, b.remotePath));
+}
+
+export function totalBytes(files: LocalFile[]): number {
+  return files.reduce((sum, f) => sum + f.size, 0);
+}

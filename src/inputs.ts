@@ -1,0 +1,240 @@
+import * as core from '@actions/core';
+import { InputError } from './errors.js';
+
+/** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
+export const PUBLIC_CLIENT_ID = 'gpf-warehouse';
+export const PUBLIC_CLIENT_SECRET = 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2';
+
+export type AuthConfig =
+  | { kind: 'token'; token: string }
+  | { kind: 'client-credentials'; clientId: string; clientSecret: string }
+  | { kind: 'password'; clientId: string; clientSecret: string; username: string; password: string; totpSecret?: string };
+
+export type IfExists = 'resume' | 'replace' | 'fail' | 'create';
+export type IfNoFilesFound = 'error' | 'warn' | 'ignore';
+
+export interface Shard {
+  index: number; // 1-based
+  count: number;
+}
+
+export interface Config {
+  datastore: string;
+  patterns: string[];
+  name: string;
+  srs: string;
+  epsg: number;
+  description: string;
+  auth: AuthConfig;
+  apiUrl: string;
+  tokenUrl: string;
+  tags: Record<string, string>;
+  ifExists: IfExists;
+  uploadId?: string;
+  close: boolean;
+  waitForChecks: boolean;
+  checksTimeoutMs: number;
+  pollIntervalMs: number;
+  concurrency: number;
+  retries: number;
+  checksums: boolean;
+  ifNoFilesFound: IfNoFilesFound;
+  shard?: Shard;
+  dryRun: boolean;
+}
+
+export type InputReader = (name: string) => string;
+
+const MAX_CONCURRENCY = 64;
+const MAX_RETRIES = 20;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+/** Tags the action sets itself for provenance (see `provenanceTags` in main). */
+export const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
+
+/**
+ * Reads and validates every input once. Throws an InputError naming the first bad input.
+ * Secrets are masked before any validation can echo them.
+ */
+export function readConfig(read: InputReader = (name) => core.getInput(name)): Config {
+  const get = (name: string) => read(name).trim();
+  for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
+    const value = read(secret).trim();
+    if (value) core.setSecret(value);
+  }
+
+  const required = (name: string, example: string) => {
+    const value = get(name);
+    if (!value) throw new InputError(name, `is required; for example ${name}: ${example}`);
+    return value;
+  };
+  const identifier = (name: string, value: string) => {
+    if (!ID_PATTERN.test(value))
+      throw new InputError(
+        name,
+        `'${value}' is not an id (letters, digits, '-' and '_'); for example 8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c`,
+      );
+    return value;
+  };
+
+  const datastore = identifier('datastore', required('datastore', '8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c'));
+  const patterns = required('glob', 'rasters/**/*.tif')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (patterns.length === 0) throw new InputError('glob', 'has no pattern; for example glob: rasters/**/*.tif');
+  const name = required('name', 'orthophoto-2024');
+  const srs = required('srs', 'EPSG:2154');
+  const srsMatch = /^EPSG:(\d{4,6})$/i.exec(srs);
+  if (!srsMatch) throw new InputError('srs', `'${srs}' is not an EPSG code; write it as EPSG:<code>, for example EPSG:2154`);
+  const epsg = Number(srsMatch[1]);
+  const description = get('description') || name;
+
+  const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+
+  return {
+    datastore,
+    patterns,
+    name,
+    srs: `EPSG:${epsg}`,
+    epsg,
+    description,
+    auth: readAuth(get),
+    apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
+    tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
+    tags: tags(get('tags')),
+    ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
+    uploadId,
+    close: bool('close', get('close'), true),
+    waitForChecks: bool('wait-for-checks', get('wait-for-checks'), true),
+    checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, '90') * 60_000,
+    pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, '30') * 1000,
+    concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
+    retries: integer('retries', get('retries'), 5, 1, MAX_RETRIES),
+    checksums: bool('checksums', get('checksums'), true),
+    ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
+    shard: shard(get('shard')),
+    dryRun: bool('dry-run', get('dry-run'), false),
+  };
+}
+
+function readAuth(get: (name: string) => string): AuthConfig {
+  const token = get('token');
+  const clientId = get('client-id');
+  const clientSecret = get('client-secret');
+  const username = get('username');
+  const password = get('password');
+  const totpSecret = get('totp-secret');
+
+  const methods = [
+    token && 'token',
+    (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
+    (username || password) && 'username + password',
+  ].filter(Boolean);
+  if (methods.length === 0)
+    throw new InputError(
+      'token',
+      'no authentication given; set token, or client-id and client-secret (service account), or username and password',
+    );
+  if (methods.length > 1)
+    throw new InputError(token ? 'token' : 'client-id', `give exactly one way of authenticating, not ${methods.join(' and ')}`);
+  if (totpSecret && !username) throw new InputError('totp-secret', 'is only used with username and password; remove it or add them');
+
+  if (token) {
+    if (/\s/.test(token)) throw new InputError('token', 'contains white space; paste the access token alone, without "Bearer "');
+    return { kind: 'token', token };
+  }
+  if (!username && !password) {
+    if (!clientId) throw new InputError('client-id', 'is required with client-secret; for example client-id: my-service-account');
+    if (!clientSecret)
+      throw new InputError(
+        'client-secret',
+        'is required with client-id; store it as a secret: client-secret: ${{ secrets.GPF_CLIENT_SECRET }}',
+      );
+    return { kind: 'client-credentials', clientId, clientSecret };
+  }
+  if (!username) throw new InputError('username', 'is required with password; for example username: jane.doe@example.org');
+  if (!password) throw new InputError('password', 'is required with username; store it as a secret: password: ${{ secrets.GPF_PASSWORD }}');
+  if (totpSecret && !/^[A-Z2-7]+=*$/i.test(totpSecret.replace(/[\s-]/g, '')))
+    throw new InputError(
+      'totp-secret',
+      'is not a base32 key (letters A-Z and digits 2-7), as shown when you enabled two-factor authentication',
+    );
+  return {
+    kind: 'password',
+    clientId: clientId || PUBLIC_CLIENT_ID,
+    clientSecret: clientId ? clientSecret : PUBLIC_CLIENT_SECRET,
+    username,
+    password,
+    totpSecret: totpSecret || undefined,
+  };
+}
+
+function url(input: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new InputError(input, `'${value}' is not a URL; for example https://data.geopf.fr/api`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new InputError(input, `'${value}' must be an http(s) URL; for example https://data.geopf.fr/api`);
+  if (parsed.username || parsed.password) throw new InputError(input, 'must not carry credentials; use the authentication inputs');
+  return value.replace(/\/+$/, '');
+}
+
+function tags(text: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    const key = eq < 0 ? '' : line.slice(0, eq).trim();
+    if (!key || !TAG_KEY_PATTERN.test(key))
+      throw new InputError('tags', `'${line}' is not key=value; write one tag per line, for example datasheet_name=ortho-2024`);
+    if (RESERVED_TAG_KEYS.includes(key)) throw new InputError('tags', `'${key}' is set by the action itself; choose another key`);
+    result[key] = line.slice(eq + 1).trim();
+  }
+  return result;
+}
+
+function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {
+  const lower = value.toLowerCase();
+  if (!(allowed as readonly string[]).includes(lower))
+    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}; for example ${input}: ${allowed[0]}`);
+  return lower as T;
+}
+
+function bool(input: string, value: string, fallback: boolean): boolean {
+  if (value === '') return fallback;
+  // The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them.
+  if (['true', 'True', 'TRUE'].includes(value)) return true;
+  if (['false', 'False', 'FALSE'].includes(value)) return false;
+  throw new InputError(input, `'${value}' is not a boolean; write true or false`);
+}
+
+function positiveNumber(input: string, value: string, fallback: number, example: string): number {
+  if (value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0)
+    throw new InputError(input, `'${value}' is not a positive number; for example ${input}: ${example}`);
+  return number;
+}
+
+function integer(input: string, value: string, fallback: number, min: number, max: number): number {
+  if (value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max)
+    throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
+  return number;
+}
+
+function shard(value: string): Shard | undefined {
+  if (value === '') return undefined;
+  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(value);
+  const index = match ? Number(match[1]) : 0;
+  const count = match ? Number(match[2]) : 0;
+  if (!match || count < 1 || index < 1 || index > count)
+    throw new InputError('shard', `'${value}' is not i/n with 1 <= i <= n; for example shard: 2/4 (the second of four parts)`);
+  return { index, count };
+}

@@ -1,0 +1,120 @@
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { createTokenSource } from './auth.js';
+import { checksumFileName } from './checksums.js';
+import { EntrepotClient } from './entrepot/client.js';
+import { ApiError, FileError, InputError } from './errors.js';
+import { findFiles, totalBytes } from './files.js';
+import { Http, DEFAULT_RETRY } from './http.js';
+import { readConfig, type Config } from './inputs.js';
+import { preflight } from './preflight.js';
+import { checksFailure, publish, type PublishResult } from './publish.js';
+import { formatBytes, Reporter } from './report.js';
+
+/** Wires the modules: inputs → files → preflight → publish → report. */
+export async function run(signal?: AbortSignal): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig();
+  } catch (error) {
+    core.setFailed((error as Error).message);
+    return;
+  }
+  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore });
+  let result: PublishResult | undefined;
+  try {
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const fileSet = await findFiles(config.patterns, workspace, config.shard);
+    reporter.files(fileSet.files);
+    if (fileSet.files.length === 0) {
+      const message = `No file matched input 'glob' (${config.patterns.join(', ')}) under ${workspace}${config.shard ? ` in shard ${config.shard.index}/${config.shard.count} of ${fileSet.matched} files` : ''}`;
+      if (config.ifNoFilesFound === 'error' && fileSet.matched === 0)
+        throw new InputError(
+          'glob',
+          `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`,
+        );
+      if (config.ifNoFilesFound !== 'ignore') core.warning(message);
+      else core.info(message);
+      await reporter.finish(undefined);
+      return;
+    }
+    const checked = await preflight(fileSet.files, config.epsg);
+    for (const warning of checked.warnings) reporter.warning(warning);
+    core.info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked: all in ${config.srs}`);
+
+    const http = new Http({
+      signal,
+      retry: { ...DEFAULT_RETRY, attempts: config.retries },
+      onRequest: (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`),
+      onRetry: (notice) =>
+        core.info(`${notice.method} ${notice.path}: ${notice.reason}; retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
+    });
+    const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core.setSecret(token));
+    const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens);
+    await checkQuota(api, config, totalBytes(fileSet.files));
+
+    result = await publish(
+      api,
+      fileSet.files,
+      {
+        name: config.name,
+        description: config.description,
+        srs: config.srs,
+        tags: { ...config.tags, ...provenanceTags() },
+        ifExists: config.ifExists,
+        uploadId: config.uploadId,
+        close: config.close,
+        waitForChecks: config.waitForChecks,
+        checksTimeoutMs: config.checksTimeoutMs,
+        pollIntervalMs: config.pollIntervalMs,
+        concurrency: config.concurrency,
+        attempts: config.retries,
+        retryDelay: (attempt, error) => http.retryDelay(attempt, error),
+        checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
+        dryRun: config.dryRun,
+        signal,
+      },
+      reporter.onEvent,
+    );
+    await reporter.finish(result, checksFailure(result));
+  } catch (error) {
+    await reporter.finish(result, error);
+  }
+}
+
+/**
+ * Stops before sending gigabytes into a full datastore. The read also tells early whether the
+ * datastore exists and the credentials work; other failures of it only warn.
+ */
+async function checkQuota(api: EntrepotClient, config: Config, bytes: number): Promise<void> {
+  let usage;
+  try {
+    usage = await api.usage();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404)
+      throw new InputError(
+        'datastore',
+        `datastore ${config.datastore} was not found at ${config.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`,
+      );
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) throw error;
+    core.warning(`Could not read the datastore's upload quota: ${(error as Error).message}`);
+    return;
+  }
+  if (!usage) return;
+  const free = usage.quota - usage.use;
+  if (bytes > free)
+    throw new FileError(
+      [],
+      `The files (${formatBytes(bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(bytes - free)} missing; delete processed uploads to free space`,
+    );
+}
+
+/** Tags that trace an upload back to the run that made it. */
+function provenanceTags(): Record<string, string> {
+  const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId } = process.env;
+  if (!repository) return {};
+  const tags: Record<string, string> = { github_repository: repository };
+  if (sha) tags.github_sha = github.context.sha || sha;
+  if (runId) tags.github_run_url = `${github.context.serverUrl}/${repository}/actions/runs/${runId}`;
+  return tags;
+}

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { FileError, list, type FileProblem } from './errors.js';
+import type { LocalFile } from './files.js';
+import { forEachLimited } from './pool.js';
+import { formatOfPath, readRasterHeader, readWorldFile, RASTER_EXTENSIONS } from './raster/index.js';
+
+export interface PreflightReport {
+  warnings: string[];
+}
+
+/** Headers read at the same time: small reads, so a few more than the upload concurrency. */
+const HEADER_READ_CONCURRENCY = 16;
+
+/**
+ * Checks every file as the platform would, reading headers only: supported format, non-empty,
+ * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
+ * Throws a FileError listing every problem; returns the warnings.
+ */
+export async function preflight(files: LocalFile[], epsg: number): Promise<PreflightReport> {
+  const problems: FileProblem[] = [];
+  const warnings: string[] = [];
+  const byStem = new Map<string, LocalFile[]>(); // dir/stem (lower case) -> files
+
+  const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
+  if (unsupported.length > 0) {
+    throw new FileError(
+      unsupported.map((f) => ({ path: f.relativePath, problem: 'unsupported extension' })),
+      `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map((f) => f.relativePath))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
+    );
+  }
+
+  const byBaseName = new Map<string, LocalFile[]>();
+  for (const file of files) {
+    const base = path.posix.basename(file.relativePath);
+    byBaseName.set(base, [...(byBaseName.get(base) ?? []), file]);
+    const stem = file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+    byStem.set(stem, [...(byStem.get(stem) ?? []), file]);
+    if (base.startsWith('__')) warnings.push(`${file.relativePath}: the platform ignores files whose name starts with '__'`);
+    if (file.size === 0) problems.push({ path: file.relativePath, problem: 'empty file' });
+  }
+  for (const [base, same] of byBaseName) {
+    if (same.length > 1)
+      problems.push({
+        path: same.map((f) => f.relativePath).join(' and '),
+        problem: `same base name '${base}' in two folders (the platform stores files flat); rename one`,
+      });
+  }
+
+  const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
+  const worldFiles = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+  const stemHasWorldFile = (file: LocalFile) =>
+    (byStem.get(file.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? []).some((f) => formatOfPath(f.localPath) === 'tfw');
+
+  for (const tfw of worldFiles) {
+    const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
+    if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
+      problems.push({ path: tfw.relativePath, problem: 'world file without its TIFF (same folder and name, .tif)' });
+  }
+
+  await forEachLimited([...rasters, ...worldFiles], HEADER_READ_CONCURRENCY, async (file) => {
+    const format = formatOfPath(file.localPath);
+    try {
+      if (format === 'tfw') {
+        await readWorldFile(file.localPath);
+        return;
+      }
+      const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff');
+      if (header.epsg !== undefined && header.epsg !== epsg) {
+        problems.push({ path: file.relativePath, problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
+      } else if (header.userDefinedCrs) {
+        warnings.push(`${file.relativePath}: its CRS has no EPSG code, so it cannot be compared with EPSG:${epsg}`);
+      } else if (header.format === 'tiff' && !header.georeferenced && !stemHasWorldFile(file)) {
+        problems.push({ path: file.relativePath, problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
+      }
+    } catch (error) {
+      problems.push({ path: file.relativePath, problem: `unreadable: ${(error as Error).message}` });
+    }
+  });
+
+  if (problems.length > 0) {
+    problems.sort((a, b) => (a.path < b.path ? -1 : 1));
+    const srsProblems = problems.filter((p) => p.problem.startsWith('EPSG:'));
+    const summary =
+      srsProblems.length === problems.length
+        ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
+        : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${list(
+            problems.map((p) => `${p.path}: ${p.problem}`),
+            3,
+          )}`;
+    throw new FileError(problems, summary);
+  }
+  return { warnings };
+}

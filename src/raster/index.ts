@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import { openFileSource } from './byte-source.js';
+import { isJp2Signature, readJp2Info } from './jp2.js';
+import { isTiffSignature, readTiffInfo } from './tiff.js';
+import { parseWorldFile } from './tfw.js';
+
+export { parseWorldFile, WorldFileError } from './tfw.js';
+
+export type RasterFormat = 'tiff' | 'jp2' | 'tfw';
+
+/** Extensions the Géoplateforme accepts in a RASTER upload (entrepot-api.md §6). */
+export const RASTER_EXTENSIONS: Record<string, RasterFormat> = {
+  '.tif': 'tiff',
+  '.tiff': 'tiff',
+  '.jp2': 'jp2',
+  '.tfw': 'tfw',
+};
+
+export interface RasterHeader {
+  format: 'tiff' | 'jp2';
+  bigTiff?: boolean;
+  epsg?: number;
+  userDefinedCrs: boolean;
+  georeferenced: boolean;
+}
+
+/** The format that a file's extension claims, or undefined for an unsupported one. */
+export function formatOfPath(path: string): RasterFormat | undefined {
+  const dot = path.lastIndexOf('.');
+  return dot < 0 ? undefined : RASTER_EXTENSIONS[path.slice(dot).toLowerCase()];
+}
+
+/**
+ * Reads a raster's header (never its pixels) and says what CRS it declares.
+ * Throws with a short reason when the bytes are not the format the extension claims.
+ */
+export async function readRasterHeader(path: string, format: 'tiff' | 'jp2'): Promise<RasterHeader> {
+  const source = await openFileSource(path);
+  try {
+    const head = await source.read(0, 16);
+    if (format === 'tiff') {
+      if (!isTiffSignature(head)) throw new Error('not a TIFF file (bad signature)');
+      const info = await readTiffInfo(source);
+      return { format, ...info };
+    }
+    if (!isJp2Signature(head)) throw new Error('not a JPEG2000 JP2 file (bad signature)');
+    const info = await readJp2Info(source);
+    return { format, epsg: info.epsg, userDefinedCrs: info.userDefinedCrs, georeferenced: info.georeferenced };
+  } finally {
+    await source.close();
+  }
+}
+
+/** World files are a few dozen bytes; anything bigger is not one. */
+const MAX_WORLD_FILE_BYTES = 4096;
+
+export async function readWorldFile(path: string): Promise<void> {
+  const source = await openFileSource(path);
+  try {
+    if (source.size > MAX_WORLD_FILE_BYTES) throw new Error(`too large for a world file (${source.size} bytes)`);
+  } finally {
+    await source.close();
+  }
+  parseWorldFile(await readFile(path, 'utf8'));
+}

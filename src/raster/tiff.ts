@@ -1,0 +1,107 @@
+import type { ByteSource } from './byte-source.js';
+
+/** What a TIFF's first IFD says about georeferencing; pixels are never read. */
+export interface TiffInfo {
+  bigTiff: boolean;
+  /** The EPSG code of the CRS, or undefined when absent or user-defined. */
+  epsg?: number;
+  /** True when the CRS is present but has no EPSG code (user-defined: GeoKey value 32767). */
+  userDefinedCrs: boolean;
+  /** True when the file places itself on the ground (tie point + scale, or a transformation). */
+  georeferenced: boolean;
+}
+
+export class TiffFormatError extends Error {}
+
+// TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
+const TAG_MODEL_PIXEL_SCALE = 33550;
+const TAG_MODEL_TIEPOINT = 33922;
+const TAG_MODEL_TRANSFORMATION = 34264;
+const TAG_GEO_KEY_DIRECTORY = 34735;
+const KEY_MODEL_TYPE = 1024;
+const KEY_GEOGRAPHIC_TYPE = 2048;
+const KEY_PROJECTED_CS_TYPE = 3072;
+const MODEL_TYPE_PROJECTED = 1;
+const MODEL_TYPE_GEOGRAPHIC = 2;
+const USER_DEFINED = 32767;
+/** A first IFD with more entries than this is not a raster header we can trust. */
+const MAX_IFD_ENTRIES = 4096;
+
+/** True when the first bytes are a TIFF (II*\0 / MM\0*) or BigTIFF (II+\0 / MM\0+) signature. */
+export function isTiffSignature(head: Buffer): boolean {
+  if (head.length < 4) return false;
+  const order = head.toString('latin1', 0, 2);
+  if (order !== 'II' && order !== 'MM') return false;
+  const magic = order === 'II' ? head.readUInt16LE(2) : head.readUInt16BE(2);
+  return magic === 42 || magic === 43;
+}
+
+export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
+  const head = await source.read(0, 16);
+  if (!isTiffSignature(head)) throw new TiffFormatError('not a TIFF file (bad signature)');
+  const le = head.toString('latin1', 0, 2) === 'II';
+  const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  const u64 = (b: Buffer, o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+  const bigTiff = u16(head, 2) === 43;
+  if (bigTiff && head.length < 16) throw new TiffFormatError('truncated BigTIFF header');
+  const ifdOffset = bigTiff ? u64(head, 8) : u32(head, 4);
+  if (ifdOffset < 8 || ifdOffset >= source.size) throw new TiffFormatError('first IFD offset out of range');
+
+  const countSize = bigTiff ? 8 : 2;
+  const entrySize = bigTiff ? 20 : 12;
+  const inlineSize = bigTiff ? 8 : 4;
+  const countBuf = await source.read(ifdOffset, countSize);
+  if (countBuf.length < countSize) throw new TiffFormatError('truncated IFD');
+  const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
+  if (count === 0 || count > MAX_IFD_ENTRIES) throw new TiffFormatError(`implausible IFD entry count ${count}`);
+  const entries = await source.read(ifdOffset + countSize, count * entrySize);
+  if (entries.length < count * entrySize) throw new TiffFormatError('truncated IFD');
+
+  const tags = new Map<number, { type: number; count: number; at: number; inline: Buffer }>();
+  for (let i = 0; i < count; i++) {
+    const o = i * entrySize;
+    const tag = u16(entries, o);
+    const type = u16(entries, o + 2);
+    const n = bigTiff ? u64(entries, o + 4) : u32(entries, o + 4);
+    const valueField = entries.subarray(o + (bigTiff ? 12 : 8), o + entrySize);
+    tags.set(tag, { type, count: n, at: bigTiff ? u64(valueField, 0) : u32(valueField, 0), inline: valueField });
+  }
+
+  const readShorts = async (tag: number): Promise<number[] | undefined> => {
+    const entry = tags.get(tag);
+    if (!entry || entry.type !== 3) return undefined; // GeoKeyDirectory is SHORT
+    const bytes = entry.count * 2;
+    const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
+    if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
+    return Array.from({ length: entry.count }, (_, k) => u16(buf, k * 2));
+  };
+
+  const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
+  const info: TiffInfo = { bigTiff, userDefinedCrs: false, georeferenced };
+  const directory = await readShorts(TAG_GEO_KEY_DIRECTORY);
+  if (!directory || directory.length < 4) return info;
+
+  // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
+  // KeyID, TIFFTagLocation (0 = value inline), Count, Value_Offset.
+  const keys = new Map<number, number>();
+  const numberOfKeys = directory[3];
+  for (let k = 0; k < numberOfKeys; k++) {
+    const base = 4 + k * 4;
+    if (base + 3 >= directory.length) break;
+    if (directory[base + 1] === 0) keys.set(directory[base], directory[base + 3]);
+  }
+  const modelType = keys.get(KEY_MODEL_TYPE);
+  const projected = keys.get(KEY_PROJECTED_CS_TYPE);
+  const geographic = keys.get(KEY_GEOGRAPHIC_TYPE);
+  const code =
+    modelType === MODEL_TYPE_GEOGRAPHIC
+      ? geographic
+      : modelType === MODEL_TYPE_PROJECTED || projected !== undefined
+        ? projected
+        : geographic;
+  if (code === USER_DEFINED) info.userDefinedCrs = true;
+  else if (code !== undefined && code > 0) info.epsg = code;
+  else if (modelType !== undefined) info.userDefinedCrs = true;
+  return info;
+}

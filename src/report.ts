@@ -1,0 +1,307 @@
+import * as core from '@actions/core';
+import { CancelledError, FileError } from './errors.js';
+import type { LocalFile } from './files.js';
+import type { CheckReport, FileOutcome, PublishEvent, PublishResult } from './publish.js';
+import type { CheckExecution } from './entrepot/types.js';
+
+/** Big-file progress lines at most this often. */
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+/** GitHub keeps 1 MiB of summary per step; these caps keep ours well under it. */
+const MAX_FILE_ROWS = 1000;
+const MAX_ERROR_LINES_PER_CHECK = 200;
+const MAX_LINE_CHARS = 500;
+/** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
+const ANNOTATION_LINES = 5;
+
+interface FileRow {
+  file: LocalFile;
+  outcome: FileOutcome | 'pending';
+  attempts: number;
+  error?: string;
+}
+
+export interface RunContext {
+  name: string;
+  srs: string;
+  datastore: string;
+}
+
+/**
+ * The only module that writes step outputs, the job summary, annotations and the log. It builds
+ * its view from publish's events, so a failed or cancelled run still reports all that happened.
+ */
+export class Reporter {
+  private uploadId?: string;
+  private status?: string;
+  private rows = new Map<string, FileRow>();
+  private checks: CheckExecution[] = [];
+  private uploaded = 0;
+  private groupOpen = false;
+  private lastProgress = new Map<string, number>();
+  private finished = false;
+
+  constructor(private readonly context: RunContext) {}
+
+  /** Matched files are known: `files` and `bytes` outputs right away. */
+  files(files: LocalFile[]): void {
+    for (const file of files) this.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
+    core.setOutput('files', files.length);
+    core.setOutput(
+      'bytes',
+      files.reduce((sum, f) => sum + f.size, 0),
+    );
+  }
+
+  warning(message: string): void {
+    core.warning(message);
+  }
+
+  readonly onEvent = (event: PublishEvent): void => {
+    switch (event.type) {
+      case 'phase':
+        this.endGroup();
+        core.startGroup(event.title);
+        this.groupOpen = true;
+        break;
+      case 'upload':
+        this.uploadId = event.upload.id;
+        this.setStatus(event.upload.status);
+        core.setOutput('upload-id', event.upload.id);
+        core.info(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+        break;
+      case 'deleted':
+        core.info(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+        break;
+      case 'plan':
+        core.info(
+          `${event.toSend.length} file(s) to send (${formatBytes(sum(event.toSend))}), ${event.present.length} already there (${formatBytes(sum(event.present))})`,
+        );
+        break;
+      case 'file-progress': {
+        const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
+        if (!this.lastProgress.has(event.file.remotePath)) this.lastProgress.set(event.file.remotePath, last);
+        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
+          this.lastProgress.set(event.file.remotePath, Date.now());
+          core.info(
+            `  … ${event.file.remotePath}: ${formatBytes(event.bytes)} of ${formatBytes(event.file.size)} (${Math.floor((100 * event.bytes) / Math.max(1, event.file.size))}%)`,
+          );
+        }
+        break;
+      }
+      case 'file': {
+        this.rows.set(event.file.remotePath, { file: event.file, outcome: event.outcome, attempts: event.attempts, error: event.error });
+        this.lastProgress.delete(event.file.remotePath);
+        if (event.outcome === 'sent') {
+          this.uploaded++;
+          core.setOutput('uploaded', this.uploaded);
+          const seconds = Math.max(event.ms, 1) / 1000;
+          core.info(
+            `✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`,
+          );
+        } else if (event.outcome === 'failed') {
+          core.info(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+        }
+        break;
+      }
+      case 'retry':
+        core.warning(
+          `${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s`,
+        );
+        break;
+      case 'status':
+        this.setStatus(event.status);
+        break;
+      case 'checks':
+        this.checks = event.checks;
+        this.writeCheckOutputs(event.checks);
+        core.info(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+        break;
+      case 'info':
+        core.info(event.message);
+        break;
+      case 'warning':
+        core.warning(event.message);
+        break;
+    }
+  };
+
+  /** Writes the final outputs, the summary and the annotations; then fails the step if `error`. */
+  async finish(result: PublishResult | undefined, error?: unknown): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.endGroup();
+    core.setOutput('uploaded', this.uploaded);
+    if (result) {
+      this.setStatus(result.status);
+      if (result.checks.length) this.checks = result.checks;
+    }
+    if (this.checks.length || result?.checks) this.writeCheckOutputs(this.checks);
+    const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
+    for (const check of failedChecks) {
+      const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
+      core.error(lines.join('\n') || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
+    }
+    if (this.uploadId && !result?.dryRun) core.notice(`Upload ${this.uploadId} is ${this.status}`, { title: 'Géoplateforme upload' });
+
+    try {
+      await core.summary.addRaw(this.summary(result, error), true).write();
+    } catch (summaryError) {
+      core.warning(`Could not write the job summary: ${(summaryError as Error).message}`);
+    }
+    if (error) core.setFailed(messageOf(error, this.uploadId, this.status));
+  }
+
+  private setStatus(status: string): void {
+    this.status = status;
+    core.setOutput('status', status);
+  }
+
+  private writeCheckOutputs(checks: CheckExecution[]): void {
+    core.setOutput('checks', JSON.stringify(checks.map((c) => ({ id: c.id, name: c.name, status: c.status }))));
+    core.setOutput('checks-failed', checks.filter((c) => c.status === 'FAILURE').length);
+  }
+
+  private endGroup(): void {
+    if (this.groupOpen) core.endGroup();
+    this.groupOpen = false;
+  }
+
+  private summary(result: PublishResult | undefined, error: unknown): string {
+    const out: string[] = [];
+    const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
+    out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
+    if (error) out.push(`<p><strong>${esc(messageOf(error, this.uploadId, this.status))}</strong></p>`);
+    if (error instanceof FileError) {
+      out.push(
+        table(
+          ['File', 'Problem'],
+          error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)]),
+        ),
+      );
+      if (error.problems.length > MAX_FILE_ROWS) out.push(`<p>… and ${error.problems.length - MAX_FILE_ROWS} more problems not shown.</p>`);
+    }
+    out.push(
+      table(
+        ['Upload', ''],
+        [
+          ['Name', esc(this.context.name)],
+          ['Id', this.uploadId ? code(this.uploadId) : '–'],
+          ['Status', esc(this.status ?? (result?.dryRun ? 'to be created' : '–'))],
+          ['SRS', esc(this.context.srs)],
+          ['Datastore', code(this.context.datastore)],
+        ],
+      ),
+    );
+
+    const rows = [...this.rows.values()];
+    if (rows.length) {
+      const counts = countBy(rows.map((r) => r.outcome));
+      const label: Record<FileRow['outcome'], string> = {
+        sent: 'sent',
+        present: 'already there',
+        failed: 'failed',
+        pending: result?.dryRun ? 'to send' : 'not sent',
+      };
+      out.push(
+        `<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(sum(rows.map((r) => r.file)))}: ${Object.entries(counts)
+          .map(([k, n]) => `${n} ${label[k as FileRow['outcome']]}`)
+          .join(', ')}.</p>`,
+      );
+      const shown = [...rows].sort((a, b) => order(a.outcome) - order(b.outcome)).slice(0, MAX_FILE_ROWS);
+      out.push(
+        table(
+          ['Remote path', 'Size', 'Result', 'Attempts'],
+          shown.map((r) => [
+            code(r.file.remotePath),
+            formatBytes(r.file.size),
+            esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
+            r.attempts ? String(r.attempts) : '',
+          ]),
+        ),
+      );
+      if (rows.length > shown.length)
+        out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
+    }
+
+    const checks: CheckReport[] = result?.checks.length ? result.checks : this.checks.map((c) => ({ ...c, errorLines: [] }));
+    if (checks.length) {
+      out.push('<h3>Checks</h3>');
+      out.push(
+        table(
+          ['Check', 'Status', 'Duration'],
+          checks.map((c) => [esc(c.name), esc(c.status), duration(c.start, c.finish)]),
+        ),
+      );
+      for (const check of checks.filter((c) => c.status === 'FAILURE')) {
+        const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
+        const more = check.errorLines.length - lines.length;
+        out.push(
+          `<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n\n<pre>${esc(lines.join('\n'))}${more > 0 ? esc(`\n… ${more} more lines not shown`) : ''}</pre>\n</details>`,
+        );
+      }
+    }
+    return out.join('\n');
+  }
+}
+
+function messageOf(error: unknown, uploadId?: string, status?: string): string {
+  if (error instanceof CancelledError)
+    return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+function order(outcome: FileRow['outcome']): number {
+  return { failed: 0, pending: 1, sent: 2, present: 3 }[outcome];
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
+  return counts;
+}
+
+function sum(files: LocalFile[]): number {
+  return files.reduce((total, f) => total + f.size, 0);
+}
+
+function duration(start?: string, finish?: string): string {
+  if (!start || !finish) return '';
+  const ms = Date.parse(finish) - Date.parse(start);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function shortLine(line: string): string {
+  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
+}
+
+/**
+ * Escapes text from outside (file names, server messages) for the summary. The summary is made of
+ * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
+ * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
+ */
+export function esc(text: string): string {
+  return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function code(text: string): string {
+  return `<code>${esc(text)}</code>`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const th = head.map((h) => `<th>${h}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
+  return `<table>\n<tr>${th}</tr>\n${body}\n</table>`;
+}
