@@ -104692,7 +104692,12 @@ class EntrepotClient {
         const { body } = await this.call('GET', `/uploads/${encodeURIComponent(uploadId)}/checks`);
         const record = (body ?? {});
         const read = (key, status) => (Array.isArray(record[key]) ? record[key] : []).map((item) => toExecution(item, status));
-        return { asked: read('asked', 'WAITING'), inProgress: read('in_progress', 'PROGRESS'), passed: read('passed', 'SUCCESS'), failed: read('failed', 'FAILURE') };
+        return {
+            asked: read('asked', 'WAITING'),
+            inProgress: read('in_progress', 'PROGRESS'),
+            passed: read('passed', 'SUCCESS'),
+            failed: read('failed', 'FAILURE'),
+        };
     }
     async execution(executionId) {
         const { body } = await this.call('GET', `/checks/executions/${encodeURIComponent(executionId)}`);
@@ -104706,7 +104711,9 @@ class EntrepotClient {
     async logs(executionId) {
         const pages = await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE);
         // Logs are a JSON array of strings; some servers answer one string, or "" / "[]" for none.
-        return pages.flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)])).filter((line) => line !== '' && line !== '[]');
+        return pages
+            .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
+            .filter((line) => line !== '' && line !== '[]');
     }
     async usage() {
         const { body } = await this.call('GET', '');
@@ -108536,7 +108543,12 @@ function files_anchor(pattern, workspace) {
     const body = negated ? pattern.slice(1) : pattern;
     if (external_node_path_default().isAbsolute(body) || body.startsWith('~'))
         return pattern;
-    const escaped = workspace.replace(/[*?[\]]/g, (c) => `[${c}]`);
+    // The escaping @actions/glob applies to the cwd itself (Pattern.globEscape).
+    const escaped = workspace
+        .replace(/\\/g, '\\\\')
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
     return `${negated ? '!' : ''}${external_node_path_default().join(escaped, body)}`;
 }
 function commonRoot(dirs) {
@@ -108650,7 +108662,11 @@ const STALL_TIMEOUT_MS = 2 * 60_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
 function createDispatcher() {
-    return new node_modules_undici_0/* EnvHttpProxyAgent */.J2({ connect: { timeout: CONNECT_TIMEOUT_MS }, headersTimeout: HEADERS_TIMEOUT_MS, bodyTimeout: BODY_TIMEOUT_MS });
+    return new node_modules_undici_0/* EnvHttpProxyAgent */.J2({
+        connect: { timeout: CONNECT_TIMEOUT_MS },
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        bodyTimeout: BODY_TIMEOUT_MS,
+    });
 }
 class Http {
     options;
@@ -108702,6 +108718,7 @@ class Http {
         if (token)
             headers.authorization = `Bearer ${token}`;
         let body;
+        let stream;
         const stall = new AbortController();
         const signals = [stall.signal, ...(this.options.signal ? [this.options.signal] : [])];
         let stallTimer;
@@ -108711,7 +108728,6 @@ class Http {
             clearTimeout(stallTimer);
             stallTimer = setTimeout(() => stall.abort(new Error('stalled')), req.stallTimeoutMs ?? STALL_TIMEOUT_MS);
         };
-        let stream;
         if (req.json !== undefined) {
             headers['content-type'] = 'application/json';
             body = JSON.stringify(req.json);
@@ -108846,7 +108862,10 @@ function errorDetails(body) {
             lines = lines.length ? lines : [record.error];
     }
     else if (typeof body === 'string') {
-        const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+        const text = body
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim();
         lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
     }
     else {
@@ -108957,7 +108976,11 @@ function readAuth(get) {
     const username = get('username');
     const password = get('password');
     const totpSecret = get('totp-secret');
-    const methods = [token && 'token', (clientId || clientSecret) && !username && !password && 'client-id + client-secret', (username || password) && 'username + password'].filter(Boolean);
+    const methods = [
+        token && 'token',
+        (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
+        (username || password) && 'username + password',
+    ].filter(Boolean);
     if (methods.length === 0)
         throw new InputError('token', 'no authentication given; set token, or client-id and client-secret (service account), or username and password');
     if (methods.length > 1)
@@ -109295,7 +109318,10 @@ class WorldFileError extends Error {
 }
 /** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
 function parseWorldFile(text) {
-    const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
     if (lines.length !== 6)
         throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
     const numbers = lines.map(Number);
@@ -109394,7 +109420,10 @@ async function preflight(files, epsg) {
     }
     for (const [base, same] of byBaseName) {
         if (same.length > 1)
-            problems.push({ path: same.map((f) => f.relativePath).join(' and '), problem: `same base name '${base}' in two folders (the platform stores files flat); rename one` });
+            problems.push({
+                path: same.map((f) => f.relativePath).join(' and '),
+                problem: `same base name '${base}' in two folders (the platform stores files flat); rename one`,
+            });
     }
     const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
     const worldFiles = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
@@ -109636,7 +109665,14 @@ class PublishRun {
                 if (error instanceof CancelledError)
                     throw error;
                 const fail = () => {
-                    this.emit({ type: 'file', file, outcome: 'failed', attempts: attempt, ms: Date.now() - started, error: error.message });
+                    this.emit({
+                        type: 'file',
+                        file,
+                        outcome: 'failed',
+                        attempts: attempt,
+                        ms: Date.now() - started,
+                        error: error.message,
+                    });
                     return new FileUploadError(file.remotePath, attempt, error);
                 };
                 if (!isTransient(error))
@@ -109660,7 +109696,9 @@ class PublishRun {
     }
     verify(tree) {
         const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
-        const wrongSize = this.files.filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size).map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
+        const wrongSize = this.files
+            .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
+            .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
         if (missing.length || wrongSize.length)
             throw new RemoteTreeError(missing, wrongSize);
     }
@@ -109962,10 +110000,22 @@ class Reporter {
         const rows = [...this.rows.values()];
         if (rows.length) {
             const counts = countBy(rows.map((r) => r.outcome));
-            const label = { sent: 'sent', present: 'already there', failed: 'failed', pending: result?.dryRun ? 'to send' : 'not sent' };
-            out.push(`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(sum(rows.map((r) => r.file)))}: ${Object.entries(counts).map(([k, n]) => `${n} ${label[k]}`).join(', ')}.</p>`);
+            const label = {
+                sent: 'sent',
+                present: 'already there',
+                failed: 'failed',
+                pending: result?.dryRun ? 'to send' : 'not sent',
+            };
+            out.push(`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(sum(rows.map((r) => r.file)))}: ${Object.entries(counts)
+                .map(([k, n]) => `${n} ${label[k]}`)
+                .join(', ')}.</p>`);
             const shown = [...rows].sort((a, b) => order(a.outcome) - order(b.outcome)).slice(0, MAX_FILE_ROWS);
-            out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], shown.map((r) => [code(r.file.remotePath), formatBytes(r.file.size), esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')), r.attempts ? String(r.attempts) : ''])));
+            out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], shown.map((r) => [
+                code(r.file.remotePath),
+                formatBytes(r.file.size),
+                esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
+                r.attempts ? String(r.attempts) : '',
+            ])));
             if (rows.length > shown.length)
                 out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
         }
@@ -110021,9 +110071,13 @@ function formatBytes(bytes) {
 function shortLine(line) {
     return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
 }
-/** Escapes text from outside (file names, server messages) for the HTML+Markdown summary. */
+/**
+ * Escapes text from outside (file names, server messages) for the summary. The summary is made of
+ * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
+ * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
+ */
 function esc(text) {
-    return text.replace(/[&<>"'|`\\*_[\]]/g, (c) => `&#${c.charCodeAt(0)};`);
+    return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 function code(text) {
     return `<code>${esc(text)}</code>`;

@@ -54,6 +54,8 @@ export interface RequestRecord {
   /** The bearer token sent was known but expired. */
   expiredToken: boolean;
   token?: string;
+  /** The fault injected into this request, by kind (`status`, `reset`, `storeThen`...). */
+  fault?: string;
   time: number;
 }
 
@@ -211,6 +213,7 @@ export class Emulator {
         throw new HttpError(403, ["Vous n'avez pas les droits nécessaires (UPLOAD) sur ce datastore"]);
 
       const fault = this.faults.pick(match.route.name, method, url.searchParams.get('path') ?? undefined);
+      if (fault) record.fault = Object.keys(fault)[0];
       if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault && 'reset' in fault) {
         req.socket.destroy();
@@ -388,11 +391,13 @@ export class Emulator {
 
     const partial = c.fault && 'resetMidBody' in c.fault;
     const cutAt = partial ? Math.floor(Number(c.req.headers['content-length'] ?? 0) / 2) : Infinity;
-    const stored = await new Promise<{ remotePath: string; tmp: string; size: number } | undefined>((resolve, reject) => {
+    type Incoming = { remotePath: string; tmp: string; size: number };
+    const stored = await new Promise<Incoming | undefined>((resolve, reject) => {
       const parser = busboy({ headers: c.req.headers, limits: { files: 1, fields: 10 }, defParamCharset: 'utf8' });
-      let result: { remotePath: string; tmp: string; size: number } | undefined;
+      let current: (Incoming & { out: ReturnType<typeof createWriteStream>; stream: NodeJS.ReadableStream }) | undefined;
       let writing: Promise<void> | undefined;
       let received = 0;
+      let cut = false;
       parser.on('file', (field, stream, info) => {
         if (field !== 'file') {
           stream.resume();
@@ -402,30 +407,30 @@ export class Emulator {
         if (kind === 'md5') validatePath(remotePath);
         const tmp = path.join(this.store.dataDir, `.incoming-${randomUUID()}`);
         const out = createWriteStream(tmp);
-        let size = 0;
-        stream.on('data', (chunk: Buffer) => (size += chunk.length));
+        const file = (current = { remotePath, tmp, size: 0, out, stream });
+        stream.on('data', (chunk: Buffer) => (file.size += chunk.length));
         writing = new Promise((done, fail) => {
-          out.on('finish', () => {
-            result = { remotePath, tmp, size };
-            done();
-          });
+          out.on('finish', done);
           out.on('error', fail);
-          stream.on('error', fail);
+          stream.on('error', (error) => (cut ? undefined : fail(error)));
         });
         stream.pipe(out);
       });
-      parser.on('close', () => (writing ?? Promise.resolve()).then(() => resolve(result), reject));
-      parser.on('error', reject);
+      parser.on('close', () => (writing ?? Promise.resolve()).then(() => resolve(current), reject));
+      parser.on('error', (error) => (cut ? undefined : reject(error)));
       c.req.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (received >= cutAt && !c.req.socket.destroyed) {
-          // Keep what arrived as a truncated file, then drop the connection.
-          c.req.unpipe(parser);
-          parser.end();
-          c.req.socket.destroy();
-        }
+        if (received < cutAt || cut) return;
+        // Keep what arrived as a truncated file; the connection is dropped once it is stored.
+        cut = true;
+        c.req.unpipe(parser);
+        c.req.pause();
+        if (!current) return resolve(undefined);
+        const file = current;
+        file.stream.unpipe(file.out);
+        file.out.end(() => resolve(file));
       });
-      c.req.on('aborted', () => parser.destroy(new Error('client aborted')));
+      c.req.on('aborted', () => (cut ? undefined : parser.destroy(new Error('client aborted'))));
       c.req.pipe(parser);
     }).catch(async (error) => {
       if (error instanceof HttpError) throw error;
@@ -433,6 +438,7 @@ export class Emulator {
     });
     if (partial) {
       if (stored && this.options.keepPartialFiles !== false) await this.commitFile(upload, stored);
+      c.req.socket.destroy();
       return;
     }
     if (c.req.socket.destroyed) {

@@ -48,7 +48,12 @@ function anchor(pattern: string, workspace: string): string {
   const negated = pattern.startsWith('!');
   const body = negated ? pattern.slice(1) : pattern;
   if (path.isAbsolute(body) || body.startsWith('~')) return pattern;
-  const escaped = workspace.replace(/[*?[\]]/g, (c) => `[${c}]`);
+  // The escaping @actions/glob applies to the cwd itself (Pattern.globEscape).
+  const escaped = workspace
+    .replace(/\\/g, '\\\\')
+    .replace(/(\[)(?=[^/]+\])/g, '[[]')
+    .replace(/\?/g, '[?]')
+    .replace(/\*/g, '[*]');
   return `${negated ? '!' : ''}${path.join(escaped, body)}`;
 }
 

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { totp } from '../src/auth.js';
+import { flattenTree, parseContentRangeTotal } from '../src/entrepot/client.js';
+import { ApiError, NetworkError } from '../src/errors.js';
+import { errorDetails, Http, isTransient, outcomeUnknown, parseRetryAfter } from '../src/http.js';
+
+describe('errorDetails reads every error body shape', () => {
+  it.each([
+    [{ error_description: ['un beau message', 'et de deux'] }, ['un beau message', 'et de deux']],
+    [{ error_description: 'une chaîne' }, ['une chaîne']],
+    [{ error: 'invalid_grant', error_description: 'Invalid user credentials' }, ['Invalid user credentials']],
+    [{ error: 'invalid_grant' }, ['invalid_grant']],
+    [{ message: 'Not Found' }, ['Not Found']],
+    [
+      ['a', 'b'],
+      ['a', 'b'],
+    ],
+    ['plain text', ['plain text']],
+    ['<html><body><h1>502 Bad Gateway</h1>\n</body></html>', ['502 Bad Gateway']],
+    [undefined, []],
+    [{ status: 500 }, []],
+  ])('%j', (body, lines) => {
+    expect(errorDetails(body)).toEqual(lines);
+  });
+});
+
+describe('retry classification', () => {
+  it('retries network errors, 408, 429 and 5xx only', () => {
+    expect(isTransient(new NetworkError('GET', '/x', 'ECONNRESET'))).toBe(true);
+    for (const status of [408, 429, 500, 502, 503, 504]) expect(isTransient(new ApiError(status, 'GET', '/x', []))).toBe(true);
+    for (const status of [400, 401, 403, 404, 409, 413]) expect(isTransient(new ApiError(status, 'GET', '/x', []))).toBe(false);
+    expect(isTransient(new Error('bug'))).toBe(false);
+  });
+
+  it('knows which failures may have stored the file anyway', () => {
+    expect(outcomeUnknown(new NetworkError('POST', '/x', 'socket hang up'))).toBe(true);
+    expect(outcomeUnknown(new ApiError(502, 'POST', '/x', []))).toBe(true);
+    expect(outcomeUnknown(new ApiError(504, 'POST', '/x', []))).toBe(true);
+    expect(outcomeUnknown(new ApiError(503, 'POST', '/x', []))).toBe(false);
+    expect(outcomeUnknown(new ApiError(429, 'POST', '/x', []))).toBe(false);
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+    const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+    expect(parseRetryAfter(inTenSeconds)).toBeGreaterThan(8000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+
+  it('backs off exponentially with jitter, honouring Retry-After up to a cap', () => {
+    const http = new Http({ retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 8000, maxRetryAfterMs: 60_000 } });
+    const plain = new ApiError(503, 'GET', '/x', []);
+    for (const [attempt, low, high] of [
+      [1, 500, 1000],
+      [2, 1000, 2000],
+      [3, 2000, 4000],
+      [5, 4000, 8000],
+    ]) {
+      const delay = http.retryDelay(attempt, plain);
+      expect(delay).toBeGreaterThanOrEqual(low);
+      expect(delay).toBeLessThanOrEqual(high);
+    }
+    const limited = Object.assign(new ApiError(429, 'GET', '/x', []), { retryAfterMs: 7000 });
+    expect(http.retryDelay(1, limited)).toBe(7000);
+    const tooLong = Object.assign(new ApiError(429, 'GET', '/x', []), { retryAfterMs: 3_600_000 });
+    expect(http.retryDelay(1, tooLong)).toBe(60_000);
+  });
+});
+
+describe('API shapes', () => {
+  it('reads the total of a Content-Range', () => {
+    expect(parseContentRangeTotal('0-9/42')).toBe(42);
+    expect(parseContentRangeTotal('items 10-19/20')).toBe(20);
+    expect(parseContentRangeTotal('*/0')).toBeUndefined();
+    expect(parseContentRangeTotal(undefined)).toBeUndefined();
+  });
+
+  it('flattens the tree to path → size', () => {
+    const tree = flattenTree([
+      {
+        type: 'DIRECTORY',
+        name: 'data',
+        size: 30,
+        children: [
+          { type: 'FILE', name: 'a.tif', size: 10 },
+          { type: 'DIRECTORY', name: 'sub', size: 20, children: [{ type: 'FILE', name: 'b.tif', size: 20 }] },
+        ],
+      },
+      { type: 'FILE', name: 'checksums.md5', size: 99 },
+    ]);
+    expect([...tree]).toEqual([
+      ['data/a.tif', 10],
+      ['data/sub/b.tif', 20],
+      ['checksums.md5', 99],
+    ]);
+  });
+});
+
+describe('TOTP', () => {
+  // RFC 6238 appendix B: secret "12345678901234567890" (ASCII), SHA-1, 8 digits.
+  const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+  it.each([
+    [59, '94287082'],
+    [1111111109, '07081804'],
+    [1234567890, '89005924'],
+    [2000000000, '69279037'],
+  ])('at %i s gives %s', (seconds, code) => {
+    expect(totp(secret, seconds * 1000, 30, 8)).toBe(code);
+  });
+});
