@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../scripts/action-runner.js';
+import { parseActionYaml, regenerateReadme } from '../scripts/readme-tables.js';
+
+describe('README and action.yml', () => {
+  it('has the input and output tables generated from action.yml', async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    expect(await regenerateReadme(readme, await readFile(path.join(ROOT, 'action.yml'), 'utf8'))).toBe(readme);
+  });
+
+  it('declares every input the code reads and every output it writes', async () => {
+    const yaml = parseActionYaml(await readFile(path.join(ROOT, 'action.yml'), 'utf8'));
+    const inputs = yaml.inputs.map((i) => i.name).sort();
+    const source = await readFile(path.join(ROOT, 'src', 'inputs.ts'), 'utf8');
+    const read = [...source.matchAll(/get\('([\w-]+)'\)|required\('([\w-]+)'|read\(secret\)/g)].map((m) => m[1] ?? m[2]).filter(Boolean);
+    for (const name of new Set(read)) expect(inputs).toContain(name);
+    expect(inputs).toEqual(
+      [
+        'api-url',
+        'checks-timeout',
+        'checksums',
+        'client-id',
+        'client-secret',
+        'close',
+        'concurrency',
+        'datastore',
+        'description',
+        'dry-run',
+        'glob',
+        'if-exists',
+        'if-no-files-found',
+        'name',
+        'password',
+        'poll-interval',
+        'retries',
+        'shard',
+        'srs',
+        'tags',
+        'token',
+        'token-url',
+        'totp-secret',
+        'upload-id',
+        'username',
+        'wait-for-checks',
+      ].sort(),
+    );
+    const report = await readFile(path.join(ROOT, 'src', 'report.ts'), 'utf8');
+    const written = new Set([...report.matchAll(/setOutput\(\s*'([\w-]+)'/g)].map((m) => m[1]));
+    expect([...written].sort()).toEqual(yaml.outputs.map((o) => o.name).sort());
+  });
+
+  it('parses quoted descriptions and defaults', () => {
+    const parsed = parseActionYaml(
+      "inputs:\n  a:\n    description: 'it''s: quoted'\n    default: 'true'\n    required: false\noutputs:\n  b:\n    description: plain\nruns:\n  using: node24\n",
+    );
+    expect(parsed).toEqual({
+      inputs: [{ name: 'a', description: "it's: quoted", default: 'true', required: false }],
+      outputs: [{ name: 'b', description: 'plain' }],
+    });
+  });
+});
