@@ -108726,7 +108726,7 @@ class Http {
             if (!stream)
                 return;
             clearTimeout(stallTimer);
-            stallTimer = setTimeout(() => stall.abort(new Error('stalled')), req.stallTimeoutMs ?? STALL_TIMEOUT_MS);
+            stallTimer = setTimeout(() => stall.abort(new Error('stalled')), req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS);
         };
         if (req.json !== undefined) {
             headers['content-type'] = 'application/json';
@@ -108773,8 +108773,9 @@ class Http {
                 throw error;
             if (this.options.signal?.aborted)
                 throw new CancelledError();
+            const stallMs = req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
             const reason = stall.signal.aborted
-                ? `no upload progress for ${Math.round((req.stallTimeoutMs ?? STALL_TIMEOUT_MS) / 1000)} s`
+                ? `no upload progress for ${stallMs < 1000 ? `${stallMs} ms` : `${Math.round(stallMs / 1000)} s`}`
                 : describeNetworkError(error);
             this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, attempt, error: reason });
             throw new NetworkError(req.method, path, reason);

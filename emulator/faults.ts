@@ -4,7 +4,9 @@
  */
 export type FaultKind =
   /** Answer this status without processing (the body is drained first). */
-  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string }
+  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string; location?: string }
+  /** Stop reading the request body and never answer: the client must notice the stall. */
+  | { stall: true }
   /** Destroy the socket before answering. */
   | { reset: true }
   /** Read half of the request body, store what arrived (a partial file), then destroy the socket. */

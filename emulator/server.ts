@@ -3,6 +3,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,8 @@ export interface EmulatorOptions {
   keepPartialFiles?: boolean;
   /** Seed for probabilistic faults. */
   random?: () => number;
+  /** Serve HTTPS with this key and certificate (PEM), e.g. to test NODE_EXTRA_CA_CERTS. */
+  tls?: { key: string; cert: string };
 }
 
 export interface RequestRecord {
@@ -56,6 +59,8 @@ export interface RequestRecord {
   token?: string;
   /** The fault injected into this request, by kind (`status`, `reset`, `storeThen`...). */
   fault?: string;
+  /** The client's port: tells which connection (direct, or a proxy's) carried the request. */
+  remotePort?: number;
   time: number;
 }
 
@@ -143,16 +148,17 @@ export class Emulator {
     const dataDir = this.options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'entrepot-emulator-')));
     this.ownsDataDir = !this.options.dataDir;
     this.store = new Store(dataDir);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = this.options.tls ? https.createServer(this.options.tls, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 30_000;
-    this.server.on('connection', (socket) => {
+    this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve) => this.server?.listen(this.options.port ?? 0, host, resolve));
     const { port } = this.server.address() as AddressInfo;
-    this.url = `http://${host}:${port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://${host}:${port}`;
     return this.url;
   }
 
@@ -196,6 +202,7 @@ export class Emulator {
       query: Object.fromEntries(url.searchParams),
       status: 0,
       expiredToken: false,
+      remotePort: req.socket.remotePort,
       time: Date.now(),
     };
     this.requests.push(record);
@@ -219,10 +226,15 @@ export class Emulator {
         req.socket.destroy();
         return;
       }
+      if (fault && 'stall' in fault) {
+        req.pause();
+        return;
+      }
       if (fault && 'status' in fault) {
         await drain(req);
         const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json' };
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+        if (fault.location) headers.location = fault.location;
         res.writeHead(fault.status, headers).end(fault.body ?? JSON.stringify({ error_description: [`Erreur injectée ${fault.status}`] }));
         return;
       }

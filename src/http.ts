@@ -81,6 +81,8 @@ export interface HttpOptions {
   dispatcher?: Dispatcher;
   /** Aborts every request and wait: the run was cancelled. */
   signal?: AbortSignal;
+  /** Milliseconds without upload progress before a streamed body is abandoned. */
+  stallTimeoutMs?: number;
   onRequest?: (log: RequestLog) => void;
   onRetry?: (notice: RetryNotice) => void;
 }
@@ -148,7 +150,10 @@ export class Http {
     const armStall = () => {
       if (!stream) return;
       clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stall.abort(new Error('stalled')), req.stallTimeoutMs ?? STALL_TIMEOUT_MS);
+      stallTimer = setTimeout(
+        () => stall.abort(new Error('stalled')),
+        req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS,
+      );
     };
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -193,8 +198,9 @@ export class Http {
       stream?.destroy();
       if (error instanceof ApiError) throw error;
       if (this.options.signal?.aborted) throw new CancelledError();
+      const stallMs = req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
       const reason = stall.signal.aborted
-        ? `no upload progress for ${Math.round((req.stallTimeoutMs ?? STALL_TIMEOUT_MS) / 1000)} s`
+        ? `no upload progress for ${stallMs < 1000 ? `${stallMs} ms` : `${Math.round(stallMs / 1000)} s`}`
         : describeNetworkError(error);
       this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, attempt, error: reason });
       throw new NetworkError(req.method, path, reason);

@@ -252,6 +252,20 @@ describe('if-exists', () => {
     expect(emu.liveUploads()).toHaveLength(2);
   });
 
+  it('resume: an upload of that name found CHECKING is awaited, not touched', async () => {
+    const emu = await emulator({ checkDurationMs: 600 });
+    const dir = await workspace();
+    const first = await publishTo(emu, dir, { waitForChecks: false });
+    expect(first.result?.status).toBe('CHECKING');
+    const before = emu.requests.length;
+    const second = await publishTo(emu, dir);
+    expect(second.error).toBeUndefined();
+    expect(second.result?.upload?.id).toBe(first.result?.upload?.id);
+    expect(second.result?.status).toBe('CLOSED');
+    expect(emu.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(emu.store.uploads.size).toBe(1);
+  });
+
   it('resume: a CLOSED upload of that name is left alone and a new one made', async () => {
     const { emu, dir, old } = await withExisting('CLOSED');
     const run = await publishTo(emu, dir, { close: false });
@@ -346,6 +360,22 @@ describe('unreliable networks', () => {
     const run = await publishTo(emu, dir, { concurrency: 1 });
     expect(run.error?.message).toMatch(/HTTP 400: Le fichier est refusé/);
     expect(emu.requests.filter((r) => r.route === 'postData')).toHaveLength(1);
+  });
+
+  it('abandons a body the server stopped reading, then sends the file again from its first byte', async () => {
+    const emu = await emulator();
+    // Bigger than the socket buffers, so the stall shows before the body is all written.
+    const big = Buffer.concat([await fixture('geotiff-2154.tif'), Buffer.alloc(48 * 1024 * 1024, 7)]);
+    const dir = await workspace({ 'rasters/big.tif': big }, false);
+    emu.faults.add({ route: 'postData', times: 1, fault: { stall: true } });
+    const run = await publishTo(emu, dir, { stallTimeoutMs: 500 });
+    expect(run.error).toBeUndefined();
+    const retry = run.events.find((e) => e.type === 'retry');
+    expect(retry && retry.type === 'retry' && retry.reason).toMatch(/no upload progress for 500 ms/);
+    expect(emu.requests.filter((r) => r.route === 'postData')).toHaveLength(2);
+    // Buffer.equals: a deep toEqual walks 48 MB byte by byte.
+    expect((await readFile(emu.liveUploads()[0].files.get('data/big.tif')!.diskPath)).equals(big)).toBe(true);
+    expect(run.result?.status).toBe('CLOSED');
   });
 
   it('retries transient errors while polling the checks', async () => {

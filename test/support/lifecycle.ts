@@ -21,9 +21,16 @@ export interface LifecycleRun {
 export async function publishTo(
   emulator: Emulator,
   workspace: string,
-  options: Partial<PublishOptions> & { auth?: AuthConfig; glob?: string[]; shard?: Shard; retry?: RetryPolicy; signal?: AbortSignal } = {},
+  options: Partial<PublishOptions> & {
+    auth?: AuthConfig;
+    glob?: string[];
+    shard?: Shard;
+    retry?: RetryPolicy;
+    signal?: AbortSignal;
+    stallTimeoutMs?: number;
+  } = {},
 ): Promise<LifecycleRun> {
-  const http = new Http({ retry: options.retry ?? FAST_RETRY, signal: options.signal });
+  const http = new Http({ retry: options.retry ?? FAST_RETRY, signal: options.signal, stallTimeoutMs: options.stallTimeoutMs });
   const tokens = createTokenSource(options.auth ?? { kind: 'token', token: 'test-token' }, emulator.tokenUrl, http);
   const api = new EntrepotClient(http, emulator.apiUrl, emulator.datastore, tokens);
   const { files } = await findFiles(options.glob ?? ['**'], workspace, options.shard);
