@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7317);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -96338,7 +96338,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7317:
+/***/ 3688:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -104352,6 +104352,13 @@ class NetworkError extends Error {
         this.name = 'NetworkError';
     }
 }
+/** The account may not do what the run needs (a right is missing). */
+class AccessError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'AccessError';
+    }
+}
 /** The token endpoint refused to issue a token. */
 class AuthError extends Error {
     constructor(message) {
@@ -104618,9 +104625,11 @@ class EntrepotClient {
     http;
     tokens;
     base;
+    root;
     constructor(http, apiUrl, datastore, tokens) {
         this.http = http;
         this.tokens = tokens;
+        this.root = apiUrl;
         this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
     }
     async listUploads(name) {
@@ -104724,6 +104733,21 @@ class EntrepotClient {
             return undefined;
         return { use: Number(upload.use) || 0, quota: upload.quota };
     }
+    /** The account's communities with their datastore and rights (`GET /users/me`, §1). */
+    async memberships() {
+        const { body } = await this.http.send({
+            method: 'GET',
+            url: `${this.root}/users/me`,
+            bearer: () => this.tokens.get(),
+            onUnauthorized: (token) => this.tokens.invalidate(token),
+        });
+        const members = (body ?? {}).communities_member;
+        return (Array.isArray(members) ? members : []).map((m) => ({
+            community: String(m.community?.name ?? '?'),
+            datastore: typeof m.community?.datastore === 'string' ? m.community.datastore : undefined,
+            rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
+        }));
+    }
     /** Every item of a paginated list, following `Content-Range: first-last/total`. */
     async getAll(route, query, limit) {
         const items = [];
@@ -104800,6 +104824,60 @@ function normaliseCheckStatus(value) {
     if (status === 'ABORTED')
         return 'FAILURE';
     return 'WAITING';
+}
+
+;// CONCATENATED MODULE: ./src/format.ts
+/** Sizes for people: 1000-based units, as disks and networks count them. */
+function formatBytes(bytes) {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+;// CONCATENATED MODULE: ./src/access.ts
+
+
+/** The right an account needs in the community that owns the datastore (entrepot-api.md §1). */
+const UPLOAD_RIGHT = 'UPLOAD';
+/**
+ * Read-only checks before anything is sent: the account may upload to this datastore, the
+ * datastore exists, and the files fit in its upload quota. What cannot be read only warns.
+ */
+async function checkAccess(api, target, warn) {
+    let memberships;
+    try {
+        memberships = await api.memberships();
+    }
+    catch (error) {
+        if (error instanceof ApiError && error.status === 401)
+            throw error;
+        warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
+    }
+    const membership = memberships?.find((m) => m.datastore === target.datastore);
+    if (membership && !membership.rights.includes(UPLOAD_RIGHT))
+        throw new AccessError(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
+    let usage;
+    try {
+        usage = await api.usage();
+    }
+    catch (error) {
+        if (error instanceof ApiError && error.status === 404)
+            throw new InputError('datastore', `datastore ${target.datastore} was not found at ${target.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`);
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403))
+            throw error;
+        warn(`Could not read the datastore's upload quota: ${error.message}`);
+        return;
+    }
+    if (!usage)
+        return;
+    const free = usage.quota - usage.use;
+    if (target.bytes > free)
+        throw new FileError([], `The files (${formatBytes(target.bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(target.bytes - Math.max(0, free))} missing; delete processed uploads to free space`);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -109840,6 +109918,7 @@ function checksFailure(result) {
 ;// CONCATENATED MODULE: ./src/report.ts
 
 
+
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** GitHub keeps 1 MiB of summary per step; these caps keep ours well under it. */
@@ -110059,16 +110138,6 @@ function duration(start, finish) {
         return '';
     return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
-function formatBytes(bytes) {
-    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 function shortLine(line) {
     return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
 }
@@ -110090,6 +110159,8 @@ function table(head, rows) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -110141,7 +110212,7 @@ async function run(signal) {
         });
         const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core_setSecret(token));
         const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens);
-        await checkQuota(api, config, totalBytes(fileSet.files));
+        await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) }, reporter.warning.bind(reporter));
         result = await publish(api, fileSet.files, {
             name: config.name,
             description: config.description,
@@ -110165,29 +110236,6 @@ async function run(signal) {
     catch (error) {
         await reporter.finish(result, error);
     }
-}
-/**
- * Stops before sending gigabytes into a full datastore. The read also tells early whether the
- * datastore exists and the credentials work; other failures of it only warn.
- */
-async function checkQuota(api, config, bytes) {
-    let usage;
-    try {
-        usage = await api.usage();
-    }
-    catch (error) {
-        if (error instanceof ApiError && error.status === 404)
-            throw new InputError('datastore', `datastore ${config.datastore} was not found at ${config.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`);
-        if (error instanceof ApiError && (error.status === 401 || error.status === 403))
-            throw error;
-        warning(`Could not read the datastore's upload quota: ${error.message}`);
-        return;
-    }
-    if (!usage)
-        return;
-    const free = usage.quota - usage.use;
-    if (bytes > free)
-        throw new FileError([], `The files (${formatBytes(bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(bytes - free)} missing; delete processed uploads to free space`);
 }
 /** Tags that trace an upload back to the run that made it. */
 function provenanceTags() {

@@ -34,6 +34,8 @@ export interface EmulatorOptions {
   rights?: string[];
   /** Upload quota in bytes. */
   quota?: number;
+  /** `uploads` as in the 2026 schema, or `upload` as in the 2024 tutorial (§2.15). */
+  storageKey?: 'uploads' | 'upload';
   /** Time from close until the executions are registered: lists stay empty meanwhile (§9.7). */
   checkRegistrationDelayMs?: number;
   /** Time from registration until each check finishes (half WAITING, half PROGRESS). */
@@ -313,7 +315,11 @@ export class Emulator {
       _id: this.datastore,
       name: 'Emulated datastore',
       active: true,
-      storages: { data: [], uploads: { use: this.store.usedBytes(), quota, storage: { type: 'FILESYSTEM' } }, annexes: { use: 0, quota } },
+      storages: {
+        data: [],
+        [this.options.storageKey ?? 'uploads']: { use: this.store.usedBytes(), quota, storage: { type: 'FILESYSTEM' } },
+        [this.options.storageKey === 'upload' ? 'annexe' : 'annexes']: { use: 0, quota },
+      },
       checks: [RASTER_CHECK, STANDARD_CHECK],
     });
   }

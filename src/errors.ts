@@ -60,6 +60,14 @@ export class NetworkError extends Error {
   }
 }
 
+/** The account may not do what the run needs (a right is missing). */
+export class AccessError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccessError';
+  }
+}
+
 /** The token endpoint refused to issue a token. */
 export class AuthError extends Error {
   constructor(message: string) {

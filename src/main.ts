@@ -3,13 +3,15 @@ import * as github from '@actions/github';
 import { createTokenSource } from './auth.js';
 import { checksumFileName } from './checksums.js';
 import { EntrepotClient } from './entrepot/client.js';
-import { ApiError, FileError, InputError } from './errors.js';
+import { checkAccess } from './access.js';
+import { InputError } from './errors.js';
 import { findFiles, totalBytes } from './files.js';
 import { Http, DEFAULT_RETRY } from './http.js';
 import { readConfig, type Config } from './inputs.js';
 import { preflight } from './preflight.js';
 import { checksFailure, publish, type PublishResult } from './publish.js';
-import { formatBytes, Reporter } from './report.js';
+import { formatBytes } from './format.js';
+import { Reporter } from './report.js';
 
 /** Wires the modules: inputs → files → preflight → publish → report. */
 export async function run(signal?: AbortSignal): Promise<void> {
@@ -51,7 +53,11 @@ export async function run(signal?: AbortSignal): Promise<void> {
     });
     const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core.setSecret(token));
     const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens);
-    await checkQuota(api, config, totalBytes(fileSet.files));
+    await checkAccess(
+      api,
+      { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) },
+      reporter.warning.bind(reporter),
+    );
 
     result = await publish(
       api,
@@ -80,33 +86,6 @@ export async function run(signal?: AbortSignal): Promise<void> {
   } catch (error) {
     await reporter.finish(result, error);
   }
-}
-
-/**
- * Stops before sending gigabytes into a full datastore. The read also tells early whether the
- * datastore exists and the credentials work; other failures of it only warn.
- */
-async function checkQuota(api: EntrepotClient, config: Config, bytes: number): Promise<void> {
-  let usage;
-  try {
-    usage = await api.usage();
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404)
-      throw new InputError(
-        'datastore',
-        `datastore ${config.datastore} was not found at ${config.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`,
-      );
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) throw error;
-    core.warning(`Could not read the datastore's upload quota: ${(error as Error).message}`);
-    return;
-  }
-  if (!usage) return;
-  const free = usage.quota - usage.use;
-  if (bytes > free)
-    throw new FileError(
-      [],
-      `The files (${formatBytes(bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(bytes - free)} missing; delete processed uploads to free space`,
-    );
 }
 
 /** Tags that trace an upload back to the run that made it. */

@@ -3,6 +3,7 @@ import { CancelledError, FileError } from './errors.js';
 import type { LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult } from './publish.js';
 import type { CheckExecution } from './entrepot/types.js';
+import { formatBytes } from './format.js';
 
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
@@ -270,17 +271,6 @@ function duration(start?: string, finish?: string): string {
   const ms = Date.parse(finish) - Date.parse(start);
   if (!Number.isFinite(ms) || ms < 0) return '';
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 function shortLine(line: string): string {

@@ -234,10 +234,24 @@ describe('refused before anything is sent', () => {
   it.each([
     ['an unknown token (401)', {}, { token: 'not-a-token' }, /HTTP 401.*check the authentication inputs/],
     ['an unknown datastore (404)', {}, { datastore: 'no-such-datastore' }, /Input 'datastore': datastore no-such-datastore was not found/],
-    ['a missing UPLOAD right (403)', { rights: ['ANNEX'] }, {}, /HTTP 403.*UPLOAD right/],
-    ['a quota too small', { quota: 3000 }, {}, /do not fit in the datastore's upload space: 3\.0 KB free.*missing/],
-  ])('%s', async (_label, emuOptions: EmulatorOptions, override, message) => {
+    ['a missing UPLOAD right', { rights: ['ANNEX'] }, {}, /lacks the UPLOAD right in community 'Emulated community'.*\(it has ANNEX\)/],
+    ['a 403 on the datastore', {}, {}, /HTTP 403.*UPLOAD right/],
+    [
+      'a quota too small (uploads)',
+      { quota: 3000 },
+      {},
+      /do not fit in the datastore's upload space: 3\.0 KB free of 3\.0 KB, 955 B missing/,
+    ],
+    [
+      'a quota too small (upload, the older spelling)',
+      { quota: 3000, storageKey: 'upload' as const },
+      {},
+      /do not fit in the datastore's upload space: 3\.0 KB free/,
+    ],
+  ])('%s', async (label, emuOptions: EmulatorOptions, override, message) => {
     const emu = await emulator(emuOptions);
+    if (label === 'a 403 on the datastore')
+      emu.faults.add({ route: 'datastore', fault: { status: 403, body: JSON.stringify({ error_description: ['Accès refusé'] }) } });
     const dir = await workspace();
     const run = await runAction({ workspace: dir, inputs: inputs(emu, override) });
     expectOneError(run, message);

@@ -3,7 +3,16 @@ import path from 'node:path';
 import type { Http, HttpRequest } from '../http.js';
 import type { TokenSource } from '../auth.js';
 import { multipartFile } from './multipart.js';
-import type { CheckExecution, CheckExecutionDetail, CheckStatus, DatastoreUsage, RemoteTree, Upload, UploadChecks } from './types.js';
+import type {
+  CheckExecution,
+  CheckExecutionDetail,
+  CheckStatus,
+  DatastoreUsage,
+  Membership,
+  RemoteTree,
+  Upload,
+  UploadChecks,
+} from './types.js';
 
 /**
  * The API Entrepôt routes the action uses, one method each. Knows routes and shapes, not the
@@ -30,6 +39,7 @@ export interface EntrepotApi {
   execution(executionId: string): Promise<CheckExecutionDetail>;
   logs(executionId: string): Promise<string[]>;
   usage(): Promise<DatastoreUsage | undefined>;
+  memberships(): Promise<Membership[]>;
 }
 
 /** Items per list page. The portal uses 100 (entrepot-api.md §2.2); the maximum is unknown. */
@@ -42,6 +52,7 @@ const UPLOAD_FIELDS = 'name,description,type,status,srs,size,last_event,tags,cre
 
 export class EntrepotClient implements EntrepotApi {
   private readonly base: string;
+  private readonly root: string;
 
   constructor(
     private readonly http: Http,
@@ -49,6 +60,7 @@ export class EntrepotClient implements EntrepotApi {
     datastore: string,
     private readonly tokens: TokenSource,
   ) {
+    this.root = apiUrl;
     this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
   }
 
@@ -167,6 +179,22 @@ export class EntrepotClient implements EntrepotApi {
     const upload = (storages.uploads ?? storages.upload) as { use?: unknown; quota?: unknown } | undefined;
     if (!upload || typeof upload.quota !== 'number') return undefined;
     return { use: Number(upload.use) || 0, quota: upload.quota };
+  }
+
+  /** The account's communities with their datastore and rights (`GET /users/me`, §1). */
+  async memberships(): Promise<Membership[]> {
+    const { body } = await this.http.send({
+      method: 'GET',
+      url: `${this.root}/users/me`,
+      bearer: () => this.tokens.get(),
+      onUnauthorized: (token) => this.tokens.invalidate(token),
+    });
+    const members = ((body ?? {}) as { communities_member?: unknown }).communities_member;
+    return (Array.isArray(members) ? members : []).map((m: { community?: { name?: unknown; datastore?: unknown }; rights?: unknown }) => ({
+      community: String(m.community?.name ?? '?'),
+      datastore: typeof m.community?.datastore === 'string' ? m.community.datastore : undefined,
+      rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
+    }));
   }
 
   /** Every item of a paginated list, following `Content-Range: first-last/total`. */

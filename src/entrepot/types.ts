@@ -39,3 +39,9 @@ export interface DatastoreUsage {
   use: number;
   quota: number;
 }
+
+export interface Membership {
+  community: string;
+  datastore?: string;
+  rights: string[];
+}
