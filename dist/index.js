@@ -104372,7 +104372,7 @@ class FileUploadError extends Error {
     attempts;
     cause;
     constructor(remotePath, attempts, cause) {
-        super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${cause.message}`);
+        super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${reasonOf(cause)}`);
         this.remotePath = remotePath;
         this.attempts = attempts;
         this.cause = cause;
@@ -104428,6 +104428,14 @@ class CancelledError extends Error {
 function list(items, max = 5) {
     const shown = items.slice(0, max).join(', ');
     return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+/** What went wrong, without the request line: `HTTP 500: <the API's words>`, or the network reason. */
+function reasonOf(error) {
+    if (error instanceof ApiError)
+        return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}`;
+    if (error instanceof NetworkError)
+        return error.reason;
+    return error instanceof Error ? error.message : String(error);
 }
 
 ;// CONCATENATED MODULE: ./src/auth.ts
@@ -109750,7 +109758,7 @@ class PublishRun {
                         outcome: 'failed',
                         attempts: attempt,
                         ms: Date.now() - started,
-                        error: error.message,
+                        error: reasonOf(error),
                     });
                     return new FileUploadError(file.remotePath, attempt, error);
                 };
@@ -109887,7 +109895,7 @@ class PublishRun {
     }
     async backoff(what, attempt, error) {
         const delayMs = this.options.retryDelay(attempt, error);
-        this.emit({ type: 'retry', what, attempt, delayMs, reason: error.message });
+        this.emit({ type: 'retry', what, attempt, delayMs, reason: reasonOf(error) });
         await sleep(delayMs, this.options.signal).catch(() => {
             throw new CancelledError();
         });

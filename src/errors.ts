@@ -83,7 +83,7 @@ export class FileUploadError extends Error {
     readonly attempts: number,
     readonly cause: Error,
   ) {
-    super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${cause.message}`);
+    super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${reasonOf(cause)}`);
     this.name = 'FileUploadError';
   }
 }
@@ -142,4 +142,11 @@ export class CancelledError extends Error {
 export function list(items: string[], max = 5): string {
   const shown = items.slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+/** What went wrong, without the request line: `HTTP 500: <the API's words>`, or the network reason. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof ApiError) return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}`;
+  if (error instanceof NetworkError) return error.reason;
+  return error instanceof Error ? error.message : String(error);
 }

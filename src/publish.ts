@@ -1,4 +1,13 @@
-import { CancelledError, ChecksFailedError, FileUploadError, RemoteTreeError, TimeoutError, UploadStateError, list } from './errors.js';
+import {
+  CancelledError,
+  ChecksFailedError,
+  FileUploadError,
+  RemoteTreeError,
+  TimeoutError,
+  UploadStateError,
+  list,
+  reasonOf,
+} from './errors.js';
 import type { EntrepotApi } from './entrepot/client.js';
 import type { CheckExecution, RemoteTree, Upload, UploadChecks } from './entrepot/types.js';
 import type { LocalFile } from './files.js';
@@ -268,7 +277,7 @@ class PublishRun {
             outcome: 'failed',
             attempts: attempt,
             ms: Date.now() - started,
-            error: (error as Error).message,
+            error: reasonOf(error),
           });
           return new FileUploadError(file.remotePath, attempt, error as Error);
         };
@@ -399,7 +408,7 @@ class PublishRun {
 
   private async backoff(what: string, attempt: number, error: unknown): Promise<void> {
     const delayMs = this.options.retryDelay(attempt, error);
-    this.emit({ type: 'retry', what, attempt, delayMs, reason: (error as Error).message });
+    this.emit({ type: 'retry', what, attempt, delayMs, reason: reasonOf(error) });
     await sleep(delayMs, this.options.signal).catch(() => {
       throw new CancelledError();
     });

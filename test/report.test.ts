@@ -1,0 +1,76 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Emulator } from '../emulator/server.js';
+import { runAction } from '../scripts/action-runner.js';
+import { fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
+
+const TOKEN = 'report-token';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
+});
+
+async function emulator(): Promise<Emulator> {
+  const emu = new Emulator({ staticTokens: [TOKEN], checkDurationMs: 30 });
+  await emu.start();
+  cleanups.push(() => emu.stop());
+  return emu;
+}
+
+const inputs = (emu: Emulator, extra: Record<string, string> = {}) => ({
+  datastore: emu.datastore,
+  glob: 'rasters/**',
+  name: 'ortho-2024',
+  srs: 'EPSG:2154',
+  token: TOKEN,
+  'api-url': emu.apiUrl,
+  'poll-interval': '0.05',
+  ...extra,
+});
+
+describe('reports', () => {
+  it('a failure midway through the files: the failed file, its attempts, and what was sent', async () => {
+    const emu = await emulator();
+    const ws = await sampleWorkspace();
+    cleanups.push(ws.cleanup);
+    emu.faults.add({
+      route: 'postData',
+      pathMatches: /scan_1950\.tif$/,
+      fault: { status: 500, body: JSON.stringify({ error_description: ['Stockage indisponible'] }) },
+    });
+    const run = await runAction({ workspace: ws.dir, inputs: inputs(emu, { retries: '2', concurrency: '1' }) });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual(['::error::Could not send data/scans/scan_1950.tif after 2 attempts: HTTP 500: Stockage indisponible']);
+    // Files go in path order, one at a time: the five before it (its .tfw sorts first) were sent.
+    expect(run.outputs).toMatchObject({ 'upload-id': emu.liveUploads()[0]._id, status: 'OPEN', files: '6', uploaded: '5' });
+    expect(run.summary).toContain(
+      '<tr><td><code>data/scans/scan_1950.tif</code></td><td>175 B</td><td>failed: HTTP 500: Stockage indisponible</td><td>2</td></tr>',
+    );
+    expect(run.summary).toMatch(/6 file\(s\), 4\.0 KB: 5 sent, 1 failed\./);
+    // Failed files come first in the table.
+    expect(run.summary.indexOf('scan_1950.tif</code>')).toBeLessThan(run.summary.indexOf('mnt_650000'));
+    expect(run.stdout).toContain('::warning::data/scans/scan_1950.tif: attempt 1 failed (HTTP 500: Stockage indisponible); retrying in');
+    expect(emu.requests.some((r) => r.route === 'close')).toBe(false);
+  });
+
+  it('10,000 files: the summary stays under 1 MiB and says what it left out', async () => {
+    const emu = await emulator();
+    const ws = await makeWorkspace();
+    cleanups.push(ws.cleanup);
+    const tif = await fixture('geotiff-2154.tif');
+    for (let d = 0; d < 100; d++) {
+      await mkdir(path.join(ws.dir, 'rasters', `d${d}`), { recursive: true });
+      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(path.join(ws.dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
+    }
+    const run = await runAction({ workspace: ws.dir, inputs: inputs(emu, { concurrency: '8' }) });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.outputs).toMatchObject({ files: '10000', uploaded: '10000', status: 'CLOSED', bytes: String(10000 * tif.length) });
+    expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
+    expect(run.summary).toMatch(/10000 file\(s\), 3\.9 MB: 10000 sent/);
+    expect(run.summary).toMatch(/… and 9000 more files not shown/);
+    expect(run.summary.match(/<tr><td><code>data\//g)).toHaveLength(1000);
+    // One line per file in the log, and the checks polled a bounded number of times.
+    expect(run.stdout.match(/^✓ data\//gm)).toHaveLength(10000);
+  }, 180_000);
+});
