@@ -110078,7 +110078,7 @@ class Reporter {
             if (error.problems.length > MAX_FILE_ROWS)
                 out.push(`<p>… and ${error.problems.length - MAX_FILE_ROWS} more problems not shown.</p>`);
         }
-        out.push(table(['Upload', ''], [
+        out.push(table([], [
             ['Name', esc(this.context.name)],
             ['Id', this.uploadId ? code(this.uploadId) : '–'],
             ['Status', esc(this.status ?? (result?.dryRun ? 'to be created' : '–'))],
@@ -110160,10 +110160,11 @@ function esc(text) {
 function code(text) {
     return `<code>${esc(text)}</code>`;
 }
+/** An HTML table; with no head, a key-value table whose first column is bold. */
 function table(head, rows) {
-    const th = head.map((h) => `<th>${h}</th>`).join('');
-    const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-    return `<table>\n<tr>${th}</tr>\n${body}\n</table>`;
+    const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
+    const cells = (r) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
+    return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

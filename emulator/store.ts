@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoredFile } from './checks.js';
 
@@ -78,6 +78,13 @@ export class Store {
     const disk = path.join(this.uploadDir(upload), ...remotePath.split('/'));
     await mkdir(path.dirname(disk), { recursive: true });
     return disk;
+  }
+
+  /** Puts a local file into an upload as if a client had sent it (for test setups). */
+  async addFile(upload: UploadRecord, remotePath: string, sourcePath: string): Promise<void> {
+    const disk = await this.prepareDir(upload, remotePath);
+    await copyFile(sourcePath, disk);
+    upload.files.set(remotePath, { path: remotePath, diskPath: disk, size: (await stat(disk)).size });
   }
 
   async removeFile(upload: UploadRecord, remotePath: string): Promise<boolean> {

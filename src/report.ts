@@ -183,7 +183,7 @@ export class Reporter {
     }
     out.push(
       table(
-        ['Upload', ''],
+        [],
         [
           ['Name', esc(this.context.name)],
           ['Id', this.uploadId ? code(this.uploadId) : '–'],
@@ -290,8 +290,9 @@ function code(text: string): string {
   return `<code>${esc(text)}</code>`;
 }
 
+/** An HTML table; with no head, a key-value table whose first column is bold. */
 function table(head: string[], rows: string[][]): string {
-  const th = head.map((h) => `<th>${h}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<table>\n<tr>${th}</tr>\n${body}\n</table>`;
+  const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
+  const cells = (r: string[]) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
+  return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
 }

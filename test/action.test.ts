@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 import { runAction, type ActionRun } from '../scripts/action-runner.js';
-import { fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
+import { FIXTURES, fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
 
 // The bundle, spawned as the GitHub runner spawns it: INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files, GITHUB_WORKSPACE as the working directory.
@@ -108,11 +108,7 @@ describe('dist/index.js, spawned as the runner does', () => {
     // A file in the wrong SRS already sits in the upload (sent by another tool): only the
     // server's check can see it.
     const upload = emu.store.createUpload({ name: 'ortho-2024', description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
-    const bad = await makeWorkspace({ 'data/wgs84.tif': 'fixture:geotiff-4326.tif' });
-    cleanups.push(bad.cleanup);
-    const disk = await emu.store.prepareDir(upload, 'data/wgs84.tif');
-    await (await import('node:fs/promises')).copyFile(path.join(bad.dir, 'data/wgs84.tif'), disk);
-    upload.files.set('data/wgs84.tif', { path: 'data/wgs84.tif', diskPath: disk, size: (await readFile(disk)).length });
+    await emu.store.addFile(upload, 'data/wgs84.tif', path.join(FIXTURES, 'geotiff-4326.tif'));
 
     const run = await runAction({ workspace: dir, inputs: inputs(emu, { 'upload-id': upload._id }) });
     expect(run.exitCode).toBe(1);
