@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3688);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8541);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -96338,7 +96338,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3688:
+/***/ 8541:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -104547,18 +104547,7 @@ function base32Decode(secret) {
     return Buffer.from(out);
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/checksums.ts
-
-
-/** MD5 of a file, streamed: memory stays flat whatever its size. */
-async function md5File(path) {
-    const hash = (0,external_node_crypto_.createHash)('md5');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: 1024 * 1024 }))
-        hash.update(chunk);
-    return hash.digest('hex');
-}
 /** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (§2.7). */
 function checksumFile(entries) {
     return [...entries]
@@ -104574,8 +104563,37 @@ function checksumFileName(shard) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/hash.ts
+
+
+/**
+ * MD5 on the sending thread, fed as the bytes stream out, so each file is read once. It runs near
+ * 540 MB/s per core; a worker thread was tried and was slower on a 2-core machine (docs/benchmarks.md).
+ */
+const inlineMd5 = {
+    session() {
+        const hash = (0,external_node_crypto_.createHash)('md5');
+        return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
+    },
+};
+/** For runs without checksums: nothing is computed. */
+const noMd5 = {
+    session: () => ({ update: () => undefined, digest: () => '' }),
+};
+/** Read size for a file: 1 MiB for big ones (fewer syscalls), no bigger than the file itself. */
+function readChunkSize(size) {
+    return Math.max(64 * 1024, Math.min(1024 * 1024, size + 1));
+}
+/** MD5 of a file read from disk, streamed: memory stays flat whatever its size. */
+async function md5File(path, size) {
+    const session = inlineMd5.session();
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: readChunkSize(size) }))
+        session.update(chunk);
+    return session.digest();
+}
+
 ;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
 
 
@@ -104586,33 +104604,42 @@ var external_node_stream_ = __nccwpck_require__(7075);
  * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
  */
 function multipartFile(source, fileName, onChunk) {
-    const boundary = `----gpf-publish-${(0,external_node_crypto_.randomBytes)(12).toString('hex')}`;
+    const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const size = 'content' in source ? source.content.length : source.size;
+    // The head rides with the first bytes and the tail with the last: fewer, fuller TCP writes,
+    // which for small files halves the server's work per request.
     async function* parts() {
-        yield head;
         if ('content' in source) {
             onChunk?.(source.content);
-            yield source.content;
+            yield Buffer.concat([head, source.content, tail]);
+            return;
         }
-        else {
-            for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(source.path, { highWaterMark: FILE_CHUNK_BYTES })) {
-                onChunk?.(chunk);
-                yield chunk;
+        let held = head;
+        const stream = (0,external_node_fs_namespaceObject.createReadStream)(source.path, { highWaterMark: readChunkSize(source.size), end: Math.max(0, source.size - 1) });
+        for await (const chunk of source.size > 0 ? stream : []) {
+            onChunk?.(chunk);
+            if (held === head)
+                held = Buffer.concat([head, chunk]);
+            else {
+                yield held;
+                held = chunk;
             }
         }
-        yield tail;
+        stream.destroy();
+        yield Buffer.concat([held, tail]);
     }
     return {
-        stream: external_node_stream_.Readable.from(parts(), { objectMode: false }),
+        stream: parts(),
         length: head.length + size + tail.length,
         contentType: `multipart/form-data; boundary=${boundary}`,
     };
 }
-/** Larger reads than the 64 KiB default: fewer syscalls and hash updates per GB. */
-const FILE_CHUNK_BYTES = 1024 * 1024;
+/** One random prefix per process and a counter: unique boundaries without entropy per file. */
+const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
+let boundaryCount = 0;
 /** WHATWG form encoding of a quoted header parameter: `"`, CR and LF percent-encoded. */
 function escapeQuoted(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
@@ -104632,11 +104659,13 @@ const UPLOAD_FIELDS = 'name,description,type,status,srs,size,last_event,tags,cre
 class EntrepotClient {
     http;
     tokens;
+    md5;
     base;
     root;
-    constructor(http, apiUrl, datastore, tokens) {
+    constructor(http, apiUrl, datastore, tokens, md5 = inlineMd5) {
         this.http = http;
         this.tokens = tokens;
+        this.md5 = md5;
         this.root = apiUrl;
         this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
     }
@@ -104668,25 +104697,25 @@ class EntrepotClient {
         await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/tags`, { json: tags });
     }
     async sendFile(uploadId, file, onProgress) {
-        let hash = (0,external_node_crypto_.createHash)('md5');
+        let hash = this.md5.session();
         let sent = 0;
         await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/data`, {
             query: { path: file.remotePath },
             attempts: 1,
             body: () => {
                 // A fresh stream and hash for each attempt, from the file's first byte.
-                hash = (0,external_node_crypto_.createHash)('md5');
+                hash = this.md5.session();
                 sent = 0;
                 return multipartFile({ path: file.localPath, size: file.size }, external_node_path_default().basename(file.localPath), (chunk) => {
-                    hash.update(chunk);
                     sent += chunk.length;
                     onProgress?.(sent);
+                    hash.update(chunk);
                 });
             },
         });
         if (sent !== file.size)
             throw new Error(`${file.localPath} changed while it was sent (${sent} bytes read, ${file.size} expected)`);
-        return { md5: hash.digest('hex') };
+        return { md5: hash.digest() };
     }
     async deleteFile(uploadId, remotePath) {
         await this.call('DELETE', `/uploads/${encodeURIComponent(uploadId)}/data`, { query: { path: remotePath } });
@@ -108734,7 +108763,6 @@ function sleep(ms, signal) {
 
 
 
-
 // A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (entrepot-api.md §9.9).
 const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
 /**
@@ -108806,7 +108834,11 @@ class Http {
         let body;
         let stream;
         const stall = new AbortController();
-        const signals = [stall.signal, ...(this.options.signal ? [this.options.signal] : [])];
+        // One controller per request, aborted by a stall or by the run's cancellation (a plain
+        // listener: AbortSignal.any keeps dependent signals alive and costs more per request).
+        const signal = stall.signal;
+        const cancel = () => stall.abort(this.options.signal?.reason);
+        this.options.signal?.addEventListener('abort', cancel, { once: true });
         let stallTimer;
         const armStall = () => {
             if (!stream)
@@ -108827,8 +108859,9 @@ class Http {
             headers['content-type'] = made.contentType;
             headers['content-length'] = String(made.length);
             stream = made.stream;
-            // Every chunk undici pulls re-arms the stall timer (a 'data' listener would steal the bytes).
-            body = external_node_stream_.Readable.from(tap(made.stream, () => armStall()), { objectMode: false });
+            // Every chunk undici pulls re-arms the stall timer; undici leaves aborting an iterable
+            // body to its owner, so the tap also stops when the request is aborted.
+            body = tap(made.stream, () => armStall(), signal);
         }
         armStall();
         const started = Date.now();
@@ -108837,12 +108870,14 @@ class Http {
             const res = await (0,node_modules_undici_0/* request */.Em)(url, {
                 method: req.method,
                 headers,
-                body,
+                // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
+                body: body,
                 dispatcher: this.dispatcher,
-                signal: AbortSignal.any(signals),
+                signal,
             });
             clearTimeout(stallTimer);
             const text = await res.body.text();
+            this.options.signal?.removeEventListener('abort', cancel);
             const responseHeaders = flattenHeaders(res.headers);
             this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started, attempt });
             const parsed = parseBody(text, responseHeaders['content-type']);
@@ -108854,7 +108889,8 @@ class Http {
         }
         catch (error) {
             clearTimeout(stallTimer);
-            stream?.destroy();
+            this.options.signal?.removeEventListener('abort', cancel);
+            await stream?.return(undefined); // closes the file
             if (error instanceof ApiError)
                 throw error;
             if (this.options.signal?.aborted)
@@ -108966,8 +109002,10 @@ function describeNetworkError(error) {
     const message = e?.cause?.message ?? e?.message ?? String(error);
     return code && !message.includes(code) ? `${code} ${message}` : message;
 }
-async function* tap(stream, onChunk) {
+async function* tap(stream, onChunk, signal) {
     for await (const chunk of stream) {
+        if (signal.aborted)
+            throw signal.reason;
         onChunk();
         yield chunk;
     }
@@ -109182,23 +109220,35 @@ function bufferSource(buffer) {
         read: async (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
     };
 }
+/**
+ * Header reads cluster at the start of a file: one 64 KiB read-ahead serves most of them, so
+ * preflighting thousands of tiles costs a read or two each, not one per tag.
+ */
+const READ_AHEAD_BYTES = 64 * 1024;
 /** Opens a file for header reads; the caller closes it with `close()`. */
-async function openFileSource(path) {
+async function openFileSource(path, knownSize) {
     const handle = await (0,promises_.open)(path, 'r');
-    const { size } = await handle.stat();
+    const size = knownSize ?? (await handle.stat()).size;
+    const readRaw = async (position, length) => {
+        const want = Math.max(0, Math.min(length, size - position));
+        const buffer = Buffer.allocUnsafe(want);
+        let done = 0;
+        while (done < want) {
+            const { bytesRead } = await handle.read(buffer, done, want - done, position + done);
+            if (bytesRead === 0)
+                break;
+            done += bytesRead;
+        }
+        return buffer.subarray(0, done);
+    };
+    let ahead;
     return {
         size,
         async read(position, length) {
-            const want = Math.max(0, Math.min(length, size - position));
-            const buffer = Buffer.alloc(want);
-            let done = 0;
-            while (done < want) {
-                const { bytesRead } = await handle.read(buffer, done, want - done, position + done);
-                if (bytesRead === 0)
-                    break;
-                done += bytesRead;
-            }
-            return buffer.subarray(0, done);
+            ahead ??= await readRaw(0, READ_AHEAD_BYTES);
+            if (position + length <= ahead.length || ahead.length >= size)
+                return ahead.subarray(position, Math.min(ahead.length, position + length));
+            return readRaw(position, length);
         },
         close: () => handle.close(),
     };
@@ -109441,8 +109491,8 @@ function formatOfPath(path) {
  * Reads a raster's header (never its pixels) and says what CRS it declares.
  * Throws with a short reason when the bytes are not the format the extension claims.
  */
-async function readRasterHeader(path, format) {
-    const source = await openFileSource(path);
+async function readRasterHeader(path, format, size) {
+    const source = await openFileSource(path, size);
     try {
         const head = await source.read(0, 16);
         if (format === 'tiff') {
@@ -109527,7 +109577,7 @@ async function preflight(files, epsg) {
                 await readWorldFile(file.localPath);
                 return;
             }
-            const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff');
+            const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
             if (header.epsg !== undefined && header.epsg !== epsg) {
                 problems.push({ path: file.relativePath, problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
             }
@@ -109558,13 +109608,12 @@ async function preflight(files, epsg) {
 
 
 
+
 /** Poll intervals grow while nothing changes, up to this (or the chosen interval if longer). */
 const MAX_POLL_INTERVAL_MS = 60_000;
 const POLL_GROWTH = 1.5;
 /** Polls that may fail in a row (after their own retries) before waiting gives up. */
 const POLL_ERROR_BUDGET = 3;
-/** Local MD5s computed at the same time for files the server already holds. */
-const HASH_CONCURRENCY = 2;
 const FINAL_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
 /**
  * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
@@ -109792,9 +109841,9 @@ class PublishRun {
     async sendChecksums(upload, tree, fileName) {
         // Files sent by an earlier run or stored despite an error were not hashed on the way out.
         const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
-        await forEachLimited(unhashed, HASH_CONCURRENCY, async (file) => {
+        await forEachLimited(unhashed, this.options.concurrency, async (file) => {
             this.throwIfCancelled();
-            this.md5.set(file.remotePath, await md5File(file.localPath));
+            this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
         });
         const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
         // Whether a re-POST overwrites is undocumented (§2.5): remove an older one first.
@@ -109929,6 +109978,8 @@ function checksFailure(result) {
 
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
+/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
+const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
 /** GitHub keeps 1 MiB of summary per step; these caps keep ours well under it. */
 const MAX_FILE_ROWS = 1000;
 const MAX_ERROR_LINES_PER_CHECK = 200;
@@ -109949,6 +110000,7 @@ class Reporter {
     groupOpen = false;
     lastProgress = new Map();
     finished = false;
+    uploadedWrittenAt = 0;
     constructor(context) {
         this.context = context;
     }
@@ -109996,7 +110048,11 @@ class Reporter {
                 this.lastProgress.delete(event.file.remotePath);
                 if (event.outcome === 'sent') {
                     this.uploaded++;
-                    setOutput('uploaded', this.uploaded);
+                    if (Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
+                        // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
+                        this.uploadedWrittenAt = Date.now();
+                        setOutput('uploaded', this.uploaded);
+                    }
                     const seconds = Math.max(event.ms, 1) / 1000;
                     info(`✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`);
                 }
@@ -110182,6 +110238,7 @@ function table(head, rows) {
 
 
 
+
 /** Wires the modules: inputs → files → preflight → publish → report. */
 async function run(signal) {
     let config;
@@ -110216,11 +110273,15 @@ async function run(signal) {
         const http = new Http({
             signal,
             retry: { ...DEFAULT_RETRY, attempts: config.retries },
-            onRequest: (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`),
+            // core.debug writes even when the runner hides it: skip the line unless debug is on.
+            onRequest: isDebug()
+                ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
+                : undefined,
             onRetry: (notice) => info(`${notice.method} ${notice.path}: ${notice.reason}; retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
         });
         const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core_setSecret(token));
-        const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens);
+        // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+        const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens, config.checksums ? inlineMd5 : noMd5);
         await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) }, reporter.warning.bind(reporter));
         result = await publish(api, fileSet.files, {
             name: config.name,

@@ -28,6 +28,8 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   onStdout?: (text: string) => void;
   node?: string;
+  /** Extra arguments for node before the bundle, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -57,7 +59,11 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   };
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const started = Date.now();
-  const child = spawn(options.node ?? process.execPath, [BUNDLE], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), BUNDLE], {
+    cwd: options.workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid) options.onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';

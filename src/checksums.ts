@@ -1,13 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-
-/** MD5 of a file, streamed: memory stays flat whatever its size. */
-export async function md5File(path: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (§2.7). */
 export function checksumFile(entries: Array<{ remotePath: string; md5: string }>): string {
   return [...entries]

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { ApiError, CancelledError, NetworkError } from './errors.js';
 import { sleep } from './pool.js';
@@ -28,7 +27,8 @@ export const STALL_TIMEOUT_MS = 2 * 60_000;
 const CONNECT_TIMEOUT_MS = 30_000;
 
 export interface RequestBody {
-  stream: Readable;
+  /** The bytes, pulled as the socket drains: undici writes an async iterable with backpressure. */
+  stream: AsyncGenerator<Buffer>;
   length: number;
   contentType: string;
 }
@@ -142,10 +142,14 @@ export class Http {
     for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | Readable | undefined;
-    let stream: Readable | undefined;
+    let body: string | AsyncIterable<Buffer> | undefined;
+    let stream: AsyncGenerator<Buffer> | undefined;
     const stall = new AbortController();
-    const signals = [stall.signal, ...(this.options.signal ? [this.options.signal] : [])];
+    // One controller per request, aborted by a stall or by the run's cancellation (a plain
+    // listener: AbortSignal.any keeps dependent signals alive and costs more per request).
+    const signal = stall.signal;
+    const cancel = () => stall.abort(this.options.signal?.reason);
+    this.options.signal?.addEventListener('abort', cancel, { once: true });
     let stallTimer: NodeJS.Timeout | undefined;
     const armStall = () => {
       if (!stream) return;
@@ -166,11 +170,9 @@ export class Http {
       headers['content-type'] = made.contentType;
       headers['content-length'] = String(made.length);
       stream = made.stream;
-      // Every chunk undici pulls re-arms the stall timer (a 'data' listener would steal the bytes).
-      body = Readable.from(
-        tap(made.stream, () => armStall()),
-        { objectMode: false },
-      );
+      // Every chunk undici pulls re-arms the stall timer; undici leaves aborting an iterable
+      // body to its owner, so the tap also stops when the request is aborted.
+      body = tap(made.stream, () => armStall(), signal);
     }
     armStall();
 
@@ -180,12 +182,14 @@ export class Http {
       const res = await request(url, {
         method: req.method,
         headers,
-        body,
+        // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
+        body: body as string | undefined,
         dispatcher: this.dispatcher,
-        signal: AbortSignal.any(signals),
+        signal,
       });
       clearTimeout(stallTimer);
       const text = await res.body.text();
+      this.options.signal?.removeEventListener('abort', cancel);
       const responseHeaders = flattenHeaders(res.headers);
       this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started, attempt });
       const parsed = parseBody(text, responseHeaders['content-type']);
@@ -195,7 +199,8 @@ export class Http {
       throw error;
     } catch (error) {
       clearTimeout(stallTimer);
-      stream?.destroy();
+      this.options.signal?.removeEventListener('abort', cancel);
+      await stream?.return(undefined); // closes the file
       if (error instanceof ApiError) throw error;
       if (this.options.signal?.aborted) throw new CancelledError();
       const stallMs = req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
@@ -301,10 +306,11 @@ function describeNetworkError(error: unknown): string {
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }
 
-async function* tap(stream: Readable, onChunk: () => void): AsyncGenerator<Buffer> {
+async function* tap(stream: AsyncIterable<Buffer>, onChunk: () => void, signal: AbortSignal): AsyncGenerator<Buffer> {
   for await (const chunk of stream) {
+    if (signal.aborted) throw signal.reason;
     onChunk();
-    yield chunk as Buffer;
+    yield chunk;
   }
 }
 

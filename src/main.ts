@@ -6,6 +6,7 @@ import { EntrepotClient } from './entrepot/client.js';
 import { checkAccess } from './access.js';
 import { InputError } from './errors.js';
 import { findFiles, totalBytes } from './files.js';
+import { inlineMd5, noMd5 } from './hash.js';
 import { Http, DEFAULT_RETRY } from './http.js';
 import { readConfig, type Config } from './inputs.js';
 import { preflight } from './preflight.js';
@@ -47,12 +48,16 @@ export async function run(signal?: AbortSignal): Promise<void> {
     const http = new Http({
       signal,
       retry: { ...DEFAULT_RETRY, attempts: config.retries },
-      onRequest: (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`),
+      // core.debug writes even when the runner hides it: skip the line unless debug is on.
+      onRequest: core.isDebug()
+        ? (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
+        : undefined,
       onRetry: (notice) =>
         core.info(`${notice.method} ${notice.path}: ${notice.reason}; retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
     });
     const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core.setSecret(token));
-    const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens);
+    // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+    const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens, config.checksums ? inlineMd5 : noMd5);
     await checkAccess(
       api,
       { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) },

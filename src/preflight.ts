@@ -64,7 +64,7 @@ export async function preflight(files: LocalFile[], epsg: number): Promise<Prefl
         await readWorldFile(file.localPath);
         return;
       }
-      const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff');
+      const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
       if (header.epsg !== undefined && header.epsg !== epsg) {
         problems.push({ path: file.relativePath, problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
       } else if (header.userDefinedCrs) {

@@ -13,7 +13,8 @@ import type { CheckExecution, RemoteTree, Upload, UploadChecks } from './entrepo
 import type { LocalFile } from './files.js';
 import { isTransient, outcomeUnknown } from './http.js';
 import type { IfExists } from './inputs.js';
-import { checksumFile, md5File } from './checksums.js';
+import { checksumFile } from './checksums.js';
+import { md5File } from './hash.js';
 import { forEachLimited, sleep } from './pool.js';
 
 export interface PublishOptions {
@@ -72,8 +73,6 @@ const MAX_POLL_INTERVAL_MS = 60_000;
 const POLL_GROWTH = 1.5;
 /** Polls that may fail in a row (after their own retries) before waiting gives up. */
 const POLL_ERROR_BUDGET = 3;
-/** Local MD5s computed at the same time for files the server already holds. */
-const HASH_CONCURRENCY = 2;
 const FINAL_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
 
 type Emit = (event: PublishEvent) => void;
@@ -309,9 +308,9 @@ class PublishRun {
   private async sendChecksums(upload: Upload, tree: RemoteTree, fileName: string): Promise<void> {
     // Files sent by an earlier run or stored despite an error were not hashed on the way out.
     const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
-    await forEachLimited(unhashed, HASH_CONCURRENCY, async (file) => {
+    await forEachLimited(unhashed, this.options.concurrency, async (file) => {
       this.throwIfCancelled();
-      this.md5.set(file.remotePath, await md5File(file.localPath));
+      this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
     });
     const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) as string })));
     // Whether a re-POST overwrites is undocumented (§2.5): remove an older one first.

@@ -7,6 +7,8 @@ import { formatBytes } from './format.js';
 
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
+/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
+const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
 /** GitHub keeps 1 MiB of summary per step; these caps keep ours well under it. */
 const MAX_FILE_ROWS = 1000;
 const MAX_ERROR_LINES_PER_CHECK = 200;
@@ -40,6 +42,7 @@ export class Reporter {
   private groupOpen = false;
   private lastProgress = new Map<string, number>();
   private finished = false;
+  private uploadedWrittenAt = 0;
 
   constructor(private readonly context: RunContext) {}
 
@@ -94,7 +97,11 @@ export class Reporter {
         this.lastProgress.delete(event.file.remotePath);
         if (event.outcome === 'sent') {
           this.uploaded++;
-          core.setOutput('uploaded', this.uploaded);
+          if (Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
+            // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
+            this.uploadedWrittenAt = Date.now();
+            core.setOutput('uploaded', this.uploaded);
+          }
           const seconds = Math.max(event.ms, 1) / 1000;
           core.info(
             `✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`,

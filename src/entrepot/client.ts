@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Http, HttpRequest } from '../http.js';
 import type { TokenSource } from '../auth.js';
+import { inlineMd5, type Md5Hasher } from '../hash.js';
 import { multipartFile } from './multipart.js';
 import type {
   CheckExecution,
@@ -59,6 +59,7 @@ export class EntrepotClient implements EntrepotApi {
     apiUrl: string,
     datastore: string,
     private readonly tokens: TokenSource,
+    private readonly md5: Md5Hasher = inlineMd5,
   ) {
     this.root = apiUrl;
     this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
@@ -99,24 +100,24 @@ export class EntrepotClient implements EntrepotApi {
     file: { localPath: string; remotePath: string; size: number },
     onProgress?: (bytes: number) => void,
   ): Promise<{ md5: string }> {
-    let hash = createHash('md5');
+    let hash = this.md5.session();
     let sent = 0;
     await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/data`, {
       query: { path: file.remotePath },
       attempts: 1,
       body: () => {
         // A fresh stream and hash for each attempt, from the file's first byte.
-        hash = createHash('md5');
+        hash = this.md5.session();
         sent = 0;
         return multipartFile({ path: file.localPath, size: file.size }, path.basename(file.localPath), (chunk) => {
-          hash.update(chunk);
           sent += chunk.length;
           onProgress?.(sent);
+          hash.update(chunk);
         });
       },
     });
     if (sent !== file.size) throw new Error(`${file.localPath} changed while it was sent (${sent} bytes read, ${file.size} expected)`);
-    return { md5: hash.digest('hex') };
+    return { md5: hash.digest() };
   }
 
   async deleteFile(uploadId: string, remotePath: string): Promise<void> {

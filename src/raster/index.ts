@@ -34,8 +34,8 @@ export function formatOfPath(path: string): RasterFormat | undefined {
  * Reads a raster's header (never its pixels) and says what CRS it declares.
  * Throws with a short reason when the bytes are not the format the extension claims.
  */
-export async function readRasterHeader(path: string, format: 'tiff' | 'jp2'): Promise<RasterHeader> {
-  const source = await openFileSource(path);
+export async function readRasterHeader(path: string, format: 'tiff' | 'jp2', size?: number): Promise<RasterHeader> {
+  const source = await openFileSource(path, size);
   try {
     const head = await source.read(0, 16);
     if (format === 'tiff') {

@@ -1,0 +1,227 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Emulator } from '../emulator/server.js';
+import { readRasterHeader } from '../src/raster/index.js';
+import { ROOT, runAction } from '../scripts/action-runner.js';
+
+/**
+ * `npm run bench`: times the bundled action against a curl baseline that sends the same files
+ * to the same emulator with the same parallelism, in one run, and records the ratios and the
+ * action's peak RSS in docs/benchmarks.md. Scenarios: (a) 8 files of 256 MB, (b) 2,000 files of
+ * 64 KB, (c) one 4 GB file. BENCH_SCALE=0.1 shrinks the sizes for a quick try.
+ */
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const MB = 1024 * 1024;
+const TOKEN = 'bench-token';
+const CONCURRENCY = 4; // the action's default, and the baseline's --parallel-max
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 2); // best of N for each side
+
+interface Scenario {
+  key: string;
+  label: string;
+  count: number;
+  bytes: number;
+  target: number; // the ratio the issue sets
+}
+
+const scenarios: Scenario[] = [
+  { key: 'a', label: '8 files of 256 MB', count: 8, bytes: Math.round(256 * MB * SCALE), target: 1.15 },
+  { key: 'b', label: '2,000 files of 64 KB', count: Math.round(2000 * Math.min(1, SCALE * 10)), bytes: 64 * 1024, target: 1.5 },
+  { key: 'c', label: 'one 4 GB file', count: 1, bytes: Math.round(4096 * MB * SCALE), target: 1.15 },
+];
+
+const work = path.join(os.tmpdir(), 'gpf-bench');
+const header = await readFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-2154.tif'));
+
+/** A valid GeoTIFF header followed by filler, written in 8 MiB blocks (never held whole). */
+async function makeFile(file: string, bytes: number, seed: number): Promise<void> {
+  const handle = await open(file, 'w');
+  await handle.write(header);
+  const block = Buffer.alloc(8 * MB);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  let left = bytes - header.length;
+  while (left > 0) {
+    const n = Math.min(left, block.length);
+    await handle.write(block, 0, n);
+    left -= n;
+  }
+  await handle.close();
+}
+
+async function prepare(s: Scenario): Promise<string> {
+  const dir = path.join(work, s.key, 'rasters');
+  await mkdir(dir, { recursive: true });
+  const marker = path.join(work, s.key, `.made-${s.count}-${s.bytes}`);
+  try {
+    await readFile(marker);
+    return dir; // made by an earlier run
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+  }
+  for (let i = 0; i < s.count; i++) {
+    const sub = path.join(dir, `d${Math.floor(i / 100)}`);
+    await mkdir(sub, { recursive: true });
+    await makeFile(path.join(sub, `tile_${i}.tif`), s.bytes, i);
+  }
+  await writeFile(marker, '');
+  return dir;
+}
+
+function files(dir: string, s: Scenario): Array<{ local: string; remote: string }> {
+  return Array.from({ length: s.count }, (_, i) => {
+    const relative = `d${Math.floor(i / 100)}/tile_${i}.tif`;
+    return { local: path.join(dir, relative), remote: `data/${relative}` };
+  });
+}
+
+async function withEmulator<T>(task: (emu: Emulator) => Promise<T>): Promise<T> {
+  const emu = new Emulator({ staticTokens: [TOKEN], dataDir: path.join(work, 'store'), quota: 1e13 });
+  await rm(path.join(work, 'store'), { recursive: true, force: true });
+  await mkdir(path.join(work, 'store'), { recursive: true });
+  await emu.start();
+  try {
+    return await task(emu);
+  } finally {
+    await emu.stop();
+    await rm(path.join(work, 'store'), { recursive: true, force: true });
+  }
+}
+
+/** curl, one process, multipart POSTs on kept-alive connections, CONCURRENCY at a time. */
+async function baseline(dir: string, s: Scenario): Promise<{ ms: number; cpuS: number }> {
+  return withEmulator(async (emu) => {
+    const upload = emu.store.createUpload({ name: 'baseline', description: 'b', type: 'RASTER', srs: 'EPSG:2154' });
+    const url = `${emu.apiUrl}/datastores/${emu.datastore}/uploads/${upload._id}/data`;
+    const config = files(dir, s)
+      .map((f) =>
+        [
+          `url = "${url}?path=${encodeURIComponent(f.remote)}"`,
+          `form = "file=@${f.local}"`,
+          `header = "Authorization: Bearer ${TOKEN}"`,
+          'output = "/dev/null"',
+          'fail',
+        ].join('\n'),
+      )
+      .join('\nnext\n');
+    const configFile = path.join(work, 'curl.config');
+    await writeFile(configFile, config);
+    const cpuFile = path.join(work, 'curl.cpu');
+    const started = process.hrtime.bigint();
+    await new Promise<void>((resolve, reject) => {
+      const args = [
+        '--silent',
+        '--show-error',
+        '--no-progress-meter',
+        '--parallel',
+        '--parallel-max',
+        String(CONCURRENCY),
+        '--config',
+        configFile,
+      ];
+      // GNU time reports curl's CPU (user and system seconds).
+      const curl = spawn('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, 'curl', ...args], { stdio: 'inherit' });
+      curl.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`curl exited ${code}`))));
+    });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const [user, system] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
+    if (upload.files.size !== s.count) throw new Error(`baseline stored ${upload.files.size} of ${s.count} files`);
+    return { ms, cpuS: user + system };
+  });
+}
+
+/** The bundled action, spawned as the runner does, sending the same files (checksums on). */
+async function action(dir: string, s: Scenario): Promise<{ ms: number; rssMiB: number; cpuS: number }> {
+  return withEmulator(async (emu) => {
+    const rssFile = path.join(work, 'rss');
+    const run = await runAction({
+      workspace: path.dirname(dir),
+      inputs: {
+        datastore: emu.datastore,
+        glob: 'rasters/**',
+        name: `bench-${s.key}`,
+        srs: 'EPSG:2154',
+        token: TOKEN,
+        'api-url': emu.apiUrl,
+        close: 'false',
+        concurrency: String(CONCURRENCY),
+      },
+      env: { NODE_OPTIONS: `--import ${path.join(ROOT, 'bench', 'max-rss.mjs')}`, BENCH_RSS_FILE: rssFile },
+    });
+    if (run.exitCode !== 0) throw new Error(`the action failed: ${run.errors.join(' ')}\n${run.stderr}`);
+    const [upload] = emu.liveUploads();
+    if (upload.files.size !== s.count + 1) throw new Error(`the action stored ${upload.files.size} of ${s.count} files + checksums`);
+    const usage = JSON.parse(await readFile(rssFile, 'utf8')) as { maxRSS: number; userCPUTime: number; systemCPUTime: number };
+    return { ms: run.ms, rssMiB: usage.maxRSS / 1024, cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
+  });
+}
+
+interface Result {
+  s: Scenario;
+  baseMs: number;
+  baseCpuS: number;
+  actionMs: number;
+  actionCpuS: number;
+  rssMiB: number;
+}
+const results: Result[] = [];
+for (const s of scenarios) {
+  const dir = await prepare(s);
+  const r: Result = { s, baseMs: Infinity, baseCpuS: 0, actionMs: Infinity, actionCpuS: 0, rssMiB: 0 };
+  for (let i = 0; i < REPEAT; i++) {
+    const b = await baseline(dir, s);
+    if (b.ms < r.baseMs) Object.assign(r, { baseMs: b.ms, baseCpuS: b.cpuS });
+    const a = await action(dir, s);
+    if (a.ms < r.actionMs) Object.assign(r, { actionMs: a.ms, actionCpuS: a.cpuS });
+    r.rssMiB = Math.max(r.rssMiB, a.rssMiB);
+  }
+  results.push(r);
+  console.log(
+    `(${s.key}) ${s.label}: curl ${(r.baseMs / 1000).toFixed(2)} s (${r.baseCpuS.toFixed(2)} s CPU), action ${(r.actionMs / 1000).toFixed(2)} s (${r.actionCpuS.toFixed(2)} s CPU), ratio ${(r.actionMs / r.baseMs).toFixed(2)} (target ≤ ${s.target}), action peak RSS ${r.rssMiB.toFixed(0)} MiB`,
+  );
+}
+
+// Preflight of the big file: headers only, whatever the size.
+const big = files(path.join(work, 'c', 'rasters'), scenarios[2])[0].local;
+const before = process.memoryUsage().rss;
+const t0 = process.hrtime.bigint();
+await readRasterHeader(big, 'tiff');
+const preflightMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const preflightRssDelta = (process.memoryUsage().rss - before) / MB;
+console.log(
+  `Preflight of the ${(scenarios[2].bytes / MB / 1024).toFixed(1)} GiB GeoTIFF: ${preflightMs.toFixed(1)} ms, RSS +${preflightRssDelta.toFixed(1)} MiB`,
+);
+
+const curlVersion = execFileSync('curl', ['--version']).toString().split('\n')[0];
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, ${curlVersion}`;
+const rows = results.map(
+  (r) =>
+    `| (${r.s.key}) ${r.s.label} | ${(r.baseMs / 1000).toFixed(2)} s | ${(r.actionMs / 1000).toFixed(2)} s | **${(r.actionMs / r.baseMs).toFixed(2)}** | ≤ ${r.s.target} | ${r.baseCpuS.toFixed(2)} s | ${r.actionCpuS.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB |`,
+);
+const doc = `# Benchmarks
+
+Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}${SCALE !== 1 ? ` at BENCH_SCALE=${SCALE}` : ''}, best of ${REPEAT} runs per side.
+
+Machine: ${machine}.
+
+Both sides send the same files to the same local emulator (\`emulator/\`, in the benchmark's own
+process), ${CONCURRENCY} at a time. The baseline is one \`curl --parallel --parallel-max ${CONCURRENCY}\`
+process posting multipart bodies on kept-alive connections: the least any client must do. The action
+is \`dist/index.js\` spawned as the runner does, with checksums on (MD5 computed while the bytes
+stream out), and does everything else as well: it lists, creates the upload, reads the tree,
+verifies it, and posts the checksum file. \`close: false\`, so the server's checks are not timed.
+CPU is user + system time of the client process; peak RSS is the action process's \`maxRSS\`.
+
+| scenario | curl | action | ratio | target | curl CPU | action CPU | action peak RSS |
+|---|---|---|---|---|---|---|---|
+${rows.join('\n')}
+
+Preflight of the ${(scenarios[2].bytes / MB / 1024).toFixed(1)} GiB GeoTIFF (header only): ${preflightMs.toFixed(1)} ms, RSS +${preflightRssDelta.toFixed(1)} MiB.
+
+What limits each ratio, with the profiles behind it: [performance.md](performance.md).
+`;
+await writeFile(path.join(ROOT, 'docs', 'benchmarks.md'), doc);
+console.log('Written to docs/benchmarks.md');
+if (!process.env.BENCH_KEEP) await rm(work, { recursive: true, force: true });
