@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ROOT, runAction } from './action-runner.js';
+
+/**
+ * `npm run local [-- file]`: runs dist/index.js with the inputs and environment of a .env file
+ * (default `.env`; see `.env.example`), as the runner would, against the emulator or the real API;
+ * prints the log, then the outputs and the job summary.
+ */
+const file = path.resolve(process.argv[2] ?? path.join(ROOT, '.env'));
+const inputs: Record<string, string> = {};
+const env: Record<string, string> = {};
+for (const raw of (await readFile(file, 'utf8')).split('\n')) {
+  const line = raw.trim();
+  if (!line || line.startsWith('#')) continue;
+  const eq = line.indexOf('=');
+  if (eq < 0) throw new Error(`${file}: '${line}' is not NAME=value`);
+  const name = line.slice(0, eq).trim();
+  const value = line
+    .slice(eq + 1)
+    .trim()
+    .replace(/^(['"])(.*)\1$/, '$2');
+  if (name.startsWith('INPUT_')) inputs[name.slice(6).toLowerCase()] = value;
+  else env[name] = value;
+}
+const run = await runAction({
+  workspace: process.env.GITHUB_WORKSPACE ?? ROOT,
+  inputs,
+  env,
+  onStdout: (text) => process.stdout.write(text),
+});
+console.log('\n── outputs ──');
+for (const [name, value] of Object.entries(run.outputs)) console.log(`${name}=${value}`);
+console.log('\n── job summary ──');
+console.log(run.summary);
+process.exit(run.exitCode ?? 1);

@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Emulator } from '../emulator/server.js';
+import { ROOT, runAction, type ActionRun } from '../scripts/action-runner.js';
+import { sampleWorkspace } from './support/workspace.js';
+
+// Runs the README's workflow examples against the emulator: every job in `needs` order, each
+// matrix value, each step that uses this action, with the `${{ }}` expressions resolved.
+
+interface Step {
+  id?: string;
+  uses?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  needs?: string | string[];
+  outputs?: Record<string, string>;
+  strategy?: { matrix?: Record<string, unknown[]> };
+  steps: Step[];
+}
+interface JobRun {
+  job: string;
+  matrix?: unknown;
+  run: ActionRun;
+}
+
+const ACTION = 'your-org/geoplateforme-publish-raster@';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
+});
+
+async function readmeWorkflows(): Promise<Array<{ title: string; jobs: Record<string, Job> }>> {
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const workflows = [];
+  for (const match of readme.matchAll(/^#+ (.+)\n(?:(?!^#)[\s\S])*?```yaml\n([\s\S]*?)```/gm)) {
+    const doc = parse(match[2]) as { jobs?: Record<string, Job> };
+    if (doc?.jobs && match[2].includes(ACTION)) workflows.push({ title: match[1].trim(), jobs: doc.jobs });
+  }
+  return workflows;
+}
+
+async function runWorkflow(jobs: Record<string, Job>, emu: Emulator, workspace: string): Promise<JobRun[]> {
+  const variables: Record<string, string> = {
+    'vars.GPF_DATASTORE': emu.datastore,
+    'vars.GPF_CLIENT_ID': 'svc',
+    'secrets.GPF_CLIENT_SECRET': 's3cret',
+  };
+  const jobOutputs: Record<string, Record<string, string>> = {};
+  const runs: JobRun[] = [];
+  const done = new Set<string>();
+  while (done.size < Object.keys(jobs).length) {
+    const ready = Object.entries(jobs).filter(([name, job]) => !done.has(name) && [job.needs ?? []].flat().every((n) => done.has(n)));
+    expect(ready.length, 'a job whose needs can be met').toBeGreaterThan(0);
+    for (const [name, job] of ready) {
+      const [key, values] = Object.entries(job.strategy?.matrix ?? {})[0] ?? [undefined, [undefined]];
+      const stepOutputs: Record<string, Record<string, string>> = {};
+      for (const value of values) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith(ACTION))) {
+          const resolve = (text: string) =>
+            text.replace(/\$\{\{\s*([^}]+?)\s*\}\}/g, (_, expr: string) => {
+              const needs = /^needs\.([\w-]+)\.outputs\.([\w-]+)$/.exec(expr);
+              if (needs) return jobOutputs[needs[1]]?.[needs[2]] ?? '';
+              if (key && expr === `matrix.${key}`) return String(value);
+              if (expr in variables) return variables[expr];
+              throw new Error(`unresolved expression ${expr} in the README`);
+            });
+          const inputs = Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, resolve(String(v))]));
+          const run = await runAction({
+            workspace,
+            inputs: { ...inputs, 'api-url': emu.apiUrl, 'token-url': emu.tokenUrl, 'poll-interval': '0.05' },
+          });
+          runs.push({ job: name, matrix: value, run });
+          if (step.id) stepOutputs[step.id] = run.outputs;
+        }
+      }
+      jobOutputs[name] = Object.fromEntries(
+        Object.entries(job.outputs ?? {}).map(([k, v]) => [
+          k,
+          v.replace(/\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}/, (_, id: string, out: string) => stepOutputs[id]?.[out] ?? ''),
+        ]),
+      );
+      done.add(name);
+    }
+  }
+  return runs;
+}
+
+async function setup() {
+  const emu = new Emulator({ staticTokens: [], clients: [{ id: 'svc', secret: 's3cret' }], checkDurationMs: 30 });
+  await emu.start();
+  const ws = await sampleWorkspace({ 'rasters/README.md': 'Not a raster: the examples must not pick it up.' });
+  cleanups.push(() => emu.stop(), ws.cleanup);
+  return { emu, dir: ws.dir };
+}
+
+describe('README examples', () => {
+  it('has the four workflows this test knows', async () => {
+    expect((await readmeWorkflows()).map((w) => w.title)).toEqual([
+      'Publish on every merge',
+      'Dry run on pull requests',
+      'Keep files in an open upload, close later',
+      'One upload across a job matrix',
+    ]);
+  });
+
+  it('publish on every merge: CLOSED, tagged, the folder README left out by the glob', async () => {
+    const { emu, dir } = await setup();
+    await expect(readFile(path.join(dir, 'rasters', 'README.md'), 'utf8')).resolves.toContain('Not a raster');
+    const [workflow] = await readmeWorkflows();
+    const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs).toMatchObject({ status: 'CLOSED', files: '6', uploaded: '6' });
+    expect(emu.liveUploads()[0].tags.datasheet_name).toBe('ortho-2024');
+  });
+
+  it('dry run on pull requests: refuses the README that rasters/** matches, with GETs only', async () => {
+    const { emu, dir } = await setup();
+    const workflow = (await readmeWorkflows())[1];
+    const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
+    // rasters/** takes the folder's README.md too: the dry run says so before anything is sent.
+    expect(run.exitCode).toBe(1);
+    expect(run.errors[0]).toMatch(/Unsupported file README\.md/);
+    expect(emu.requests).toEqual([]);
+  });
+
+  it('dry run and the other examples pass on a folder of rasters only', async () => {
+    const { emu, dir } = await setup();
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(dir, 'rasters', 'README.md'));
+    const [, dry, stage, matrix] = await readmeWorkflows();
+
+    const [{ run: plan }] = await runWorkflow(dry.jobs, emu, dir);
+    expect(plan.exitCode, plan.stdout).toBe(0);
+    expect(plan.summary).toMatch(/6 to send/);
+    // Only the token request (authentication, not the datastore) is a POST.
+    expect(emu.requests.filter((r) => r.method !== 'GET').map((r) => r.route)).toEqual(['token']);
+
+    const [{ run: staged }] = await runWorkflow(stage.jobs, emu, dir);
+    expect(staged.exitCode, staged.stdout).toBe(0);
+    expect(staged.outputs.status).toBe('OPEN');
+
+    const runs = await runWorkflow(matrix.jobs, emu, dir);
+    expect(runs.map((r) => `${r.job}${r.matrix ? ` ${r.matrix}` : ''}`)).toEqual(['create', 'send 2', 'send 3', 'send 4', 'close']);
+    for (const { run } of runs) expect(run.exitCode, run.stdout).toBe(0);
+    const close = runs[runs.length - 1].run;
+    expect(close.outputs).toMatchObject({ status: 'CLOSED', files: '6', uploaded: '0', 'checks-failed': '0' });
+    // The matrix made its own upload (upload-id), and every file went once into it.
+    const matrixUpload = emu.store.uploads.get(runs[0].run.outputs['upload-id']);
+    expect([...(matrixUpload?.files.keys() ?? [])].filter((p) => p.startsWith('data/'))).toHaveLength(6);
+    const posts = emu.requests.filter((r) => r.route === 'postData' && r.path.includes(matrixUpload!._id));
+    expect(posts).toHaveLength(6);
+  });
+});
