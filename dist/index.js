@@ -109707,7 +109707,8 @@ class PublishRun {
             const open = pick('OPEN');
             if (open) {
                 this.emit({ type: 'upload', upload: open, how: 'resumed' });
-                await this.tag(open);
+                if (!options.dryRun)
+                    await this.tag(open);
                 return { kind: 'upload', upload: open };
             }
             const checking = pick('CHECKING');

@@ -278,8 +278,11 @@ describe('cancellation', () => {
     expect(Date.now() - signalledAt).toBeLessThan(5000);
     expect(run.exitCode).toBe(1);
     expect(run.errors[0]).toMatch(/Cancelled: upload .* was left OPEN; re-run the job to resume it/);
-    expect(run.outputs).toMatchObject({ status: 'OPEN' });
+    expect(run.outputs).toMatchObject({ status: 'OPEN', 'upload-id': emu.liveUploads()[0]._id });
     expect(emu.liveUploads()[0].status).toBe('OPEN');
+    // The summary of what happened is written all the same.
+    expect(run.summary).toMatch(/Cancelled: upload .* was left OPEN/);
+    expect(run.summary).toMatch(/<h3>Files<\/h3>/);
 
     emu.faults.clear();
     const rerun = await runAction({ workspace: dir, inputs: inputs(emu) });

@@ -205,6 +205,19 @@ describe('publish over HTTP against the emulator', () => {
     expect(emu.requests.some((r) => r.route === 'close' || r.route === 'checks')).toBe(false);
   });
 
+  it('sends only GET requests in a dry run that finds an OPEN upload to resume', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    await publishTo(emu, dir, { close: false, glob: ['rasters/**'], tags: { a: 'b' } });
+    emu.liveUploads()[0].files.delete('data/scans/scan_1950.tfw');
+    const before = emu.requests.length;
+    const run = await publishTo(emu, dir, { dryRun: true, tags: { a: 'changed' } });
+    const plan = run.events.find((e) => e.type === 'plan');
+    expect(plan && plan.type === 'plan' && plan.toSend.map((f) => f.remotePath)).toEqual(['data/scans/scan_1950.tfw']);
+    expect(emu.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(emu.liveUploads()[0].tags).toEqual({ a: 'b' });
+  });
+
   it('sends only GET requests in a dry run', async () => {
     const emu = await emulator();
     const dir = await workspace();

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { FileError } from '../src/errors.js';
+import { findFiles } from '../src/files.js';
+import { preflight } from '../src/preflight.js';
+import { makeWorkspace } from './support/workspace.js';
+
+async function check(files: Record<string, string | Buffer>) {
+  const ws = await makeWorkspace(files);
+  try {
+    const set = await findFiles(['r/**'], ws.dir);
+    return await preflight(set.files, 2154);
+  } finally {
+    await ws.cleanup();
+  }
+}
+
+async function problems(files: Record<string, string | Buffer>): Promise<FileError> {
+  try {
+    await check(files);
+  } catch (error) {
+    expect(error).toBeInstanceOf(FileError);
+    return error as FileError;
+  }
+  throw new Error('expected a FileError');
+}
+
+describe('preflight', () => {
+  it('passes GeoTIFF, BigTIFF, JP2 and TIFF+TFW in the declared SRS', async () => {
+    const report = await check({
+      'r/a.tif': 'fixture:geotiff-2154.tif',
+      'r/b.TIF': 'fixture:bigtiff-2154.tif',
+      'r/c.jp2': 'fixture:jp2-2154.jp2',
+      'r/d.tif': 'fixture:plain.tif',
+      'r/d.tfw': 'fixture:plain.tfw',
+    });
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('warns, without failing, on names the platform ignores and on CRSs without an EPSG code', async () => {
+    const report = await check({ 'r/__hidden.tif': 'fixture:geotiff-2154.tif', 'r/custom.tif': 'fixture:geotiff-userdefined.tif' });
+    expect(report.warnings).toEqual([
+      "__hidden.tif: the platform ignores files whose name starts with '__'",
+      'custom.tif: its CRS has no EPSG code, so it cannot be compared with EPSG:2154',
+    ]);
+  });
+
+  it('lists every problem at once, each with its file', async () => {
+    const error = await problems({
+      'r/ok.tif': 'fixture:geotiff-2154.tif',
+      'r/wgs.tif': 'fixture:geotiff-4326.tif',
+      'r/wgs.jp2': 'fixture:jp2-4326.jp2',
+      'r/bad.tif': 'fixture:plain.tif',
+      'r/bad.tfw': '10\n0\n0\n-10\n651000\n',
+      'r/fake.tif': 'not a tiff',
+      'r/empty.jp2': '',
+    });
+    expect(error.problems).toEqual([
+      { path: 'bad.tfw', problem: 'unreadable: expected 6 numbers, found 5 lines' },
+      { path: 'empty.jp2', problem: 'empty file' },
+      { path: 'fake.tif', problem: 'unreadable: not a TIFF file (bad signature)' },
+      { path: 'wgs.jp2', problem: 'EPSG:4326, not EPSG:2154' },
+      { path: 'wgs.tif', problem: 'EPSG:4326, not EPSG:2154' },
+    ]);
+    expect(error.message).toMatch(/^5 file problems, nothing was sent: bad\.tfw: unreadable/);
+    expect(error.message).not.toContain('\n');
+  });
+});

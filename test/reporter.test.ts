@@ -1,0 +1,46 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { LocalFile } from '../src/files.js';
+import { Reporter } from '../src/report.js';
+
+// A unit of the reporter: the log it writes for big files, with the clock under the test's control.
+
+const big: LocalFile = { localPath: '/w/r/big.tif', relativePath: 'big.tif', remotePath: 'data/big.tif', size: 4_000_000_000 };
+let lines: string[];
+
+beforeEach(() => {
+  lines = [];
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(0);
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('Reporter', () => {
+  it('logs the progress of a big file at most every 10 s, then one line when it ends', () => {
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    const progress = (atMs: number, bytes: number) => {
+      vi.setSystemTime(atMs);
+      reporter.onEvent({ type: 'file-progress', file: big, bytes });
+    };
+    progress(0, 1e6);
+    progress(5_000, 1e8);
+    progress(9_999, 2e8);
+    progress(10_000, 1e9);
+    progress(15_000, 1.5e9);
+    progress(20_500, 2e9);
+    vi.setSystemTime(40_000);
+    reporter.onEvent({ type: 'file', file: big, outcome: 'sent', attempts: 2, ms: 40_000 });
+    // Log lines only: without GITHUB_OUTPUT, core falls back to ::set-output commands.
+    expect(lines.filter((l) => !l.startsWith('::'))).toEqual([
+      '  … data/big.tif: 1.0 GB of 4.0 GB (25%)',
+      '  … data/big.tif: 2.0 GB of 4.0 GB (50%)',
+      '✓ data/big.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts',
+    ]);
+  });
+});
