@@ -12,32 +12,36 @@ import type { EntrepotApi } from './entrepot/client.js';
 import type { CheckExecution, RemoteTree, Upload, UploadChecks } from './entrepot/types.js';
 import type { LocalFile } from './files.js';
 import { isTransient, outcomeUnknown } from './http.js';
-import type { IfExists } from './inputs.js';
+import type { Config } from './inputs.js';
 import { checksumFile } from './checksums.js';
 import { md5File } from './hash.js';
 import { forEachLimited, sleep } from './pool.js';
 
-export interface PublishOptions {
-  name: string;
-  description: string;
-  srs: string;
+/** The inputs the lifecycle uses, and what main derives for it. */
+export type PublishOptions = Pick<
+  Config,
+  | 'name'
+  | 'description'
+  | 'srs'
+  | 'ifExists'
+  | 'uploadId'
+  | 'close'
+  | 'waitForChecks'
+  | 'checksTimeoutMs'
+  | 'pollIntervalMs'
+  | 'concurrency'
+  | 'dryRun'
+> & {
+  /** The input's tags and the provenance tags. */
   tags: Record<string, string>;
-  ifExists: IfExists;
-  uploadId?: string;
-  close: boolean;
-  waitForChecks: boolean;
-  checksTimeoutMs: number;
-  pollIntervalMs: number;
-  concurrency: number;
-  /** Attempts for one file on a transient error. */
+  /** Attempts for one file on a transient error (input `retries`). */
   attempts: number;
   /** Wait before attempt `attempt + 1` after `error` (backoff, Retry-After). */
   retryDelay: (attempt: number, error: unknown) => number;
   /** Name of the checksum file at the upload's root; undefined sends none. */
   checksumFile?: string;
-  dryRun: boolean;
   signal?: AbortSignal;
-}
+};
 
 export type FileOutcome = 'sent' | 'present' | 'failed';
 

@@ -1,31 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Emulator, type EmulatorOptions } from '../emulator/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator, EmulatorOptions } from '../emulator/server.js';
+import { harness } from './support/harness.js';
 import { runAction, type ActionRun } from '../scripts/action-runner.js';
-import { FIXTURES, fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
+import { FIXTURES, fixture } from './support/workspace.js';
 
 // The bundle, spawned as the GitHub runner spawns it: INPUT_* variables, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files, GITHUB_WORKSPACE as the working directory.
 
 const TOKEN = 'e2e-token-5f1c9a';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
-});
-
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = new Emulator({ staticTokens: [TOKEN], checkDurationMs: 30, ...options });
-  await emu.start();
-  cleanups.push(() => emu.stop());
-  return emu;
-}
-
-async function workspace(extra: Record<string, string | Buffer> = {}, samples = true) {
-  const ws = samples ? await sampleWorkspace(extra) : await makeWorkspace(extra);
-  cleanups.push(ws.cleanup);
-  return ws.dir;
-}
+const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
 
 function inputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -1,28 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Emulator } from '../emulator/server.js';
+import { describe, expect, it } from 'vitest';
 import { runAction } from '../scripts/action-runner.js';
 import { ForwardProxy } from './support/proxy.js';
-import { FIXTURES, sampleWorkspace } from './support/workspace.js';
+import { harness } from './support/harness.js';
+import { FIXTURES } from './support/workspace.js';
 
 const TOKEN = 'proxy-test-token';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
-});
+const { emulator, workspace, defer } = harness({ staticTokens: [TOKEN] });
 
 async function setup() {
-  const emu = new Emulator({ staticTokens: [TOKEN], checkDurationMs: 30 });
-  await emu.start();
+  const emu = await emulator();
   const proxy = new ForwardProxy();
   await proxy.start();
-  const ws = await sampleWorkspace();
-  cleanups.push(
-    () => emu.stop(),
-    () => proxy.stop(),
-    ws.cleanup,
-  );
+  defer(() => proxy.stop());
+  const dir = await workspace();
   const inputs = {
     datastore: emu.datastore,
     glob: 'rasters/**',
@@ -32,7 +24,7 @@ async function setup() {
     'api-url': emu.apiUrl,
     'poll-interval': '0.05',
   };
-  return { emu, proxy, dir: ws.dir, inputs };
+  return { emu, proxy, dir, inputs };
 }
 
 describe('corporate networks', () => {
@@ -59,9 +51,7 @@ describe('corporate networks', () => {
 
   it('does not follow a redirect, so the token never leaves for another origin', async () => {
     const { emu, dir, inputs } = await setup();
-    const elsewhere = new Emulator({ staticTokens: [] });
-    await elsewhere.start();
-    cleanups.push(() => elsewhere.stop());
+    const elsewhere = await emulator({ staticTokens: [] });
     emu.faults.add({
       route: 'listUploads',
       fault: { status: 307, location: `${elsewhere.apiUrl}/datastores/${emu.datastore}/uploads`, body: '' },
@@ -78,10 +68,8 @@ describe('TLS', () => {
 
   async function httpsSetup() {
     const tls = { key: await readFile(path.join(tlsDir, 'key.pem'), 'utf8'), cert: await readFile(path.join(tlsDir, 'cert.pem'), 'utf8') };
-    const emu = new Emulator({ staticTokens: [TOKEN], checkDurationMs: 30, tls });
-    await emu.start();
-    const ws = await sampleWorkspace();
-    cleanups.push(() => emu.stop(), ws.cleanup);
+    const emu = await emulator({ tls });
+    const dir = await workspace();
     const inputs = {
       datastore: emu.datastore,
       glob: 'rasters/**',
@@ -91,14 +79,14 @@ describe('TLS', () => {
       'api-url': emu.apiUrl,
       'poll-interval': '0.05',
     };
-    return { emu, dir: ws.dir, inputs };
+    return { emu, dir, inputs };
   }
 
   it('trusts the CA named in NODE_EXTRA_CA_CERTS, through the proxy named in HTTPS_PROXY', async () => {
     const { emu, dir, inputs } = await httpsSetup();
     const proxy = new ForwardProxy();
     await proxy.start();
-    cleanups.push(() => proxy.stop());
+    defer(() => proxy.stop());
     const run = await runAction({
       workspace: dir,
       inputs,

@@ -1,30 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../emulator/faults.js';
-import { Emulator, type EmulatorOptions } from '../emulator/server.js';
+import type { Emulator } from '../emulator/server.js';
+import { harness } from './support/harness.js';
 import { totp } from '../src/auth.js';
 import { AuthError, FileUploadError, TimeoutError, UploadStateError } from '../src/errors.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
-import { fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
+import { fixture } from './support/workspace.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
-});
-
-async function emulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const emu = new Emulator({ staticTokens: ['test-token'], checkDurationMs: 30, ...options });
-  await emu.start();
-  cleanups.push(() => emu.stop());
-  return emu;
-}
-
-async function workspace(extra: Record<string, string | Buffer> = {}, samples = true) {
-  const ws = samples ? await sampleWorkspace(extra) : await makeWorkspace(extra);
-  cleanups.push(ws.cleanup);
-  return ws.dir;
-}
+const { emulator, workspace } = harness({ staticTokens: ['test-token'] });
 
 /** The server holds exactly these local files, byte for byte, under data/. */
 async function expectStored(emu: Emulator, dir: string, relative: string[]) {

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Emulator } from '../emulator/server.js';
+import type { Emulator } from '../emulator/server.js';
 import { ROOT, runAction, type ActionRun } from '../scripts/action-runner.js';
-import { sampleWorkspace } from './support/workspace.js';
+import { harness } from './support/harness.js';
 
 // Runs the README's workflow examples against the emulator: every job in `needs` order, each
 // matrix value, each step that uses this action, with the `${{ }}` expressions resolved.
@@ -27,10 +27,7 @@ interface JobRun {
 }
 
 const ACTION = 'your-org/geoplateforme-publish-raster@';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
-});
+const { emulator, workspace } = harness({ staticTokens: [], clients: [{ id: 'svc', secret: 's3cret' }] });
 
 async function readmeWorkflows(): Promise<Array<{ title: string; jobs: Record<string, Job> }>> {
   const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
@@ -89,11 +86,9 @@ async function runWorkflow(jobs: Record<string, Job>, emu: Emulator, workspace: 
 }
 
 async function setup() {
-  const emu = new Emulator({ staticTokens: [], clients: [{ id: 'svc', secret: 's3cret' }], checkDurationMs: 30 });
-  await emu.start();
-  const ws = await sampleWorkspace({ 'rasters/README.md': 'Not a raster: the examples must not pick it up.' });
-  cleanups.push(() => emu.stop(), ws.cleanup);
-  return { emu, dir: ws.dir };
+  const emu = await emulator();
+  const dir = await workspace({ 'rasters/README.md': 'Not a raster: the examples must not pick it up.' });
+  return { emu, dir };
 }
 
 describe('README examples', () => {

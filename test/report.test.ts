@@ -1,22 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Emulator } from '../emulator/server.js';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/server.js';
+import { harness } from './support/harness.js';
 import { runAction } from '../scripts/action-runner.js';
-import { fixture, makeWorkspace, sampleWorkspace } from './support/workspace.js';
+import { fixture } from './support/workspace.js';
 
 const TOKEN = 'report-token';
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await (cleanups.pop() as () => Promise<void>)();
-});
-
-async function emulator(): Promise<Emulator> {
-  const emu = new Emulator({ staticTokens: [TOKEN], checkDurationMs: 30 });
-  await emu.start();
-  cleanups.push(() => emu.stop());
-  return emu;
-}
+const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
 
 const inputs = (emu: Emulator, extra: Record<string, string> = {}) => ({
   datastore: emu.datastore,
@@ -32,14 +23,13 @@ const inputs = (emu: Emulator, extra: Record<string, string> = {}) => ({
 describe('reports', () => {
   it('a failure midway through the files: the failed file, its attempts, and what was sent', async () => {
     const emu = await emulator();
-    const ws = await sampleWorkspace();
-    cleanups.push(ws.cleanup);
+    const dir = await workspace();
     emu.faults.add({
       route: 'postData',
       pathMatches: /scan_1950\.tif$/,
       fault: { status: 500, body: JSON.stringify({ error_description: ['Stockage indisponible'] }) },
     });
-    const run = await runAction({ workspace: ws.dir, inputs: inputs(emu, { retries: '2', concurrency: '1' }) });
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { retries: '2', concurrency: '1' }) });
     expect(run.exitCode).toBe(1);
     expect(run.errors).toEqual(['::error::Could not send data/scans/scan_1950.tif after 2 attempts: HTTP 500: Stockage indisponible']);
     // Files go in path order, one at a time: the five before it (its .tfw sorts first) were sent.
@@ -56,14 +46,13 @@ describe('reports', () => {
 
   it('10,000 files: the summary stays under 1 MiB and says what it left out', async () => {
     const emu = await emulator();
-    const ws = await makeWorkspace();
-    cleanups.push(ws.cleanup);
+    const dir = await workspace({}, false);
     const tif = await fixture('geotiff-2154.tif');
     for (let d = 0; d < 100; d++) {
-      await mkdir(path.join(ws.dir, 'rasters', `d${d}`), { recursive: true });
-      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(path.join(ws.dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
+      await mkdir(path.join(dir, 'rasters', `d${d}`), { recursive: true });
+      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(path.join(dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
     }
-    const run = await runAction({ workspace: ws.dir, inputs: inputs(emu, { concurrency: '8' }) });
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { concurrency: '8' }) });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ files: '10000', uploaded: '10000', status: 'CLOSED', bytes: String(10000 * tif.length) });
     expect(Buffer.byteLength(run.summary)).toBeLessThan(1024 * 1024);
