@@ -110270,7 +110270,7 @@ async function run(signal) {
         const checked = await preflight(fileSet.files, config.epsg);
         for (const warning of checked.warnings)
             reporter.warning(warning);
-        info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked: all in ${config.srs}`);
+        info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
         const http = new Http({
             signal,
             retry: { ...DEFAULT_RETRY, attempts: config.retries },

@@ -43,7 +43,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
     }
     const checked = await preflight(fileSet.files, config.epsg);
     for (const warning of checked.warnings) reporter.warning(warning);
-    core.info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked: all in ${config.srs}`);
+    core.info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
 
     const http = new Http({
       signal,
