@@ -104788,12 +104788,18 @@ class EntrepotClient {
     /** Every item of a paginated list, following `Content-Range: first-last/total`. */
     async getAll(route, query, limit) {
         const items = [];
+        let previous = '';
         for (let page = 1; page <= MAX_PAGES; page++) {
             const { body, headers } = await this.call('GET', route, { query: { ...query, page, limit } });
             const batch = Array.isArray(body) ? body : typeof body === 'string' && page === 1 ? [body] : [];
+            // A server that ignores paging answers more than asked, or the same page again: stop there.
+            const signature = JSON.stringify(batch);
+            if (page > 1 && signature === previous)
+                break;
+            previous = signature;
             items.push(...batch);
             const total = parseContentRangeTotal(headers['content-range']);
-            if (batch.length === 0 || (total !== undefined ? items.length >= total : batch.length < limit))
+            if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit))
                 break;
         }
         return items;
@@ -109812,9 +109818,12 @@ class PublishRun {
                     });
                     return new FileUploadError(file.remotePath, attempt, error);
                 };
-                if (!isTransient(error))
+                // A strict server may refuse to overwrite (409): the file may be there from an attempt whose
+                // answer was lost. Look at the tree as for an unknown outcome.
+                const conflict = error instanceof ApiError && error.status === 409;
+                if (!isTransient(error) && !conflict)
                     throw fail();
-                if (outcomeUnknown(error)) {
+                if (outcomeUnknown(error) || conflict) {
                     // The server may have stored it anyway (a 502 after the body went through): look first.
                     const remote = (await this.api.tree(upload.id)).get(file.remotePath);
                     if (remote === file.size) {

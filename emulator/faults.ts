@@ -11,8 +11,8 @@ export type FaultKind =
   | { reset: true }
   /** Read half of the request body, store what arrived (a partial file), then destroy the socket. */
   | { resetMidBody: true }
-  /** Process the request fully (the file is stored), then answer 502 with an HTML gateway page. */
-  | { storeThen: 502 | 504 }
+  /** Process the request fully (the file is stored), then answer this status (502: an HTML gateway page). */
+  | { storeThen: number }
   /** Wait before processing. */
   | { delayMs: number };
 

@@ -42,6 +42,10 @@ export interface EmulatorOptions {
   checkDurationMs?: number;
   /** List DELETED uploads too (the docs are unsure whether the API does; entrepot-api.md §2.2). */
   listDeleted?: boolean;
+  /** Answer every list in full, ignoring page and limit, without Content-Range (a variant to survive). */
+  ignorePaging?: boolean;
+  /** Refuse a data POST to a path that already holds a file (409), instead of overwriting it. */
+  refuseOverwrite?: boolean;
   /** A partial body (client reset mid-file) is kept as a truncated file, as a harsh server would. */
   keepPartialFiles?: boolean;
   /** Seed for probabilistic faults. */
@@ -242,7 +246,11 @@ export class Emulator {
       }
       await match.route.handler({ req, res, params: match.m.slice(1), query: url.searchParams, fault });
       if (fault && 'storeThen' in fault && !res.headersSent) {
-        res.writeHead(fault.storeThen, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+        if (fault.storeThen >= 500)
+          res
+            .writeHead(fault.storeThen, { 'content-type': 'text/html' })
+            .end(`<html><body><h1>${fault.storeThen} Bad Gateway</h1></body></html>`);
+        else this.json({ res }, fault.storeThen, { error_description: [`Erreur injectée ${fault.storeThen}`] });
       }
     } catch (error) {
       if (res.headersSent || req.socket.destroyed) return;
@@ -346,6 +354,12 @@ export class Emulator {
       .filter((u) => !pattern || pattern.test(u.name))
       .filter((u) => !status || u.status === status)
       .sort((a, b) => b.lastEvent.date.localeCompare(a.lastEvent.date));
+    if (this.options.ignorePaging)
+      return this.json(
+        c,
+        200,
+        all.map((u) => this.store.view(u)),
+      );
     const slice = all.slice((page - 1) * limit, page * limit);
     const first = (page - 1) * limit;
     c.res.setHeader('content-range', slice.length ? `${first}-${first + slice.length - 1}/${all.length}` : `*/${all.length}`);
@@ -403,6 +417,7 @@ export class Emulator {
     if (kind === 'data') {
       if (!query) throw new HttpError(400, ['Le paramètre path est obligatoire']);
       validatePath(query);
+      if (this.options.refuseOverwrite && upload.files.has(query)) throw new HttpError(409, [`Le fichier ${query} existe déjà`]);
     }
     const contentType = c.req.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data')) throw new HttpError(400, ['Le contenu doit être multipart/form-data']);
@@ -580,6 +595,7 @@ export class Emulator {
 
   private logs(c: Context): void {
     const e = this.execution(c);
+    if (this.options.ignorePaging) return this.json(c, 200, e.logs);
     const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
     const limit = Math.min(1000, Math.max(1, Number(c.query.get('limit') ?? 50) || 50));
     const slice = e.logs.slice((page - 1) * limit, page * limit);

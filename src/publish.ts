@@ -1,4 +1,5 @@
 import {
+  ApiError,
   CancelledError,
   ChecksFailedError,
   FileUploadError,
@@ -284,8 +285,11 @@ class PublishRun {
           });
           return new FileUploadError(file.remotePath, attempt, error as Error);
         };
-        if (!isTransient(error)) throw fail();
-        if (outcomeUnknown(error)) {
+        // A strict server may refuse to overwrite (409): the file may be there from an attempt whose
+        // answer was lost. Look at the tree as for an unknown outcome.
+        const conflict = error instanceof ApiError && error.status === 409;
+        if (!isTransient(error) && !conflict) throw fail();
+        if (outcomeUnknown(error) || conflict) {
           // The server may have stored it anyway (a 502 after the body went through): look first.
           const remote = (await this.api.tree(upload.id)).get(file.remotePath);
           if (remote === file.size) {

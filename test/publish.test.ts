@@ -162,6 +162,18 @@ describe('publish over HTTP against the emulator', () => {
     expect(emu.requests.filter((r) => r.route === 'listUploads').map((r) => r.query.page)).toEqual(['1', '2', '3']);
   });
 
+  it('survives a server that ignores paging: one list request, not thousands', async () => {
+    const emu = await emulator({ ignorePaging: true });
+    const dir = await workspace({ 'rasters/ortho/wgs84.tif': await fixture('geotiff-4326.tif') });
+    for (let i = 0; i < 150; i++)
+      emu.store.createUpload({ name: `ortho-2024 copy ${i}`, description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
+    const run = await publishTo(emu, dir);
+    expect(run.result?.status).toBe('UNSTABLE');
+    expect(emu.requests.filter((r) => r.route === 'listUploads').length).toBeLessThanOrEqual(2);
+    expect(emu.requests.filter((r) => r.route === 'logs').length).toBe(1);
+    expect(run.result?.checks.find((c) => c.status === 'FAILURE')?.errorLines).toHaveLength(1);
+  });
+
   it('waits for checks that are registered late, and for slow ones', async () => {
     const emu = await emulator({ checkRegistrationDelayMs: 300, checkDurationMs: 400 });
     const dir = await workspace();
@@ -313,6 +325,17 @@ describe('unreliable networks', () => {
     expect(run.error).toBeUndefined();
     expect(emu.requests.filter((r) => r.route === 'deleteData').map((r) => r.query.path)).toEqual(['data/a.tif']);
     expect(emu.requests.filter((r) => r.route === 'postData')).toHaveLength(2);
+    expect(run.result?.status).toBe('CLOSED');
+  });
+
+  it('counts a file as sent when a strict server refuses to overwrite what an unanswered attempt stored', async () => {
+    const emu = await emulator({ refuseOverwrite: true });
+    const dir = await workspace();
+    // The POST is stored but answered 409, as a strict server answers a re-send of a file it holds.
+    emu.faults.add({ route: 'postData', times: 1, pathMatches: /scan_1950\.tif$/, fault: { storeThen: 409 } });
+    const run = await publishTo(emu, dir);
+    expect(run.error).toBeUndefined();
+    expect(emu.requests.filter((r) => r.route === 'postData' && r.query.path === 'data/scans/scan_1950.tif')).toHaveLength(1);
     expect(run.result?.status).toBe('CLOSED');
   });
 

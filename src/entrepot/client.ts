@@ -201,12 +201,17 @@ export class EntrepotClient implements EntrepotApi {
   /** Every item of a paginated list, following `Content-Range: first-last/total`. */
   private async getAll(route: string, query: Record<string, string>, limit: number): Promise<unknown[]> {
     const items: unknown[] = [];
+    let previous = '';
     for (let page = 1; page <= MAX_PAGES; page++) {
       const { body, headers } = await this.call('GET', route, { query: { ...query, page, limit } });
       const batch = Array.isArray(body) ? body : typeof body === 'string' && page === 1 ? [body] : [];
+      // A server that ignores paging answers more than asked, or the same page again: stop there.
+      const signature = JSON.stringify(batch);
+      if (page > 1 && signature === previous) break;
+      previous = signature;
       items.push(...batch);
       const total = parseContentRangeTotal(headers['content-range']);
-      if (batch.length === 0 || (total !== undefined ? items.length >= total : batch.length < limit)) break;
+      if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit)) break;
     }
     return items;
   }
