@@ -109679,7 +109679,9 @@ class PublishRun {
         }
         else {
             // Found CHECKING, CLOSED or UNSTABLE: never touched, only awaited and reported.
-            this.verify(await this.api.tree(upload.id));
+            const { missing, wrongSize } = this.compare(await this.api.tree(upload.id));
+            if (missing.length || wrongSize.length)
+                throw new UploadStateError(`Upload ${upload.id} is ${upload.status} and does not hold every file (${list([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
             for (const file of this.files)
                 this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
         }
@@ -109700,6 +109702,7 @@ class PublishRun {
                 throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') is DELETED; remove upload-id to create a new one`);
             if (upload.status !== 'OPEN' && !FINAL_STATUSES.has(upload.status) && upload.status !== 'CHECKING')
                 throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') is ${upload.status}, not OPEN; wait until the platform is done with it`);
+            this.checkSrs(upload);
             this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
             return { kind: 'upload', upload };
         }
@@ -109712,6 +109715,7 @@ class PublishRun {
             const pick = (status) => newest(live.filter((u) => u.status === status));
             const open = pick('OPEN');
             if (open) {
+                this.checkSrs(open);
                 this.emit({ type: 'upload', upload: open, how: 'resumed' });
                 if (!options.dryRun)
                     await this.tag(open);
@@ -109736,6 +109740,11 @@ class PublishRun {
         this.emit({ type: 'upload', upload, how: 'created' });
         await this.tag(upload);
         return { kind: 'upload', upload };
+    }
+    /** An upload made for another projection would fail its raster check an hour from now. */
+    checkSrs(upload) {
+        if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
+            throw new UploadStateError(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
     }
     /** Uploads whose name is exactly ours: the server's `name` filter is pattern-like (§2.2). */
     async uploadsNamed() {
@@ -109841,12 +109850,17 @@ class PublishRun {
         }
     }
     verify(tree) {
+        const { missing, wrongSize } = this.compare(tree);
+        if (missing.length || wrongSize.length)
+            throw new RemoteTreeError(missing, wrongSize);
+    }
+    /** The local files the tree lacks, and those it holds with another size. */
+    compare(tree) {
         const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
         const wrongSize = this.files
             .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
             .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
-        if (missing.length || wrongSize.length)
-            throw new RemoteTreeError(missing, wrongSize);
+        return { missing, wrongSize };
     }
     async sendChecksums(upload, tree, fileName) {
         // Files sent by an earlier run or stored despite an error were not hashed on the way out.

@@ -144,7 +144,11 @@ class PublishRun {
       return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
     } else {
       // Found CHECKING, CLOSED or UNSTABLE: never touched, only awaited and reported.
-      this.verify(await this.api.tree(upload.id));
+      const { missing, wrongSize } = this.compare(await this.api.tree(upload.id));
+      if (missing.length || wrongSize.length)
+        throw new UploadStateError(
+          `Upload ${upload.id} is ${upload.status} and does not hold every file (${list([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`,
+        );
       for (const file of this.files) this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
     }
 
@@ -168,6 +172,7 @@ class PublishRun {
         throw new UploadStateError(
           `Upload ${upload.id} (input 'upload-id') is ${upload.status}, not OPEN; wait until the platform is done with it`,
         );
+      this.checkSrs(upload);
       this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
       return { kind: 'upload', upload };
     }
@@ -186,6 +191,7 @@ class PublishRun {
       const pick = (status: string) => newest(live.filter((u) => u.status === status));
       const open = pick('OPEN');
       if (open) {
+        this.checkSrs(open);
         this.emit({ type: 'upload', upload: open, how: 'resumed' });
         if (!options.dryRun) await this.tag(open);
         return { kind: 'upload', upload: open };
@@ -208,6 +214,14 @@ class PublishRun {
     this.emit({ type: 'upload', upload, how: 'created' });
     await this.tag(upload);
     return { kind: 'upload', upload };
+  }
+
+  /** An upload made for another projection would fail its raster check an hour from now. */
+  private checkSrs(upload: Upload): void {
+    if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
+      throw new UploadStateError(
+        `Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`,
+      );
   }
 
   /** Uploads whose name is exactly ours: the server's `name` filter is pattern-like (§2.2). */
@@ -306,11 +320,17 @@ class PublishRun {
   }
 
   private verify(tree: RemoteTree): void {
+    const { missing, wrongSize } = this.compare(tree);
+    if (missing.length || wrongSize.length) throw new RemoteTreeError(missing, wrongSize);
+  }
+
+  /** The local files the tree lacks, and those it holds with another size. */
+  private compare(tree: RemoteTree): { missing: string[]; wrongSize: string[] } {
     const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
     const wrongSize = this.files
       .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
       .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
-    if (missing.length || wrongSize.length) throw new RemoteTreeError(missing, wrongSize);
+    return { missing, wrongSize };
   }
 
   private async sendChecksums(upload: Upload, tree: RemoteTree, fileName: string): Promise<void> {

@@ -276,6 +276,29 @@ describe('if-exists', () => {
     expect(emu.store.uploads.size).toBe(1);
   });
 
+  it('resume: an OPEN upload made for another SRS stops the run before anything is sent', async () => {
+    const { emu, dir, old } = await withExisting('OPEN');
+    old.srs = 'EPSG:4326';
+    const run = await publishTo(emu, dir);
+    expect(run.error).toBeInstanceOf(UploadStateError);
+    expect(run.error?.message).toBe(
+      `Upload ${old._id} was made for EPSG:4326, not EPSG:2154 (input 'srs'); publish with if-exists: replace, or under another name`,
+    );
+    expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('upload-id: a CLOSED upload that lacks files is reported as such, not as one to resume', async () => {
+    const { emu, dir, old } = await withExisting('CLOSED');
+    const run = await publishTo(emu, dir, { uploadId: old._id });
+    expect(run.error).toBeInstanceOf(UploadStateError);
+    expect(run.error?.message).toMatch(
+      new RegExp(
+        `^Upload ${old._id} is CLOSED and does not hold every file \\(data/mnt/mnt_650000_6860000\\.jp2, .* and 3 more\\); files cannot be added`,
+      ),
+    );
+    expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
   it('resume: a CLOSED upload of that name is left alone and a new one made', async () => {
     const { emu, dir, old } = await withExisting('CLOSED');
     const run = await publishTo(emu, dir, { close: false });
