@@ -108797,9 +108797,6 @@ class Http {
         this.retry = options.retry ?? DEFAULT_RETRY;
         this.dispatcher = options.dispatcher ?? createDispatcher();
     }
-    get signal() {
-        return this.options.signal;
-    }
     /** Sends with retries on transient failures; throws ApiError, NetworkError or CancelledError. */
     async send(req) {
         const attempts = req.attempts ?? this.retry.attempts;
@@ -110000,6 +109997,7 @@ function checksFailure(result) {
 
 
 
+
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
@@ -110033,7 +110031,7 @@ class Reporter {
         for (const file of files)
             this.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
         setOutput('files', files.length);
-        setOutput('bytes', files.reduce((sum, f) => sum + f.size, 0));
+        setOutput('bytes', totalBytes(files));
     }
     warning(message) {
         warning(message);
@@ -110055,7 +110053,7 @@ class Reporter {
                 info(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
                 break;
             case 'plan':
-                info(`${event.toSend.length} file(s) to send (${formatBytes(sum(event.toSend))}), ${event.present.length} already there (${formatBytes(sum(event.present))})`);
+                info(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`);
                 break;
             case 'file-progress': {
                 const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
@@ -110174,7 +110172,7 @@ class Reporter {
                 failed: 'failed',
                 pending: result?.dryRun ? 'to send' : 'not sent',
             };
-            out.push(`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(sum(rows.map((r) => r.file)))}: ${Object.entries(counts)
+            out.push(`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(totalBytes(rows.map((r) => r.file)))}: ${Object.entries(counts)
                 .map(([k, n]) => `${n} ${label[k]}`)
                 .join(', ')}.</p>`);
             const shown = [...rows].sort((a, b) => order(a.outcome) - order(b.outcome)).slice(0, MAX_FILE_ROWS);
@@ -110214,9 +110212,6 @@ function countBy(values) {
     for (const v of values)
         counts[v] = (counts[v] ?? 0) + 1;
     return counts;
-}
-function sum(files) {
-    return files.reduce((total, f) => total + f.size, 0);
 }
 function duration(start, finish) {
     if (!start || !finish)

@@ -97,16 +97,12 @@ export function createDispatcher(): Dispatcher {
 }
 
 export class Http {
-  readonly retry: RetryPolicy;
+  private readonly retry: RetryPolicy;
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly options: HttpOptions = {}) {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.dispatcher = options.dispatcher ?? createDispatcher();
-  }
-
-  get signal(): AbortSignal | undefined {
-    return this.options.signal;
   }
 
   /** Sends with retries on transient failures; throws ApiError, NetworkError or CancelledError. */

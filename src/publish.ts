@@ -446,7 +446,7 @@ class PublishRun {
   }
 }
 
-export function flatten(lists: UploadChecks): CheckExecution[] {
+function flatten(lists: UploadChecks): CheckExecution[] {
   return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
 }
 

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { CancelledError, FileError } from './errors.js';
-import type { LocalFile } from './files.js';
+import { totalBytes, type LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult } from './publish.js';
 import type { CheckExecution } from './entrepot/types.js';
 import { formatBytes } from './format.js';
@@ -50,10 +50,7 @@ export class Reporter {
   files(files: LocalFile[]): void {
     for (const file of files) this.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
     core.setOutput('files', files.length);
-    core.setOutput(
-      'bytes',
-      files.reduce((sum, f) => sum + f.size, 0),
-    );
+    core.setOutput('bytes', totalBytes(files));
   }
 
   warning(message: string): void {
@@ -78,7 +75,7 @@ export class Reporter {
         break;
       case 'plan':
         core.info(
-          `${event.toSend.length} file(s) to send (${formatBytes(sum(event.toSend))}), ${event.present.length} already there (${formatBytes(sum(event.present))})`,
+          `${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`,
         );
         break;
       case 'file-progress': {
@@ -211,7 +208,7 @@ export class Reporter {
         pending: result?.dryRun ? 'to send' : 'not sent',
       };
       out.push(
-        `<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(sum(rows.map((r) => r.file)))}: ${Object.entries(counts)
+        `<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(totalBytes(rows.map((r) => r.file)))}: ${Object.entries(counts)
           .map(([k, n]) => `${n} ${label[k as FileRow['outcome']]}`)
           .join(', ')}.</p>`,
       );
@@ -267,10 +264,6 @@ function countBy(values: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const v of values) counts[v] = (counts[v] ?? 0) + 1;
   return counts;
-}
-
-function sum(files: LocalFile[]): number {
-  return files.reduce((total, f) => total + f.size, 0);
 }
 
 function duration(start?: string, finish?: string): string {
