@@ -110023,6 +110023,7 @@ class Reporter {
     lastProgress = new Map();
     finished = false;
     uploadedWrittenAt = 0;
+    retries = 0;
     constructor(context) {
         this.context = context;
     }
@@ -110036,6 +110037,18 @@ class Reporter {
     warning(message) {
         warning(message);
     }
+    /**
+     * A log line. Text from outside (file names, server messages) may hold a newline, and a line
+     * that starts with `::` is a workflow command to the runner: every line is made one line.
+     */
+    log(text) {
+        info(text.replace(/[\r\n]+/g, ' ⏎ '));
+    }
+    /** A request or a file that is tried again: a log line, and one warning at the end for all. */
+    retried(what, attempt, reason, delayMs) {
+        this.retries++;
+        this.log(`${what}: attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
+    }
     onEvent = (event) => {
         switch (event.type) {
             case 'phase':
@@ -110047,13 +110060,13 @@ class Reporter {
                 this.uploadId = event.upload.id;
                 this.setStatus(event.upload.status);
                 setOutput('upload-id', event.upload.id);
-                info(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+                this.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
                 break;
             case 'deleted':
-                info(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+                this.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
                 break;
             case 'plan':
-                info(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`);
+                this.log(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`);
                 break;
             case 'file-progress': {
                 const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
@@ -110061,7 +110074,7 @@ class Reporter {
                     this.lastProgress.set(event.file.remotePath, last);
                 else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
                     this.lastProgress.set(event.file.remotePath, Date.now());
-                    info(`  … ${event.file.remotePath}: ${formatBytes(event.bytes)} of ${formatBytes(event.file.size)} (${Math.floor((100 * event.bytes) / Math.max(1, event.file.size))}%)`);
+                    this.log(`  … ${event.file.remotePath}: ${formatBytes(event.bytes)} of ${formatBytes(event.file.size)} (${Math.floor((100 * event.bytes) / Math.max(1, event.file.size))}%)`);
                 }
                 break;
             }
@@ -110076,15 +110089,15 @@ class Reporter {
                         setOutput('uploaded', this.uploaded);
                     }
                     const seconds = Math.max(event.ms, 1) / 1000;
-                    info(`✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`);
+                    this.log(`✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`);
                 }
                 else if (event.outcome === 'failed') {
-                    info(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+                    this.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
                 }
                 break;
             }
             case 'retry':
-                warning(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s`);
+                this.retried(event.what, event.attempt, event.reason, event.delayMs);
                 break;
             case 'status':
                 this.setStatus(event.status);
@@ -110092,10 +110105,10 @@ class Reporter {
             case 'checks':
                 this.checks = event.checks;
                 this.writeCheckOutputs(event.checks);
-                info(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+                this.log(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
                 break;
             case 'info':
-                info(event.message);
+                this.log(event.message);
                 break;
             case 'warning':
                 warning(event.message);
@@ -110121,6 +110134,8 @@ class Reporter {
             const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
             core_error(lines.join('\n') || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
         }
+        if (this.retries > 0)
+            warning(`${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
         if (this.uploadId && !result?.dryRun)
             notice(`Upload ${this.uploadId} is ${this.status}`, { title: 'Géoplateforme upload' });
         try {
@@ -110279,16 +110294,16 @@ async function run(signal) {
             if (config.ifNoFilesFound === 'error' && fileSet.matched === 0)
                 throw new InputError('glob', `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`);
             if (config.ifNoFilesFound !== 'ignore')
-                warning(message);
+                reporter.warning(message);
             else
-                info(message);
+                reporter.log(message);
             await reporter.finish(undefined);
             return;
         }
         const checked = await preflight(fileSet.files, config.epsg);
         for (const warning of checked.warnings)
             reporter.warning(warning);
-        info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
+        reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
         const http = new Http({
             signal,
             retry: { ...DEFAULT_RETRY, attempts: config.retries },
@@ -110296,7 +110311,7 @@ async function run(signal) {
             onRequest: isDebug()
                 ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
                 : undefined,
-            onRetry: (notice) => info(`${notice.method} ${notice.path}: ${notice.reason}; retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
+            onRetry: (notice) => reporter.retried(`${notice.method} ${notice.path}`, notice.attempt, notice.reason, notice.delayMs),
         });
         const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core_setSecret(token));
         // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.

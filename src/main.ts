@@ -36,14 +36,14 @@ export async function run(signal?: AbortSignal): Promise<void> {
           'glob',
           `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`,
         );
-      if (config.ifNoFilesFound !== 'ignore') core.warning(message);
-      else core.info(message);
+      if (config.ifNoFilesFound !== 'ignore') reporter.warning(message);
+      else reporter.log(message);
       await reporter.finish(undefined);
       return;
     }
     const checked = await preflight(fileSet.files, config.epsg);
     for (const warning of checked.warnings) reporter.warning(warning);
-    core.info(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
+    reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
 
     const http = new Http({
       signal,
@@ -52,8 +52,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
       onRequest: core.isDebug()
         ? (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
         : undefined,
-      onRetry: (notice) =>
-        core.info(`${notice.method} ${notice.path}: ${notice.reason}; retry ${notice.attempt} in ${(notice.delayMs / 1000).toFixed(1)} s`),
+      onRetry: (notice) => reporter.retried(`${notice.method} ${notice.path}`, notice.attempt, notice.reason, notice.delayMs),
     });
     const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core.setSecret(token));
     // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.

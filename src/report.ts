@@ -43,6 +43,7 @@ export class Reporter {
   private lastProgress = new Map<string, number>();
   private finished = false;
   private uploadedWrittenAt = 0;
+  private retries = 0;
 
   constructor(private readonly context: RunContext) {}
 
@@ -57,6 +58,20 @@ export class Reporter {
     core.warning(message);
   }
 
+  /**
+   * A log line. Text from outside (file names, server messages) may hold a newline, and a line
+   * that starts with `::` is a workflow command to the runner: every line is made one line.
+   */
+  log(text: string): void {
+    core.info(text.replace(/[\r\n]+/g, ' ⏎ '));
+  }
+
+  /** A request or a file that is tried again: a log line, and one warning at the end for all. */
+  retried(what: string, attempt: number, reason: string, delayMs: number): void {
+    this.retries++;
+    this.log(`${what}: attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
+  }
+
   readonly onEvent = (event: PublishEvent): void => {
     switch (event.type) {
       case 'phase':
@@ -68,13 +83,13 @@ export class Reporter {
         this.uploadId = event.upload.id;
         this.setStatus(event.upload.status);
         core.setOutput('upload-id', event.upload.id);
-        core.info(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+        this.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
         break;
       case 'deleted':
-        core.info(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+        this.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
         break;
       case 'plan':
-        core.info(
+        this.log(
           `${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`,
         );
         break;
@@ -83,7 +98,7 @@ export class Reporter {
         if (!this.lastProgress.has(event.file.remotePath)) this.lastProgress.set(event.file.remotePath, last);
         else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
           this.lastProgress.set(event.file.remotePath, Date.now());
-          core.info(
+          this.log(
             `  … ${event.file.remotePath}: ${formatBytes(event.bytes)} of ${formatBytes(event.file.size)} (${Math.floor((100 * event.bytes) / Math.max(1, event.file.size))}%)`,
           );
         }
@@ -100,18 +115,16 @@ export class Reporter {
             core.setOutput('uploaded', this.uploaded);
           }
           const seconds = Math.max(event.ms, 1) / 1000;
-          core.info(
+          this.log(
             `✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`,
           );
         } else if (event.outcome === 'failed') {
-          core.info(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+          this.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
         }
         break;
       }
       case 'retry':
-        core.warning(
-          `${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s`,
-        );
+        this.retried(event.what, event.attempt, event.reason, event.delayMs);
         break;
       case 'status':
         this.setStatus(event.status);
@@ -119,10 +132,10 @@ export class Reporter {
       case 'checks':
         this.checks = event.checks;
         this.writeCheckOutputs(event.checks);
-        core.info(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+        this.log(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
         break;
       case 'info':
-        core.info(event.message);
+        this.log(event.message);
         break;
       case 'warning':
         core.warning(event.message);
@@ -146,6 +159,10 @@ export class Reporter {
       const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
       core.error(lines.join('\n') || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
     }
+    if (this.retries > 0)
+      core.warning(
+        `${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`,
+      );
     if (this.uploadId && !result?.dryRun) core.notice(`Upload ${this.uploadId} is ${this.status}`, { title: 'Géoplateforme upload' });
 
     try {

@@ -122,6 +122,19 @@ describe('dist/index.js, spawned as the runner does', () => {
     expect(second.summary).toMatch(/6 already there/);
   });
 
+  it('never lets a file name inject a workflow command into the log', async () => {
+    const emu = await emulator();
+    const evil = 'evil\n::error::injected\n::add-mask::x.tif';
+    const dir = await workspace({ [`rasters/${evil}`]: await fixture('geotiff-2154.tif') }, false);
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { close: 'false' }) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain('✓ data/evil ⏎ ::error::injected ⏎ ::add-mask::x.tif');
+    // The only command lines are the action's own (it masks the token).
+    expect(run.stdout.split('\n').filter((line) => /^::(error::injected|add-mask::x\.tif)/.test(line))).toEqual([]);
+    expect(run.stdout.split('\n').filter((line) => line.startsWith('::add-mask::'))).toEqual([`::add-mask::${TOKEN}`]);
+    expect([...emu.liveUploads()[0].files.keys()]).toContain(`data/${evil}`);
+  });
+
   it('plans a dry run with GET requests only', async () => {
     const emu = await emulator();
     const dir = await workspace();

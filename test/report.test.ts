@@ -40,7 +40,11 @@ describe('reports', () => {
     expect(run.summary).toMatch(/6 file\(s\), 4\.0 KB: 5 sent, 1 failed\./);
     // Failed files come first in the table.
     expect(run.summary.indexOf('scan_1950.tif</code>')).toBeLessThan(run.summary.indexOf('mnt_650000'));
-    expect(run.stdout).toContain('::warning::data/scans/scan_1950.tif: attempt 1 failed (HTTP 500: Stockage indisponible); retrying in');
+    // Retries are log lines, and one warning sums them up (GitHub shows at most 10 annotations).
+    expect(run.stdout).toMatch(/^data\/scans\/scan_1950\.tif: attempt 1 failed \(HTTP 500: Stockage indisponible\); retrying in \d/m);
+    expect(run.stdout.match(/^::warning::.*$/gm)).toEqual([
+      '::warning::1 attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady',
+    ]);
     expect(emu.requests.some((r) => r.route === 'close')).toBe(false);
   });
 
