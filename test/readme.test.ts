@@ -51,6 +51,14 @@ describe('README and action.yml', () => {
     expect([...written].sort()).toEqual(yaml.outputs.map((o) => o.name).sort());
   });
 
+  it('runs on node24 from the bundle, with a description the Marketplace accepts', async () => {
+    const yaml = await readFile(path.join(ROOT, 'action.yml'), 'utf8');
+    expect(yaml).toMatch(/^runs:\n  using: node24\n  main: dist\/index\.js\n/m);
+    const description = /^description: (.+)$/m.exec(yaml)?.[1] ?? '';
+    expect(description.length).toBeGreaterThan(20);
+    expect(description.length).toBeLessThanOrEqual(125);
+  });
+
   it('parses quoted descriptions and defaults', () => {
     const parsed = parseActionYaml(
       "inputs:\n  a:\n    description: 'it''s: quoted'\n    default: 'true'\n    required: false\noutputs:\n  b:\n    description: plain\nruns:\n  using: node24\n",
