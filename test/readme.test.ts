@@ -53,7 +53,7 @@ describe('README and action.yml', () => {
 
   it('runs on node24 from the bundle, with a description the Marketplace accepts', async () => {
     const yaml = await readFile(path.join(ROOT, 'action.yml'), 'utf8');
-    expect(yaml).toMatch(/^runs:\n  using: node24\n  main: dist\/index\.js\n/m);
+    expect(yaml).toMatch(/^runs:\n {2}using: node24\n {2}main: dist\/index\.js\n/m);
     const description = /^description: (.+)$/m.exec(yaml)?.[1] ?? '';
     expect(description.length).toBeGreaterThan(20);
     expect(description.length).toBeLessThanOrEqual(125);
