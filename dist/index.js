@@ -109477,7 +109477,6 @@ function parseWorldFile(text) {
 
 
 
-
 /** Extensions the Géoplateforme accepts in a RASTER upload (entrepot-api.md §6). */
 const RASTER_EXTENSIONS = {
     '.tif': 'tiff',

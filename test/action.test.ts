@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator, EmulatorOptions } from '../emulator/server.js';
-import { harness } from './support/harness.js';
+import { actionInputs, harness } from './support/harness.js';
 import { runAction, type ActionRun } from '../scripts/action-runner.js';
 import { FIXTURES, fixture } from './support/workspace.js';
 
@@ -12,19 +12,7 @@ import { FIXTURES, fixture } from './support/workspace.js';
 const TOKEN = 'e2e-token-5f1c9a';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
 
-function inputs(emu: Emulator, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    datastore: emu.datastore,
-    glob: 'rasters/**',
-    name: 'ortho-2024',
-    srs: 'EPSG:2154',
-    token: TOKEN,
-    'api-url': emu.apiUrl,
-    'token-url': emu.tokenUrl,
-    'poll-interval': '0.05',
-    ...extra,
-  };
-}
+const inputs = (emu: Emulator, extra: Record<string, string> = {}) => actionInputs(emu, TOKEN, extra);
 
 function expectOneError(run: ActionRun, pattern: RegExp) {
   expect(run.exitCode).toBe(1);

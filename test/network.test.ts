@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAction } from '../scripts/action-runner.js';
 import { ForwardProxy } from './support/proxy.js';
-import { harness } from './support/harness.js';
+import { actionInputs, harness } from './support/harness.js';
 import { FIXTURES } from './support/workspace.js';
 
 const TOKEN = 'proxy-test-token';
@@ -15,15 +15,7 @@ async function setup() {
   await proxy.start();
   defer(() => proxy.stop());
   const dir = await workspace();
-  const inputs = {
-    datastore: emu.datastore,
-    glob: 'rasters/**',
-    name: 'via-proxy',
-    srs: 'EPSG:2154',
-    token: TOKEN,
-    'api-url': emu.apiUrl,
-    'poll-interval': '0.05',
-  };
+  const inputs = actionInputs(emu, TOKEN, { name: 'via-proxy' });
   return { emu, proxy, dir, inputs };
 }
 
@@ -70,15 +62,7 @@ describe('TLS', () => {
     const tls = { key: await readFile(path.join(tlsDir, 'key.pem'), 'utf8'), cert: await readFile(path.join(tlsDir, 'cert.pem'), 'utf8') };
     const emu = await emulator({ tls });
     const dir = await workspace();
-    const inputs = {
-      datastore: emu.datastore,
-      glob: 'rasters/**',
-      name: 'over-tls',
-      srs: 'EPSG:2154',
-      token: TOKEN,
-      'api-url': emu.apiUrl,
-      'poll-interval': '0.05',
-    };
+    const inputs = actionInputs(emu, TOKEN, { name: 'over-tls' });
     return { emu, dir, inputs };
   }
 

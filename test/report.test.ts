@@ -2,23 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
-import { harness } from './support/harness.js';
+import { actionInputs, harness } from './support/harness.js';
 import { runAction } from '../scripts/action-runner.js';
 import { fixture } from './support/workspace.js';
 
 const TOKEN = 'report-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
 
-const inputs = (emu: Emulator, extra: Record<string, string> = {}) => ({
-  datastore: emu.datastore,
-  glob: 'rasters/**',
-  name: 'ortho-2024',
-  srs: 'EPSG:2154',
-  token: TOKEN,
-  'api-url': emu.apiUrl,
-  'poll-interval': '0.05',
-  ...extra,
-});
+const inputs = (emu: Emulator, extra: Record<string, string> = {}) => actionInputs(emu, TOKEN, extra);
 
 describe('reports', () => {
   it('a failure midway through the files: the failed file, its attempts, and what was sent', async () => {

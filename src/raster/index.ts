@@ -4,8 +4,6 @@ import { isJp2Signature, readJp2Info } from './jp2.js';
 import { isTiffSignature, readTiffInfo } from './tiff.js';
 import { parseWorldFile } from './tfw.js';
 
-export { parseWorldFile, WorldFileError } from './tfw.js';
-
 export type RasterFormat = 'tiff' | 'jp2' | 'tfw';
 
 /** Extensions the Géoplateforme accepts in a RASTER upload (entrepot-api.md §6). */

@@ -2,6 +2,21 @@ import { afterEach } from 'vitest';
 import { Emulator, type EmulatorOptions } from '../../emulator/server.js';
 import { makeWorkspace, sampleWorkspace } from './workspace.js';
 
+/** The inputs of a run of the bundle against `emu`, with `token`; `extra` adds or overrides. */
+export function actionInputs(emu: Emulator, token: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    datastore: emu.datastore,
+    glob: 'rasters/**',
+    name: 'ortho-2024',
+    srs: 'EPSG:2154',
+    token,
+    'api-url': emu.apiUrl,
+    'token-url': emu.tokenUrl,
+    'poll-interval': '0.05',
+    ...extra,
+  };
+}
+
 /**
  * Emulators and workspaces for a test file, stopped and removed after each test. `defaults` are
  * the emulator options of the file (its tokens, say); fast checks unless a test says otherwise.
