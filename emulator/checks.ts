@@ -13,6 +13,8 @@ export interface StoredFile {
   path: string;
   diskPath: string;
   size: number;
+  /** When the file shows in the tree (a lagging server); now when unset. */
+  visibleAt?: number;
 }
 
 /** A log line as the platform writes them: `2026-07-02 06:05:20,394ERROR||cli||237||message`. */

@@ -3,16 +3,23 @@
  * `times` times at most (default: forever), optionally with a probability.
  */
 export type FaultKind =
-  /** Answer this status without processing (the body is drained first). */
-  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string; location?: string }
+  /** Answer this status without processing (the body is read first; `echoRequest` quotes it in the error). */
+  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string; location?: string; echoRequest?: boolean }
   /** Stop reading the request body and never answer: the client must notice the stall. */
   | { stall: true }
   /** Destroy the socket before answering. */
   | { reset: true }
   /** Read half of the request body, store what arrived (a partial file), then destroy the socket. */
   | { resetMidBody: true }
-  /** Process the request fully (the file is stored), then answer this status (502: an HTML gateway page). */
-  | { storeThen: number }
+  /**
+   * Process the request fully (the upload made, the file stored, the upload closed…), then lose the
+   * answer: this status instead (a 5xx as a gateway's HTML page), or `reset` to drop the connection.
+   */
+  | { storeThen: number | 'reset' }
+  /** Answer 200 with a body that never ends (written as fast as the client reads). */
+  | { endlessBody: true }
+  /** Answer 200 with the start of a body, then nothing more. */
+  | { hangBody: true }
   /** Wait before processing. */
   | { delayMs: number };
 

@@ -46,8 +46,13 @@ export interface EmulatorOptions {
   ignorePaging?: boolean;
   /** Refuse a data POST to a path that already holds a file (409), instead of overwriting it. */
   refuseOverwrite?: boolean;
-  /** A partial body (client reset mid-file) is kept as a truncated file, as a harsh server would. */
+  /**
+   * What arrives of a body cut by a `resetMidBody` fault is kept as a truncated file unless this is
+   * false; when it is true, so is what arrives of a body the client abandons (a harsh server).
+   */
   keepPartialFiles?: boolean;
+  /** A file stored under a `storeThen` fault (its answer lost) shows in the tree only this much later. */
+  treeLagMs?: number;
   /** Seed for probabilistic faults. */
   random?: () => number;
   /** Serve HTTPS with this key and certificate (PEM), e.g. to test NODE_EXTRA_CA_CERTS. */
@@ -67,6 +72,8 @@ export interface RequestRecord {
   fault?: string;
   /** The client's port: tells which connection (direct, or a proxy's) carried the request. */
   remotePort?: number;
+  /** With an endless body: the bytes written before the client went away. */
+  bytesAnswered?: number;
   time: number;
 }
 
@@ -237,21 +244,36 @@ export class Emulator {
         return;
       }
       if (fault && 'status' in fault) {
-        await drain(req);
+        const received = await readText(req);
         const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json' };
         if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
         if (fault.location) headers.location = fault.location;
-        res.writeHead(fault.status, headers).end(fault.body ?? JSON.stringify({ error_description: [`Erreur injectée ${fault.status}`] }));
+        // A careless endpoint that quotes the request back (a token endpoint echoing the form).
+        const description = `Erreur injectée ${fault.status}${fault.echoRequest ? ` pour la requête ${received}` : ''}`;
+        res.writeHead(fault.status, headers).end(fault.body ?? JSON.stringify({ error_description: [description] }));
+        return;
+      }
+      if (fault && 'endlessBody' in fault) {
+        await drain(req);
+        record.bytesAnswered = 0;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[');
+        const chunk = Buffer.from(`${JSON.stringify({ _id: 'x'.repeat(1000) })},`.repeat(64));
+        // Writes as long as the client reads; stops when it goes away.
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) record.bytesAnswered = (record.bytesAnswered ?? 0) + chunk.length;
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+        return;
+      }
+      if (fault && 'hangBody' in fault) {
+        await drain(req);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('[{"_id":'); // and nothing more, ever
         return;
       }
       await match.route.handler({ req, res, params: match.m.slice(1), query: url.searchParams, fault });
-      if (fault && 'storeThen' in fault && !res.headersSent) {
-        if (fault.storeThen >= 500)
-          res
-            .writeHead(fault.storeThen, { 'content-type': 'text/html' })
-            .end(`<html><body><h1>${fault.storeThen} Bad Gateway</h1></body></html>`);
-        else this.json({ res }, fault.storeThen, { error_description: [`Erreur injectée ${fault.storeThen}`] });
-      }
     } catch (error) {
       if (res.headersSent || req.socket.destroyed) return;
       await drain(req).catch(() => undefined);
@@ -392,11 +414,11 @@ export class Emulator {
   private deleteUpload(c: Context): void {
     const upload = this.upload(c);
     if (upload.status === 'CHECKING') throw new HttpError(409, ['La livraison est en cours de vérification et ne peut pas être supprimée']);
-    if (upload.status !== 'DELETED') {
-      upload.status = 'DELETED';
-      this.store.touch(upload, 'Suppression');
-    }
-    c.res.writeHead(204).end();
+    // A second DELETE answers 404 (docs/api.md), though GET still shows the upload DELETED.
+    if (upload.status === 'DELETED') throw new HttpError(404, [`La livraison ${upload._id} est déjà supprimée`]);
+    upload.status = 'DELETED';
+    this.store.touch(upload, 'Suppression');
+    this.json(c, 204, undefined);
   }
 
   private async addTags(c: Context): Promise<void> {
@@ -463,7 +485,16 @@ export class Emulator {
         file.stream.unpipe(file.out);
         file.out.end(() => resolve(file));
       });
-      c.req.on('aborted', () => (cut ? undefined : parser.destroy(new Error('client aborted'))));
+      c.req.on('aborted', () => {
+        if (cut) return;
+        if (this.options.keepPartialFiles !== true || !current) return parser.destroy(new Error('client aborted'));
+        // A harsh server keeps what arrived of a body the client abandoned.
+        cut = true;
+        const file = current;
+        c.req.unpipe(parser);
+        file.stream.unpipe(file.out);
+        file.out.end(() => resolve(file));
+      });
       c.req.pipe(parser);
     }).catch(async (error) => {
       if (error instanceof HttpError) throw error;
@@ -475,20 +506,26 @@ export class Emulator {
       return;
     }
     if (c.req.socket.destroyed) {
-      if (stored) await rm(stored.tmp, { force: true });
+      if (stored && this.options.keepPartialFiles === true) await this.commitFile(upload, stored);
+      else if (stored) await rm(stored.tmp, { force: true });
       return;
     }
     if (!stored) throw new HttpError(400, ['Aucun fichier dans la requête (partie file)']);
-    await this.commitFile(upload, stored);
-    if (c.fault && 'storeThen' in c.fault) return; // the dispatcher answers the gateway error
+    // A file stored under a lost answer shows in the tree only after `treeLagMs` (S3 behind a 502).
+    await this.commitFile(upload, stored, c.fault && 'storeThen' in c.fault ? this.options.treeLagMs : undefined);
     this.json(c, 200, { path: stored.remotePath, size: stored.size });
   }
 
-  private async commitFile(upload: UploadRecord, stored: { remotePath: string; tmp: string; size: number }): Promise<void> {
+  private async commitFile(upload: UploadRecord, stored: { remotePath: string; tmp: string; size: number }, lagMs?: number): Promise<void> {
     await this.store.removeFile(upload, stored.remotePath);
     const disk = await this.store.prepareDir(upload, stored.remotePath);
     await rename(stored.tmp, disk);
-    upload.files.set(stored.remotePath, { path: stored.remotePath, diskPath: disk, size: stored.size });
+    upload.files.set(stored.remotePath, {
+      path: stored.remotePath,
+      diskPath: disk,
+      size: stored.size,
+      visibleAt: lagMs ? Date.now() + lagMs : undefined,
+    });
     this.store.touch(upload, 'Ajout de fichier');
   }
 
@@ -498,7 +535,7 @@ export class Emulator {
     const remotePath = c.query.get('path') ?? '';
     if (kind === 'md5' && remotePath.includes('/')) throw new HttpError(400, ['Les fichiers md5 sont à la racine']);
     if (!(await this.store.removeFile(upload, remotePath))) throw new HttpError(404, [`Le fichier ${remotePath} n'existe pas`]);
-    c.res.writeHead(204).end();
+    this.json(c, 204, undefined);
   }
 
   private downloadFile(c: Context): void {
@@ -618,7 +655,25 @@ export class Emulator {
     return e;
   }
 
-  private json(c: Pick<Context, 'res'>, status: number, body: unknown): void {
+  /**
+   * Answers `body` as JSON (no body for a 204). Under a `storeThen` fault the request has acted by
+   * now, and this answer is what is lost: a gateway error, another status, or a dropped connection.
+   */
+  private json(c: Pick<Context, 'res'> & { fault?: FaultKind; req?: IncomingMessage }, status: number, body: unknown): void {
+    const lost = c.fault && 'storeThen' in c.fault ? c.fault.storeThen : undefined;
+    if (lost === 'reset') {
+      c.req?.socket.destroy();
+      return;
+    }
+    if (lost !== undefined && lost >= 500) {
+      c.res.writeHead(lost, { 'content-type': 'text/html' }).end(`<html><body><h1>${lost} Bad Gateway</h1></body></html>`);
+      return;
+    }
+    if (lost !== undefined) return this.json({ res: c.res }, lost, { error_description: [`Erreur injectée ${lost}`] });
+    if (status === 204) {
+      c.res.writeHead(204).end();
+      return;
+    }
     const text = JSON.stringify(body);
     c.res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
   }

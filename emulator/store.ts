@@ -117,7 +117,9 @@ export class Store {
       children?: Node[];
     }
     const root: Node[] = [];
-    for (const file of [...upload.files.values()].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const now = Date.now();
+    const visible = [...upload.files.values()].filter((f) => (f.visibleAt ?? 0) <= now);
+    for (const file of visible.sort((a, b) => (a.path < b.path ? -1 : 1))) {
       const parts = file.path.split('/');
       let level = root;
       for (const dir of parts.slice(0, -1)) {

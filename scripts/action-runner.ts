@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The committed bundle, as the runner uses it; tests set ACTION_BUNDLE to one built from today's src/. */
 export const BUNDLE = path.join(ROOT, 'dist', 'index.js');
 
 export interface ActionRun {
@@ -30,6 +31,8 @@ export interface RunOptions {
   node?: string;
   /** Extra arguments for node before the bundle, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** The bundle to run: ACTION_BUNDLE when set, else dist/index.js. */
+  bundle?: string;
 }
 
 /**
@@ -59,11 +62,15 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   };
   for (const [name, value] of Object.entries(options.inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const started = Date.now();
-  const child = spawn(options.node ?? process.execPath, [...(options.nodeArgs ?? []), BUNDLE], {
-    cwd: options.workspace,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    options.node ?? process.execPath,
+    [...(options.nodeArgs ?? []), options.bundle ?? process.env.ACTION_BUNDLE ?? BUNDLE],
+    {
+      cwd: options.workspace,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid) options.onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';

@@ -1,25 +1,27 @@
 import type { EntrepotApi } from './entrepot/client.js';
-import { AccessError, ApiError, FileError, InputError } from './errors.js';
+import type { DatastoreUsage } from './entrepot/types.js';
+import { AccessError, ApiError, BadResponseError, FileError, InputError, NetworkError } from './errors.js';
 import { formatBytes } from './format.js';
 
-/** The right an account needs in the community that owns the datastore (entrepot-api.md §1). */
+/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
 const UPLOAD_RIGHT = 'UPLOAD';
 
 /**
- * Read-only checks before anything is sent: the account may upload to this datastore, the
- * datastore exists, and the files fit in its upload quota. What cannot be read only warns.
+ * Read-only checks before anything is sent: the account may upload to this datastore and the
+ * datastore exists. Returns its upload space for the quota check, once the run knows what it
+ * still has to send; undefined when that could not be read (a warning says so).
  */
 export async function checkAccess(
   api: Pick<EntrepotApi, 'memberships' | 'usage'>,
-  target: { datastore: string; apiUrl: string; bytes: number },
+  target: { datastore: string; apiUrl: string },
   warn: (message: string) => void,
-): Promise<void> {
+): Promise<DatastoreUsage | undefined> {
   let memberships;
   try {
     memberships = await api.memberships();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) throw error;
-    warn(`Could not read the account's rights (GET /users/me): ${(error as Error).message}`);
+    if (!unreadable(error)) throw error;
+    warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
   }
   const membership = memberships?.find((m) => m.datastore === target.datastore);
   if (membership && !membership.rights.includes(UPLOAD_RIGHT))
@@ -27,24 +29,50 @@ export async function checkAccess(
       `The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`,
     );
 
-  let usage;
   try {
-    usage = await api.usage();
+    const usage = await api.usage();
+    if (!usage) warn('The datastore does not say how much upload space it has: the quota was not checked');
+    return usage;
   } catch (error) {
     if (error instanceof ApiError && error.status === 404)
       throw new InputError(
         'datastore',
         `datastore ${target.datastore} was not found at ${target.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`,
       );
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) throw error;
-    warn(`Could not read the datastore's upload quota: ${(error as Error).message}`);
-    return;
+    if (!unreadable(error) || (error instanceof ApiError && error.status === 403)) throw error;
+    warn(`Could not read the datastore's upload quota: ${error.message}`);
+    return undefined;
   }
-  if (!usage) return;
-  const free = usage.quota - usage.use;
-  if (target.bytes > free)
-    throw new FileError(
+}
+
+/** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
+function unreadable(error: unknown): error is Error {
+  if (error instanceof ApiError) return error.status !== 401;
+  return error instanceof NetworkError || error instanceof BadResponseError;
+}
+
+export type QuotaVerdict = { kind: 'ok' } | { kind: 'warn'; message: string } | { kind: 'refuse'; error: FileError };
+
+/**
+ * Whether `needed` more bytes fit in the upload space, once `freed` bytes (stale copies, files to
+ * prune, uploads to replace) are given back. `use` already holds what a resumed upload holds, so
+ * only the bytes still to send count. The server's figures were wrong until August 2026
+ * (docs/api.md, "Quota"): figures that cannot be right give a warning, never a refusal.
+ */
+export function quotaVerdict(usage: DatastoreUsage, needed: number, freed: number): QuotaVerdict {
+  const { use, quota } = usage;
+  if (!Number.isFinite(use) || !Number.isFinite(quota) || use < 0 || quota <= 0 || use > quota)
+    return {
+      kind: 'warn',
+      message: `The datastore's upload space figures look wrong (${formatBytes(use)} used of ${formatBytes(quota)}): the quota was not checked`,
+    };
+  const free = quota - use + freed;
+  if (needed <= free) return { kind: 'ok' };
+  return {
+    kind: 'refuse',
+    error: new FileError(
       [],
-      `The files (${formatBytes(target.bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(target.bytes - Math.max(0, free))} missing; delete processed uploads to free space`,
-    );
+      `The files still to send (${formatBytes(needed)}) do not fit in the datastore's upload space: ${formatBytes(free)} free of ${formatBytes(quota)}, ${formatBytes(needed - free)} missing; delete processed uploads to free space`,
+    ),
+  };
 }

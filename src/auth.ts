@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { AuthError, ApiError } from './errors.js';
+import { ApiError, AuthError, CancelledError, reasonOf } from './errors.js';
 import type { Http } from './http.js';
 import type { AuthConfig } from './inputs.js';
+import type { Retrier } from './retry.js';
 
 /** Gives a valid bearer token; the only place where tokens are renewed. */
 export interface TokenSource {
@@ -12,12 +13,18 @@ export interface TokenSource {
 
 /**
  * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
- * request never leaves with a token about to expire. The SDK uses no margin (entrepot-api.md §1).
+ * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
  */
 const MAX_RENEWAL_MARGIN_MS = 60_000;
 const RENEWAL_MARGIN_FRACTION = 0.2;
 
-export function createTokenSource(auth: AuthConfig, tokenUrl: string, http: Http, onToken?: (token: string) => void): TokenSource {
+export function createTokenSource(
+  auth: AuthConfig,
+  tokenUrl: string,
+  http: Http,
+  retry: Retrier,
+  onToken?: (token: string) => void,
+): TokenSource {
   if (auth.kind === 'token') return { get: async () => auth.token, invalidate: () => undefined };
   const form = (): Record<string, string> =>
     auth.kind === 'client-credentials'
@@ -30,22 +37,26 @@ export function createTokenSource(auth: AuthConfig, tokenUrl: string, http: Http
           password: auth.password,
           ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
         };
-  return new OAuthTokenSource(tokenUrl, form, http, auth.kind === 'password', onToken);
+  return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
 }
 
 class OAuthTokenSource implements TokenSource {
   private current?: { token: string; renewAt: number };
   private pending?: Promise<string>;
+  /** A token request that failed for good: every later get() fails the same way, at once. */
+  private failure?: AuthError;
 
   constructor(
     private readonly tokenUrl: string,
     private readonly form: () => Record<string, string>,
     private readonly http: Http,
+    private readonly retry: Retrier,
     private readonly passwordGrant: boolean,
     private readonly onToken?: (token: string) => void,
   ) {}
 
   get(): Promise<string> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.current && Date.now() < this.current.renewAt) return Promise.resolve(this.current.token);
     // Concurrent requests share one token request.
     this.pending ??= this.fetch().finally(() => (this.pending = undefined));
@@ -58,19 +69,27 @@ class OAuthTokenSource implements TokenSource {
 
   private async fetch(): Promise<string> {
     const requestedAt = Date.now();
-    let body: unknown;
+    let body: { access_token?: unknown; expires_in?: unknown };
     try {
-      ({ body } = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() }));
+      // A token request changes nothing on the datastore: retried as a read, on its own budget.
+      body = await this.retry.read('token request', async () => {
+        const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
+        if (res.status >= 200 && res.status < 300) return parseTokenAnswer(res.text);
+        throw new ApiError(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
+      });
     } catch (error) {
-      if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw this.refusal(error);
-      throw error;
+      if (error instanceof ApiError && error.status >= 400 && error.status < 500) throw (this.failure = this.refusal(error));
+      if (error instanceof AuthError) throw (this.failure = error);
+      if (error instanceof CancelledError) throw error;
+      throw (this.failure = new AuthError(
+        `The token endpoint ${this.tokenUrl} could not give a token (${reasonOf(error)}); check input 'token-url', or try again later`,
+      ));
     }
-    const record = (body ?? {}) as { access_token?: unknown; expires_in?: unknown };
-    if (typeof record.access_token !== 'string' || !record.access_token)
-      throw new AuthError(`The token endpoint answered without an access_token (${this.tokenUrl})`);
-    const token = record.access_token;
+    if (typeof body.access_token !== 'string' || !body.access_token)
+      throw (this.failure = new AuthError(`The token endpoint answered without an access_token (${this.tokenUrl})`));
+    const token = body.access_token;
     this.onToken?.(token);
-    const lifetimeMs = Number(record.expires_in) > 0 ? Number(record.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
+    const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
     const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
     this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
     return token;
@@ -83,6 +102,32 @@ class OAuthTokenSource implements TokenSource {
       : 'Check client-id and client-secret of the service account';
     return new AuthError(`The token endpoint refused the credentials (${reason}). ${hint}`);
   }
+}
+
+function parseTokenAnswer(text: string): { access_token?: unknown; expires_in?: unknown } {
+  try {
+    const body = JSON.parse(text) as unknown;
+    if (body && typeof body === 'object') return body as { access_token?: unknown; expires_in?: unknown };
+  } catch {
+    // not JSON: said below
+  }
+  throw new AuthError("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
+}
+
+/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
+function keycloakError(text: string): string[] {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; error_description?: unknown };
+    const description = body.error_description ?? body.error;
+    if (description !== undefined) return [String(description)];
+  } catch {
+    // a gateway's page
+  }
+  const plain = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return plain ? [plain.slice(0, 200)] : [];
 }
 
 /** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */

@@ -1,15 +1,22 @@
 /**
- * Typed errors that carry what the user needs. `main` turns any of them into one `::error::` line
- * from `message`, so every message is a single line that says what went wrong and what to do.
+ * Typed errors that carry what the user needs. Every `ActionError` is something the user can act
+ * on: `main` turns it into one `::error::` line from `message`, so each message is a single line
+ * that says what went wrong and what to do. Any other error is a bug in the action, reported as
+ * such (with its stack in the log).
  */
+export class ActionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
 
-export class InputError extends Error {
+export class InputError extends ActionError {
   constructor(
     readonly input: string,
     problem: string,
   ) {
     super(`Input '${input}': ${problem}`);
-    this.name = 'InputError';
   }
 }
 
@@ -19,18 +26,27 @@ export interface FileProblem {
 }
 
 /** Local files that the platform would refuse; found before anything is sent. */
-export class FileError extends Error {
+export class FileError extends ActionError {
   constructor(
     readonly problems: FileProblem[],
     summary: string,
   ) {
     super(summary);
-    this.name = 'FileError';
+  }
+}
+
+/** A local file could not be read, or changed while it was sent: not the network's fault. */
+export class LocalFileError extends ActionError {
+  constructor(
+    readonly localPath: string,
+    readonly problem: string,
+  ) {
+    super(`${localPath} ${problem}`);
   }
 }
 
 /** The API answered with an error status that retrying will not fix (or retries ran out). */
-export class ApiError extends Error {
+export class ApiError extends ActionError {
   constructor(
     readonly status: number,
     readonly method: string,
@@ -38,17 +54,19 @@ export class ApiError extends Error {
     /** The server's `error_description` lines, or a short excerpt of a non-JSON body. */
     readonly details: string[],
     readonly attempts = 1,
-    hint?: string,
+    /** What the user can do about this status (a right to ask for, a size to reduce). */
+    readonly hint?: string,
+    /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
+    readonly retryAfterMs?: number,
   ) {
     const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
     super(`${method} ${path} failed with HTTP ${status}${tries}${detail}${hint ? `. ${hint}` : ''}`);
-    this.name = 'ApiError';
   }
 }
 
 /** The request never got an HTTP answer (reset, refused, timed out, stalled). */
-export class NetworkError extends Error {
+export class NetworkError extends ActionError {
   constructor(
     readonly method: string,
     readonly path: string,
@@ -56,40 +74,43 @@ export class NetworkError extends Error {
     readonly attempts = 1,
   ) {
     super(`${method} ${path} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${reason}`);
-    this.name = 'NetworkError';
+  }
+}
+
+/**
+ * A 2xx answer that is not what the API returns (an HTML page, an empty or truncated body, one
+ * too large to read): never read as "nothing there".
+ */
+export class BadResponseError extends ActionError {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly reason: string,
+    readonly attempts = 1,
+  ) {
+    super(`${method} ${path}: ${reason}${attempts > 1 ? ` (${attempts} attempts)` : ''}`);
   }
 }
 
 /** The account may not do what the run needs (a right is missing). */
-export class AccessError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AccessError';
-  }
-}
+export class AccessError extends ActionError {}
 
-/** The token endpoint refused to issue a token. */
-export class AuthError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AuthError';
-  }
-}
+/** The token endpoint refused to issue a token, or could not be reached. */
+export class AuthError extends ActionError {}
 
 /** A file could not be sent; names the file and the attempts made. */
-export class FileUploadError extends Error {
+export class FileUploadError extends ActionError {
   constructor(
     readonly remotePath: string,
     readonly attempts: number,
     readonly cause: Error,
   ) {
     super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${reasonOf(cause)}`);
-    this.name = 'FileUploadError';
   }
 }
 
 /** The remote tree does not hold every file with its size: the upload is not closed. */
-export class RemoteTreeError extends Error {
+export class RemoteTreeError extends ActionError {
   constructor(
     readonly missing: string[],
     readonly wrongSize: string[],
@@ -98,19 +119,13 @@ export class RemoteTreeError extends Error {
     if (missing.length) parts.push(`missing ${list(missing)}`);
     if (wrongSize.length) parts.push(`wrong size ${list(wrongSize)}`);
     super(`The upload's file tree is incomplete (${parts.join('; ')}); the upload was left OPEN: re-run to resume`);
-    this.name = 'RemoteTreeError';
   }
 }
 
 /** The upload is in a state this run cannot work with (e.g. CLOSED with `upload-id`). */
-export class UploadStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UploadStateError';
-  }
-}
+export class UploadStateError extends ActionError {}
 
-export class ChecksFailedError extends Error {
+export class ChecksFailedError extends ActionError {
   constructor(
     readonly failed: string[],
     firstError?: string,
@@ -120,21 +135,15 @@ export class ChecksFailedError extends Error {
         (firstError ? ` (${firstError})` : '') +
         '. See the job summary for the error lines',
     );
-    this.name = 'ChecksFailedError';
   }
 }
 
-export class TimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TimeoutError';
-  }
-}
+/** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
+export class TimeoutError extends ActionError {}
 
-export class CancelledError extends Error {
+export class CancelledError extends ActionError {
   constructor(message = 'Cancelled') {
     super(message);
-    this.name = 'CancelledError';
   }
 }
 
@@ -144,9 +153,17 @@ export function list(items: string[], max = 5): string {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
-/** What went wrong, without the request line: `HTTP 500: <the API's words>`, or the network reason. */
+/** What went wrong, without the request line: `HTTP 500: <the API's words>. <hint>`, or the reason. */
 export function reasonOf(error: unknown): string {
-  if (error instanceof ApiError) return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}`;
-  if (error instanceof NetworkError) return error.reason;
+  if (error instanceof ApiError)
+    return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}${error.hint ? `. ${error.hint}` : ''}`;
+  if (error instanceof NetworkError || error instanceof BadResponseError) return error.reason;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Escapes control characters (CR, LF, tab…) so that a name shows on one line, as `\n` and so on. */
+export function escapeControl(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

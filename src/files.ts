@@ -1,6 +1,7 @@
 import * as glob from '@actions/glob';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { escapeControl, InputError, list } from './errors.js';
 import type { Shard } from './inputs.js';
 
 /** Remote files of an upload's data sit under this folder (entrepot-api.md §2.5). */
@@ -13,6 +14,8 @@ export interface LocalFile {
   /** Path inside the upload: `data/<relativePath>`. */
   remotePath: string;
   size: number;
+  /** Modification time when matched: a file changed since is not sent. */
+  mtimeMs: number;
 }
 
 export interface FileSet {
@@ -20,27 +23,44 @@ export interface FileSet {
   root: string;
   /** Files to publish in this run (this shard's), sorted by remote path. */
   files: LocalFile[];
+  /** Every matched file, all shards together: what a resumed upload should hold in the end. */
+  all: LocalFile[];
   /** Number of files matched before sharding. */
   matched: number;
 }
 
-/** Matches the patterns (relative to `workspace`), ignoring directories, and applies `shard`. */
+/**
+ * Matches the patterns (relative to `workspace`) and applies `shard`. Patterns select files only:
+ * a directory that a pattern matches brings none of its content (no implicit descendants).
+ */
 export async function findFiles(patterns: string[], workspace: string, shard?: Shard): Promise<FileSet> {
   const globber = await glob.create(patterns.map((p) => anchor(p, workspace)).join('\n'), {
     matchDirectories: false,
+    implicitDescendants: false,
     followSymbolicLinks: true,
   });
   const paths = [...new Set(await globber.glob())];
   const stats = await Promise.all(paths.map(async (p) => ({ p, s: await stat(p) })));
   const regular = stats.filter(({ s }) => s.isFile());
+  // A CR or LF in a name would split the checksum file's line and corrupt it (docs/api.md).
+  // eslint-disable-next-line no-control-regex
+  const controlled = regular.filter(({ p }) => /[\u0000-\u001f\u007f]/.test(p));
+  if (controlled.length > 0)
+    throw new InputError(
+      'glob',
+      `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(
+        controlled.map(({ p }) => escapeControl(path.relative(workspace, p))),
+        3,
+      )}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`,
+    );
   const root = commonRoot(regular.map(({ p }) => path.dirname(p)));
   const files = regular
     .map(({ p, s }): LocalFile => {
       const relativePath = path.relative(root, p).split(path.sep).join('/');
-      return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size };
+      return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size, mtimeMs: s.mtimeMs };
     })
     .sort((a, b) => compare(a.remotePath, b.remotePath));
-  return { root, files: shard ? shardFiles(files, shard) : files, matched: files.length };
+  return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length };
 }
 
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */
@@ -103,6 +123,6 @@ export function shardFiles(files: LocalFile[], shard: Shard): LocalFile[] {
   return mine.sort((a, b) => compare(a.remotePath, b.remotePath));
 }
 
-export function totalBytes(files: LocalFile[]): number {
+export function totalBytes(files: ReadonlyArray<{ size: number }>): number {
   return files.reduce((sum, f) => sum + f.size, 0);
 }

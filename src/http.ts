@@ -1,30 +1,32 @@
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
-import { ApiError, CancelledError, NetworkError } from './errors.js';
-import { sleep } from './pool.js';
-
-/** Which failures are retried, and how long to wait between attempts. */
-export interface RetryPolicy {
-  /** Attempts in all for one request (input `retries`). */
-  attempts: number;
-  /** First backoff; doubles each attempt, with jitter (half fixed, half random). */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A server's Retry-After is honoured up to this. */
-  maxRetryAfterMs: number;
-}
-
-// A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (entrepot-api.md §9.9).
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
+import { BadResponseError, LocalFileError, NetworkError } from './errors.js';
+import { formatBytes } from './format.js';
+import { abortError } from './retry.js';
 
 /**
- * Long waits suit multi-GB files: the portal allows 20 min idle (entrepot-api.md §2.5), and a
- * server may store a big file to S3 before it answers. undici's 300 s defaults would cut those.
+ * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
+ * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
+ * (see retry.ts).
  */
-export const HEADERS_TIMEOUT_MS = 20 * 60_000;
-export const BODY_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Data POSTs wait long for their answer: the portal allows 20 min idle (docs/api.md, "Sending a
+ * file"), and a server may copy a big file to S3 before it answers.
+ */
+export const DATA_HEADERS_TIMEOUT_MS = 20 * 60_000;
+const BODY_TIMEOUT_MS = 5 * 60_000;
+/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
+export const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
 /** A request body that makes no progress for this long is aborted as stalled. */
 export const STALL_TIMEOUT_MS = 2 * 60_000;
 const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
+ * bytes a file); an endless body stops here instead of filling the memory.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** An error answer is only read for its message: the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface RequestBody {
   /** The bytes, pulled as the socket drains: undici writes an async iterable with backpressure. */
@@ -40,23 +42,19 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   json?: unknown;
   form?: Record<string, string>;
-  /** Called for every attempt, so each one reads the data again from its first byte. */
+  /** A streamed body, made afresh for each attempt so it starts from its first byte. */
   body?: () => RequestBody;
-  /** Bearer token provider; the header is only sent to the API's origin. */
-  bearer?: () => Promise<string>;
-  /** Called on a 401 before the one retry with a fresh token. */
-  onUnauthorized?: (token: string) => void;
-  /** Attempts for this request; defaults to the policy's. */
-  attempts?: number;
-  /** Milliseconds without upload progress before the request is aborted (stream bodies). */
-  stallTimeoutMs?: number;
+  /** Bearer token for the Authorization header. */
+  bearer?: string;
+  /** Aborts this request: a deadline or the run's cancellation (its reason is what is thrown). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | undefined>;
-  /** Parsed JSON when the body is JSON, the text otherwise, undefined when empty. */
-  body: unknown;
+  /** The body as text: all of it for a 2xx, the first 64 KiB of an error. */
+  text: string;
 }
 
 export interface RequestLog {
@@ -64,97 +62,67 @@ export interface RequestLog {
   path: string;
   status?: number;
   ms: number;
-  attempt: number;
   error?: string;
 }
 
-export interface RetryNotice {
-  method: string;
-  path: string;
-  attempt: number;
-  delayMs: number;
-  reason: string;
-}
-
 export interface HttpOptions {
-  retry?: RetryPolicy;
   dispatcher?: Dispatcher;
-  /** Aborts every request and wait: the run was cancelled. */
+  /** The run's cancellation: aborts every request. */
   signal?: AbortSignal;
+  /** Limit for a request without a streamed body, answer included. */
+  requestTimeoutMs?: number;
   /** Milliseconds without upload progress before a streamed body is abandoned. */
   stallTimeoutMs?: number;
+  /** The largest 2xx answer read. */
+  maxResponseBytes?: number;
   onRequest?: (log: RequestLog) => void;
-  onRetry?: (notice: RetryNotice) => void;
 }
 
 /** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
 export function createDispatcher(): Dispatcher {
   return new EnvHttpProxyAgent({
     connect: { timeout: CONNECT_TIMEOUT_MS },
-    headersTimeout: HEADERS_TIMEOUT_MS,
+    headersTimeout: DATA_HEADERS_TIMEOUT_MS,
     bodyTimeout: BODY_TIMEOUT_MS,
   });
 }
 
+type Abort = { kind: 'stall' } | { kind: 'timeout' };
+
 export class Http {
-  private readonly retry: RetryPolicy;
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly options: HttpOptions = {}) {
-    this.retry = options.retry ?? DEFAULT_RETRY;
     this.dispatcher = options.dispatcher ?? createDispatcher();
   }
 
-  /** Sends with retries on transient failures; throws ApiError, NetworkError or CancelledError. */
+  /**
+   * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
+   * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
+   * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
+   */
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const attempts = req.attempts ?? this.retry.attempts;
-    let renewedAfter401 = false;
-    for (let attempt = 1; ; attempt++) {
-      let token: string | undefined;
-      try {
-        token = req.bearer ? await req.bearer() : undefined;
-        return await this.sendOnce(req, token, attempt);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401 && token && req.onUnauthorized && !renewedAfter401) {
-          // The token expired early or was revoked: renew once, and do not count it as an attempt.
-          renewedAfter401 = true;
-          req.onUnauthorized(token);
-          attempt--;
-          continue;
-        }
-        if (!isTransient(error) || attempt >= attempts) throw withAttempts(error, attempt);
-        const delayMs = this.retryDelay(attempt, error);
-        this.options.onRetry?.({ method: req.method, path: pathOf(req.url), attempt, delayMs, reason: (error as Error).message });
-        await sleep(delayMs, this.options.signal).catch(() => {
-          throw new CancelledError();
-        });
-      }
-    }
-  }
-
-  /** One attempt, no retry. Throws ApiError for a non-2xx status, NetworkError when no answer came. */
-  async sendOnce(req: HttpRequest, token?: string, attempt = 1): Promise<HttpResponse> {
     const url = new URL(req.url);
     for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-    if (token) headers.authorization = `Bearer ${token}`;
+    if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
+    const own = new AbortController();
+    // A plain listener per outer signal: AbortSignal.any keeps dependent signals alive and costs
+    // more per request.
+    const outer = [this.options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+    const onOuter = () => own.abort();
+    for (const signal of outer) signal.addEventListener('abort', onOuter, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const abortAfter = (ms: number, why: Abort) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => own.abort(why), ms);
+    };
+
     let body: string | AsyncIterable<Buffer> | undefined;
     let stream: AsyncGenerator<Buffer> | undefined;
-    const stall = new AbortController();
-    // One controller per request, aborted by a stall or by the run's cancellation (a plain
-    // listener: AbortSignal.any keeps dependent signals alive and costs more per request).
-    const signal = stall.signal;
-    const cancel = () => stall.abort(this.options.signal?.reason);
-    this.options.signal?.addEventListener('abort', cancel, { once: true });
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      if (!stream) return;
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(
-        () => stall.abort(new Error('stalled')),
-        req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS,
-      );
-    };
+    let sourceError: unknown;
+    const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+    const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
     if (req.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(req.json);
@@ -166,133 +134,91 @@ export class Http {
       headers['content-type'] = made.contentType;
       headers['content-length'] = String(made.length);
       stream = made.stream;
-      // Every chunk undici pulls re-arms the stall timer; undici leaves aborting an iterable
-      // body to its owner, so the tap also stops when the request is aborted.
-      body = tap(made.stream, () => armStall(), signal);
+      // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body
+      // to its owner, so the tap stops when the request is aborted; it keeps the source's own
+      // error (a local file that changed), which is not the network's.
+      body = tap(
+        made.stream,
+        () => abortAfter(stallMs, { kind: 'stall' }),
+        own.signal,
+        (error) => (sourceError = error),
+      );
     }
-    armStall();
+    if (stream) abortAfter(stallMs, { kind: 'stall' });
+    else abortAfter(timeoutMs, { kind: 'timeout' });
 
     const started = Date.now();
     const path = url.pathname;
     try {
+      for (const signal of outer) if (signal.aborted) throw abortError(signal);
       const res = await request(url, {
         method: req.method,
         headers,
         // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
         body: body as string | undefined,
         dispatcher: this.dispatcher,
-        signal,
+        signal: own.signal,
       });
-      clearTimeout(stallTimer);
-      const text = await res.body.text();
-      this.options.signal?.removeEventListener('abort', cancel);
-      const responseHeaders = flattenHeaders(res.headers);
-      this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started, attempt });
-      const parsed = parseBody(text, responseHeaders['content-type']);
-      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, headers: responseHeaders, body: parsed };
-      const error = new ApiError(res.statusCode, req.method, path, errorDetails(parsed), 1, hintFor(res.statusCode));
-      (error as ApiErrorWithRetryAfter).retryAfterMs = parseRetryAfter(responseHeaders['retry-after']);
-      throw error;
+      // The body is sent: from here on the answer's body is under the request timeout.
+      if (stream) abortAfter(timeoutMs, { kind: 'timeout' });
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const text = await readBounded(
+        res.body,
+        ok ? (this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES) : MAX_ERROR_BODY_BYTES,
+        ok,
+        () => {
+          throw new BadResponseError(
+            req.method,
+            path,
+            `the answer was larger than ${formatBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)}; it was not read further`,
+          );
+        },
+      );
+      this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started });
+      return { status: res.statusCode, headers: flattenHeaders(res.headers), text };
     } catch (error) {
-      clearTimeout(stallTimer);
-      this.options.signal?.removeEventListener('abort', cancel);
       await stream?.return(undefined); // closes the file
-      if (error instanceof ApiError) throw error;
-      if (this.options.signal?.aborted) throw new CancelledError();
-      const stallMs = req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-      const reason = stall.signal.aborted
-        ? `no upload progress for ${stallMs < 1000 ? `${stallMs} ms` : `${Math.round(stallMs / 1000)} s`}`
-        : describeNetworkError(error);
-      this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, attempt, error: reason });
+      if (error instanceof BadResponseError) throw error;
+      for (const signal of outer) if (signal.aborted) throw abortError(signal);
+      if (sourceError instanceof LocalFileError) throw sourceError;
+      const why = own.signal.reason as Abort | undefined;
+      const reason =
+        why?.kind === 'stall'
+          ? `no upload progress for ${seconds(stallMs)}`
+          : why?.kind === 'timeout'
+            ? `no whole answer within ${seconds(timeoutMs)}`
+            : describeNetworkError(sourceError ?? error);
+      this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
       throw new NetworkError(req.method, path, reason);
+    } finally {
+      clearTimeout(timer);
+      for (const signal of outer) signal.removeEventListener('abort', onOuter);
     }
   }
-
-  /** Wait before attempt `attempt + 1`: the server's Retry-After, else exponential with jitter. */
-  retryDelay(attempt: number, error: unknown): number {
-    const retryAfter = (error as ApiErrorWithRetryAfter).retryAfterMs;
-    if (retryAfter !== undefined) return Math.min(retryAfter, this.retry.maxRetryAfterMs);
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  }
-}
-
-type ApiErrorWithRetryAfter = ApiError & { retryAfterMs?: number };
-
-/** Network errors, 408, 429 and 5xx may pass on a retry; other statuses will not. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof NetworkError) return true;
-  if (error instanceof ApiError) return error.status === 408 || error.status === 429 || error.status >= 500;
-  return false;
 }
 
 /**
- * True when a failed write may still have been stored: no answer, or a gateway error after the
- * body went through (a 502 on big files, entrepot-api.md §2.5). 503 and 429 say it was not.
+ * The body as text, reading at most `limit` bytes. Past it, a 2xx calls `tooLarge` (which throws)
+ * and an error answer is cut there. Either way the rest is never read: the socket is dropped.
  */
-export function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof NetworkError) return true;
-  return error instanceof ApiError && (error.status === 500 || error.status === 502 || error.status === 504);
-}
-
-function withAttempts(error: unknown, attempts: number): unknown {
-  if (attempts <= 1) return error;
-  if (error instanceof ApiError)
-    return new ApiError(error.status, error.method, error.path, error.details, attempts, hintFor(error.status));
-  if (error instanceof NetworkError) return new NetworkError(error.method, error.path, error.reason, attempts);
-  return error;
-}
-
-function hintFor(status: number): string | undefined {
-  if (status === 401) return 'The token was refused: check the authentication inputs';
-  if (status === 403) return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
-  if (status === 413) return 'The server refused the size of the request';
-  return undefined;
-}
-
-/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
-export function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function parseBody(text: string, contentType: string | undefined): unknown {
-  if (text === '') return undefined;
-  if (contentType?.includes('json') || /^\s*[[{"]/.test(text)) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number, strict: boolean, tooLarge: () => never) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size + chunk.length > limit) {
+      body.destroy();
+      if (strict) tooLarge();
+      chunks.push(chunk.subarray(0, limit - size));
+      break;
     }
+    size += chunk.length;
+    chunks.push(chunk);
   }
-  return text;
+  return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
- * `{message}`, a bare array or string, or a gateway's HTML page.
- */
-export function errorDetails(body: unknown): string[] {
-  const strings = (value: unknown): string[] =>
-    Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
-  let lines: string[];
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const record = body as Record<string, unknown>;
-    lines = strings(record.error_description);
-    if (lines.length === 0) lines = strings(record.message);
-    if (typeof record.error === 'string' && !lines.includes(record.error)) lines = lines.length ? lines : [record.error];
-  } else if (typeof body === 'string') {
-    const text = body
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
-    lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
-  } else {
-    lines = strings(body);
-  }
-  return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function describeNetworkError(error: unknown): string {
@@ -302,11 +228,21 @@ function describeNetworkError(error: unknown): string {
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }
 
-async function* tap(stream: AsyncIterable<Buffer>, onChunk: () => void, signal: AbortSignal): AsyncGenerator<Buffer> {
-  for await (const chunk of stream) {
-    if (signal.aborted) throw signal.reason;
-    onChunk();
-    yield chunk;
+async function* tap(
+  stream: AsyncIterable<Buffer>,
+  onChunk: () => void,
+  signal: AbortSignal,
+  onSourceError: (error: unknown) => void,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream) {
+      if (signal.aborted) throw signal.reason;
+      onChunk();
+      yield chunk;
+    }
+  } catch (error) {
+    if (!signal.aborted) onSourceError(error);
+    throw error;
   }
 }
 
@@ -314,8 +250,4 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   const flat: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(headers)) flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return flat;
-}
-
-function pathOf(url: string): string {
-  return new URL(url).pathname;
 }

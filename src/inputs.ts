@@ -41,11 +41,16 @@ export interface Config {
   ifNoFilesFound: IfNoFilesFound;
   shard?: Shard;
   dryRun: boolean;
+  prune: boolean;
 }
 
 export type InputReader = (name: string) => string;
 
 const MAX_CONCURRENCY = 64;
+/** A week: the longest a GitHub-hosted job may last is 6 hours, a self-hosted one 5 days. */
+const MAX_TIMEOUT_MINUTES = 10_080;
+/** An hour between two reads of the checks is already more than anyone waits. */
+const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
@@ -60,7 +65,7 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
   const get = (name: string) => read(name).trim();
   for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
     const value = read(secret).trim();
-    if (value) core.setSecret(value);
+    if (value) for (const shape of secretShapes(value)) core.setSecret(shape);
   }
 
   const required = (name: string, example: string) => {
@@ -107,14 +112,15 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     uploadId,
     close: bool('close', get('close'), true),
     waitForChecks: bool('wait-for-checks', get('wait-for-checks'), true),
-    checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, '90') * 60_000,
-    pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, '30') * 1000,
+    checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
+    pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
     concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
     retries: integer('retries', get('retries'), 5, 1, MAX_RETRIES),
     checksums: bool('checksums', get('checksums'), true),
     ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
     shard: shard(get('shard')),
     dryRun: bool('dry-run', get('dry-run'), false),
+    prune: bool('prune', get('prune'), true),
   };
 }
 
@@ -213,12 +219,26 @@ function bool(input: string, value: string, fallback: boolean): boolean {
   throw new InputError(input, `'${value}' is not a boolean; write true or false`);
 }
 
-function positiveNumber(input: string, value: string, fallback: number, example: string): number {
+function positiveNumber(input: string, value: string, fallback: number, max: number, example: string): number {
   if (value === '') return fallback;
   const number = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0)
-    throw new InputError(input, `'${value}' is not a positive number; for example ${input}: ${example}`);
+  if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0 || number > max)
+    throw new InputError(input, `'${value}' is not a positive number up to ${max}; for example ${input}: ${example}`);
   return number;
+}
+
+/**
+ * A secret as the log could show it: raw, and in each encoding it is sent in (form-encoded in a
+ * token request, percent-encoded, JSON-escaped), so that an endpoint echoing it is masked too.
+ */
+export function secretShapes(secret: string): string[] {
+  const shapes = new Set([
+    secret,
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    encodeURIComponent(secret),
+    JSON.stringify(secret).slice(1, -1),
+  ]);
+  return [...shapes].filter((shape) => shape.length > 0);
 }
 
 function integer(input: string, value: string, fallback: number, min: number, max: number): number {

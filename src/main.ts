@@ -2,17 +2,21 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { createTokenSource } from './auth.js';
 import { checksumFileName } from './checksums.js';
-import { EntrepotClient } from './entrepot/client.js';
+import { EntrepotClient, type EntrepotApi } from './entrepot/client.js';
 import { checkAccess } from './access.js';
-import { InputError } from './errors.js';
+import { CancelledError, InputError, TimeoutError } from './errors.js';
 import { findFiles, totalBytes } from './files.js';
 import { inlineMd5, noMd5 } from './hash.js';
-import { Http, DEFAULT_RETRY } from './http.js';
+import { Http } from './http.js';
 import { readConfig, type Config } from './inputs.js';
 import { preflight } from './preflight.js';
 import { checksFailure, publish, type PublishResult } from './publish.js';
 import { formatBytes } from './format.js';
 import { Reporter } from './report.js';
+import { deadline, DEFAULT_RETRY, Retrier } from './retry.js';
+
+/** After a failure, the upload's real status is read once more, within this. */
+const FINAL_STATUS_READ_MS = 15_000;
 
 /** Wires the modules: inputs → files → preflight → publish → report. */
 export async function run(signal?: AbortSignal): Promise<void> {
@@ -25,6 +29,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
   }
   const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore });
   let result: PublishResult | undefined;
+  let api: EntrepotApi | undefined;
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const fileSet = await findFiles(config.patterns, workspace, config.shard);
@@ -47,21 +52,16 @@ export async function run(signal?: AbortSignal): Promise<void> {
 
     const http = new Http({
       signal,
-      retry: { ...DEFAULT_RETRY, attempts: config.retries },
       // core.debug writes even when the runner hides it: skip the line unless debug is on.
-      onRequest: core.isDebug()
-        ? (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
-        : undefined,
-      onRetry: (notice) => reporter.retried(`${notice.method} ${notice.path}`, notice.attempt, notice.reason, notice.delayMs),
+      onRequest: core.isDebug() ? (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
     });
-    const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core.setSecret(token));
-    // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-    const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens, config.checksums ? inlineMd5 : noMd5);
-    await checkAccess(
-      api,
-      { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) },
-      reporter.warning.bind(reporter),
+    const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) =>
+      reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
     );
+    const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => core.setSecret(token));
+    // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+    api = new EntrepotClient(http, retry, config.apiUrl, config.datastore, tokens, { md5: config.checksums ? inlineMd5 : noMd5 });
+    const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
 
     result = await publish(
       api,
@@ -78,17 +78,33 @@ export async function run(signal?: AbortSignal): Promise<void> {
         checksTimeoutMs: config.checksTimeoutMs,
         pollIntervalMs: config.pollIntervalMs,
         concurrency: config.concurrency,
-        attempts: config.retries,
-        retryDelay: (attempt, error) => http.retryDelay(attempt, error),
         checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
         dryRun: config.dryRun,
+        prune: config.prune,
+        keep: new Set(fileSet.all.map((f) => f.remotePath)),
+        usage,
+        workspace,
         signal,
       },
       reporter.onEvent,
     );
     await reporter.finish(result, checksFailure(result));
   } catch (error) {
+    if (api && reporter.uploadId && !(error instanceof CancelledError)) await readFinalStatus(api, reporter.uploadId, reporter);
     await reporter.finish(result, error);
+  }
+}
+
+/** The `status` output must say the upload's real state: after a failure, read it once more. */
+async function readFinalStatus(api: EntrepotApi, uploadId: string, reporter: Reporter): Promise<void> {
+  const limit = deadline(undefined, FINAL_STATUS_READ_MS, () => new TimeoutError('reading the final status took too long'));
+  try {
+    const { status } = await api.within(limit.signal).getUpload(uploadId);
+    reporter.onEvent({ type: 'status', status });
+  } catch {
+    // The status last seen stands; the failure itself is what the step reports.
+  } finally {
+    limit.dispose();
   }
 }
 

@@ -1,22 +1,35 @@
+import path from 'node:path';
+import { quotaVerdict } from './access.js';
 import {
-  ApiError,
+  BadResponseError,
   CancelledError,
   ChecksFailedError,
   FileUploadError,
+  LocalFileError,
+  NetworkError,
   RemoteTreeError,
   TimeoutError,
   UploadStateError,
+  ApiError,
   list,
   reasonOf,
 } from './errors.js';
-import type { EntrepotApi } from './entrepot/client.js';
-import type { CheckExecution, RemoteTree, Upload, UploadChecks } from './entrepot/types.js';
-import type { LocalFile } from './files.js';
-import { isTransient, outcomeUnknown } from './http.js';
+import { newest, type EntrepotApi } from './entrepot/client.js';
+import {
+  FINAL_UPLOAD_STATUSES,
+  type CheckExecution,
+  type DatastoreUsage,
+  type RemoteTree,
+  type Upload,
+  type UploadChecks,
+  type UploadStatus,
+} from './entrepot/types.js';
+import { REMOTE_DATA_DIR, totalBytes, type LocalFile } from './files.js';
 import type { Config } from './inputs.js';
 import { checksumFile } from './checksums.js';
 import { md5File } from './hash.js';
-import { forEachLimited, sleep } from './pool.js';
+import { forEachLimited } from './pool.js';
+import { classify, deadline, sleep, throwIfAborted } from './retry.js';
 
 /** The inputs the lifecycle uses, and what main derives for it. */
 export type PublishOptions = Pick<
@@ -32,19 +45,28 @@ export type PublishOptions = Pick<
   | 'pollIntervalMs'
   | 'concurrency'
   | 'dryRun'
+  | 'prune'
 > & {
   /** The input's tags and the provenance tags. */
   tags: Record<string, string>;
-  /** Attempts for one file on a transient error (input `retries`). */
-  attempts: number;
-  /** Wait before attempt `attempt + 1` after `error` (backoff, Retry-After). */
-  retryDelay: (attempt: number, error: unknown) => number;
+  /** Remote paths of every matched file, all shards together: a resumed upload keeps these. */
+  keep?: ReadonlySet<string>;
   /** Name of the checksum file at the upload's root; undefined sends none. */
   checksumFile?: string;
+  /** The datastore's upload space, read before the run; undefined when it could not be read. */
+  usage?: DatastoreUsage;
+  /** Local paths are named relative to this folder (the workspace) in errors. */
+  workspace?: string;
   signal?: AbortSignal;
 };
 
 export type FileOutcome = 'sent' | 'present' | 'failed';
+
+/** A file in the upload, known by its path there. */
+export interface RemoteFile {
+  remotePath: string;
+  size: number;
+}
 
 export interface CheckReport extends CheckExecution {
   start?: string;
@@ -54,20 +76,30 @@ export interface CheckReport extends CheckExecution {
 }
 
 export type PublishEvent =
-  | { type: 'phase'; phase: 'find' | 'send' | 'verify' | 'checksums' | 'close' | 'checks'; title: string }
-  | { type: 'upload'; upload: Upload; how: 'created' | 'resumed' | 'attached' | 'awaited' | 'planned' }
+  | { type: 'phase'; phase: 'find' | 'prune' | 'send' | 'verify' | 'checksums' | 'close' | 'checks'; title: string }
+  | { type: 'upload'; upload: Upload; how: 'created' | 'resumed' | 'attached' | 'awaited' }
   | { type: 'deleted'; upload: Upload }
-  | { type: 'plan'; toSend: LocalFile[]; present: LocalFile[] }
+  /** What the run will do: files to send, files already there, and files in the upload that are not matched. */
+  | {
+      type: 'plan';
+      toSend: LocalFile[];
+      present: LocalFile[];
+      extra: RemoteFile[];
+      prune: boolean;
+      /** A new upload is to be made, replacing these (with `if-exists: replace`). */
+      create?: { replacing: Upload[] };
+    }
+  | { type: 'pruned'; file: RemoteFile }
   | { type: 'file-progress'; file: LocalFile; bytes: number }
   | { type: 'file'; file: LocalFile; outcome: FileOutcome; attempts: number; ms: number; error?: string }
-  | { type: 'retry'; what: string; attempt: number; delayMs: number; reason: string }
-  | { type: 'status'; status: string }
+  | { type: 'status'; status: UploadStatus }
   | { type: 'checks'; checks: CheckExecution[]; polls: number }
   | { type: 'info' | 'warning'; message: string };
 
 export interface PublishResult {
   upload?: Upload;
-  status: string;
+  /** The upload's status when the run ended; undefined in a dry run that would create one. */
+  status?: UploadStatus;
   uploaded: number;
   checks: CheckReport[];
   dryRun: boolean;
@@ -78,14 +110,17 @@ const MAX_POLL_INTERVAL_MS = 60_000;
 const POLL_GROWTH = 1.5;
 /** Polls that may fail in a row (after their own retries) before waiting gives up. */
 const POLL_ERROR_BUDGET = 3;
-const FINAL_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
+/** Uploads in these states are being worked on by the platform: neither used nor replaced. */
+const BUSY_STATUSES: ReadonlySet<UploadStatus> = new Set(['CREATED', 'GENERATING', 'MODIFYING']);
 
 type Emit = (event: PublishEvent) => void;
+type Target = { kind: 'use'; upload: Upload } | { kind: 'create'; replacing: Upload[]; existing: Set<string> };
 
 /**
  * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
  * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
- * result, and throws a typed error when the run cannot go on.
+ * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
+ * API client's business: every call here changes the datastore at most once.
  */
 export async function publish(
   api: EntrepotApi,
@@ -93,8 +128,7 @@ export async function publish(
   options: PublishOptions,
   emit: Emit = () => undefined,
 ): Promise<PublishResult> {
-  const run = new PublishRun(api, files, options, emit);
-  return run.execute();
+  return new PublishRun(api, files, options, emit).execute();
 }
 
 class PublishRun {
@@ -109,27 +143,57 @@ class PublishRun {
   ) {}
 
   async execute(): Promise<PublishResult> {
-    const { options } = this;
+    const { api, options } = this;
     this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
-    const found = await this.resolveUpload();
-    if (found.kind === 'plan-create') {
-      this.emit({ type: 'plan', toSend: this.files, present: [] });
-      return { status: 'OPEN', uploaded: 0, checks: [], dryRun: true };
+    const target = await this.resolve();
+    let upload: Upload;
+    if (target.kind === 'create') {
+      // A new upload takes every byte; the uploads it replaces give theirs back.
+      this.checkQuota(
+        totalBytes(this.files),
+        target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0),
+      );
+      if (options.dryRun) {
+        this.emit({
+          type: 'plan',
+          toSend: this.files,
+          present: [],
+          extra: [],
+          prune: options.prune,
+          create: { replacing: target.replacing },
+        });
+        return { uploaded: 0, checks: [], dryRun: true };
+      }
+      for (const old of target.replacing) {
+        await api.deleteUpload(old.id);
+        this.emit({ type: 'deleted', upload: old });
+      }
+      upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
+      this.emit({ type: 'upload', upload, how: 'created' });
+      await this.tag(upload);
+    } else {
+      upload = target.upload;
     }
-    const upload = found.upload;
 
     if (upload.status === 'OPEN') {
-      const tree = await this.api.tree(upload.id);
-      const { toSend, present, stale } = this.diff(tree);
-      this.emit({ type: 'plan', toSend, present });
+      const { toSend, present, stale, extra } = this.diff(await api.tree(upload.id));
+      this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
+      if (target.kind === 'use') {
+        // What the upload holds already counts in `use`: only the bytes still to send need room,
+        // and stale or pruned copies give theirs back.
+        const freed = [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? totalBytes(extra) : 0);
+        this.checkQuota(totalBytes(toSend), freed);
+      }
       if (options.dryRun) return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
       for (const file of present) this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+      await this.prune(upload, extra);
 
       this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
       await forEachLimited(toSend, options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+      if (target.kind === 'create') await this.warnIfRaced(upload, target.existing);
 
       this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-      const after = await this.api.tree(upload.id);
+      const after = await api.tree(upload.id);
       this.verify(after);
 
       if (options.checksumFile) {
@@ -139,12 +203,13 @@ class PublishRun {
       if (!options.close) return { upload, status: 'OPEN', uploaded: this.uploaded, checks: [], dryRun: false };
 
       this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
-      await this.close(upload);
+      await api.close(upload.id);
+      this.emit({ type: 'status', status: 'CHECKING' });
     } else if (options.dryRun) {
       return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
     } else {
       // Found CHECKING, CLOSED or UNSTABLE: never touched, only awaited and reported.
-      const { missing, wrongSize } = this.compare(await this.api.tree(upload.id));
+      const { missing, wrongSize } = this.compare(await api.tree(upload.id));
       if (missing.length || wrongSize.length)
         throw new UploadStateError(
           `Upload ${upload.id} is ${upload.status} and does not hold every file (${list([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`,
@@ -153,7 +218,7 @@ class PublishRun {
     }
 
     if (!options.waitForChecks) {
-      const { status } = await this.api.getUpload(upload.id);
+      const { status } = await api.getUpload(upload.id);
       this.emit({ type: 'status', status });
       return { upload, status, uploaded: this.uploaded, checks: [], dryRun: false };
     }
@@ -162,58 +227,50 @@ class PublishRun {
     return { upload, status, uploaded: this.uploaded, checks: await this.describeChecks(checks), dryRun: false };
   }
 
-  private async resolveUpload(): Promise<{ kind: 'upload'; upload: Upload } | { kind: 'plan-create' }> {
+  /** The upload to use, or the decision to create one (and which uploads that replaces). */
+  private async resolve(): Promise<Target> {
     const { api, options } = this;
     if (options.uploadId) {
       const upload = await api.getUpload(options.uploadId);
-      if (upload.status === 'DELETED')
-        throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') is DELETED; remove upload-id to create a new one`);
-      if (upload.status !== 'OPEN' && !FINAL_STATUSES.has(upload.status) && upload.status !== 'CHECKING')
-        throw new UploadStateError(
-          `Upload ${upload.id} (input 'upload-id') is ${upload.status}, not OPEN; wait until the platform is done with it`,
-        );
+      const problem = unusable(upload);
+      if (problem) throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') ${problem}`);
       this.checkSrs(upload);
       this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
-      return { kind: 'upload', upload };
+      return { kind: 'use', upload };
     }
 
-    const existing = await this.uploadsNamed();
-    const live = existing.filter((u) => u.status !== 'DELETED');
-    if (options.ifExists === 'fail' && live.length > 0) {
+    const named = await api.uploadsNamed(options.name);
+    const existing = new Set(named.map((u) => u.id));
+    if (options.ifExists === 'fail' && named.length > 0) {
       throw new UploadStateError(
         `An upload named '${options.name}' already exists (${list(
-          live.map((u) => `${u.id} ${u.status}`),
+          named.map((u) => `${u.id} ${u.rawStatus}`),
           3,
         )}) and if-exists is 'fail'; use if-exists: resume, or another name`,
       );
     }
     if (options.ifExists === 'resume') {
-      const pick = (status: string) => newest(live.filter((u) => u.status === status));
-      const open = pick('OPEN');
+      const open = newest(named.filter((u) => u.status === 'OPEN'));
       if (open) {
         this.checkSrs(open);
         this.emit({ type: 'upload', upload: open, how: 'resumed' });
         if (!options.dryRun) await this.tag(open);
-        return { kind: 'upload', upload: open };
+        return { kind: 'use', upload: open };
       }
-      const checking = pick('CHECKING');
+      const checking = newest(named.filter((u) => u.status === 'CHECKING'));
       if (checking) {
         this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
         this.emit({ type: 'upload', upload: checking, how: 'awaited' });
-        return { kind: 'upload', upload: checking };
+        return { kind: 'use', upload: checking };
       }
     }
-    if (options.dryRun) return { kind: 'plan-create' };
-    if (options.ifExists === 'replace') {
-      for (const old of live) {
-        await api.deleteUpload(old.id);
-        this.emit({ type: 'deleted', upload: old });
-      }
-    }
-    const upload = await this.create(new Set(existing.map((u) => u.id)));
-    this.emit({ type: 'upload', upload, how: 'created' });
-    await this.tag(upload);
-    return { kind: 'upload', upload };
+    const replacing = options.ifExists === 'replace' ? named : [];
+    const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));
+    if (busy.length)
+      throw new UploadStateError(
+        `Cannot replace ${list(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`,
+      );
+    return { kind: 'create', replacing, existing };
   }
 
   /** An upload made for another projection would fail its raster check an hour from now. */
@@ -224,99 +281,85 @@ class PublishRun {
       );
   }
 
-  /** Uploads whose name is exactly ours: the server's `name` filter is pattern-like (§2.2). */
-  private async uploadsNamed(): Promise<Upload[]> {
-    const candidates = await this.api.listUploads(this.options.name);
-    const exact: Upload[] = [];
-    for (const candidate of candidates) {
-      // A list item may come without its name when the server ignores `fields`.
-      const upload = candidate.name ? candidate : await this.api.getUpload(candidate.id);
-      if (upload.name === this.options.name) exact.push(upload);
-    }
-    return exact;
-  }
-
-  /**
-   * Creating is not idempotent: after a failure whose outcome is unknown, an upload of our name
-   * that was not there before is the one we made; only when there is none do we try again.
-   */
-  private async create(before: Set<string>): Promise<Upload> {
-    const { options } = this;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.api.createUpload({ name: options.name, description: options.description, srs: options.srs });
-      } catch (error) {
-        if (!isTransient(error) || attempt >= options.attempts) throw error;
-        if (outcomeUnknown(error)) {
-          const made = newest((await this.uploadsNamed()).filter((u) => !before.has(u.id) && u.status !== 'DELETED'));
-          if (made) return made;
-        }
-        await this.backoff(`create upload '${options.name}'`, attempt, error);
-      }
-    }
+  /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
+  private checkQuota(needed: number, freed: number): void {
+    if (!this.options.usage) return;
+    const verdict = quotaVerdict(this.options.usage, needed, freed);
+    if (verdict.kind === 'warn') this.emit({ type: 'warning', message: verdict.message });
+    if (verdict.kind === 'refuse') throw verdict.error;
   }
 
   private async tag(upload: Upload): Promise<void> {
     if (Object.keys(this.options.tags).length > 0) await this.api.addTags(upload.id, this.options.tags);
   }
 
+  /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
   private diff(tree: RemoteTree) {
     const toSend: LocalFile[] = [];
     const present: LocalFile[] = [];
-    const stale = new Set<string>();
+    const stale = new Map<string, number>();
     for (const file of this.files) {
       const remote = tree.get(file.remotePath);
       if (remote === file.size) present.push(file);
       else {
-        if (remote !== undefined) stale.add(file.remotePath);
+        if (remote !== undefined) stale.set(file.remotePath, remote);
         toSend.push(file);
       }
     }
-    return { toSend, present, stale };
+    const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
+    const extra: RemoteFile[] = [];
+    for (const [remotePath, size] of tree)
+      if (remotePath.startsWith(`${REMOTE_DATA_DIR}/`) && !keep.has(remotePath)) extra.push({ remotePath, size });
+    return { toSend, present, stale, extra };
+  }
+
+  /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
+  private async prune(upload: Upload, extra: RemoteFile[]): Promise<void> {
+    if (extra.length === 0) return;
+    if (!this.options.prune) {
+      this.emit({
+        type: 'warning',
+        message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${list(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
+      });
+      return;
+    }
+    this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
+    await forEachLimited(extra, this.options.concurrency, async (file) => {
+      await this.api.deleteFile(upload.id, file.remotePath);
+      this.emit({ type: 'pruned', file });
+    });
   }
 
   private async sendFile(upload: Upload, file: LocalFile, stale: boolean): Promise<void> {
     const started = Date.now();
-    if (stale) await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
-    for (let attempt = 1; ; attempt++) {
-      this.throwIfCancelled();
-      try {
-        const { md5 } = await this.api.sendFile(upload.id, file, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
-        this.md5.set(file.remotePath, md5);
-        this.uploaded++;
-        this.emit({ type: 'file', file, outcome: 'sent', attempts: attempt, ms: Date.now() - started });
-        return;
-      } catch (error) {
-        if (error instanceof CancelledError) throw error;
-        const fail = () => {
-          this.emit({
-            type: 'file',
-            file,
-            outcome: 'failed',
-            attempts: attempt,
-            ms: Date.now() - started,
-            error: reasonOf(error),
-          });
-          return new FileUploadError(file.remotePath, attempt, error as Error);
-        };
-        // A strict server may refuse to overwrite (409): the file may be there from an attempt whose
-        // answer was lost. Look at the tree as for an unknown outcome.
-        const conflict = error instanceof ApiError && error.status === 409;
-        if (!isTransient(error) && !conflict) throw fail();
-        if (outcomeUnknown(error) || conflict) {
-          // The server may have stored it anyway (a 502 after the body went through): look first.
-          const remote = (await this.api.tree(upload.id)).get(file.remotePath);
-          if (remote === file.size) {
-            this.uploaded++;
-            this.emit({ type: 'file', file, outcome: 'sent', attempts: attempt, ms: Date.now() - started });
-            return;
-          }
-          if (remote !== undefined) await this.api.deleteFile(upload.id, file.remotePath);
-        }
-        if (attempt >= this.options.attempts) throw fail();
-        await this.backoff(file.remotePath, attempt, error);
-      }
+    try {
+      if (stale) await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
+      const label = path.relative(this.options.workspace ?? process.cwd(), file.localPath);
+      const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) =>
+        this.emit({ type: 'file-progress', file, bytes }),
+      );
+      if (md5) this.md5.set(file.remotePath, md5);
+      this.uploaded++;
+      this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
+    } catch (error) {
+      if (error instanceof CancelledError || error instanceof TimeoutError) throw error;
+      const attempts = attemptsOf(error);
+      this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: reasonOf(error) });
+      // A local file's problem is the user's to fix, and says so itself.
+      throw error instanceof LocalFileError ? error : new FileUploadError(file.remotePath, attempts, error as Error);
     }
+  }
+
+  /** Another run may have created an upload of the same name at the same time: say so. */
+  private async warnIfRaced(upload: Upload, existing: ReadonlySet<string>): Promise<void> {
+    const others = (await this.api.uploadsNamed(this.options.name)).filter(
+      (u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN',
+    );
+    if (others.length)
+      this.emit({
+        type: 'warning',
+        message: `Another OPEN upload named '${this.options.name}' (${list(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
+      });
   }
 
   private verify(tree: RemoteTree): void {
@@ -337,75 +380,69 @@ class PublishRun {
     // Files sent by an earlier run or stored despite an error were not hashed on the way out.
     const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
     await forEachLimited(unhashed, this.options.concurrency, async (file) => {
-      this.throwIfCancelled();
+      throwIfAborted(this.options.signal);
       this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
     });
     const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) as string })));
-    // Whether a re-POST overwrites is undocumented (§2.5): remove an older one first.
+    // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
     if (tree.has(fileName)) await this.api.deleteMd5(upload.id, fileName);
     await this.api.sendMd5(upload.id, fileName, content);
   }
 
-  private async close(upload: Upload): Promise<void> {
-    try {
-      await this.api.close(upload.id);
-    } catch (error) {
-      // A close that timed out may have happened: only an upload still OPEN was not closed.
-      if (!outcomeUnknown(error)) throw error;
-      const { status } = await this.api.getUpload(upload.id);
-      if (status === 'OPEN') throw error;
-    }
-  }
-
-  /** Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running. */
-  private async awaitChecks(upload: Upload): Promise<{ status: string; checks: CheckExecution[] }> {
+  /**
+   * Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running, within
+   * `checks-timeout`: a deadline that also cuts a request in flight.
+   */
+  private async awaitChecks(upload: Upload): Promise<{ status: UploadStatus; checks: CheckExecution[] }> {
     const { options } = this;
-    const deadline = Date.now() + options.checksTimeoutMs;
+    let last = { status: upload.status, checks: [] as CheckExecution[], signature: '' };
+    const timeout = () => {
+      const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
+      return new TimeoutError(
+        `The checks did not finish within ${formatMinutes(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
+          (waiting.length ? ` with ${waiting.join(', ')}` : '') +
+          `. The upload ${upload.id} was left as it is: re-run to keep waiting`,
+      );
+    };
+    const limit = deadline(options.signal, options.checksTimeoutMs, timeout);
+    const api = this.api.within(limit.signal);
     const maxInterval = Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
     let interval = options.pollIntervalMs;
     let polls = 0;
     let errorsInARow = 0;
-    let last = { status: upload.status, checks: [] as CheckExecution[], signature: '' };
-    for (;;) {
-      this.throwIfCancelled();
-      try {
-        const { status } = await this.api.getUpload(upload.id);
-        const lists = await this.api.checks(upload.id);
-        polls++;
-        errorsInARow = 0;
-        const checks = flatten(lists);
-        const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
-        if (signature !== last.signature) {
-          this.emit({ type: 'status', status });
-          this.emit({ type: 'checks', checks, polls });
-          interval = options.pollIntervalMs;
-        } else {
-          interval = Math.min(maxInterval, interval * POLL_GROWTH);
+    try {
+      for (;;) {
+        try {
+          const { status } = await api.getUpload(upload.id);
+          const lists = await api.checks(upload.id);
+          polls++;
+          errorsInARow = 0;
+          const checks = flatten(lists);
+          const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
+          if (signature !== last.signature) {
+            this.emit({ type: 'status', status });
+            this.emit({ type: 'checks', checks, polls });
+            interval = options.pollIntervalMs;
+          } else {
+            interval = Math.min(maxInterval, interval * POLL_GROWTH);
+          }
+          last = { status, checks, signature };
+          // Right after close the lists may still be empty while the status is CHECKING.
+          if (FINAL_UPLOAD_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
+            this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
+            return { status, checks };
+          }
+          if (status === 'DELETED') throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
+          if (status === 'OPEN' && polls > 1) throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
+        } catch (error) {
+          // A poll whose own retries ran out is forgiven a few times in a row: the checks run on.
+          if (classify(error) === 'fatal' || ++errorsInARow > POLL_ERROR_BUDGET) throw error;
+          this.emit({ type: 'warning', message: `Reading the checks failed (${(error as Error).message}); trying again` });
         }
-        last = { status, checks, signature };
-        // Right after close the lists may still be empty while the status is CHECKING (§9.7).
-        if (FINAL_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
-          this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
-          return { status, checks };
-        }
-        if (status === 'DELETED') throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
-        if (status === 'OPEN' && polls > 1) throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
-      } catch (error) {
-        if (!isTransient(error) || ++errorsInARow > POLL_ERROR_BUDGET) throw error;
-        this.emit({ type: 'warning', message: `Reading the checks failed (${(error as Error).message}); trying again` });
+        await sleep(interval, limit.signal);
       }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
-        throw new TimeoutError(
-          `The checks did not finish within ${formatMinutes(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
-            (waiting.length ? ` with ${waiting.join(', ')}` : '') +
-            `. The upload ${upload.id} was left as it is: re-run to keep waiting`,
-        );
-      }
-      await sleep(Math.min(interval, remaining), options.signal).catch(() => {
-        throw new CancelledError();
-      });
+    } finally {
+      limit.dispose();
     }
   }
 
@@ -432,26 +469,33 @@ class PublishRun {
       }),
     );
   }
+}
 
-  private async backoff(what: string, attempt: number, error: unknown): Promise<void> {
-    const delayMs = this.options.retryDelay(attempt, error);
-    this.emit({ type: 'retry', what, attempt, delayMs, reason: reasonOf(error) });
-    await sleep(delayMs, this.options.signal).catch(() => {
-      throw new CancelledError();
-    });
+/** Why an upload given by id cannot be used, or undefined when it can. */
+function unusable(upload: Upload): string | undefined {
+  switch (upload.status) {
+    case 'OPEN':
+    case 'CHECKING':
+    case 'CLOSED':
+    case 'UNSTABLE':
+      return undefined;
+    case 'DELETED':
+      return 'is DELETED; remove upload-id to create a new one';
+    case 'CREATED':
+    case 'GENERATING':
+    case 'MODIFYING':
+      return `is ${upload.status}, not OPEN; wait until the platform is done with it`;
+    case 'UNKNOWN':
+      return `has the status '${upload.rawStatus}', which this action does not know; check it in the datastore before publishing into it`;
   }
+}
 
-  private throwIfCancelled(): void {
-    if (this.options.signal?.aborted) throw new CancelledError();
-  }
+function attemptsOf(error: unknown): number {
+  return error instanceof ApiError || error instanceof NetworkError || error instanceof BadResponseError ? error.attempts : 1;
 }
 
 function flatten(lists: UploadChecks): CheckExecution[] {
   return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
-}
-
-function newest(uploads: Upload[]): Upload | undefined {
-  return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
 }
 
 function formatMinutes(ms: number): string {

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import { CancelledError, FileError } from './errors.js';
+import { ActionError, CancelledError, FileError } from './errors.js';
 import { totalBytes, type LocalFile } from './files.js';
-import type { CheckReport, FileOutcome, PublishEvent, PublishResult } from './publish.js';
-import type { CheckExecution } from './entrepot/types.js';
+import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from './publish.js';
+import type { CheckExecution, UploadStatus } from './entrepot/types.js';
 import { formatBytes } from './format.js';
 
 /** Big-file progress lines at most this often. */
@@ -34,8 +34,11 @@ export interface RunContext {
  * its view from publish's events, so a failed or cancelled run still reports all that happened.
  */
 export class Reporter {
-  private uploadId?: string;
-  private status?: string;
+  private id?: string;
+  private status?: UploadStatus;
+  /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
+  private extra: { files: RemoteFile[]; prune: boolean; deleted: Set<string> } = { files: [], prune: true, deleted: new Set() };
+  private willCreate = false;
   private rows = new Map<string, FileRow>();
   private checks: CheckExecution[] = [];
   private uploaded = 0;
@@ -46,6 +49,11 @@ export class Reporter {
   private retries = 0;
 
   constructor(private readonly context: RunContext) {}
+
+  /** The upload the run used, once known. */
+  get uploadId(): string | undefined {
+    return this.id;
+  }
 
   /** Matched files are known: `files` and `bytes` outputs right away. */
   files(files: LocalFile[]): void {
@@ -80,7 +88,8 @@ export class Reporter {
         this.groupOpen = true;
         break;
       case 'upload':
-        this.uploadId = event.upload.id;
+        this.id = event.upload.id;
+        this.willCreate = false;
         this.setStatus(event.upload.status);
         core.setOutput('upload-id', event.upload.id);
         this.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
@@ -89,9 +98,20 @@ export class Reporter {
         this.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
         break;
       case 'plan':
+        this.willCreate = event.create !== undefined;
+        if (event.create?.replacing.length)
+          this.log(`Would delete ${event.create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
         this.log(
-          `${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`,
+          `${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})` +
+            (event.extra.length
+              ? `, ${event.extra.length} in the upload that no pattern matches (${event.prune ? 'to delete' : 'kept: prune is false'})`
+              : ''),
         );
+        this.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+        break;
+      case 'pruned':
+        this.extra.deleted.add(event.file.remotePath);
+        this.log(`− ${event.file.remotePath} ${formatBytes(event.file.size)} deleted: no pattern matches it`);
         break;
       case 'file-progress': {
         const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
@@ -123,9 +143,6 @@ export class Reporter {
         }
         break;
       }
-      case 'retry':
-        this.retried(event.what, event.attempt, event.reason, event.delayMs);
-        break;
       case 'status':
         this.setStatus(event.status);
         break;
@@ -150,7 +167,7 @@ export class Reporter {
     this.endGroup();
     core.setOutput('uploaded', this.uploaded);
     if (result) {
-      this.setStatus(result.status);
+      if (result.status) this.setStatus(result.status);
       if (result.checks.length) this.checks = result.checks;
     }
     if (this.checks.length || result?.checks) this.writeCheckOutputs(this.checks);
@@ -163,17 +180,19 @@ export class Reporter {
       core.warning(
         `${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`,
       );
-    if (this.uploadId && !result?.dryRun) core.notice(`Upload ${this.uploadId} is ${this.status}`, { title: 'Géoplateforme upload' });
+    if (this.id && !result?.dryRun) core.notice(`Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
+    // A bug, not a user's mistake: its stack helps whoever fixes it.
+    if (error && !(error instanceof ActionError) && error instanceof Error && error.stack) this.log(error.stack);
 
     try {
       await core.summary.addRaw(this.summary(result, error), true).write();
     } catch (summaryError) {
       core.warning(`Could not write the job summary: ${(summaryError as Error).message}`);
     }
-    if (error) core.setFailed(messageOf(error, this.uploadId, this.status));
+    if (error) core.setFailed(messageOf(error, this.id, this.status));
   }
 
-  private setStatus(status: string): void {
+  private setStatus(status: UploadStatus): void {
     this.status = status;
     core.setOutput('status', status);
   }
@@ -192,7 +211,7 @@ export class Reporter {
     const out: string[] = [];
     const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
     out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
-    if (error) out.push(`<p><strong>${esc(messageOf(error, this.uploadId, this.status))}</strong></p>`);
+    if (error) out.push(`<p><strong>${esc(messageOf(error, this.id, this.status))}</strong></p>`);
     if (error instanceof FileError) {
       out.push(
         table(
@@ -207,8 +226,8 @@ export class Reporter {
         [],
         [
           ['Name', esc(this.context.name)],
-          ['Id', this.uploadId ? code(this.uploadId) : '–'],
-          ['Status', esc(this.status ?? (result?.dryRun ? 'to be created' : '–'))],
+          ['Id', this.id ? code(this.id) : this.willCreate ? 'to be created' : '–'],
+          ['Status', esc(this.status ?? (this.willCreate ? 'to be created' : '–'))],
           ['SRS', esc(this.context.srs)],
           ['Datastore', code(this.context.datastore)],
         ],
@@ -245,6 +264,20 @@ export class Reporter {
         out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
     }
 
+    if (this.extra.files.length) {
+      const { files, prune, deleted } = this.extra;
+      const state = (f: RemoteFile) =>
+        deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : result?.dryRun ? 'to delete' : 'not deleted';
+      out.push(`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${formatBytes(totalBytes(files))}.</p>`);
+      out.push(
+        table(
+          ['Remote path', 'Size', 'Result'],
+          files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), formatBytes(f.size), esc(state(f))]),
+        ),
+      );
+      if (files.length > MAX_FILE_ROWS) out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
+    }
+
     const checks: CheckReport[] = result?.checks.length ? result.checks : this.checks.map((c) => ({ ...c, errorLines: [] }));
     if (checks.length) {
       out.push('<h3>Checks</h3>');
@@ -269,8 +302,9 @@ export class Reporter {
 function messageOf(error: unknown, uploadId?: string, status?: string): string {
   if (error instanceof CancelledError)
     return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*\n\s*/g, ' ');
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  if (error instanceof ActionError) return message;
+  return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
 }
 
 function order(outcome: FileRow['outcome']): number {

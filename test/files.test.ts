@@ -55,6 +55,7 @@ describe('shardFiles', () => {
     relativePath: remotePath.slice(5),
     remotePath,
     size,
+    mtimeMs: 0,
   });
   const files = Array.from({ length: 40 }, (_, i) => file(`data/t${String(i).padStart(2, '0')}.tif`, 1000 + ((i * 7919) % 500)));
   files.push(file('data/t05.tfw', 30), file('data/t17.tfw', 30));

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { totp } from '../src/auth.js';
-import { flattenTree, parseContentRangeTotal } from '../src/entrepot/client.js';
-import { ApiError, NetworkError } from '../src/errors.js';
-import { errorDetails, Http, isTransient, outcomeUnknown, parseRetryAfter } from '../src/http.js';
+import { errorDetails, flattenTree, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/client.js';
+import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/errors.js';
+import { backoffDelay, classify } from '../src/retry.js';
+
+const isTransient = (error: unknown) => classify(error) !== 'fatal';
+const outcomeUnknown = (error: unknown) => classify(error) === 'unknown';
 
 describe('errorDetails reads every error body shape', () => {
   it.each([
@@ -30,6 +33,8 @@ describe('retry classification', () => {
     for (const status of [408, 429, 500, 502, 503, 504]) expect(isTransient(new ApiError(status, 'GET', '/x', []))).toBe(true);
     for (const status of [400, 401, 403, 404, 409, 413]) expect(isTransient(new ApiError(status, 'GET', '/x', []))).toBe(false);
     expect(isTransient(new Error('bug'))).toBe(false);
+    expect(isTransient(new LocalFileError('a.tif', 'changed while it was sent'))).toBe(false);
+    expect(isTransient(new AuthError('refused'))).toBe(false);
   });
 
   it('knows which failures may have stored the file anyway', () => {
@@ -38,6 +43,8 @@ describe('retry classification', () => {
     expect(outcomeUnknown(new ApiError(504, 'POST', '/x', []))).toBe(true);
     expect(outcomeUnknown(new ApiError(503, 'POST', '/x', []))).toBe(false);
     expect(outcomeUnknown(new ApiError(429, 'POST', '/x', []))).toBe(false);
+    // A 200 that is not what the API returns may still mean the server acted.
+    expect(outcomeUnknown(new BadResponseError('POST', '/x', 'not JSON'))).toBe(true);
   });
 
   it('reads Retry-After as seconds or as a date', () => {
@@ -49,7 +56,7 @@ describe('retry classification', () => {
   });
 
   it('backs off exponentially with jitter, honouring Retry-After up to a cap', () => {
-    const http = new Http({ retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 8000, maxRetryAfterMs: 60_000 } });
+    const policy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 8000, maxRetryAfterMs: 60_000 };
     const plain = new ApiError(503, 'GET', '/x', []);
     for (const [attempt, low, high] of [
       [1, 500, 1000],
@@ -57,14 +64,14 @@ describe('retry classification', () => {
       [3, 2000, 4000],
       [5, 4000, 8000],
     ]) {
-      const delay = http.retryDelay(attempt, plain);
+      const delay = backoffDelay(policy, attempt, plain);
       expect(delay).toBeGreaterThanOrEqual(low);
       expect(delay).toBeLessThanOrEqual(high);
     }
-    const limited = Object.assign(new ApiError(429, 'GET', '/x', []), { retryAfterMs: 7000 });
-    expect(http.retryDelay(1, limited)).toBe(7000);
-    const tooLong = Object.assign(new ApiError(429, 'GET', '/x', []), { retryAfterMs: 3_600_000 });
-    expect(http.retryDelay(1, tooLong)).toBe(60_000);
+    const limited = new ApiError(429, 'GET', '/x', [], 1, undefined, 7000);
+    expect(backoffDelay(policy, 1, limited)).toBe(7000);
+    const tooLong = new ApiError(429, 'GET', '/x', [], 1, undefined, 3_600_000);
+    expect(backoffDelay(policy, 1, tooLong)).toBe(60_000);
   });
 });
 

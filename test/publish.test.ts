@@ -414,8 +414,7 @@ describe('unreliable networks', () => {
     emu.faults.add({ route: 'postData', times: 1, fault: { stall: true } });
     const run = await publishTo(emu, dir, { stallTimeoutMs: 500 });
     expect(run.error).toBeUndefined();
-    const retry = run.events.find((e) => e.type === 'retry');
-    expect(retry && retry.type === 'retry' && retry.reason).toMatch(/no upload progress for 500 ms/);
+    expect(run.retries.find((r) => r.what === 'data/big.tif')?.reason).toMatch(/no upload progress for 500 ms/);
     expect(emu.requests.filter((r) => r.route === 'postData')).toHaveLength(2);
     // Buffer.equals: a deep toEqual walks 48 MB byte by byte.
     expect((await readFile(emu.liveUploads()[0].files.get('data/big.tif')!.diskPath)).equals(big)).toBe(true);

@@ -34,6 +34,7 @@ describe('README and action.yml', () => {
         'name',
         'password',
         'poll-interval',
+        'prune',
         'retries',
         'shard',
         'srs',

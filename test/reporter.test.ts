@@ -4,7 +4,7 @@ import { Reporter } from '../src/report.js';
 
 // A unit of the reporter: the log it writes for big files, with the clock under the test's control.
 
-const big: LocalFile = { localPath: '/w/r/big.tif', relativePath: 'big.tif', remotePath: 'data/big.tif', size: 4_000_000_000 };
+const big: LocalFile = { localPath: '/w/r/big.tif', relativePath: 'big.tif', remotePath: 'data/big.tif', size: 4_000_000_000, mtimeMs: 0 };
 let lines: string[];
 
 beforeEach(() => {

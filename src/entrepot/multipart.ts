@@ -1,18 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { LocalFileError } from '../errors.js';
 import { readChunkSize } from '../hash.js';
 import type { RequestBody } from '../http.js';
 
+/** A file on disk to stream, as it was when it was matched. */
+export interface FileSource {
+  path: string;
+  /** How the file is named in errors (its path in the workspace). */
+  label: string;
+  size: number;
+  /** Modification time when matched; a file touched since then is not sent. */
+  mtimeMs?: number;
+}
+
 /**
- * A multipart/form-data body with one part named `file` (entrepot-api.md §2.5), streamed from
- * disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
+ * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
+ * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
  * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
+ *
+ * A file that changes while it is read (size or modification time, before and after, or fewer
+ * bytes than its size) throws a LocalFileError before the last bytes leave: without its closing
+ * boundary the server cannot take the body as a whole file, so a changed file is never stored.
  */
-export function multipartFile(
-  source: { path: string; size: number } | { content: Buffer },
-  fileName: string,
-  onChunk?: (chunk: Buffer) => void,
-): RequestBody {
+export function multipartFile(source: FileSource | { content: Buffer }, fileName: string, onChunk?: (chunk: Buffer) => void): RequestBody {
   const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
@@ -28,24 +39,59 @@ export function multipartFile(
       yield Buffer.concat([head, source.content, tail]);
       return;
     }
-    let held: Buffer = head;
-    const stream = createReadStream(source.path, { highWaterMark: readChunkSize(source.size), end: Math.max(0, source.size - 1) });
-    for await (const chunk of source.size > 0 ? stream : []) {
-      onChunk?.(chunk as Buffer);
-      if (held === head) held = Buffer.concat([head, chunk as Buffer]);
-      else {
-        yield held;
-        held = chunk as Buffer;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(source.path, 'r');
+      const before = await handle.stat();
+      if (before.size !== source.size || (source.mtimeMs !== undefined && before.mtimeMs !== source.mtimeMs))
+        throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+      const chunkSize = readChunkSize(source.size);
+      let held: Buffer = head;
+      for (let position = 0; position < source.size;) {
+        const want = Math.min(chunkSize, source.size - position);
+        const chunk = Buffer.allocUnsafe(want);
+        const { bytesRead } = await handle.read(chunk, 0, want, position);
+        if (bytesRead === 0)
+          throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
+        const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
+        position += bytesRead;
+        onChunk?.(bytes);
+        if (held === head) held = Buffer.concat([head, bytes]);
+        else {
+          yield held;
+          held = bytes;
+        }
       }
+      const after = await handle.stat();
+      if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+        throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
+      yield Buffer.concat([held, tail]);
+    } catch (error) {
+      if (error instanceof LocalFileError) throw error;
+      throw new LocalFileError(source.label, unreadable(error));
+    } finally {
+      await handle?.close();
     }
-    stream.destroy();
-    yield Buffer.concat([held, tail]);
   }
   return {
     stream: parts(),
     length: head.length + size + tail.length,
     contentType: `multipart/form-data; boundary=${boundary}`,
   };
+}
+
+/** Why a local file could not be read, in words. */
+function unreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no longer exists (deleted or moved after it was matched)';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
+  if (code === 'EISDIR') return 'is now a directory';
+  return `could not be read: ${code ?? (error as Error).message}`;
+}
+
+function changes(was: { size: number; mtimeMs?: number }, now: { size: number; mtimeMs: number }): string {
+  if (was.size !== now.size) return `${was.size} bytes, now ${now.size}`;
+  return `modified at ${new Date(now.mtimeMs).toISOString()}`;
 }
 
 /** One random prefix per process and a counter: unique boundaries without entropy per file. */

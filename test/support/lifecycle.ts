@@ -2,9 +2,10 @@ import { createTokenSource } from '../../src/auth.js';
 import { checksumFileName } from '../../src/checksums.js';
 import { EntrepotClient } from '../../src/entrepot/client.js';
 import { findFiles } from '../../src/files.js';
-import { Http, type RetryPolicy } from '../../src/http.js';
+import { Http } from '../../src/http.js';
 import type { AuthConfig, Shard } from '../../src/inputs.js';
 import { publish, type PublishEvent, type PublishOptions, type PublishResult } from '../../src/publish.js';
+import { Retrier, type RetryNotice, type RetryPolicy } from '../../src/retry.js';
 import type { Emulator } from '../../emulator/server.js';
 
 /** Short waits: the behaviour under test is which retries happen, not how long they last. */
@@ -14,32 +15,42 @@ export interface LifecycleRun {
   result?: PublishResult;
   error?: Error;
   events: PublishEvent[];
+  retries: RetryNotice[];
   sent: string[];
 }
 
-/** Runs the real lifecycle (files → HTTP → API client → publish) against the emulator. */
-export async function publishTo(
-  emulator: Emulator,
-  workspace: string,
-  options: Partial<PublishOptions> & {
-    auth?: AuthConfig;
-    glob?: string[];
-    shard?: Shard;
-    retry?: RetryPolicy;
-    signal?: AbortSignal;
-    stallTimeoutMs?: number;
-  } = {},
-): Promise<LifecycleRun> {
-  const http = new Http({ retry: options.retry ?? FAST_RETRY, signal: options.signal, stallTimeoutMs: options.stallTimeoutMs });
-  const tokens = createTokenSource(options.auth ?? { kind: 'token', token: 'test-token' }, emulator.tokenUrl, http);
-  const api = new EntrepotClient(http, emulator.apiUrl, emulator.datastore, tokens);
-  const { files } = await findFiles(options.glob ?? ['**'], workspace, options.shard);
+export interface LifecycleOptions extends Partial<PublishOptions> {
+  auth?: AuthConfig;
+  glob?: string[];
+  shard?: Shard;
+  retry?: RetryPolicy;
+  stallTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxResponseBytes?: number;
+  /** How long the client waits for the tree to show a file after a lost answer. */
+  treeSettleMs?: number;
+  /** Sees every event as it happens (to change a file while it is sent, say). */
+  onEvent?: (event: PublishEvent) => void;
+}
+
+/** Runs the real lifecycle (files → HTTP → retry → API client → publish) against the emulator. */
+export async function publishTo(emulator: Emulator, workspace: string, options: LifecycleOptions = {}): Promise<LifecycleRun> {
   const events: PublishEvent[] = [];
-  const run: LifecycleRun = { events, sent: [] };
+  const run: LifecycleRun = { events, retries: [], sent: [] };
+  const http = new Http({
+    signal: options.signal,
+    stallTimeoutMs: options.stallTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+  const retry = new Retrier(options.retry ?? FAST_RETRY, options.signal, (notice) => run.retries.push(notice));
+  const tokens = createTokenSource(options.auth ?? { kind: 'token', token: 'test-token' }, emulator.tokenUrl, http, retry);
+  const api = new EntrepotClient(http, retry, emulator.apiUrl, emulator.datastore, tokens, { treeSettleMs: options.treeSettleMs ?? 300 });
+  const fileSet = await findFiles(options.glob ?? ['**'], workspace, options.shard);
   try {
     run.result = await publish(
       api,
-      files,
+      fileSet.files,
       {
         name: 'ortho-2024',
         description: 'Orthophotos 2024',
@@ -51,14 +62,16 @@ export async function publishTo(
         checksTimeoutMs: 30_000,
         pollIntervalMs: 20,
         concurrency: 4,
-        attempts: (options.retry ?? FAST_RETRY).attempts,
-        retryDelay: (attempt, error) => http.retryDelay(attempt, error),
         checksumFile: checksumFileName(options.shard),
         dryRun: false,
+        prune: true,
+        keep: new Set(fileSet.all.map((f) => f.remotePath)),
+        workspace,
         ...options,
       },
       (event) => {
         events.push(event);
+        options.onEvent?.(event);
         if (event.type === 'file' && event.outcome === 'sent') run.sent.push(event.file.remotePath);
       },
     );
