@@ -187,7 +187,8 @@ export class Emulator {
     for (const timer of this.timers) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    if (this.ownsDataDir) await rm(this.store.dataDir, { recursive: true, force: true });
+    // A handler may still be writing a partial file: retry while the folder fills under us.
+    if (this.ownsDataDir) await rm(this.store.dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 
   /** Live (non-DELETED) uploads, for assertions. */

@@ -42,6 +42,8 @@ export interface Config {
   shard?: Shard;
   dryRun: boolean;
   prune: boolean;
+  /** Every secret input in every shape it may be shown in (see secretShapes). */
+  secrets: string[];
 }
 
 export type InputReader = (name: string) => string;
@@ -63,10 +65,12 @@ export const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run
  */
 export function readConfig(read: InputReader = (name) => core.getInput(name)): Config {
   const get = (name: string) => read(name).trim();
+  const secrets: string[] = [];
   for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
     const value = read(secret).trim();
-    if (value) for (const shape of secretShapes(value)) core.setSecret(shape);
+    if (value) secrets.push(...secretShapes(value));
   }
+  for (const shape of secrets) core.setSecret(shape);
 
   const required = (name: string, example: string) => {
     const value = get(name);
@@ -121,6 +125,7 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     shard: shard(get('shard')),
     dryRun: bool('dry-run', get('dry-run'), false),
     prune: bool('prune', get('prune'), true),
+    secrets,
   };
 }
 

@@ -27,7 +27,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
     core.setFailed((error as Error).message);
     return;
   }
-  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore });
+  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore }, config.secrets);
   let result: PublishResult | undefined;
   let api: EntrepotApi | undefined;
   try {
@@ -58,7 +58,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
     const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) =>
       reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
     );
-    const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => core.setSecret(token));
+    const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
     // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
     api = new EntrepotClient(http, retry, config.apiUrl, config.datastore, tokens, { md5: config.checksums ? inlineMd5 : noMd5 });
     const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));

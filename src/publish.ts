@@ -223,7 +223,7 @@ class PublishRun {
       return { upload, status, uploaded: this.uploaded, checks: [], dryRun: false };
     }
     this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
-    const { status, checks } = await this.awaitChecks(upload);
+    const { status, checks } = await this.awaitChecks(upload, options.dryRun || upload.status !== 'OPEN' ? upload.status : 'CHECKING');
     return { upload, status, uploaded: this.uploaded, checks: await this.describeChecks(checks), dryRun: false };
   }
 
@@ -393,13 +393,13 @@ class PublishRun {
    * Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running, within
    * `checks-timeout`: a deadline that also cuts a request in flight.
    */
-  private async awaitChecks(upload: Upload): Promise<{ status: UploadStatus; checks: CheckExecution[] }> {
+  private async awaitChecks(upload: Upload, known: UploadStatus): Promise<{ status: UploadStatus; checks: CheckExecution[] }> {
     const { options } = this;
-    let last = { status: upload.status, checks: [] as CheckExecution[], signature: '' };
+    let last = { status: known, checks: [] as CheckExecution[], signature: '' };
     const timeout = () => {
       const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
       return new TimeoutError(
-        `The checks did not finish within ${formatMinutes(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
+        `The checks did not finish within ${formatDuration(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
           (waiting.length ? ` with ${waiting.join(', ')}` : '') +
           `. The upload ${upload.id} was left as it is: re-run to keep waiting`,
       );
@@ -498,7 +498,8 @@ function flatten(lists: UploadChecks): CheckExecution[] {
   return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
 }
 
-function formatMinutes(ms: number): string {
+function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
   const minutes = ms / 60_000;
   return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(2)} min`;
 }

@@ -48,7 +48,31 @@ export class Reporter {
   private uploadedWrittenAt = 0;
   private retries = 0;
 
-  constructor(private readonly context: RunContext) {}
+  /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
+  private readonly secrets: string[];
+
+  constructor(
+    private readonly context: RunContext,
+    secrets: string[] = [],
+  ) {
+    this.secrets = [...secrets];
+  }
+
+  /** A value that must never show: the runner masks it in the log, and the summary is scrubbed here. */
+  secret(value: string): void {
+    core.setSecret(value);
+    this.secrets.push(value);
+  }
+
+  /**
+   * Text from outside (a token endpoint's error echoing the form it got) may hold a secret in any
+   * shape: the runner masks the log, but the summary, the annotations and the outputs are ours.
+   */
+  private redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) if (secret) out = out.split(secret).join('***').split(esc(secret)).join('***');
+    return out;
+  }
 
   /** The upload the run used, once known. */
   get uploadId(): string | undefined {
@@ -63,7 +87,7 @@ export class Reporter {
   }
 
   warning(message: string): void {
-    core.warning(message);
+    core.warning(this.redact(message));
   }
 
   /**
@@ -71,7 +95,7 @@ export class Reporter {
    * that starts with `::` is a workflow command to the runner: every line is made one line.
    */
   log(text: string): void {
-    core.info(text.replace(/[\r\n]+/g, ' ⏎ '));
+    core.info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
   }
 
   /** A request or a file that is tried again: a log line, and one warning at the end for all. */
@@ -155,7 +179,7 @@ export class Reporter {
         this.log(event.message);
         break;
       case 'warning':
-        core.warning(event.message);
+        this.warning(event.message);
         break;
     }
   };
@@ -174,7 +198,7 @@ export class Reporter {
     const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
     for (const check of failedChecks) {
       const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
-      core.error(lines.join('\n') || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
+      core.error(this.redact(lines.join('\n')) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
     }
     if (this.retries > 0)
       core.warning(
@@ -185,11 +209,11 @@ export class Reporter {
     if (error && !(error instanceof ActionError) && error instanceof Error && error.stack) this.log(error.stack);
 
     try {
-      await core.summary.addRaw(this.summary(result, error), true).write();
+      await core.summary.addRaw(this.redact(this.summary(result, error)), true).write();
     } catch (summaryError) {
       core.warning(`Could not write the job summary: ${(summaryError as Error).message}`);
     }
-    if (error) core.setFailed(messageOf(error, this.id, this.status));
+    if (error) core.setFailed(this.redact(messageOf(error, this.id, this.status)));
   }
 
   private setStatus(status: UploadStatus): void {

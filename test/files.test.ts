@@ -22,6 +22,21 @@ describe('findFiles', () => {
     await ws.cleanup();
   });
 
+  it('brings nothing of a directory that a pattern matches', async () => {
+    const ws = await makeWorkspace({ 'rasters/real.tif': 'x', 'rasters/fake.tif/inner.tif': 'y', 'rasters/dir/deep.tif': 'z' });
+    const set = await findFiles(['rasters/*.tif', 'rasters/dir'], ws.dir);
+    expect(set.files.map((f) => f.remotePath)).toEqual(['data/real.tif']);
+    await ws.cleanup();
+  });
+
+  it('refuses a name holding a control character, escaped in the message', async () => {
+    const ws = await makeWorkspace({ 'r/ok.tif': 'x', 'r/bad\r\nname.tif': 'y' });
+    await expect(findFiles(['r/**'], ws.dir)).rejects.toThrow(
+      "Input 'glob': matched 1 file whose name holds a control character (r/bad\\r\\nname.tif); rename it, or exclude it with a '!' pattern",
+    );
+    await ws.cleanup();
+  });
+
   it('keeps names with spaces, accents and URL characters as they are', async () => {
     const ws = await makeWorkspace({ 'r/é t#&+%.tif': 'x', 'r/sub/b.tif': 'y' });
     const set = await findFiles(['r/**/*.tif'], ws.dir);

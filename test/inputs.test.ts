@@ -96,6 +96,11 @@ describe('readConfig', () => {
     [{ 'checks-timeout': '-1' }, 'checks-timeout', /positive number/],
     [{ 'checks-timeout': '0' }, 'checks-timeout', /positive number/],
     [{ 'poll-interval': 'soon' }, 'poll-interval', /positive number/],
+    // Past Node's timer limit (about 24.8 days) a wait fires at once: polling became a hot loop.
+    [{ 'checks-timeout': '10081' }, 'checks-timeout', /positive number up to 10080/],
+    [{ 'checks-timeout': '1e9' }, 'checks-timeout', /positive number up to 10080/],
+    [{ 'poll-interval': '3601' }, 'poll-interval', /positive number up to 3600/],
+    [{ prune: 'yes' }, 'prune', /boolean/],
     [{ shard: '4/3' }, 'shard', /i\/n/],
     [{ shard: '0/3' }, 'shard', /i\/n/],
     [{ shard: 'half' }, 'shard', /i\/n/],
