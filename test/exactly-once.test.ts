@@ -4,6 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { quotaVerdict } from '../src/access.js';
+import { createTokenSource } from '../src/auth.js';
+import { Http } from '../src/http.js';
+import { Retrier } from '../src/retry.js';
 import { AuthError, BadResponseError, FileUploadError, LocalFileError, TimeoutError } from '../src/errors.js';
 import { runAction } from '../scripts/action-runner.js';
 import { actionInputs, harness } from './support/harness.js';
@@ -394,20 +397,40 @@ describe('tokens', () => {
     expect(emu.requests.filter((r) => r.route !== 'token')).toEqual([]);
   });
 
+  it('a token endpoint that fails mid-run is asked `retries` times, then never again: one clear error', async () => {
+    const emu = await emulator({ staticTokens: [], clients: [{ id: 'svc', secret: 's' }], tokenTtlSeconds: 1, checkDurationMs: 60_000 });
+    const dir = await workspace();
+    let broken = false;
+    const run = await runAction({
+      workspace: dir,
+      inputs: actionInputs(emu, '', { 'client-id': 'svc', 'client-secret': 's', retries: '2', 'poll-interval': '0.2' }),
+      onStdout: (text) => {
+        if (!broken && text.includes('Wait for the checks')) {
+          broken = true;
+          emu.faults.add({ route: 'token', fault: { status: 503 } });
+        }
+      },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(/The token endpoint .* could not give a token \(HTTP 503/);
+    // Two attempts in all once it broke: not two more for each request that needed a token.
+    expect(emu.requests.filter((r) => r.route === 'token' && r.fault)).toHaveLength(2);
+    expect(run.outputs.status).toBe('CHECKING');
+  });
+
   it('requests running at once share one token request', async () => {
     const emu = await emulator({ staticTokens: [], clients: [{ id: 'svc', secret: 's' }], tokenTtlSeconds: 3600 });
-    const files: Record<string, Buffer> = {};
-    const tif = await fixture('geotiff-2154.tif');
-    for (let i = 0; i < 16; i++) files[`rasters/t${i}.tif`] = tif;
-    const dir = await workspace(files, false);
-    emu.faults.add({ route: 'token', times: 1, fault: { delayMs: 300 } });
-    // The first requests are the list and the sends: at once, 8 at a time after the first token.
-    const run = await publishTo(emu, dir, {
-      auth: { kind: 'client-credentials', clientId: 'svc', clientSecret: 's' },
-      concurrency: 8,
-      close: false,
-    });
-    expect(run.error).toBeUndefined();
+    emu.faults.add({ route: 'token', times: 1, fault: { delayMs: 200 } });
+    const http = new Http();
+    const tokens = createTokenSource(
+      { kind: 'client-credentials', clientId: 'svc', clientSecret: 's' },
+      emu.tokenUrl,
+      http,
+      new Retrier(FAST_RETRY),
+    );
+    const got = await Promise.all(Array.from({ length: 8 }, () => tokens.get()));
+    expect(new Set(got).size).toBe(1);
     expect(emu.tokensIssued).toHaveLength(1);
   });
 
