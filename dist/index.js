@@ -96323,7 +96323,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8541);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6073);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -96338,7 +96338,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8541:
+/***/ 6073:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -104296,36 +104296,58 @@ function getOctokit(token, options, ...additionalPlugins) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
- * Typed errors that carry what the user needs. `main` turns any of them into one `::error::` line
- * from `message`, so every message is a single line that says what went wrong and what to do.
+ * Typed errors that carry what the user needs. Every `ActionError` is something the user can act
+ * on: `main` turns it into one `::error::` line from `message`, so each message is a single line
+ * that says what went wrong and what to do. Any other error is a bug in the action, reported as
+ * such (with its stack in the log).
  */
-class InputError extends Error {
+class ActionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+class InputError extends ActionError {
     input;
     constructor(input, problem) {
         super(`Input '${input}': ${problem}`);
         this.input = input;
-        this.name = 'InputError';
     }
 }
 /** Local files that the platform would refuse; found before anything is sent. */
-class FileError extends Error {
+class FileError extends ActionError {
     problems;
     constructor(problems, summary) {
         super(summary);
         this.problems = problems;
-        this.name = 'FileError';
+    }
+}
+/** A local file could not be read, or changed while it was sent: not the network's fault. */
+class LocalFileError extends ActionError {
+    localPath;
+    problem;
+    constructor(localPath, problem) {
+        super(`${localPath} ${problem}`);
+        this.localPath = localPath;
+        this.problem = problem;
     }
 }
 /** The API answered with an error status that retrying will not fix (or retries ran out). */
-class ApiError extends Error {
+class ApiError extends ActionError {
     status;
     method;
     path;
     details;
     attempts;
+    hint;
+    retryAfterMs;
     constructor(status, method, path, 
     /** The server's `error_description` lines, or a short excerpt of a non-JSON body. */
-    details, attempts = 1, hint) {
+    details, attempts = 1, 
+    /** What the user can do about this status (a right to ask for, a size to reduce). */
+    hint, 
+    /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
+    retryAfterMs) {
         const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
         const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
         super(`${method} ${path} failed with HTTP ${status}${tries}${detail}${hint ? `. ${hint}` : ''}`);
@@ -104334,11 +104356,12 @@ class ApiError extends Error {
         this.path = path;
         this.details = details;
         this.attempts = attempts;
-        this.name = 'ApiError';
+        this.hint = hint;
+        this.retryAfterMs = retryAfterMs;
     }
 }
 /** The request never got an HTTP answer (reset, refused, timed out, stalled). */
-class NetworkError extends Error {
+class NetworkError extends ActionError {
     method;
     path;
     reason;
@@ -104349,25 +104372,33 @@ class NetworkError extends Error {
         this.path = path;
         this.reason = reason;
         this.attempts = attempts;
-        this.name = 'NetworkError';
+    }
+}
+/**
+ * A 2xx answer that is not what the API returns (an HTML page, an empty or truncated body, one
+ * too large to read): never read as "nothing there".
+ */
+class BadResponseError extends ActionError {
+    method;
+    path;
+    reason;
+    attempts;
+    constructor(method, path, reason, attempts = 1) {
+        super(`${method} ${path}: ${reason}${attempts > 1 ? ` (${attempts} attempts)` : ''}`);
+        this.method = method;
+        this.path = path;
+        this.reason = reason;
+        this.attempts = attempts;
     }
 }
 /** The account may not do what the run needs (a right is missing). */
-class AccessError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'AccessError';
-    }
+class AccessError extends ActionError {
 }
-/** The token endpoint refused to issue a token. */
-class AuthError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'AuthError';
-    }
+/** The token endpoint refused to issue a token, or could not be reached. */
+class AuthError extends ActionError {
 }
 /** A file could not be sent; names the file and the attempts made. */
-class FileUploadError extends Error {
+class FileUploadError extends ActionError {
     remotePath;
     attempts;
     cause;
@@ -104376,11 +104407,10 @@ class FileUploadError extends Error {
         this.remotePath = remotePath;
         this.attempts = attempts;
         this.cause = cause;
-        this.name = 'FileUploadError';
     }
 }
 /** The remote tree does not hold every file with its size: the upload is not closed. */
-class RemoteTreeError extends Error {
+class RemoteTreeError extends ActionError {
     missing;
     wrongSize;
     constructor(missing, wrongSize) {
@@ -104392,36 +104422,26 @@ class RemoteTreeError extends Error {
         super(`The upload's file tree is incomplete (${parts.join('; ')}); the upload was left OPEN: re-run to resume`);
         this.missing = missing;
         this.wrongSize = wrongSize;
-        this.name = 'RemoteTreeError';
     }
 }
 /** The upload is in a state this run cannot work with (e.g. CLOSED with `upload-id`). */
-class UploadStateError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'UploadStateError';
-    }
+class UploadStateError extends ActionError {
 }
-class ChecksFailedError extends Error {
+class ChecksFailedError extends ActionError {
     failed;
     constructor(failed, firstError) {
         super(`Check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}; the upload is UNSTABLE` +
             (firstError ? ` (${firstError})` : '') +
             '. See the job summary for the error lines');
         this.failed = failed;
-        this.name = 'ChecksFailedError';
     }
 }
-class TimeoutError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'TimeoutError';
-    }
+/** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
+class TimeoutError extends ActionError {
 }
-class CancelledError extends Error {
+class CancelledError extends ActionError {
     constructor(message = 'Cancelled') {
         super(message);
-        this.name = 'CancelledError';
     }
 }
 /** `a, b, c and 12 more`: keeps one-line messages short whatever the count. */
@@ -104429,13 +104449,19 @@ function list(items, max = 5) {
     const shown = items.slice(0, max).join(', ');
     return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
-/** What went wrong, without the request line: `HTTP 500: <the API's words>`, or the network reason. */
+/** What went wrong, without the request line: `HTTP 500: <the API's words>. <hint>`, or the reason. */
 function reasonOf(error) {
     if (error instanceof ApiError)
-        return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}`;
-    if (error instanceof NetworkError)
+        return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}${error.hint ? `. ${error.hint}` : ''}`;
+    if (error instanceof NetworkError || error instanceof BadResponseError)
         return error.reason;
     return error instanceof Error ? error.message : String(error);
+}
+/** Escapes control characters (CR, LF, tab…) so that a name shows on one line, as `\n` and so on. */
+function escapeControl(text) {
+    const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 ;// CONCATENATED MODULE: ./src/auth.ts
@@ -104443,11 +104469,11 @@ function reasonOf(error) {
 
 /**
  * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
- * request never leaves with a token about to expire. The SDK uses no margin (entrepot-api.md §1).
+ * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
  */
 const MAX_RENEWAL_MARGIN_MS = 60_000;
 const RENEWAL_MARGIN_FRACTION = 0.2;
-function createTokenSource(auth, tokenUrl, http, onToken) {
+function createTokenSource(auth, tokenUrl, http, retry, onToken) {
     if (auth.kind === 'token')
         return { get: async () => auth.token, invalidate: () => undefined };
     const form = () => auth.kind === 'client-credentials'
@@ -104460,24 +104486,30 @@ function createTokenSource(auth, tokenUrl, http, onToken) {
             password: auth.password,
             ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
         };
-    return new OAuthTokenSource(tokenUrl, form, http, auth.kind === 'password', onToken);
+    return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
 }
 class OAuthTokenSource {
     tokenUrl;
     form;
     http;
+    retry;
     passwordGrant;
     onToken;
     current;
     pending;
-    constructor(tokenUrl, form, http, passwordGrant, onToken) {
+    /** A token request that failed for good: every later get() fails the same way, at once. */
+    failure;
+    constructor(tokenUrl, form, http, retry, passwordGrant, onToken) {
         this.tokenUrl = tokenUrl;
         this.form = form;
         this.http = http;
+        this.retry = retry;
         this.passwordGrant = passwordGrant;
         this.onToken = onToken;
     }
     get() {
+        if (this.failure)
+            return Promise.reject(this.failure);
         if (this.current && Date.now() < this.current.renewAt)
             return Promise.resolve(this.current.token);
         // Concurrent requests share one token request.
@@ -104492,19 +104524,28 @@ class OAuthTokenSource {
         const requestedAt = Date.now();
         let body;
         try {
-            ({ body } = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() }));
+            // A token request changes nothing on the datastore: retried as a read, on its own budget.
+            body = await this.retry.read('token request', async () => {
+                const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
+                if (res.status >= 200 && res.status < 300)
+                    return parseTokenAnswer(res.text);
+                throw new ApiError(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
+            });
         }
         catch (error) {
             if (error instanceof ApiError && error.status >= 400 && error.status < 500)
-                throw this.refusal(error);
-            throw error;
+                throw (this.failure = this.refusal(error));
+            if (error instanceof AuthError)
+                throw (this.failure = error);
+            if (error instanceof CancelledError)
+                throw error;
+            throw (this.failure = new AuthError(`The token endpoint ${this.tokenUrl} could not give a token (${reasonOf(error)}); check input 'token-url', or try again later`));
         }
-        const record = (body ?? {});
-        if (typeof record.access_token !== 'string' || !record.access_token)
-            throw new AuthError(`The token endpoint answered without an access_token (${this.tokenUrl})`);
-        const token = record.access_token;
+        if (typeof body.access_token !== 'string' || !body.access_token)
+            throw (this.failure = new AuthError(`The token endpoint answered without an access_token (${this.tokenUrl})`));
+        const token = body.access_token;
         this.onToken?.(token);
-        const lifetimeMs = Number(record.expires_in) > 0 ? Number(record.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
+        const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
         const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
         this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
         return token;
@@ -104516,6 +104557,34 @@ class OAuthTokenSource {
             : 'Check client-id and client-secret of the service account';
         return new AuthError(`The token endpoint refused the credentials (${reason}). ${hint}`);
     }
+}
+function parseTokenAnswer(text) {
+    try {
+        const body = JSON.parse(text);
+        if (body && typeof body === 'object')
+            return body;
+    }
+    catch {
+        // not JSON: said below
+    }
+    throw new AuthError("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
+}
+/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
+function keycloakError(text) {
+    try {
+        const body = JSON.parse(text);
+        const description = body.error_description ?? body.error;
+        if (description !== undefined)
+            return [String(description)];
+    }
+    catch {
+        // a gateway's page
+    }
+    const plain = text
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    return plain ? [plain.slice(0, 200)] : [];
 }
 /** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */
 function totp(secret, now = Date.now(), stepSeconds = 30, digits = 6) {
@@ -104548,7 +104617,7 @@ function base32Decode(secret) {
 }
 
 ;// CONCATENATED MODULE: ./src/checksums.ts
-/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (§2.7). */
+/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
 function checksumFile(entries) {
     return [...entries]
         .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
@@ -104594,14 +104663,183 @@ async function md5File(path, size) {
     return session.digest();
 }
 
+;// CONCATENATED MODULE: ./src/retry.ts
+
+// A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (docs/api.md).
+const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
+function classify(error) {
+    if (error instanceof NetworkError || error instanceof BadResponseError)
+        return 'unknown';
+    if (error instanceof ApiError) {
+        if (error.status === 500 || error.status === 502 || error.status === 504)
+            return 'unknown';
+        if (error.status === 408 || error.status === 429 || error.status >= 500)
+            return 'retry';
+    }
+    return 'fatal';
+}
+/** Wait before attempt `attempt + 1`: the server's Retry-After, else exponential with jitter. */
+function backoffDelay(policy, attempt, error) {
+    const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined;
+    if (retryAfter !== undefined)
+        return Math.min(retryAfter, policy.maxRetryAfterMs);
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+class Retrier {
+    policy;
+    signal;
+    onRetry;
+    constructor(policy = DEFAULT_RETRY, 
+    /** Aborts waits and requests: the run's cancellation, or a deadline (its reason is thrown). */
+    signal, onRetry) {
+        this.policy = policy;
+        this.signal = signal;
+        this.onRetry = onRetry;
+    }
+    /** The same policy under another signal (a deadline that covers the run's cancellation). */
+    within(signal) {
+        return new Retrier(this.policy, signal, this.onRetry);
+    }
+    /** A request that changes nothing: tried again on any transient failure. */
+    async read(what, attempt) {
+        for (let n = 1;; n++) {
+            throwIfAborted(this.signal);
+            try {
+                return await attempt(n);
+            }
+            catch (error) {
+                if (classify(error) === 'fatal' || n >= this.policy.attempts)
+                    throw withAttempts(error, n);
+                await this.pause(what, n, error);
+            }
+        }
+    }
+    /**
+     * A request that changes the datastore, made at most once. After an unknown outcome, or a
+     * conflict (`conflicts`, e.g. 409 for a create, 404 for a delete) that a lost earlier answer
+     * explains, `reconcile` looks at the server: when the change is there, that is the result;
+     * otherwise the request is tried again while attempts remain.
+     */
+    async write(what, attempt, reconcile, conflicts = [409]) {
+        for (let n = 1;; n++) {
+            throwIfAborted(this.signal);
+            try {
+                return { value: await attempt(n), attempts: n, reconciled: false };
+            }
+            catch (error) {
+                const verdict = classify(error);
+                const conflict = error instanceof ApiError && conflicts.includes(error.status);
+                let cleared = false;
+                if (verdict === 'unknown' || conflict) {
+                    const state = await reconcile(error);
+                    if (state.done)
+                        return { value: state.value, attempts: n, reconciled: true };
+                    cleared = state.retry === true;
+                }
+                if ((verdict === 'fatal' && !(conflict && cleared)) || n >= this.policy.attempts)
+                    throw withAttempts(error, n);
+                await this.pause(what, n, error);
+            }
+        }
+    }
+    /** Waits before the next attempt; a deadline or a cancellation cuts the wait short. */
+    async pause(what, attempt, error) {
+        const delayMs = backoffDelay(this.policy, attempt, error);
+        this.onRetry?.({ what, attempt, delayMs, reason: reasonOf(error) });
+        await sleep(delayMs, this.signal);
+    }
+}
+/**
+ * Reads `probe` until `accept` says yes, with growing pauses, for at most `budgetMs`; returns the
+ * last value read. For a server whose view lags behind what it did (the tree after a 502).
+ */
+async function waitFor(probe, accept, budgetMs, signal, firstPauseMs = 250) {
+    const until = Date.now() + budgetMs;
+    let pause = firstPauseMs;
+    for (;;) {
+        const value = await probe();
+        const left = until - Date.now();
+        if (accept(value) || left <= 0)
+            return value;
+        await sleep(Math.min(pause, left), signal);
+        pause *= 2;
+    }
+}
+/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(abortError(signal));
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortError(signal));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+/**
+ * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
+ * deadline that holds while a request is in flight. `dispose` stops its timer.
+ */
+function deadline(parent, ms, onExpiry) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(onExpiry()), Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+    const onParent = () => controller.abort(parent?.reason);
+    if (parent?.aborted)
+        onParent();
+    else
+        parent?.addEventListener('abort', onParent, { once: true });
+    return {
+        signal: controller.signal,
+        dispose() {
+            clearTimeout(timer);
+            parent?.removeEventListener('abort', onParent);
+        },
+    };
+}
+/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
+function abortError(signal) {
+    return signal.reason instanceof ActionError ? signal.reason : new CancelledError();
+}
+function throwIfAborted(signal) {
+    if (signal?.aborted)
+        throw abortError(signal);
+}
+/** The same error, saying how many attempts were made. */
+function withAttempts(error, attempts) {
+    if (attempts <= 1)
+        return error;
+    if (error instanceof ApiError)
+        return new ApiError(error.status, error.method, error.path, error.details, attempts, error.hint, error.retryAfterMs);
+    if (error instanceof NetworkError)
+        return new NetworkError(error.method, error.path, error.reason, attempts);
+    if (error instanceof BadResponseError)
+        return new BadResponseError(error.method, error.path, error.reason, attempts);
+    return error;
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
 
 
 
+
 /**
- * A multipart/form-data body with one part named `file` (entrepot-api.md §2.5), streamed from
- * disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
+ * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
+ * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
  * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
+ *
+ * A file that changes while it is read (size or modification time, before and after, or fewer
+ * bytes than its size) throws a LocalFileError before the last bytes leave: without its closing
+ * boundary the server cannot take the body as a whole file, so a changed file is never stored.
  */
 function multipartFile(source, fileName, onChunk) {
     const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
@@ -104617,25 +104855,65 @@ function multipartFile(source, fileName, onChunk) {
             yield Buffer.concat([head, source.content, tail]);
             return;
         }
-        let held = head;
-        const stream = (0,external_node_fs_namespaceObject.createReadStream)(source.path, { highWaterMark: readChunkSize(source.size), end: Math.max(0, source.size - 1) });
-        for await (const chunk of source.size > 0 ? stream : []) {
-            onChunk?.(chunk);
-            if (held === head)
-                held = Buffer.concat([head, chunk]);
-            else {
-                yield held;
-                held = chunk;
+        let handle;
+        try {
+            handle = await (0,promises_.open)(source.path, 'r');
+            const before = await handle.stat();
+            if (before.size !== source.size || (source.mtimeMs !== undefined && before.mtimeMs !== source.mtimeMs))
+                throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+            const chunkSize = readChunkSize(source.size);
+            let held = head;
+            for (let position = 0; position < source.size;) {
+                const want = Math.min(chunkSize, source.size - position);
+                const chunk = Buffer.allocUnsafe(want);
+                const { bytesRead } = await handle.read(chunk, 0, want, position);
+                if (bytesRead === 0)
+                    throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
+                const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
+                position += bytesRead;
+                onChunk?.(bytes);
+                if (held === head)
+                    held = Buffer.concat([head, bytes]);
+                else {
+                    yield held;
+                    held = bytes;
+                }
             }
+            const after = await handle.stat();
+            if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+                throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
+            yield Buffer.concat([held, tail]);
         }
-        stream.destroy();
-        yield Buffer.concat([held, tail]);
+        catch (error) {
+            if (error instanceof LocalFileError)
+                throw error;
+            throw new LocalFileError(source.label, unreadable(error));
+        }
+        finally {
+            await handle?.close();
+        }
     }
     return {
         stream: parts(),
         length: head.length + size + tail.length,
         contentType: `multipart/form-data; boundary=${boundary}`,
     };
+}
+/** Why a local file could not be read, in words. */
+function unreadable(error) {
+    const code = error.code;
+    if (code === 'ENOENT')
+        return 'no longer exists (deleted or moved after it was matched)';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'cannot be read: permission denied';
+    if (code === 'EISDIR')
+        return 'is now a directory';
+    return `could not be read: ${code ?? error.message}`;
+}
+function changes(was, now) {
+    if (was.size !== now.size)
+        return `${was.size} bytes, now ${now.size}`;
+    return `modified at ${new Date(now.mtimeMs).toISOString()}`;
 }
 /** One random prefix per process and a counter: unique boundaries without entropy per file. */
 const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
@@ -104645,108 +104923,171 @@ function escapeQuoted(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
+;// CONCATENATED MODULE: ./src/entrepot/types.ts
+/** Shapes of the API Entrepôt, as far as the action reads them (docs/api.md). */
+/** Every upload status the API documents. */
+const UPLOAD_STATUSES = ['CREATED', 'OPEN', 'CLOSED', 'CHECKING', 'GENERATING', 'MODIFYING', 'UNSTABLE', 'DELETED'];
+/** The statuses the checks end in. */
+const FINAL_UPLOAD_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
+
 ;// CONCATENATED MODULE: ./src/entrepot/client.ts
 
 
 
-/** Items per list page. The portal uses 100 (entrepot-api.md §2.2); the maximum is unknown. */
+
+
+
+/** Items per list page. The portal uses 100 (docs/api.md, "Listing uploads"); the maximum is unknown. */
 const LIST_PAGE_SIZE = 100;
-/** Log lines per page; QGIS reads pages of 50 (§2.12). */
+/** Log lines per page; QGIS reads pages of 50. */
 const LOG_PAGE_SIZE = 100;
 /** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
 const MAX_PAGES = 10_000;
 const UPLOAD_FIELDS = 'name,description,type,status,srs,size,last_event,tags,creation';
+/**
+ * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
+ * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
+ */
+const TREE_SETTLE_MS = 10_000;
 class EntrepotClient {
     http;
+    retry;
+    apiUrl;
+    datastore;
     tokens;
-    md5;
+    options;
     base;
-    root;
-    constructor(http, apiUrl, datastore, tokens, md5 = inlineMd5) {
+    constructor(http, retry, apiUrl, datastore, tokens, options = {}) {
         this.http = http;
+        this.retry = retry;
+        this.apiUrl = apiUrl;
+        this.datastore = datastore;
         this.tokens = tokens;
-        this.md5 = md5;
-        this.root = apiUrl;
+        this.options = options;
         this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
     }
-    async listUploads(name) {
+    within(signal) {
+        return new EntrepotClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
+    }
+    // ---------------------------------------------------------------- uploads
+    async uploadsNamed(name) {
         const items = await this.getAll('/uploads', { name, fields: UPLOAD_FIELDS }, LIST_PAGE_SIZE);
-        return items.map(toUpload).filter((u) => u !== undefined);
+        const exact = [];
+        for (const item of items) {
+            const candidate = toUpload(item, 'GET', '/uploads');
+            // A list item may come without its name when the server ignores `fields`.
+            const upload = candidate.name ? candidate : await this.getUpload(candidate.id);
+            // DELETED uploads may or may not be listed (docs/api.md): never one to use.
+            if (upload.name === name && upload.status !== 'DELETED')
+                exact.push(upload);
+        }
+        return exact;
     }
     async getUpload(uploadId) {
-        const upload = toUpload((await this.call('GET', `/uploads/${encodeURIComponent(uploadId)}`)).body);
-        if (!upload)
-            throw new Error(`GET upload ${uploadId}: the answer has no _id`);
-        return upload;
+        const route = this.uploadRoute(uploadId);
+        return this.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
     }
-    async createUpload(fields) {
-        // Only the documented fields: an unknown one can make creation fail (entrepot-api.md §2.1).
-        const { body } = await this.call('POST', '/uploads', {
+    async createUpload(fields, existing) {
+        const { value } = await this.retry.write(`create upload '${fields.name}'`, 
+        // Only the documented fields: an unknown one can make creation fail (docs/api.md).
+        async () => toUpload(parseJson(await this.request('POST', '/uploads', {
             json: { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs },
-            attempts: 1, // not idempotent: publish lists before trying again
+        }), 'POST', '/uploads'), 'POST', '/uploads'), 
+        // Creating is not idempotent: an upload of that name that was not there before is ours.
+        async () => {
+            const made = newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id)));
+            return made ? { done: true, value: made } : { done: false };
         });
-        const upload = toUpload(body);
-        if (!upload)
-            throw new Error('POST /uploads: the answer has no _id');
-        return upload;
+        return value;
     }
     async deleteUpload(uploadId) {
-        await this.call('DELETE', `/uploads/${encodeURIComponent(uploadId)}`);
+        const route = this.uploadRoute(uploadId);
+        await this.retry.write(`delete upload ${uploadId}`, async () => void (await this.request('DELETE', route)), 
+        // A second DELETE answers 404: the upload is gone when it reads DELETED or not at all.
+        async () => ((await this.statusOrGone(uploadId)) === 'DELETED' ? DONE : NOT_DONE), [404]);
     }
     async addTags(uploadId, tags) {
-        await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/tags`, { json: tags });
+        await this.retry.write(`tag upload ${uploadId}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/tags`, { json: tags })), async () => {
+            const { tags: held } = await this.getUpload(uploadId);
+            return Object.entries(tags).every(([key, value]) => held[key] === value) ? DONE : NOT_DONE;
+        }, []);
     }
+    // ---------------------------------------------------------------- files
     async sendFile(uploadId, file, onProgress) {
-        let hash = this.md5.session();
+        let md5;
         let sent = 0;
-        await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/data`, {
-            query: { path: file.remotePath },
-            attempts: 1,
-            body: () => {
-                // A fresh stream and hash for each attempt, from the file's first byte.
-                hash = this.md5.session();
-                sent = 0;
-                return multipartFile({ path: file.localPath, size: file.size }, external_node_path_default().basename(file.localPath), (chunk) => {
-                    sent += chunk.length;
-                    onProgress?.(sent);
-                    hash.update(chunk);
-                });
-            },
+        const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
+        const { attempts, reconciled } = await this.retry
+            .write(file.remotePath, async () => {
+            md5 = undefined;
+            let hash = this.md5.session();
+            await this.request('POST', `${this.uploadRoute(uploadId)}/data`, {
+                query: { path: file.remotePath },
+                body: () => {
+                    // A fresh stream and hash for each attempt, from the file's first byte.
+                    hash = this.md5.session();
+                    sent = 0;
+                    return multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
+                        sent += chunk.length;
+                        onProgress?.(sent);
+                        hash.update(chunk);
+                    });
+                },
+            });
+            md5 = hash.digest();
+        }, 
+        // The server may have stored it anyway (a 502 after the body went through). It can only
+        // hold the whole file if every byte left: then the tree may lag, so give it time.
+        () => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size))
+            .catch(async (error) => {
+            // A file that changed while it was sent must not stay stored truncated, whatever the server kept.
+            if (error instanceof LocalFileError)
+                await this.removeStray(uploadId, file.remotePath, 'data');
+            throw error;
         });
-        if (sent !== file.size)
-            throw new Error(`${file.localPath} changed while it was sent (${sent} bytes read, ${file.size} expected)`);
-        return { md5: hash.digest() };
+        return { md5: reconciled ? undefined : md5, attempts };
     }
     async deleteFile(uploadId, remotePath) {
-        await this.call('DELETE', `/uploads/${encodeURIComponent(uploadId)}/data`, { query: { path: remotePath } });
+        await this.deleteStored(uploadId, remotePath, 'data');
     }
     async tree(uploadId) {
-        const { body } = await this.call('GET', `/uploads/${encodeURIComponent(uploadId)}/tree`);
-        return flattenTree(body);
+        return this.readJson(`read the tree of ${uploadId}`, `${this.uploadRoute(uploadId)}/tree`, flattenTree);
     }
     async sendMd5(uploadId, fileName, content) {
         const bytes = Buffer.from(content, 'utf8');
-        await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) });
+        await this.retry.write(`send ${fileName}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) })), () => this.reconcileStored(uploadId, fileName, bytes.length, true, 'md5'));
     }
     async deleteMd5(uploadId, fileName) {
-        await this.call('DELETE', `/uploads/${encodeURIComponent(uploadId)}/md5`, { query: { path: fileName } });
+        await this.deleteStored(uploadId, fileName, 'md5');
     }
     async close(uploadId) {
-        await this.call('POST', `/uploads/${encodeURIComponent(uploadId)}/close`, { json: {} });
+        await this.retry.write(`close upload ${uploadId}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/close`, { json: {} })), 
+        // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
+        async () => {
+            const status = await this.statusOrGone(uploadId);
+            if (status === 'DELETED')
+                throw new UploadStateError(`Upload ${uploadId} was deleted while it was being closed`);
+            return status === 'OPEN' ? NOT_DONE : DONE;
+        });
     }
+    // ---------------------------------------------------------------- checks
     async checks(uploadId) {
-        const { body } = await this.call('GET', `/uploads/${encodeURIComponent(uploadId)}/checks`);
-        const record = (body ?? {});
-        const read = (key, status) => (Array.isArray(record[key]) ? record[key] : []).map((item) => toExecution(item, status));
-        return {
-            asked: read('asked', 'WAITING'),
-            inProgress: read('in_progress', 'PROGRESS'),
-            passed: read('passed', 'SUCCESS'),
-            failed: read('failed', 'FAILURE'),
-        };
+        const route = `${this.uploadRoute(uploadId)}/checks`;
+        return this.readJson(`read the checks of ${uploadId}`, route, (body) => {
+            if (!body || typeof body !== 'object' || Array.isArray(body))
+                throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
+            const record = body;
+            const read = (key, status) => (Array.isArray(record[key]) ? record[key] : []).map((item) => toExecution(item, status));
+            return {
+                asked: read('asked', 'WAITING'),
+                inProgress: read('in_progress', 'PROGRESS'),
+                passed: read('passed', 'SUCCESS'),
+                failed: read('failed', 'FAILURE'),
+            };
+        });
     }
     async execution(executionId) {
-        const { body } = await this.call('GET', `/checks/executions/${encodeURIComponent(executionId)}`);
+        const body = await this.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`);
         const record = (body ?? {});
         return {
             ...toExecution(record, normaliseCheckStatus(record.status)),
@@ -104755,29 +105096,25 @@ class EntrepotClient {
         };
     }
     async logs(executionId) {
-        const pages = await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE);
+        const pages = await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true);
         // Logs are a JSON array of strings; some servers answer one string, or "" / "[]" for none.
         return pages
             .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
             .filter((line) => line !== '' && line !== '[]');
     }
+    // ---------------------------------------------------------------- datastore and account
     async usage() {
-        const { body } = await this.call('GET', '');
+        const body = await this.readJson('read the datastore', '');
         const storages = (body ?? {}).storages ?? {};
-        // `upload` in the 2024 tutorial, `uploads` in the 2026 schema (entrepot-api.md §2.15).
+        // `upload` in the 2024 tutorial, `uploads` in the 2026 schema (docs/api.md).
         const upload = (storages.uploads ?? storages.upload);
         if (!upload || typeof upload.quota !== 'number')
             return undefined;
-        return { use: Number(upload.use) || 0, quota: upload.quota };
+        return { use: Number(upload.use), quota: upload.quota };
     }
-    /** The account's communities with their datastore and rights (`GET /users/me`, §1). */
+    /** The account's communities with their datastore and rights (`GET /users/me`). */
     async memberships() {
-        const { body } = await this.http.send({
-            method: 'GET',
-            url: `${this.root}/users/me`,
-            bearer: () => this.tokens.get(),
-            onUnauthorized: (token) => this.tokens.invalidate(token),
-        });
+        const body = await this.readJson('read the account', '/users/me', (json) => json, this.apiUrl);
         const members = (body ?? {}).communities_member;
         return (Array.isArray(members) ? members : []).map((m) => ({
             community: String(m.community?.name ?? '?'),
@@ -104785,13 +105122,71 @@ class EntrepotClient {
             rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
         }));
     }
-    /** Every item of a paginated list, following `Content-Range: first-last/total`. */
-    async getAll(route, query, limit) {
+    // ---------------------------------------------------------------- reconcile steps
+    /**
+     * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
+     * it is deleted so that the next attempt starts clean.
+     */
+    async reconcileStored(uploadId, remotePath, size, wholeBodySent, kind = 'data') {
+        const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
+        const held = wholeBodySent
+            ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal)
+            : await read();
+        if (held === size)
+            return DONE;
+        if (held !== undefined)
+            await this.deleteStored(uploadId, remotePath, kind);
+        return { done: false, retry: true };
+    }
+    /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
+    async deleteStored(uploadId, remotePath, kind) {
+        await this.retry.write(`delete ${remotePath}`, async () => void (await this.request('DELETE', `${this.uploadRoute(uploadId)}/${kind}`, { query: { path: remotePath } })), async () => ((await this.tree(uploadId)).has(remotePath) ? NOT_DONE : DONE), [404]);
+    }
+    /** Removes whatever an aborted send left at `remotePath`, if anything. */
+    async removeStray(uploadId, remotePath, kind) {
+        if ((await this.tree(uploadId)).has(remotePath))
+            await this.deleteStored(uploadId, remotePath, kind);
+    }
+    /** The upload's status, or DELETED when the server no longer knows it. */
+    async statusOrGone(uploadId) {
+        try {
+            return (await this.getUpload(uploadId)).status;
+        }
+        catch (error) {
+            if (error instanceof ApiError && error.status === 404)
+                return 'DELETED';
+            throw error;
+        }
+    }
+    // ---------------------------------------------------------------- requests
+    get md5() {
+        return this.options.md5 ?? inlineMd5;
+    }
+    uploadRoute(uploadId) {
+        return `/uploads/${encodeURIComponent(uploadId)}`;
+    }
+    /**
+     * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
+     * accepts: an unexpected shape is read again like a gateway's error page.
+     */
+    readJson(what, route, read = (body) => body, root = this.base) {
+        return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
+    }
+    /**
+     * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
+     * string for a whole list (some servers answer logs so).
+     */
+    async getAll(route, query, limit, lenient = false) {
         const items = [];
         let previous = '';
         for (let page = 1; page <= MAX_PAGES; page++) {
-            const { body, headers } = await this.call('GET', route, { query: { ...query, page, limit } });
-            const batch = Array.isArray(body) ? body : typeof body === 'string' && page === 1 ? [body] : [];
+            const { body, headers } = await this.retry.read(`list ${route}`, async () => {
+                const res = await this.request('GET', route, { query: { ...query, page, limit } });
+                return { body: parseJson(res, 'GET', route), headers: res.headers };
+            });
+            if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
+                throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
+            const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
             // A server that ignores paging answers more than asked, or the same page again: stop there.
             const signature = JSON.stringify(batch);
             if (page > 1 && signature === previous)
@@ -104804,15 +105199,114 @@ class EntrepotClient {
         }
         return items;
     }
-    call(method, route, extra = {}) {
-        return this.http.send({
-            method,
-            url: `${this.base}${route}`,
-            bearer: () => this.tokens.get(),
-            onUnauthorized: (token) => this.tokens.invalidate(token),
-            ...extra,
-        });
+    /**
+     * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
+     * A non-2xx answer becomes an ApiError with the API's words and a hint.
+     */
+    async request(method, route, extra = {}, root = this.base) {
+        const signal = this.retry.signal;
+        const once = async () => {
+            const token = await untilAborted(this.tokens.get(), signal);
+            return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
+        };
+        let { token, res } = await once();
+        if (res.status === 401) {
+            this.tokens.invalidate(token);
+            ({ token, res } = await once());
+        }
+        if (res.status >= 200 && res.status < 300)
+            return res;
+        throw new ApiError(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), 1, hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
     }
+}
+const DONE = { done: true, value: undefined };
+const NOT_DONE = { done: false };
+/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted)
+        return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+}
+function hintFor(status) {
+    if (status === 401)
+        return 'The token was refused: check the authentication inputs';
+    if (status === 403)
+        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
+    if (status === 413)
+        return 'The server refused the size of the request';
+    return undefined;
+}
+/** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
+function parseJson(res, method, route) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        const excerpt = res.text
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim()
+            .slice(0, 80);
+        throw new BadResponseError(method, route, res.text.trim() === ''
+            ? `HTTP ${res.status} with an empty answer where the API returns JSON`
+            : `HTTP ${res.status} with an answer that is not JSON (${res.headers['content-type'] ?? 'no content type'}: ${excerpt}${res.text.length > 80 ? '…' : ''})`);
+    }
+}
+/** An error body as JSON when it is JSON, else its text. */
+function parseLoose(text) {
+    if (text === '')
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+function describeJson(value) {
+    return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+/**
+ * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
+ * `{message}`, a bare array or string, or a gateway's HTML page.
+ */
+function errorDetails(body) {
+    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
+    let lines;
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+        const record = body;
+        lines = strings(record.error_description);
+        if (lines.length === 0)
+            lines = strings(record.message);
+        if (typeof record.error === 'string' && !lines.includes(record.error))
+            lines = lines.length ? lines : [record.error];
+    }
+    else if (typeof body === 'string') {
+        const text = body
+            .replace(/<[^>]*>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim();
+        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
+    }
+    else {
+        lines = strings(body);
+    }
+    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value.trim()) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 /** `0-9/42` → 42; `*` or anything else → undefined (then a short page ends the list). */
 function parseContentRangeTotal(value) {
@@ -104820,6 +105314,8 @@ function parseContentRangeTotal(value) {
     return match ? Number(match[3]) : undefined;
 }
 function flattenTree(body, prefix = '') {
+    if (!Array.isArray(body))
+        throw new BadResponseError('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
     const tree = new Map();
     const walk = (nodes, at) => {
         if (!Array.isArray(nodes))
@@ -104837,22 +105333,30 @@ function flattenTree(body, prefix = '') {
     walk(body, prefix);
     return tree;
 }
-function toUpload(item) {
-    if (!item || typeof item !== 'object')
-        return undefined;
-    const record = item;
+/** An upload from the API's JSON; an answer without an id is not one. */
+function toUpload(item, method, route) {
+    const record = (item && typeof item === 'object' ? item : {});
     const id = record._id ?? record.id;
-    if (typeof id !== 'string')
-        return undefined;
+    if (typeof id !== 'string' || !id)
+        throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
     const lastEvent = record.last_event;
+    const rawStatus = typeof record.status === 'string' ? record.status.toUpperCase() : String(record.status);
+    const tags = record.tags && typeof record.tags === 'object' && !Array.isArray(record.tags) ? record.tags : {};
     return {
         id,
         name: typeof record.name === 'string' ? record.name : '',
-        status: typeof record.status === 'string' ? record.status.toUpperCase() : 'UNKNOWN',
+        status: UPLOAD_STATUSES.includes(rawStatus) ? rawStatus : 'UNKNOWN',
+        rawStatus,
         srs: typeof record.srs === 'string' ? record.srs : undefined,
         type: typeof record.type === 'string' ? record.type : undefined,
+        size: typeof record.size === 'number' ? record.size : undefined,
+        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
         lastEventDate: typeof lastEvent?.date === 'string' ? lastEvent.date : typeof record.creation === 'string' ? record.creation : undefined,
     };
+}
+/** The most recently active of `uploads`. */
+function newest(uploads) {
+    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
 }
 function toExecution(item, status) {
     const record = (item ?? {});
@@ -104885,11 +105389,12 @@ function formatBytes(bytes) {
 ;// CONCATENATED MODULE: ./src/access.ts
 
 
-/** The right an account needs in the community that owns the datastore (entrepot-api.md §1). */
+/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
 const UPLOAD_RIGHT = 'UPLOAD';
 /**
- * Read-only checks before anything is sent: the account may upload to this datastore, the
- * datastore exists, and the files fit in its upload quota. What cannot be read only warns.
+ * Read-only checks before anything is sent: the account may upload to this datastore and the
+ * datastore exists. Returns its upload space for the quota check, once the run knows what it
+ * still has to send; undefined when that could not be read (a warning says so).
  */
 async function checkAccess(api, target, warn) {
     let memberships;
@@ -104897,30 +105402,54 @@ async function checkAccess(api, target, warn) {
         memberships = await api.memberships();
     }
     catch (error) {
-        if (error instanceof ApiError && error.status === 401)
+        if (!access_unreadable(error))
             throw error;
         warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
     }
     const membership = memberships?.find((m) => m.datastore === target.datastore);
     if (membership && !membership.rights.includes(UPLOAD_RIGHT))
         throw new AccessError(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
-    let usage;
     try {
-        usage = await api.usage();
+        const usage = await api.usage();
+        if (!usage)
+            warn('The datastore does not say how much upload space it has: the quota was not checked');
+        return usage;
     }
     catch (error) {
         if (error instanceof ApiError && error.status === 404)
             throw new InputError('datastore', `datastore ${target.datastore} was not found at ${target.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`);
-        if (error instanceof ApiError && (error.status === 401 || error.status === 403))
+        if (!access_unreadable(error) || (error instanceof ApiError && error.status === 403))
             throw error;
         warn(`Could not read the datastore's upload quota: ${error.message}`);
-        return;
+        return undefined;
     }
-    if (!usage)
-        return;
-    const free = usage.quota - usage.use;
-    if (target.bytes > free)
-        throw new FileError([], `The files (${formatBytes(target.bytes)}) do not fit in the datastore's upload space: ${formatBytes(Math.max(0, free))} free of ${formatBytes(usage.quota)}, ${formatBytes(target.bytes - Math.max(0, free))} missing; delete processed uploads to free space`);
+}
+/** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
+function access_unreadable(error) {
+    if (error instanceof ApiError)
+        return error.status !== 401;
+    return error instanceof NetworkError || error instanceof BadResponseError;
+}
+/**
+ * Whether `needed` more bytes fit in the upload space, once `freed` bytes (stale copies, files to
+ * prune, uploads to replace) are given back. `use` already holds what a resumed upload holds, so
+ * only the bytes still to send count. The server's figures were wrong until August 2026
+ * (docs/api.md, "Quota"): figures that cannot be right give a warning, never a refusal.
+ */
+function quotaVerdict(usage, needed, freed) {
+    const { use, quota } = usage;
+    if (!Number.isFinite(use) || !Number.isFinite(quota) || use < 0 || quota <= 0 || use > quota)
+        return {
+            kind: 'warn',
+            message: `The datastore's upload space figures look wrong (${formatBytes(use)} used of ${formatBytes(quota)}): the quota was not checked`,
+        };
+    const free = quota - use + freed;
+    if (needed <= free)
+        return { kind: 'ok' };
+    return {
+        kind: 'refuse',
+        error: new FileError([], `The files still to send (${formatBytes(needed)}) do not fit in the datastore's upload space: ${formatBytes(free)} free of ${formatBytes(quota)}, ${formatBytes(needed - free)} missing; delete processed uploads to free space`),
+    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
@@ -108632,31 +109161,39 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/files.ts
 
 
 
-/** Remote files of an upload's data sit under this folder (entrepot-api.md §2.5). */
+
+/** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
 const REMOTE_DATA_DIR = 'data';
-/** Matches the patterns (relative to `workspace`), ignoring directories, and applies `shard`. */
+/**
+ * Matches the patterns (relative to `workspace`) and applies `shard`. Patterns select files only:
+ * a directory that a pattern matches brings none of its content (no implicit descendants).
+ */
 async function findFiles(patterns, workspace, shard) {
     const globber = await create(patterns.map((p) => files_anchor(p, workspace)).join('\n'), {
         matchDirectories: false,
+        implicitDescendants: false,
         followSymbolicLinks: true,
     });
     const paths = [...new Set(await globber.glob())];
     const stats = await Promise.all(paths.map(async (p) => ({ p, s: await (0,promises_.stat)(p) })));
     const regular = stats.filter(({ s }) => s.isFile());
+    // A CR or LF in a name would split the checksum file's line and corrupt it (docs/api.md).
+    // eslint-disable-next-line no-control-regex
+    const controlled = regular.filter(({ p }) => /[\u0000-\u001f\u007f]/.test(p));
+    if (controlled.length > 0)
+        throw new InputError('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(controlled.map(({ p }) => escapeControl(external_node_path_default().relative(workspace, p))), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
     const root = commonRoot(regular.map(({ p }) => external_node_path_default().dirname(p)));
     const files = regular
         .map(({ p, s }) => {
         const relativePath = external_node_path_default().relative(root, p).split((external_node_path_default()).sep).join('/');
-        return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size };
+        return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size, mtimeMs: s.mtimeMs };
     })
         .sort((a, b) => compare(a.remotePath, b.remotePath));
-    return { root, files: shard ? shardFiles(files, shard) : files, matched: files.length };
+    return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length };
 }
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */
 function files_anchor(pattern, workspace) {
@@ -108725,130 +109262,79 @@ function totalBytes(files) {
 
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var node_modules_undici_0 = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
- * starts; the ones running finish, then the first error is thrown.
- */
-async function forEachLimited(items, limit, task) {
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < items.length && !failure) {
-            const index = next++;
-            try {
-                await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (failure)
-        throw failure.error;
-}
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(signal.reason);
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(signal?.reason);
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/http.ts
 
 
 
-// A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (entrepot-api.md §9.9).
-const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
+
 /**
- * Long waits suit multi-GB files: the portal allows 20 min idle (entrepot-api.md §2.5), and a
- * server may store a big file to S3 before it answers. undici's 300 s defaults would cut those.
+ * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
+ * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
+ * (see retry.ts).
  */
-const HEADERS_TIMEOUT_MS = 20 * 60_000;
+/**
+ * Data POSTs wait long for their answer: the portal allows 20 min idle (docs/api.md, "Sending a
+ * file"), and a server may copy a big file to S3 before it answers.
+ */
+const DATA_HEADERS_TIMEOUT_MS = 20 * 60_000;
 const BODY_TIMEOUT_MS = 5 * 60_000;
+/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
+const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
 /** A request body that makes no progress for this long is aborted as stalled. */
 const STALL_TIMEOUT_MS = 2 * 60_000;
 const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
+ * bytes a file); an endless body stops here instead of filling the memory.
+ */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** An error answer is only read for its message: the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
 function createDispatcher() {
     return new node_modules_undici_0/* EnvHttpProxyAgent */.J2({
         connect: { timeout: CONNECT_TIMEOUT_MS },
-        headersTimeout: HEADERS_TIMEOUT_MS,
+        headersTimeout: DATA_HEADERS_TIMEOUT_MS,
         bodyTimeout: BODY_TIMEOUT_MS,
     });
 }
 class Http {
     options;
-    retry;
     dispatcher;
     constructor(options = {}) {
         this.options = options;
-        this.retry = options.retry ?? DEFAULT_RETRY;
         this.dispatcher = options.dispatcher ?? createDispatcher();
     }
-    /** Sends with retries on transient failures; throws ApiError, NetworkError or CancelledError. */
+    /**
+     * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
+     * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
+     * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
+     */
     async send(req) {
-        const attempts = req.attempts ?? this.retry.attempts;
-        let renewedAfter401 = false;
-        for (let attempt = 1;; attempt++) {
-            let token;
-            try {
-                token = req.bearer ? await req.bearer() : undefined;
-                return await this.sendOnce(req, token, attempt);
-            }
-            catch (error) {
-                if (error instanceof ApiError && error.status === 401 && token && req.onUnauthorized && !renewedAfter401) {
-                    // The token expired early or was revoked: renew once, and do not count it as an attempt.
-                    renewedAfter401 = true;
-                    req.onUnauthorized(token);
-                    attempt--;
-                    continue;
-                }
-                if (!isTransient(error) || attempt >= attempts)
-                    throw withAttempts(error, attempt);
-                const delayMs = this.retryDelay(attempt, error);
-                this.options.onRetry?.({ method: req.method, path: pathOf(req.url), attempt, delayMs, reason: error.message });
-                await sleep(delayMs, this.options.signal).catch(() => {
-                    throw new CancelledError();
-                });
-            }
-        }
-    }
-    /** One attempt, no retry. Throws ApiError for a non-2xx status, NetworkError when no answer came. */
-    async sendOnce(req, token, attempt = 1) {
         const url = new URL(req.url);
         for (const [key, value] of Object.entries(req.query ?? {}))
             if (value !== undefined)
                 url.searchParams.set(key, String(value));
         const headers = { accept: 'application/json', ...req.headers };
-        if (token)
-            headers.authorization = `Bearer ${token}`;
+        if (req.bearer)
+            headers.authorization = `Bearer ${req.bearer}`;
+        const own = new AbortController();
+        // A plain listener per outer signal: AbortSignal.any keeps dependent signals alive and costs
+        // more per request.
+        const outer = [this.options.signal, req.signal].filter((s) => s !== undefined);
+        const onOuter = () => own.abort();
+        for (const signal of outer)
+            signal.addEventListener('abort', onOuter, { once: true });
+        let timer;
+        const abortAfter = (ms, why) => {
+            clearTimeout(timer);
+            timer = setTimeout(() => own.abort(why), ms);
+        };
         let body;
         let stream;
-        const stall = new AbortController();
-        // One controller per request, aborted by a stall or by the run's cancellation (a plain
-        // listener: AbortSignal.any keeps dependent signals alive and costs more per request).
-        const signal = stall.signal;
-        const cancel = () => stall.abort(this.options.signal?.reason);
-        this.options.signal?.addEventListener('abort', cancel, { once: true });
-        let stallTimer;
-        const armStall = () => {
-            if (!stream)
-                return;
-            clearTimeout(stallTimer);
-            stallTimer = setTimeout(() => stall.abort(new Error('stalled')), req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS);
-        };
+        let sourceError;
+        const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+        const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
         if (req.json !== undefined) {
             headers['content-type'] = 'application/json';
             body = JSON.stringify(req.json);
@@ -108862,142 +109348,86 @@ class Http {
             headers['content-type'] = made.contentType;
             headers['content-length'] = String(made.length);
             stream = made.stream;
-            // Every chunk undici pulls re-arms the stall timer; undici leaves aborting an iterable
-            // body to its owner, so the tap also stops when the request is aborted.
-            body = tap(made.stream, () => armStall(), signal);
+            // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body
+            // to its owner, so the tap stops when the request is aborted; it keeps the source's own
+            // error (a local file that changed), which is not the network's.
+            body = tap(made.stream, () => abortAfter(stallMs, { kind: 'stall' }), own.signal, (error) => (sourceError = error));
         }
-        armStall();
+        if (stream)
+            abortAfter(stallMs, { kind: 'stall' });
+        else
+            abortAfter(timeoutMs, { kind: 'timeout' });
         const started = Date.now();
         const path = url.pathname;
         try {
+            for (const signal of outer)
+                if (signal.aborted)
+                    throw abortError(signal);
             const res = await (0,node_modules_undici_0/* request */.Em)(url, {
                 method: req.method,
                 headers,
                 // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
                 body: body,
                 dispatcher: this.dispatcher,
-                signal,
+                signal: own.signal,
             });
-            clearTimeout(stallTimer);
-            const text = await res.body.text();
-            this.options.signal?.removeEventListener('abort', cancel);
-            const responseHeaders = flattenHeaders(res.headers);
-            this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started, attempt });
-            const parsed = parseBody(text, responseHeaders['content-type']);
-            if (res.statusCode >= 200 && res.statusCode < 300)
-                return { status: res.statusCode, headers: responseHeaders, body: parsed };
-            const error = new ApiError(res.statusCode, req.method, path, errorDetails(parsed), 1, hintFor(res.statusCode));
-            error.retryAfterMs = parseRetryAfter(responseHeaders['retry-after']);
-            throw error;
+            // The body is sent: from here on the answer's body is under the request timeout.
+            if (stream)
+                abortAfter(timeoutMs, { kind: 'timeout' });
+            const ok = res.statusCode >= 200 && res.statusCode < 300;
+            const text = await readBounded(res.body, ok ? (this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES) : MAX_ERROR_BODY_BYTES, ok, () => {
+                throw new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)}; it was not read further`);
+            });
+            this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started });
+            return { status: res.statusCode, headers: flattenHeaders(res.headers), text };
         }
         catch (error) {
-            clearTimeout(stallTimer);
-            this.options.signal?.removeEventListener('abort', cancel);
             await stream?.return(undefined); // closes the file
-            if (error instanceof ApiError)
+            if (error instanceof BadResponseError)
                 throw error;
-            if (this.options.signal?.aborted)
-                throw new CancelledError();
-            const stallMs = req.stallTimeoutMs ?? this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-            const reason = stall.signal.aborted
-                ? `no upload progress for ${stallMs < 1000 ? `${stallMs} ms` : `${Math.round(stallMs / 1000)} s`}`
-                : describeNetworkError(error);
-            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, attempt, error: reason });
+            for (const signal of outer)
+                if (signal.aborted)
+                    throw abortError(signal);
+            if (sourceError instanceof LocalFileError)
+                throw sourceError;
+            const why = own.signal.reason;
+            const reason = why?.kind === 'stall'
+                ? `no upload progress for ${seconds(stallMs)}`
+                : why?.kind === 'timeout'
+                    ? `no whole answer within ${seconds(timeoutMs)}`
+                    : describeNetworkError(sourceError ?? error);
+            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
             throw new NetworkError(req.method, path, reason);
         }
-    }
-    /** Wait before attempt `attempt + 1`: the server's Retry-After, else exponential with jitter. */
-    retryDelay(attempt, error) {
-        const retryAfter = error.retryAfterMs;
-        if (retryAfter !== undefined)
-            return Math.min(retryAfter, this.retry.maxRetryAfterMs);
-        const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    }
-}
-/** Network errors, 408, 429 and 5xx may pass on a retry; other statuses will not. */
-function isTransient(error) {
-    if (error instanceof NetworkError)
-        return true;
-    if (error instanceof ApiError)
-        return error.status === 408 || error.status === 429 || error.status >= 500;
-    return false;
-}
-/**
- * True when a failed write may still have been stored: no answer, or a gateway error after the
- * body went through (a 502 on big files, entrepot-api.md §2.5). 503 and 429 say it was not.
- */
-function outcomeUnknown(error) {
-    if (error instanceof NetworkError)
-        return true;
-    return error instanceof ApiError && (error.status === 500 || error.status === 502 || error.status === 504);
-}
-function withAttempts(error, attempts) {
-    if (attempts <= 1)
-        return error;
-    if (error instanceof ApiError)
-        return new ApiError(error.status, error.method, error.path, error.details, attempts, hintFor(error.status));
-    if (error instanceof NetworkError)
-        return new NetworkError(error.method, error.path, error.reason, attempts);
-    return error;
-}
-function hintFor(status) {
-    if (status === 401)
-        return 'The token was refused: check the authentication inputs';
-    if (status === 403)
-        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
-    if (status === 413)
-        return 'The server refused the size of the request';
-    return undefined;
-}
-/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
-function parseRetryAfter(value) {
-    if (!value)
-        return undefined;
-    if (/^\d+$/.test(value.trim()))
-        return Number(value.trim()) * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-function parseBody(text, contentType) {
-    if (text === '')
-        return undefined;
-    if (contentType?.includes('json') || /^\s*[[{"]/.test(text)) {
-        try {
-            return JSON.parse(text);
-        }
-        catch {
-            return text;
+        finally {
+            clearTimeout(timer);
+            for (const signal of outer)
+                signal.removeEventListener('abort', onOuter);
         }
     }
-    return text;
 }
 /**
- * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
- * `{message}`, a bare array or string, or a gateway's HTML page.
+ * The body as text, reading at most `limit` bytes. Past it, a 2xx calls `tooLarge` (which throws)
+ * and an error answer is cut there. Either way the rest is never read: the socket is dropped.
  */
-function errorDetails(body) {
-    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
-    let lines;
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-        const record = body;
-        lines = strings(record.error_description);
-        if (lines.length === 0)
-            lines = strings(record.message);
-        if (typeof record.error === 'string' && !lines.includes(record.error))
-            lines = lines.length ? lines : [record.error];
+async function readBounded(body, limit, strict, tooLarge) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+        if (size + chunk.length > limit) {
+            body.destroy();
+            if (strict)
+                tooLarge();
+            chunks.push(chunk.subarray(0, limit - size));
+            break;
+        }
+        size += chunk.length;
+        chunks.push(chunk);
     }
-    else if (typeof body === 'string') {
-        const text = body
-            .replace(/<[^>]*>/g, ' ')
-            .replace(/\s+/g, ' ')
-            .trim();
-        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
-    }
-    else {
-        lines = strings(body);
-    }
-    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
+    return Buffer.concat(chunks).toString('utf8');
+}
+function seconds(ms) {
+    return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 function describeNetworkError(error) {
     const e = error;
@@ -109005,12 +109435,19 @@ function describeNetworkError(error) {
     const message = e?.cause?.message ?? e?.message ?? String(error);
     return code && !message.includes(code) ? `${code} ${message}` : message;
 }
-async function* tap(stream, onChunk, signal) {
-    for await (const chunk of stream) {
-        if (signal.aborted)
-            throw signal.reason;
-        onChunk();
-        yield chunk;
+async function* tap(stream, onChunk, signal, onSourceError) {
+    try {
+        for await (const chunk of stream) {
+            if (signal.aborted)
+                throw signal.reason;
+            onChunk();
+            yield chunk;
+        }
+    }
+    catch (error) {
+        if (!signal.aborted)
+            onSourceError(error);
+        throw error;
     }
 }
 function flattenHeaders(headers) {
@@ -109018,9 +109455,6 @@ function flattenHeaders(headers) {
     for (const [key, value] of Object.entries(headers))
         flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
     return flat;
-}
-function pathOf(url) {
-    return new URL(url).pathname;
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -109030,6 +109464,10 @@ function pathOf(url) {
 const PUBLIC_CLIENT_ID = 'gpf-warehouse';
 const PUBLIC_CLIENT_SECRET = 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2';
 const MAX_CONCURRENCY = 64;
+/** A week: the longest a GitHub-hosted job may last is 6 hours, a self-hosted one 5 days. */
+const MAX_TIMEOUT_MINUTES = 10_080;
+/** An hour between two reads of the checks is already more than anyone waits. */
+const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
@@ -109041,11 +109479,14 @@ const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
  */
 function readConfig(read = (name) => getInput(name)) {
     const get = (name) => read(name).trim();
+    const secrets = [];
     for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
         const value = read(secret).trim();
         if (value)
-            core_setSecret(value);
+            secrets.push(...secretShapes(value));
     }
+    for (const shape of secrets)
+        core_setSecret(shape);
     const required = (name, example) => {
         const value = get(name);
         if (!value)
@@ -109087,14 +109528,16 @@ function readConfig(read = (name) => getInput(name)) {
         uploadId,
         close: bool('close', get('close'), true),
         waitForChecks: bool('wait-for-checks', get('wait-for-checks'), true),
-        checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, '90') * 60_000,
-        pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, '30') * 1000,
+        checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
+        pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
         concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
         retries: integer('retries', get('retries'), 5, 1, MAX_RETRIES),
         checksums: bool('checksums', get('checksums'), true),
         ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
         shard: shard(get('shard')),
         dryRun: bool('dry-run', get('dry-run'), false),
+        prune: bool('prune', get('prune'), true),
+        secrets,
     };
 }
 function readAuth(get) {
@@ -109188,13 +109631,26 @@ function bool(input, value, fallback) {
         return false;
     throw new InputError(input, `'${value}' is not a boolean; write true or false`);
 }
-function positiveNumber(input, value, fallback, example) {
+function positiveNumber(input, value, fallback, max, example) {
     if (value === '')
         return fallback;
     const number = Number(value);
-    if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0)
-        throw new InputError(input, `'${value}' is not a positive number; for example ${input}: ${example}`);
+    if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0 || number > max)
+        throw new InputError(input, `'${value}' is not a positive number up to ${max}; for example ${input}: ${example}`);
     return number;
+}
+/**
+ * A secret as the log could show it: raw, and in each encoding it is sent in (form-encoded in a
+ * token request, percent-encoded, JSON-escaped), so that an endpoint echoing it is masked too.
+ */
+function secretShapes(secret) {
+    const shapes = new Set([
+        secret,
+        new URLSearchParams({ s: secret }).toString().slice(2),
+        encodeURIComponent(secret),
+        JSON.stringify(secret).slice(1, -1),
+    ]);
+    return [...shapes].filter((shape) => shape.length > 0);
 }
 function integer(input, value, fallback, min, max) {
     if (value === '')
@@ -109213,6 +109669,30 @@ function shard(value) {
     if (!match || count < 1 || index < 1 || index > count)
         throw new InputError('shard', `'${value}' is not i/n with 1 <= i <= n; for example shard: 2/4 (the second of four parts)`);
     return { index, count };
+}
+
+;// CONCATENATED MODULE: ./src/pool.ts
+/**
+ * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
+ * starts; the ones running finish, then the first error is thrown.
+ */
+async function forEachLimited(items, limit, task) {
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && !failure) {
+            const index = next++;
+            try {
+                await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (failure)
+        throw failure.error;
 }
 
 ;// CONCATENATED MODULE: ./src/raster/byte-source.ts
@@ -109477,7 +109957,7 @@ function parseWorldFile(text) {
 
 
 
-/** Extensions the Géoplateforme accepts in a RASTER upload (entrepot-api.md §6). */
+/** Extensions the Géoplateforme accepts in a RASTER upload (docs/api.md, "Sending a file": the raster tutorial). */
 const RASTER_EXTENSIONS = {
     '.tif': 'tiff',
     '.tiff': 'tiff',
@@ -109611,20 +110091,26 @@ async function preflight(files, epsg) {
 
 
 
+
+
+
+
+
 /** Poll intervals grow while nothing changes, up to this (or the chosen interval if longer). */
 const MAX_POLL_INTERVAL_MS = 60_000;
 const POLL_GROWTH = 1.5;
 /** Polls that may fail in a row (after their own retries) before waiting gives up. */
 const POLL_ERROR_BUDGET = 3;
-const FINAL_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
+/** Uploads in these states are being worked on by the platform: neither used nor replaced. */
+const BUSY_STATUSES = new Set(['CREATED', 'GENERATING', 'MODIFYING']);
 /**
  * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
  * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
- * result, and throws a typed error when the run cannot go on.
+ * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
+ * API client's business: every call here changes the datastore at most once.
  */
 async function publish(api, files, options, emit = () => undefined) {
-    const run = new PublishRun(api, files, options, emit);
-    return run.execute();
+    return new PublishRun(api, files, options, emit).execute();
 }
 class PublishRun {
     api;
@@ -109640,26 +110126,55 @@ class PublishRun {
         this.emit = emit;
     }
     async execute() {
-        const { options } = this;
+        const { api, options } = this;
         this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
-        const found = await this.resolveUpload();
-        if (found.kind === 'plan-create') {
-            this.emit({ type: 'plan', toSend: this.files, present: [] });
-            return { status: 'OPEN', uploaded: 0, checks: [], dryRun: true };
+        const target = await this.resolve();
+        let upload;
+        if (target.kind === 'create') {
+            // A new upload takes every byte; the uploads it replaces give theirs back.
+            this.checkQuota(totalBytes(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
+            if (options.dryRun) {
+                this.emit({
+                    type: 'plan',
+                    toSend: this.files,
+                    present: [],
+                    extra: [],
+                    prune: options.prune,
+                    create: { replacing: target.replacing },
+                });
+                return { uploaded: 0, checks: [], dryRun: true };
+            }
+            for (const old of target.replacing) {
+                await api.deleteUpload(old.id);
+                this.emit({ type: 'deleted', upload: old });
+            }
+            upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
+            this.emit({ type: 'upload', upload, how: 'created' });
+            await this.tag(upload);
         }
-        const upload = found.upload;
+        else {
+            upload = target.upload;
+        }
         if (upload.status === 'OPEN') {
-            const tree = await this.api.tree(upload.id);
-            const { toSend, present, stale } = this.diff(tree);
-            this.emit({ type: 'plan', toSend, present });
+            const { toSend, present, stale, extra } = this.diff(await api.tree(upload.id));
+            this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
+            if (target.kind === 'use') {
+                // What the upload holds already counts in `use`: only the bytes still to send need room,
+                // and stale or pruned copies give theirs back.
+                const freed = [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? totalBytes(extra) : 0);
+                this.checkQuota(totalBytes(toSend), freed);
+            }
             if (options.dryRun)
                 return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
             for (const file of present)
                 this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+            await this.prune(upload, extra);
             this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
             await forEachLimited(toSend, options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+            if (target.kind === 'create')
+                await this.warnIfRaced(upload, target.existing);
             this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-            const after = await this.api.tree(upload.id);
+            const after = await api.tree(upload.id);
             this.verify(after);
             if (options.checksumFile) {
                 this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
@@ -109668,182 +110183,155 @@ class PublishRun {
             if (!options.close)
                 return { upload, status: 'OPEN', uploaded: this.uploaded, checks: [], dryRun: false };
             this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
-            await this.close(upload);
+            await api.close(upload.id);
+            this.emit({ type: 'status', status: 'CHECKING' });
         }
         else if (options.dryRun) {
             return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
         }
         else {
             // Found CHECKING, CLOSED or UNSTABLE: never touched, only awaited and reported.
-            const { missing, wrongSize } = this.compare(await this.api.tree(upload.id));
+            const { missing, wrongSize } = this.compare(await api.tree(upload.id));
             if (missing.length || wrongSize.length)
                 throw new UploadStateError(`Upload ${upload.id} is ${upload.status} and does not hold every file (${list([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
             for (const file of this.files)
                 this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
         }
         if (!options.waitForChecks) {
-            const { status } = await this.api.getUpload(upload.id);
+            const { status } = await api.getUpload(upload.id);
             this.emit({ type: 'status', status });
             return { upload, status, uploaded: this.uploaded, checks: [], dryRun: false };
         }
         this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
-        const { status, checks } = await this.awaitChecks(upload);
+        const { status, checks } = await this.awaitChecks(upload, options.dryRun || upload.status !== 'OPEN' ? upload.status : 'CHECKING');
         return { upload, status, uploaded: this.uploaded, checks: await this.describeChecks(checks), dryRun: false };
     }
-    async resolveUpload() {
+    /** The upload to use, or the decision to create one (and which uploads that replaces). */
+    async resolve() {
         const { api, options } = this;
         if (options.uploadId) {
             const upload = await api.getUpload(options.uploadId);
-            if (upload.status === 'DELETED')
-                throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') is DELETED; remove upload-id to create a new one`);
-            if (upload.status !== 'OPEN' && !FINAL_STATUSES.has(upload.status) && upload.status !== 'CHECKING')
-                throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') is ${upload.status}, not OPEN; wait until the platform is done with it`);
+            const problem = unusable(upload);
+            if (problem)
+                throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') ${problem}`);
             this.checkSrs(upload);
             this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
-            return { kind: 'upload', upload };
+            return { kind: 'use', upload };
         }
-        const existing = await this.uploadsNamed();
-        const live = existing.filter((u) => u.status !== 'DELETED');
-        if (options.ifExists === 'fail' && live.length > 0) {
-            throw new UploadStateError(`An upload named '${options.name}' already exists (${list(live.map((u) => `${u.id} ${u.status}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
+        const named = await api.uploadsNamed(options.name);
+        const existing = new Set(named.map((u) => u.id));
+        if (options.ifExists === 'fail' && named.length > 0) {
+            throw new UploadStateError(`An upload named '${options.name}' already exists (${list(named.map((u) => `${u.id} ${u.rawStatus}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
         }
         if (options.ifExists === 'resume') {
-            const pick = (status) => newest(live.filter((u) => u.status === status));
-            const open = pick('OPEN');
+            const open = newest(named.filter((u) => u.status === 'OPEN'));
             if (open) {
                 this.checkSrs(open);
                 this.emit({ type: 'upload', upload: open, how: 'resumed' });
                 if (!options.dryRun)
                     await this.tag(open);
-                return { kind: 'upload', upload: open };
+                return { kind: 'use', upload: open };
             }
-            const checking = pick('CHECKING');
+            const checking = newest(named.filter((u) => u.status === 'CHECKING'));
             if (checking) {
                 this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
                 this.emit({ type: 'upload', upload: checking, how: 'awaited' });
-                return { kind: 'upload', upload: checking };
+                return { kind: 'use', upload: checking };
             }
         }
-        if (options.dryRun)
-            return { kind: 'plan-create' };
-        if (options.ifExists === 'replace') {
-            for (const old of live) {
-                await api.deleteUpload(old.id);
-                this.emit({ type: 'deleted', upload: old });
-            }
-        }
-        const upload = await this.create(new Set(existing.map((u) => u.id)));
-        this.emit({ type: 'upload', upload, how: 'created' });
-        await this.tag(upload);
-        return { kind: 'upload', upload };
+        const replacing = options.ifExists === 'replace' ? named : [];
+        const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));
+        if (busy.length)
+            throw new UploadStateError(`Cannot replace ${list(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`);
+        return { kind: 'create', replacing, existing };
     }
     /** An upload made for another projection would fail its raster check an hour from now. */
     checkSrs(upload) {
         if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
             throw new UploadStateError(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
     }
-    /** Uploads whose name is exactly ours: the server's `name` filter is pattern-like (§2.2). */
-    async uploadsNamed() {
-        const candidates = await this.api.listUploads(this.options.name);
-        const exact = [];
-        for (const candidate of candidates) {
-            // A list item may come without its name when the server ignores `fields`.
-            const upload = candidate.name ? candidate : await this.api.getUpload(candidate.id);
-            if (upload.name === this.options.name)
-                exact.push(upload);
-        }
-        return exact;
-    }
-    /**
-     * Creating is not idempotent: after a failure whose outcome is unknown, an upload of our name
-     * that was not there before is the one we made; only when there is none do we try again.
-     */
-    async create(before) {
-        const { options } = this;
-        for (let attempt = 1;; attempt++) {
-            try {
-                return await this.api.createUpload({ name: options.name, description: options.description, srs: options.srs });
-            }
-            catch (error) {
-                if (!isTransient(error) || attempt >= options.attempts)
-                    throw error;
-                if (outcomeUnknown(error)) {
-                    const made = newest((await this.uploadsNamed()).filter((u) => !before.has(u.id) && u.status !== 'DELETED'));
-                    if (made)
-                        return made;
-                }
-                await this.backoff(`create upload '${options.name}'`, attempt, error);
-            }
-        }
+    /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
+    checkQuota(needed, freed) {
+        if (!this.options.usage)
+            return;
+        const verdict = quotaVerdict(this.options.usage, needed, freed);
+        if (verdict.kind === 'warn')
+            this.emit({ type: 'warning', message: verdict.message });
+        if (verdict.kind === 'refuse')
+            throw verdict.error;
     }
     async tag(upload) {
         if (Object.keys(this.options.tags).length > 0)
             await this.api.addTags(upload.id, this.options.tags);
     }
+    /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
     diff(tree) {
         const toSend = [];
         const present = [];
-        const stale = new Set();
+        const stale = new Map();
         for (const file of this.files) {
             const remote = tree.get(file.remotePath);
             if (remote === file.size)
                 present.push(file);
             else {
                 if (remote !== undefined)
-                    stale.add(file.remotePath);
+                    stale.set(file.remotePath, remote);
                 toSend.push(file);
             }
         }
-        return { toSend, present, stale };
+        const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
+        const extra = [];
+        for (const [remotePath, size] of tree)
+            if (remotePath.startsWith(`${REMOTE_DATA_DIR}/`) && !keep.has(remotePath))
+                extra.push({ remotePath, size });
+        return { toSend, present, stale, extra };
+    }
+    /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
+    async prune(upload, extra) {
+        if (extra.length === 0)
+            return;
+        if (!this.options.prune) {
+            this.emit({
+                type: 'warning',
+                message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${list(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
+            });
+            return;
+        }
+        this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
+        await forEachLimited(extra, this.options.concurrency, async (file) => {
+            await this.api.deleteFile(upload.id, file.remotePath);
+            this.emit({ type: 'pruned', file });
+        });
     }
     async sendFile(upload, file, stale) {
         const started = Date.now();
-        if (stale)
-            await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
-        for (let attempt = 1;; attempt++) {
-            this.throwIfCancelled();
-            try {
-                const { md5 } = await this.api.sendFile(upload.id, file, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
+        try {
+            if (stale)
+                await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
+            const label = external_node_path_default().relative(this.options.workspace ?? process.cwd(), file.localPath);
+            const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
+            if (md5)
                 this.md5.set(file.remotePath, md5);
-                this.uploaded++;
-                this.emit({ type: 'file', file, outcome: 'sent', attempts: attempt, ms: Date.now() - started });
-                return;
-            }
-            catch (error) {
-                if (error instanceof CancelledError)
-                    throw error;
-                const fail = () => {
-                    this.emit({
-                        type: 'file',
-                        file,
-                        outcome: 'failed',
-                        attempts: attempt,
-                        ms: Date.now() - started,
-                        error: reasonOf(error),
-                    });
-                    return new FileUploadError(file.remotePath, attempt, error);
-                };
-                // A strict server may refuse to overwrite (409): the file may be there from an attempt whose
-                // answer was lost. Look at the tree as for an unknown outcome.
-                const conflict = error instanceof ApiError && error.status === 409;
-                if (!isTransient(error) && !conflict)
-                    throw fail();
-                if (outcomeUnknown(error) || conflict) {
-                    // The server may have stored it anyway (a 502 after the body went through): look first.
-                    const remote = (await this.api.tree(upload.id)).get(file.remotePath);
-                    if (remote === file.size) {
-                        this.uploaded++;
-                        this.emit({ type: 'file', file, outcome: 'sent', attempts: attempt, ms: Date.now() - started });
-                        return;
-                    }
-                    if (remote !== undefined)
-                        await this.api.deleteFile(upload.id, file.remotePath);
-                }
-                if (attempt >= this.options.attempts)
-                    throw fail();
-                await this.backoff(file.remotePath, attempt, error);
-            }
+            this.uploaded++;
+            this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
         }
+        catch (error) {
+            if (error instanceof CancelledError || error instanceof TimeoutError)
+                throw error;
+            const attempts = attemptsOf(error);
+            this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: reasonOf(error) });
+            // A local file's problem is the user's to fix, and says so itself.
+            throw error instanceof LocalFileError ? error : new FileUploadError(file.remotePath, attempts, error);
+        }
+    }
+    /** Another run may have created an upload of the same name at the same time: say so. */
+    async warnIfRaced(upload, existing) {
+        const others = (await this.api.uploadsNamed(this.options.name)).filter((u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN');
+        if (others.length)
+            this.emit({
+                type: 'warning',
+                message: `Another OPEN upload named '${this.options.name}' (${list(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
+            });
     }
     verify(tree) {
         const { missing, wrongSize } = this.compare(tree);
@@ -109862,80 +110350,73 @@ class PublishRun {
         // Files sent by an earlier run or stored despite an error were not hashed on the way out.
         const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
         await forEachLimited(unhashed, this.options.concurrency, async (file) => {
-            this.throwIfCancelled();
+            throwIfAborted(this.options.signal);
             this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
         });
         const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
-        // Whether a re-POST overwrites is undocumented (§2.5): remove an older one first.
+        // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
         if (tree.has(fileName))
             await this.api.deleteMd5(upload.id, fileName);
         await this.api.sendMd5(upload.id, fileName, content);
     }
-    async close(upload) {
-        try {
-            await this.api.close(upload.id);
-        }
-        catch (error) {
-            // A close that timed out may have happened: only an upload still OPEN was not closed.
-            if (!outcomeUnknown(error))
-                throw error;
-            const { status } = await this.api.getUpload(upload.id);
-            if (status === 'OPEN')
-                throw error;
-        }
-    }
-    /** Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running. */
-    async awaitChecks(upload) {
+    /**
+     * Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running, within
+     * `checks-timeout`: a deadline that also cuts a request in flight.
+     */
+    async awaitChecks(upload, known) {
         const { options } = this;
-        const deadline = Date.now() + options.checksTimeoutMs;
+        let last = { status: known, checks: [], signature: '' };
+        const timeout = () => {
+            const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
+            return new TimeoutError(`The checks did not finish within ${formatDuration(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
+                (waiting.length ? ` with ${waiting.join(', ')}` : '') +
+                `. The upload ${upload.id} was left as it is: re-run to keep waiting`);
+        };
+        const limit = deadline(options.signal, options.checksTimeoutMs, timeout);
+        const api = this.api.within(limit.signal);
         const maxInterval = Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
         let interval = options.pollIntervalMs;
         let polls = 0;
         let errorsInARow = 0;
-        let last = { status: upload.status, checks: [], signature: '' };
-        for (;;) {
-            this.throwIfCancelled();
-            try {
-                const { status } = await this.api.getUpload(upload.id);
-                const lists = await this.api.checks(upload.id);
-                polls++;
-                errorsInARow = 0;
-                const checks = flatten(lists);
-                const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
-                if (signature !== last.signature) {
-                    this.emit({ type: 'status', status });
-                    this.emit({ type: 'checks', checks, polls });
-                    interval = options.pollIntervalMs;
+        try {
+            for (;;) {
+                try {
+                    const { status } = await api.getUpload(upload.id);
+                    const lists = await api.checks(upload.id);
+                    polls++;
+                    errorsInARow = 0;
+                    const checks = flatten(lists);
+                    const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
+                    if (signature !== last.signature) {
+                        this.emit({ type: 'status', status });
+                        this.emit({ type: 'checks', checks, polls });
+                        interval = options.pollIntervalMs;
+                    }
+                    else {
+                        interval = Math.min(maxInterval, interval * POLL_GROWTH);
+                    }
+                    last = { status, checks, signature };
+                    // Right after close the lists may still be empty while the status is CHECKING.
+                    if (FINAL_UPLOAD_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
+                        this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
+                        return { status, checks };
+                    }
+                    if (status === 'DELETED')
+                        throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
+                    if (status === 'OPEN' && polls > 1)
+                        throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
                 }
-                else {
-                    interval = Math.min(maxInterval, interval * POLL_GROWTH);
+                catch (error) {
+                    // A poll whose own retries ran out is forgiven a few times in a row: the checks run on.
+                    if (classify(error) === 'fatal' || ++errorsInARow > POLL_ERROR_BUDGET)
+                        throw error;
+                    this.emit({ type: 'warning', message: `Reading the checks failed (${error.message}); trying again` });
                 }
-                last = { status, checks, signature };
-                // Right after close the lists may still be empty while the status is CHECKING (§9.7).
-                if (FINAL_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
-                    this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
-                    return { status, checks };
-                }
-                if (status === 'DELETED')
-                    throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
-                if (status === 'OPEN' && polls > 1)
-                    throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
+                await sleep(interval, limit.signal);
             }
-            catch (error) {
-                if (!isTransient(error) || ++errorsInARow > POLL_ERROR_BUDGET)
-                    throw error;
-                this.emit({ type: 'warning', message: `Reading the checks failed (${error.message}); trying again` });
-            }
-            const remaining = deadline - Date.now();
-            if (remaining <= 0) {
-                const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
-                throw new TimeoutError(`The checks did not finish within ${formatMinutes(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
-                    (waiting.length ? ` with ${waiting.join(', ')}` : '') +
-                    `. The upload ${upload.id} was left as it is: re-run to keep waiting`);
-            }
-            await sleep(Math.min(interval, remaining), options.signal).catch(() => {
-                throw new CancelledError();
-            });
+        }
+        finally {
+            limit.dispose();
         }
     }
     async describeChecks(checks) {
@@ -109962,25 +110443,34 @@ class PublishRun {
             return { ...check, start: detail.start, finish: detail.finish, errorLines };
         }));
     }
-    async backoff(what, attempt, error) {
-        const delayMs = this.options.retryDelay(attempt, error);
-        this.emit({ type: 'retry', what, attempt, delayMs, reason: reasonOf(error) });
-        await sleep(delayMs, this.options.signal).catch(() => {
-            throw new CancelledError();
-        });
+}
+/** Why an upload given by id cannot be used, or undefined when it can. */
+function unusable(upload) {
+    switch (upload.status) {
+        case 'OPEN':
+        case 'CHECKING':
+        case 'CLOSED':
+        case 'UNSTABLE':
+            return undefined;
+        case 'DELETED':
+            return 'is DELETED; remove upload-id to create a new one';
+        case 'CREATED':
+        case 'GENERATING':
+        case 'MODIFYING':
+            return `is ${upload.status}, not OPEN; wait until the platform is done with it`;
+        case 'UNKNOWN':
+            return `has the status '${upload.rawStatus}', which this action does not know; check it in the datastore before publishing into it`;
     }
-    throwIfCancelled() {
-        if (this.options.signal?.aborted)
-            throw new CancelledError();
-    }
+}
+function attemptsOf(error) {
+    return error instanceof ApiError || error instanceof NetworkError || error instanceof BadResponseError ? error.attempts : 1;
 }
 function flatten(lists) {
     return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
 }
-function newest(uploads) {
-    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
-}
-function formatMinutes(ms) {
+function formatDuration(ms) {
+    if (ms < 60_000)
+        return `${Number((ms / 1000).toFixed(1))} s`;
     const minutes = ms / 60_000;
     return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(2)} min`;
 }
@@ -110013,8 +110503,11 @@ const ANNOTATION_LINES = 5;
  */
 class Reporter {
     context;
-    uploadId;
+    id;
     status;
+    /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
+    extra = { files: [], prune: true, deleted: new Set() };
+    willCreate = false;
     rows = new Map();
     checks = [];
     uploaded = 0;
@@ -110023,8 +110516,31 @@ class Reporter {
     finished = false;
     uploadedWrittenAt = 0;
     retries = 0;
-    constructor(context) {
+    /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
+    secrets;
+    constructor(context, secrets = []) {
         this.context = context;
+        this.secrets = [...secrets];
+    }
+    /** A value that must never show: the runner masks it in the log, and the summary is scrubbed here. */
+    secret(value) {
+        core_setSecret(value);
+        this.secrets.push(value);
+    }
+    /**
+     * Text from outside (a token endpoint's error echoing the form it got) may hold a secret in any
+     * shape: the runner masks the log, but the summary, the annotations and the outputs are ours.
+     */
+    redact(text) {
+        let out = text;
+        for (const secret of this.secrets)
+            if (secret)
+                out = out.split(secret).join('***').split(esc(secret)).join('***');
+        return out;
+    }
+    /** The upload the run used, once known. */
+    get uploadId() {
+        return this.id;
     }
     /** Matched files are known: `files` and `bytes` outputs right away. */
     files(files) {
@@ -110034,14 +110550,14 @@ class Reporter {
         setOutput('bytes', totalBytes(files));
     }
     warning(message) {
-        warning(message);
+        warning(this.redact(message));
     }
     /**
      * A log line. Text from outside (file names, server messages) may hold a newline, and a line
      * that starts with `::` is a workflow command to the runner: every line is made one line.
      */
     log(text) {
-        info(text.replace(/[\r\n]+/g, ' ⏎ '));
+        info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
     }
     /** A request or a file that is tried again: a log line, and one warning at the end for all. */
     retried(what, attempt, reason, delayMs) {
@@ -110056,7 +110572,8 @@ class Reporter {
                 this.groupOpen = true;
                 break;
             case 'upload':
-                this.uploadId = event.upload.id;
+                this.id = event.upload.id;
+                this.willCreate = false;
                 this.setStatus(event.upload.status);
                 setOutput('upload-id', event.upload.id);
                 this.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
@@ -110065,7 +110582,18 @@ class Reporter {
                 this.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
                 break;
             case 'plan':
-                this.log(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})`);
+                this.willCreate = event.create !== undefined;
+                if (event.create?.replacing.length)
+                    this.log(`Would delete ${event.create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
+                this.log(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})` +
+                    (event.extra.length
+                        ? `, ${event.extra.length} in the upload that no pattern matches (${event.prune ? 'to delete' : 'kept: prune is false'})`
+                        : ''));
+                this.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+                break;
+            case 'pruned':
+                this.extra.deleted.add(event.file.remotePath);
+                this.log(`− ${event.file.remotePath} ${formatBytes(event.file.size)} deleted: no pattern matches it`);
                 break;
             case 'file-progress': {
                 const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
@@ -110095,9 +110623,6 @@ class Reporter {
                 }
                 break;
             }
-            case 'retry':
-                this.retried(event.what, event.attempt, event.reason, event.delayMs);
-                break;
             case 'status':
                 this.setStatus(event.status);
                 break;
@@ -110110,7 +110635,7 @@ class Reporter {
                 this.log(event.message);
                 break;
             case 'warning':
-                warning(event.message);
+                this.warning(event.message);
                 break;
         }
     };
@@ -110122,7 +110647,8 @@ class Reporter {
         this.endGroup();
         setOutput('uploaded', this.uploaded);
         if (result) {
-            this.setStatus(result.status);
+            if (result.status)
+                this.setStatus(result.status);
             if (result.checks.length)
                 this.checks = result.checks;
         }
@@ -110131,20 +110657,23 @@ class Reporter {
         const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
         for (const check of failedChecks) {
             const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
-            core_error(lines.join('\n') || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
+            core_error(this.redact(lines.join('\n')) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
         }
         if (this.retries > 0)
             warning(`${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
-        if (this.uploadId && !result?.dryRun)
-            notice(`Upload ${this.uploadId} is ${this.status}`, { title: 'Géoplateforme upload' });
+        if (this.id && !result?.dryRun)
+            notice(`Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
+        // A bug, not a user's mistake: its stack helps whoever fixes it.
+        if (error && !(error instanceof ActionError) && error instanceof Error && error.stack)
+            this.log(error.stack);
         try {
-            await summary.addRaw(this.summary(result, error), true).write();
+            await summary.addRaw(this.redact(this.summary(result, error)), true).write();
         }
         catch (summaryError) {
             warning(`Could not write the job summary: ${summaryError.message}`);
         }
         if (error)
-            setFailed(messageOf(error, this.uploadId, this.status));
+            setFailed(this.redact(messageOf(error, this.id, this.status)));
     }
     setStatus(status) {
         this.status = status;
@@ -110164,7 +110693,7 @@ class Reporter {
         const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
         out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
         if (error)
-            out.push(`<p><strong>${esc(messageOf(error, this.uploadId, this.status))}</strong></p>`);
+            out.push(`<p><strong>${esc(messageOf(error, this.id, this.status))}</strong></p>`);
         if (error instanceof FileError) {
             out.push(table(['File', 'Problem'], error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)])));
             if (error.problems.length > MAX_FILE_ROWS)
@@ -110172,8 +110701,8 @@ class Reporter {
         }
         out.push(table([], [
             ['Name', esc(this.context.name)],
-            ['Id', this.uploadId ? code(this.uploadId) : '–'],
-            ['Status', esc(this.status ?? (result?.dryRun ? 'to be created' : '–'))],
+            ['Id', this.id ? code(this.id) : this.willCreate ? 'to be created' : '–'],
+            ['Status', esc(this.status ?? (this.willCreate ? 'to be created' : '–'))],
             ['SRS', esc(this.context.srs)],
             ['Datastore', code(this.context.datastore)],
         ]));
@@ -110199,6 +110728,14 @@ class Reporter {
             if (rows.length > shown.length)
                 out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
         }
+        if (this.extra.files.length) {
+            const { files, prune, deleted } = this.extra;
+            const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : result?.dryRun ? 'to delete' : 'not deleted';
+            out.push(`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${formatBytes(totalBytes(files))}.</p>`);
+            out.push(table(['Remote path', 'Size', 'Result'], files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), formatBytes(f.size), esc(state(f))])));
+            if (files.length > MAX_FILE_ROWS)
+                out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
+        }
         const checks = result?.checks.length ? result.checks : this.checks.map((c) => ({ ...c, errorLines: [] }));
         if (checks.length) {
             out.push('<h3>Checks</h3>');
@@ -110215,8 +110752,10 @@ class Reporter {
 function messageOf(error, uploadId, status) {
     if (error instanceof CancelledError)
         return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
-    const message = error instanceof Error ? error.message : String(error);
-    return message.replace(/\s*\n\s*/g, ' ');
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+    if (error instanceof ActionError)
+        return message;
+    return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
 }
 function order(outcome) {
     return { failed: 0, pending: 1, sent: 2, present: 3 }[outcome];
@@ -110272,6 +110811,9 @@ function table(head, rows) {
 
 
 
+
+/** After a failure, the upload's real status is read once more, within this. */
+const FINAL_STATUS_READ_MS = 15_000;
 /** Wires the modules: inputs → files → preflight → publish → report. */
 async function run(signal) {
     let config;
@@ -110282,8 +110824,9 @@ async function run(signal) {
         setFailed(error.message);
         return;
     }
-    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore });
+    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore }, config.secrets);
     let result;
+    let api;
     try {
         const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
         const fileSet = await findFiles(config.patterns, workspace, config.shard);
@@ -110305,17 +110848,14 @@ async function run(signal) {
         reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
         const http = new Http({
             signal,
-            retry: { ...DEFAULT_RETRY, attempts: config.retries },
             // core.debug writes even when the runner hides it: skip the line unless debug is on.
-            onRequest: isDebug()
-                ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms (attempt ${log.attempt})`)
-                : undefined,
-            onRetry: (notice) => reporter.retried(`${notice.method} ${notice.path}`, notice.attempt, notice.reason, notice.delayMs),
+            onRequest: isDebug() ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
         });
-        const tokens = createTokenSource(config.auth, config.tokenUrl, http, (token) => core_setSecret(token));
+        const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs));
+        const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
         // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-        const api = new EntrepotClient(http, config.apiUrl, config.datastore, tokens, config.checksums ? inlineMd5 : noMd5);
-        await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl, bytes: totalBytes(fileSet.files) }, reporter.warning.bind(reporter));
+        api = new EntrepotClient(http, retry, config.apiUrl, config.datastore, tokens, { md5: config.checksums ? inlineMd5 : noMd5 });
+        const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
         result = await publish(api, fileSet.files, {
             name: config.name,
             description: config.description,
@@ -110328,16 +110868,34 @@ async function run(signal) {
             checksTimeoutMs: config.checksTimeoutMs,
             pollIntervalMs: config.pollIntervalMs,
             concurrency: config.concurrency,
-            attempts: config.retries,
-            retryDelay: (attempt, error) => http.retryDelay(attempt, error),
             checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
             dryRun: config.dryRun,
+            prune: config.prune,
+            keep: new Set(fileSet.all.map((f) => f.remotePath)),
+            usage,
+            workspace,
             signal,
         }, reporter.onEvent);
         await reporter.finish(result, checksFailure(result));
     }
     catch (error) {
+        if (api && reporter.uploadId && !(error instanceof CancelledError))
+            await readFinalStatus(api, reporter.uploadId, reporter);
         await reporter.finish(result, error);
+    }
+}
+/** The `status` output must say the upload's real state: after a failure, read it once more. */
+async function readFinalStatus(api, uploadId, reporter) {
+    const limit = deadline(undefined, FINAL_STATUS_READ_MS, () => new TimeoutError('reading the final status took too long'));
+    try {
+        const { status } = await api.within(limit.signal).getUpload(uploadId);
+        reporter.onEvent({ type: 'status', status });
+    }
+    catch {
+        // The status last seen stands; the failure itself is what the step reports.
+    }
+    finally {
+        limit.dispose();
     }
 }
 /** Tags that trace an upload back to the run that made it. */

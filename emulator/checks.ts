@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatOfPath, readRasterHeader, readWorldFile } from '../src/raster/index.js';
 
-/** The two checks a RASTER upload gets (entrepot-api.md §2.11; ids from DOC-URLS). */
+/** The two checks a RASTER upload gets (docs/api.md, "Checks"). */
 export const RASTER_CHECK = { _id: 'a4060831-9c6f-42e2-9435-e07a4e8ef535', name: 'Vérification raster' };
 export const STANDARD_CHECK = { _id: 'ecb00ba0-eb42-427e-8418-f5d8a30e84ec', name: 'Vérification standard' };
 

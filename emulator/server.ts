@@ -12,7 +12,7 @@ import { RASTER_CHECK, rasterCheck, STANDARD_CHECK, standardCheck } from './chec
 import { Faults, type FaultKind } from './faults.js';
 import { Store, type ExecutionRecord, type UploadRecord } from './store.js';
 
-/** The public password-grant client (entrepot-api.md §1). */
+/** The public password-grant client (docs/api.md, "Authentication"). */
 const PUBLIC_CLIENT = { id: 'gpf-warehouse', secret: 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2' };
 export const TOKEN_PATH = '/realms/geoplateforme/protocol/openid-connect/token';
 
@@ -34,13 +34,13 @@ export interface EmulatorOptions {
   rights?: string[];
   /** Upload quota in bytes. */
   quota?: number;
-  /** `uploads` as in the 2026 schema, or `upload` as in the 2024 tutorial (§2.15). */
+  /** `uploads` as in the 2026 schema, or `upload` as in the 2024 tutorial (docs/api.md, "Quota"). */
   storageKey?: 'uploads' | 'upload';
-  /** Time from close until the executions are registered: lists stay empty meanwhile (§9.7). */
+  /** Time from close until the executions are registered: lists stay empty meanwhile (docs/api.md, "Checks"). */
   checkRegistrationDelayMs?: number;
   /** Time from registration until each check finishes (half WAITING, half PROGRESS). */
   checkDurationMs?: number;
-  /** List DELETED uploads too (the docs are unsure whether the API does; entrepot-api.md §2.2). */
+  /** List DELETED uploads too (the docs are unsure whether the API does; docs/api.md, "Listing uploads"). */
   listDeleted?: boolean;
   /** Answer every list in full, ignoring page and limit, without Content-Range (a variant to survive). */
   ignorePaging?: boolean;
@@ -104,7 +104,7 @@ class HttpError extends Error {
 
 /**
  * An emulator of the API Entrepôt's upload routes and of the Keycloak token endpoint, faithful to
- * shared/entrepot-api.md: a real HTTP server that streams uploads to disk, runs checks
+ * docs/api.md: a real HTTP server that streams uploads to disk, runs checks
  * asynchronously, paginates, expires tokens and injects faults.
  */
 export class Emulator {
@@ -362,7 +362,7 @@ export class Emulator {
     const status = c.query.get('status');
     const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
     const limit = Math.min(100, Math.max(1, Number(c.query.get('limit') ?? 10) || 10));
-    // Pattern-like filter: contains, case-insensitive, `_` any one character, `%` any run (§2.2).
+    // Pattern-like filter: contains, case-insensitive, `_` any one character, `%` any run (docs/api.md, "Listing uploads").
     const pattern = name
       ? new RegExp(
           name

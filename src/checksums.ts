@@ -1,4 +1,4 @@
-/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (§2.7). */
+/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
 export function checksumFile(entries: Array<{ remotePath: string; md5: string }>): string {
   return [...entries]
     .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { escapeControl, InputError, list } from './errors.js';
 import type { Shard } from './inputs.js';
 
-/** Remote files of an upload's data sit under this folder (entrepot-api.md §2.5). */
+/** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
 export const REMOTE_DATA_DIR = 'data';
 
 export interface LocalFile {

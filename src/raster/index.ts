@@ -6,7 +6,7 @@ import { parseWorldFile } from './tfw.js';
 
 export type RasterFormat = 'tiff' | 'jp2' | 'tfw';
 
-/** Extensions the Géoplateforme accepts in a RASTER upload (entrepot-api.md §6). */
+/** Extensions the Géoplateforme accepts in a RASTER upload (docs/api.md, "Sending a file": the raster tutorial). */
 export const RASTER_EXTENSIONS: Record<string, RasterFormat> = {
   '.tif': 'tiff',
   '.tiff': 'tiff',
