@@ -109273,10 +109273,10 @@ var node_modules_undici_0 = __nccwpck_require__(6752);
  * (see retry.ts).
  */
 /**
- * Data POSTs wait long for their answer: the portal allows 20 min idle (docs/api.md, "Sending a
- * file"), and a server may copy a big file to S3 before it answers.
+ * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
+ * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
  */
-const DATA_HEADERS_TIMEOUT_MS = 20 * 60_000;
+const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
 const BODY_TIMEOUT_MS = 5 * 60_000;
 /** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
 const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
@@ -109294,7 +109294,7 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 function createDispatcher() {
     return new node_modules_undici_0/* EnvHttpProxyAgent */.J2({
         connect: { timeout: CONNECT_TIMEOUT_MS },
-        headersTimeout: DATA_HEADERS_TIMEOUT_MS,
+        headersTimeout: DATA_ANSWER_TIMEOUT_MS,
         bodyTimeout: BODY_TIMEOUT_MS,
     });
 }
@@ -109351,12 +109351,12 @@ class Http {
             // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body
             // to its owner, so the tap stops when the request is aborted; it keeps the source's own
             // error (a local file that changed), which is not the network's.
-            body = tap(made.stream, () => abortAfter(stallMs, { kind: 'stall' }), own.signal, (error) => (sourceError = error));
+            body = tap(made.stream, () => abortAfter(stallMs, { kind: 'stall' }), () => abortAfter(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }), own.signal, (error) => (sourceError = error));
         }
         if (stream)
             abortAfter(stallMs, { kind: 'stall' });
         else
-            abortAfter(timeoutMs, { kind: 'timeout' });
+            abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
         const started = Date.now();
         const path = url.pathname;
         try {
@@ -109373,7 +109373,7 @@ class Http {
             });
             // The body is sent: from here on the answer's body is under the request timeout.
             if (stream)
-                abortAfter(timeoutMs, { kind: 'timeout' });
+                abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
             const ok = res.statusCode >= 200 && res.statusCode < 300;
             const text = await readBounded(res.body, ok ? (this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES) : MAX_ERROR_BODY_BYTES, ok, () => {
                 throw new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)}; it was not read further`);
@@ -109435,7 +109435,8 @@ function describeNetworkError(error) {
     const message = e?.cause?.message ?? e?.message ?? String(error);
     return code && !message.includes(code) ? `${code} ${message}` : message;
 }
-async function* tap(stream, onChunk, signal, onSourceError) {
+/** Passes the body's chunks on, saying when each leaves and when the last has left. */
+async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
     try {
         for await (const chunk of stream) {
             if (signal.aborted)
@@ -109443,6 +109444,7 @@ async function* tap(stream, onChunk, signal, onSourceError) {
             onChunk();
             yield chunk;
         }
+        onEnd();
     }
     catch (error) {
         if (!signal.aborted)

@@ -21,7 +21,9 @@ export type FaultKind =
   /** Answer 200 with the start of a body, then nothing more. */
   | { hangBody: true }
   /** Wait before processing. */
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Process the request in full, then wait this long before answering (an S3 copy behind a big POST). */
+  | { slowAnswerMs: number };
 
 export interface FaultRule {
   /** Route name, e.g. 'postData', 'createUpload', 'tree', 'checks', 'token' (see server.ts). */

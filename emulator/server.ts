@@ -661,6 +661,12 @@ export class Emulator {
    * now, and this answer is what is lost: a gateway error, another status, or a dropped connection.
    */
   private json(c: Pick<Context, 'res'> & { fault?: FaultKind; req?: IncomingMessage }, status: number, body: unknown): void {
+    if (c.fault && 'slowAnswerMs' in c.fault) {
+      const { slowAnswerMs } = c.fault;
+      const later = { ...c, fault: undefined };
+      setTimeout(() => this.json(later, status, body), slowAnswerMs);
+      return;
+    }
     const lost = c.fault && 'storeThen' in c.fault ? c.fault.storeThen : undefined;
     if (lost === 'reset') {
       c.req?.socket.destroy();

@@ -10,10 +10,10 @@ import { abortError } from './retry.js';
  */
 
 /**
- * Data POSTs wait long for their answer: the portal allows 20 min idle (docs/api.md, "Sending a
- * file"), and a server may copy a big file to S3 before it answers.
+ * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
+ * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
  */
-export const DATA_HEADERS_TIMEOUT_MS = 20 * 60_000;
+export const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
 const BODY_TIMEOUT_MS = 5 * 60_000;
 /** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
 export const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
@@ -82,12 +82,12 @@ export interface HttpOptions {
 export function createDispatcher(): Dispatcher {
   return new EnvHttpProxyAgent({
     connect: { timeout: CONNECT_TIMEOUT_MS },
-    headersTimeout: DATA_HEADERS_TIMEOUT_MS,
+    headersTimeout: DATA_ANSWER_TIMEOUT_MS,
     bodyTimeout: BODY_TIMEOUT_MS,
   });
 }
 
-type Abort = { kind: 'stall' } | { kind: 'timeout' };
+type Abort = { kind: 'stall' } | { kind: 'timeout'; ms: number };
 
 export class Http {
   private readonly dispatcher: Dispatcher;
@@ -140,12 +140,13 @@ export class Http {
       body = tap(
         made.stream,
         () => abortAfter(stallMs, { kind: 'stall' }),
+        () => abortAfter(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }),
         own.signal,
         (error) => (sourceError = error),
       );
     }
     if (stream) abortAfter(stallMs, { kind: 'stall' });
-    else abortAfter(timeoutMs, { kind: 'timeout' });
+    else abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
 
     const started = Date.now();
     const path = url.pathname;
@@ -160,7 +161,7 @@ export class Http {
         signal: own.signal,
       });
       // The body is sent: from here on the answer's body is under the request timeout.
-      if (stream) abortAfter(timeoutMs, { kind: 'timeout' });
+      if (stream) abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const text = await readBounded(
         res.body,
@@ -228,9 +229,11 @@ function describeNetworkError(error: unknown): string {
   return code && !message.includes(code) ? `${code} ${message}` : message;
 }
 
+/** Passes the body's chunks on, saying when each leaves and when the last has left. */
 async function* tap(
   stream: AsyncIterable<Buffer>,
   onChunk: () => void,
+  onEnd: () => void,
   signal: AbortSignal,
   onSourceError: (error: unknown) => void,
 ): AsyncGenerator<Buffer> {
@@ -240,6 +243,7 @@ async function* tap(
       onChunk();
       yield chunk;
     }
+    onEnd();
   } catch (error) {
     if (!signal.aborted) onSourceError(error);
     throw error;

@@ -194,6 +194,18 @@ describe('deadlines and hanging reads', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  it('a data POST whose whole body has left waits for its answer beyond the stall limit', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    // The server copies the file elsewhere before it answers: no progress to see, nothing stalled.
+    emu.faults.add({ route: 'postData', times: 1, fault: { slowAnswerMs: 900 } });
+    const run = await publishTo(emu, dir, { stallTimeoutMs: 300 });
+    expect(run.error).toBeUndefined();
+    expect(routeCount(emu, 'postData')).toBe(6);
+    // Every answer was read: none was given up as stalled (a look at the tree would have hidden it).
+    expect(emu.requests.filter((r) => r.route === 'postData').map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
   it('a read that hangs is given up after its own limit and tried again', async () => {
     const emu = await emulator();
     const dir = await workspace();

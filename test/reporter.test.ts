@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalFile } from '../src/files.js';
+import { InputError } from '../src/errors.js';
 import { Reporter } from '../src/report.js';
 
 // A unit of the reporter: the log it writes for big files, with the clock under the test's control.
@@ -42,5 +43,21 @@ describe('Reporter', () => {
       '  … data/big.tif: 2.0 GB of 4.0 GB (50%)',
       '✓ data/big.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts',
     ]);
+  });
+
+  it('tells a bug from a user mistake', async () => {
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    await reporter.finish(undefined, new TypeError("Cannot read properties of undefined (reading 'size')"));
+    expect(lines.filter((l) => l.startsWith('::error::'))).toEqual([
+      "::error::Unexpected error: Cannot read properties of undefined (reading 'size'). This is a bug in the action, not in your inputs: please report it with this log",
+    ]);
+    // Its stack is in the log, for whoever fixes it.
+    expect(lines.some((l) => l.startsWith('TypeError: Cannot read properties'))).toBe(true);
+  });
+
+  it('says a user mistake as it is, on one line', async () => {
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    await reporter.finish(undefined, new InputError('srs', "'2154' is not an EPSG code"));
+    expect(lines.filter((l) => l.startsWith('::error::'))).toEqual(["::error::Input 'srs': '2154' is not an EPSG code"]);
   });
 });
