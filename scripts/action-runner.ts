@@ -89,6 +89,21 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   return { exitCode, signal, stdout, stderr, outputs, summary, errors, ms: Date.now() - started };
 }
 
+/**
+ * Prints the action's log as a run page shows it: no masking commands, `::debug::` lines only when
+ * RUNNER_DEBUG is 1, and group markers as a heading line. Lines may arrive split across chunks.
+ */
+let pending = '';
+export function showAsTheRunner(text: string): void {
+  const lines = (pending + text).split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) {
+    if (line.startsWith('::add-mask::') || (line.startsWith('::debug::') && process.env.RUNNER_DEBUG !== '1')) continue;
+    if (line.startsWith('::group::')) process.stdout.write(`▶ ${line.slice(9)}\n`);
+    else if (line !== '::endgroup::') process.stdout.write(`${line}\n`);
+  }
+}
+
 /** The GITHUB_OUTPUT file format: `name<<DELIMITER\nvalue\nDELIMITER\n`, last write wins. */
 export function parseOutputs(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { Emulator } from '../emulator/server.js';
-import { ROOT, runAction } from './action-runner.js';
+import { ROOT, runAction, showAsTheRunner } from './action-runner.js';
 
 /**
  * `npm run demo`: starts the emulator and publishes samples/rasters with the bundled action,
@@ -23,7 +23,7 @@ const run = await runAction({
     tags: 'datasheet_name=demo',
     'poll-interval': '0.5',
   },
-  onStdout: (text) => process.stdout.write(text),
+  onStdout: showAsTheRunner,
 });
 await emulator.stop();
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT, runAction } from './action-runner.js';
+import { ROOT, runAction, showAsTheRunner } from './action-runner.js';
 
 /**
  * `npm run local [-- file]`: runs dist/index.js with the inputs and environment of a .env file
@@ -10,7 +10,13 @@ import { ROOT, runAction } from './action-runner.js';
 const file = path.resolve(process.argv[2] ?? path.join(ROOT, '.env'));
 const inputs: Record<string, string> = {};
 const env: Record<string, string> = {};
-for (const raw of (await readFile(file, 'utf8')).split('\n')) {
+const text = await readFile(file, 'utf8').catch(() => {
+  console.error(
+    `No ${path.relative(process.cwd(), file) || file}: copy the example first (cp .env.example .env), start the emulator (npm run emulator &), then npm run local`,
+  );
+  process.exit(1);
+});
+for (const raw of text.split('\n')) {
   const line = raw.trim();
   if (!line || line.startsWith('#')) continue;
   const eq = line.indexOf('=');
@@ -27,7 +33,7 @@ const run = await runAction({
   workspace: process.env.GITHUB_WORKSPACE ?? ROOT,
   inputs,
   env,
-  onStdout: (text) => process.stdout.write(text),
+  onStdout: showAsTheRunner,
 });
 console.log('\n── outputs ──');
 for (const [name, value] of Object.entries(run.outputs)) console.log(`${name}=${value}`);

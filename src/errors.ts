@@ -126,15 +126,17 @@ export class RemoteTreeError extends ActionError {
 export class UploadStateError extends ActionError {}
 
 export class ChecksFailedError extends ActionError {
+  /** The message without its pointer to the summary, for the summary itself. */
+  readonly brief: string;
+
   constructor(
     readonly failed: string[],
     firstError?: string,
   ) {
-    super(
-      `Check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}; the upload is UNSTABLE` +
-        (firstError ? ` (${firstError})` : '') +
-        '. See the job summary for the error lines',
-    );
+    const brief =
+      `Check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}; the upload is UNSTABLE` + (firstError ? ` (${firstError})` : '');
+    super(`${brief}. See the job summary for the error lines`);
+    this.brief = brief;
   }
 }
 

@@ -27,6 +27,18 @@ export interface FileSet {
   all: LocalFile[];
   /** Number of files matched before sharding. */
   matched: number;
+  /** Files GDAL writes beside rasters that the patterns matched, left out (workspace-relative). */
+  sideFiles: string[];
+}
+
+/**
+ * What GDAL writes beside a raster: its metadata (`.aux.xml`), external overviews (`.ovr`, `.rrd`,
+ * `.aux`) and masks (`.msk`). The platform takes none of them, and a `rasters/**` glob meets them.
+ */
+const GDAL_SIDE_FILE = /\.(aux\.xml|ovr|rrd|aux|msk)$/i;
+
+export function isGdalSideFile(file: string): boolean {
+  return GDAL_SIDE_FILE.test(file);
 }
 
 /**
@@ -41,7 +53,9 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
   });
   const paths = [...new Set(await globber.glob())];
   const stats = await Promise.all(paths.map(async (p) => ({ p, s: await stat(p) })));
-  const regular = stats.filter(({ s }) => s.isFile());
+  const found = stats.filter(({ s }) => s.isFile());
+  const sideFiles = found.filter(({ p }) => isGdalSideFile(p)).map(({ p }) => path.relative(workspace, p).split(path.sep).join('/'));
+  const regular = found.filter(({ p }) => !isGdalSideFile(p));
   // A CR or LF in a name would split the checksum file's line and corrupt it (docs/api.md).
   // eslint-disable-next-line no-control-regex
   const controlled = regular.filter(({ p }) => /[\u0000-\u001f\u007f]/.test(p));
@@ -60,7 +74,7 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
       return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size, mtimeMs: s.mtimeMs };
     })
     .sort((a, b) => compare(a.remotePath, b.remotePath));
-  return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length };
+  return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
 }
 
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */

@@ -1,10 +1,9 @@
 import * as core from '@actions/core';
-import * as github from '@actions/github';
 import { createTokenSource } from './auth.js';
 import { checksumFileName } from './checksums.js';
 import { EntrepotClient, type EntrepotApi } from './entrepot/client.js';
 import { checkAccess } from './access.js';
-import { CancelledError, InputError, TimeoutError } from './errors.js';
+import { CancelledError, InputError, list, NetworkError, TimeoutError } from './errors.js';
 import { findFiles, totalBytes } from './files.js';
 import { inlineMd5, noMd5 } from './hash.js';
 import { Http } from './http.js';
@@ -27,13 +26,18 @@ export async function run(signal?: AbortSignal): Promise<void> {
     core.setFailed((error as Error).message);
     return;
   }
-  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore }, config.secrets);
+  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun }, config.secrets);
+  if (config.dryRun) reporter.log('Dry run: the datastore is read, never changed; the plan follows');
   let result: PublishResult | undefined;
   let api: EntrepotApi | undefined;
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const fileSet = await findFiles(config.patterns, workspace, config.shard);
     reporter.files(fileSet.files);
+    if (fileSet.sideFiles.length)
+      reporter.notice(
+        `Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${list(fileSet.sideFiles)}`,
+      );
     if (fileSet.files.length === 0) {
       const message = `No file matched input 'glob' (${config.patterns.join(', ')}) under ${workspace}${config.shard ? ` in shard ${config.shard.index}/${config.shard.count} of ${fileSet.matched} files` : ''}`;
       if (config.ifNoFilesFound === 'error' && fileSet.matched === 0)
@@ -46,7 +50,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
       await reporter.finish(undefined);
       return;
     }
-    const checked = await preflight(fileSet.files, config.epsg);
+    const checked = await preflight(fileSet.files, config.epsg, workspace);
     for (const warning of checked.warnings) reporter.warning(warning);
     reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
 
@@ -91,8 +95,20 @@ export async function run(signal?: AbortSignal): Promise<void> {
     await reporter.finish(result, checksFailure(result));
   } catch (error) {
     if (api && reporter.uploadId && !(error instanceof CancelledError)) await readFinalStatus(api, reporter.uploadId, reporter);
-    await reporter.finish(result, error);
+    await reporter.finish(result, unreachable(error, config.apiUrl));
   }
+}
+
+/** Nothing listens at the API's address: say which input names it, rather than blame the network. */
+function unreachable(error: unknown, apiUrl: string): unknown {
+  if (!(error instanceof NetworkError) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason)) return error;
+  const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
+  return new NetworkError(
+    error.method,
+    error.path,
+    `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`,
+    error.attempts,
+  );
 }
 
 /** The `status` output must say the upload's real state: after a failure, read it once more. */
@@ -110,10 +126,11 @@ async function readFinalStatus(api: EntrepotApi, uploadId: string, reporter: Rep
 
 /** Tags that trace an upload back to the run that made it. */
 function provenanceTags(): Record<string, string> {
-  const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId } = process.env;
+  // Read from the runner's variables: the GitHub client (and its start-up time) is not needed here.
+  const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_SERVER_URL: server } = process.env;
   if (!repository) return {};
   const tags: Record<string, string> = { github_repository: repository };
-  if (sha) tags.github_sha = github.context.sha || sha;
-  if (runId) tags.github_run_url = `${github.context.serverUrl}/${repository}/actions/runs/${runId}`;
+  if (sha) tags.github_sha = sha;
+  if (runId) tags.github_run_url = `${server || 'https://github.com'}/${repository}/actions/runs/${runId}`;
   return tags;
 }

@@ -16,7 +16,9 @@ const HEADER_READ_CONCURRENCY = 16;
  * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
  * Throws a FileError listing every problem; returns the warnings.
  */
-export async function preflight(files: LocalFile[], epsg: number): Promise<PreflightReport> {
+export async function preflight(files: LocalFile[], epsg: number, workspace = process.cwd()): Promise<PreflightReport> {
+  // Files are named by their path in the repository, as an annotation's `file=` wants them.
+  const shown = (file: LocalFile) => path.relative(workspace, file.localPath).split(path.sep).join('/');
   const problems: FileProblem[] = [];
   const warnings: string[] = [];
   const byStem = new Map<string, LocalFile[]>(); // dir/stem (lower case) -> files
@@ -24,8 +26,8 @@ export async function preflight(files: LocalFile[], epsg: number): Promise<Prefl
   const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
   if (unsupported.length > 0) {
     throw new FileError(
-      unsupported.map((f) => ({ path: f.relativePath, problem: 'unsupported extension' })),
-      `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map((f) => f.relativePath))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
+      unsupported.map((f) => ({ path: shown(f), problem: 'unsupported extension' })),
+      `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map(shown))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
     );
   }
 
@@ -35,14 +37,14 @@ export async function preflight(files: LocalFile[], epsg: number): Promise<Prefl
     byBaseName.set(base, [...(byBaseName.get(base) ?? []), file]);
     const stem = file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
     byStem.set(stem, [...(byStem.get(stem) ?? []), file]);
-    if (base.startsWith('__')) warnings.push(`${file.relativePath}: the platform ignores files whose name starts with '__'`);
-    if (file.size === 0) problems.push({ path: file.relativePath, problem: 'empty file' });
+    if (base.startsWith('__')) warnings.push(`${shown(file)}: the platform ignores files whose name starts with '__'`);
+    if (file.size === 0) problems.push({ path: shown(file), problem: 'empty file' });
   }
   for (const [base, same] of byBaseName) {
     if (same.length > 1)
       problems.push({
-        path: same.map((f) => f.relativePath).join(' and '),
-        problem: `same base name '${base}' in two folders (the platform stores files flat); rename one`,
+        path: same.map(shown).join(' and '),
+        problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
       });
   }
 
@@ -54,7 +56,7 @@ export async function preflight(files: LocalFile[], epsg: number): Promise<Prefl
   for (const tfw of worldFiles) {
     const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
     if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
-      problems.push({ path: tfw.relativePath, problem: 'world file without its TIFF (same folder and name, .tif)' });
+      problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
   }
 
   await forEachLimited([...rasters, ...worldFiles], HEADER_READ_CONCURRENCY, async (file) => {
@@ -66,14 +68,14 @@ export async function preflight(files: LocalFile[], epsg: number): Promise<Prefl
       }
       const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
       if (header.epsg !== undefined && header.epsg !== epsg) {
-        problems.push({ path: file.relativePath, problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
+        problems.push({ path: shown(file), problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
       } else if (header.userDefinedCrs) {
-        warnings.push(`${file.relativePath}: its CRS has no EPSG code, so it cannot be compared with EPSG:${epsg}`);
+        warnings.push(`${shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${epsg}`);
       } else if (header.format === 'tiff' && !header.georeferenced && !stemHasWorldFile(file)) {
-        problems.push({ path: file.relativePath, problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
+        problems.push({ path: shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
       }
     } catch (error) {
-      problems.push({ path: file.relativePath, problem: `unreadable: ${(error as Error).message}` });
+      problems.push({ path: shown(file), problem: `unreadable: ${(error as Error).message}` });
     }
   });
 

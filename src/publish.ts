@@ -195,6 +195,7 @@ class PublishRun {
       this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
       const after = await api.tree(upload.id);
       this.verify(after);
+      this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
 
       if (options.checksumFile) {
         this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
@@ -205,6 +206,7 @@ class PublishRun {
       this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
       await api.close(upload.id);
       this.emit({ type: 'status', status: 'CHECKING' });
+      this.emit({ type: 'info', message: `Upload ${upload.id} closed: it is CHECKING, the platform runs its checks` });
     } else if (options.dryRun) {
       return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
     } else {
@@ -387,6 +389,7 @@ class PublishRun {
     // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
     if (tree.has(fileName)) await this.api.deleteMd5(upload.id, fileName);
     await this.api.sendMd5(upload.id, fileName, content);
+    this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
   }
 
   /**

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { ActionError, CancelledError, FileError } from './errors.js';
+import { ActionError, CancelledError, ChecksFailedError, FileError } from './errors.js';
 import { totalBytes, type LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from './publish.js';
 import type { CheckExecution, UploadStatus } from './entrepot/types.js';
@@ -15,6 +15,7 @@ const MAX_ERROR_LINES_PER_CHECK = 200;
 const MAX_LINE_CHARS = 500;
 /** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
 const ANNOTATION_LINES = 5;
+const ANNOTATION_LIMIT = 10;
 
 interface FileRow {
   file: LocalFile;
@@ -27,6 +28,8 @@ export interface RunContext {
   name: string;
   srs: string;
   datastore: string;
+  /** A dry run prints its plan in the log, file by file. */
+  dryRun?: boolean;
 }
 
 /**
@@ -39,6 +42,8 @@ export class Reporter {
   /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
   private extra: { files: RemoteFile[]; prune: boolean; deleted: Set<string> } = { files: [], prune: true, deleted: new Set() };
   private willCreate = false;
+  /** Uploads a dry run with `if-exists: replace` would delete. */
+  private replacing: string[] = [];
   private rows = new Map<string, FileRow>();
   private checks: CheckExecution[] = [];
   private uploaded = 0;
@@ -90,6 +95,10 @@ export class Reporter {
     core.warning(this.redact(message));
   }
 
+  notice(message: string): void {
+    core.notice(this.redact(message));
+  }
+
   /**
    * A log line. Text from outside (file names, server messages) may hold a newline, and a line
    * that starts with `::` is a workflow command to the runner: every line is made one line.
@@ -123,6 +132,7 @@ export class Reporter {
         break;
       case 'plan':
         this.willCreate = event.create !== undefined;
+        this.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
         if (event.create?.replacing.length)
           this.log(`Would delete ${event.create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
         this.log(
@@ -132,6 +142,7 @@ export class Reporter {
               : ''),
         );
         this.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+        if (this.context.dryRun) this.logPlan(event.toSend, event.present, event.extra, event.prune);
         break;
       case 'pruned':
         this.extra.deleted.add(event.file.remotePath);
@@ -195,6 +206,10 @@ export class Reporter {
       if (result.checks.length) this.checks = result.checks;
     }
     if (this.checks.length || result?.checks) this.writeCheckOutputs(this.checks);
+    // A refused file gets its own annotation on the file (GitHub shows the first 10).
+    if (error instanceof FileError)
+      for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
+        core.warning(this.redact(problem.problem), { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
     const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
     for (const check of failedChecks) {
       const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
@@ -216,6 +231,20 @@ export class Reporter {
     if (error) core.setFailed(this.redact(messageOf(error, this.id, this.status)));
   }
 
+  /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
+  private logPlan(toSend: LocalFile[], present: LocalFile[], extra: RemoteFile[], prune: boolean): void {
+    const lines = [
+      ...toSend.map((f) => `+ ${f.remotePath} ${formatBytes(f.size)}: to send`),
+      ...present.map((f) => `= ${f.remotePath} ${formatBytes(f.size)}: already there`),
+      ...extra.map(
+        (f) =>
+          `${prune ? '−' : '!'} ${f.remotePath} ${formatBytes(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`,
+      ),
+    ];
+    for (const line of lines.slice(0, MAX_FILE_ROWS)) this.log(line);
+    if (lines.length > MAX_FILE_ROWS) this.log(`… and ${lines.length - MAX_FILE_ROWS} more`);
+  }
+
   private setStatus(status: UploadStatus): void {
     this.status = status;
     core.setOutput('status', status);
@@ -235,8 +264,10 @@ export class Reporter {
     const out: string[] = [];
     const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
     out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
-    if (error) out.push(`<p><strong>${esc(messageOf(error, this.id, this.status))}</strong></p>`);
-    if (error instanceof FileError) {
+    if (error)
+      out.push(`<p><strong>${esc(error instanceof ChecksFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`);
+    if (error instanceof FileError && error.problems.length) {
+      out.push('<h3>Refused before sending</h3>');
       out.push(
         table(
           ['File', 'Problem'],
@@ -254,12 +285,14 @@ export class Reporter {
           ['Status', esc(this.status ?? (this.willCreate ? 'to be created' : '–'))],
           ['SRS', esc(this.context.srs)],
           ['Datastore', code(this.context.datastore)],
+          ...(this.replacing.length ? [['Would delete', esc(this.replacing.join(', '))]] : []),
         ],
       ),
     );
 
     const rows = [...this.rows.values()];
-    if (rows.length) {
+    // Refused before sending: the problems above say it all, no file list of "not sent".
+    if (rows.length && !(error instanceof FileError)) {
       const counts = countBy(rows.map((r) => r.outcome));
       const label: Record<FileRow['outcome'], string> = {
         sent: 'sent',

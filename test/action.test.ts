@@ -189,16 +189,16 @@ describe('refused before anything is sent', () => {
   });
 
   it.each([
-    ['a .png', { 'rasters/map.png': 'png' }, /Unsupported file map\.png.*\.tif, \.tiff, \.jp2, \.tfw/],
+    ['a .png', { 'rasters/map.png': 'png' }, /Unsupported file rasters\/map\.png.*\.tif, \.tiff, \.jp2, \.tfw/],
     [
       'the same base name twice',
       { 'rasters/a/x.tif': 'fixture:geotiff-2154.tif', 'rasters/b/x.tif': 'fixture:geotiff-2154.tif' },
-      /a\/x\.tif and b\/x\.tif: same base name/,
+      /rasters\/a\/x\.tif and rasters\/b\/x\.tif: same base name/,
     ],
     [
       'a GeoTIFF in EPSG:4326',
       { 'rasters/ok.tif': 'fixture:geotiff-2154.tif', 'rasters/wgs.tif': 'fixture:geotiff-4326.tif' },
-      /1 file is not in EPSG:2154 \(input 'srs'\): wgs\.tif \(EPSG:4326\)/,
+      /1 file is not in EPSG:2154 \(input 'srs'\): rasters\/wgs\.tif \(EPSG:4326\)/,
     ],
     [
       'a TIFF with neither georeferencing nor .tfw',

@@ -22,6 +22,20 @@ describe('findFiles', () => {
     await ws.cleanup();
   });
 
+  it('leaves out the files GDAL writes beside rasters, and names them', async () => {
+    const ws = await makeWorkspace({
+      'rasters/a.tif': 'x',
+      'rasters/a.tif.aux.xml': '<PAMDataset/>',
+      'rasters/a.tif.ovr': 'o',
+      'rasters/b.TIF.MSK': 'm',
+      'rasters/b.TIF': 'y',
+    });
+    const set = await findFiles(['rasters/**'], ws.dir);
+    expect(set.files.map((f) => f.remotePath)).toEqual(['data/a.tif', 'data/b.TIF']);
+    expect(set.sideFiles).toEqual(['rasters/a.tif.aux.xml', 'rasters/a.tif.ovr', 'rasters/b.TIF.MSK']);
+    await ws.cleanup();
+  });
+
   it('brings nothing of a directory that a pattern matches', async () => {
     const ws = await makeWorkspace({ 'rasters/real.tif': 'x', 'rasters/fake.tif/inner.tif': 'y', 'rasters/dir/deep.tif': 'z' });
     const set = await findFiles(['rasters/*.tif', 'rasters/dir'], ws.dir);

@@ -8,7 +8,7 @@ async function check(files: Record<string, string | Buffer>) {
   const ws = await makeWorkspace(files);
   try {
     const set = await findFiles(['r/**'], ws.dir);
-    return await preflight(set.files, 2154);
+    return await preflight(set.files, 2154, ws.dir);
   } finally {
     await ws.cleanup();
   }
@@ -39,8 +39,8 @@ describe('preflight', () => {
   it('warns, without failing, on names the platform ignores and on CRSs without an EPSG code', async () => {
     const report = await check({ 'r/__hidden.tif': 'fixture:geotiff-2154.tif', 'r/custom.tif': 'fixture:geotiff-userdefined.tif' });
     expect(report.warnings).toEqual([
-      "__hidden.tif: the platform ignores files whose name starts with '__'",
-      'custom.tif: its CRS has no EPSG code, so it cannot be compared with EPSG:2154',
+      "r/__hidden.tif: the platform ignores files whose name starts with '__'",
+      'r/custom.tif: its CRS has no EPSG code, so it cannot be compared with EPSG:2154',
     ]);
   });
 
@@ -55,13 +55,13 @@ describe('preflight', () => {
       'r/empty.jp2': '',
     });
     expect(error.problems).toEqual([
-      { path: 'bad.tfw', problem: 'unreadable: expected 6 numbers, found 5 lines' },
-      { path: 'empty.jp2', problem: 'empty file' },
-      { path: 'fake.tif', problem: 'unreadable: not a TIFF file (bad signature)' },
-      { path: 'wgs.jp2', problem: 'EPSG:4326, not EPSG:2154' },
-      { path: 'wgs.tif', problem: 'EPSG:4326, not EPSG:2154' },
+      { path: 'r/bad.tfw', problem: 'unreadable: expected 6 numbers, found 5 lines' },
+      { path: 'r/empty.jp2', problem: 'empty file' },
+      { path: 'r/fake.tif', problem: 'unreadable: not a TIFF file (bad signature)' },
+      { path: 'r/wgs.jp2', problem: 'EPSG:4326, not EPSG:2154' },
+      { path: 'r/wgs.tif', problem: 'EPSG:4326, not EPSG:2154' },
     ]);
-    expect(error.message).toMatch(/^5 file problems, nothing was sent: bad\.tfw: unreadable/);
+    expect(error.message).toMatch(/^5 file problems, nothing was sent: r\/bad\.tfw: unreadable/);
     expect(error.message).not.toContain('\n');
   });
 });

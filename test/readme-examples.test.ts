@@ -117,7 +117,7 @@ describe('README examples', () => {
     const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
     // rasters/** takes the folder's README.md too: the dry run says so before anything is sent.
     expect(run.exitCode).toBe(1);
-    expect(run.errors[0]).toMatch(/Unsupported file README\.md/);
+    expect(run.errors[0]).toMatch(/Unsupported file rasters\/README\.md/);
     expect(emu.requests).toEqual([]);
   });
 

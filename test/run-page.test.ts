@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/server.js';
+import { ROOT, runAction } from '../scripts/action-runner.js';
+import { actionInputs, harness } from './support/harness.js';
+import { fixture } from './support/workspace.js';
+
+// What a user reads: the log, the annotations and the summary, on the run page and locally.
+
+const TOKEN = 'page-token';
+const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
+const inputs = (emu: Emulator, extra: Record<string, string> = {}) => actionInputs(emu, TOKEN, extra);
+const run$ = promisify(execFile);
+
+describe('the run page', () => {
+  it('leaves out the files GDAL writes beside rasters, in one notice, and publishes the rest', async () => {
+    const emu = await emulator();
+    const dir = await workspace({
+      'rasters/ortho/ortho_650000_6860000.tif.aux.xml': '<PAMDataset/>',
+      'rasters/scans/scan_1950.tif.ovr': 'x',
+    });
+    const run = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout.match(/^::notice::.*$/gm)).toEqual([
+      '::notice::Left out 2 file(s) that GDAL writes beside rasters, which the platform does not take: rasters/ortho/ortho_650000_6860000.tif.aux.xml, rasters/scans/scan_1950.tif.ovr',
+    ]);
+    expect(run.outputs.files).toBe('6');
+  });
+
+  it('a refused file: an annotation on the file, a headed problem table, no list of files not sent', async () => {
+    const emu = await emulator();
+    const dir = await workspace({ 'rasters/wgs.tif': await fixture('geotiff-4326.tif') });
+    const run = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain('::warning title=Refused before sending,file=rasters/wgs.tif::EPSG:4326, not EPSG:2154');
+    expect(run.summary).toContain('<h3>Refused before sending</h3>');
+    expect(run.summary).toContain('<tr><td><code>rasters/wgs.tif</code></td><td>EPSG:4326, not EPSG:2154</td></tr>');
+    expect(run.summary).not.toMatch(/not sent/);
+  });
+
+  it('a failed check: the summary does not send the reader to the summary', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const upload = emu.store.createUpload({ name: 'ortho-2024', description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
+    await emu.store.addFile(upload, 'data/wgs84.tif', path.join(ROOT, 'test', 'fixtures', 'geotiff-4326.tif'));
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { 'upload-id': upload._id, prune: 'false' }) });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.at(-1)).toMatch(/See the job summary for the error lines$/);
+    expect(run.summary).toMatch(/<p><strong>Check failed: Vérification raster; the upload is UNSTABLE \(.*\)<\/strong><\/p>/);
+    expect(run.summary).not.toContain('See the job summary');
+  });
+
+  it('a dry run says so in the log and prints its plan there, file by file', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const old = emu.store.createUpload({ name: 'ortho-2024', description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { 'dry-run': 'true', 'if-exists': 'replace' }) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain('Dry run: the datastore is read, never changed; the plan follows');
+    expect(run.stdout).toContain(`Would delete upload ${old._id} (OPEN) (if-exists: replace)`);
+    expect(run.stdout).toMatch(/^\+ data\/scans\/scan_1950\.tif 175 B: to send$/m);
+    expect(run.stdout.match(/^\+ data\//gm)).toHaveLength(6);
+    expect(run.summary).toContain('<tr><th>Status</th><td>to be created</td></tr>');
+    expect(run.summary).toContain(`<tr><th>Would delete</th><td>${old._id} (OPEN)</td></tr>`);
+    expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('an API that does not answer: the error names api-url, and how to start the emulator', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const closed = inputs(emu, { retries: '1', 'api-url': 'http://127.0.0.1:9/api' });
+    const run = await runAction({ workspace: dir, inputs: closed });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(
+      /ECONNREFUSED.*; nothing answers at http:\/\/127\.0\.0\.1:9\/api: check input 'api-url' \(for a local run, start the emulator: npm run emulator\)$/,
+    );
+  });
+});
+
+describe('running it locally', () => {
+  it('npm run local without a .env file says what to do, in one line', async () => {
+    const error = await run$(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/local.ts', 'no-such.env'],
+      {
+        cwd: ROOT,
+      },
+    ).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect('code' in error && error.code).toBe(1);
+    expect(error.stdout).toBe('');
+    expect(error.stderr.trim().split('\n')).toEqual([
+      'No no-such.env: copy the example first (cp .env.example .env), start the emulator (npm run emulator &), then npm run local',
+    ]);
+  });
+
+  it('npm run demo shows the log as a run page does: no debug lines, no empty group', async () => {
+    const { stdout } = await run$(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/demo.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, RUNNER_DEBUG: '', ACTION_BUNDLE: process.env.ACTION_BUNDLE },
+    });
+    expect(stdout).not.toContain('::debug::');
+    expect(stdout).not.toContain('::add-mask::');
+    const lines = stdout.split('\n');
+    const groups = lines.flatMap((line, i) => (line.startsWith('▶ ') ? [i] : []));
+    expect(groups.length).toBeGreaterThan(4);
+    for (const i of groups) expect(lines[i + 1], lines[i]).not.toMatch(/^▶ |^$/);
+    expect(stdout).toMatch(/Published in [\d.]+ s: status CLOSED\./);
+  }, 60_000);
+});
