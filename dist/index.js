@@ -76446,6 +76446,7 @@ class PublishRun {
         if (tree.has(fileName))
             await this.api.deleteMd5(upload.id, fileName);
         await this.api.sendMd5(upload.id, fileName, content);
+        this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
     }
     /**
      * Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running, within

@@ -36,6 +36,22 @@ describe('findFiles', () => {
     await ws.cleanup();
   });
 
+  it.each([
+    [['rasters/**'], ['rasters/ortho/a.tif', 'rasters/ortho/2024/b.tif'], ['data/2024/b.tif', 'data/a.tif']],
+    [['rasters/**'], ['rasters/ortho/a.tif', 'rasters/mnt/c.jp2'], ['data/mnt/c.jp2', 'data/ortho/a.tif']],
+    [['rasters/ortho/*.tif'], ['rasters/ortho/a.tif', 'rasters/ortho/b.tif'], ['data/a.tif', 'data/b.tif']],
+    [
+      ['scans/s.tif', 'scans/s.tfw'],
+      ['scans/s.tif', 'scans/s.tfw'],
+      ['data/s.tfw', 'data/s.tif'],
+    ],
+  ])("the README's remote paths: %j over %j", async (patterns, present, remote) => {
+    const ws = await makeWorkspace(Object.fromEntries(present.map((p) => [p, 'x'])));
+    const set = await findFiles(patterns, ws.dir);
+    expect(set.files.map((f) => f.remotePath)).toEqual(remote);
+    await ws.cleanup();
+  });
+
   it('brings nothing of a directory that a pattern matches', async () => {
     const ws = await makeWorkspace({ 'rasters/real.tif': 'x', 'rasters/fake.tif/inner.tif': 'y', 'rasters/dir/deep.tif': 'z' });
     const set = await findFiles(['rasters/*.tif', 'rasters/dir'], ws.dir);
