@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5261);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2803);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -67408,7 +67408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5261:
+/***/ 2803:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -76171,7 +76171,18 @@ async function preflight(files, epsg, workspace = process.cwd()) {
     return { warnings };
 }
 
+;// CONCATENATED MODULE: ./src/entrepot/log-line.ts
+/**
+ * A platform log line, `2026-07-02 06:05:20,394ERROR||cli||237||message`, as its time and message;
+ * a line of another shape is all message.
+ */
+function splitLogLine(line) {
+    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)?\s*(?:ERROR|WARNING|INFO|DEBUG)\|\|[^|]*\|\|[^|]*\|\|(.*)$/.exec(line);
+    return match ? { time: match[1], message: match[2] } : { message: line };
+}
+
 ;// CONCATENATED MODULE: ./src/publish.ts
+
 
 
 
@@ -76568,10 +76579,12 @@ function checksFailure(result) {
     const failed = result.checks.filter((c) => c.status === 'FAILURE');
     if (result.status !== 'UNSTABLE' && failed.length === 0)
         return undefined;
-    return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], failed.flatMap((c) => c.errorLines)[0]);
+    const first = failed.flatMap((c) => c.errorLines)[0];
+    return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], first && splitLogLine(first).message);
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
+
 
 
 
@@ -76860,7 +76873,13 @@ class Reporter {
             for (const check of checks.filter((c) => c.status === 'FAILURE')) {
                 const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
                 const more = check.errorLines.length - lines.length;
-                out.push(`<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n\n<pre>${esc(lines.join('\n'))}${more > 0 ? esc(`\n… ${more} more lines not shown`) : ''}</pre>\n</details>`);
+                // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
+                // with is what would be cut off. The time leads each line; the platform's prefix goes.
+                const items = lines.map((line) => {
+                    const { time, message } = splitLogLine(line);
+                    return `<li>${time ? `<code>${esc(time)}</code> ` : ''}${esc(message)}</li>`;
+                });
+                out.push(`<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`);
             }
         }
         return out.join('\n');

@@ -15,6 +15,7 @@ import {
   reasonOf,
 } from './errors.js';
 import { newest, type EntrepotApi } from './entrepot/client.js';
+import { splitLogLine } from './entrepot/log-line.js';
 import {
   FINAL_UPLOAD_STATUSES,
   type CheckExecution,
@@ -511,5 +512,6 @@ function formatDuration(ms: number): string {
 export function checksFailure(result: PublishResult): ChecksFailedError | undefined {
   const failed = result.checks.filter((c) => c.status === 'FAILURE');
   if (result.status !== 'UNSTABLE' && failed.length === 0) return undefined;
-  return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], failed.flatMap((c) => c.errorLines)[0]);
+  const first = failed.flatMap((c) => c.errorLines)[0];
+  return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], first && splitLogLine(first).message);
 }

@@ -3,6 +3,7 @@ import { ActionError, CancelledError, ChecksFailedError, FileError } from './err
 import { totalBytes, type LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from './publish.js';
 import type { CheckExecution, UploadStatus } from './entrepot/types.js';
+import { splitLogLine } from './entrepot/log-line.js';
 import { formatBytes } from './format.js';
 
 /** Big-file progress lines at most this often. */
@@ -347,8 +348,14 @@ export class Reporter {
       for (const check of checks.filter((c) => c.status === 'FAILURE')) {
         const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
         const more = check.errorLines.length - lines.length;
+        // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
+        // with is what would be cut off. The time leads each line; the platform's prefix goes.
+        const items = lines.map((line) => {
+          const { time, message } = splitLogLine(line);
+          return `<li>${time ? `<code>${esc(time)}</code> ` : ''}${esc(message)}</li>`;
+        });
         out.push(
-          `<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n\n<pre>${esc(lines.join('\n'))}${more > 0 ? esc(`\n… ${more} more lines not shown`) : ''}</pre>\n</details>`,
+          `<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`,
         );
       }
     }

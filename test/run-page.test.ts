@@ -48,8 +48,16 @@ describe('the run page', () => {
     const run = await runAction({ workspace: dir, inputs: inputs(emu, { 'upload-id': upload._id, prune: 'false' }) });
     expect(run.exitCode).toBe(1);
     expect(run.errors.at(-1)).toMatch(/See the job summary for the error lines$/);
-    expect(run.summary).toMatch(/<p><strong>Check failed: Vérification raster; the upload is UNSTABLE \(.*\)<\/strong><\/p>/);
+    // The first error line's message, without the platform's prefix.
+    expect(run.summary).toContain(
+      '<p><strong>Check failed: Vérification raster; the upload is UNSTABLE (Incohérence avec le SRS du fichier /mnt/upload/data/wgs84.tif)</strong></p>',
+    );
     expect(run.summary).not.toContain('See the job summary');
+    // A list item, which wraps on GitHub, so the file name at the end of the line stays in sight.
+    expect(run.summary).toMatch(
+      /<li><code>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d<\/code> Incohérence avec le SRS du fichier \/mnt\/upload\/data\/wgs84\.tif<\/li>/,
+    );
+    expect(run.summary).not.toContain('<pre>');
   });
 
   it('a dry run says so in the log and prints its plan there, file by file', async () => {
