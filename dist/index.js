@@ -67393,7 +67393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2803);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1085);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -67408,7 +67408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2803:
+/***/ 1085:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70508,6 +70508,20 @@ class ChecksFailedError extends ActionError {
         this.brief = brief;
     }
 }
+/** The pyramid could not be built: the execution failed; its ERROR log lines say why. */
+class PyramidFailedError extends ActionError {
+    executionId;
+    errorLines;
+    /** The message without its pointer to the summary, for the summary itself. */
+    brief;
+    constructor(executionId, errorLines, status) {
+        const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; the live layer was left as it was`;
+        super(`${brief}. See the job summary for the error lines`);
+        this.executionId = executionId;
+        this.errorLines = errorLines;
+        this.brief = brief;
+    }
+}
 /** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
 class TimeoutError extends ActionError {
 }
@@ -71443,6 +71457,631 @@ function normaliseCheckStatus(value) {
     if (status === 'ABORTED')
         return 'FAILURE';
     return 'WAITING';
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/layers.ts
+
+
+const PAGE = 100;
+const layers_NOT_DONE = { done: false };
+class EntrepotLayerClient extends EntrepotClient {
+    within(signal) {
+        return new EntrepotLayerClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
+    }
+    async processings() {
+        const items = await this.getAll('/processings', {}, PAGE);
+        return items.map((item) => {
+            const record = item;
+            return { id: String(record._id), name: String(record.name ?? '') };
+        });
+    }
+    async processingParameters(processingId) {
+        const route = `/processings/${encodeURIComponent(processingId)}`;
+        return this.readJson(`read processing ${processingId}`, route, (body) => {
+            const parameters = body?.parameters;
+            if (!Array.isArray(parameters))
+                throw new BadResponseError('GET', route, 'the processing has no parameter list');
+            return parameters.map((p) => {
+                const constraints = (p.constraints ?? {});
+                // The docs show `enum`; accept the other spellings a schema may use.
+                const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values);
+                return {
+                    name: String(p.name),
+                    mandatory: p.mandatory === true,
+                    defaultValue: p.default_value,
+                    allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+                };
+            });
+        });
+    }
+    async createExecution(body, outputName) {
+        const { value } = await this.retry.write(`create the pyramid ${outputName}`, async () => layers_toExecution(parseBody(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
+        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
+        async () => {
+            const made = (await this.storedDataNamed(outputName))[0];
+            if (!made)
+                return layers_NOT_DONE;
+            const execution = (await this.executionsProducing(made.id))[0];
+            return execution ? { done: true, value: execution } : layers_NOT_DONE;
+        });
+        return value;
+    }
+    async launchExecution(executionId) {
+        await this.retry.write(`launch execution ${executionId}`, async () => void (await this.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)), 
+        // Launched once it is no longer CREATED; a second launch is refused.
+        async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? layers_NOT_DONE : { done: true, value: undefined }));
+    }
+    async pyramidExecution(executionId) {
+        const route = `/processings/executions/${encodeURIComponent(executionId)}`;
+        return this.readJson(`read execution ${executionId}`, route, layers_toExecution);
+    }
+    async executionsProducing(storedDataId) {
+        const items = await this.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
+        const executions = await Promise.all(items.map((item) => this.pyramidExecution(String(item._id))));
+        return executions.filter((e) => e.storedDataId === storedDataId);
+    }
+    async executionLogs(executionId) {
+        try {
+            const pages = await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true);
+            return pages
+                .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
+                .filter((l) => l !== '' && l !== '[]');
+        }
+        catch (error) {
+            // Logs may not be there yet (docs/api.md): none rather than a failure.
+            if (error instanceof ApiError && error.status === 404)
+                return [];
+            throw error;
+        }
+    }
+    async storedData(storedDataId) {
+        const route = `/stored_data/${encodeURIComponent(storedDataId)}`;
+        return this.readJson(`read stored data ${storedDataId}`, route, toStoredData);
+    }
+    async storedDataTagged(tags) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
+        // Filters may be looser than asked: keep what carries every tag.
+        return items.map(toStoredData).filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    }
+    async tagStoredData(storedDataId, tags) {
+        await this.retry.write(`tag stored data ${storedDataId}`, async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })), async () => {
+            const held = (await this.storedData(storedDataId)).tags;
+            return Object.entries(tags).every(([k, v]) => held[k] === v) ? { done: true, value: undefined } : layers_NOT_DONE;
+        }, []);
+    }
+    async deleteStoredData(storedDataId) {
+        await this.retry.write(`delete stored data ${storedDataId}`, async () => void (await this.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)), async () => {
+            try {
+                const { status } = await this.storedData(storedDataId);
+                return status === 'DELETED' ? { done: true, value: undefined } : layers_NOT_DONE;
+            }
+            catch (error) {
+                if (error instanceof ApiError && error.status === 404)
+                    return { done: true, value: undefined };
+                throw error;
+            }
+        }, [404]);
+    }
+    async configurationsOf(layerName, type) {
+        const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
+        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads").
+        const candidates = items.map(toConfiguration).filter((c) => c.layerName === layerName && c.type === type);
+        // A list item may lack type_infos: read each one whole.
+        return Promise.all(candidates.map((c) => this.configuration(c.id)));
+    }
+    async configuration(configurationId) {
+        return this.readJson(`read configuration ${configurationId}`, `/configurations/${encodeURIComponent(configurationId)}`, toConfiguration);
+    }
+    async createConfiguration(body) {
+        const layerName = String(body.layer_name);
+        const type = body.type;
+        const { value } = await this.retry.write(`create the ${type} configuration of ${layerName}`, async () => toConfiguration(parseBody(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')), 
+        // layer_name is unique per type: one of ours means it was made.
+        async () => {
+            const made = (await this.configurationsOf(layerName, type))[0];
+            return made ? { done: true, value: made } : layers_NOT_DONE;
+        });
+        return value;
+    }
+    async replaceConfiguration(configuration, body) {
+        const wanted = JSON.stringify(body.type_infos?.used_data);
+        await this.retry.write(`update the configuration of ${configuration.layerName}`, async () => void (await this.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })), async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? { done: true, value: undefined } : layers_NOT_DONE, []);
+    }
+    async offeringsOf(configurationId) {
+        const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
+        return items.map(toOffering);
+    }
+    async createOffering(configurationId, endpointId, open) {
+        const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
+        const { value } = await this.retry.write(`publish configuration ${configurationId}`, async () => toOffering(parseBody(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)), 
+        // One offering per configuration and endpoint: one there means it was made.
+        async () => {
+            const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
+            return made ? { done: true, value: made } : layers_NOT_DONE;
+        });
+        return value;
+    }
+    async syncOffering(offeringId) {
+        await this.retry.write(`synchronise offering ${offeringId}`, async () => void (await this.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)), 
+        // Being modified means the synchronisation was asked.
+        async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? { done: true, value: undefined } : layers_NOT_DONE), []);
+    }
+    async offering(offeringId) {
+        return this.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
+    }
+    async endpoints() {
+        const body = await this.readJson('read the datastore', '');
+        const list = body?.endpoints;
+        return (Array.isArray(list) ? list : []).map((item) => {
+            // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
+            const endpoint = (item.endpoint ?? item);
+            return {
+                id: String(endpoint._id),
+                type: String(endpoint.type ?? '').toUpperCase(),
+                open: endpoint.open === true,
+                use: typeof item.use === 'number' ? item.use : undefined,
+                quota: typeof item.quota === 'number' ? item.quota : undefined,
+            };
+        });
+    }
+    async storedDataNamed(name) {
+        const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
+        return items.map(toStoredData).filter((sd) => sd.name === name && sd.status !== 'DELETED');
+    }
+}
+function parseBody(res, method, route) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        throw new BadResponseError(method, route, `HTTP ${res.status} with an answer that is not JSON`);
+    }
+}
+function id(record, what) {
+    const value = record._id ?? record.id;
+    if (typeof value !== 'string' || !value)
+        throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
+    return value;
+}
+const EXECUTION_STATUSES = ['CREATED', 'WAITING', 'PROGRESS', 'SUCCESS', 'FAILURE', 'ABORTED'];
+const STORED_DATA_STATUSES = ['CREATED', 'GENERATING', 'MODIFYING', 'GENERATED', 'DELETED', 'UNSTABLE'];
+function layers_toExecution(body) {
+    const record = (body ?? {});
+    const status = String(record.status ?? '').toUpperCase();
+    const output = record.output?.stored_data;
+    const uploads = (record.inputs?.upload ?? []).map((u) => typeof u === 'string' ? u : String(u._id));
+    return {
+        id: id(record, 'an execution'),
+        status: (EXECUTION_STATUSES.includes(status) ? status : 'UNKNOWN'),
+        storedDataId: typeof output?._id === 'string' ? output._id : undefined,
+        uploadIds: uploads,
+    };
+}
+function toStoredData(body) {
+    const record = (body ?? {});
+    const status = String(record.status ?? '').toUpperCase();
+    const infos = (record.type_infos ?? {});
+    const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {});
+    return {
+        id: id(record, 'a stored data'),
+        name: String(record.name ?? ''),
+        status: (STORED_DATA_STATUSES.includes(status) ? status : 'UNKNOWN'),
+        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+        size: typeof record.size === 'number' ? record.size : undefined,
+        srs: typeof record.srs === 'string' ? record.srs : undefined,
+        tms: typeof infos.tms === 'string' ? infos.tms : undefined,
+        levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
+        bbox: bboxOf(record.extent),
+    };
+}
+/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
+function bboxOf(extent) {
+    const points = [];
+    const walk = (value) => {
+        if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
+            points.push(value);
+        else if (Array.isArray(value))
+            value.forEach(walk);
+    };
+    walk(extent?.coordinates);
+    if (points.length === 0)
+        return undefined;
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+function toConfiguration(body) {
+    const record = (body ?? {});
+    const infos = (record.type_infos ?? {});
+    return {
+        id: id(record, 'a configuration'),
+        type: String(record.type),
+        layerName: String(record.layer_name ?? ''),
+        name: String(record.name ?? ''),
+        status: String(record.status ?? ''),
+        raw: record,
+        usedData: Array.isArray(infos.used_data) ? infos.used_data : [],
+    };
+}
+function toOffering(body) {
+    const record = (body ?? {});
+    const urls = Array.isArray(record.urls) ? record.urls : [];
+    return {
+        id: id(record, 'an offering'),
+        configurationId: record.configuration?._id,
+        endpointId: record.endpoint?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
+        type: typeof record.type === 'string' ? record.type : undefined,
+        status: String(record.status ?? '').toUpperCase(),
+        open: typeof record.open === 'boolean' ? record.open : undefined,
+        // Plain strings are accepted too (the SDK does).
+        urls: urls.map((u) => typeof u === 'string'
+            ? { type: '', url: u }
+            : { type: String(u.type ?? ''), url: String(u.url ?? '') }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/log-line.ts
+/**
+ * A platform log line, `2026-07-02 06:05:20,394ERROR||cli||237||message`, as its time and message;
+ * a line of another shape is all message.
+ */
+function splitLogLine(line) {
+    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)?\s*(?:ERROR|WARNING|INFO|DEBUG)\|\|[^|]*\|\|[^|]*\|\|(.*)$/.exec(line);
+    return match ? { time: match[1], message: match[2] } : { message: line };
+}
+
+;// CONCATENATED MODULE: ./src/layer.ts
+
+
+
+/**
+ * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
+ * "Layers"): build a ROK4 pyramid from the upload, point one configuration per service at it
+ * (created the first time, replaced in full on later merges), publish or re-synchronise their
+ * offerings, then delete the upload and the pyramid the layer used before. The pyramid and the
+ * upload carry tags that let a re-run pick up where an earlier one stopped. Knows nothing of
+ * GitHub: it emits events and returns a report.
+ */
+/** Found by name among the datastore's processings: ids differ between environments. */
+const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
+const MAX_POLL_INTERVAL_MS = 60_000;
+const POLL_GROWTH = 1.5;
+/** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
+const TAG_LAYER = 'layer';
+const TAG_UPLOAD = 'upload_id';
+const TAG_REPLACES = 'replaces';
+const SERVICE_TYPES = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+async function prepareLayer(api, options) {
+    const all = await api.processings();
+    const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
+    if (!found)
+        throw new UploadStateError(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${list(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
+    return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
+}
+async function publishLayer(api, upload, options, plan, emit = () => undefined) {
+    return new LayerRun(api, upload, options, plan, emit).execute();
+}
+/** The parameters to send, refused when the processing does not allow them. */
+function checkParameters(options, declared) {
+    const wanted = [
+        ['tms', 'tms', options.tms],
+        ['compression', 'compression', options.compression],
+        ['interpolation', 'interpolation', options.interpolation],
+        ['bottom-level', 'bottom', options.bottomLevel],
+        ['top-level', 'top', options.topLevel],
+    ];
+    const parameters = {};
+    for (const [input, name, value] of wanted) {
+        if (value === undefined)
+            continue;
+        const spec = declared.find((p) => p.name === name);
+        if (!spec)
+            throw new InputError(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
+        if (spec.allowed && !spec.allowed.includes(value))
+            throw new InputError(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
+        parameters[name] = value;
+    }
+    return parameters;
+}
+class LayerRun {
+    api;
+    upload;
+    options;
+    plan;
+    emit;
+    constructor(api, upload, options, plan, emit) {
+        this.api = api;
+        this.upload = upload;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+    }
+    async execute() {
+        const { api, options } = this;
+        const layer = options.layer;
+        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
+        const { parameters } = this.plan;
+        const types = options.services.map((s) => SERVICE_TYPES[s]);
+        const existing = new Map();
+        for (const type of types) {
+            const [configuration] = await api.configurationsOf(layer, type);
+            if (configuration)
+                existing.set(type, configuration);
+        }
+        const report = {
+            layer,
+            action: existing.size ? 'updated' : 'created',
+            parameters,
+            services: [],
+            deletedPyramids: [],
+            uploadDeleted: false,
+            urls: {},
+        };
+        if (options.dryRun || !this.upload) {
+            report.action = existing.size ? 'would update' : 'would create';
+            this.emit({
+                type: 'info',
+                message: `Layer ${layer} would be ${existing.size ? 'updated' : 'created'} (${types.join(', ')}) with a pyramid built with ${Object.entries(parameters)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(', ')}`,
+            });
+            this.emit({ type: 'layer', report });
+            return report;
+        }
+        const upload = this.upload;
+        const storedData = await this.pyramid(this.plan.processingId, upload, parameters, existing);
+        report.storedData = storedData;
+        this.emit({ type: 'stored-data', storedData });
+        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
+        const replaced = new Set((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
+        const endpoints = await api.endpoints();
+        for (const type of types) {
+            const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
+            if (!endpoint)
+                throw new UploadStateError(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
+            const configuration = await this.configure(type, storedData, existing.get(type), replaced);
+            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
+            const offering = await this.offer(configuration, endpoint.id, existing.has(type));
+            report.services.push({ type, configurationId: configuration.id, offering });
+            for (const url of offering.urls)
+                if (url.type)
+                    report.urls[url.type] = url.url;
+            this.emit({ type: 'layer', report });
+        }
+        this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
+        for (const old of replaced) {
+            try {
+                await api.deleteStoredData(old);
+                report.deletedPyramids.push(old);
+                this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
+            }
+            catch (error) {
+                this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${error.message}` });
+            }
+        }
+        if (!options.keepUpload) {
+            await api.deleteUpload(upload.id);
+            report.uploadDeleted = true;
+            this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
+        }
+        report.preview = options.public ? previewUrl(report, storedData, options.compression) : undefined;
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    /**
+     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
+     * new one. A failed one is never built again from the same upload.
+     */
+    async pyramid(processingId, upload, parameters, existing) {
+        const { api, options } = this;
+        const layer = options.layer;
+        const mine = (await api.storedDataTagged({ [TAG_LAYER]: layer, [TAG_UPLOAD]: upload.id }))[0];
+        let executionId;
+        let storedDataId;
+        if (mine) {
+            this.emit({
+                type: 'info',
+                message: `Pyramid ${mine.id} was made from upload ${upload.id} by an earlier run (${mine.status}): going on with it`,
+            });
+            if (mine.status === 'GENERATED')
+                return mine;
+            const [execution] = await api.executionsProducing(mine.id);
+            if (!execution)
+                throw new UploadStateError(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
+            executionId = execution.id;
+            storedDataId = mine.id;
+            if (execution.status === 'CREATED')
+                await api.launchExecution(execution.id);
+        }
+        else {
+            // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
+            const outputName = `${layer} ${upload.id}`;
+            const execution = await api.createExecution({
+                processing: processingId,
+                inputs: { upload: [upload.id] },
+                output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
+                parameters,
+            }, outputName);
+            if (!execution.storedDataId)
+                throw new UploadStateError(`Execution ${execution.id} names no output stored data`);
+            executionId = execution.id;
+            storedDataId = execution.storedDataId;
+            const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data)).filter((id) => id !== storedDataId);
+            // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
+            await api.tagStoredData(storedDataId, {
+                ...options.tags,
+                [TAG_LAYER]: layer,
+                [TAG_UPLOAD]: upload.id,
+                ...(previous.length ? { [TAG_REPLACES]: [...new Set(previous)].join(',') } : {}),
+            });
+            this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
+            await api.launchExecution(executionId);
+        }
+        return this.awaitPyramid(executionId, storedDataId);
+    }
+    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
+    async awaitPyramid(executionId, storedDataId) {
+        const { options } = this;
+        let last = 'WAITING';
+        const limit = deadline(options.signal, options.processingTimeoutMs, () => new TimeoutError(`The pyramid was not built within ${Math.round(options.processingTimeoutMs / 60_000)} min (input 'processing-timeout'); last status ${last}. Re-run to keep waiting: the same pyramid is awaited, not built again`));
+        const api = this.api.within(limit.signal);
+        let interval = options.pollIntervalMs;
+        try {
+            for (;;) {
+                const execution = await api.pyramidExecution(executionId);
+                const storedData = await api.storedData(storedDataId);
+                const now = `${execution.status}/${storedData.status}`;
+                if (now !== last)
+                    this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+                interval =
+                    now === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs), interval * POLL_GROWTH) : options.pollIntervalMs;
+                last = now;
+                if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
+                    return storedData;
+                if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
+                    const lines = await this.api.executionLogs(executionId).catch(() => []);
+                    const errors = lines.filter((l) => /ERROR/.test(l));
+                    throw new PyramidFailedError(executionId, (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message), execution.status);
+                }
+                await sleep(interval, limit.signal);
+            }
+        }
+        finally {
+            limit.dispose();
+        }
+    }
+    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
+    async configure(type, storedData, current, replaced) {
+        const { api, options } = this;
+        const levels = storedData.levels.map(Number).filter(Number.isFinite);
+        const usedData = [
+            {
+                stored_data: storedData.id,
+                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
+                top_level: options.topLevel ?? String(Math.min(...levels)),
+            },
+        ];
+        const title = options.layerTitle ?? options.layer;
+        if (!current) {
+            const created = await api.createConfiguration({
+                type,
+                name: options.layer,
+                layer_name: options.layer,
+                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+            });
+            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
+            return created;
+        }
+        for (const used of current.usedData)
+            if (used.stored_data !== storedData.id)
+                replaced.add(used.stored_data);
+        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
+            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+            return current;
+        }
+        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
+        const raw = current.raw;
+        const infos = (raw.type_infos ?? {});
+        await api.replaceConfiguration(current, {
+            type,
+            name: raw.name ?? options.layer,
+            ...(raw.attribution ? { attribution: raw.attribution } : {}),
+            ...(raw.metadata ? { metadata: raw.metadata } : {}),
+            type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
+        });
+        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
+        return { ...current, usedData };
+    }
+    /** The configuration's offering on `endpointId`: created, or re-synchronised after an update; then PUBLISHED. */
+    async offer(configuration, endpointId, updated) {
+        const { api } = this;
+        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
+        if (!offering) {
+            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
+            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
+        }
+        else if (updated && offering.status !== 'MODIFYING') {
+            await api.syncOffering(offering.id);
+            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
+        }
+        return this.awaitPublished(offering.id);
+    }
+    async awaitPublished(offeringId) {
+        const { options } = this;
+        let last = '';
+        const limit = deadline(options.signal, options.processingTimeoutMs, () => new TimeoutError(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`));
+        const api = this.api.within(limit.signal);
+        let interval = Math.min(options.pollIntervalMs, 1000);
+        try {
+            for (;;) {
+                const offering = await api.offering(offeringId);
+                last = offering.status;
+                if (offering.status === 'PUBLISHED')
+                    return offering;
+                if (offering.status === 'UNSTABLE')
+                    throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+                await sleep(interval, limit.signal);
+                interval = Math.min(MAX_POLL_INTERVAL_MS, interval * POLL_GROWTH);
+            }
+        }
+        finally {
+            limit.dispose();
+        }
+    }
+}
+/**
+ * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
+ * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
+ */
+function previewUrl(report, storedData, compression) {
+    const bbox = storedData.bbox;
+    if (!bbox)
+        return undefined;
+    const [west, south, east, north] = bbox;
+    const wms = report.urls.WMS;
+    if (wms?.includes('{xmin}')) {
+        const [x0, y0] = mercator(west, south);
+        const [x1, y1] = mercator(east, north);
+        const width = 512;
+        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
+        return wms
+            .replace('{xmin}', x0.toFixed(2))
+            .replace('{ymin}', y0.toFixed(2))
+            .replace('{xmax}', x1.toFixed(2))
+            .replace('{ymax}', y1.toFixed(2))
+            .replace('{styles}', '')
+            .replace('{width}', String(width))
+            .replace('{height}', String(Math.min(height, 1024)))
+            .replace('{srs}', 'EPSG:3857')
+            .replace('{format}', 'image/png');
+    }
+    const tms = report.urls.TMS;
+    if (!tms)
+        return undefined;
+    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
+    let z = 0;
+    for (let candidate = 1; candidate <= 18; candidate++) {
+        const [a, b] = tile(west, north, candidate);
+        const [c, d] = tile(east, south, candidate);
+        if (a !== c || b !== d)
+            break;
+        z = candidate;
+    }
+    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
+    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
+    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
+}
+function mercator(lon, lat) {
+    const r = 6378137;
+    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+}
+function tile(lon, lat, z) {
+    const n = 2 ** z;
+    const x = Math.floor(((lon + 180) / 360) * n);
+    const rad = (lat * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+    return [x, y];
 }
 
 ;// CONCATENATED MODULE: ./src/format.ts
@@ -75554,6 +76193,8 @@ const MAX_TIMEOUT_MINUTES = 10_080;
 const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** A configuration's layer_name (docs/api.md, "Layers"). */
+const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 /** Tags the action sets itself for provenance (see `provenanceTags` in main). */
 const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
@@ -75597,6 +76238,21 @@ function readConfig(read = (name) => getInput(name)) {
     const epsg = Number(srsMatch[1]);
     const description = get('description') || name;
     const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+    const close = bool('close', get('close'), true);
+    const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
+    const layer = get('layer') || undefined;
+    if (layer !== undefined) {
+        if (!LAYER_NAME.test(layer))
+            throw new InputError('layer', `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`);
+        if (!close || !waitForChecks)
+            throw new InputError('layer', 'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step');
+    }
+    const level = (input) => {
+        const value = get(input);
+        if (value && !/^\d{1,2}$/.test(value))
+            throw new InputError(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
+        return value || undefined;
+    };
     return {
         datastore,
         patterns,
@@ -75610,8 +76266,8 @@ function readConfig(read = (name) => getInput(name)) {
         tags: tags(get('tags')),
         ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
         uploadId,
-        close: bool('close', get('close'), true),
-        waitForChecks: bool('wait-for-checks', get('wait-for-checks'), true),
+        close,
+        waitForChecks,
         checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
         pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
         concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
@@ -75622,6 +76278,18 @@ function readConfig(read = (name) => getInput(name)) {
         dryRun: bool('dry-run', get('dry-run'), false),
         prune: bool('prune', get('prune'), true),
         secrets,
+        layer,
+        services: services(get('services')),
+        tms: tms(get('tms')),
+        compression: oneOf('compression', get('compression') || 'jpg', ['jpg', 'jpg90', 'png', 'zip']),
+        interpolation: oneOf('interpolation', get('interpolation') || 'bicubic', ['bicubic', 'linear', 'nn']),
+        bottomLevel: level('bottom-level'),
+        topLevel: level('top-level'),
+        layerTitle: get('layer-title') || undefined,
+        layerAbstract: get('layer-abstract') || undefined,
+        public: bool('public', get('public'), true),
+        processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
+        keepUpload: bool('keep-upload', get('keep-upload'), false),
     };
 }
 function readAuth(get) {
@@ -75743,6 +76411,22 @@ function integer(input, value, fallback, min, max) {
     if (!/^\d+$/.test(value) || number < min || number > max)
         throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
     return number;
+}
+function services(value) {
+    const names = (value || 'wmts')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean);
+    if (names.length === 0 || names.some((n) => n !== 'wmts' && n !== 'wms') || new Set(names).size !== names.length)
+        throw new InputError('services', `'${value}' is not wmts, wms or wmts,wms; for example services: wmts,wms`);
+    return names;
+}
+/** A tile matrix set's name; the processing says at run time which ones it takes. */
+function tms(value) {
+    const name = value || 'PM';
+    if (!/^[A-Za-z0-9_]+$/.test(name))
+        throw new InputError('tms', `'${name}' is not a tile matrix set name; for example tms: PM`);
+    return name;
 }
 function shard(value) {
     if (value === '')
@@ -76171,16 +76855,6 @@ async function preflight(files, epsg, workspace = process.cwd()) {
     return { warnings };
 }
 
-;// CONCATENATED MODULE: ./src/entrepot/log-line.ts
-/**
- * A platform log line, `2026-07-02 06:05:20,394ERROR||cli||237||message`, as its time and message;
- * a line of another shape is all message.
- */
-function splitLogLine(line) {
-    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)?\s*(?:ERROR|WARNING|INFO|DEBUG)\|\|[^|]*\|\|[^|]*\|\|(.*)$/.exec(line);
-    return match ? { time: match[1], message: match[2] } : { message: line };
-}
-
 ;// CONCATENATED MODULE: ./src/publish.ts
 
 
@@ -76194,8 +76868,8 @@ function splitLogLine(line) {
 
 
 /** Poll intervals grow while nothing changes, up to this (or the chosen interval if longer). */
-const MAX_POLL_INTERVAL_MS = 60_000;
-const POLL_GROWTH = 1.5;
+const publish_MAX_POLL_INTERVAL_MS = 60_000;
+const publish_POLL_GROWTH = 1.5;
 /** Polls that may fail in a row (after their own retries) before waiting gives up. */
 const POLL_ERROR_BUDGET = 3;
 /** Uploads in these states are being worked on by the platform: neither used nor replaced. */
@@ -76337,6 +77011,17 @@ class PublishRun {
                 this.emit({ type: 'upload', upload: checking, how: 'awaited' });
                 return { kind: 'use', upload: checking };
             }
+            // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
+            const sha = options.tags.github_sha;
+            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags.github_sha === sha)) : undefined;
+            if (delivered) {
+                this.emit({
+                    type: 'info',
+                    message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
+                });
+                this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
+                return { kind: 'use', upload: delivered };
+            }
         }
         const replacing = options.ifExists === 'replace' ? named : [];
         const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));
@@ -76474,7 +77159,7 @@ class PublishRun {
         };
         const limit = deadline(options.signal, options.checksTimeoutMs, timeout);
         const api = this.api.within(limit.signal);
-        const maxInterval = Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
+        const maxInterval = Math.max(publish_MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
         let interval = options.pollIntervalMs;
         let polls = 0;
         let errorsInARow = 0;
@@ -76493,7 +77178,7 @@ class PublishRun {
                         interval = options.pollIntervalMs;
                     }
                     else {
-                        interval = Math.min(maxInterval, interval * POLL_GROWTH);
+                        interval = Math.min(maxInterval, interval * publish_POLL_GROWTH);
                     }
                     last = { status, checks, signature };
                     // Right after close the lists may still be empty while the status is CHECKING.
@@ -76600,6 +77285,7 @@ const MAX_LINE_CHARS = 500;
 /** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
 const ANNOTATION_LINES = 5;
 const ANNOTATION_LIMIT = 10;
+const MIN_SCRUBBED_LENGTH = 4;
 /**
  * The only module that writes step outputs, the job summary, annotations and the log. It builds
  * its view from publish's events, so a failed or cancelled run still reports all that happened.
@@ -76611,6 +77297,8 @@ class Reporter {
     /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
     extra = { files: [], prune: true, deleted: new Set() };
     willCreate = false;
+    /** The layer chain's report, once it has one. */
+    layer;
     /** Uploads a dry run with `if-exists: replace` would delete. */
     replacing = [];
     rows = new Map();
@@ -76638,8 +77326,9 @@ class Reporter {
      */
     redact(text) {
         let out = text;
+        // Too short a value would blank out ordinary words; the runner still masks it in the log.
         for (const secret of this.secrets)
-            if (secret)
+            if (secret.length >= MIN_SCRUBBED_LENGTH)
                 out = out.split(secret).join('***').split(esc(secret)).join('***');
         return out;
     }
@@ -76674,6 +77363,26 @@ class Reporter {
     }
     onEvent = (event) => {
         switch (event.type) {
+            case 'stored-data':
+                setOutput('stored-data-id', event.storedData.id);
+                break;
+            case 'layer':
+                this.layer = event.report;
+                if (event.report.services.length) {
+                    setOutput('layer-urls', JSON.stringify(event.report.urls));
+                    setOutput('offerings', JSON.stringify(event.report.services.flatMap((s) => s.offering
+                        ? [
+                            {
+                                id: s.offering.id,
+                                configuration: s.configurationId,
+                                type: s.type,
+                                status: s.offering.status,
+                                urls: s.offering.urls,
+                            },
+                        ]
+                        : [])));
+                }
+                break;
             case 'phase':
                 this.endGroup();
                 startGroup(event.title);
@@ -76769,6 +77478,10 @@ class Reporter {
         if (error instanceof FileError)
             for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
                 warning(this.redact(problem.problem), { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
+        if (error instanceof PyramidFailedError)
+            core_error(this.redact(error.errorLines.slice(0, ANNOTATION_LINES).map(shortLine).join('\n')) || 'failed without ERROR lines in its log', {
+                title: `Pyramid failed: execution ${error.executionId}`,
+            });
         const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
         for (const check of failedChecks) {
             const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
@@ -76789,6 +77502,43 @@ class Reporter {
         }
         if (error)
             setFailed(this.redact(messageOf(error, this.id, this.status)));
+    }
+    /** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
+    layerSection(report) {
+        const sd = report.storedData;
+        const rows = [
+            ['Layer', code(report.layer)],
+            ['Action', esc(report.action)],
+            [
+                'Pyramid',
+                esc(Object.entries(report.parameters)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ')),
+            ],
+        ];
+        if (sd) {
+            const levels = sd.levels.map(Number).filter(Number.isFinite);
+            rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
+            if (levels.length)
+                rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+            if (sd.size !== undefined)
+                rows.push(['Size', formatBytes(sd.size)]);
+        }
+        for (const service of report.services)
+            rows.push([
+                esc(service.type),
+                service.offering
+                    ? service.offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(service.offering.status)
+                    : '–',
+            ]);
+        if (report.deletedPyramids.length)
+            rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
+        if (report.uploadDeleted)
+            rows.push(['Upload', 'deleted (the pyramid holds the data)']);
+        const preview = report.preview
+            ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
+            : '';
+        return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
     }
     /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
     logPlan(toSend, present, extra, prune) {
@@ -76820,7 +77570,14 @@ class Reporter {
         const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
         out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
         if (error)
-            out.push(`<p><strong>${esc(error instanceof ChecksFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`);
+            out.push(`<p><strong>${esc(error instanceof ChecksFailedError || error instanceof PyramidFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`);
+        if (this.layer)
+            out.push(this.layerSection(this.layer));
+        if (error instanceof PyramidFailedError)
+            out.push(`<details open><summary>Pyramid execution ${esc(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${error.errorLines
+                .slice(0, MAX_ERROR_LINES_PER_CHECK)
+                .map((l) => `<li>${esc(shortLine(l))}</li>`)
+                .join('')}</ul>\n</details>`);
         if (error instanceof FileError && error.problems.length) {
             out.push('<h3>Refused before sending</h3>');
             out.push(table(['File', 'Problem'], error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)])));
@@ -76947,6 +77704,7 @@ function table(head, rows) {
 
 
 
+
 /** After a failure, the upload's real status is read once more, within this. */
 const FINAL_STATUS_READ_MS = 15_000;
 /** Wires the modules: inputs → files → preflight → publish → report. */
@@ -76993,8 +77751,13 @@ async function run(signal) {
         const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs));
         const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
         // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-        api = new EntrepotClient(http, retry, config.apiUrl, config.datastore, tokens, { md5: config.checksums ? inlineMd5 : noMd5 });
+        const client = new EntrepotLayerClient(http, retry, config.apiUrl, config.datastore, tokens, {
+            md5: config.checksums ? inlineMd5 : noMd5,
+        });
+        api = client;
         const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
+        // The layer's parameters are checked against the processing before any file is sent.
+        const layer = config.layer ? await layerPlan(client, config, signal) : undefined;
         result = await publish(api, fileSet.files, {
             name: config.name,
             description: config.description,
@@ -77015,13 +77778,38 @@ async function run(signal) {
             workspace,
             signal,
         }, reporter.onEvent);
-        await reporter.finish(result, checksFailure(result));
+        const failed = checksFailure(result);
+        // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
+        if (!failed && layer && (result.dryRun || result.status === 'CLOSED'))
+            await publishLayer(client, result.upload, layer.options, layer.plan, reporter.onEvent);
+        await reporter.finish(result, failed);
     }
     catch (error) {
         if (api && reporter.uploadId && !(error instanceof CancelledError))
             await readFinalStatus(api, reporter.uploadId, reporter);
         await reporter.finish(result, unreachable(error, config.apiUrl));
     }
+}
+async function layerPlan(client, config, signal) {
+    const options = {
+        layer: config.layer,
+        services: config.services,
+        tms: config.tms,
+        compression: config.compression,
+        interpolation: config.interpolation,
+        bottomLevel: config.bottomLevel,
+        topLevel: config.topLevel,
+        layerTitle: config.layerTitle,
+        layerAbstract: config.layerAbstract,
+        public: config.public,
+        processingTimeoutMs: config.processingTimeoutMs,
+        keepUpload: config.keepUpload,
+        pollIntervalMs: config.pollIntervalMs,
+        dryRun: config.dryRun,
+        tags: { ...config.tags, ...provenanceTags() },
+        signal,
+    };
+    return { options, plan: await prepareLayer(client, options) };
 }
 /** Nothing listens at the API's address: say which input names it, rather than blame the network. */
 function unreachable(error, apiUrl) {

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { createReadStream } from 'node:fs';
 import { RASTER_CHECK, rasterCheck, STANDARD_CHECK, standardCheck } from './checks.js';
 import { Faults, type FaultKind } from './faults.js';
+import { drain, HttpError, readText } from './http.js';
+import { LayerRoutes, type LayerOptions } from './layers.js';
 import { Store, type ExecutionRecord, type UploadRecord } from './store.js';
 
 /** The public password-grant client (docs/api.md, "Authentication"). */
@@ -57,6 +59,8 @@ export interface EmulatorOptions {
   random?: () => number;
   /** Serve HTTPS with this key and certificate (PEM), e.g. to test NODE_EXTRA_CA_CERTS. */
   tls?: { key: string; cert: string };
+  /** The pyramid, configuration and offering routes: timings and a forced failure. */
+  layers?: LayerOptions;
 }
 
 export interface RequestRecord {
@@ -93,15 +97,6 @@ interface Context {
   fault?: FaultKind;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly descriptions: string[],
-  ) {
-    super(descriptions.join('; '));
-  }
-}
-
 /**
  * An emulator of the API Entrepôt's upload routes and of the Keycloak token endpoint, faithful to
  * docs/api.md: a real HTTP server that streams uploads to disk, runs checks
@@ -119,6 +114,8 @@ export class Emulator {
   private tokens = new Map<string, number>(); // token -> expiry (ms epoch)
   private ownsDataDir = false;
   private readonly routes: Route[];
+  /** Processings, executions, stored data, configurations, endpoints and offerings. */
+  readonly layers: LayerRoutes;
   url = '';
 
   constructor(private readonly options: EmulatorOptions = {}) {
@@ -134,8 +131,16 @@ export class Emulator {
       handler,
       auth,
     });
+    this.layers = new LayerRoutes(
+      () => this.store,
+      (c, status, body) => this.json(c, status, body),
+      (ms, task) => this.later(ms, task),
+      { ...options.layers }, // a copy: a test changes it for one emulator only
+      () => `${this.url}/geopf`,
+    );
     this.routes = [
       r('token', 'POST', TOKEN_PATH, (c) => this.token(c), false),
+      ...this.layers.routes(ds).map((route) => r(route.name, route.method, route.pattern, route.handler)),
       r('me', 'GET', '/api/users/me', (c) => this.me(c)),
       r('datastore', 'GET', ds, (c) => this.datastoreInfo(c)),
       r('listUploads', 'GET', `${ds}/uploads`, (c) => this.listUploads(c)),
@@ -352,6 +357,7 @@ export class Emulator {
         [this.options.storageKey === 'upload' ? 'annexe' : 'annexes']: { use: 0, quota },
       },
       checks: [RASTER_CHECK, STANDARD_CHECK],
+      ...this.layers.datastoreFields(),
     });
   }
 
@@ -701,17 +707,6 @@ function validatePath(remotePath: string): void {
   const parts = remotePath.split('/');
   if (remotePath.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..'))
     throw new HttpError(400, [`Le chemin ${remotePath} n'est pas valide`]);
-}
-
-async function readText(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded) return;
-  for await (const _ of req) void _;
 }
 
 /**

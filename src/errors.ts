@@ -140,6 +140,22 @@ export class ChecksFailedError extends ActionError {
   }
 }
 
+/** The pyramid could not be built: the execution failed; its ERROR log lines say why. */
+export class PyramidFailedError extends ActionError {
+  /** The message without its pointer to the summary, for the summary itself. */
+  readonly brief: string;
+
+  constructor(
+    readonly executionId: string,
+    readonly errorLines: string[],
+    status: string,
+  ) {
+    const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; the live layer was left as it was`;
+    super(`${brief}. See the job summary for the error lines`);
+    this.brief = brief;
+  }
+}
+
 /** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
 export class TimeoutError extends ActionError {}
 

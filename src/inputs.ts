@@ -44,6 +44,19 @@ export interface Config {
   prune: boolean;
   /** Every secret input in every shape it may be shown in (see secretShapes). */
   secrets: string[];
+  /** The layer to publish (a configuration's layer_name); undefined ends the step with the delivery. */
+  layer?: string;
+  services: Array<'wmts' | 'wms'>;
+  tms: string;
+  compression: string;
+  interpolation: string;
+  bottomLevel?: string;
+  topLevel?: string;
+  layerTitle?: string;
+  layerAbstract?: string;
+  public: boolean;
+  processingTimeoutMs: number;
+  keepUpload: boolean;
 }
 
 export type InputReader = (name: string) => string;
@@ -55,6 +68,8 @@ const MAX_TIMEOUT_MINUTES = 10_080;
 const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** A configuration's layer_name (docs/api.md, "Layers"). */
+const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 /** Tags the action sets itself for provenance (see `provenanceTags` in main). */
 export const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
@@ -100,6 +115,27 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
   const description = get('description') || name;
 
   const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+  const close = bool('close', get('close'), true);
+  const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
+  const layer = get('layer') || undefined;
+  if (layer !== undefined) {
+    if (!LAYER_NAME.test(layer))
+      throw new InputError(
+        'layer',
+        `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`,
+      );
+    if (!close || !waitForChecks)
+      throw new InputError(
+        'layer',
+        'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step',
+      );
+  }
+  const level = (input: string) => {
+    const value = get(input);
+    if (value && !/^\d{1,2}$/.test(value))
+      throw new InputError(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
+    return value || undefined;
+  };
 
   return {
     datastore,
@@ -114,8 +150,8 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     tags: tags(get('tags')),
     ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
     uploadId,
-    close: bool('close', get('close'), true),
-    waitForChecks: bool('wait-for-checks', get('wait-for-checks'), true),
+    close,
+    waitForChecks,
     checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
     pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
     concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
@@ -126,6 +162,18 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     dryRun: bool('dry-run', get('dry-run'), false),
     prune: bool('prune', get('prune'), true),
     secrets,
+    layer,
+    services: services(get('services')),
+    tms: tms(get('tms')),
+    compression: oneOf('compression', get('compression') || 'jpg', ['jpg', 'jpg90', 'png', 'zip']),
+    interpolation: oneOf('interpolation', get('interpolation') || 'bicubic', ['bicubic', 'linear', 'nn']),
+    bottomLevel: level('bottom-level'),
+    topLevel: level('top-level'),
+    layerTitle: get('layer-title') || undefined,
+    layerAbstract: get('layer-abstract') || undefined,
+    public: bool('public', get('public'), true),
+    processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
+    keepUpload: bool('keep-upload', get('keep-upload'), false),
   };
 }
 
@@ -252,6 +300,23 @@ function integer(input: string, value: string, fallback: number, min: number, ma
   if (!/^\d+$/.test(value) || number < min || number > max)
     throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
   return number;
+}
+
+function services(value: string): Array<'wmts' | 'wms'> {
+  const names = (value || 'wmts')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0 || names.some((n) => n !== 'wmts' && n !== 'wms') || new Set(names).size !== names.length)
+    throw new InputError('services', `'${value}' is not wmts, wms or wmts,wms; for example services: wmts,wms`);
+  return names as Array<'wmts' | 'wms'>;
+}
+
+/** A tile matrix set's name; the processing says at run time which ones it takes. */
+function tms(value: string): string {
+  const name = value || 'PM';
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new InputError('tms', `'${name}' is not a tile matrix set name; for example tms: PM`);
+  return name;
 }
 
 function shard(value: string): Shard | undefined {

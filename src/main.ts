@@ -1,7 +1,9 @@
 import * as core from '@actions/core';
 import { createTokenSource } from './auth.js';
 import { checksumFileName } from './checksums.js';
-import { EntrepotClient, type EntrepotApi } from './entrepot/client.js';
+import type { EntrepotApi } from './entrepot/client.js';
+import { EntrepotLayerClient } from './entrepot/layers.js';
+import { prepareLayer, publishLayer, type LayerOptions } from './layer.js';
 import { checkAccess } from './access.js';
 import { CancelledError, InputError, list, NetworkError, TimeoutError } from './errors.js';
 import { findFiles, totalBytes } from './files.js';
@@ -64,8 +66,13 @@ export async function run(signal?: AbortSignal): Promise<void> {
     );
     const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
     // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-    api = new EntrepotClient(http, retry, config.apiUrl, config.datastore, tokens, { md5: config.checksums ? inlineMd5 : noMd5 });
+    const client = new EntrepotLayerClient(http, retry, config.apiUrl, config.datastore, tokens, {
+      md5: config.checksums ? inlineMd5 : noMd5,
+    });
+    api = client;
     const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
+    // The layer's parameters are checked against the processing before any file is sent.
+    const layer = config.layer ? await layerPlan(client, config, signal) : undefined;
 
     result = await publish(
       api,
@@ -92,11 +99,37 @@ export async function run(signal?: AbortSignal): Promise<void> {
       },
       reporter.onEvent,
     );
-    await reporter.finish(result, checksFailure(result));
+    const failed = checksFailure(result);
+    // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
+    if (!failed && layer && (result.dryRun || result.status === 'CLOSED'))
+      await publishLayer(client, result.upload, layer.options, layer.plan, reporter.onEvent);
+    await reporter.finish(result, failed);
   } catch (error) {
     if (api && reporter.uploadId && !(error instanceof CancelledError)) await readFinalStatus(api, reporter.uploadId, reporter);
     await reporter.finish(result, unreachable(error, config.apiUrl));
   }
+}
+
+async function layerPlan(client: EntrepotLayerClient, config: Config, signal?: AbortSignal) {
+  const options: LayerOptions = {
+    layer: config.layer,
+    services: config.services,
+    tms: config.tms,
+    compression: config.compression,
+    interpolation: config.interpolation,
+    bottomLevel: config.bottomLevel,
+    topLevel: config.topLevel,
+    layerTitle: config.layerTitle,
+    layerAbstract: config.layerAbstract,
+    public: config.public,
+    processingTimeoutMs: config.processingTimeoutMs,
+    keepUpload: config.keepUpload,
+    pollIntervalMs: config.pollIntervalMs,
+    dryRun: config.dryRun,
+    tags: { ...config.tags, ...provenanceTags() },
+    signal,
+  };
+  return { options, plan: await prepareLayer(client, options) };
 }
 
 /** Nothing listens at the API's address: say which input names it, rather than blame the network. */

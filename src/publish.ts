@@ -266,6 +266,17 @@ class PublishRun {
         this.emit({ type: 'upload', upload: checking, how: 'awaited' });
         return { kind: 'use', upload: checking };
       }
+      // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
+      const sha = options.tags.github_sha;
+      const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags.github_sha === sha)) : undefined;
+      if (delivered) {
+        this.emit({
+          type: 'info',
+          message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
+        });
+        this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
+        return { kind: 'use', upload: delivered };
+      }
     }
     const replacing = options.ifExists === 'replace' ? named : [];
     const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));

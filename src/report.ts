@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { ActionError, CancelledError, ChecksFailedError, FileError } from './errors.js';
+import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from './errors.js';
+import type { LayerEvent, LayerReport } from './layer.js';
 import { totalBytes, type LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from './publish.js';
 import type { CheckExecution, UploadStatus } from './entrepot/types.js';
@@ -17,6 +18,7 @@ const MAX_LINE_CHARS = 500;
 /** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
 const ANNOTATION_LINES = 5;
 const ANNOTATION_LIMIT = 10;
+const MIN_SCRUBBED_LENGTH = 4;
 
 interface FileRow {
   file: LocalFile;
@@ -43,6 +45,8 @@ export class Reporter {
   /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
   private extra: { files: RemoteFile[]; prune: boolean; deleted: Set<string> } = { files: [], prune: true, deleted: new Set() };
   private willCreate = false;
+  /** The layer chain's report, once it has one. */
+  private layer?: LayerReport;
   /** Uploads a dry run with `if-exists: replace` would delete. */
   private replacing: string[] = [];
   private rows = new Map<string, FileRow>();
@@ -76,7 +80,9 @@ export class Reporter {
    */
   private redact(text: string): string {
     let out = text;
-    for (const secret of this.secrets) if (secret) out = out.split(secret).join('***').split(esc(secret)).join('***');
+    // Too short a value would blank out ordinary words; the runner still masks it in the log.
+    for (const secret of this.secrets)
+      if (secret.length >= MIN_SCRUBBED_LENGTH) out = out.split(secret).join('***').split(esc(secret)).join('***');
     return out;
   }
 
@@ -114,8 +120,35 @@ export class Reporter {
     this.log(`${what}: attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
   }
 
-  readonly onEvent = (event: PublishEvent): void => {
+  readonly onEvent = (event: PublishEvent | LayerEvent): void => {
     switch (event.type) {
+      case 'stored-data':
+        core.setOutput('stored-data-id', event.storedData.id);
+        break;
+      case 'layer':
+        this.layer = event.report;
+        if (event.report.services.length) {
+          core.setOutput('layer-urls', JSON.stringify(event.report.urls));
+          core.setOutput(
+            'offerings',
+            JSON.stringify(
+              event.report.services.flatMap((s) =>
+                s.offering
+                  ? [
+                      {
+                        id: s.offering.id,
+                        configuration: s.configurationId,
+                        type: s.type,
+                        status: s.offering.status,
+                        urls: s.offering.urls,
+                      },
+                    ]
+                  : [],
+              ),
+            ),
+          );
+        }
+        break;
       case 'phase':
         this.endGroup();
         core.startGroup(event.title);
@@ -211,6 +244,13 @@ export class Reporter {
     if (error instanceof FileError)
       for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
         core.warning(this.redact(problem.problem), { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
+    if (error instanceof PyramidFailedError)
+      core.error(
+        this.redact(error.errorLines.slice(0, ANNOTATION_LINES).map(shortLine).join('\n')) || 'failed without ERROR lines in its log',
+        {
+          title: `Pyramid failed: execution ${error.executionId}`,
+        },
+      );
     const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
     for (const check of failedChecks) {
       const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
@@ -230,6 +270,42 @@ export class Reporter {
       core.warning(`Could not write the job summary: ${(summaryError as Error).message}`);
     }
     if (error) core.setFailed(this.redact(messageOf(error, this.id, this.status)));
+  }
+
+  /** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
+  private layerSection(report: LayerReport): string {
+    const sd = report.storedData;
+    const rows: string[][] = [
+      ['Layer', code(report.layer)],
+      ['Action', esc(report.action)],
+      [
+        'Pyramid',
+        esc(
+          Object.entries(report.parameters)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ),
+      ],
+    ];
+    if (sd) {
+      const levels = sd.levels.map(Number).filter(Number.isFinite);
+      rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
+      if (levels.length) rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+      if (sd.size !== undefined) rows.push(['Size', formatBytes(sd.size)]);
+    }
+    for (const service of report.services)
+      rows.push([
+        esc(service.type),
+        service.offering
+          ? service.offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(service.offering.status)
+          : '–',
+      ]);
+    if (report.deletedPyramids.length) rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
+    if (report.uploadDeleted) rows.push(['Upload', 'deleted (the pyramid holds the data)']);
+    const preview = report.preview
+      ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
+      : '';
+    return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
   }
 
   /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
@@ -266,7 +342,17 @@ export class Reporter {
     const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
     out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
     if (error)
-      out.push(`<p><strong>${esc(error instanceof ChecksFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`);
+      out.push(
+        `<p><strong>${esc(error instanceof ChecksFailedError || error instanceof PyramidFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`,
+      );
+    if (this.layer) out.push(this.layerSection(this.layer));
+    if (error instanceof PyramidFailedError)
+      out.push(
+        `<details open><summary>Pyramid execution ${esc(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${error.errorLines
+          .slice(0, MAX_ERROR_LINES_PER_CHECK)
+          .map((l) => `<li>${esc(shortLine(l))}</li>`)
+          .join('')}</ul>\n</details>`,
+      );
     if (error instanceof FileError && error.problems.length) {
       out.push('<h3>Refused before sending</h3>');
       out.push(

@@ -86,12 +86,12 @@ export class EntrepotClient implements EntrepotApi {
   private readonly base: string;
 
   constructor(
-    private readonly http: Http,
-    private readonly retry: Retrier,
-    private readonly apiUrl: string,
-    private readonly datastore: string,
-    private readonly tokens: TokenSource,
-    private readonly options: ClientOptions = {},
+    protected readonly http: Http,
+    protected readonly retry: Retrier,
+    protected readonly apiUrl: string,
+    protected readonly datastore: string,
+    protected readonly tokens: TokenSource,
+    protected readonly options: ClientOptions = {},
   ) {
     this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
   }
@@ -339,7 +339,7 @@ export class EntrepotClient implements EntrepotApi {
   }
 
   /** The upload's status, or DELETED when the server no longer knows it. */
-  private async statusOrGone(uploadId: string): Promise<UploadStatus> {
+  protected async statusOrGone(uploadId: string): Promise<UploadStatus> {
     try {
       return (await this.getUpload(uploadId)).status;
     } catch (error) {
@@ -362,7 +362,7 @@ export class EntrepotClient implements EntrepotApi {
    * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
    * accepts: an unexpected shape is read again like a gateway's error page.
    */
-  private readJson<T = unknown>(
+  protected readJson<T = unknown>(
     what: string,
     route: string,
     read: (body: unknown) => T = (body) => body as T,
@@ -375,7 +375,7 @@ export class EntrepotClient implements EntrepotApi {
    * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
    * string for a whole list (some servers answer logs so).
    */
-  private async getAll(route: string, query: Record<string, string>, limit: number, lenient = false): Promise<unknown[]> {
+  protected async getAll(route: string, query: Record<string, string>, limit: number, lenient = false): Promise<unknown[]> {
     const items: unknown[] = [];
     let previous = '';
     for (let page = 1; page <= MAX_PAGES; page++) {
@@ -401,7 +401,7 @@ export class EntrepotClient implements EntrepotApi {
    * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
    * A non-2xx answer becomes an ApiError with the API's words and a hint.
    */
-  private async request(
+  protected async request(
     method: HttpRequest['method'],
     route: string,
     extra: Partial<HttpRequest> = {},

@@ -57,3 +57,68 @@ export interface Membership {
   datastore?: string;
   rights: string[];
 }
+
+// ---------------------------------------------------------------- layers (docs/api.md, "Layers")
+
+/** A parameter of a processing, as it describes itself; `allowed` when it lists its values. */
+export interface ProcessingParameter {
+  name: string;
+  mandatory: boolean;
+  defaultValue?: unknown;
+  allowed?: string[];
+}
+
+export type ExecutionStatus = 'CREATED' | 'WAITING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE' | 'ABORTED' | 'UNKNOWN';
+export type StoredDataStatus = 'CREATED' | 'GENERATING' | 'MODIFYING' | 'GENERATED' | 'DELETED' | 'UNSTABLE' | 'UNKNOWN';
+
+export interface PyramidExecution {
+  id: string;
+  status: ExecutionStatus;
+  storedDataId?: string;
+  uploadIds: string[];
+}
+
+export interface StoredData {
+  id: string;
+  name: string;
+  status: StoredDataStatus;
+  tags: Record<string, string>;
+  size?: number;
+  srs?: string;
+  tms?: string;
+  /** Level ids as strings, in no order (as the API gives them). */
+  levels: string[];
+  /** [west, south, east, north] in degrees, when the stored data says. */
+  bbox?: [number, number, number, number];
+}
+
+export type ServiceType = 'WMTS-TMS' | 'WMS-RASTER';
+
+export interface Configuration {
+  id: string;
+  type: ServiceType;
+  layerName: string;
+  name: string;
+  status: string;
+  /** The whole body as read, for a full PUT that keeps what the action does not set. */
+  raw: Record<string, unknown>;
+  usedData: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
+}
+
+export interface Offering {
+  id: string;
+  configurationId?: string;
+  endpointId?: string;
+  type?: string;
+  status: string;
+  open?: boolean;
+  urls: Array<{ type: string; url: string }>;
+}
+
+export interface Endpoint {
+  id: string;
+  type: string;
+  open: boolean;
+  use?: number;
+  quota?: number;
+}

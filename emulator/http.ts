@@ -1,0 +1,22 @@
+import type { IncomingMessage } from 'node:http';
+
+/** An error answer: its status and the `error_description` lines the API would send. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly descriptions: string[],
+  ) {
+    super(descriptions.join('; '));
+  }
+}
+
+export async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
+  for await (const _ of req) void _;
+}

@@ -1,0 +1,685 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, readText } from './http.js';
+import type { Store } from './store.js';
+import type { FaultKind } from './faults.js';
+
+/**
+ * The routes from a CLOSED upload to a served layer (docs/api.md, "Layers"): processings and
+ * their executions, stored data (pyramids), configurations, endpoints and offerings. Strict where
+ * the sources say the API is (enums, levels present in the pyramid, layer_name unique per type,
+ * 409 on a stored data still used, an upload that is not CLOSED refused), with timed transitions.
+ * The ids are not production's: a client that hard-codes them fails here.
+ */
+
+export interface LayerOptions {
+  /** From launch to the end of a pyramid's build (half WAITING, half PROGRESS). */
+  pyramidDurationMs?: number;
+  /** The execution is SUCCESS this long before its stored data is GENERATED. */
+  storedDataLagMs?: number;
+  /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
+  pyramidFailure?: boolean;
+  /** An offering is PUBLISHED this long after its creation or a synchronisation. */
+  publishDelayMs?: number;
+}
+
+export const PYRAMID_PROCESSING = {
+  _id: '0e5c1d2a-7b3f-4c8e-9a61-emulated0pyr',
+  name: 'Calcul de pyramide raster',
+  description: 'Calcule une pyramide raster à partir de livraisons RASTER',
+};
+const OTHER_PROCESSING = {
+  _id: '4d7a9b10-2c3e-4f50-8a61-emulated0vec',
+  name: 'Intégration de données vecteur livrées en base',
+  description: '',
+};
+
+const TMS_LEVELS: Record<string, { srs: string; levels: string[] }> = {
+  PM: { srs: 'EPSG:3857', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
+  '4326': { srs: 'EPSG:4326', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
+  LAMB93_10cm: { srs: 'IGNF:LAMB93', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
+  LAMB93_50cm: { srs: 'IGNF:LAMB93', levels: Array.from({ length: 20 }, (_, i) => String(i)) },
+};
+
+/** The processing's published parameter list (the newer copy of the docs: DOC-MNT). */
+const PYRAMID_PARAMETERS = [
+  {
+    name: 'tms',
+    description: 'TMS de la pyramide',
+    mandatory: false,
+    constraints: { type: 'string', enum: ['PM', '4326', 'LAMB93_10cm', 'LAMB93_50cm'] },
+  },
+  {
+    name: 'compression',
+    description: 'Compression des dalles',
+    mandatory: false,
+    constraints: { type: 'string', enum: ['jpg', 'png', 'zip', 'jpg90'] },
+  },
+  {
+    name: 'interpolation',
+    description: 'Interpolation',
+    mandatory: false,
+    default_value: 'bicubic',
+    constraints: { type: 'string', enum: ['nn', 'linear', 'bicubic'] },
+  },
+  { name: 'bottom', description: 'Niveau du bas', mandatory: false, constraints: { type: 'string' } },
+  { name: 'top', description: 'Niveau du haut', mandatory: false, constraints: { type: 'string' } },
+  { name: 'mask', description: 'Masques', mandatory: false, default_value: false, constraints: { type: 'boolean' } },
+  {
+    name: 'parallelization',
+    description: 'Parallélisation',
+    mandatory: false,
+    default_value: 1,
+    constraints: { type: 'integer', minimum: 1, maximum: 4 },
+  },
+];
+
+type ExecutionStatus = 'CREATED' | 'WAITING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE' | 'ABORTED';
+type StoredDataStatus = 'CREATED' | 'GENERATING' | 'GENERATED' | 'UNSTABLE' | 'DELETED';
+
+export interface StoredDataRecord {
+  _id: string;
+  name: string;
+  type: 'ROK4-PYRAMID-RASTER';
+  status: StoredDataStatus;
+  srs?: string;
+  size: number;
+  tags: Record<string, string>;
+  type_infos?: Record<string, unknown>;
+  extent?: unknown;
+  creation: string;
+}
+
+export interface ProcessingExecutionRecord {
+  _id: string;
+  status: ExecutionStatus;
+  uploadId: string;
+  storedDataId: string;
+  parameters: Record<string, unknown>;
+  creation: string;
+  launch?: string;
+  start?: string;
+  finish?: string;
+  logs: string[];
+}
+
+export interface ConfigurationRecord {
+  _id: string;
+  type: 'WMTS-TMS' | 'WMS-RASTER';
+  name: string;
+  layer_name: string;
+  status: 'UNPUBLISHED' | 'PUBLISHED' | 'SYNCHRONIZING';
+  type_infos: {
+    title: string;
+    abstract: string;
+    used_data: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
+  } & Record<string, unknown>;
+  tags: Record<string, string>;
+  creation: string;
+}
+
+export interface OfferingRecord {
+  _id: string;
+  configurationId: string;
+  endpointId: string;
+  open: boolean;
+  status: 'PUBLISHING' | 'MODIFYING' | 'PUBLISHED' | 'UNPUBLISHING';
+  creation: string;
+}
+
+interface Endpoint {
+  _id: string;
+  name: string;
+  technical_name: string;
+  type: 'WMTS-TMS' | 'WMS-RASTER';
+  open: boolean;
+  quota: number;
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: string[];
+  query: URLSearchParams;
+  fault?: FaultKind;
+}
+
+type Json = (c: Ctx, status: number, body: unknown) => void;
+type Later = (ms: number, task: () => void | Promise<void>) => void;
+
+export class LayerRoutes {
+  readonly storedData = new Map<string, StoredDataRecord>();
+  readonly executions = new Map<string, ProcessingExecutionRecord>();
+  readonly configurations = new Map<string, ConfigurationRecord>();
+  readonly offerings = new Map<string, OfferingRecord>();
+  readonly endpoints: Endpoint[] = [
+    {
+      _id: '9a1b2c3d-0000-4000-8000-emulwmtsopen',
+      name: 'WMTS-TMS ouvert',
+      technical_name: 'gpf-wmts-tms',
+      type: 'WMTS-TMS',
+      open: true,
+      quota: 100,
+    },
+    {
+      _id: '9a1b2c3d-0000-4000-8000-emulwmtspriv',
+      name: 'WMTS-TMS privé',
+      technical_name: 'gpf-wmts-tms-private',
+      type: 'WMTS-TMS',
+      open: false,
+      quota: 100,
+    },
+    {
+      _id: '9a1b2c3d-0000-4000-8000-emulwmsropen',
+      name: 'WMS-Raster ouvert',
+      technical_name: 'gpf-wms-r',
+      type: 'WMS-RASTER',
+      open: true,
+      quota: 100,
+    },
+    {
+      _id: '9a1b2c3d-0000-4000-8000-emulwmsrpriv',
+      name: 'WMS-Raster privé',
+      technical_name: 'gpf-wms-r-private',
+      type: 'WMS-RASTER',
+      open: false,
+      quota: 100,
+    },
+  ];
+
+  constructor(
+    private readonly store: () => Store,
+    private readonly json: Json,
+    private readonly later: Later,
+    /** Read at each use: a test may change them between runs (a failure, say). */
+    readonly options: LayerOptions,
+    /** Where the services answer, for the offerings' urls. */
+    private readonly serviceRoot: () => string,
+  ) {}
+
+  /** The routes, most specific first (the dispatcher takes the first that matches). */
+  routes(ds: string): Array<{ name: string; method: string; pattern: string; handler: (c: Ctx) => Promise<void> | void }> {
+    const exec = `${ds}/processings/executions/([^/]+)`;
+    return [
+      {
+        name: 'processings',
+        method: 'GET',
+        pattern: `${ds}/processings`,
+        handler: (c) => this.page(c, [PYRAMID_PROCESSING, OTHER_PROCESSING]),
+      },
+      { name: 'executions', method: 'GET', pattern: `${ds}/processings/executions`, handler: (c) => this.listExecutions(c) },
+      { name: 'createExecution', method: 'POST', pattern: `${ds}/processings/executions`, handler: (c) => this.createExecution(c) },
+      { name: 'launch', method: 'POST', pattern: `${exec}/launch`, handler: (c) => this.launch(c) },
+      { name: 'executionLogs', method: 'GET', pattern: `${exec}/logs`, handler: (c) => this.page(c, this.execution(c).logs) },
+      {
+        name: 'processingExecution',
+        method: 'GET',
+        pattern: exec,
+        handler: (c) => this.json(c, 200, this.executionView(this.execution(c))),
+      },
+      { name: 'processing', method: 'GET', pattern: `${ds}/processings/([^/]+)`, handler: (c) => this.processing(c) },
+      { name: 'storedDataList', method: 'GET', pattern: `${ds}/stored_data`, handler: (c) => this.listStoredData(c) },
+      { name: 'storedDataTags', method: 'POST', pattern: `${ds}/stored_data/([^/]+)/tags`, handler: (c) => this.tagStoredData(c) },
+      {
+        name: 'storedData',
+        method: 'GET',
+        pattern: `${ds}/stored_data/([^/]+)`,
+        handler: (c) => this.json(c, 200, this.storedDataView(this.sd(c.params[1]))),
+      },
+      { name: 'deleteStoredData', method: 'DELETE', pattern: `${ds}/stored_data/([^/]+)`, handler: (c) => this.deleteStoredData(c) },
+      { name: 'configurations', method: 'GET', pattern: `${ds}/configurations`, handler: (c) => this.listConfigurations(c) },
+      { name: 'createConfiguration', method: 'POST', pattern: `${ds}/configurations`, handler: (c) => this.createConfiguration(c) },
+      {
+        name: 'configurationOfferings',
+        method: 'GET',
+        pattern: `${ds}/configurations/([^/]+)/offerings`,
+        handler: (c) =>
+          this.page(
+            c,
+            this.offeringsOf(this.configuration(c.params[1])._id).map((o) => this.offeringView(o)),
+          ),
+      },
+      { name: 'createOffering', method: 'POST', pattern: `${ds}/configurations/([^/]+)/offerings`, handler: (c) => this.createOffering(c) },
+      {
+        name: 'configuration',
+        method: 'GET',
+        pattern: `${ds}/configurations/([^/]+)`,
+        handler: (c) => this.json(c, 200, this.configuration(c.params[1])),
+      },
+      {
+        name: 'replaceConfiguration',
+        method: 'PUT',
+        pattern: `${ds}/configurations/([^/]+)`,
+        handler: (c) => this.replaceConfiguration(c),
+      },
+      {
+        name: 'offering',
+        method: 'GET',
+        pattern: `${ds}/offerings/([^/]+)`,
+        handler: (c) => this.json(c, 200, this.offeringView(this.offering(c.params[1]))),
+      },
+      { name: 'syncOffering', method: 'PUT', pattern: `${ds}/offerings/([^/]+)`, handler: (c) => this.syncOffering(c) },
+    ];
+  }
+
+  /** What `GET /datastores/{ds}` adds: the processings it sees and its endpoints, wrapped. */
+  datastoreFields(): Record<string, unknown> {
+    return {
+      processings: [PYRAMID_PROCESSING, OTHER_PROCESSING].map((p) => p._id),
+      endpoints: this.endpoints.map((e) => ({
+        use: [...this.offerings.values()].filter((o) => o.endpointId === e._id).length,
+        quota: e.quota,
+        endpoint: { ...e, urls: this.endpointUrls(e) },
+      })),
+    };
+  }
+
+  // ---------------------------------------------------------------- processings and executions
+
+  private processing(c: Ctx): void {
+    if (c.params[1] !== PYRAMID_PROCESSING._id) {
+      if (c.params[1] === OTHER_PROCESSING._id) return this.json(c, 200, { ...OTHER_PROCESSING, parameters: [] });
+      throw new HttpError(404, [`Le traitement ${c.params[1]} n'existe pas`]);
+    }
+    this.json(c, 200, {
+      ...PYRAMID_PROCESSING,
+      input_types: { upload: ['RASTER'], stored_data: ['ROK4-PYRAMID-RASTER'] },
+      output_type: { stored_data: 'ROK4-PYRAMID-RASTER', storage: ['S3'] },
+      parameters: PYRAMID_PARAMETERS,
+      required_checks: [{ _id: 'a4060831-9c6f-42e2-9435-e07a4e8ef535', name: 'Vérification raster' }],
+    });
+  }
+
+  private async createExecution(c: Ctx): Promise<void> {
+    const body = parse(await readText(c.req));
+    if (body.processing !== PYRAMID_PROCESSING._id) throw new HttpError(400, [`Le traitement ${String(body.processing)} n'existe pas`]);
+    const uploads = ((body.inputs as { upload?: unknown })?.upload ?? []) as unknown[];
+    if (!Array.isArray(uploads) || uploads.length !== 1) throw new HttpError(400, ['inputs.upload doit contenir une livraison']);
+    const upload = this.store().uploads.get(String(uploads[0]));
+    if (!upload || upload.status === 'DELETED') throw new HttpError(400, [`La livraison ${String(uploads[0])} n'existe pas`]);
+    if (upload.type !== 'RASTER') throw new HttpError(400, [`La livraison ${upload._id} n'est pas de type RASTER`]);
+    if (upload.status !== 'CLOSED')
+      throw new HttpError(400, [`La livraison ${upload._id} est ${upload.status} : les vérifications requises ne sont pas passées`]);
+    const output = (body.output as { stored_data?: { name?: unknown } })?.stored_data;
+    if (!output || typeof output.name !== 'string' || !output.name) throw new HttpError(400, ['output.stored_data.name est obligatoire']);
+    const parameters = { ...(body.parameters as Record<string, unknown>) };
+    const problems: string[] = [];
+    for (const [name, value] of Object.entries(parameters)) {
+      const spec = PYRAMID_PARAMETERS.find((p) => p.name === name);
+      if (!spec) problems.push(`Paramètre inconnu : ${name}`);
+      else if ('enum' in spec.constraints && !(spec.constraints.enum as unknown[]).includes(value))
+        problems.push(`Valeur ${String(value)} non autorisée pour ${name}`);
+    }
+    for (const name of ['tms', 'compression'])
+      if (parameters[name] === undefined) problems.push(`Le paramètre ${name} est obligatoire pour une génération initiale`);
+    if (problems.length) throw new HttpError(400, problems);
+    for (const spec of PYRAMID_PARAMETERS)
+      if ('default_value' in spec && parameters[spec.name] === undefined) parameters[spec.name] = spec.default_value;
+
+    const now = this.store().now();
+    const sd: StoredDataRecord = {
+      _id: randomUUID(),
+      name: output.name,
+      type: 'ROK4-PYRAMID-RASTER',
+      status: 'CREATED',
+      size: 0,
+      tags: {},
+      creation: now,
+    };
+    this.storedData.set(sd._id, sd);
+    const execution: ProcessingExecutionRecord = {
+      _id: randomUUID(),
+      status: 'CREATED',
+      uploadId: upload._id,
+      storedDataId: sd._id,
+      parameters,
+      creation: now,
+      logs: [],
+    };
+    this.executions.set(execution._id, execution);
+    this.json(c, 201, this.executionView(execution));
+  }
+
+  private launch(c: Ctx): void {
+    const execution = this.execution(c);
+    if (execution.status !== 'CREATED') throw new HttpError(409, [`L'exécution est ${execution.status} : elle ne peut pas être lancée`]);
+    execution.status = 'WAITING';
+    execution.launch = this.store().now();
+    const duration = this.options.pyramidDurationMs ?? 200;
+    const sd = this.sd(execution.storedDataId);
+    this.later(duration / 2, () => {
+      execution.status = 'PROGRESS';
+      execution.start = this.store().now();
+      sd.status = 'GENERATING';
+      execution.logs.push(logLine('INFO', `Calcul de la pyramide ${sd.name} (TMS ${String(execution.parameters.tms)})`));
+      this.later(duration / 2, () => {
+        execution.finish = this.store().now();
+        if (this.options.pyramidFailure) {
+          execution.status = 'FAILURE';
+          sd.status = 'UNSTABLE';
+          execution.logs.push(
+            logLine(
+              'ERROR',
+              'Impossible de lire la dalle /mnt/upload/data/ortho/ortho_650000_6860000.tif : compression JPEG non supportée',
+            ),
+          );
+          return;
+        }
+        execution.status = 'SUCCESS';
+        execution.logs.push(logLine('INFO', 'Pyramide calculée'));
+        const generate = () => this.generate(sd, execution);
+        if (this.options.storedDataLagMs) this.later(this.options.storedDataLagMs, generate);
+        else generate();
+      });
+    });
+    this.json(c, 200, this.executionView(execution));
+  }
+
+  private generate(sd: StoredDataRecord, execution: ProcessingExecutionRecord): void {
+    const tms = String(execution.parameters.tms);
+    const all = TMS_LEVELS[tms].levels;
+    const bottom = execution.parameters.bottom !== undefined ? String(execution.parameters.bottom) : String(Math.min(18, all.length - 1));
+    const top = execution.parameters.top !== undefined ? String(execution.parameters.top) : '0';
+    // Levels come unordered, as the API gives them.
+    const levels = all.filter((l) => Number(l) >= Number(top) && Number(l) <= Number(bottom));
+    sd.status = 'GENERATED';
+    sd.srs = TMS_LEVELS[tms].srs;
+    sd.size = 1_000_000 + levels.length * 12_345;
+    sd.type_infos = {
+      tms,
+      levels: [...levels.filter((l) => Number(l) > 10), ...levels.filter((l) => Number(l) <= 10)],
+      channels_format: 'UINT8',
+      channels_number: 3,
+      compression: String(execution.parameters.compression).toUpperCase(),
+      nodata_value: '255,255,255',
+    };
+    // Around the samples (Paris), lon/lat.
+    sd.extent = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [2.33, 48.84],
+          [2.36, 48.84],
+          [2.36, 48.86],
+          [2.33, 48.86],
+          [2.33, 48.84],
+        ],
+      ],
+    };
+  }
+
+  private listExecutions(c: Ctx): void {
+    const output = c.query.get('output_stored_data');
+    const status = c.query.get('status');
+    const items = [...this.executions.values()].filter((e) => (!output || e.storedDataId === output) && (!status || e.status === status));
+    this.page(
+      c,
+      items.map((e) => ({ _id: e._id, status: e.status, creation: e.creation })),
+    );
+  }
+
+  private executionView(e: ProcessingExecutionRecord): Record<string, unknown> {
+    const sd = this.storedData.get(e.storedDataId);
+    const upload = this.store().uploads.get(e.uploadId);
+    return {
+      _id: e._id,
+      processing: { _id: PYRAMID_PROCESSING._id, name: PYRAMID_PROCESSING.name },
+      status: e.status,
+      creation: e.creation,
+      launch: e.launch,
+      start: e.start,
+      finish: e.finish,
+      inputs: {
+        upload: upload ? [{ _id: upload._id, type: upload.type, name: upload.name, status: upload.status, srs: upload.srs }] : [],
+        stored_data: [],
+      },
+      output: { stored_data: { _id: e.storedDataId, name: sd?.name, type: 'ROK4-PYRAMID-RASTER', status: sd?.status ?? 'DELETED' } },
+      parameters: e.parameters,
+    };
+  }
+
+  // ---------------------------------------------------------------- stored data
+
+  private listStoredData(c: Ctx): void {
+    const tags = [...c.query.entries()].flatMap(([k, v]) => {
+      const m = /^tags\[(.+)\]$/.exec(k);
+      return m ? [[m[1], v] as const] : [];
+    });
+    const name = c.query.get('name');
+    const items = [...this.storedData.values()].filter(
+      (sd) =>
+        sd.status !== 'DELETED' &&
+        tags.every(([k, v]) => sd.tags[k] === v) &&
+        (!name || sd.name.toLowerCase().includes(name.toLowerCase())),
+    );
+    this.page(
+      c,
+      items.map((sd) => this.storedDataView(sd)),
+    );
+  }
+
+  private async tagStoredData(c: Ctx): Promise<void> {
+    const sd = this.sd(c.params[1]);
+    const body = parse(await readText(c.req));
+    if (Object.values(body).some((v) => typeof v !== 'string')) throw new HttpError(400, ['Les tags doivent être des chaînes']);
+    Object.assign(sd.tags, body);
+    this.json(c, 200, sd.tags);
+  }
+
+  private deleteStoredData(c: Ctx): void {
+    const sd = this.sd(c.params[1]);
+    const users = [...this.configurations.values()].filter((conf) => conf.type_infos.used_data.some((u) => u.stored_data === sd._id));
+    if (users.length)
+      throw new HttpError(409, [
+        `La donnée stockée ${sd._id} est utilisée par ${users.map((u) => u.layer_name).join(', ')}. Est-ce que vous tentez de supprimer une ressource utilisée ?`,
+      ]);
+    sd.status = 'DELETED';
+    this.storedData.delete(sd._id);
+    this.json(c, 204, undefined);
+  }
+
+  private storedDataView(sd: StoredDataRecord): Record<string, unknown> {
+    return { ...sd, storage: { type: 'S3', labels: ['PYRAMIDE'] }, last_event: { title: 'Mise à jour', date: sd.creation } };
+  }
+
+  // ---------------------------------------------------------------- configurations and offerings
+
+  private listConfigurations(c: Ctx): void {
+    const layer = c.query.get('layer_name');
+    const type = c.query.get('type');
+    // Pattern-like, as on other lists: contains, case-insensitive.
+    const items = [...this.configurations.values()].filter(
+      (conf) => (!layer || conf.layer_name.toLowerCase().includes(layer.toLowerCase())) && (!type || conf.type === type),
+    );
+    this.page(c, items);
+  }
+
+  private async createConfiguration(c: Ctx): Promise<void> {
+    const body = parse(await readText(c.req));
+    const type = body.type;
+    if (type !== 'WMTS-TMS' && type !== 'WMS-RASTER') throw new HttpError(400, [`Type de configuration inconnu : ${String(type)}`]);
+    const layer = String(body.layer_name ?? '');
+    if (!/^[A-Za-z_][A-Za-z0-9_\-.]*$/.test(layer)) throw new HttpError(400, [`Le nom de couche ${layer} n'est pas valide`]);
+    if ([...this.configurations.values()].some((conf) => conf.type === type && conf.layer_name === layer))
+      throw new HttpError(409, [`Le nom de couche ${layer} est déjà utilisé pour le type ${type}`]);
+    const typeInfos = this.validTypeInfos(body.type_infos);
+    const conf: ConfigurationRecord = {
+      _id: randomUUID(),
+      type,
+      name: String(body.name ?? layer),
+      layer_name: layer,
+      status: 'UNPUBLISHED',
+      type_infos: typeInfos,
+      tags: {},
+      creation: this.store().now(),
+    };
+    this.configurations.set(conf._id, conf);
+    this.json(c, 201, conf);
+  }
+
+  private async replaceConfiguration(c: Ctx): Promise<void> {
+    const conf = this.configuration(c.params[1]);
+    const body = parse(await readText(c.req));
+    if (body.type !== conf.type) throw new HttpError(400, ['Le type d’une configuration ne peut pas changer']);
+    if (body.layer_name !== undefined && body.layer_name !== conf.layer_name)
+      throw new HttpError(400, ['Le nom de couche ne peut pas changer']);
+    conf.type_infos = this.validTypeInfos(body.type_infos);
+    conf.name = String(body.name ?? conf.name);
+    this.json(c, 200, conf);
+  }
+
+  private validTypeInfos(value: unknown): ConfigurationRecord['type_infos'] {
+    const infos = (value ?? {}) as ConfigurationRecord['type_infos'];
+    if (typeof infos.title !== 'string' || !infos.title || typeof infos.abstract !== 'string' || !infos.abstract)
+      throw new HttpError(400, ['type_infos.title et type_infos.abstract sont obligatoires']);
+    if (!Array.isArray(infos.used_data) || infos.used_data.length === 0) throw new HttpError(400, ['type_infos.used_data est obligatoire']);
+    for (const used of infos.used_data) {
+      const sd = this.storedData.get(String(used.stored_data));
+      if (!sd) throw new HttpError(400, [`La donnée stockée ${String(used.stored_data)} n'existe pas`]);
+      if (sd.status !== 'GENERATED') throw new HttpError(400, [`La donnée stockée ${sd._id} est ${sd.status}, pas GENERATED`]);
+      const levels = (sd.type_infos?.levels ?? []) as string[];
+      for (const level of [used.bottom_level, used.top_level])
+        if (typeof level !== 'string' || !levels.includes(level))
+          throw new HttpError(400, [`Le niveau ${String(level)} est absent de la pyramide ${sd._id}`]);
+    }
+    return infos;
+  }
+
+  private async createOffering(c: Ctx): Promise<void> {
+    const conf = this.configuration(c.params[1]);
+    const body = parse(await readText(c.req));
+    const endpoint = this.endpoints.find((e) => e._id === body.endpoint);
+    if (!endpoint) throw new HttpError(400, [`Le point d'accès ${String(body.endpoint)} n'appartient pas à l'entrepôt`]);
+    if (endpoint.type !== conf.type)
+      throw new HttpError(400, [`Le point d'accès ${endpoint._id} est de type ${endpoint.type}, pas ${conf.type}`]);
+    if ('visibility' in body) throw new HttpError(400, ['Le champ visibility n’existe plus : utilisez open']);
+    if (this.offeringsOf(conf._id).some((o) => o.endpointId === endpoint._id))
+      throw new HttpError(409, [`La configuration ${conf._id} est déjà publiée sur ${endpoint._id}`]);
+    if ([...this.offerings.values()].filter((o) => o.endpointId === endpoint._id).length >= endpoint.quota)
+      throw new HttpError(400, [`Quota du point d'accès ${endpoint._id} atteint`]);
+    const offering: OfferingRecord = {
+      _id: randomUUID(),
+      configurationId: conf._id,
+      endpointId: endpoint._id,
+      open: endpoint.open ? true : body.open === true,
+      status: 'PUBLISHING',
+      creation: this.store().now(),
+    };
+    this.offerings.set(offering._id, offering);
+    this.publishLater(offering, conf);
+    this.json(c, 201, this.offeringView(offering));
+  }
+
+  private syncOffering(c: Ctx): void {
+    const offering = this.offering(c.params[1]);
+    const conf = this.configuration(offering.configurationId);
+    offering.status = 'MODIFYING';
+    conf.status = 'SYNCHRONIZING';
+    this.publishLater(offering, conf);
+    this.json(c, 200, this.offeringView(offering));
+  }
+
+  private publishLater(offering: OfferingRecord, conf: ConfigurationRecord): void {
+    this.later(this.options.publishDelayMs ?? 50, () => {
+      offering.status = 'PUBLISHED';
+      conf.status = 'PUBLISHED';
+    });
+  }
+
+  private offeringView(o: OfferingRecord): Record<string, unknown> {
+    const conf = this.configurations.get(o.configurationId);
+    const endpoint = this.endpoints.find((e) => e._id === o.endpointId) as Endpoint;
+    return {
+      _id: o._id,
+      open: o.open,
+      layer_name: conf?.layer_name,
+      type: conf?.type,
+      status: o.status,
+      configuration: { _id: o.configurationId, name: conf?.name, status: conf?.status },
+      endpoint: { _id: endpoint._id, name: endpoint.name },
+      urls: conf ? this.offeringUrls(endpoint, conf.layer_name) : [],
+      creation: o.creation,
+    };
+  }
+
+  private endpointUrls(e: Endpoint): Array<{ type: string; url: string }> {
+    const root = `${this.serviceRoot()}${e.open ? '' : '/private'}`;
+    return e.type === 'WMTS-TMS'
+      ? [
+          { type: 'WMTS', url: `${root}/wmts` },
+          { type: 'TMS', url: `${root}/tms/` },
+        ]
+      : [{ type: 'WMS', url: `${root}/wms-r/wms` }];
+  }
+
+  /** As the real offerings carry them: WMTS and TMS for a WMTS-TMS layer, a GetMap template for WMS. */
+  private offeringUrls(e: Endpoint, layer: string): Array<{ type: string; url: string }> {
+    const root = `${this.serviceRoot()}${e.open ? '' : '/private'}`;
+    return e.type === 'WMTS-TMS'
+      ? [
+          { type: 'WMTS', url: `${root}/wmts?SERVICE=WMTS&VERSION=1.0.0&REQUEST=GetCapabilities` },
+          { type: 'TMS', url: `${root}/tms/1.0.0/${layer}` },
+        ]
+      : [
+          {
+            type: 'WMS',
+            url: `${root}/wms-r?service=WMS&version=1.3.0&request=GetMap&layers=${layer}&bbox={xmin},{ymin},{xmax},{ymax}&styles={styles}&width={width}&height={height}&srs={srs}&format={format}`,
+          },
+        ];
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  offeringsOf(configurationId: string): OfferingRecord[] {
+    return [...this.offerings.values()].filter((o) => o.configurationId === configurationId);
+  }
+
+  private execution(c: Ctx): ProcessingExecutionRecord {
+    const e = this.executions.get(c.params[1]);
+    if (!e) throw new HttpError(404, [`L'exécution ${c.params[1]} n'existe pas`]);
+    return e;
+  }
+
+  private sd(id: string): StoredDataRecord {
+    const sd = this.storedData.get(id);
+    if (!sd) throw new HttpError(404, [`La donnée stockée ${id} n'existe pas`]);
+    return sd;
+  }
+
+  private configuration(id: string): ConfigurationRecord {
+    const conf = this.configurations.get(id);
+    if (!conf) throw new HttpError(404, [`La configuration ${id} n'existe pas`]);
+    return conf;
+  }
+
+  private offering(id: string): OfferingRecord {
+    const o = this.offerings.get(id);
+    if (!o) throw new HttpError(404, [`L'offre ${id} n'existe pas`]);
+    return o;
+  }
+
+  /** A list page with `Content-Range`, as every list of the API. */
+  private page(c: Ctx, all: unknown[]): void {
+    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
+    const limit = Math.min(100, Math.max(1, Number(c.query.get('limit') ?? 10) || 10));
+    const first = (page - 1) * limit;
+    const slice = all.slice(first, first + limit);
+    c.res.setHeader('content-range', slice.length ? `${first}-${first + slice.length - 1}/${all.length}` : `*/${all.length}`);
+    this.json(c, all.length > slice.length ? 206 : 200, slice);
+  }
+}
+
+function parse(text: string): Record<string, unknown> {
+  try {
+    const body = JSON.parse(text || '{}') as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // said below
+  }
+  throw new HttpError(400, ['Le corps de la requête doit être un objet JSON']);
+}
+
+function logLine(level: 'INFO' | 'ERROR', message: string): string {
+  const stamp = new Date().toISOString().replace('T', ' ').replace('Z', '').replace('.', ',');
+  return `${stamp}${level}||rok4||42||${message}`;
+}

@@ -1,0 +1,369 @@
+import { ApiError, BadResponseError } from '../errors.js';
+import type { Reconciled } from '../retry.js';
+import { EntrepotClient, type EntrepotApi } from './client.js';
+import type {
+  Configuration,
+  Endpoint,
+  ExecutionStatus,
+  Offering,
+  ProcessingParameter,
+  PyramidExecution,
+  ServiceType,
+  StoredData,
+  StoredDataStatus,
+} from './types.js';
+
+/**
+ * The routes from a CLOSED upload to a served layer (docs/api.md, "Layers"). Like the upload
+ * routes, every call that changes the datastore is made at most once: after a lost answer the
+ * server's state (the stored data of that name, the configurations of that layer, the offerings of
+ * that configuration, an execution's status) says whether it was made.
+ */
+export interface LayerApi extends EntrepotApi {
+  processings(): Promise<Array<{ id: string; name: string }>>;
+  processingParameters(processingId: string): Promise<ProcessingParameter[]>;
+  /** Creates the execution and its output stored data, named `outputName` (unique to this run's upload). */
+  createExecution(body: Record<string, unknown>, outputName: string): Promise<PyramidExecution>;
+  launchExecution(executionId: string): Promise<void>;
+  pyramidExecution(executionId: string): Promise<PyramidExecution>;
+  executionsProducing(storedDataId: string): Promise<PyramidExecution[]>;
+  executionLogs(executionId: string): Promise<string[]>;
+  storedData(storedDataId: string): Promise<StoredData>;
+  storedDataTagged(tags: Record<string, string>): Promise<StoredData[]>;
+  tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void>;
+  deleteStoredData(storedDataId: string): Promise<void>;
+  configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]>;
+  createConfiguration(body: Record<string, unknown>): Promise<Configuration>;
+  replaceConfiguration(configuration: Configuration, body: Record<string, unknown>): Promise<void>;
+  offeringsOf(configurationId: string): Promise<Offering[]>;
+  createOffering(configurationId: string, endpointId: string, open: boolean): Promise<Offering>;
+  syncOffering(offeringId: string): Promise<void>;
+  offering(offeringId: string): Promise<Offering>;
+  endpoints(): Promise<Endpoint[]>;
+  within(signal: AbortSignal): LayerApi;
+}
+
+const PAGE = 100;
+const NOT_DONE = { done: false } as const;
+
+export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
+  within(signal: AbortSignal): LayerApi {
+    return new EntrepotLayerClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
+  }
+
+  async processings(): Promise<Array<{ id: string; name: string }>> {
+    const items = await this.getAll('/processings', {}, PAGE);
+    return items.map((item) => {
+      const record = item as { _id?: unknown; name?: unknown };
+      return { id: String(record._id), name: String(record.name ?? '') };
+    });
+  }
+
+  async processingParameters(processingId: string): Promise<ProcessingParameter[]> {
+    const route = `/processings/${encodeURIComponent(processingId)}`;
+    return this.readJson(`read processing ${processingId}`, route, (body) => {
+      const parameters = (body as { parameters?: unknown })?.parameters;
+      if (!Array.isArray(parameters)) throw new BadResponseError('GET', route, 'the processing has no parameter list');
+      return parameters.map((p: Record<string, unknown>) => {
+        const constraints = (p.constraints ?? {}) as Record<string, unknown>;
+        // The docs show `enum`; accept the other spellings a schema may use.
+        const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values) as unknown;
+        return {
+          name: String(p.name),
+          mandatory: p.mandatory === true,
+          defaultValue: p.default_value,
+          allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+        };
+      });
+    });
+  }
+
+  async createExecution(body: Record<string, unknown>, outputName: string): Promise<PyramidExecution> {
+    const { value } = await this.retry.write(
+      `create the pyramid ${outputName}`,
+      async () =>
+        toExecution(parseBody(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')),
+      // Not idempotent: a stored data of our (run-unique) name means the execution was made.
+      async (): Promise<Reconciled<PyramidExecution>> => {
+        const made = (await this.storedDataNamed(outputName))[0];
+        if (!made) return NOT_DONE;
+        const execution = (await this.executionsProducing(made.id))[0];
+        return execution ? { done: true, value: execution } : NOT_DONE;
+      },
+    );
+    return value;
+  }
+
+  async launchExecution(executionId: string): Promise<void> {
+    await this.retry.write(
+      `launch execution ${executionId}`,
+      async () => void (await this.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)),
+      // Launched once it is no longer CREATED; a second launch is refused.
+      async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? NOT_DONE : { done: true, value: undefined }),
+    );
+  }
+
+  async pyramidExecution(executionId: string): Promise<PyramidExecution> {
+    const route = `/processings/executions/${encodeURIComponent(executionId)}`;
+    return this.readJson(`read execution ${executionId}`, route, toExecution);
+  }
+
+  async executionsProducing(storedDataId: string): Promise<PyramidExecution[]> {
+    const items = await this.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
+    const executions = await Promise.all(items.map((item) => this.pyramidExecution(String((item as { _id?: unknown })._id))));
+    return executions.filter((e) => e.storedDataId === storedDataId);
+  }
+
+  async executionLogs(executionId: string): Promise<string[]> {
+    try {
+      const pages = await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true);
+      return pages
+        .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
+        .filter((l) => l !== '' && l !== '[]');
+    } catch (error) {
+      // Logs may not be there yet (docs/api.md): none rather than a failure.
+      if (error instanceof ApiError && error.status === 404) return [];
+      throw error;
+    }
+  }
+
+  async storedData(storedDataId: string): Promise<StoredData> {
+    const route = `/stored_data/${encodeURIComponent(storedDataId)}`;
+    return this.readJson(`read stored data ${storedDataId}`, route, toStoredData);
+  }
+
+  async storedDataTagged(tags: Record<string, string>): Promise<StoredData[]> {
+    const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+    const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
+    // Filters may be looser than asked: keep what carries every tag.
+    return items.map(toStoredData).filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+  }
+
+  async tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void> {
+    await this.retry.write(
+      `tag stored data ${storedDataId}`,
+      async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })),
+      async () => {
+        const held = (await this.storedData(storedDataId)).tags;
+        return Object.entries(tags).every(([k, v]) => held[k] === v) ? { done: true, value: undefined } : NOT_DONE;
+      },
+      [],
+    );
+  }
+
+  async deleteStoredData(storedDataId: string): Promise<void> {
+    await this.retry.write(
+      `delete stored data ${storedDataId}`,
+      async () => void (await this.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)),
+      async () => {
+        try {
+          const { status } = await this.storedData(storedDataId);
+          return status === 'DELETED' ? { done: true, value: undefined } : NOT_DONE;
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 404) return { done: true, value: undefined };
+          throw error;
+        }
+      },
+      [404],
+    );
+  }
+
+  async configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]> {
+    const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
+    // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads").
+    const candidates = items.map(toConfiguration).filter((c) => c.layerName === layerName && c.type === type);
+    // A list item may lack type_infos: read each one whole.
+    return Promise.all(candidates.map((c) => this.configuration(c.id)));
+  }
+
+  async configuration(configurationId: string): Promise<Configuration> {
+    return this.readJson(
+      `read configuration ${configurationId}`,
+      `/configurations/${encodeURIComponent(configurationId)}`,
+      toConfiguration,
+    );
+  }
+
+  async createConfiguration(body: Record<string, unknown>): Promise<Configuration> {
+    const layerName = String(body.layer_name);
+    const type = body.type as ServiceType;
+    const { value } = await this.retry.write(
+      `create the ${type} configuration of ${layerName}`,
+      async () => toConfiguration(parseBody(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')),
+      // layer_name is unique per type: one of ours means it was made.
+      async (): Promise<Reconciled<Configuration>> => {
+        const made = (await this.configurationsOf(layerName, type))[0];
+        return made ? { done: true, value: made } : NOT_DONE;
+      },
+    );
+    return value;
+  }
+
+  async replaceConfiguration(configuration: Configuration, body: Record<string, unknown>): Promise<void> {
+    const wanted = JSON.stringify((body.type_infos as { used_data?: unknown })?.used_data);
+    await this.retry.write(
+      `update the configuration of ${configuration.layerName}`,
+      async () => void (await this.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })),
+      async () =>
+        JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? { done: true, value: undefined } : NOT_DONE,
+      [],
+    );
+  }
+
+  async offeringsOf(configurationId: string): Promise<Offering[]> {
+    const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
+    return items.map(toOffering);
+  }
+
+  async createOffering(configurationId: string, endpointId: string, open: boolean): Promise<Offering> {
+    const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
+    const { value } = await this.retry.write(
+      `publish configuration ${configurationId}`,
+      async () => toOffering(parseBody(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)),
+      // One offering per configuration and endpoint: one there means it was made.
+      async (): Promise<Reconciled<Offering>> => {
+        const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
+        return made ? { done: true, value: made } : NOT_DONE;
+      },
+    );
+    return value;
+  }
+
+  async syncOffering(offeringId: string): Promise<void> {
+    await this.retry.write(
+      `synchronise offering ${offeringId}`,
+      async () => void (await this.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)),
+      // Being modified means the synchronisation was asked.
+      async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? { done: true, value: undefined } : NOT_DONE),
+      [],
+    );
+  }
+
+  async offering(offeringId: string): Promise<Offering> {
+    return this.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
+  }
+
+  async endpoints(): Promise<Endpoint[]> {
+    const body = await this.readJson('read the datastore', '');
+    const list = (body as { endpoints?: unknown })?.endpoints;
+    return (Array.isArray(list) ? list : []).map((item: Record<string, unknown>) => {
+      // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
+      const endpoint = (item.endpoint ?? item) as Record<string, unknown>;
+      return {
+        id: String(endpoint._id),
+        type: String(endpoint.type ?? '').toUpperCase(),
+        open: endpoint.open === true,
+        use: typeof item.use === 'number' ? item.use : undefined,
+        quota: typeof item.quota === 'number' ? item.quota : undefined,
+      };
+    });
+  }
+
+  private async storedDataNamed(name: string): Promise<StoredData[]> {
+    const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
+    return items.map(toStoredData).filter((sd) => sd.name === name && sd.status !== 'DELETED');
+  }
+}
+
+function parseBody(
+  res: { text: string; status: number; headers: Record<string, string | undefined> },
+  method: string,
+  route: string,
+): unknown {
+  try {
+    return JSON.parse(res.text);
+  } catch {
+    throw new BadResponseError(method, route, `HTTP ${res.status} with an answer that is not JSON`);
+  }
+}
+
+function id(record: Record<string, unknown>, what: string): string {
+  const value = record._id ?? record.id;
+  if (typeof value !== 'string' || !value) throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
+  return value;
+}
+
+const EXECUTION_STATUSES: readonly string[] = ['CREATED', 'WAITING', 'PROGRESS', 'SUCCESS', 'FAILURE', 'ABORTED'];
+const STORED_DATA_STATUSES: readonly string[] = ['CREATED', 'GENERATING', 'MODIFYING', 'GENERATED', 'DELETED', 'UNSTABLE'];
+
+function toExecution(body: unknown): PyramidExecution {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const status = String(record.status ?? '').toUpperCase();
+  const output = (record.output as { stored_data?: { _id?: unknown } } | undefined)?.stored_data;
+  const uploads = ((record.inputs as { upload?: unknown[] } | undefined)?.upload ?? []).map((u) =>
+    typeof u === 'string' ? u : String((u as { _id?: unknown })._id),
+  );
+  return {
+    id: id(record, 'an execution'),
+    status: (EXECUTION_STATUSES.includes(status) ? status : 'UNKNOWN') as ExecutionStatus,
+    storedDataId: typeof output?._id === 'string' ? output._id : undefined,
+    uploadIds: uploads,
+  };
+}
+
+function toStoredData(body: unknown): StoredData {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const status = String(record.status ?? '').toUpperCase();
+  const infos = (record.type_infos ?? {}) as { tms?: unknown; levels?: unknown };
+  const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {}) as Record<string, unknown>;
+  return {
+    id: id(record, 'a stored data'),
+    name: String(record.name ?? ''),
+    status: (STORED_DATA_STATUSES.includes(status) ? status : 'UNKNOWN') as StoredDataStatus,
+    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+    size: typeof record.size === 'number' ? record.size : undefined,
+    srs: typeof record.srs === 'string' ? record.srs : undefined,
+    tms: typeof infos.tms === 'string' ? infos.tms : undefined,
+    levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
+    bbox: bboxOf(record.extent),
+  };
+}
+
+/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
+function bboxOf(extent: unknown): [number, number, number, number] | undefined {
+  const points: number[][] = [];
+  const walk = (value: unknown) => {
+    if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
+      points.push(value as number[]);
+    else if (Array.isArray(value)) value.forEach(walk);
+  };
+  walk((extent as { coordinates?: unknown })?.coordinates);
+  if (points.length === 0) return undefined;
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+function toConfiguration(body: unknown): Configuration {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const infos = (record.type_infos ?? {}) as { used_data?: unknown };
+  return {
+    id: id(record, 'a configuration'),
+    type: String(record.type) as ServiceType,
+    layerName: String(record.layer_name ?? ''),
+    name: String(record.name ?? ''),
+    status: String(record.status ?? ''),
+    raw: record,
+    usedData: Array.isArray(infos.used_data) ? (infos.used_data as Configuration['usedData']) : [],
+  };
+}
+
+function toOffering(body: unknown): Offering {
+  const record = (body ?? {}) as Record<string, unknown>;
+  const urls = Array.isArray(record.urls) ? record.urls : [];
+  return {
+    id: id(record, 'an offering'),
+    configurationId: (record.configuration as { _id?: string } | undefined)?._id,
+    endpointId:
+      (record.endpoint as { _id?: string } | undefined)?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
+    type: typeof record.type === 'string' ? record.type : undefined,
+    status: String(record.status ?? '').toUpperCase(),
+    open: typeof record.open === 'boolean' ? record.open : undefined,
+    // Plain strings are accepted too (the SDK does).
+    urls: urls.map((u: unknown) =>
+      typeof u === 'string'
+        ? { type: '', url: u }
+        : { type: String((u as { type?: unknown }).type ?? ''), url: String((u as { url?: unknown }).url ?? '') },
+    ),
+  };
+}

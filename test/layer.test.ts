@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/server.js';
+import { runAction } from '../scripts/action-runner.js';
+import { actionInputs, harness } from './support/harness.js';
+
+// From delivery to a served layer (issue 11), with the bundle spawned as the runner does.
+
+const TOKEN = 'layer-token';
+const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 60, publishDelayMs: 30 } });
+const inputs = (emu: Emulator, extra: Record<string, string> = {}) =>
+  actionInputs(emu, TOKEN, { layer: 'ortho_2024', services: 'wmts,wms', 'layer-title': 'Orthophotos 2024', ...extra });
+const count = (emu: Emulator, route: string) => emu.requests.filter((r) => r.route === route).length;
+
+describe('a layer', () => {
+  it('first publication: one pyramid, one configuration and offering per service, the upload deleted', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const [sd] = [...emu.layers.storedData.values()];
+    expect(emu.layers.storedData.size).toBe(1);
+    expect(sd).toMatchObject({ status: 'GENERATED', tags: { layer: 'ortho_2024', github_repository: 'ign-team/rasters' } });
+    expect(run.outputs['stored-data-id']).toBe(sd._id);
+    const configurations = [...emu.layers.configurations.values()];
+    expect(configurations.map((c) => [c.type, c.layer_name, c.type_infos.used_data[0].stored_data]).sort()).toEqual([
+      ['WMS-RASTER', 'ortho_2024', sd._id],
+      ['WMTS-TMS', 'ortho_2024', sd._id],
+    ]);
+    expect([...emu.layers.offerings.values()].map((o) => o.status)).toEqual(['PUBLISHED', 'PUBLISHED']);
+    expect(emu.store.uploads.get(run.outputs['upload-id'])?.status).toBe('DELETED');
+    const urls = JSON.parse(run.outputs['layer-urls']) as Record<string, string>;
+    expect(Object.keys(urls).sort()).toEqual(['TMS', 'WMS', 'WMTS']);
+    expect(urls.TMS).toBe(`${emu.url}/geopf/tms/1.0.0/ortho_2024`);
+    const offerings = JSON.parse(run.outputs.offerings) as Array<{ id: string; type: string; status: string }>;
+    expect(offerings.map((o) => [o.type, o.status]).sort()).toEqual([
+      ['WMS-RASTER', 'PUBLISHED'],
+      ['WMTS-TMS', 'PUBLISHED'],
+    ]);
+    expect(run.summary).toContain('<h3>Layer ortho_2024</h3>');
+    expect(run.summary).toMatch(
+      /<img src="[^"]*wms-r\?service=WMS&#38;version=1\.3\.0&#38;request=GetMap&#38;layers=ortho_2024&#38;bbox=[-\d.]+,[-\d.]+,[-\d.]+,[-\d.]+/,
+    );
+  });
+});
+
+describe('a later merge', () => {
+  it('updates in place: the same configuration and offering ids and URLs, a new pyramid, the old one deleted', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const before = { configurations: [...emu.layers.configurations.keys()].sort(), offerings: [...emu.layers.offerings.keys()].sort() };
+    const oldPyramid = first.outputs['stored-data-id'];
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.outputs['stored-data-id']).not.toBe(oldPyramid);
+    expect([...emu.layers.configurations.keys()].sort()).toEqual(before.configurations);
+    expect([...emu.layers.offerings.keys()].sort()).toEqual(before.offerings);
+    expect(second.outputs['layer-urls']).toBe(first.outputs['layer-urls']);
+    for (const c of emu.layers.configurations.values())
+      expect(c.type_infos.used_data[0].stored_data).toBe(second.outputs['stored-data-id']);
+    expect(emu.layers.storedData.has(oldPyramid)).toBe(false);
+    expect(count(emu, 'replaceConfiguration')).toBe(2);
+    expect(count(emu, 'syncOffering')).toBe(2);
+    expect(count(emu, 'createConfiguration')).toBe(2);
+    expect(count(emu, 'createOffering')).toBe(2);
+    expect(second.summary).toMatch(/<tr><th>Action<\/th><td>updated<\/td><\/tr>/);
+  });
+
+  it('a pyramid that fails leaves the live layer exactly as it was, with its error lines', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const live = JSON.stringify([...emu.layers.configurations.values()]);
+    emu.layers.options.pyramidFailure = true;
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode).toBe(1);
+    expect(JSON.stringify([...emu.layers.configurations.values()])).toBe(live);
+    expect([...emu.layers.offerings.values()].every((o) => o.status === 'PUBLISHED')).toBe(true);
+    expect(emu.layers.storedData.has(first.outputs['stored-data-id'])).toBe(true);
+    expect(second.errors[0]).toMatch(/^::error title=Pyramid failed%3A execution .*::Impossible de lire la dalle/);
+    expect(second.errors.at(-1)).toMatch(
+      /The pyramid was not built \(execution .* FAILURE\): Impossible de lire la dalle .*; the live layer was left as it was/,
+    );
+    expect(second.summary).toMatch(
+      /<li>Impossible de lire la dalle \/mnt\/upload\/data\/ortho\/ortho_650000_6860000\.tif : compression JPEG non supportée<\/li>/,
+    );
+    // The upload is kept, for a look or a re-run.
+    expect(emu.store.uploads.get(second.outputs['upload-id'])?.status).toBe('CLOSED');
+  });
+});
+
+describe('exactly once, and resumed', () => {
+  it('a re-run after a failure midway neither sends the files again nor builds a second pyramid', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    emu.faults.add({ route: 'createConfiguration', fault: { status: 500 } });
+    const first = await runAction({ workspace: dir, inputs: inputs(emu, { retries: '1' }) });
+    expect(first.exitCode).toBe(1);
+    expect(emu.layers.storedData.size).toBe(1);
+    emu.faults.clear();
+    const posts = count(emu, 'postData');
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(count(emu, 'postData')).toBe(posts);
+    expect(count(emu, 'createExecution')).toBe(1);
+    expect(emu.layers.storedData.size).toBe(1);
+    expect(second.outputs['stored-data-id']).toBe(first.outputs['stored-data-id']);
+    expect(second.outputs).toMatchObject({ uploaded: '0', 'upload-id': first.outputs['upload-id'] });
+  });
+
+  it('lost answers on every creation still make exactly one of each', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const lose = (route: string, fault: { storeThen: number | 'reset' }) => ({ route, times: 1, fault });
+    emu.faults.add(
+      lose('createExecution', { storeThen: 502 }),
+      lose('storedDataTags', { storeThen: 'reset' }),
+      lose('launch', { storeThen: 504 }),
+      lose('createConfiguration', { storeThen: 502 }),
+      lose('createOffering', { storeThen: 'reset' }),
+    );
+    const first = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(emu.layers.executions.size).toBe(1);
+    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.configurations.size).toBe(2);
+    expect(emu.layers.offerings.size).toBe(2);
+    for (const route of ['createExecution', 'storedDataTags', 'launch']) expect(count(emu, route), route).toBe(1);
+    expect(count(emu, 'createConfiguration')).toBe(2);
+    expect(count(emu, 'createOffering')).toBe(2);
+
+    emu.faults.add(
+      lose('replaceConfiguration', { storeThen: 502 }),
+      lose('syncOffering', { storeThen: 'reset' }),
+      lose('deleteStoredData', { storeThen: 502 }),
+    );
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(count(emu, 'replaceConfiguration')).toBe(2);
+    expect(count(emu, 'syncOffering')).toBe(2);
+    expect(count(emu, 'deleteStoredData')).toBe(1);
+    expect(emu.layers.storedData.size).toBe(1);
+  });
+
+  it('waits when the execution is SUCCESS before its stored data is GENERATED', async () => {
+    const emu = await emulator({ layers: { pyramidDurationMs: 40, storedDataLagMs: 300, publishDelayMs: 10 } });
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/execution SUCCESS, stored data GENERATING/);
+    expect([...emu.layers.configurations.values()].map((c) => c.type)).toEqual(['WMTS-TMS']);
+  });
+});
+
+describe('a dry run and bad inputs', () => {
+  it('a dry run says whether the layer would be created or updated, with its parameters, and changes nothing', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { 'dry-run': 'true', tms: 'LAMB93_10cm', compression: 'png' }) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toContain(
+      'Layer ortho_2024 would be created (WMTS-TMS, WMS-RASTER) with a pyramid built with tms=LAMB93_10cm, compression=png, interpolation=bicubic',
+    );
+    expect(run.summary).toMatch(/<tr><th>Action<\/th><td>would create<\/td><\/tr>/);
+    expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it.each([
+    [{ layer: '9-bad name' }, /^::error::Input 'layer': '9-bad name' is not a layer name/],
+    [{ services: 'wmts,tiles' }, /^::error::Input 'services': 'wmts,tiles' is not wmts, wms or wmts,wms/],
+    [{ compression: 'gif' }, /^::error::Input 'compression': 'gif' is not one of jpg, jpg90, png, zip/],
+    [{ interpolation: 'cubic' }, /^::error::Input 'interpolation': 'cubic' is not one of bicubic, linear, nn/],
+    [{ 'bottom-level': 'deep' }, /^::error::Input 'bottom-level': 'deep' is not a level/],
+    [{ 'processing-timeout': '0' }, /^::error::Input 'processing-timeout': '0' is not a positive number/],
+    [{ public: 'maybe' }, /^::error::Input 'public': 'maybe' is not a boolean/],
+    [{ close: 'false' }, /^::error::Input 'layer': needs the upload closed/],
+  ])('%j is refused before any request', async (override, message) => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, override) });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toHaveLength(1);
+    expect(run.errors[0]).toMatch(message);
+    expect(emu.requests).toEqual([]);
+  });
+
+  it('a tile matrix set the processing does not allow is refused before anything is sent', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { tms: 'LAMB93_5cm' }) });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      "::error::Input 'tms': 'LAMB93_5cm' is not one the processing allows (PM, 4326, LAMB93_10cm, LAMB93_50cm); for example tms: PM",
+    ]);
+    expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});
