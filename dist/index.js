@@ -77490,7 +77490,9 @@ class Reporter {
         if (this.retries > 0)
             warning(`${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
         if (this.id && !result?.dryRun)
-            notice(`Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
+            notice(this.layer?.uploadDeleted
+                ? `Upload ${this.id} was ${this.status}, then deleted: layer ${this.layer.layer} is served from its pyramid ${this.layer.storedData?.id}`
+                : `Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
         // A bug, not a user's mistake: its stack helps whoever fixes it.
         if (error && !(error instanceof ActionError) && error instanceof Error && error.stack)
             this.log(error.stack);

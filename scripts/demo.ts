@@ -3,10 +3,11 @@ import { ROOT, runAction, showAsTheRunner } from './action-runner.js';
 
 /**
  * `npm run demo`: starts the emulator and publishes samples/rasters with the bundled action,
- * spawned exactly as the GitHub runner spawns it; prints the log, the outputs and the summary.
+ * spawned exactly as the GitHub runner spawns it, then on to a served WMTS and WMS layer; prints
+ * the log, the outputs and the summary.
  */
 const token = 'demo-token';
-const emulator = new Emulator({ staticTokens: [token], checkDurationMs: 1500 });
+const emulator = new Emulator({ staticTokens: [token], checkDurationMs: 1500, layers: { pyramidDurationMs: 1500, publishDelayMs: 300 } });
 await emulator.start();
 console.log(`Emulator of the API Entrepôt on ${emulator.apiUrl} (datastore ${emulator.datastore})\n`);
 
@@ -22,6 +23,9 @@ const run = await runAction({
     'token-url': emulator.tokenUrl,
     tags: 'datasheet_name=demo',
     'poll-interval': '0.5',
+    layer: 'demo_orthophoto',
+    services: 'wmts,wms',
+    'layer-title': 'Orthophotos (demo)',
   },
   onStdout: showAsTheRunner,
 });
@@ -33,7 +37,7 @@ console.log('\n── job summary (HTML + Markdown, as GitHub renders it) ──
 console.log(run.summary);
 console.log(
   run.exitCode === 0
-    ? `\nPublished in ${(run.ms / 1000).toFixed(1)} s: status ${run.outputs.status}.`
+    ? `\nPublished in ${(run.ms / 1000).toFixed(1)} s: upload ${run.outputs.status}, layer demo_orthophoto served by ${Object.keys(JSON.parse(run.outputs['layer-urls'] ?? '{}') as object).join(', ')}.`
     : `\nThe action failed (exit code ${run.exitCode}).`,
 );
 process.exit(run.exitCode ?? 1);

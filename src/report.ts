@@ -260,7 +260,13 @@ export class Reporter {
       core.warning(
         `${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`,
       );
-    if (this.id && !result?.dryRun) core.notice(`Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
+    if (this.id && !result?.dryRun)
+      core.notice(
+        this.layer?.uploadDeleted
+          ? `Upload ${this.id} was ${this.status}, then deleted: layer ${this.layer.layer} is served from its pyramid ${this.layer.storedData?.id}`
+          : `Upload ${this.id} is ${this.status}`,
+        { title: 'Géoplateforme upload' },
+      );
     // A bug, not a user's mistake: its stack helps whoever fixes it.
     if (error && !(error instanceof ActionError) && error instanceof Error && error.stack) this.log(error.stack);
 

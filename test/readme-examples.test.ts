@@ -92,9 +92,10 @@ async function setup() {
 }
 
 describe('README examples', () => {
-  it('has the four workflows this test knows', async () => {
+  it('has the five workflows this test knows', async () => {
     expect((await readmeWorkflows()).map((w) => w.title)).toEqual([
       'Publish on every merge',
+      'Publish a layer',
       'Dry run on pull requests',
       'Keep files in an open upload, close later',
       'One upload across a job matrix',
@@ -111,9 +112,21 @@ describe('README examples', () => {
     expect(emu.liveUploads()[0].tags.datasheet_name).toBe('ortho-2024');
   });
 
+  it('publish a layer: the pyramid built, WMTS and WMS published, the upload deleted', async () => {
+    const { emu, dir } = await setup();
+    const [{ run }] = await runWorkflow((await readmeWorkflows())[1].jobs, emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(Object.keys(JSON.parse(run.outputs['layer-urls']) as object).sort()).toEqual(['TMS', 'WMS', 'WMTS']);
+    expect([...emu.layers.configurations.values()].map((c) => [c.type, c.layer_name, c.type_infos.title]).sort()).toEqual([
+      ['WMS-RASTER', 'ortho_2024', 'Orthophotos 2024'],
+      ['WMTS-TMS', 'ortho_2024', 'Orthophotos 2024'],
+    ]);
+    expect(emu.store.uploads.get(run.outputs['upload-id'])?.status).toBe('DELETED');
+  });
+
   it('dry run on pull requests: refuses the README that rasters/** matches, with GETs only', async () => {
     const { emu, dir } = await setup();
-    const workflow = (await readmeWorkflows())[1];
+    const workflow = (await readmeWorkflows())[2];
     const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
     // rasters/** takes the folder's README.md too: the dry run says so before anything is sent.
     expect(run.exitCode).toBe(1);
@@ -125,7 +138,7 @@ describe('README examples', () => {
     const { emu, dir } = await setup();
     const { rm } = await import('node:fs/promises');
     await rm(path.join(dir, 'rasters', 'README.md'));
-    const [, dry, stage, matrix] = await readmeWorkflows();
+    const [, , dry, stage, matrix] = await readmeWorkflows();
 
     const [{ run: plan }] = await runWorkflow(dry.jobs, emu, dir);
     expect(plan.exitCode, plan.stdout).toBe(0);

@@ -115,6 +115,6 @@ describe('running it locally', () => {
     const groups = lines.flatMap((line, i) => (line.startsWith('▶ ') ? [i] : []));
     expect(groups.length).toBeGreaterThan(4);
     for (const i of groups) expect(lines[i + 1], lines[i]).not.toMatch(/^▶ |^$/);
-    expect(stdout).toMatch(/Published in [\d.]+ s: status CLOSED\./);
+    expect(stdout).toMatch(/Published in [\d.]+ s: upload CLOSED, layer demo_orthophoto served by WMTS, TMS, WMS\./);
   }, 60_000);
 });
