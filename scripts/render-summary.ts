@@ -47,7 +47,9 @@ body { margin: 0; padding: 24px; background: #f6f8fa; }
 ${run.summary}
 </article>`;
 const html = path.join(ROOT, 'docs', 'summary.html');
-await writeFile(html, page);
+// Written as Prettier formats it, so that `npm run format:check` passes after a render.
+const prettier = await import('prettier');
+await writeFile(html, await prettier.format(page, { ...(await prettier.resolveConfig(html)), filepath: html }));
 console.log(`Status ${run.outputs.status}; summary written to ${path.relative(ROOT, html)}`);
 
 const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
