@@ -62,5 +62,31 @@ make "$F/geotiff-userdefined.tif" "+proj=tmerc +lat_0=0 +lon_0=3 +k=0.9996 +x_0=
 plain_tiff_with_tfw "$F/plain.tif" 651000 6861000
 jp2 "$F/jp2-2154.jp2" EPSG:2154 650000 6860000
 jp2 "$F/jp2-4326.jp2" EPSG:4326 2 48
+# --- GDAL's own footprints, for the test that checks the action's: wgs84Extent of each raster
+# (a TIFF+TFW gets the declared SRS through a VRT, as the platform assumes it).
+extents() {
+  local out=$F/extents.json tmp
+  tmp=$(mktemp -d)
+  {
+    echo '{'
+    local first=1
+    for file in "$S"/ortho/ortho_650000_6860000.tif "$S"/ortho/2024/ortho_650000_6859680.tif "$S"/scans/scan_1950.tif \
+      "$S"/mnt/mnt_650000_6860000.jp2 "$F"/geotiff-3857.tif "$F"/bigtiff-2154.tif "$F"/jp2-2154.jp2; do
+      local src=$file
+      if [ -f "${file%.tif}.tfw" ]; then
+        src=$tmp/$(basename "$file").vrt
+        gdal_translate -q -of VRT -a_srs EPSG:2154 "$file" "$src"
+      fi
+      [ $first = 1 ] || echo ','
+      first=0
+      printf '"%s": ' "$file"
+      gdalinfo -json "$src" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["wgs84Extent"]))'
+    done
+    echo '}'
+  } >"$out"
+  rm -rf "$tmp"
+}
+extents
+
 echo "samples and fixtures written"
 ls -lR "$S" "$F" | grep -v '^total'

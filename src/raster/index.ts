@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { openFileSource } from './byte-source.js';
 import { isJp2Signature, readJp2Info } from './jp2.js';
-import { isTiffSignature, readTiffInfo } from './tiff.js';
-import { parseWorldFile } from './tfw.js';
+import { isTiffSignature, readTiffInfo, type GeoTransform } from './tiff.js';
+import { parseWorldFile, type WorldFile } from './tfw.js';
 
 export type RasterFormat = 'tiff' | 'jp2' | 'tfw';
 
@@ -20,6 +20,10 @@ export interface RasterHeader {
   epsg?: number;
   userDefinedCrs: boolean;
   georeferenced: boolean;
+  width?: number;
+  height?: number;
+  /** Pixel → ground in the raster's own CRS, when its header says (a TIFF may rely on a .tfw). */
+  transform?: GeoTransform;
 }
 
 /** The format that a file's extension claims, or undefined for an unsupported one. */
@@ -43,7 +47,15 @@ export async function readRasterHeader(path: string, format: 'tiff' | 'jp2', siz
     }
     if (!isJp2Signature(head)) throw new Error('not a JPEG2000 JP2 file (bad signature)');
     const info = await readJp2Info(source);
-    return { format, epsg: info.epsg, userDefinedCrs: info.userDefinedCrs, georeferenced: info.georeferenced };
+    return {
+      format,
+      epsg: info.epsg,
+      userDefinedCrs: info.userDefinedCrs,
+      georeferenced: info.georeferenced,
+      width: info.width,
+      height: info.height,
+      transform: info.transform,
+    };
   } finally {
     await source.close();
   }
@@ -52,12 +64,12 @@ export async function readRasterHeader(path: string, format: 'tiff' | 'jp2', siz
 /** World files are a few dozen bytes; anything bigger is not one. */
 const MAX_WORLD_FILE_BYTES = 4096;
 
-export async function readWorldFile(path: string): Promise<void> {
+export async function readWorldFile(path: string): Promise<WorldFile> {
   const source = await openFileSource(path);
   try {
     if (source.size > MAX_WORLD_FILE_BYTES) throw new Error(`too large for a world file (${source.size} bytes)`);
   } finally {
     await source.close();
   }
-  parseWorldFile(await readFile(path, 'utf8'));
+  return parseWorldFile(await readFile(path, 'utf8'));
 }

@@ -1,5 +1,5 @@
 import { bufferSource, type ByteSource } from './byte-source.js';
-import { readTiffInfo } from './tiff.js';
+import { readTiffInfo, type GeoTransform } from './tiff.js';
 
 /** What a JP2 file's boxes say about georeferencing; the codestream is never read. */
 export interface Jp2Info {
@@ -8,6 +8,11 @@ export interface Jp2Info {
   georeferenced: boolean;
   /** Which box gave the CRS. */
   crsFrom?: 'geojp2' | 'gmljp2';
+  /** From the image header box. */
+  width?: number;
+  height?: number;
+  /** Pixel → ground (GeoJP2's tie point and scale, else GMLJP2's grid). */
+  transform?: GeoTransform;
 }
 
 export class Jp2FormatError extends Error {}
@@ -57,6 +62,7 @@ export async function readJp2Info(source: ByteSource): Promise<Jp2Info> {
   const info: Jp2Info = { userDefinedCrs: false, georeferenced: false };
   let gmlEpsg: number | undefined;
   let gmlFound = false;
+  let gmlTransform: GeoTransform | undefined;
 
   const visit = async (from: number, to: number): Promise<boolean> => {
     for await (const box of boxes(source, from, to)) {
@@ -67,6 +73,7 @@ export async function readJp2Info(source: ByteSource): Promise<Jp2Info> {
         if (content.subarray(0, 16).equals(GEOJP2_UUID)) {
           const tiff = await readTiffInfo(bufferSource(content.subarray(16)));
           info.georeferenced ||= tiff.georeferenced;
+          info.transform ??= tiff.transform;
           if (tiff.epsg !== undefined || tiff.userDefinedCrs) {
             info.epsg = tiff.epsg;
             info.userDefinedCrs = tiff.userDefinedCrs;
@@ -78,7 +85,12 @@ export async function readJp2Info(source: ByteSource): Promise<Jp2Info> {
         if (xml.includes('gml:')) {
           gmlFound = true;
           gmlEpsg ??= epsgFromSrsName(xml);
+          gmlTransform ??= gridTransform(xml);
         }
+      } else if (box.type === 'ihdr' && size >= 8) {
+        const header = await source.read(box.start, 8);
+        info.height = header.readUInt32BE(0);
+        info.width = header.readUInt32BE(4);
       } else if (SUPERBOXES.has(box.type)) {
         if (await visit(box.start, box.end)) return true;
       }
@@ -87,6 +99,7 @@ export async function readJp2Info(source: ByteSource): Promise<Jp2Info> {
   };
   await visit(0, source.size);
 
+  info.transform ??= gmlTransform;
   if (info.crsFrom === undefined && gmlFound) {
     info.georeferenced = true;
     info.epsg = gmlEpsg;
@@ -100,4 +113,18 @@ export async function readJp2Info(source: ByteSource): Promise<Jp2Info> {
 function epsgFromSrsName(xml: string): number | undefined {
   const match = /srsName\s*=\s*["'][^"']*?EPSG(?::+|\/\d+\/|\/)(\d+)["']/i.exec(xml);
   return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A GMLJP2 RectifiedGrid as a geotransform: its origin is the centre of the first pixel, its two
+ * offset vectors the steps along columns and rows. Coordinates are taken in x, y order.
+ */
+function gridTransform(xml: string): GeoTransform | undefined {
+  const numbers = (text: string | undefined) => (text ?? '').trim().split(/\s+/).map(Number);
+  const origin = numbers(/<gml:origin>[\s\S]*?<gml:(?:pos|coordinates)[^>]*>([^<]+)</.exec(xml)?.[1]);
+  const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>([^<]+)</g)].map((m) => numbers(m[1]));
+  if (origin.length < 2 || vectors.length < 2 || [...origin, ...vectors[0], ...vectors[1]].some((n) => !Number.isFinite(n)))
+    return undefined;
+  const [[a, d], [b, e]] = vectors;
+  return [origin[0] - (a + b) / 2, a, b, origin[1] - (d + e) / 2, d, e];
 }

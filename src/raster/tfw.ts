@@ -15,3 +15,8 @@ export function parseWorldFile(text: string): WorldFile {
   if (bad !== undefined) throw new WorldFileError(`'${bad.slice(0, 40)}' is not a number`);
   return numbers as WorldFile;
 }
+
+/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
+export function worldFileTransform([a, d, b, e, c, f]: WorldFile): [number, number, number, number, number, number] {
+  return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
+}

@@ -9,16 +9,27 @@ export interface TiffInfo {
   userDefinedCrs: boolean;
   /** True when the file places itself on the ground (tie point + scale, or a transformation). */
   georeferenced: boolean;
+  /** Pixels across and down, when the header says. */
+  width?: number;
+  height?: number;
+  /** Pixel → ground, as GDAL's geotransform: x = t0 + col·t1 + row·t2, y = t3 + col·t4 + row·t5. */
+  transform?: GeoTransform;
 }
+
+export type GeoTransform = [number, number, number, number, number, number];
 
 export class TiffFormatError extends Error {}
 
 // TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
+const TAG_IMAGE_WIDTH = 256;
+const TAG_IMAGE_LENGTH = 257;
 const TAG_MODEL_PIXEL_SCALE = 33550;
 const TAG_MODEL_TIEPOINT = 33922;
 const TAG_MODEL_TRANSFORMATION = 34264;
 const TAG_GEO_KEY_DIRECTORY = 34735;
 const KEY_MODEL_TYPE = 1024;
+const KEY_RASTER_TYPE = 1025;
+const RASTER_PIXEL_IS_POINT = 2;
 const KEY_GEOGRAPHIC_TYPE = 2048;
 const KEY_PROJECTED_CS_TYPE = 3072;
 const MODEL_TYPE_PROJECTED = 1;
@@ -77,8 +88,32 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
     return Array.from({ length: entry.count }, (_, k) => u16(buf, k * 2));
   };
 
+  const readNumbers = async (tag: number): Promise<number[] | undefined> => {
+    const entry = tags.get(tag);
+    // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+    const width = { 3: 2, 4: 4, 12: 8, 16: 8 }[entry?.type ?? 0];
+    if (!entry || !width || entry.count > 64) return undefined;
+    const bytes = entry.count * width;
+    const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
+    if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
+    return Array.from({ length: entry.count }, (_, k) => {
+      const o = k * width;
+      if (entry.type === 3) return u16(buf, o);
+      if (entry.type === 4) return u32(buf, o);
+      if (entry.type === 16) return u64(buf, o);
+      return le ? buf.readDoubleLE(o) : buf.readDoubleBE(o);
+    });
+  };
+
   const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
   const info: TiffInfo = { bigTiff, userDefinedCrs: false, georeferenced };
+  info.width = (await readNumbers(TAG_IMAGE_WIDTH))?.[0];
+  info.height = (await readNumbers(TAG_IMAGE_LENGTH))?.[0];
+  info.transform = geoTransform(
+    await readNumbers(TAG_MODEL_TRANSFORMATION),
+    await readNumbers(TAG_MODEL_TIEPOINT),
+    await readNumbers(TAG_MODEL_PIXEL_SCALE),
+  );
   const directory = await readShorts(TAG_GEO_KEY_DIRECTORY);
   if (!directory || directory.length < 4) return info;
 
@@ -90,6 +125,11 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
     const base = 4 + k * 4;
     if (base + 3 >= directory.length) break;
     if (directory[base + 1] === 0) keys.set(directory[base], directory[base + 3]);
+  }
+  // A point-registered raster's tie point is a pixel's centre: GDAL moves it half a pixel.
+  if (keys.get(KEY_RASTER_TYPE) === RASTER_PIXEL_IS_POINT && info.transform) {
+    const [t0, t1, t2, t3, t4, t5] = info.transform;
+    info.transform = [t0 - (t1 + t2) / 2, t1, t2, t3 - (t4 + t5) / 2, t4, t5];
   }
   const modelType = keys.get(KEY_MODEL_TYPE);
   const projected = keys.get(KEY_PROJECTED_CS_TYPE);
@@ -104,4 +144,14 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
   else if (code !== undefined && code > 0) info.epsg = code;
   else if (modelType !== undefined) info.userDefinedCrs = true;
   return info;
+}
+
+/** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */
+function geoTransform(matrix?: number[], tiepoint?: number[], scale?: number[]): GeoTransform | undefined {
+  if (matrix && matrix.length >= 8) return [matrix[3], matrix[0], matrix[1], matrix[7], matrix[4], matrix[5]];
+  if (tiepoint && tiepoint.length >= 6 && scale && scale.length >= 2) {
+    const [i, j, , x, y] = tiepoint;
+    return [x - i * scale[0], scale[0], 0, y + j * scale[1], 0, -scale[1]];
+  }
+  return undefined;
 }
