@@ -28093,7 +28093,7 @@ module.exports = {
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -28101,7 +28101,6 @@ module.exports = {
 /***/ 218:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
-var __webpack_unused_export__;
 
 
 var net = __nccwpck_require__(9278);
@@ -28113,10 +28112,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -28365,7 +28364,7 @@ if (process.env.NODE_DEBUG && /\btunnel\b/.test(process.env.NODE_DEBUG)) {
 } else {
   debug = function() {};
 }
-__webpack_unused_export__ = debug; // for test
+exports.debug = debug; // for test
 
 
 /***/ }),
@@ -67393,7 +67392,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1085);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2923);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -67408,7 +67407,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1085:
+/***/ 2923:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67417,8 +67416,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -67493,7 +67492,7 @@ function toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -67549,8 +67548,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -67564,10 +67563,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -67583,7 +67582,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
@@ -68546,7 +68545,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -68569,7 +68568,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -68665,7 +68664,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -68869,7 +68868,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -68896,7 +68895,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -69389,13 +69388,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -69686,7 +69685,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -70025,8 +70024,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -70207,7 +70206,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(external_os_.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -70275,7 +70274,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -71820,6 +71819,9 @@ class LayerRun {
         };
         if (options.dryRun || !this.upload) {
             report.action = existing.size ? 'would update' : 'would create';
+            const live = [...existing.values()][0]?.usedData[0]?.stored_data;
+            if (live)
+                report.currentExtent = (await api.storedData(live).catch(() => undefined))?.bbox;
             this.emit({
                 type: 'info',
                 message: `Layer ${layer} would be ${existing.size ? 'updated' : 'created'} (${types.join(', ')}) with a pyramid built with ${Object.entries(parameters)
@@ -75426,7 +75428,7 @@ class Pattern {
         }
         // Replace leading `~` segment
         else if (pattern === '~' || pattern.startsWith(`~${external_path_namespaceObject.sep}`)) {
-            homedir = homedir || external_os_namespaceObject.homedir();
+            homedir = homedir || external_os_.homedir();
             external_assert_(homedir, 'Unable to determine HOME directory');
             external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
             pattern = Pattern.globEscape(homedir) + pattern.substr(1);
@@ -75622,7 +75624,7 @@ class DefaultGlobber {
                 try {
                     // Intentionally using lstat. Detection for broken symlink
                     // will be performed later (if following symlinks).
-                    yield __await(external_fs_namespaceObject.promises.lstat(searchPath));
+                    yield __await(external_fs_.promises.lstat(searchPath));
                 }
                 catch (err) {
                     if (err.code === 'ENOENT') {
@@ -75667,7 +75669,7 @@ class DefaultGlobber {
                     }
                     // Push the child items in reverse
                     const childLevel = item.level + 1;
-                    const childItems = (yield __await(external_fs_namespaceObject.promises.readdir(item.path))).map(x => new SearchState(external_path_namespaceObject.join(item.path, x), childLevel));
+                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_namespaceObject.join(item.path, x), childLevel));
                     stack.push(...childItems.reverse());
                 }
                 // File
@@ -75711,7 +75713,7 @@ class DefaultGlobber {
             if (options.followSymbolicLinks) {
                 try {
                     // Use `stat` (following symlinks)
-                    stats = yield external_fs_namespaceObject.promises.stat(item.path);
+                    stats = yield external_fs_.promises.stat(item.path);
                 }
                 catch (err) {
                     if (err.code === 'ENOENT') {
@@ -75726,12 +75728,12 @@ class DefaultGlobber {
             }
             else {
                 // Use `lstat` (not following symlinks)
-                stats = yield external_fs_namespaceObject.promises.lstat(item.path);
+                stats = yield external_fs_.promises.lstat(item.path);
             }
             // Note, isDirectory() returns false for the lstat of a symlink
             if (stats.isDirectory() && options.followSymbolicLinks) {
                 // Get the realpath
-                const realPath = yield external_fs_namespaceObject.promises.realpath(item.path);
+                const realPath = yield external_fs_.promises.realpath(item.path);
                 // Fixup the traversal chain to match the item level
                 while (traversalChain.length >= item.level) {
                     traversalChain.pop();
@@ -76205,7 +76207,7 @@ const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
 function readConfig(read = (name) => getInput(name)) {
     const get = (name) => read(name).trim();
     const secrets = [];
-    for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
+    for (const secret of ['token', 'client-secret', 'password', 'totp-secret', 'github-token']) {
         const value = read(secret).trim();
         if (value)
             secrets.push(...secretShapes(value));
@@ -76238,6 +76240,7 @@ function readConfig(read = (name) => getInput(name)) {
     const epsg = Number(srsMatch[1]);
     const description = get('description') || name;
     const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+    const dryRun = bool('dry-run', get('dry-run'), false);
     const close = bool('close', get('close'), true);
     const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
     const layer = get('layer') || undefined;
@@ -76260,7 +76263,7 @@ function readConfig(read = (name) => getInput(name)) {
         srs: `EPSG:${epsg}`,
         epsg,
         description,
-        auth: readAuth(get),
+        auth: readAuth(get, dryRun),
         apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
         tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
         tags: tags(get('tags')),
@@ -76275,7 +76278,7 @@ function readConfig(read = (name) => getInput(name)) {
         checksums: bool('checksums', get('checksums'), true),
         ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
         shard: shard(get('shard')),
-        dryRun: bool('dry-run', get('dry-run'), false),
+        dryRun,
         prune: bool('prune', get('prune'), true),
         secrets,
         layer,
@@ -76290,9 +76293,11 @@ function readConfig(read = (name) => getInput(name)) {
         public: bool('public', get('public'), true),
         processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
         keepUpload: bool('keep-upload', get('keep-upload'), false),
+        comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
+        githubToken: get('github-token') || undefined,
     };
 }
-function readAuth(get) {
+function readAuth(get, dryRun) {
     const token = get('token');
     const clientId = get('client-id');
     const clientSecret = get('client-secret');
@@ -76304,6 +76309,9 @@ function readAuth(get) {
         (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
         (username || password) && 'username + password',
     ].filter(Boolean);
+    // A pull request from a fork gets no secrets: its dry run checks what can be checked locally.
+    if (methods.length === 0 && dryRun)
+        return undefined;
     if (methods.length === 0)
         throw new InputError('token', 'no authentication given; set token, or client-id and client-secret (service account), or username and password');
     if (methods.length > 1)
@@ -76509,11 +76517,15 @@ async function openFileSource(path, knownSize) {
 class TiffFormatError extends Error {
 }
 // TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
+const TAG_IMAGE_WIDTH = 256;
+const TAG_IMAGE_LENGTH = 257;
 const TAG_MODEL_PIXEL_SCALE = 33550;
 const TAG_MODEL_TIEPOINT = 33922;
 const TAG_MODEL_TRANSFORMATION = 34264;
 const TAG_GEO_KEY_DIRECTORY = 34735;
 const KEY_MODEL_TYPE = 1024;
+const KEY_RASTER_TYPE = 1025;
+const RASTER_PIXEL_IS_POINT = 2;
 const KEY_GEOGRAPHIC_TYPE = 2048;
 const KEY_PROJECTED_CS_TYPE = 3072;
 const MODEL_TYPE_PROJECTED = 1;
@@ -76576,8 +76588,32 @@ async function readTiffInfo(source) {
             throw new TiffFormatError(`truncated tag ${tag}`);
         return Array.from({ length: entry.count }, (_, k) => u16(buf, k * 2));
     };
+    const readNumbers = async (tag) => {
+        const entry = tags.get(tag);
+        // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+        const width = { 3: 2, 4: 4, 12: 8, 16: 8 }[entry?.type ?? 0];
+        if (!entry || !width || entry.count > 64)
+            return undefined;
+        const bytes = entry.count * width;
+        const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
+        if (buf.length < bytes)
+            throw new TiffFormatError(`truncated tag ${tag}`);
+        return Array.from({ length: entry.count }, (_, k) => {
+            const o = k * width;
+            if (entry.type === 3)
+                return u16(buf, o);
+            if (entry.type === 4)
+                return u32(buf, o);
+            if (entry.type === 16)
+                return u64(buf, o);
+            return le ? buf.readDoubleLE(o) : buf.readDoubleBE(o);
+        });
+    };
     const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
     const info = { bigTiff, userDefinedCrs: false, georeferenced };
+    info.width = (await readNumbers(TAG_IMAGE_WIDTH))?.[0];
+    info.height = (await readNumbers(TAG_IMAGE_LENGTH))?.[0];
+    info.transform = geoTransform(await readNumbers(TAG_MODEL_TRANSFORMATION), await readNumbers(TAG_MODEL_TIEPOINT), await readNumbers(TAG_MODEL_PIXEL_SCALE));
     const directory = await readShorts(TAG_GEO_KEY_DIRECTORY);
     if (!directory || directory.length < 4)
         return info;
@@ -76591,6 +76627,11 @@ async function readTiffInfo(source) {
             break;
         if (directory[base + 1] === 0)
             keys.set(directory[base], directory[base + 3]);
+    }
+    // A point-registered raster's tie point is a pixel's centre: GDAL moves it half a pixel.
+    if (keys.get(KEY_RASTER_TYPE) === RASTER_PIXEL_IS_POINT && info.transform) {
+        const [t0, t1, t2, t3, t4, t5] = info.transform;
+        info.transform = [t0 - (t1 + t2) / 2, t1, t2, t3 - (t4 + t5) / 2, t4, t5];
     }
     const modelType = keys.get(KEY_MODEL_TYPE);
     const projected = keys.get(KEY_PROJECTED_CS_TYPE);
@@ -76607,6 +76648,16 @@ async function readTiffInfo(source) {
     else if (modelType !== undefined)
         info.userDefinedCrs = true;
     return info;
+}
+/** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */
+function geoTransform(matrix, tiepoint, scale) {
+    if (matrix && matrix.length >= 8)
+        return [matrix[3], matrix[0], matrix[1], matrix[7], matrix[4], matrix[5]];
+    if (tiepoint && tiepoint.length >= 6 && scale && scale.length >= 2) {
+        const [i, j, , x, y] = tiepoint;
+        return [x - i * scale[0], scale[0], 0, y + j * scale[1], 0, -scale[1]];
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/raster/jp2.ts
@@ -76655,6 +76706,7 @@ async function readJp2Info(source) {
     const info = { userDefinedCrs: false, georeferenced: false };
     let gmlEpsg;
     let gmlFound = false;
+    let gmlTransform;
     const visit = async (from, to) => {
         for await (const box of boxes(source, from, to)) {
             if (box.type === 'jp2c')
@@ -76665,6 +76717,7 @@ async function readJp2Info(source) {
                 if (content.subarray(0, 16).equals(GEOJP2_UUID)) {
                     const tiff = await readTiffInfo(bufferSource(content.subarray(16)));
                     info.georeferenced ||= tiff.georeferenced;
+                    info.transform ??= tiff.transform;
                     if (tiff.epsg !== undefined || tiff.userDefinedCrs) {
                         info.epsg = tiff.epsg;
                         info.userDefinedCrs = tiff.userDefinedCrs;
@@ -76677,7 +76730,13 @@ async function readJp2Info(source) {
                 if (xml.includes('gml:')) {
                     gmlFound = true;
                     gmlEpsg ??= epsgFromSrsName(xml);
+                    gmlTransform ??= gridTransform(xml);
                 }
+            }
+            else if (box.type === 'ihdr' && size >= 8) {
+                const header = await source.read(box.start, 8);
+                info.height = header.readUInt32BE(0);
+                info.width = header.readUInt32BE(4);
             }
             else if (SUPERBOXES.has(box.type)) {
                 if (await visit(box.start, box.end))
@@ -76687,6 +76746,7 @@ async function readJp2Info(source) {
         return false;
     };
     await visit(0, source.size);
+    info.transform ??= gmlTransform;
     if (info.crsFrom === undefined && gmlFound) {
         info.georeferenced = true;
         info.epsg = gmlEpsg;
@@ -76699,6 +76759,19 @@ async function readJp2Info(source) {
 function epsgFromSrsName(xml) {
     const match = /srsName\s*=\s*["'][^"']*?EPSG(?::+|\/\d+\/|\/)(\d+)["']/i.exec(xml);
     return match ? Number(match[1]) : undefined;
+}
+/**
+ * A GMLJP2 RectifiedGrid as a geotransform: its origin is the centre of the first pixel, its two
+ * offset vectors the steps along columns and rows. Coordinates are taken in x, y order.
+ */
+function gridTransform(xml) {
+    const numbers = (text) => (text ?? '').trim().split(/\s+/).map(Number);
+    const origin = numbers(/<gml:origin>[\s\S]*?<gml:(?:pos|coordinates)[^>]*>([^<]+)</.exec(xml)?.[1]);
+    const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>([^<]+)</g)].map((m) => numbers(m[1]));
+    if (origin.length < 2 || vectors.length < 2 || [...origin, ...vectors[0], ...vectors[1]].some((n) => !Number.isFinite(n)))
+        return undefined;
+    const [[a, d], [b, e]] = vectors;
+    return [origin[0] - (a + b) / 2, a, b, origin[1] - (d + e) / 2, d, e];
 }
 
 ;// CONCATENATED MODULE: ./src/raster/tfw.ts
@@ -76717,6 +76790,10 @@ function parseWorldFile(text) {
     if (bad !== undefined)
         throw new WorldFileError(`'${bad.slice(0, 40)}' is not a number`);
     return numbers;
+}
+/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
+function worldFileTransform([a, d, b, e, c, f]) {
+    return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
 }
 
 ;// CONCATENATED MODULE: ./src/raster/index.ts
@@ -76754,7 +76831,15 @@ async function readRasterHeader(path, format, size) {
         if (!isJp2Signature(head))
             throw new Error('not a JPEG2000 JP2 file (bad signature)');
         const info = await readJp2Info(source);
-        return { format, epsg: info.epsg, userDefinedCrs: info.userDefinedCrs, georeferenced: info.georeferenced };
+        return {
+            format,
+            epsg: info.epsg,
+            userDefinedCrs: info.userDefinedCrs,
+            georeferenced: info.georeferenced,
+            width: info.width,
+            height: info.height,
+            transform: info.transform,
+        };
     }
     finally {
         await source.close();
@@ -76771,7 +76856,7 @@ async function readWorldFile(path) {
     finally {
         await source.close();
     }
-    parseWorldFile(await (0,promises_.readFile)(path, 'utf8'));
+    return parseWorldFile(await (0,promises_.readFile)(path, 'utf8'));
 }
 
 ;// CONCATENATED MODULE: ./src/preflight.ts
@@ -76779,14 +76864,11 @@ async function readWorldFile(path) {
 
 
 
+
 /** Headers read at the same time: small reads, so a few more than the upload concurrency. */
 const HEADER_READ_CONCURRENCY = 16;
-/**
- * Checks every file as the platform would, reading headers only: supported format, non-empty,
- * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
- * Throws a FileError listing every problem; returns the warnings.
- */
-async function preflight(files, epsg, workspace = process.cwd()) {
+async function preflight(files, epsg, workspace = process.cwd(), onGeo) {
+    const worldFiles = new Map(); // stem (lower case) -> its world file
     // Files are named by their path in the repository, as an annotation's `file=` wants them.
     const shown = (file) => external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
     const problems = [];
@@ -76815,21 +76897,25 @@ async function preflight(files, epsg, workspace = process.cwd()) {
             });
     }
     const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
-    const worldFiles = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+    const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+    const stemOf = (file) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+    const geo = [];
     const stemHasWorldFile = (file) => (byStem.get(file.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? []).some((f) => formatOfPath(f.localPath) === 'tfw');
-    for (const tfw of worldFiles) {
+    for (const tfw of tfws) {
         const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
         if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
             problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
     }
-    await forEachLimited([...rasters, ...worldFiles], HEADER_READ_CONCURRENCY, async (file) => {
+    await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
         const format = formatOfPath(file.localPath);
         try {
             if (format === 'tfw') {
-                await readWorldFile(file.localPath);
+                worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
                 return;
             }
             const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
+            if (onGeo)
+                geo.push([file, { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform }]);
             if (header.epsg !== undefined && header.epsg !== epsg) {
                 problems.push({ path: shown(file), problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
             }
@@ -76844,6 +76930,11 @@ async function preflight(files, epsg, workspace = process.cwd()) {
             problems.push({ path: shown(file), problem: `unreadable: ${error.message}` });
         }
     });
+    // World files were read first: a TIFF without its own georeferencing takes its world file's.
+    for (const [file, found] of geo) {
+        const tfw = worldFiles.get(stemOf(file));
+        onGeo?.(file, { ...found, epsg: found.epsg ?? epsg, transform: found.transform ?? (tfw ? worldFileTransform(tfw) : undefined) });
+    }
     if (problems.length > 0) {
         problems.sort((a, b) => (a.path < b.path ? -1 : 1));
         const srsProblems = problems.filter((p) => p.problem.startsWith('EPSG:'));
@@ -77274,6 +77365,7 @@ function checksFailure(result) {
 
 
 
+
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
@@ -77299,6 +77391,11 @@ class Reporter {
     willCreate = false;
     /** The layer chain's report, once it has one. */
     layer;
+    /** For the pull-request comment: warnings given, where each raster lies, what ended the run. */
+    warnings = [];
+    places = new Map();
+    apiConsulted = true;
+    ending;
     /** Uploads a dry run with `if-exists: replace` would delete. */
     replacing = [];
     rows = new Map();
@@ -77344,7 +77441,62 @@ class Reporter {
         setOutput('bytes', totalBytes(files));
     }
     warning(message) {
+        this.warnings.push(this.redact(message));
         warning(this.redact(message));
+    }
+    /** Where a raster lies: its EPSG and WGS84 outline (when its CRS is known), for the map. */
+    place(file, epsg, ring) {
+        this.places.set(file.remotePath, { epsg, ring });
+    }
+    /** A dry run without credentials: nothing was read from the API. */
+    offline() {
+        this.apiConsulted = false;
+        this.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
+    }
+    /** The run as the pull-request comment tells it. */
+    commentRecord() {
+        const workspace = this.context.workspace ?? process.cwd();
+        const refused = new Map();
+        if (this.ending instanceof FileError)
+            for (const p of this.ending.problems)
+                for (const one of p.path.split(' and '))
+                    refused.set(one, p.problem);
+        const files = [...this.rows.values()].map(({ file, outcome }) => {
+            const shown = external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
+            const place = this.places.get(file.remotePath);
+            const problem = refused.get(shown);
+            return {
+                path: shown,
+                remotePath: file.remotePath,
+                size: file.size,
+                epsg: place?.epsg,
+                ring: place?.ring,
+                problem,
+                outcome: problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send',
+            };
+        });
+        const ending = this.ending;
+        const layer = this.layer;
+        return {
+            name: this.context.name,
+            srs: this.context.srs,
+            apiConsulted: this.apiConsulted,
+            upload: this.id
+                ? `${this.id} (${this.status}), to be resumed`
+                : this.apiConsulted
+                    ? 'to be created'
+                    : 'to be created (unless one of that name is OPEN)',
+            verdict: ending ? { ok: false, message: this.redact(messageOf(ending, this.id, this.status)) } : { ok: true },
+            warnings: this.warnings,
+            files,
+            layer: layer
+                ? `${layer.layer} ${layer.action} (${layer.services.map((s) => s.type).join(', ') ||
+                    Object.entries(layer.parameters)
+                        .map(([k, v]) => `${k} ${v}`)
+                        .join(', ')})`
+                : undefined,
+            currentExtent: layer?.currentExtent,
+        };
     }
     notice(message) {
         notice(this.redact(message));
@@ -77464,6 +77616,7 @@ class Reporter {
         if (this.finished)
             return;
         this.finished = true;
+        this.ending = error;
         this.endGroup();
         setOutput('uploaded', this.uploaded);
         if (result) {
@@ -77690,7 +77843,205 @@ function table(head, rows) {
     return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
 }
 
+;// CONCATENATED MODULE: ./src/comment.ts
+
+/**
+ * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
+ * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
+ * run's record, as the log and the job summary are. It stays within GitHub's comment limit
+ * whatever the number of files: long lists fold and are cut, and a map too large for the comment
+ * is drawn per folder, then as one outline.
+ */
+/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
+const MAX_COMMENT_CHARS = 60_000;
+const MAX_MAP_CHARS = 30_000;
+const MAX_TABLE_ROWS = 300;
+/** Lists longer than this fold into a <details> block. */
+const FOLD_ROWS = 20;
+/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
+const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
+/** The hidden marker that finds this upload name's comment again on a later push. */
+function commentMarker(name) {
+    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
+}
+function renderComment(record) {
+    const out = [commentMarker(record.name)];
+    const refused = record.files.filter((f) => f.outcome === 'refused');
+    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
+    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to \`${comment_code(record.name)}\``);
+    out.push('');
+    out.push(record.verdict.ok
+        ? `Every file passes the checks the platform would make (${record.srs}).`
+        : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`);
+    out.push('');
+    const counts = ['to send', 'already there', 'refused']
+        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
+        .filter(([, n]) => n > 0);
+    out.push(`- **Files**: ${record.files.length}, ${formatBytes(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
+    out.push(`- **Upload**: ${escapeMd(record.upload)}`);
+    if (!record.apiConsulted)
+        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
+    if (record.layer)
+        out.push(`- **Layer**: ${escapeMd(record.layer)}`);
+    for (const warning of record.warnings.slice(0, 10))
+        out.push(`- ⚠️ ${escapeMd(warning)}`);
+    out.push('');
+    if (refused.length) {
+        out.push(fold(`Refused (${refused.length})`, [
+            '| File | Problem |',
+            '|---|---|',
+            ...refused.slice(0, MAX_TABLE_ROWS).map((f) => `| \`${comment_code(f.path)}\` | ${escapeMd(f.problem ?? '')} |`),
+        ], refused.length, true));
+    }
+    const rows = record.files
+        .slice(0, MAX_TABLE_ROWS)
+        .map((f) => `| \`${comment_code(f.remotePath)}\` | ${formatBytes(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
+    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...rows], record.files.length, false));
+    const map = mapOf(record);
+    if (map)
+        out.push('', '```geojson', map, '```');
+    const unplaced = record.files.filter((f) => !f.ring && f.remotePath.match(/\.(tiff?|jp2)$/i));
+    if (unplaced.length)
+        out.push('', `${unplaced.length} raster(s) are not on the map: their SRS has no known definition.`);
+    if (record.runUrl)
+        out.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
+    let body = out.join('\n');
+    if (body.length > MAX_COMMENT_CHARS)
+        body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (cut to GitHub's comment size; the job summary has everything)`;
+    return body;
+}
+function fold(title, lines, count, open) {
+    const more = count > MAX_TABLE_ROWS ? `\n\n… and ${count - MAX_TABLE_ROWS} more.` : '';
+    if (count <= FOLD_ROWS)
+        return `${lines.join('\n')}${more}\n`;
+    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
+}
+/** The map: one polygon per raster; per folder if that is too long; one outline if still too long. */
+function mapOf(record) {
+    const placed = record.files.filter((f) => f.ring);
+    if (!placed.length && !record.currentExtent)
+        return undefined;
+    const current = record.currentExtent
+        ? [
+            feature(box(record.currentExtent), {
+                name: 'the layer as it is now',
+                stroke: COLOURS.current,
+                fill: COLOURS.current,
+                'fill-opacity': 0.05,
+            }),
+        ]
+        : [];
+    const colour = (refused) => (refused ? COLOURS.refused : COLOURS.ok);
+    const perFile = placed.map((f) => feature(f.ring, {
+        name: f.path,
+        size: formatBytes(f.size),
+        epsg: f.epsg ? `EPSG:${f.epsg}` : '',
+        result: f.outcome,
+        stroke: colour(f.outcome === 'refused'),
+        fill: colour(f.outcome === 'refused'),
+        'fill-opacity': 0.2,
+    }));
+    let json = collection([...current, ...perFile]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    const folders = new Map();
+    for (const f of placed) {
+        const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
+        folders.set(folder, [...(folders.get(folder) ?? []), f]);
+    }
+    const perFolder = [...folders].map(([folder, members]) => {
+        const refused = members.some((m) => m.outcome === 'refused');
+        return feature(box(bounds(members.map((m) => m.ring))), {
+            name: `${folder}/ (${members.length} rasters)`,
+            size: formatBytes(members.reduce((s, m) => s + m.size, 0)),
+            stroke: colour(refused),
+            fill: colour(refused),
+            'fill-opacity': 0.2,
+        });
+    });
+    json = collection([...current, ...perFolder]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    return collection([
+        ...current,
+        feature(box(bounds(placed.map((f) => f.ring))), {
+            name: `${placed.length} rasters`,
+            stroke: COLOURS.ok,
+            fill: COLOURS.ok,
+        }),
+    ]);
+}
+function box([west, south, east, north]) {
+    return [
+        [west, south],
+        [east, south],
+        [east, north],
+        [west, north],
+        [west, south],
+    ];
+}
+function feature(ring, properties) {
+    return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
+}
+function collection(features) {
+    return JSON.stringify({ type: 'FeatureCollection', features });
+}
+/** Text in a table cell or a line: no pipe, no newline, no HTML. */
+function escapeMd(text) {
+    return text.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Text inside backticks: a backtick would end it. */
+function comment_code(text) {
+    return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
+}
+/** [west, south, east, north] of rings. */
+function bounds(rings) {
+    const xs = rings.flat().map((p) => p[0]);
+    const ys = rings.flat().map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+;// CONCATENATED MODULE: ./src/github.ts
+/**
+ * The pull-request comment on GitHub: one per upload name, found again by its hidden marker and
+ * updated in place. The GitHub client is loaded here only, when a comment is written, so that a
+ * plain publish does not pay for it at start-up. A comment that cannot be written (a fork's
+ * read-only token) is skipped, never a failure.
+ */
+/** True on the events that are about a pull request (read from the runner's variables, no client). */
+function isPullRequestEvent() {
+    const event = process.env.GITHUB_EVENT_NAME;
+    return event === 'pull_request' || event === 'pull_request_target';
+}
+async function upsertComment(body, marker, token) {
+    const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
+    const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
+    if (typeof number !== 'number')
+        return { kind: 'skipped', reason: 'the event names no pull request' };
+    const { owner, repo } = github.context.repo;
+    try {
+        const octokit = github.getOctokit(token);
+        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
+        const mine = comments.find((c) => c.body?.includes(marker));
+        if (mine) {
+            await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
+            return { kind: 'updated', id: mine.id };
+        }
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+        return { kind: 'created', id: data.id };
+    }
+    catch (error) {
+        const status = error.status;
+        const reason = status === 403 || status === 404
+            ? `the token may not write to this pull request (HTTP ${status}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
+            : `GitHub did not take it (${error.message})`;
+        return { kind: 'skipped', reason };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -77719,13 +78070,25 @@ async function run(signal) {
         setFailed(error.message);
         return;
     }
-    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun }, config.secrets);
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace }, config.secrets);
     if (config.dryRun)
         reporter.log('Dry run: the datastore is read, never changed; the plan follows');
+    // A dry run on a pull request tells the reviewers what the merge will publish.
+    const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent();
+    try {
+        await deliver(config, workspace, reporter, commenting, signal);
+    }
+    finally {
+        if (commenting)
+            await comment(config, reporter);
+    }
+}
+/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
+async function deliver(config, workspace, reporter, commenting, signal) {
     let result;
     let api;
     try {
-        const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
         const fileSet = await findFiles(config.patterns, workspace, config.shard);
         reporter.files(fileSet.files);
         if (fileSet.sideFiles.length)
@@ -77741,17 +78104,29 @@ async function run(signal) {
             await reporter.finish(undefined);
             return;
         }
-        const checked = await preflight(fileSet.files, config.epsg, workspace);
+        // proj4 is loaded only for the map of a pull-request comment.
+        const footprint = commenting ? (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(324)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9324))).footprint : undefined;
+        const checked = await preflight(fileSet.files, config.epsg, workspace, footprint
+            ? (file, geo) => reporter.place(file, geo.epsg, geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined)
+            : undefined);
         for (const warning of checked.warnings)
             reporter.warning(warning);
         reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
+        if (!config.auth) {
+            // No credentials (a fork's pull request): the local checks are all there is to run.
+            reporter.offline();
+            reporter.onEvent({ type: 'plan', toSend: fileSet.files, present: [], extra: [], prune: config.prune, create: { replacing: [] } });
+            await reporter.finish({ uploaded: 0, checks: [], dryRun: true });
+            return;
+        }
+        const auth = config.auth;
         const http = new Http({
             signal,
             // core.debug writes even when the runner hides it: skip the line unless debug is on.
             onRequest: isDebug() ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
         });
         const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs));
-        const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
+        const tokens = createTokenSource(auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
         // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
         const client = new EntrepotLayerClient(http, retry, config.apiUrl, config.datastore, tokens, {
             md5: config.checksums ? inlineMd5 : noMd5,
@@ -77791,6 +78166,20 @@ async function run(signal) {
             await readFinalStatus(api, reporter.uploadId, reporter);
         await reporter.finish(result, unreachable(error, config.apiUrl));
     }
+}
+/** Writes or updates the pull request's comment; a refusal is a warning, the step's result stays. */
+async function comment(config, reporter) {
+    if (!config.githubToken)
+        return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;
+    const record = reporter.commentRecord();
+    if (server && repository && runId)
+        record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
+    const outcome = await upsertComment(renderComment(record), commentMarker(config.name), config.githubToken);
+    if (outcome.kind === 'skipped')
+        reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
+    else
+        reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
 }
 async function layerPlan(client, config, signal) {
     const options = {
@@ -77862,6 +78251,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -78054,6 +78450,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -78097,7 +78500,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -78109,6 +78512,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -78207,9 +78613,42 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */
@@ -78219,6 +78658,69 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 		if (!module.children) module.children = [];
 /******/ 		return module;
 /******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/

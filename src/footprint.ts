@@ -67,10 +67,3 @@ export function footprint(epsg: number, transform: GeoTransform, width: number, 
 function round(value: number): number {
   return Math.round(value * 1e7) / 1e7;
 }
-
-/** [west, south, east, north] of rings. */
-export function bounds(rings: Array<Array<[number, number]>>): [number, number, number, number] {
-  const xs = rings.flat().map((p) => p[0]);
-  const ys = rings.flat().map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-}

@@ -25,7 +25,8 @@ export interface Config {
   srs: string;
   epsg: number;
   description: string;
-  auth: AuthConfig;
+  /** Undefined only in a dry run without credentials (a fork's pull request): the API is not consulted. */
+  auth?: AuthConfig;
   apiUrl: string;
   tokenUrl: string;
   tags: Record<string, string>;
@@ -57,6 +58,9 @@ export interface Config {
   public: boolean;
   processingTimeoutMs: number;
   keepUpload: boolean;
+  /** `auto`: a dry run on a pull request writes (and then updates) one comment with its plan. */
+  comment: 'auto' | 'never';
+  githubToken?: string;
 }
 
 export type InputReader = (name: string) => string;
@@ -81,7 +85,7 @@ export const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run
 export function readConfig(read: InputReader = (name) => core.getInput(name)): Config {
   const get = (name: string) => read(name).trim();
   const secrets: string[] = [];
-  for (const secret of ['token', 'client-secret', 'password', 'totp-secret']) {
+  for (const secret of ['token', 'client-secret', 'password', 'totp-secret', 'github-token']) {
     const value = read(secret).trim();
     if (value) secrets.push(...secretShapes(value));
   }
@@ -115,6 +119,7 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
   const description = get('description') || name;
 
   const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+  const dryRun = bool('dry-run', get('dry-run'), false);
   const close = bool('close', get('close'), true);
   const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
   const layer = get('layer') || undefined;
@@ -144,7 +149,7 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     srs: `EPSG:${epsg}`,
     epsg,
     description,
-    auth: readAuth(get),
+    auth: readAuth(get, dryRun),
     apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
     tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
     tags: tags(get('tags')),
@@ -159,7 +164,7 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     checksums: bool('checksums', get('checksums'), true),
     ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
     shard: shard(get('shard')),
-    dryRun: bool('dry-run', get('dry-run'), false),
+    dryRun,
     prune: bool('prune', get('prune'), true),
     secrets,
     layer,
@@ -174,10 +179,12 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     public: bool('public', get('public'), true),
     processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
     keepUpload: bool('keep-upload', get('keep-upload'), false),
+    comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
+    githubToken: get('github-token') || undefined,
   };
 }
 
-function readAuth(get: (name: string) => string): AuthConfig {
+function readAuth(get: (name: string) => string, dryRun: boolean): AuthConfig | undefined {
   const token = get('token');
   const clientId = get('client-id');
   const clientSecret = get('client-secret');
@@ -190,6 +197,8 @@ function readAuth(get: (name: string) => string): AuthConfig {
     (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
     (username || password) && 'username + password',
   ].filter(Boolean);
+  // A pull request from a fork gets no secrets: its dry run checks what can be checked locally.
+  if (methods.length === 0 && dryRun) return undefined;
   if (methods.length === 0)
     throw new InputError(
       'token',

@@ -59,6 +59,8 @@ export interface LayerReport {
   urls: Record<string, string>;
   /** A picture of the layer served by the layer itself (public layers only). */
   preview?: string;
+  /** In a dry run, the live layer's extent [west, south, east, north], when it exists. */
+  currentExtent?: [number, number, number, number];
 }
 
 export type LayerEvent =
@@ -159,6 +161,8 @@ class LayerRun {
     };
     if (options.dryRun || !this.upload) {
       report.action = existing.size ? 'would update' : 'would create';
+      const live = [...existing.values()][0]?.usedData[0]?.stored_data;
+      if (live) report.currentExtent = (await api.storedData(live).catch(() => undefined))?.bbox;
       this.emit({
         type: 'info',
         message: `Layer ${layer} would be ${existing.size ? 'updated' : 'created'} (${types.join(', ')}) with a pyramid built with ${Object.entries(

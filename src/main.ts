@@ -15,6 +15,8 @@ import { checksFailure, publish, type PublishResult } from './publish.js';
 import { formatBytes } from './format.js';
 import { Reporter } from './report.js';
 import { deadline, DEFAULT_RETRY, Retrier } from './retry.js';
+import { commentMarker, renderComment } from './comment.js';
+import { isPullRequestEvent, upsertComment } from './github.js';
 
 /** After a failure, the upload's real status is read once more, within this. */
 const FINAL_STATUS_READ_MS = 15_000;
@@ -28,12 +30,26 @@ export async function run(signal?: AbortSignal): Promise<void> {
     core.setFailed((error as Error).message);
     return;
   }
-  const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun }, config.secrets);
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const reporter = new Reporter(
+    { name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace },
+    config.secrets,
+  );
   if (config.dryRun) reporter.log('Dry run: the datastore is read, never changed; the plan follows');
+  // A dry run on a pull request tells the reviewers what the merge will publish.
+  const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent();
+  try {
+    await deliver(config, workspace, reporter, commenting, signal);
+  } finally {
+    if (commenting) await comment(config, reporter);
+  }
+}
+
+/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
+async function deliver(config: Config, workspace: string, reporter: Reporter, commenting: boolean, signal?: AbortSignal): Promise<void> {
   let result: PublishResult | undefined;
   let api: EntrepotApi | undefined;
   try {
-    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const fileSet = await findFiles(config.patterns, workspace, config.shard);
     reporter.files(fileSet.files);
     if (fileSet.sideFiles.length)
@@ -52,9 +68,31 @@ export async function run(signal?: AbortSignal): Promise<void> {
       await reporter.finish(undefined);
       return;
     }
-    const checked = await preflight(fileSet.files, config.epsg, workspace);
+    // proj4 is loaded only for the map of a pull-request comment.
+    const footprint = commenting ? (await import('./footprint.js')).footprint : undefined;
+    const checked = await preflight(
+      fileSet.files,
+      config.epsg,
+      workspace,
+      footprint
+        ? (file, geo) =>
+            reporter.place(
+              file,
+              geo.epsg,
+              geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined,
+            )
+        : undefined,
+    );
     for (const warning of checked.warnings) reporter.warning(warning);
     reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
+    if (!config.auth) {
+      // No credentials (a fork's pull request): the local checks are all there is to run.
+      reporter.offline();
+      reporter.onEvent({ type: 'plan', toSend: fileSet.files, present: [], extra: [], prune: config.prune, create: { replacing: [] } });
+      await reporter.finish({ uploaded: 0, checks: [], dryRun: true });
+      return;
+    }
+    const auth = config.auth;
 
     const http = new Http({
       signal,
@@ -64,7 +102,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
     const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) =>
       reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
     );
-    const tokens = createTokenSource(config.auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
+    const tokens = createTokenSource(auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
     // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
     const client = new EntrepotLayerClient(http, retry, config.apiUrl, config.datastore, tokens, {
       md5: config.checksums ? inlineMd5 : noMd5,
@@ -108,6 +146,18 @@ export async function run(signal?: AbortSignal): Promise<void> {
     if (api && reporter.uploadId && !(error instanceof CancelledError)) await readFinalStatus(api, reporter.uploadId, reporter);
     await reporter.finish(result, unreachable(error, config.apiUrl));
   }
+}
+
+/** Writes or updates the pull request's comment; a refusal is a warning, the step's result stays. */
+async function comment(config: Config, reporter: Reporter): Promise<void> {
+  if (!config.githubToken)
+    return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;
+  const record = reporter.commentRecord();
+  if (server && repository && runId) record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
+  const outcome = await upsertComment(renderComment(record), commentMarker(config.name), config.githubToken);
+  if (outcome.kind === 'skipped') reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
+  else reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
 }
 
 async function layerPlan(client: EntrepotLayerClient, config: Config, signal?: AbortSignal) {

@@ -3,6 +3,8 @@ import { FileError, list, type FileProblem } from './errors.js';
 import type { LocalFile } from './files.js';
 import { forEachLimited } from './pool.js';
 import { formatOfPath, readRasterHeader, readWorldFile, RASTER_EXTENSIONS } from './raster/index.js';
+import { worldFileTransform, type WorldFile } from './raster/tfw.js';
+import type { GeoTransform } from './raster/tiff.js';
 
 export interface PreflightReport {
   warnings: string[];
@@ -16,7 +18,21 @@ const HEADER_READ_CONCURRENCY = 16;
  * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
  * Throws a FileError listing every problem; returns the warnings.
  */
-export async function preflight(files: LocalFile[], epsg: number, workspace = process.cwd()): Promise<PreflightReport> {
+/** What a raster's header says of where it lies: for the pull-request map. */
+export interface RasterGeo {
+  epsg?: number;
+  width?: number;
+  height?: number;
+  transform?: GeoTransform;
+}
+
+export async function preflight(
+  files: LocalFile[],
+  epsg: number,
+  workspace = process.cwd(),
+  onGeo?: (file: LocalFile, geo: RasterGeo) => void,
+): Promise<PreflightReport> {
+  const worldFiles = new Map<string, WorldFile>(); // stem (lower case) -> its world file
   // Files are named by their path in the repository, as an annotation's `file=` wants them.
   const shown = (file: LocalFile) => path.relative(workspace, file.localPath).split(path.sep).join('/');
   const problems: FileProblem[] = [];
@@ -49,24 +65,27 @@ export async function preflight(files: LocalFile[], epsg: number, workspace = pr
   }
 
   const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
-  const worldFiles = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+  const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+  const stemOf = (file: LocalFile) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+  const geo: Array<[LocalFile, RasterGeo]> = [];
   const stemHasWorldFile = (file: LocalFile) =>
     (byStem.get(file.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? []).some((f) => formatOfPath(f.localPath) === 'tfw');
 
-  for (const tfw of worldFiles) {
+  for (const tfw of tfws) {
     const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
     if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
       problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
   }
 
-  await forEachLimited([...rasters, ...worldFiles], HEADER_READ_CONCURRENCY, async (file) => {
+  await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
     const format = formatOfPath(file.localPath);
     try {
       if (format === 'tfw') {
-        await readWorldFile(file.localPath);
+        worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
         return;
       }
       const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
+      if (onGeo) geo.push([file, { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform }]);
       if (header.epsg !== undefined && header.epsg !== epsg) {
         problems.push({ path: shown(file), problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
       } else if (header.userDefinedCrs) {
@@ -78,6 +97,12 @@ export async function preflight(files: LocalFile[], epsg: number, workspace = pr
       problems.push({ path: shown(file), problem: `unreadable: ${(error as Error).message}` });
     }
   });
+
+  // World files were read first: a TIFF without its own georeferencing takes its world file's.
+  for (const [file, found] of geo) {
+    const tfw = worldFiles.get(stemOf(file));
+    onGeo?.(file, { ...found, epsg: found.epsg ?? epsg, transform: found.transform ?? (tfw ? worldFileTransform(tfw) : undefined) });
+  }
 
   if (problems.length > 0) {
     problems.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -6,6 +6,8 @@ import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile 
 import type { CheckExecution, UploadStatus } from './entrepot/types.js';
 import { splitLogLine } from './entrepot/log-line.js';
 import { formatBytes } from './format.js';
+import type { CommentRecord } from './comment.js';
+import path from 'node:path';
 
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
@@ -33,6 +35,8 @@ export interface RunContext {
   datastore: string;
   /** A dry run prints its plan in the log, file by file. */
   dryRun?: boolean;
+  /** Files are named from here in the pull-request comment. */
+  workspace?: string;
 }
 
 /**
@@ -47,6 +51,11 @@ export class Reporter {
   private willCreate = false;
   /** The layer chain's report, once it has one. */
   private layer?: LayerReport;
+  /** For the pull-request comment: warnings given, where each raster lies, what ended the run. */
+  private warnings: string[] = [];
+  private places = new Map<string, { epsg?: number; ring?: Array<[number, number]> }>();
+  private apiConsulted = true;
+  private ending?: unknown;
   /** Uploads a dry run with `if-exists: replace` would delete. */
   private replacing: string[] = [];
   private rows = new Map<string, FileRow>();
@@ -99,7 +108,65 @@ export class Reporter {
   }
 
   warning(message: string): void {
+    this.warnings.push(this.redact(message));
     core.warning(this.redact(message));
+  }
+
+  /** Where a raster lies: its EPSG and WGS84 outline (when its CRS is known), for the map. */
+  place(file: LocalFile, epsg?: number, ring?: Array<[number, number]>): void {
+    this.places.set(file.remotePath, { epsg, ring });
+  }
+
+  /** A dry run without credentials: nothing was read from the API. */
+  offline(): void {
+    this.apiConsulted = false;
+    this.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
+  }
+
+  /** The run as the pull-request comment tells it. */
+  commentRecord(): CommentRecord {
+    const workspace = this.context.workspace ?? process.cwd();
+    const refused = new Map<string, string>();
+    if (this.ending instanceof FileError)
+      for (const p of this.ending.problems) for (const one of p.path.split(' and ')) refused.set(one, p.problem);
+    const files = [...this.rows.values()].map(({ file, outcome }) => {
+      const shown = path.relative(workspace, file.localPath).split(path.sep).join('/');
+      const place = this.places.get(file.remotePath);
+      const problem = refused.get(shown);
+      return {
+        path: shown,
+        remotePath: file.remotePath,
+        size: file.size,
+        epsg: place?.epsg,
+        ring: place?.ring,
+        problem,
+        outcome: problem !== undefined ? ('refused' as const) : outcome === 'present' ? ('already there' as const) : ('to send' as const),
+      };
+    });
+    const ending = this.ending;
+    const layer = this.layer;
+    return {
+      name: this.context.name,
+      srs: this.context.srs,
+      apiConsulted: this.apiConsulted,
+      upload: this.id
+        ? `${this.id} (${this.status}), to be resumed`
+        : this.apiConsulted
+          ? 'to be created'
+          : 'to be created (unless one of that name is OPEN)',
+      verdict: ending ? { ok: false, message: this.redact(messageOf(ending, this.id, this.status)) } : { ok: true },
+      warnings: this.warnings,
+      files,
+      layer: layer
+        ? `${layer.layer} ${layer.action} (${
+            layer.services.map((s) => s.type).join(', ') ||
+            Object.entries(layer.parameters)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')
+          })`
+        : undefined,
+      currentExtent: layer?.currentExtent,
+    };
   }
 
   notice(message: string): void {
@@ -233,6 +300,7 @@ export class Reporter {
   async finish(result: PublishResult | undefined, error?: unknown): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.ending = error;
     this.endGroup();
     core.setOutput('uploaded', this.uploaded);
     if (result) {

@@ -125,6 +125,11 @@ describe('readConfig', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('lets a dry run go without credentials (a fork has none), and nothing else', () => {
+    expect(readConfig((name) => ({ ...base, token: '', 'dry-run': 'true' })[name] ?? '').auth).toBeUndefined();
+    expect(inputError({ ...base, token: '' }).input).toBe('token');
+  });
+
   it.each([
     [{ 'client-id': 'c' }, 'client-secret'],
     [{ 'client-secret': 's' }, 'client-id'],

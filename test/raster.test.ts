@@ -97,7 +97,7 @@ describe('world files', () => {
     const ws = await makeWorkspace({ 'big.tfw': Buffer.alloc(10_000, 0x31) });
     await expect(readWorldFile(path.join(ws.dir, 'big.tfw'))).rejects.toThrow(/too large/);
     await writeFile(path.join(ws.dir, 'ok.tfw'), '1\n0\n0\n-1\n0\n0\n');
-    await expect(readWorldFile(path.join(ws.dir, 'ok.tfw'))).resolves.toBeUndefined();
+    await expect(readWorldFile(path.join(ws.dir, 'ok.tfw'))).resolves.toEqual([1, 0, 0, -1, 0, 0]);
     await ws.cleanup();
   });
 
