@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { renderComment, MAX_COMMENT_CHARS, type CommentFile } from '../src/comment.js';
 import type { Emulator } from '../emulator/server.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
-import { GitHubApi } from './support/github-api.js';
+import { GitHubApi } from '../emulator/github.js';
 import { actionInputs, harness } from './support/harness.js';
 import { fixture } from './support/workspace.js';
 
