@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { marked } from 'marked';
 import { GitHubApi } from '../emulator/github.js';
 import { Emulator } from '../emulator/server.js';
 import { ROOT, runAction } from './action-runner.js';
+import { renderGitHubPage } from './github-page.js';
 
 /**
  * `npm run render-comment`: runs the bundled action as a dry run on a pull_request event (against
@@ -24,10 +23,8 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'render-comment-'));
 const event = path.join(dir, 'event.json');
 await writeFile(event, JSON.stringify({ number: 7, pull_request: { number: 7 } }));
 const workspace = path.join(dir, 'ws');
-await (await import('node:fs/promises')).cp(path.join(ROOT, 'samples', 'rasters'), path.join(workspace, 'rasters'), { recursive: true });
-await (
-  await import('node:fs/promises')
-).copyFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-3857.tif'), path.join(workspace, 'rasters', 'ortho', 'ortho_webmercator.tif'));
+await cp(path.join(ROOT, 'samples', 'rasters'), path.join(workspace, 'rasters'), { recursive: true });
+await copyFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-3857.tif'), path.join(workspace, 'rasters', 'ortho', 'ortho_webmercator.tif'));
 
 const run = await runAction({
   workspace,
@@ -71,44 +68,5 @@ function svgOf(geojson: string): string {
 }
 
 const markdown = body.replace(/```geojson\n([\s\S]*?)\n```/, (_, json: string) => `<p>${svgOf(json)}</p>`);
-const css = await readFile(path.join(ROOT, 'node_modules', 'github-markdown-css', 'github-markdown-light.css'), 'utf8');
-const page = `<!doctype html><meta charset="utf-8"><title>Pull-request comment</title>
-<style>
-${css}
-body { margin: 0; padding: 24px; background: #f6f8fa; }
-.markdown-body { box-sizing: border-box; max-width: 940px; border: 1px solid #d1d9e0; border-radius: 6px; padding: 16px 32px 24px; }
-</style>
-<article class="markdown-body">
-${await marked.parse(markdown)}
-</article>`;
-const html = path.join(ROOT, 'docs', 'comment.html');
-const prettier = await import('prettier');
-await writeFile(html, await prettier.format(page, { ...(await prettier.resolveConfig(html)), filepath: html }));
-console.log(`Comment written to ${path.relative(ROOT, html)} (the action exited ${run.exitCode})`);
-
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (chromium) {
-  const png = path.join(ROOT, 'docs', 'comment.png');
-  execFileSync(
-    chromium,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${path.join(ROOT, 'node_modules', '.chromium-profile')}`,
-      '--window-size=1000,1100',
-      `--screenshot=${png}`,
-      `file://${html}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  console.log(`Screenshot written to ${path.relative(ROOT, png)}`);
-} else {
-  console.log('Chromium not found: no screenshot (apt-get install chromium)');
-}
+await renderGitHubPage('comment', 'Pull-request comment', await marked.parse(markdown), 1100);
+console.log(`(the action exited ${run.exitCode}: one raster is refused, on purpose)`);

@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Emulator } from '../emulator/server.js';
 import { ROOT, runAction } from './action-runner.js';
+import { renderGitHubPage } from './github-page.js';
 
 /**
  * `npm run render-summary`: publishes the samples with the bundled action into an upload that
@@ -34,47 +32,5 @@ const run = await runAction({
 });
 await emulator.stop();
 
-// GitHub's own Markdown styles (the github-markdown-css package, light theme): \`pre\` does not wrap,
-// so the picture shows what a run page shows, long lines included.
-const css = await readFile(path.join(ROOT, 'node_modules', 'github-markdown-css', 'github-markdown-light.css'), 'utf8');
-const page = `<!doctype html><meta charset="utf-8"><title>Job summary</title>
-<style>
-${css}
-body { margin: 0; padding: 24px; background: #f6f8fa; }
-.markdown-body { box-sizing: border-box; max-width: 980px; border: 1px solid #d1d9e0; border-radius: 6px; padding: 16px 32px 24px; }
-</style>
-<article class="markdown-body">
-${run.summary}
-</article>`;
-const html = path.join(ROOT, 'docs', 'summary.html');
-// Written as Prettier formats it, so that `npm run format:check` passes after a render.
-const prettier = await import('prettier');
-await writeFile(html, await prettier.format(page, { ...(await prettier.resolveConfig(html)), filepath: html }));
-console.log(`Status ${run.outputs.status}; summary written to ${path.relative(ROOT, html)}`);
-
-const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (chromium) {
-  const png = path.join(ROOT, 'docs', 'summary.png');
-  execFileSync(
-    chromium,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--hide-scrollbars',
-      `--user-data-dir=${path.join(ROOT, 'node_modules', '.chromium-profile')}`,
-      '--window-size=1000,1150',
-      `--screenshot=${png}`,
-      `file://${html}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  console.log(`Screenshot written to ${path.relative(ROOT, png)}`);
-} else {
-  console.log('Chromium not found: no screenshot (apt-get install chromium)');
-}
+await renderGitHubPage('summary', 'Job summary', run.summary, 1150);
+console.log(`Status ${run.outputs.status}`);
