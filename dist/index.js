@@ -43833,30 +43833,41 @@ class LayerRun {
         return this.awaitPyramid(executionId, storedDataId);
     }
     /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
-    async awaitPyramid(executionId, storedDataId) {
-        const { options } = this;
-        let last = 'WAITING';
-        const limit = deadline(options.signal, options.processingTimeoutMs, () => new TimeoutError(`The pyramid was not built within ${Math.round(options.processingTimeoutMs / 60_000)} min (input 'processing-timeout'); last status ${last}. Re-run to keep waiting: the same pyramid is awaited, not built again`));
+    awaitPyramid(executionId, storedDataId) {
+        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
+        return this.pollWithin(this.options.pollIntervalMs, (last) => new TimeoutError(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`), async (api, last) => {
+            const execution = await api.pyramidExecution(executionId);
+            const storedData = await api.storedData(storedDataId);
+            const state = `${execution.status}/${storedData.status}`;
+            if (state !== last)
+                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
+                return { state, value: storedData };
+            if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
+                const lines = await this.api.executionLogs(executionId).catch(() => []);
+                const errors = lines.filter((l) => /ERROR/.test(l));
+                throw new PyramidFailedError(executionId, (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message), execution.status);
+            }
+            return { state };
+        });
+    }
+    /**
+     * Reads `step` until it gives a value, within `processing-timeout` (a deadline that also cuts a
+     * request in flight); the pause grows while the state read stays the same.
+     */
+    async pollWithin(firstPauseMs, timeout, step) {
+        let last = '';
+        const limit = deadline(this.options.signal, this.options.processingTimeoutMs, () => timeout(last));
         const api = this.api.within(limit.signal);
-        let interval = options.pollIntervalMs;
+        let pause = firstPauseMs;
         try {
             for (;;) {
-                const execution = await api.pyramidExecution(executionId);
-                const storedData = await api.storedData(storedDataId);
-                const now = `${execution.status}/${storedData.status}`;
-                if (now !== last)
-                    this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-                interval =
-                    now === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs), interval * POLL_GROWTH) : options.pollIntervalMs;
-                last = now;
-                if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
-                    return storedData;
-                if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
-                    const lines = await this.api.executionLogs(executionId).catch(() => []);
-                    const errors = lines.filter((l) => /ERROR/.test(l));
-                    throw new PyramidFailedError(executionId, (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message), execution.status);
-                }
-                await sleep(interval, limit.signal);
+                const { state, value } = await step(api, last);
+                pause = state === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, firstPauseMs), pause * POLL_GROWTH) : firstPauseMs;
+                last = state;
+                if (value !== undefined)
+                    return value;
+                await sleep(pause, limit.signal);
             }
         }
         finally {
@@ -43919,27 +43930,13 @@ class LayerRun {
         }
         return this.awaitPublished(offering.id);
     }
-    async awaitPublished(offeringId) {
-        const { options } = this;
-        let last = '';
-        const limit = deadline(options.signal, options.processingTimeoutMs, () => new TimeoutError(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`));
-        const api = this.api.within(limit.signal);
-        let interval = Math.min(options.pollIntervalMs, 1000);
-        try {
-            for (;;) {
-                const offering = await api.offering(offeringId);
-                last = offering.status;
-                if (offering.status === 'PUBLISHED')
-                    return offering;
-                if (offering.status === 'UNSTABLE')
-                    throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-                await sleep(interval, limit.signal);
-                interval = Math.min(MAX_POLL_INTERVAL_MS, interval * POLL_GROWTH);
-            }
-        }
-        finally {
-            limit.dispose();
-        }
+    awaitPublished(offeringId) {
+        return this.pollWithin(Math.min(this.options.pollIntervalMs, 1000), (last) => new TimeoutError(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`), async (api) => {
+            const offering = await api.offering(offeringId);
+            if (offering.status === 'UNSTABLE')
+                throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+            return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+        });
     }
 }
 /**

@@ -274,30 +274,21 @@ class LayerRun {
   }
 
   /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
-  private async awaitPyramid(executionId: string, storedDataId: string): Promise<StoredData> {
-    const { options } = this;
-    let last = 'WAITING';
-    const limit = deadline(
-      options.signal,
-      options.processingTimeoutMs,
-      () =>
+  private awaitPyramid(executionId: string, storedDataId: string): Promise<StoredData> {
+    const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
+    return this.pollWithin(
+      this.options.pollIntervalMs,
+      (last) =>
         new TimeoutError(
-          `The pyramid was not built within ${Math.round(options.processingTimeoutMs / 60_000)} min (input 'processing-timeout'); last status ${last}. Re-run to keep waiting: the same pyramid is awaited, not built again`,
+          `The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`,
         ),
-    );
-    const api = this.api.within(limit.signal);
-    let interval = options.pollIntervalMs;
-    try {
-      for (;;) {
+      async (api, last) => {
         const execution = await api.pyramidExecution(executionId);
         const storedData = await api.storedData(storedDataId);
-        const now = `${execution.status}/${storedData.status}`;
-        if (now !== last)
+        const state = `${execution.status}/${storedData.status}`;
+        if (state !== last)
           this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-        interval =
-          now === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs), interval * POLL_GROWTH) : options.pollIntervalMs;
-        last = now;
-        if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED') return storedData;
+        if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED') return { state, value: storedData };
         if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
           const lines = await this.api.executionLogs(executionId).catch(() => [] as string[]);
           const errors = lines.filter((l) => /ERROR/.test(l));
@@ -307,7 +298,31 @@ class LayerRun {
             execution.status,
           );
         }
-        await sleep(interval, limit.signal);
+        return { state };
+      },
+    );
+  }
+
+  /**
+   * Reads `step` until it gives a value, within `processing-timeout` (a deadline that also cuts a
+   * request in flight); the pause grows while the state read stays the same.
+   */
+  private async pollWithin<T>(
+    firstPauseMs: number,
+    timeout: (last: string) => TimeoutError,
+    step: (api: LayerApi, last: string) => Promise<{ state: string; value?: T }>,
+  ): Promise<T> {
+    let last = '';
+    const limit = deadline(this.options.signal, this.options.processingTimeoutMs, () => timeout(last));
+    const api = this.api.within(limit.signal);
+    let pause = firstPauseMs;
+    try {
+      for (;;) {
+        const { state, value } = await step(api, last);
+        pause = state === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, firstPauseMs), pause * POLL_GROWTH) : firstPauseMs;
+        last = state;
+        if (value !== undefined) return value;
+        await sleep(pause, limit.signal);
       }
     } finally {
       limit.dispose();
@@ -374,32 +389,20 @@ class LayerRun {
     return this.awaitPublished(offering.id);
   }
 
-  private async awaitPublished(offeringId: string): Promise<Offering> {
-    const { options } = this;
-    let last = '';
-    const limit = deadline(
-      options.signal,
-      options.processingTimeoutMs,
-      () =>
+  private awaitPublished(offeringId: string): Promise<Offering> {
+    return this.pollWithin(
+      Math.min(this.options.pollIntervalMs, 1000),
+      (last) =>
         new TimeoutError(
           `Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`,
         ),
-    );
-    const api = this.api.within(limit.signal);
-    let interval = Math.min(options.pollIntervalMs, 1000);
-    try {
-      for (;;) {
+      async (api) => {
         const offering = await api.offering(offeringId);
-        last = offering.status;
-        if (offering.status === 'PUBLISHED') return offering;
         if (offering.status === 'UNSTABLE')
           throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-        await sleep(interval, limit.signal);
-        interval = Math.min(MAX_POLL_INTERVAL_MS, interval * POLL_GROWTH);
-      }
-    } finally {
-      limit.dispose();
-    }
+        return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+      },
+    );
   }
 }
 
