@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
+import { previewUrl } from '../src/layer.js';
 import { actionInputs, harness } from './support/harness.js';
 
 // From delivery to a served layer (issue 11), with the bundle spawned as the runner does.
@@ -195,5 +196,50 @@ describe('a dry run and bad inputs', () => {
       "::error::Input 'tms': 'LAMB93_5cm' is not one the processing allows (PM, 4326, LAMB93_10cm, LAMB93_50cm); for example tms: PM",
     ]);
     expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});
+
+describe('previewUrl', () => {
+  const storedData = {
+    id: 'sd',
+    name: 'n',
+    status: 'GENERATED' as const,
+    tags: {},
+    levels: [],
+    bbox: [2.33, 48.84, 2.36, 48.86] as [number, number, number, number],
+  };
+  const report = (urls: Record<string, string>) => ({
+    layer: 'l',
+    action: 'created' as const,
+    parameters: {},
+    services: [],
+    deletedPyramids: [],
+    uploadDeleted: true,
+    urls,
+  });
+
+  it('a TMS layer: the deepest tile that holds the whole extent', () => {
+    const url = previewUrl(report({ TMS: 'https://data.geopf.fr/tms/1.0.0/l' }), storedData, 'jpg')!;
+    const [, z, x, tmsY] = /\/(\d+)\/(\d+)\/(\d+)\.jpeg$/.exec(url)!.map(Number);
+    const n = 2 ** z;
+    const y = n - 1 - tmsY; // TMS counts rows from the bottom
+    const lon = (t: number) => (t / n) * 360 - 180;
+    const lat = (t: number) => (Math.atan(Math.sinh(Math.PI * (1 - (2 * t) / n))) * 180) / Math.PI;
+    // The tile's bounds hold the extent, and its four children do not each hold it.
+    expect(lon(x)).toBeLessThanOrEqual(2.33);
+    expect(lon(x + 1)).toBeGreaterThanOrEqual(2.36);
+    expect(lat(y + 1)).toBeLessThanOrEqual(48.84);
+    expect(lat(y)).toBeGreaterThanOrEqual(48.86);
+    expect(z).toBeGreaterThan(5);
+  });
+
+  it('a WMS layer: a GetMap of the extent in Web Mercator', () => {
+    const url = previewUrl(
+      report({
+        WMS: 'https://x/wms-r?request=GetMap&layers=l&bbox={xmin},{ymin},{xmax},{ymax}&styles={styles}&width={width}&height={height}&srs={srs}&format={format}',
+      }),
+      storedData,
+    )!;
+    expect(url).toMatch(/bbox=259374\.41,6247756\.22,262714\.00,6251139\.62&styles=&width=512&height=\d+&srs=EPSG:3857&format=image\/png$/);
   });
 });
