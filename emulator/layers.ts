@@ -21,6 +21,8 @@ export interface LayerOptions {
   pyramidFailure?: boolean;
   /** An offering is PUBLISHED this long after its creation or a synchronisation. */
   publishDelayMs?: number;
+  /** List stored data as bare `{_id}` items, and ignore the `tags[…]` and `name` filters (a variant to survive). */
+  bareLists?: boolean;
 }
 
 export const PYRAMID_PROCESSING = {
@@ -446,12 +448,17 @@ export class LayerRoutes {
       return m ? [[m[1], v] as const] : [];
     });
     const name = c.query.get('name');
+    const bare = this.options.bareLists === true;
     const items = [...this.storedData.values()].filter(
       (sd) =>
         sd.status !== 'DELETED' &&
-        tags.every(([k, v]) => sd.tags[k] === v) &&
-        (!name || sd.name.toLowerCase().includes(name.toLowerCase())),
+        (bare || (tags.every(([k, v]) => sd.tags[k] === v) && (!name || sd.name.toLowerCase().includes(name.toLowerCase())))),
     );
+    if (bare)
+      return this.page(
+        c,
+        items.map((sd) => ({ _id: sd._id })),
+      );
     this.page(
       c,
       items.map((sd) => this.storedDataView(sd)),

@@ -118,6 +118,9 @@ function checkParameters(options: LayerOptions, declared: ProcessingParameter[])
   const parameters: Record<string, string> = {};
   for (const [input, name, value] of wanted) {
     if (value === undefined) continue;
+    parameters[name] = value;
+    // A processing that does not list its parameters cannot be checked against: the server will say.
+    if (declared.length === 0) continue;
     const spec = declared.find((p) => p.name === name);
     if (!spec) throw new InputError(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
     if (spec.allowed && !spec.allowed.includes(value))
@@ -256,9 +259,11 @@ class LayerRun {
         },
         outputName,
       );
-      if (!execution.storedDataId) throw new UploadStateError(`Execution ${execution.id} names no output stored data`);
+      // The answer names its output; one that does not is found by its run-unique name.
+      const output = execution.storedDataId ?? (await api.storedDataTagged({})).find((sd) => sd.name === outputName)?.id;
+      if (!output) throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
       executionId = execution.id;
-      storedDataId = execution.storedDataId;
+      storedDataId = output;
       const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data)).filter((id) => id !== storedDataId);
       // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
       await api.tagStoredData(storedDataId, {

@@ -111,6 +111,22 @@ describe('exactly once, and resumed', () => {
     expect(second.outputs).toMatchObject({ uploaded: '0', 'upload-id': first.outputs['upload-id'] });
   });
 
+  it('resumes by the tags although the server lists stored data bare and ignores the filters', async () => {
+    const emu = await emulator({ layers: { pyramidDurationMs: 60, publishDelayMs: 30, bareLists: true } });
+    const dir = await workspace();
+    // Another layer's pyramid, listed alongside: it must not be taken for ours.
+    const other = await runAction({ workspace: dir, inputs: inputs(emu, { name: 'other', layer: 'other_layer', services: 'wmts' }) });
+    expect(other.exitCode, other.stdout).toBe(0);
+    emu.faults.add({ route: 'createOffering', fault: { status: 500 } });
+    const first = await runAction({ workspace: dir, inputs: inputs(emu, { retries: '1' }) });
+    expect(first.exitCode).toBe(1);
+    emu.faults.clear();
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(count(emu, 'createExecution')).toBe(2); // one per layer
+    expect(second.outputs['stored-data-id']).toBe(first.outputs['stored-data-id']);
+  });
+
   it('lost answers on every creation still make exactly one of each', async () => {
     const emu = await emulator();
     const dir = await workspace();

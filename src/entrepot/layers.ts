@@ -63,7 +63,8 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     const route = `/processings/${encodeURIComponent(processingId)}`;
     return this.readJson(`read processing ${processingId}`, route, (body) => {
       const parameters = (body as { parameters?: unknown })?.parameters;
-      if (!Array.isArray(parameters)) throw new BadResponseError('GET', route, 'the processing has no parameter list');
+      // No list: nothing to check the inputs against (the server will say).
+      if (!Array.isArray(parameters)) return [];
       return parameters.map((p: Record<string, unknown>) => {
         const constraints = (p.constraints ?? {}) as Record<string, unknown>;
         // The docs show `enum`; accept the other spellings a schema may use.
@@ -135,8 +136,9 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   async storedDataTagged(tags: Record<string, string>): Promise<StoredData[]> {
     const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
     const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-    // Filters may be looser than asked: keep what carries every tag.
-    return items.map(toStoredData).filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    // Filters may be looser than asked, and list items may lack tags: keep what carries every tag.
+    const found = await this.whole(items.map(toStoredData), (sd) => Object.keys(sd.tags).length > 0);
+    return found.filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
   }
 
   async tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void> {
@@ -261,7 +263,13 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   private async storedDataNamed(name: string): Promise<StoredData[]> {
     const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-    return items.map(toStoredData).filter((sd) => sd.name === name && sd.status !== 'DELETED');
+    const found = await this.whole(items.map(toStoredData), (sd) => sd.name !== '');
+    return found.filter((sd) => sd.name === name && sd.status !== 'DELETED');
+  }
+
+  /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
+  private whole(items: StoredData[], complete: (sd: StoredData) => boolean): Promise<StoredData[]> {
+    return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
   }
 }
 
