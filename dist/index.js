@@ -43388,8 +43388,9 @@ class EntrepotLayerClient extends EntrepotClient {
         const route = `/processings/${encodeURIComponent(processingId)}`;
         return this.readJson(`read processing ${processingId}`, route, (body) => {
             const parameters = body?.parameters;
+            // No list: nothing to check the inputs against (the server will say).
             if (!Array.isArray(parameters))
-                throw new BadResponseError('GET', route, 'the processing has no parameter list');
+                return [];
             return parameters.map((p) => {
                 const constraints = (p.constraints ?? {});
                 // The docs show `enum`; accept the other spellings a schema may use.
@@ -43450,8 +43451,9 @@ class EntrepotLayerClient extends EntrepotClient {
     async storedDataTagged(tags) {
         const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
         const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-        // Filters may be looser than asked: keep what carries every tag.
-        return items.map(toStoredData).filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+        // Filters may be looser than asked, and list items may lack tags: keep what carries every tag.
+        const found = await this.whole(items.map(toStoredData), (sd) => Object.keys(sd.tags).length > 0);
+        return found.filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
     }
     async tagStoredData(storedDataId, tags) {
         await this.retry.write(`tag stored data ${storedDataId}`, async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })), async () => {
@@ -43536,7 +43538,12 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async storedDataNamed(name) {
         const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-        return items.map(toStoredData).filter((sd) => sd.name === name && sd.status !== 'DELETED');
+        const found = await this.whole(items.map(toStoredData), (sd) => sd.name !== '');
+        return found.filter((sd) => sd.name === name && sd.status !== 'DELETED');
+    }
+    /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
+    whole(items, complete) {
+        return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
     }
 }
 function parseBody(res, method, route) {
@@ -43684,6 +43691,10 @@ function checkParameters(options, declared) {
     for (const [input, name, value] of wanted) {
         if (value === undefined)
             continue;
+        parameters[name] = value;
+        // A processing that does not list its parameters cannot be checked against: the server will say.
+        if (declared.length === 0)
+            continue;
         const spec = declared.find((p) => p.name === name);
         if (!spec)
             throw new InputError(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
@@ -43815,10 +43826,12 @@ class LayerRun {
                 output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
                 parameters,
             }, outputName);
-            if (!execution.storedDataId)
-                throw new UploadStateError(`Execution ${execution.id} names no output stored data`);
+            // The answer names its output; one that does not is found by its run-unique name.
+            const output = execution.storedDataId ?? (await api.storedDataTagged({})).find((sd) => sd.name === outputName)?.id;
+            if (!output)
+                throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
             executionId = execution.id;
-            storedDataId = execution.storedDataId;
+            storedDataId = output;
             const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data)).filter((id) => id !== storedDataId);
             // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
             await api.tagStoredData(storedDataId, {
