@@ -43032,8 +43032,9 @@ class EntrepotClient {
             md5 = hash.digest();
         }, 
         // The server may have stored it anyway (a 502 after the body went through). It can only
-        // hold the whole file if every byte left: then the tree may lag, so give it time.
-        () => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size))
+        // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
+        // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
+        (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error)))
             .catch(async (error) => {
             // A file that changed while it was sent must not stay stored truncated, whatever the server kept.
             if (error instanceof LocalFileError)
@@ -43050,7 +43051,7 @@ class EntrepotClient {
     }
     async sendMd5(uploadId, fileName, content) {
         const bytes = Buffer.from(content, 'utf8');
-        await this.retry.write(`send ${fileName}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) })), () => this.reconcileStored(uploadId, fileName, bytes.length, true, 'md5'));
+        await this.retry.write(`send ${fileName}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) })), (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'));
     }
     async deleteMd5(uploadId, fileName) {
         await this.deleteStored(uploadId, fileName, 'md5');
@@ -43122,9 +43123,11 @@ class EntrepotClient {
      * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
      * it is deleted so that the next attempt starts clean.
      */
-    async reconcileStored(uploadId, remotePath, size, wholeBodySent, kind = 'data') {
+    async reconcileStored(uploadId, remotePath, size, 
+    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
+    mayLag, kind = 'data') {
         const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
-        const held = wholeBodySent
+        const held = mayLag
             ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal)
             : await read();
         if (held === size)
@@ -43213,6 +43216,12 @@ class EntrepotClient {
             return res;
         throw new ApiError(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), 1, hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
     }
+}
+/** An answer lost, or a gateway's: the server behind may still be storing what it got. */
+function mayLag(error) {
+    return (error instanceof NetworkError ||
+        error instanceof BadResponseError ||
+        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
 }
 const DONE = { done: true, value: undefined };
 const NOT_DONE = { done: false };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TokenSource } from '../auth.js';
-import { ApiError, BadResponseError, LocalFileError, UploadStateError } from '../errors.js';
+import { ApiError, BadResponseError, LocalFileError, NetworkError, UploadStateError } from '../errors.js';
 import { inlineMd5, type Md5Hasher } from '../hash.js';
 import type { Http, HttpRequest, HttpResponse } from '../http.js';
 import { abortError, Retrier, waitFor, type Reconciled } from '../retry.js';
@@ -196,8 +196,9 @@ export class EntrepotClient implements EntrepotApi {
           md5 = hash.digest();
         },
         // The server may have stored it anyway (a 502 after the body went through). It can only
-        // hold the whole file if every byte left: then the tree may lag, so give it time.
-        () => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size),
+        // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
+        // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
+        (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error)),
       )
       .catch(async (error) => {
         // A file that changed while it was sent must not stay stored truncated, whatever the server kept.
@@ -221,7 +222,7 @@ export class EntrepotClient implements EntrepotApi {
       `send ${fileName}`,
       async () =>
         void (await this.request('POST', `${this.uploadRoute(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) })),
-      () => this.reconcileStored(uploadId, fileName, bytes.length, true, 'md5'),
+      (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'),
     );
   }
 
@@ -311,11 +312,12 @@ export class EntrepotClient implements EntrepotApi {
     uploadId: string,
     remotePath: string,
     size: number,
-    wholeBodySent: boolean,
+    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
+    mayLag: boolean,
     kind: 'data' | 'md5' = 'data',
   ): Promise<Reconciled<void>> {
     const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
-    const held = wholeBodySent
+    const held = mayLag
       ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal)
       : await read();
     if (held === size) return DONE;
@@ -428,6 +430,15 @@ export class EntrepotClient implements EntrepotApi {
       parseRetryAfter(res.headers['retry-after']),
     );
   }
+}
+
+/** An answer lost, or a gateway's: the server behind may still be storing what it got. */
+function mayLag(error: unknown): boolean {
+  return (
+    error instanceof NetworkError ||
+    error instanceof BadResponseError ||
+    (error instanceof ApiError && (error.status === 502 || error.status === 504))
+  );
 }
 
 const DONE = { done: true, value: undefined } as const;
