@@ -42,7 +42,7 @@ export interface FileSet {
  */
 const GDAL_SIDE_FILE = /\.(aux\.xml|ovr|rrd|aux|msk)$/i;
 
-export function isGdalSideFile(file: string): boolean {
+function isGdalSideFile(file: string): boolean {
   return GDAL_SIDE_FILE.test(file);
 }
 

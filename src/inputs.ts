@@ -293,7 +293,7 @@ function positiveNumber(input: string, value: string, fallback: number, max: num
  * A secret as the log could show it: raw, and in each encoding it is sent in (form-encoded in a
  * token request, percent-encoded, JSON-escaped), so that an endpoint echoing it is masked too.
  */
-export function secretShapes(secret: string): string[] {
+function secretShapes(secret: string): string[] {
   const shapes = new Set([
     secret,
     new URLSearchParams({ s: secret }).toString().slice(2),

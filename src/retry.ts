@@ -154,7 +154,7 @@ export async function waitFor<T>(
 }
 
 /** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -463,7 +463,7 @@ function hintFor(status: number): string | undefined {
 }
 
 /** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
-export function parseJson(res: HttpResponse, method: string, route: string): unknown {
+function parseJson(res: HttpResponse, method: string, route: string): unknown {
   try {
     return JSON.parse(res.text);
   } catch {
@@ -553,7 +553,7 @@ export function flattenTree(body: unknown, prefix = ''): RemoteTree {
 }
 
 /** An upload from the API's JSON; an answer without an id is not one. */
-export function toUpload(item: unknown, method: string, route: string): Upload {
+function toUpload(item: unknown, method: string, route: string): Upload {
   const record = (item && typeof item === 'object' ? item : {}) as Record<string, unknown>;
   const id = record._id ?? record.id;
   if (typeof id !== 'string' || !id)
