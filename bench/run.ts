@@ -5,12 +5,15 @@ import path from 'node:path';
 import { Emulator } from '../emulator/server.js';
 import { readRasterHeader } from '../src/raster/index.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
+import { startupMs } from './startup.js';
 
 /**
  * `npm run bench`: times the bundled action against a curl baseline that sends the same files
- * to the same emulator with the same parallelism, in one run, and records the ratios and the
- * action's peak RSS in docs/benchmarks.md. Scenarios: (a) 8 files of 256 MB, (b) 2,000 files of
- * 64 KB, (c) one 4 GB file. BENCH_SCALE=0.1 shrinks the sizes for a quick try.
+ * to the same emulator with the same parallelism, in one run, and records the ratios, the CPU of
+ * both sides and the action's peak RSS in docs/benchmarks.md. Scenarios: (a) 8 files of 256 MB,
+ * (b) 2,000 files of 64 KB, (c) one 4 GB file, (d) 500 files of 64 KB with 30 ms added to every
+ * answer. Then the action's peak RSS against the number of files (dry run and send), and its
+ * start-up against an earlier bundle. BENCH_SCALE=0.1 shrinks the sizes for a quick try.
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const MB = 1024 * 1024;
@@ -24,13 +27,18 @@ interface Scenario {
   count: number;
   bytes: number;
   target: number; // the ratio the issue sets
+  /** Added by the emulator before every answer. */
+  latencyMs?: number;
 }
 
 const scenarios: Scenario[] = [
   { key: 'a', label: '8 files of 256 MB', count: 8, bytes: Math.round(256 * MB * SCALE), target: 1.15 },
-  { key: 'b', label: '2,000 files of 64 KB', count: Math.round(2000 * Math.min(1, SCALE * 10)), bytes: 64 * 1024, target: 1.5 },
+  { key: 'b', label: '2,000 files of 64 KB', count: Math.round(2000 * Math.min(1, SCALE * 10)), bytes: 64 * 1024, target: 1.3 },
   { key: 'c', label: 'one 4 GB file', count: 1, bytes: Math.round(4096 * MB * SCALE), target: 1.15 },
+  { key: 'd', label: '500 files of 64 KB, 30 ms latency', count: 500, bytes: 64 * 1024, target: 1.1, latencyMs: 30 },
 ];
+/** Files of the peak-RSS curve (small files: what grows is per-file state). */
+const RSS_COUNTS = [1000, 5000, 20_000].map((n) => Math.max(100, Math.round(n * Math.min(1, SCALE * 10))));
 
 const work = path.join(os.tmpdir(), 'gpf-bench');
 const header = await readFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-2154.tif'));
@@ -39,8 +47,9 @@ const header = await readFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-2154.
 async function makeFile(file: string, bytes: number, seed: number): Promise<void> {
   const handle = await open(file, 'w');
   await handle.write(header);
-  const block = Buffer.alloc(8 * MB);
-  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
+  // Filler no larger than the file: small files are made by the thousand.
+  const block = Buffer.alloc(Math.min(8 * MB, Math.max(4, bytes - header.length)));
+  for (let i = 0; i + 4 <= block.length; i += 4) block.writeUInt32LE((i * 2654435761 + seed) >>> 0, i);
   let left = bytes - header.length;
   while (left > 0) {
     const n = Math.min(left, block.length);
@@ -77,8 +86,8 @@ function files(dir: string, s: Scenario): Array<{ local: string; remote: string 
   });
 }
 
-async function withEmulator<T>(task: (emu: Emulator) => Promise<T>): Promise<T> {
-  const emu = new Emulator({ staticTokens: [TOKEN], dataDir: path.join(work, 'store'), quota: 1e13 });
+async function withEmulator<T>(task: (emu: Emulator) => Promise<T>, latencyMs?: number): Promise<T> {
+  const emu = new Emulator({ staticTokens: [TOKEN], dataDir: path.join(work, 'store'), quota: 1e13, latencyMs });
   await rm(path.join(work, 'store'), { recursive: true, force: true });
   await mkdir(path.join(work, 'store'), { recursive: true });
   await emu.start();
@@ -129,11 +138,11 @@ async function baseline(dir: string, s: Scenario): Promise<{ ms: number; cpuS: n
     const [user, system] = (await readFile(cpuFile, 'utf8')).trim().split(/\s+/).map(Number);
     if (upload.files.size !== s.count) throw new Error(`baseline stored ${upload.files.size} of ${s.count} files`);
     return { ms, cpuS: user + system };
-  });
+  }, s.latencyMs);
 }
 
 /** The bundled action, spawned as the runner does, sending the same files (checksums on). */
-async function action(dir: string, s: Scenario): Promise<{ ms: number; rssMiB: number; cpuS: number }> {
+async function action(dir: string, s: Scenario, dryRun = false): Promise<{ ms: number; rssMiB: number; cpuS: number }> {
   return withEmulator(async (emu) => {
     const rssFile = path.join(work, 'rss');
     const run = await runAction({
@@ -147,15 +156,17 @@ async function action(dir: string, s: Scenario): Promise<{ ms: number; rssMiB: n
         'api-url': emu.apiUrl,
         close: 'false',
         concurrency: String(CONCURRENCY),
+        'dry-run': String(dryRun),
       },
       env: { NODE_OPTIONS: `--import ${path.join(ROOT, 'bench', 'max-rss.mjs')}`, BENCH_RSS_FILE: rssFile },
     });
     if (run.exitCode !== 0) throw new Error(`the action failed: ${run.errors.join(' ')}\n${run.stderr}`);
     const [upload] = emu.liveUploads();
-    if (upload.files.size !== s.count + 1) throw new Error(`the action stored ${upload.files.size} of ${s.count} files + checksums`);
+    if (!dryRun && upload.files.size !== s.count + 1)
+      throw new Error(`the action stored ${upload.files.size} of ${s.count} files + checksums`);
     const usage = JSON.parse(await readFile(rssFile, 'utf8')) as { maxRSS: number; userCPUTime: number; systemCPUTime: number };
     return { ms: run.ms, rssMiB: usage.maxRSS / 1024, cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
-  });
+  }, s.latencyMs);
 }
 
 interface Result {
@@ -183,6 +194,24 @@ for (const s of scenarios) {
   );
 }
 
+// Peak RSS against the number of files: what grows with the count is per-file state.
+const curve: Array<{ count: number; dryMiB: number; sendMiB: number; cpuMsPerFile: number }> = [];
+for (const count of RSS_COUNTS) {
+  const s: Scenario = { key: `rss-${count}`, label: '', count, bytes: 4 * 1024, target: 0 };
+  const dir = await prepare(s);
+  const dry = await action(dir, s, true);
+  const send = await action(dir, s);
+  curve.push({ count, dryMiB: dry.rssMiB, sendMiB: send.rssMiB, cpuMsPerFile: (send.cpuS * 1000) / count });
+  console.log(
+    `${count} files: peak RSS ${dry.rssMiB.toFixed(0)} MiB (dry run), ${send.rssMiB.toFixed(0)} MiB (send); ${((send.cpuS * 1000) / count).toFixed(2)} ms CPU a file`,
+  );
+}
+const slope = (key: 'dryMiB' | 'sendMiB') =>
+  ((curve[curve.length - 1][key] - curve[0][key]) * 1024) / (curve[curve.length - 1].count - curve[0].count);
+
+const startup = await startupMs(process.env.BENCH_STARTUP_REF ?? 'e032889');
+console.log(`spawn to first request: dist/ ${startup.today} ms, ${startup.ref} ${startup.before} ms`);
+
 // Preflight of the big file: headers only, whatever the size.
 const big = files(path.join(work, 'c', 'rasters'), scenarios[2])[0].local;
 const before = process.memoryUsage().rss;
@@ -196,9 +225,16 @@ console.log(
 
 const curlVersion = execFileSync('curl', ['--version']).toString().split('\n')[0];
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, ${curlVersion}`;
+const perUnit = (r: Result, cpuS: number) =>
+  r.s.bytes >= 64 * MB
+    ? `${(cpuS / ((r.s.count * r.s.bytes) / 1e9)).toFixed(2)} s/GB`
+    : `${((cpuS * 1000) / r.s.count).toFixed(2)} ms/file`;
 const rows = results.map(
   (r) =>
-    `| (${r.s.key}) ${r.s.label} | ${(r.baseMs / 1000).toFixed(2)} s | ${(r.actionMs / 1000).toFixed(2)} s | **${(r.actionMs / r.baseMs).toFixed(2)}** | ≤ ${r.s.target} | ${r.baseCpuS.toFixed(2)} s | ${r.actionCpuS.toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB |`,
+    `| (${r.s.key}) ${r.s.label} | ${(r.baseMs / 1000).toFixed(2)} s | ${(r.actionMs / 1000).toFixed(2)} s | **${(r.actionMs / r.baseMs).toFixed(2)}** | ≤ ${r.s.target} | ${r.baseCpuS.toFixed(2)} s (${perUnit(r, r.baseCpuS)}) | ${r.actionCpuS.toFixed(2)} s (${perUnit(r, r.actionCpuS)}) | ${r.rssMiB.toFixed(0)} MiB |`,
+);
+const curveRows = curve.map(
+  (c) => `| ${c.count} | ${c.dryMiB.toFixed(0)} MiB | ${c.sendMiB.toFixed(0)} MiB | ${c.cpuMsPerFile.toFixed(2)} ms |`,
 );
 const doc = `# Benchmarks
 
@@ -219,6 +255,23 @@ CPU is user + system time of the client process; peak RSS is the action process'
 ${rows.join('\n')}
 
 Preflight of the ${(scenarios[2].bytes / MB / 1024).toFixed(1)} GiB GeoTIFF (header only): ${preflightMs.toFixed(1)} ms, RSS +${preflightRssDelta.toFixed(1)} MiB.
+
+## Peak RSS against the number of files
+
+Small files (4 KB), the action alone: what grows with the count is per-file state. Targets: at most
+150 MiB at 20,000 files, at most 1 KB a file.
+
+| files | peak RSS, dry run | peak RSS, send | action CPU a file (send) |
+|---|---|---|---|
+${curveRows.join('\n')}
+
+Growth from ${curve[0].count} to ${curve[curve.length - 1].count} files: ${slope('dryMiB').toFixed(1)} KB a file (dry run), ${slope('sendMiB').toFixed(1)} KB a file (send).
+
+## Start-up
+
+From the spawn to the first request at the emulator, best of 7 (a dry run of the samples): today's
+\`dist/\` ${startup.today} ms; the \`dist/\` of ${startup.ref}, in the same run, ${startup.before} ms.
+\`npm run bench:startup\` measures this alone.
 
 What limits each ratio, with the profiles behind it: [performance.md](performance.md).
 `;

@@ -61,6 +61,8 @@ export interface EmulatorOptions {
   tls?: { key: string; cert: string };
   /** The pyramid, configuration and offering routes: timings and a forced failure. */
   layers?: LayerOptions;
+  /** Added before every answer, as a runner far from the API sees (the benchmark's latency). */
+  latencyMs?: number;
 }
 
 export interface RequestRecord {
@@ -238,6 +240,7 @@ export class Emulator {
       if (match.route.auth && url.pathname.startsWith('/api/datastores/') && !(this.options.rights ?? ['UPLOAD']).includes('UPLOAD'))
         throw new HttpError(403, ["Vous n'avez pas les droits nécessaires (UPLOAD) sur ce datastore"]);
 
+      if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
       const fault = this.faults.pick(match.route.name, method, url.searchParams.get('path') ?? undefined);
       if (fault) record.fault = Object.keys(fault)[0];
       if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
