@@ -43414,7 +43414,7 @@ class EntrepotLayerClient extends EntrepotClient {
         });
     }
     async createExecution(body, outputName) {
-        const { value } = await this.retry.write(`create the pyramid ${outputName}`, async () => layers_toExecution(parseBody(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
+        const { value } = await this.retry.write(`create the pyramid ${outputName}`, async () => layers_toExecution(parseJson(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
         // Not idempotent: a stored data of our (run-unique) name means the execution was made.
         async () => {
             const made = (await this.storedDataNamed(outputName))[0];
@@ -43496,7 +43496,7 @@ class EntrepotLayerClient extends EntrepotClient {
     async createConfiguration(body) {
         const layerName = String(body.layer_name);
         const type = body.type;
-        const { value } = await this.retry.write(`create the ${type} configuration of ${layerName}`, async () => toConfiguration(parseBody(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')), 
+        const { value } = await this.retry.write(`create the ${type} configuration of ${layerName}`, async () => toConfiguration(parseJson(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')), 
         // layer_name is unique per type: one of ours means it was made.
         async () => {
             const made = (await this.configurationsOf(layerName, type))[0];
@@ -43514,7 +43514,7 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async createOffering(configurationId, endpointId, open) {
         const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
-        const { value } = await this.retry.write(`publish configuration ${configurationId}`, async () => toOffering(parseBody(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)), 
+        const { value } = await this.retry.write(`publish configuration ${configurationId}`, async () => toOffering(parseJson(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)), 
         // One offering per configuration and endpoint: one there means it was made.
         async () => {
             const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
@@ -43553,14 +43553,6 @@ class EntrepotLayerClient extends EntrepotClient {
     /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
     whole(items, complete) {
         return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
-    }
-}
-function parseBody(res, method, route) {
-    try {
-        return JSON.parse(res.text);
-    }
-    catch {
-        throw new BadResponseError(method, route, `HTTP ${res.status} with an answer that is not JSON`);
     }
 }
 function id(record, what) {

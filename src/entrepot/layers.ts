@@ -1,6 +1,6 @@
 import { ApiError, BadResponseError } from '../errors.js';
 import type { Reconciled } from '../retry.js';
-import { EntrepotClient, type EntrepotApi } from './client.js';
+import { EntrepotClient, parseJson, type EntrepotApi } from './client.js';
 import type {
   Configuration,
   Endpoint,
@@ -83,7 +83,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     const { value } = await this.retry.write(
       `create the pyramid ${outputName}`,
       async () =>
-        toExecution(parseBody(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')),
+        toExecution(parseJson(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')),
       // Not idempotent: a stored data of our (run-unique) name means the execution was made.
       async (): Promise<Reconciled<PyramidExecution>> => {
         const made = (await this.storedDataNamed(outputName))[0];
@@ -191,7 +191,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     const type = body.type as ServiceType;
     const { value } = await this.retry.write(
       `create the ${type} configuration of ${layerName}`,
-      async () => toConfiguration(parseBody(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')),
+      async () => toConfiguration(parseJson(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')),
       // layer_name is unique per type: one of ours means it was made.
       async (): Promise<Reconciled<Configuration>> => {
         const made = (await this.configurationsOf(layerName, type))[0];
@@ -221,7 +221,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
     const { value } = await this.retry.write(
       `publish configuration ${configurationId}`,
-      async () => toOffering(parseBody(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)),
+      async () => toOffering(parseJson(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)),
       // One offering per configuration and endpoint: one there means it was made.
       async (): Promise<Reconciled<Offering>> => {
         const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
@@ -270,18 +270,6 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
   private whole(items: StoredData[], complete: (sd: StoredData) => boolean): Promise<StoredData[]> {
     return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
-  }
-}
-
-function parseBody(
-  res: { text: string; status: number; headers: Record<string, string | undefined> },
-  method: string,
-  route: string,
-): unknown {
-  try {
-    return JSON.parse(res.text);
-  } catch {
-    throw new BadResponseError(method, route, `HTTP ${res.status} with an answer that is not JSON`);
   }
 }
 
