@@ -1,13 +1,7 @@
-import * as glob from '@actions/glob';
-import { stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { forEachLimited } from './pool.js';
 import path from 'node:path';
 import { escapeControl, InputError, list } from './errors.js';
+import { matchFiles } from './glob.js';
 import type { Shard } from './inputs.js';
-
-/** Files stat'ed at once: enough to keep the disk busy, few enough to keep the memory flat. */
-const STAT_CONCURRENCY = 64;
 
 /** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
 export const REMOTE_DATA_DIR = 'data';
@@ -51,37 +45,34 @@ function isGdalSideFile(file: string): boolean {
  * a directory that a pattern matches brings none of its content (no implicit descendants).
  */
 export async function findFiles(patterns: string[], workspace: string, shard?: Shard): Promise<FileSet> {
-  const globber = await glob.create(patterns.map((p) => anchor(p, workspace)).join('\n'), {
-    matchDirectories: false,
-    implicitDescendants: false,
-    followSymbolicLinks: true,
-  });
-  const paths = [...new Set(await globber.glob())];
-  // Stats a few at a time: 20,000 at once held 20,000 requests and their buffers at the peak.
-  const stats: Array<{ p: string; s: Stats }> = new Array(paths.length);
-  await forEachLimited(paths, STAT_CONCURRENCY, async (p, i) => void (stats[i] = { p, s: await stat(p) }));
-  const found = stats.filter(({ s }) => s.isFile());
-  const sideFiles = found.filter(({ p }) => isGdalSideFile(p)).map(({ p }) => path.relative(workspace, p).split(path.sep).join('/'));
-  const regular = found.filter(({ p }) => !isGdalSideFile(p));
+  const found = await matchFiles(patterns.map((p) => anchor(p, workspace)).join('\n'));
+  const sideFiles = found.filter(({ path: p }) => isGdalSideFile(p)).map(({ path: p }) => toSlashes(path.relative(workspace, p)));
+  const regular = found.filter(({ path: p }) => !isGdalSideFile(p));
   // A CR or LF in a name would split the checksum file's line and corrupt it (docs/api.md).
   // eslint-disable-next-line no-control-regex
-  const controlled = regular.filter(({ p }) => /[\u0000-\u001f\u007f]/.test(p));
+  const controlled = regular.filter(({ path: p }) => /[\u0000-\u001f\u007f]/.test(p));
   if (controlled.length > 0)
     throw new InputError(
       'glob',
       `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(
-        controlled.map(({ p }) => escapeControl(path.relative(workspace, p))),
+        controlled.map(({ path: p }) => escapeControl(path.relative(workspace, p))),
         3,
       )}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`,
     );
-  const root = commonRoot(regular.map(({ p }) => path.dirname(p)));
+  const root = commonRoot(regular.map(({ path: p }) => path.dirname(p)));
+  // Every path starts with the root: a slice of the string, not path.relative's resolving of both.
+  const skip = root.endsWith(path.sep) ? root.length : root.length + 1;
   const files = regular
-    .map(({ p, s }): LocalFile => {
-      const relativePath = path.relative(root, p).split(path.sep).join('/');
-      return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size, mtimeMs: s.mtimeMs };
+    .map(({ path: p, size, mtimeMs }): LocalFile => {
+      const relativePath = toSlashes(p.slice(skip));
+      return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size, mtimeMs };
     })
     .sort((a, b) => compare(a.remotePath, b.remotePath));
   return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
+}
+
+function toSlashes(relative: string): string {
+  return path.sep === '/' ? relative : relative.split(path.sep).join('/');
 }
 
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */
@@ -98,16 +89,21 @@ function anchor(pattern: string, workspace: string): string {
   return `${negated ? '!' : ''}${path.join(escaped, body)}`;
 }
 
+/**
+ * The deepest folder holding every one of `dirs` (absolute). Compares strings and never splits
+ * them: the walk lists a folder's files together, so most dirs equal the previous one.
+ */
 export function commonRoot(dirs: string[]): string {
   if (dirs.length === 0) return '';
-  let parts = dirs[0].split(path.sep);
-  for (const dir of dirs.slice(1)) {
-    const other = dir.split(path.sep);
-    let i = 0;
-    while (i < parts.length && i < other.length && parts[i] === other[i]) i++;
-    parts = parts.slice(0, i);
+  let root = dirs[0];
+  for (const dir of dirs) {
+    while (dir !== root && !dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
+      const parent = path.dirname(root);
+      if (parent === root) return root; // the file system's root holds everything
+      root = parent;
+    }
   }
-  return parts.join(path.sep) || path.sep;
+  return root;
 }
 
 /** Byte-wise order: the same on every runner whatever the locale. */

@@ -91,6 +91,10 @@ describe('findFiles', () => {
     expect(commonRoot(['/a/b/c', '/a/b/d', '/a/b'])).toBe('/a/b');
     expect(commonRoot(['/a/bc', '/a/b'])).toBe('/a');
     expect(commonRoot(['/x', '/y'])).toBe('/');
+    expect(commonRoot(['/a/b', '/a/b/c/d', '/a/b/c'])).toBe('/a/b');
+    expect(commonRoot(['/a/b/c/d', '/a/b/c/e/f', '/a/b/c/d'])).toBe('/a/b/c');
+    expect(commonRoot(['/a/b/c'])).toBe('/a/b/c');
+    expect(commonRoot(['/'])).toBe('/');
   });
 });
 
