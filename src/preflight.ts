@@ -37,7 +37,6 @@ export async function preflight(
   const shown = (file: LocalFile) => path.relative(workspace, file.localPath).split(path.sep).join('/');
   const problems: FileProblem[] = [];
   const warnings: string[] = [];
-  const byStem = new Map<string, LocalFile[]>(); // dir/stem (lower case) -> files
 
   const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
   if (unsupported.length > 0) {
@@ -47,33 +46,39 @@ export async function preflight(
     );
   }
 
-  const byBaseName = new Map<string, LocalFile[]>();
+  // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
+  const firstWithBase = new Map<string, LocalFile>();
+  const clashes = new Map<string, LocalFile[]>();
   for (const file of files) {
     const base = path.posix.basename(file.relativePath);
-    byBaseName.set(base, [...(byBaseName.get(base) ?? []), file]);
-    const stem = file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
-    byStem.set(stem, [...(byStem.get(stem) ?? []), file]);
+    const first = firstWithBase.get(base);
+    if (first === undefined) firstWithBase.set(base, file);
+    else clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
     if (base.startsWith('__')) warnings.push(`${shown(file)}: the platform ignores files whose name starts with '__'`);
     if (file.size === 0) problems.push({ path: shown(file), problem: 'empty file' });
   }
-  for (const [base, same] of byBaseName) {
-    if (same.length > 1)
-      problems.push({
-        path: same.map(shown).join(' and '),
-        problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
-      });
+  firstWithBase.clear();
+  for (const [base, same] of clashes) {
+    problems.push({
+      path: same.map(shown).join(' and '),
+      problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
+    });
   }
 
   const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
   const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+  // A world file pairs with the TIFF of the same folder and name, whatever the case.
   const stemOf = (file: LocalFile) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+  const tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+  const tiffStemsWithWorldFile = new Set<string>();
+  if (tfwStems.size > 0)
+    for (const file of files)
+      if (formatOfPath(file.localPath) === 'tiff' && tfwStems.has(stemOf(file))) tiffStemsWithWorldFile.add(stemOf(file));
   const geo: Array<[LocalFile, RasterGeo]> = [];
-  const stemHasWorldFile = (file: LocalFile) =>
-    (byStem.get(file.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? []).some((f) => formatOfPath(f.localPath) === 'tfw');
+  const stemHasWorldFile = (file: LocalFile) => tfwStems.has(stemOf(file));
 
   for (const tfw of tfws) {
-    const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
-    if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
+    if (!tiffStemsWithWorldFile.has(stemOf(tfw)))
       problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
   }
 

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeFd, openForReading, readFully, sizeAndTime } from '../fd.js';
 
 /** Random access to the bytes of a file or a buffer, so readers touch headers only. */
 export interface ByteSource {
@@ -15,35 +15,36 @@ export function bufferSource(buffer: Buffer): ByteSource {
 }
 
 /**
- * Header reads cluster at the start of a file: one 64 KiB read-ahead serves most of them, so
- * preflighting thousands of tiles costs a read or two each, not one per tag.
+ * Header reads cluster: the IFD and its values at the start of a file (or all together at its
+ * end), a JP2's boxes one after the other. Each read past the window loads a new 16 KiB window
+ * there, so preflighting thousands of tiles costs a read or two each, not one per tag.
  */
-const READ_AHEAD_BYTES = 64 * 1024;
+const WINDOW_BYTES = 16 * 1024;
 
 /** Opens a file for header reads; the caller closes it with `close()`. */
 export async function openFileSource(path: string, knownSize?: number): Promise<ByteSource & { close(): Promise<void> }> {
-  const handle: FileHandle = await open(path, 'r');
-  const size = knownSize ?? (await handle.stat()).size;
-  const readRaw = async (position: number, length: number): Promise<Buffer> => {
-    const want = Math.max(0, Math.min(length, size - position));
-    const buffer = Buffer.allocUnsafe(want);
-    let done = 0;
-    while (done < want) {
-      const { bytesRead } = await handle.read(buffer, done, want - done, position + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buffer.subarray(0, done);
-  };
-  let ahead: Buffer | undefined;
+  const fd = await openForReading(path);
+  let size: number;
+  try {
+    size = knownSize ?? (await sizeAndTime(fd)).size;
+  } catch (error) {
+    await closeFd(fd);
+    throw error;
+  }
+  let window = Buffer.alloc(0);
+  let windowAt = 0;
   return {
     size,
     async read(position, length) {
-      ahead ??= await readRaw(0, READ_AHEAD_BYTES);
-      if (position + length <= ahead.length || ahead.length >= size)
-        return ahead.subarray(position, Math.min(ahead.length, position + length));
-      return readRaw(position, length);
+      const end = Math.min(size, position + length);
+      if (position < windowAt || end > windowAt + window.length) {
+        const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
+        const buffer = Buffer.allocUnsafe(want);
+        window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+        windowAt = position;
+      }
+      return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
     },
-    close: () => handle.close(),
+    close: () => closeFd(fd),
   };
 }

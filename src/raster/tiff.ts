@@ -35,6 +35,16 @@ const KEY_PROJECTED_CS_TYPE = 3072;
 const MODEL_TYPE_PROJECTED = 1;
 const MODEL_TYPE_GEOGRAPHIC = 2;
 const USER_DEFINED = 32767;
+const WANTED_TAGS = new Set([
+  TAG_IMAGE_WIDTH,
+  TAG_IMAGE_LENGTH,
+  TAG_MODEL_PIXEL_SCALE,
+  TAG_MODEL_TIEPOINT,
+  TAG_MODEL_TRANSFORMATION,
+  TAG_GEO_KEY_DIRECTORY,
+]);
+/** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
+const NUMBER_WIDTHS: Record<number, number | undefined> = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
 const MAX_IFD_ENTRIES = 4096;
 
@@ -69,40 +79,59 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
   const entries = await source.read(ifdOffset + countSize, count * entrySize);
   if (entries.length < count * entrySize) throw new TiffFormatError('truncated IFD');
 
-  const tags = new Map<number, { type: number; count: number; at: number; inline: Buffer }>();
+  // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
+  // the others (strip offsets, colour maps…).
+  const tags = new Map<number, { type: number; count: number; at: number; inlineAt: number }>();
   for (let i = 0; i < count; i++) {
     const o = i * entrySize;
     const tag = u16(entries, o);
-    const type = u16(entries, o + 2);
-    const n = bigTiff ? u64(entries, o + 4) : u32(entries, o + 4);
-    const valueField = entries.subarray(o + (bigTiff ? 12 : 8), o + entrySize);
-    tags.set(tag, { type, count: n, at: bigTiff ? u64(valueField, 0) : u32(valueField, 0), inline: valueField });
+    if (!WANTED_TAGS.has(tag)) continue;
+    const valueAt = o + (bigTiff ? 12 : 8);
+    tags.set(tag, {
+      type: u16(entries, o + 2),
+      count: bigTiff ? u64(entries, o + 4) : u32(entries, o + 4),
+      at: bigTiff ? u64(entries, valueAt) : u32(entries, valueAt),
+      inlineAt: valueAt,
+    });
   }
+  /** The tag's value bytes: inside its entry when they fit, else where the entry points. */
+  const valueBytes = async (entry: { count: number; at: number; inlineAt: number }, width: number, tag: number): Promise<Buffer> => {
+    const bytes = entry.count * width;
+    const buf = bytes <= inlineSize ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes) : await source.read(entry.at, bytes);
+    if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
+    return buf;
+  };
 
   const readShorts = async (tag: number): Promise<number[] | undefined> => {
     const entry = tags.get(tag);
     if (!entry || entry.type !== 3) return undefined; // GeoKeyDirectory is SHORT
-    const bytes = entry.count * 2;
-    const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
-    if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
-    return Array.from({ length: entry.count }, (_, k) => u16(buf, k * 2));
+    const buf = await valueBytes(entry, 2, tag);
+    const values = new Array<number>(entry.count);
+    for (let k = 0; k < entry.count; k++) values[k] = u16(buf, k * 2);
+    return values;
   };
 
   const readNumbers = async (tag: number): Promise<number[] | undefined> => {
     const entry = tags.get(tag);
     // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
-    const width = { 3: 2, 4: 4, 12: 8, 16: 8 }[entry?.type ?? 0];
+    const width = NUMBER_WIDTHS[entry?.type ?? 0];
     if (!entry || !width || entry.count > 64) return undefined;
-    const bytes = entry.count * width;
-    const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
-    if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
-    return Array.from({ length: entry.count }, (_, k) => {
+    const buf = await valueBytes(entry, width, tag);
+    const values = new Array<number>(entry.count);
+    for (let k = 0; k < entry.count; k++) {
       const o = k * width;
-      if (entry.type === 3) return u16(buf, o);
-      if (entry.type === 4) return u32(buf, o);
-      if (entry.type === 16) return u64(buf, o);
-      return le ? buf.readDoubleLE(o) : buf.readDoubleBE(o);
-    });
+      values[k] =
+        entry.type === 3
+          ? u16(buf, o)
+          : entry.type === 4
+            ? u32(buf, o)
+            : entry.type === 16
+              ? u64(buf, o)
+              : le
+                ? buf.readDoubleLE(o)
+                : buf.readDoubleBE(o);
+    }
+    return values;
   };
 
   const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
