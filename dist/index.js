@@ -39302,7 +39302,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9194);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6228);
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();
@@ -39317,7 +39317,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9194:
+/***/ 6228:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42820,8 +42820,38 @@ function withAttempts(error, attempts) {
     return error;
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/fd.ts
+
+/**
+ * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
+ * more garbage for every file; with thousands of small tiles the callbacks cost about half the CPU
+ * per file (docs/performance.md). The caller closes what it opens, in a `finally`.
+ */
+function openForReading(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
+function readAt(fd, buffer, offset, length, position) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+/** Reads until `length` bytes are in or the file ends; resolves with the count. */
+async function readFully(fd, buffer, offset, length, position) {
+    let done = 0;
+    while (done < length) {
+        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
+        if (n === 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+function sizeAndTime(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve({ size: stats.size, mtimeMs: stats.mtimeMs }))));
+}
+function closeFd(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
+}
+
 ;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
 
 
@@ -42832,9 +42862,10 @@ var promises_ = __nccwpck_require__(1455);
  * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
  * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
  *
- * A file that changes while it is read (size or modification time, before and after, or fewer
- * bytes than its size) throws a LocalFileError before the last bytes leave: without its closing
- * boundary the server cannot take the body as a whole file, so a changed file is never stored.
+ * A file that changes (size or modification time against those it was matched with, and for a big
+ * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
+ * its last bytes leave: without its closing boundary the server cannot take the body as a whole
+ * file, so a changed file is never stored. A small file is read whole before anything leaves.
  */
 function multipartFile(source, fileName, onChunk) {
     const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
@@ -42850,18 +42881,34 @@ function multipartFile(source, fileName, onChunk) {
             yield Buffer.concat([head, source.content, tail]);
             return;
         }
-        let handle;
+        let fd;
         try {
-            handle = await (0,promises_.open)(source.path, 'r');
-            const before = await handle.stat();
-            if (before.size !== source.size || (source.mtimeMs !== undefined && before.mtimeMs !== source.mtimeMs))
-                throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+            fd = await openForReading(source.path);
             const chunkSize = readChunkSize(source.size);
+            if (source.size < chunkSize) {
+                // A small file: read whole into the body's one buffer, between its head and tail, then one
+                // stat. Nothing has left yet when the stat is compared, so a change is refused unsent.
+                const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
+                head.copy(body, 0);
+                const got = await readFully(fd, body, head.length, source.size, 0);
+                const now = await sizeAndTime(fd);
+                if (isChanged(source, now))
+                    throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
+                if (got < source.size)
+                    throw new LocalFileError(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
+                tail.copy(body, head.length + source.size);
+                onChunk?.(body.subarray(head.length, head.length + source.size));
+                yield body;
+                return;
+            }
+            const before = await sizeAndTime(fd);
+            if (isChanged(source, before))
+                throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
             let held = head;
             for (let position = 0; position < source.size;) {
                 const want = Math.min(chunkSize, source.size - position);
                 const chunk = Buffer.allocUnsafe(want);
-                const { bytesRead } = await handle.read(chunk, 0, want, position);
+                const bytesRead = await readAt(fd, chunk, 0, want, position);
                 if (bytesRead === 0)
                     throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
                 const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
@@ -42874,8 +42921,8 @@ function multipartFile(source, fileName, onChunk) {
                     held = bytes;
                 }
             }
-            const after = await handle.stat();
-            if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+            const after = await sizeAndTime(fd);
+            if (isChanged(before, after))
                 throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
             yield Buffer.concat([held, tail]);
         }
@@ -42885,7 +42932,8 @@ function multipartFile(source, fileName, onChunk) {
             throw new LocalFileError(source.label, unreadable(error));
         }
         finally {
-            await handle?.close();
+            if (fd !== undefined)
+                await closeFd(fd);
         }
     }
     return {
@@ -42904,6 +42952,9 @@ function unreadable(error) {
     if (code === 'EISDIR')
         return 'is now a directory';
     return `could not be read: ${code ?? error.message}`;
+}
+function isChanged(was, now) {
+    return now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs);
 }
 function changes(was, now) {
     if (was.size !== now.size)
@@ -44086,44 +44137,8 @@ function quotaVerdict(usage, needed, freed) {
     };
 }
 
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
-
-/**
- * Returns a copy with defaults filled in.
- */
-function getOptions(copy) {
-    const result = {
-        followSymbolicLinks: true,
-        implicitDescendants: true,
-        matchDirectories: true,
-        omitBrokenSymbolicLinks: true,
-        excludeHiddenFiles: false
-    };
-    if (copy) {
-        if (typeof copy.followSymbolicLinks === 'boolean') {
-            result.followSymbolicLinks = copy.followSymbolicLinks;
-            core_debug(`followSymbolicLinks '${result.followSymbolicLinks}'`);
-        }
-        if (typeof copy.implicitDescendants === 'boolean') {
-            result.implicitDescendants = copy.implicitDescendants;
-            core_debug(`implicitDescendants '${result.implicitDescendants}'`);
-        }
-        if (typeof copy.matchDirectories === 'boolean') {
-            result.matchDirectories = copy.matchDirectories;
-            core_debug(`matchDirectories '${result.matchDirectories}'`);
-        }
-        if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
-            result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
-            core_debug(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
-        }
-        if (typeof copy.excludeHiddenFiles === 'boolean') {
-            result.excludeHiddenFiles = copy.excludeHiddenFiles;
-            core_debug(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
-        }
-    }
-    return result;
-}
-//# sourceMappingURL=internal-glob-options-helper.js.map
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
 
 
@@ -44292,92 +44307,6 @@ function safeTrimTrailingSeparator(p) {
     return p.substr(0, p.length - 1);
 }
 //# sourceMappingURL=internal-path-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
-/**
- * Indicates whether a pattern matches a path
- */
-var MatchKind;
-(function (MatchKind) {
-    /** Not matched */
-    MatchKind[MatchKind["None"] = 0] = "None";
-    /** Matched if the path is a directory */
-    MatchKind[MatchKind["Directory"] = 1] = "Directory";
-    /** Matched if the path is a regular file */
-    MatchKind[MatchKind["File"] = 2] = "File";
-    /** Matched */
-    MatchKind[MatchKind["All"] = 3] = "All";
-})(MatchKind || (MatchKind = {}));
-//# sourceMappingURL=internal-match-kind.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
-
-
-const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
-/**
- * Given an array of patterns, returns an array of paths to search.
- * Duplicates and paths under other included paths are filtered out.
- */
-function getSearchPaths(patterns) {
-    // Ignore negate patterns
-    patterns = patterns.filter(x => !x.negate);
-    // Create a map of all search paths
-    const searchPathMap = {};
-    for (const pattern of patterns) {
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        searchPathMap[key] = 'candidate';
-    }
-    const result = [];
-    for (const pattern of patterns) {
-        // Check if already included
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        if (searchPathMap[key] === 'included') {
-            continue;
-        }
-        // Check for an ancestor search path
-        let foundAncestor = false;
-        let tempKey = key;
-        let parent = dirname(tempKey);
-        while (parent !== tempKey) {
-            if (searchPathMap[parent]) {
-                foundAncestor = true;
-                break;
-            }
-            tempKey = parent;
-            parent = dirname(tempKey);
-        }
-        // Include the search pattern in the result
-        if (!foundAncestor) {
-            result.push(pattern.searchPath);
-            searchPathMap[key] = 'included';
-        }
-    }
-    return result;
-}
-/**
- * Matches the patterns against the path
- */
-function internal_pattern_helper_match(patterns, itemPath) {
-    let result = MatchKind.None;
-    for (const pattern of patterns) {
-        if (pattern.negate) {
-            result &= ~pattern.match(itemPath);
-        }
-        else {
-            result |= pattern.match(itemPath);
-        }
-    }
-    return result;
-}
-/**
- * Checks whether to descend further into the directory
- */
-function internal_pattern_helper_partialMatch(patterns, itemPath) {
-    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
-}
-//# sourceMappingURL=internal-pattern-helper.js.map
 ;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
 const balanced = (a, b, str) => {
     const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
@@ -47127,6 +47056,22 @@ minimatch.Minimatch = Minimatch;
 minimatch.escape = escape_escape;
 minimatch.unescape = unescape_unescape;
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
+/**
+ * Indicates whether a pattern matches a path
+ */
+var MatchKind;
+(function (MatchKind) {
+    /** Not matched */
+    MatchKind[MatchKind["None"] = 0] = "None";
+    /** Matched if the path is a directory */
+    MatchKind[MatchKind["Directory"] = 1] = "Directory";
+    /** Matched if the path is a regular file */
+    MatchKind[MatchKind["File"] = 2] = "File";
+    /** Matched */
+    MatchKind[MatchKind["All"] = 3] = "All";
+})(MatchKind || (MatchKind = {}));
+//# sourceMappingURL=internal-match-kind.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
 
 
@@ -47444,357 +47389,76 @@ class Pattern {
     }
 }
 //# sourceMappingURL=internal-pattern.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-search-state.js
-class SearchState {
-    constructor(path, level) {
-        this.path = path;
-        this.level = level;
+;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
+
+
+const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Given an array of patterns, returns an array of paths to search.
+ * Duplicates and paths under other included paths are filtered out.
+ */
+function getSearchPaths(patterns) {
+    // Ignore negate patterns
+    patterns = patterns.filter(x => !x.negate);
+    // Create a map of all search paths
+    const searchPathMap = {};
+    for (const pattern of patterns) {
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        searchPathMap[key] = 'candidate';
     }
-}
-//# sourceMappingURL=internal-search-state.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-globber.js
-var internal_globber_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-var __asyncValues = (undefined && undefined.__asyncValues) || function (o) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var m = o[Symbol.asyncIterator], i;
-    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
-    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
-    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
-};
-var __await = (undefined && undefined.__await) || function (v) { return this instanceof __await ? (this.v = v, this) : new __await(v); }
-var __asyncGenerator = (undefined && undefined.__asyncGenerator) || function (thisArg, _arguments, generator) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var g = generator.apply(thisArg, _arguments || []), i, q = [];
-    return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function () { return this; }, i;
-    function awaitReturn(f) { return function (v) { return Promise.resolve(v).then(f, reject); }; }
-    function verb(n, f) { if (g[n]) { i[n] = function (v) { return new Promise(function (a, b) { q.push([n, v, a, b]) > 1 || resume(n, v); }); }; if (f) i[n] = f(i[n]); } }
-    function resume(n, v) { try { step(g[n](v)); } catch (e) { settle(q[0][3], e); } }
-    function step(r) { r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r); }
-    function fulfill(value) { resume("next", value); }
-    function reject(value) { resume("throw", value); }
-    function settle(f, v) { if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]); }
-};
-
-
-
-
-
-
-
-
-const internal_globber_IS_WINDOWS = process.platform === 'win32';
-class DefaultGlobber {
-    constructor(options) {
-        this.patterns = [];
-        this.searchPaths = [];
-        this.options = getOptions(options);
-    }
-    getSearchPaths() {
-        // Return a copy
-        return this.searchPaths.slice();
-    }
-    glob() {
-        return internal_globber_awaiter(this, void 0, void 0, function* () {
-            var _a, e_1, _b, _c;
-            const result = [];
-            try {
-                for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a = _f.done, !_a; _d = true) {
-                    _c = _f.value;
-                    _d = false;
-                    const itemPath = _c;
-                    result.push(itemPath);
-                }
-            }
-            catch (e_1_1) { e_1 = { error: e_1_1 }; }
-            finally {
-                try {
-                    if (!_d && !_a && (_b = _e.return)) yield _b.call(_e);
-                }
-                finally { if (e_1) throw e_1.error; }
-            }
-            return result;
-        });
-    }
-    globGenerator() {
-        return __asyncGenerator(this, arguments, function* globGenerator_1() {
-            // Fill in defaults options
-            const options = getOptions(this.options);
-            // Implicit descendants?
-            const patterns = [];
-            for (const pattern of this.patterns) {
-                patterns.push(pattern);
-                if (options.implicitDescendants &&
-                    (pattern.trailingSeparator ||
-                        pattern.segments[pattern.segments.length - 1] !== '**')) {
-                    patterns.push(new Pattern(pattern.negate, true, pattern.segments.concat('**')));
-                }
-            }
-            // Push the search paths
-            const stack = [];
-            for (const searchPath of getSearchPaths(patterns)) {
-                core_debug(`Search path '${searchPath}'`);
-                // Exists?
-                try {
-                    // Intentionally using lstat. Detection for broken symlink
-                    // will be performed later (if following symlinks).
-                    yield __await(external_fs_.promises.lstat(searchPath));
-                }
-                catch (err) {
-                    if (err.code === 'ENOENT') {
-                        continue;
-                    }
-                    throw err;
-                }
-                stack.unshift(new SearchState(searchPath, 1));
-            }
-            // Search
-            const traversalChain = []; // used to detect cycles
-            while (stack.length) {
-                // Pop
-                const item = stack.pop();
-                // Match?
-                const match = internal_pattern_helper_match(patterns, item.path);
-                const partialMatch = !!match || internal_pattern_helper_partialMatch(patterns, item.path);
-                if (!match && !partialMatch) {
-                    continue;
-                }
-                // Stat
-                const stats = yield __await(DefaultGlobber.stat(item, options, traversalChain)
-                // Broken symlink, or symlink cycle detected, or no longer exists
-                );
-                // Broken symlink, or symlink cycle detected, or no longer exists
-                if (!stats) {
-                    continue;
-                }
-                // Hidden file or directory?
-                if (options.excludeHiddenFiles && external_path_namespaceObject.basename(item.path).match(/^\./)) {
-                    continue;
-                }
-                // Directory
-                if (stats.isDirectory()) {
-                    // Matched
-                    if (match & MatchKind.Directory && options.matchDirectories) {
-                        yield yield __await(item.path);
-                    }
-                    // Descend?
-                    else if (!partialMatch) {
-                        continue;
-                    }
-                    // Push the child items in reverse
-                    const childLevel = item.level + 1;
-                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_namespaceObject.join(item.path, x), childLevel));
-                    stack.push(...childItems.reverse());
-                }
-                // File
-                else if (match & MatchKind.File) {
-                    yield yield __await(item.path);
-                }
-            }
-        });
-    }
-    /**
-     * Constructs a DefaultGlobber
-     */
-    static create(patterns, options) {
-        return internal_globber_awaiter(this, void 0, void 0, function* () {
-            const result = new DefaultGlobber(options);
-            if (internal_globber_IS_WINDOWS) {
-                patterns = patterns.replace(/\r\n/g, '\n');
-                patterns = patterns.replace(/\r/g, '\n');
-            }
-            const lines = patterns.split('\n').map(x => x.trim());
-            for (const line of lines) {
-                // Empty or comment
-                if (!line || line.startsWith('#')) {
-                    continue;
-                }
-                // Pattern
-                else {
-                    result.patterns.push(new Pattern(line));
-                }
-            }
-            result.searchPaths.push(...getSearchPaths(result.patterns));
-            return result;
-        });
-    }
-    static stat(item, options, traversalChain) {
-        return internal_globber_awaiter(this, void 0, void 0, function* () {
-            // Note:
-            // `stat` returns info about the target of a symlink (or symlink chain)
-            // `lstat` returns info about a symlink itself
-            let stats;
-            if (options.followSymbolicLinks) {
-                try {
-                    // Use `stat` (following symlinks)
-                    stats = yield external_fs_.promises.stat(item.path);
-                }
-                catch (err) {
-                    if (err.code === 'ENOENT') {
-                        if (options.omitBrokenSymbolicLinks) {
-                            core_debug(`Broken symlink '${item.path}'`);
-                            return undefined;
-                        }
-                        throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
-                    }
-                    throw err;
-                }
-            }
-            else {
-                // Use `lstat` (not following symlinks)
-                stats = yield external_fs_.promises.lstat(item.path);
-            }
-            // Note, isDirectory() returns false for the lstat of a symlink
-            if (stats.isDirectory() && options.followSymbolicLinks) {
-                // Get the realpath
-                const realPath = yield external_fs_.promises.realpath(item.path);
-                // Fixup the traversal chain to match the item level
-                while (traversalChain.length >= item.level) {
-                    traversalChain.pop();
-                }
-                // Test for a cycle
-                if (traversalChain.some((x) => x === realPath)) {
-                    core_debug(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
-                    return undefined;
-                }
-                // Update the traversal chain
-                traversalChain.push(realPath);
-            }
-            return stats;
-        });
-    }
-}
-//# sourceMappingURL=internal-globber.js.map
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
-var internal_hash_files_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-var internal_hash_files_asyncValues = (undefined && undefined.__asyncValues) || function (o) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var m = o[Symbol.asyncIterator], i;
-    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
-    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
-    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
-};
-
-
-
-
-
-
-function hashFiles(globber_1, currentWorkspace_1) {
-    return internal_hash_files_awaiter(this, arguments, void 0, function* (globber, currentWorkspace, verbose = false) {
-        var _a, e_1, _b, _c;
-        var _d;
-        const writeDelegate = verbose ? core.info : core.debug;
-        let hasMatch = false;
-        const githubWorkspace = currentWorkspace
-            ? currentWorkspace
-            : ((_d = process.env['GITHUB_WORKSPACE']) !== null && _d !== void 0 ? _d : process.cwd());
-        const result = crypto.createHash('sha256');
-        let count = 0;
-        try {
-            for (var _e = true, _f = internal_hash_files_asyncValues(globber.globGenerator()), _g; _g = yield _f.next(), _a = _g.done, !_a; _e = true) {
-                _c = _g.value;
-                _e = false;
-                const file = _c;
-                writeDelegate(file);
-                if (!file.startsWith(`${githubWorkspace}${path.sep}`)) {
-                    writeDelegate(`Ignore '${file}' since it is not under GITHUB_WORKSPACE.`);
-                    continue;
-                }
-                if (fs.statSync(file).isDirectory()) {
-                    writeDelegate(`Skip directory '${file}'.`);
-                    continue;
-                }
-                const hash = crypto.createHash('sha256');
-                const pipeline = util.promisify(stream.pipeline);
-                yield pipeline(fs.createReadStream(file), hash);
-                result.write(hash.digest());
-                count++;
-                if (!hasMatch) {
-                    hasMatch = true;
-                }
-            }
+    const result = [];
+    for (const pattern of patterns) {
+        // Check if already included
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        if (searchPathMap[key] === 'included') {
+            continue;
         }
-        catch (e_1_1) { e_1 = { error: e_1_1 }; }
-        finally {
-            try {
-                if (!_e && !_a && (_b = _f.return)) yield _b.call(_f);
+        // Check for an ancestor search path
+        let foundAncestor = false;
+        let tempKey = key;
+        let parent = dirname(tempKey);
+        while (parent !== tempKey) {
+            if (searchPathMap[parent]) {
+                foundAncestor = true;
+                break;
             }
-            finally { if (e_1) throw e_1.error; }
+            tempKey = parent;
+            parent = dirname(tempKey);
         }
-        result.end();
-        if (hasMatch) {
-            writeDelegate(`Found ${count} files to hash.`);
-            return result.digest('hex');
+        // Include the search pattern in the result
+        if (!foundAncestor) {
+            result.push(pattern.searchPath);
+            searchPathMap[key] = 'included';
+        }
+    }
+    return result;
+}
+/**
+ * Matches the patterns against the path
+ */
+function internal_pattern_helper_match(patterns, itemPath) {
+    let result = MatchKind.None;
+    for (const pattern of patterns) {
+        if (pattern.negate) {
+            result &= ~pattern.match(itemPath);
         }
         else {
-            writeDelegate(`No matches found for glob`);
-            return '';
+            result |= pattern.match(itemPath);
         }
-    });
-}
-//# sourceMappingURL=internal-hash-files.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/glob.js
-var glob_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Constructs a globber
- *
- * @param patterns  Patterns separated by newlines
- * @param options   Glob options
- */
-function create(patterns, options) {
-    return glob_awaiter(this, void 0, void 0, function* () {
-        return yield DefaultGlobber.create(patterns, options);
-    });
+    }
+    return result;
 }
 /**
- * Computes the sha256 hash of a glob
- *
- * @param patterns  Patterns separated by newlines
- * @param currentWorkspace  Workspace used when matching files
- * @param options   Glob options
- * @param verbose   Enables verbose logging
+ * Checks whether to descend further into the directory
  */
-function glob_hashFiles(patterns_1) {
-    return glob_awaiter(this, arguments, void 0, function* (patterns, currentWorkspace = '', options, verbose = false) {
-        let followSymbolicLinks = true;
-        if (options && typeof options.followSymbolicLinks === 'boolean') {
-            followSymbolicLinks = options.followSymbolicLinks;
-        }
-        const globber = yield create(patterns, { followSymbolicLinks });
-        return _hashFiles(globber, currentWorkspace, verbose);
-    });
+function partialMatch(patterns, itemPath) {
+    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
 }
-//# sourceMappingURL=glob.js.map
+//# sourceMappingURL=internal-pattern-helper.js.map
 ;// CONCATENATED MODULE: ./src/pool.ts
 /**
  * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
@@ -47819,14 +47483,102 @@ async function forEachLimited(items, limit, task) {
         throw failure.error;
 }
 
-;// CONCATENATED MODULE: ./src/files.ts
+;// CONCATENATED MODULE: ./src/glob.ts
 
+
+// @actions/glob's own pattern class and matching, so every rule is the same as its Globber's
+// (`**`, `!`, `~`, escapes, trailing separators). Its package exports only the Globber, whose walk
+// stats every entry it meets and makes several promises per entry: 35 MiB of peak at 20,000 files
+// against 12 MiB for this walk (docs/performance.md, "Memory against the number of files"). The
+// version is pinned in package.json; test/files.test.ts holds the rules this relies on.
 
 
 
 
 /** Files stat'ed at once: enough to keep the disk busy, few enough to keep the memory flat. */
 const STAT_CONCURRENCY = 64;
+/**
+ * The regular files that @actions/glob patterns (one per line, `#` comments, `!` negations) match,
+ * with `matchDirectories: false`, `implicitDescendants: false` and symbolic links followed (with
+ * cycles and broken links skipped, as @actions/glob does). One walk: directories are read with
+ * their entries' types, and only the files that match are stat'ed, for their size and time.
+ */
+async function matchFiles(patternLines) {
+    const patterns = [];
+    for (const line of patternLines.split('\n').map((x) => x.trim()))
+        if (line && !line.startsWith('#'))
+            patterns.push(new Pattern(line));
+    const found = [];
+    for (const searchPath of getSearchPaths(patterns)) {
+        try {
+            await (0,promises_.lstat)(searchPath);
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                continue;
+            throw error;
+        }
+        await visit(searchPath, patterns, [], found);
+    }
+    return found;
+}
+/** One path: a file is kept when it matches; a directory is read when something below may match. */
+async function visit(item, patterns, ancestors, found, entry) {
+    const matched = internal_pattern_helper_match(patterns, item);
+    if (!matched && !partialMatch(patterns, item))
+        return;
+    // A directory entry's type comes with the listing; a link (or the search path) needs a stat.
+    const isDirectory = entry && !entry.isSymbolicLink() ? entry.isDirectory() : await isDirectoryFollowed(item);
+    if (isDirectory === undefined)
+        return; // a broken link, or gone since it was listed
+    if (!isDirectory) {
+        if (matched & MatchKind.File)
+            await keepIfFile(item, found);
+        return;
+    }
+    // A link back to a directory being walked would loop forever.
+    const real = await (0,promises_.realpath)(item);
+    if (ancestors.includes(real))
+        return;
+    const entries = await (0,promises_.readdir)(item, { withFileTypes: true });
+    const files = [];
+    const inner = [...ancestors, real];
+    for (const child of entries) {
+        const childPath = external_node_path_default().join(item, child.name);
+        if (child.isDirectory() || child.isSymbolicLink())
+            await visit(childPath, patterns, inner, found, child);
+        else if (internal_pattern_helper_match(patterns, childPath) & MatchKind.File)
+            files.push(childPath);
+    }
+    await forEachLimited(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found));
+}
+async function isDirectoryFollowed(item) {
+    try {
+        return (await (0,promises_.stat)(item)).isDirectory();
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return undefined;
+        throw error;
+    }
+}
+/** Regular files only (a FIFO or a socket is not a raster); one gone since the listing is skipped. */
+async function keepIfFile(file, found) {
+    try {
+        const s = await (0,promises_.stat)(file);
+        if (s.isFile())
+            found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs });
+    }
+    catch (error) {
+        if (error.code !== 'ENOENT')
+            throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/files.ts
+
+
+
 /** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
 const REMOTE_DATA_DIR = 'data';
 /**
@@ -47842,31 +47594,27 @@ function isGdalSideFile(file) {
  * a directory that a pattern matches brings none of its content (no implicit descendants).
  */
 async function findFiles(patterns, workspace, shard) {
-    const globber = await create(patterns.map((p) => files_anchor(p, workspace)).join('\n'), {
-        matchDirectories: false,
-        implicitDescendants: false,
-        followSymbolicLinks: true,
-    });
-    const paths = [...new Set(await globber.glob())];
-    // Stats a few at a time: 20,000 at once held 20,000 requests and their buffers at the peak.
-    const stats = new Array(paths.length);
-    await forEachLimited(paths, STAT_CONCURRENCY, async (p, i) => void (stats[i] = { p, s: await (0,promises_.stat)(p) }));
-    const found = stats.filter(({ s }) => s.isFile());
-    const sideFiles = found.filter(({ p }) => isGdalSideFile(p)).map(({ p }) => external_node_path_default().relative(workspace, p).split((external_node_path_default()).sep).join('/'));
-    const regular = found.filter(({ p }) => !isGdalSideFile(p));
+    const found = await matchFiles(patterns.map((p) => files_anchor(p, workspace)).join('\n'));
+    const sideFiles = found.filter(({ path: p }) => isGdalSideFile(p)).map(({ path: p }) => toSlashes(external_node_path_default().relative(workspace, p)));
+    const regular = found.filter(({ path: p }) => !isGdalSideFile(p));
     // A CR or LF in a name would split the checksum file's line and corrupt it (docs/api.md).
     // eslint-disable-next-line no-control-regex
-    const controlled = regular.filter(({ p }) => /[\u0000-\u001f\u007f]/.test(p));
+    const controlled = regular.filter(({ path: p }) => /[\u0000-\u001f\u007f]/.test(p));
     if (controlled.length > 0)
-        throw new InputError('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(controlled.map(({ p }) => escapeControl(external_node_path_default().relative(workspace, p))), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
-    const root = commonRoot(regular.map(({ p }) => external_node_path_default().dirname(p)));
+        throw new InputError('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(controlled.map(({ path: p }) => escapeControl(external_node_path_default().relative(workspace, p))), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
+    const root = commonRoot(regular.map(({ path: p }) => external_node_path_default().dirname(p)));
+    // Every path starts with the root: a slice of the string, not path.relative's resolving of both.
+    const skip = root.endsWith((external_node_path_default()).sep) ? root.length : root.length + 1;
     const files = regular
-        .map(({ p, s }) => {
-        const relativePath = external_node_path_default().relative(root, p).split((external_node_path_default()).sep).join('/');
-        return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size: s.size, mtimeMs: s.mtimeMs };
+        .map(({ path: p, size, mtimeMs }) => {
+        const relativePath = toSlashes(p.slice(skip));
+        return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size, mtimeMs };
     })
         .sort((a, b) => compare(a.remotePath, b.remotePath));
     return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
+}
+function toSlashes(relative) {
+    return (external_node_path_default()).sep === '/' ? relative : relative.split((external_node_path_default()).sep).join('/');
 }
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */
 function files_anchor(pattern, workspace) {
@@ -47882,18 +47630,23 @@ function files_anchor(pattern, workspace) {
         .replace(/\*/g, '[*]');
     return `${negated ? '!' : ''}${external_node_path_default().join(escaped, body)}`;
 }
+/**
+ * The deepest folder holding every one of `dirs` (absolute). Compares strings and never splits
+ * them: the walk lists a folder's files together, so most dirs equal the previous one.
+ */
 function commonRoot(dirs) {
     if (dirs.length === 0)
         return '';
-    let parts = dirs[0].split((external_node_path_default()).sep);
-    for (const dir of dirs.slice(1)) {
-        const other = dir.split((external_node_path_default()).sep);
-        let i = 0;
-        while (i < parts.length && i < other.length && parts[i] === other[i])
-            i++;
-        parts = parts.slice(0, i);
+    let root = dirs[0];
+    for (const dir of dirs) {
+        while (dir !== root && !dir.startsWith(root.endsWith((external_node_path_default()).sep) ? root : root + (external_node_path_default()).sep)) {
+            const parent = external_node_path_default().dirname(root);
+            if (parent === root)
+                return root; // the file system's root holds everything
+            root = parent;
+        }
     }
-    return parts.join((external_node_path_default()).sep) || (external_node_path_default()).sep;
+    return root;
 }
 /** Byte-wise order: the same on every runner whatever the locale. */
 function compare(a, b) {
@@ -48404,36 +48157,37 @@ function bufferSource(buffer) {
     };
 }
 /**
- * Header reads cluster at the start of a file: one 64 KiB read-ahead serves most of them, so
- * preflighting thousands of tiles costs a read or two each, not one per tag.
+ * Header reads cluster: the IFD and its values at the start of a file (or all together at its
+ * end), a JP2's boxes one after the other. Each read past the window loads a new 16 KiB window
+ * there, so preflighting thousands of tiles costs a read or two each, not one per tag.
  */
-const READ_AHEAD_BYTES = 64 * 1024;
+const WINDOW_BYTES = 16 * 1024;
 /** Opens a file for header reads; the caller closes it with `close()`. */
 async function openFileSource(path, knownSize) {
-    const handle = await (0,promises_.open)(path, 'r');
-    const size = knownSize ?? (await handle.stat()).size;
-    const readRaw = async (position, length) => {
-        const want = Math.max(0, Math.min(length, size - position));
-        const buffer = Buffer.allocUnsafe(want);
-        let done = 0;
-        while (done < want) {
-            const { bytesRead } = await handle.read(buffer, done, want - done, position + done);
-            if (bytesRead === 0)
-                break;
-            done += bytesRead;
-        }
-        return buffer.subarray(0, done);
-    };
-    let ahead;
+    const fd = await openForReading(path);
+    let size;
+    try {
+        size = knownSize ?? (await sizeAndTime(fd)).size;
+    }
+    catch (error) {
+        await closeFd(fd);
+        throw error;
+    }
+    let window = Buffer.alloc(0);
+    let windowAt = 0;
     return {
         size,
         async read(position, length) {
-            ahead ??= await readRaw(0, READ_AHEAD_BYTES);
-            if (position + length <= ahead.length || ahead.length >= size)
-                return ahead.subarray(position, Math.min(ahead.length, position + length));
-            return readRaw(position, length);
+            const end = Math.min(size, position + length);
+            if (position < windowAt || end > windowAt + window.length) {
+                const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
+                const buffer = Buffer.allocUnsafe(want);
+                window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+                windowAt = position;
+            }
+            return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
         },
-        close: () => handle.close(),
+        close: () => closeFd(fd),
     };
 }
 
@@ -48455,6 +48209,16 @@ const KEY_PROJECTED_CS_TYPE = 3072;
 const MODEL_TYPE_PROJECTED = 1;
 const MODEL_TYPE_GEOGRAPHIC = 2;
 const USER_DEFINED = 32767;
+const WANTED_TAGS = new Set([
+    TAG_IMAGE_WIDTH,
+    TAG_IMAGE_LENGTH,
+    TAG_MODEL_PIXEL_SCALE,
+    TAG_MODEL_TIEPOINT,
+    TAG_MODEL_TRANSFORMATION,
+    TAG_GEO_KEY_DIRECTORY,
+]);
+/** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
+const NUMBER_WIDTHS = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
 const MAX_IFD_ENTRIES = 4096;
 /** True when the first bytes are a TIFF (II*\0 / MM\0*) or BigTIFF (II+\0 / MM\0+) signature. */
@@ -48493,45 +48257,62 @@ async function readTiffInfo(source) {
     const entries = await source.read(ifdOffset + countSize, count * entrySize);
     if (entries.length < count * entrySize)
         throw new TiffFormatError('truncated IFD');
+    // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
+    // the others (strip offsets, colour maps…).
     const tags = new Map();
     for (let i = 0; i < count; i++) {
         const o = i * entrySize;
         const tag = u16(entries, o);
-        const type = u16(entries, o + 2);
-        const n = bigTiff ? u64(entries, o + 4) : u32(entries, o + 4);
-        const valueField = entries.subarray(o + (bigTiff ? 12 : 8), o + entrySize);
-        tags.set(tag, { type, count: n, at: bigTiff ? u64(valueField, 0) : u32(valueField, 0), inline: valueField });
+        if (!WANTED_TAGS.has(tag))
+            continue;
+        const valueAt = o + (bigTiff ? 12 : 8);
+        tags.set(tag, {
+            type: u16(entries, o + 2),
+            count: bigTiff ? u64(entries, o + 4) : u32(entries, o + 4),
+            at: bigTiff ? u64(entries, valueAt) : u32(entries, valueAt),
+            inlineAt: valueAt,
+        });
     }
+    /** The tag's value bytes: inside its entry when they fit, else where the entry points. */
+    const valueBytes = async (entry, width, tag) => {
+        const bytes = entry.count * width;
+        const buf = bytes <= inlineSize ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes) : await source.read(entry.at, bytes);
+        if (buf.length < bytes)
+            throw new TiffFormatError(`truncated tag ${tag}`);
+        return buf;
+    };
     const readShorts = async (tag) => {
         const entry = tags.get(tag);
         if (!entry || entry.type !== 3)
             return undefined; // GeoKeyDirectory is SHORT
-        const bytes = entry.count * 2;
-        const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
-        if (buf.length < bytes)
-            throw new TiffFormatError(`truncated tag ${tag}`);
-        return Array.from({ length: entry.count }, (_, k) => u16(buf, k * 2));
+        const buf = await valueBytes(entry, 2, tag);
+        const values = new Array(entry.count);
+        for (let k = 0; k < entry.count; k++)
+            values[k] = u16(buf, k * 2);
+        return values;
     };
     const readNumbers = async (tag) => {
         const entry = tags.get(tag);
         // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
-        const width = { 3: 2, 4: 4, 12: 8, 16: 8 }[entry?.type ?? 0];
+        const width = NUMBER_WIDTHS[entry?.type ?? 0];
         if (!entry || !width || entry.count > 64)
             return undefined;
-        const bytes = entry.count * width;
-        const buf = bytes <= inlineSize ? entry.inline : await source.read(entry.at, bytes);
-        if (buf.length < bytes)
-            throw new TiffFormatError(`truncated tag ${tag}`);
-        return Array.from({ length: entry.count }, (_, k) => {
+        const buf = await valueBytes(entry, width, tag);
+        const values = new Array(entry.count);
+        for (let k = 0; k < entry.count; k++) {
             const o = k * width;
-            if (entry.type === 3)
-                return u16(buf, o);
-            if (entry.type === 4)
-                return u32(buf, o);
-            if (entry.type === 16)
-                return u64(buf, o);
-            return le ? buf.readDoubleLE(o) : buf.readDoubleBE(o);
-        });
+            values[k] =
+                entry.type === 3
+                    ? u16(buf, o)
+                    : entry.type === 4
+                        ? u32(buf, o)
+                        : entry.type === 16
+                            ? u64(buf, o)
+                            : le
+                                ? buf.readDoubleLE(o)
+                                : buf.readDoubleBE(o);
+        }
+        return values;
     };
     const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
     const info = { bigTiff, userDefinedCrs: false, georeferenced };
@@ -48797,37 +48578,46 @@ async function preflight(files, epsg, workspace = process.cwd(), onGeo) {
     const shown = (file) => external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
     const problems = [];
     const warnings = [];
-    const byStem = new Map(); // dir/stem (lower case) -> files
     const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
     if (unsupported.length > 0) {
         throw new FileError(unsupported.map((f) => ({ path: shown(f), problem: 'unsupported extension' })), `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map(shown))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`);
     }
-    const byBaseName = new Map();
+    // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
+    const firstWithBase = new Map();
+    const clashes = new Map();
     for (const file of files) {
         const base = external_node_path_default().posix.basename(file.relativePath);
-        byBaseName.set(base, [...(byBaseName.get(base) ?? []), file]);
-        const stem = file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
-        byStem.set(stem, [...(byStem.get(stem) ?? []), file]);
+        const first = firstWithBase.get(base);
+        if (first === undefined)
+            firstWithBase.set(base, file);
+        else
+            clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
         if (base.startsWith('__'))
             warnings.push(`${shown(file)}: the platform ignores files whose name starts with '__'`);
         if (file.size === 0)
             problems.push({ path: shown(file), problem: 'empty file' });
     }
-    for (const [base, same] of byBaseName) {
-        if (same.length > 1)
-            problems.push({
-                path: same.map(shown).join(' and '),
-                problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
-            });
+    firstWithBase.clear();
+    for (const [base, same] of clashes) {
+        problems.push({
+            path: same.map(shown).join(' and '),
+            problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
+        });
     }
     const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
     const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
+    // A world file pairs with the TIFF of the same folder and name, whatever the case.
     const stemOf = (file) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+    const tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+    const tiffStemsWithWorldFile = new Set();
+    if (tfwStems.size > 0)
+        for (const file of files)
+            if (formatOfPath(file.localPath) === 'tiff' && tfwStems.has(stemOf(file)))
+                tiffStemsWithWorldFile.add(stemOf(file));
     const geo = [];
-    const stemHasWorldFile = (file) => (byStem.get(file.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? []).some((f) => formatOfPath(f.localPath) === 'tfw');
+    const stemHasWorldFile = (file) => tfwStems.has(stemOf(file));
     for (const tfw of tfws) {
-        const siblings = byStem.get(tfw.relativePath.replace(/\.[^./]+$/, '').toLowerCase()) ?? [];
-        if (!siblings.some((f) => formatOfPath(f.localPath) === 'tiff'))
+        if (!tiffStemsWithWorldFile.has(stemOf(tfw)))
             problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
     }
     await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {

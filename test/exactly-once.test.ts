@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -278,6 +278,7 @@ describe('files that change, vanish or cannot be read', () => {
     ['deleted', (file: string) => rmSync(file)],
     ['replaced by a directory', (file: string) => (rmSync(file), mkdirSync(file))],
     ['rewritten', (file: string) => writeFileSync(file, Buffer.alloc(100, 1))],
+    ['touched, same size', (file: string) => utimesSync(file, new Date(), new Date(Date.now() + 60_000))],
   ])('a file %s after it was matched is named as local, never as the network', async (_label, change) => {
     const emu = await emulator();
     const dir = await workspace({ 'rasters/a.tif': await fixture('geotiff-2154.tif') }, false);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
 import { LocalFileError } from '../errors.js';
+import { closeFd, openForReading, readAt, readFully, sizeAndTime, type SizeAndTime } from '../fd.js';
 import { readChunkSize } from '../hash.js';
 import type { RequestBody } from '../http.js';
 
@@ -19,9 +19,10 @@ export interface FileSource {
  * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
  * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
  *
- * A file that changes while it is read (size or modification time, before and after, or fewer
- * bytes than its size) throws a LocalFileError before the last bytes leave: without its closing
- * boundary the server cannot take the body as a whole file, so a changed file is never stored.
+ * A file that changes (size or modification time against those it was matched with, and for a big
+ * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
+ * its last bytes leave: without its closing boundary the server cannot take the body as a whole
+ * file, so a changed file is never stored. A small file is read whole before anything leaves.
  */
 export function multipartFile(source: FileSource | { content: Buffer }, fileName: string, onChunk?: (chunk: Buffer) => void): RequestBody {
   const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
@@ -39,18 +40,34 @@ export function multipartFile(source: FileSource | { content: Buffer }, fileName
       yield Buffer.concat([head, source.content, tail]);
       return;
     }
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     try {
-      handle = await open(source.path, 'r');
-      const before = await handle.stat();
-      if (before.size !== source.size || (source.mtimeMs !== undefined && before.mtimeMs !== source.mtimeMs))
-        throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+      fd = await openForReading(source.path);
       const chunkSize = readChunkSize(source.size);
+      if (source.size < chunkSize) {
+        // A small file: read whole into the body's one buffer, between its head and tail, then one
+        // stat. Nothing has left yet when the stat is compared, so a change is refused unsent.
+        const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
+        head.copy(body, 0);
+        const got = await readFully(fd, body, head.length, source.size, 0);
+        const now = await sizeAndTime(fd);
+        if (isChanged(source, now))
+          throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
+        if (got < source.size)
+          throw new LocalFileError(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
+        tail.copy(body, head.length + source.size);
+        onChunk?.(body.subarray(head.length, head.length + source.size));
+        yield body;
+        return;
+      }
+      const before = await sizeAndTime(fd);
+      if (isChanged(source, before))
+        throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
       let held: Buffer = head;
       for (let position = 0; position < source.size;) {
         const want = Math.min(chunkSize, source.size - position);
         const chunk = Buffer.allocUnsafe(want);
-        const { bytesRead } = await handle.read(chunk, 0, want, position);
+        const bytesRead = await readAt(fd, chunk, 0, want, position);
         if (bytesRead === 0)
           throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
         const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
@@ -62,15 +79,15 @@ export function multipartFile(source: FileSource | { content: Buffer }, fileName
           held = bytes;
         }
       }
-      const after = await handle.stat();
-      if (after.size !== before.size || after.mtimeMs !== before.mtimeMs)
+      const after = await sizeAndTime(fd);
+      if (isChanged(before, after))
         throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
       yield Buffer.concat([held, tail]);
     } catch (error) {
       if (error instanceof LocalFileError) throw error;
       throw new LocalFileError(source.label, unreadable(error));
     } finally {
-      await handle?.close();
+      if (fd !== undefined) await closeFd(fd);
     }
   }
   return {
@@ -87,6 +104,10 @@ function unreadable(error: unknown): string {
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
   if (code === 'EISDIR') return 'is now a directory';
   return `could not be read: ${code ?? (error as Error).message}`;
+}
+
+function isChanged(was: { size: number; mtimeMs?: number }, now: SizeAndTime): boolean {
+  return now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs);
 }
 
 function changes(was: { size: number; mtimeMs?: number }, now: { size: number; mtimeMs: number }): string {
