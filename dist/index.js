@@ -47787,23 +47787,15 @@ class Http {
             for (const signal of outer)
                 if (signal.aborted)
                     throw abortError(signal);
-            const res = await (0,undici.request)(url, {
-                method: req.method,
-                headers,
-                // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
-                body: body,
-                dispatcher: this.dispatcher,
-                signal: own.signal,
+            const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+            const res = await exchange(this.dispatcher, url, req.method, headers, body, own.signal, {
+                // The body is sent: from here on the answer's body is under the request timeout.
+                onResponse: () => stream && abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
+                maxOk,
+                tooLarge: () => new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(maxOk)}; it was not read further`),
             });
-            // The body is sent: from here on the answer's body is under the request timeout.
-            if (stream)
-                abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
-            const ok = res.statusCode >= 200 && res.statusCode < 300;
-            const text = await readBounded(res.body, ok ? (this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES) : MAX_ERROR_BODY_BYTES, ok, () => {
-                throw new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)}; it was not read further`);
-            });
-            this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started });
-            return { status: res.statusCode, headers: flattenHeaders(res.headers), text };
+            this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+            return res;
         }
         catch (error) {
             await stream?.return(undefined); // closes the file
@@ -47831,24 +47823,76 @@ class Http {
     }
 }
 /**
- * The body as text, reading at most `limit` bytes. Past it, a 2xx calls `tooLarge` (which throws)
- * and an error answer is cut there. Either way the rest is never read: the socket is dropped.
+ * One request on the dispatcher's handler interface: no stream objects per answer, which for
+ * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
+ * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
+ * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
+ * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
  */
-async function readBounded(body, limit, strict, tooLarge) {
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-        if (size + chunk.length > limit) {
-            body.destroy();
-            if (strict)
-                tooLarge();
-            chunks.push(chunk.subarray(0, limit - size));
-            break;
-        }
-        size += chunk.length;
-        chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
+function exchange(dispatcher, url, method, headers, body, signal, bounds) {
+    return new Promise((resolve, reject) => {
+        let controller;
+        let settled = false;
+        let status = 0;
+        let answerHeaders = {};
+        let limit = MAX_ERROR_BODY_BYTES;
+        const chunks = [];
+        let size = 0;
+        const finish = (settle) => {
+            if (settled)
+                return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            settle();
+        };
+        const answer = () => ({ status, headers: answerHeaders, text: Buffer.concat(chunks, size).toString('utf8') });
+        const onAbort = () => {
+            controller?.abort(new Error('aborted'));
+            finish(() => reject(signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, {
+            onRequestStart(c) {
+                controller = c;
+                if (signal.aborted)
+                    c.abort(new Error('aborted'));
+            },
+            onResponseStart(_c, statusCode, responseHeaders) {
+                if (statusCode < 200)
+                    return; // an informational answer; the real one follows
+                status = statusCode;
+                answerHeaders = flattenHeaders(responseHeaders);
+                if (status < 300)
+                    limit = bounds.maxOk;
+                bounds.onResponse();
+            },
+            onResponseData(c, chunk) {
+                if (settled)
+                    return;
+                if (size + chunk.length <= limit) {
+                    chunks.push(chunk);
+                    size += chunk.length;
+                    return;
+                }
+                if (status >= 200 && status < 300) {
+                    const error = bounds.tooLarge();
+                    c.abort(error);
+                    finish(() => reject(error));
+                    return;
+                }
+                chunks.push(chunk.subarray(0, limit - size));
+                size = limit;
+                c.abort(new Error('the rest of an error answer is not read'));
+                finish(() => resolve(answer()));
+            },
+            onResponseEnd() {
+                finish(() => resolve(answer()));
+            },
+            onResponseError(_c, error) {
+                finish(() => reject(error));
+            },
+        });
+    });
 }
 function seconds(ms) {
     return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
@@ -48154,6 +48198,7 @@ function bufferSource(buffer) {
     return {
         size: buffer.length,
         read: async (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
+        peek: (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
     };
 }
 /**
@@ -48175,17 +48220,24 @@ async function openFileSource(path, knownSize) {
     }
     let window = Buffer.alloc(0);
     let windowAt = 0;
+    const peek = (position, length) => {
+        const end = Math.min(size, position + length);
+        if (position < windowAt || end > windowAt + window.length)
+            return undefined;
+        return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
+    };
     return {
         size,
+        peek,
         async read(position, length) {
-            const end = Math.min(size, position + length);
-            if (position < windowAt || end > windowAt + window.length) {
-                const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
-                const buffer = Buffer.allocUnsafe(want);
-                window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
-                windowAt = position;
-            }
-            return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
+            const inWindow = peek(position, length);
+            if (inWindow)
+                return inWindow;
+            const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
+            const buffer = Buffer.allocUnsafe(want);
+            window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+            windowAt = position;
+            return peek(position, length) ?? window;
         },
         close: () => closeFd(fd),
     };
@@ -48217,6 +48269,8 @@ const WANTED_TAGS = new Set([
     TAG_MODEL_TRANSFORMATION,
     TAG_GEO_KEY_DIRECTORY,
 ]);
+/** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
+const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
 /** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
 const NUMBER_WIDTHS = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
@@ -48248,13 +48302,13 @@ async function readTiffInfo(source) {
     const countSize = bigTiff ? 8 : 2;
     const entrySize = bigTiff ? 20 : 12;
     const inlineSize = bigTiff ? 8 : 4;
-    const countBuf = await source.read(ifdOffset, countSize);
+    const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
     if (countBuf.length < countSize)
         throw new TiffFormatError('truncated IFD');
     const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
     if (count === 0 || count > MAX_IFD_ENTRIES)
         throw new TiffFormatError(`implausible IFD entry count ${count}`);
-    const entries = await source.read(ifdOffset + countSize, count * entrySize);
+    const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
     if (entries.length < count * entrySize)
         throw new TiffFormatError('truncated IFD');
     // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
@@ -48273,35 +48327,48 @@ async function readTiffInfo(source) {
             inlineAt: valueAt,
         });
     }
-    /** The tag's value bytes: inside its entry when they fit, else where the entry points. */
-    const valueBytes = async (entry, width, tag) => {
+    // Each kept tag's value bytes, sync when they sit in the entry or in the source's window: the
+    // reads below await only for values elsewhere in the file.
+    const values = new Map();
+    for (const [tag, entry] of tags) {
+        const width = tag === TAG_GEO_KEY_DIRECTORY
+            ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS
+                ? 2
+                : undefined
+            : entry.count <= 64
+                ? NUMBER_WIDTHS[entry.type]
+                : undefined;
+        if (!width)
+            continue;
         const bytes = entry.count * width;
-        const buf = bytes <= inlineSize ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes) : await source.read(entry.at, bytes);
+        const buf = bytes <= inlineSize
+            ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
+            : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
         if (buf.length < bytes)
             throw new TiffFormatError(`truncated tag ${tag}`);
-        return buf;
-    };
-    const readShorts = async (tag) => {
+        values.set(tag, buf);
+    }
+    const readShorts = (tag) => {
         const entry = tags.get(tag);
-        if (!entry || entry.type !== 3)
+        const buf = values.get(tag);
+        if (!entry || !buf || entry.type !== 3)
             return undefined; // GeoKeyDirectory is SHORT
-        const buf = await valueBytes(entry, 2, tag);
-        const values = new Array(entry.count);
+        const out = new Array(entry.count);
         for (let k = 0; k < entry.count; k++)
-            values[k] = u16(buf, k * 2);
-        return values;
+            out[k] = u16(buf, k * 2);
+        return out;
     };
-    const readNumbers = async (tag) => {
+    // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+    const readNumbers = (tag) => {
         const entry = tags.get(tag);
-        // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+        const buf = values.get(tag);
         const width = NUMBER_WIDTHS[entry?.type ?? 0];
-        if (!entry || !width || entry.count > 64)
+        if (!entry || !buf || !width)
             return undefined;
-        const buf = await valueBytes(entry, width, tag);
-        const values = new Array(entry.count);
+        const out = new Array(entry.count);
         for (let k = 0; k < entry.count; k++) {
             const o = k * width;
-            values[k] =
+            out[k] =
                 entry.type === 3
                     ? u16(buf, o)
                     : entry.type === 4
@@ -48312,14 +48379,14 @@ async function readTiffInfo(source) {
                                 ? buf.readDoubleLE(o)
                                 : buf.readDoubleBE(o);
         }
-        return values;
+        return out;
     };
     const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
     const info = { bigTiff, userDefinedCrs: false, georeferenced };
-    info.width = (await readNumbers(TAG_IMAGE_WIDTH))?.[0];
-    info.height = (await readNumbers(TAG_IMAGE_LENGTH))?.[0];
-    info.transform = geoTransform(await readNumbers(TAG_MODEL_TRANSFORMATION), await readNumbers(TAG_MODEL_TIEPOINT), await readNumbers(TAG_MODEL_PIXEL_SCALE));
-    const directory = await readShorts(TAG_GEO_KEY_DIRECTORY);
+    info.width = readNumbers(TAG_IMAGE_WIDTH)?.[0];
+    info.height = readNumbers(TAG_IMAGE_LENGTH)?.[0];
+    info.transform = geoTransform(readNumbers(TAG_MODEL_TRANSFORMATION), readNumbers(TAG_MODEL_TIEPOINT), readNumbers(TAG_MODEL_PIXEL_SCALE));
+    const directory = readShorts(TAG_GEO_KEY_DIRECTORY);
     if (!directory || directory.length < 4)
         return info;
     // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:

@@ -1,4 +1,4 @@
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BadResponseError, LocalFileError, NetworkError } from './errors.js';
 import { formatBytes } from './format.js';
 import { abortError } from './retry.js';
@@ -152,31 +152,15 @@ export class Http {
     const path = url.pathname;
     try {
       for (const signal of outer) if (signal.aborted) throw abortError(signal);
-      const res = await request(url, {
-        method: req.method,
-        headers,
-        // Dispatcher.dispatch documents AsyncIterable bodies; request()'s types omit them.
-        body: body as string | undefined,
-        dispatcher: this.dispatcher,
-        signal: own.signal,
+      const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+      const res = await exchange(this.dispatcher, url, req.method, headers, body, own.signal, {
+        // The body is sent: from here on the answer's body is under the request timeout.
+        onResponse: () => stream && abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
+        maxOk,
+        tooLarge: () => new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(maxOk)}; it was not read further`),
       });
-      // The body is sent: from here on the answer's body is under the request timeout.
-      if (stream) abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
-      const ok = res.statusCode >= 200 && res.statusCode < 300;
-      const text = await readBounded(
-        res.body,
-        ok ? (this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES) : MAX_ERROR_BODY_BYTES,
-        ok,
-        () => {
-          throw new BadResponseError(
-            req.method,
-            path,
-            `the answer was larger than ${formatBytes(this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES)}; it was not read further`,
-          );
-        },
-      );
-      this.options.onRequest?.({ method: req.method, path, status: res.statusCode, ms: Date.now() - started });
-      return { status: res.statusCode, headers: flattenHeaders(res.headers), text };
+      this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+      return res;
     } catch (error) {
       await stream?.return(undefined); // closes the file
       if (error instanceof BadResponseError) throw error;
@@ -199,23 +183,82 @@ export class Http {
 }
 
 /**
- * The body as text, reading at most `limit` bytes. Past it, a 2xx calls `tooLarge` (which throws)
- * and an error answer is cut there. Either way the rest is never read: the socket is dropped.
+ * One request on the dispatcher's handler interface: no stream objects per answer, which for
+ * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
+ * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
+ * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
+ * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
  */
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number, strict: boolean, tooLarge: () => never) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size + chunk.length > limit) {
-      body.destroy();
-      if (strict) tooLarge();
-      chunks.push(chunk.subarray(0, limit - size));
-      break;
-    }
-    size += chunk.length;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+function exchange(
+  dispatcher: Dispatcher,
+  url: URL,
+  method: HttpRequest['method'],
+  headers: Record<string, string>,
+  body: string | AsyncIterable<Buffer> | undefined,
+  signal: AbortSignal,
+  bounds: { onResponse: () => void; maxOk: number; tooLarge: () => Error },
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    let status = 0;
+    let answerHeaders: Record<string, string | undefined> = {};
+    let limit = MAX_ERROR_BODY_BYTES;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (settle: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      settle();
+    };
+    const answer = () => ({ status, headers: answerHeaders, text: Buffer.concat(chunks, size).toString('utf8') });
+    const onAbort = () => {
+      controller?.abort(new Error('aborted'));
+      finish(() => reject(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    dispatcher.dispatch(
+      { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body as string | undefined },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (signal.aborted) c.abort(new Error('aborted'));
+        },
+        onResponseStart(_c, statusCode, responseHeaders) {
+          if (statusCode < 200) return; // an informational answer; the real one follows
+          status = statusCode;
+          answerHeaders = flattenHeaders(responseHeaders as Record<string, string | string[] | undefined>);
+          if (status < 300) limit = bounds.maxOk;
+          bounds.onResponse();
+        },
+        onResponseData(c, chunk) {
+          if (settled) return;
+          if (size + chunk.length <= limit) {
+            chunks.push(chunk);
+            size += chunk.length;
+            return;
+          }
+          if (status >= 200 && status < 300) {
+            const error = bounds.tooLarge();
+            c.abort(error);
+            finish(() => reject(error));
+            return;
+          }
+          chunks.push(chunk.subarray(0, limit - size));
+          size = limit;
+          c.abort(new Error('the rest of an error answer is not read'));
+          finish(() => resolve(answer()));
+        },
+        onResponseEnd() {
+          finish(() => resolve(answer()));
+        },
+        onResponseError(_c, error) {
+          finish(() => reject(error));
+        },
+      },
+    );
+  });
 }
 
 function seconds(ms: number): string {

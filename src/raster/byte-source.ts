@@ -5,12 +5,15 @@ export interface ByteSource {
   readonly size: number;
   /** Reads up to `length` bytes at `position`; fewer only at the end of the source. */
   read(position: number, length: number): Promise<Buffer>;
+  /** The same bytes without waiting, when they are already in memory; else undefined. */
+  peek?(position: number, length: number): Buffer | undefined;
 }
 
 export function bufferSource(buffer: Buffer): ByteSource {
   return {
     size: buffer.length,
     read: async (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
+    peek: (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
   };
 }
 
@@ -33,17 +36,22 @@ export async function openFileSource(path: string, knownSize?: number): Promise<
   }
   let window = Buffer.alloc(0);
   let windowAt = 0;
+  const peek = (position: number, length: number): Buffer | undefined => {
+    const end = Math.min(size, position + length);
+    if (position < windowAt || end > windowAt + window.length) return undefined;
+    return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
+  };
   return {
     size,
+    peek,
     async read(position, length) {
-      const end = Math.min(size, position + length);
-      if (position < windowAt || end > windowAt + window.length) {
-        const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
-        const buffer = Buffer.allocUnsafe(want);
-        window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
-        windowAt = position;
-      }
-      return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
+      const inWindow = peek(position, length);
+      if (inWindow) return inWindow;
+      const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
+      const buffer = Buffer.allocUnsafe(want);
+      window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+      windowAt = position;
+      return peek(position, length) ?? window;
     },
     close: () => closeFd(fd),
   };

@@ -43,6 +43,8 @@ const WANTED_TAGS = new Set([
   TAG_MODEL_TRANSFORMATION,
   TAG_GEO_KEY_DIRECTORY,
 ]);
+/** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
+const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
 /** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
 const NUMBER_WIDTHS: Record<number, number | undefined> = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
@@ -72,11 +74,11 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
   const countSize = bigTiff ? 8 : 2;
   const entrySize = bigTiff ? 20 : 12;
   const inlineSize = bigTiff ? 8 : 4;
-  const countBuf = await source.read(ifdOffset, countSize);
+  const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
   if (countBuf.length < countSize) throw new TiffFormatError('truncated IFD');
   const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
   if (count === 0 || count > MAX_IFD_ENTRIES) throw new TiffFormatError(`implausible IFD entry count ${count}`);
-  const entries = await source.read(ifdOffset + countSize, count * entrySize);
+  const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
   if (entries.length < count * entrySize) throw new TiffFormatError('truncated IFD');
 
   // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
@@ -94,33 +96,47 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
       inlineAt: valueAt,
     });
   }
-  /** The tag's value bytes: inside its entry when they fit, else where the entry points. */
-  const valueBytes = async (entry: { count: number; at: number; inlineAt: number }, width: number, tag: number): Promise<Buffer> => {
+  // Each kept tag's value bytes, sync when they sit in the entry or in the source's window: the
+  // reads below await only for values elsewhere in the file.
+  const values = new Map<number, Buffer>();
+  for (const [tag, entry] of tags) {
+    const width =
+      tag === TAG_GEO_KEY_DIRECTORY
+        ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS
+          ? 2
+          : undefined
+        : entry.count <= 64
+          ? NUMBER_WIDTHS[entry.type]
+          : undefined;
+    if (!width) continue;
     const bytes = entry.count * width;
-    const buf = bytes <= inlineSize ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes) : await source.read(entry.at, bytes);
+    const buf =
+      bytes <= inlineSize
+        ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
+        : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
     if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
-    return buf;
+    values.set(tag, buf);
+  }
+
+  const readShorts = (tag: number): number[] | undefined => {
+    const entry = tags.get(tag);
+    const buf = values.get(tag);
+    if (!entry || !buf || entry.type !== 3) return undefined; // GeoKeyDirectory is SHORT
+    const out = new Array<number>(entry.count);
+    for (let k = 0; k < entry.count; k++) out[k] = u16(buf, k * 2);
+    return out;
   };
 
-  const readShorts = async (tag: number): Promise<number[] | undefined> => {
+  // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+  const readNumbers = (tag: number): number[] | undefined => {
     const entry = tags.get(tag);
-    if (!entry || entry.type !== 3) return undefined; // GeoKeyDirectory is SHORT
-    const buf = await valueBytes(entry, 2, tag);
-    const values = new Array<number>(entry.count);
-    for (let k = 0; k < entry.count; k++) values[k] = u16(buf, k * 2);
-    return values;
-  };
-
-  const readNumbers = async (tag: number): Promise<number[] | undefined> => {
-    const entry = tags.get(tag);
-    // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
+    const buf = values.get(tag);
     const width = NUMBER_WIDTHS[entry?.type ?? 0];
-    if (!entry || !width || entry.count > 64) return undefined;
-    const buf = await valueBytes(entry, width, tag);
-    const values = new Array<number>(entry.count);
+    if (!entry || !buf || !width) return undefined;
+    const out = new Array<number>(entry.count);
     for (let k = 0; k < entry.count; k++) {
       const o = k * width;
-      values[k] =
+      out[k] =
         entry.type === 3
           ? u16(buf, o)
           : entry.type === 4
@@ -131,19 +147,15 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
                 ? buf.readDoubleLE(o)
                 : buf.readDoubleBE(o);
     }
-    return values;
+    return out;
   };
 
   const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
   const info: TiffInfo = { bigTiff, userDefinedCrs: false, georeferenced };
-  info.width = (await readNumbers(TAG_IMAGE_WIDTH))?.[0];
-  info.height = (await readNumbers(TAG_IMAGE_LENGTH))?.[0];
-  info.transform = geoTransform(
-    await readNumbers(TAG_MODEL_TRANSFORMATION),
-    await readNumbers(TAG_MODEL_TIEPOINT),
-    await readNumbers(TAG_MODEL_PIXEL_SCALE),
-  );
-  const directory = await readShorts(TAG_GEO_KEY_DIRECTORY);
+  info.width = readNumbers(TAG_IMAGE_WIDTH)?.[0];
+  info.height = readNumbers(TAG_IMAGE_LENGTH)?.[0];
+  info.transform = geoTransform(readNumbers(TAG_MODEL_TRANSFORMATION), readNumbers(TAG_MODEL_TIEPOINT), readNumbers(TAG_MODEL_PIXEL_SCALE));
+  const directory = readShorts(TAG_GEO_KEY_DIRECTORY);
   if (!directory || directory.length < 4) return info;
 
   // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
