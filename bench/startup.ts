@@ -15,7 +15,7 @@ const N = Number(process.env.BENCH_REPEAT_STARTUP ?? 7);
 const token = 'startup-token';
 
 /** Best spawn-to-first-request of today's dist/ and of the dist/ of `ref`, measured in the same run. */
-export async function startupMs(ref: string): Promise<{ ref: string; today: number; before: number }> {
+export async function startupMs(ref: string, node?: string): Promise<{ ref: string; today: number; before: number }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'startup-'));
   const baseline = path.join(dir, 'index.js');
   await writeFile(baseline, execFileSync('git', ['show', `${ref}:dist/index.js`], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }));
@@ -28,6 +28,7 @@ export async function startupMs(ref: string): Promise<{ ref: string; today: numb
       const before = emulator.requests.length;
       let spawned = 0;
       await runAction({
+        node,
         workspace: ROOT,
         bundle,
         inputs: {
