@@ -44082,11 +44082,13 @@ const UPLOAD_RIGHT = 'UPLOAD';
  * still has to send; undefined when that could not be read (a warning says so).
  */
 async function checkAccess(api, target, warn) {
+    // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
+    const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
     let memberships;
-    try {
-        memberships = await api.memberships();
-    }
-    catch (error) {
+    if (rights.status === 'fulfilled')
+        memberships = rights.value;
+    else {
+        const error = rights.reason;
         if (!access_unreadable(error))
             throw error;
         warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
@@ -44095,7 +44097,9 @@ async function checkAccess(api, target, warn) {
     if (membership && !membership.rights.includes(UPLOAD_RIGHT))
         throw new AccessError(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
     try {
-        const usage = await api.usage();
+        if (space.status === 'rejected')
+            throw space.reason;
+        const usage = space.value;
         if (!usage)
             warn('The datastore does not say how much upload space it has: the quota was not checked');
         return usage;
@@ -48793,13 +48797,16 @@ class PublishRun {
             }
             upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
             this.emit({ type: 'upload', upload, how: 'created' });
-            await this.tag(upload);
         }
         else {
             upload = target.upload;
         }
+        // A created upload's tags go out with its first files: one round trip less before the data.
+        // Its tree is empty, so it is not read either (a racing run is told apart after the send).
+        const tagging = target.kind === 'create' ? this.tag(upload) : undefined;
+        tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
         if (upload.status === 'OPEN') {
-            const { toSend, present, stale, extra } = this.diff(await api.tree(upload.id));
+            const { toSend, present, stale, extra } = this.diff(target.kind === 'create' ? new Map() : await api.tree(upload.id));
             this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
             if (target.kind === 'use') {
                 // What the upload holds already counts in `use`: only the bytes still to send need room,
@@ -48814,10 +48821,13 @@ class PublishRun {
             await this.prune(upload, extra);
             this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
             await forEachLimited(toSend, options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
-            if (target.kind === 'create')
-                await this.warnIfRaced(upload, target.existing);
+            await tagging;
             this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-            const after = await api.tree(upload.id);
+            // Two reads at once: the tree, and the list that tells whether another run raced this one.
+            const [after] = await Promise.all([
+                api.tree(upload.id),
+                target.kind === 'create' ? this.warnIfRaced(upload, target.existing) : undefined,
+            ]);
             this.verify(after);
             this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
             if (options.checksumFile) {

@@ -16,10 +16,12 @@ export async function checkAccess(
   target: { datastore: string; apiUrl: string },
   warn: (message: string) => void,
 ): Promise<DatastoreUsage | undefined> {
+  // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
+  const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
   let memberships;
-  try {
-    memberships = await api.memberships();
-  } catch (error) {
+  if (rights.status === 'fulfilled') memberships = rights.value;
+  else {
+    const error = rights.reason;
     if (!unreadable(error)) throw error;
     warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
   }
@@ -30,7 +32,8 @@ export async function checkAccess(
     );
 
   try {
-    const usage = await api.usage();
+    if (space.status === 'rejected') throw space.reason;
+    const usage = space.value;
     if (!usage) warn('The datastore does not say how much upload space it has: the quota was not checked');
     return usage;
   } catch (error) {

@@ -171,13 +171,16 @@ class PublishRun {
       }
       upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
       this.emit({ type: 'upload', upload, how: 'created' });
-      await this.tag(upload);
     } else {
       upload = target.upload;
     }
+    // A created upload's tags go out with its first files: one round trip less before the data.
+    // Its tree is empty, so it is not read either (a racing run is told apart after the send).
+    const tagging = target.kind === 'create' ? this.tag(upload) : undefined;
+    tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
 
     if (upload.status === 'OPEN') {
-      const { toSend, present, stale, extra } = this.diff(await api.tree(upload.id));
+      const { toSend, present, stale, extra } = this.diff(target.kind === 'create' ? new Map() : await api.tree(upload.id));
       this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
       if (target.kind === 'use') {
         // What the upload holds already counts in `use`: only the bytes still to send need room,
@@ -191,10 +194,14 @@ class PublishRun {
 
       this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
       await forEachLimited(toSend, options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
-      if (target.kind === 'create') await this.warnIfRaced(upload, target.existing);
+      await tagging;
 
       this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-      const after = await api.tree(upload.id);
+      // Two reads at once: the tree, and the list that tells whether another run raced this one.
+      const [after] = await Promise.all([
+        api.tree(upload.id),
+        target.kind === 'create' ? this.warnIfRaced(upload, target.existing) : undefined,
+      ]);
       this.verify(after);
       this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
 

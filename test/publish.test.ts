@@ -518,3 +518,30 @@ describe('cancellation', () => {
     expect(emu.store.uploads.size).toBe(1);
   });
 });
+
+describe('round trips a run saves', () => {
+  it('a new upload: its empty tree is not read, and its tags do not hold up the first file', async () => {
+    const emu = await emulator({ latencyMs: 150 });
+    const dir = await workspace();
+    const run = await publishTo(emu, dir, { tags: { lot: 'ortho-2024' }, close: false });
+    expect(run.error).toBeUndefined();
+    const first = (route: string) => emu.requests.find((r) => r.route === route)!;
+    const firstData = first('postData');
+    // The tree is read once, to verify what was sent; never before the first file.
+    expect(emu.requests.filter((r) => r.route === 'tree').every((r) => r.time >= firstData.time)).toBe(true);
+    // Tags and the first files leave together: the first file came before the tags were answered.
+    expect(firstData.time).toBeLessThan(first('tags').time + 150);
+    expect(emu.liveUploads()[0].tags).toMatchObject({ lot: 'ortho-2024' });
+  });
+
+  it('a resumed upload: its tree is read before anything is sent', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    expect((await publishTo(emu, dir, { close: false })).error).toBeUndefined();
+    const before = emu.requests.length;
+    const rerun = await publishTo(emu, dir, { close: false });
+    expect(rerun.error).toBeUndefined();
+    expect(emu.requests.slice(before).map((r) => r.route)).toContain('tree');
+    expect(rerun.sent).toEqual([]);
+  });
+});
