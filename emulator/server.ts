@@ -113,6 +113,8 @@ export class Emulator {
   private server?: http.Server;
   private sockets = new Set<Socket>();
   private timers = new Set<NodeJS.Timeout>();
+  /** Set by stop(): work still under way then is dropped quietly. */
+  private stopped = false;
   private tokens = new Map<string, number>(); // token -> expiry (ms epoch)
   private ownsDataDir = false;
   private readonly routes: Route[];
@@ -191,6 +193,7 @@ export class Emulator {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -698,6 +701,9 @@ export class Emulator {
     const timer = setTimeout(async () => {
       try {
         await task();
+      } catch (error) {
+        // A check reading its files when the emulator stopped (and removed them) has nobody to tell.
+        if (!this.stopped) throw error;
       } finally {
         this.timers.delete(timer);
       }

@@ -13,6 +13,7 @@ import { readConfig, type Config } from './inputs.js';
 import { preflight } from './preflight.js';
 import { checksFailure, publish, type PublishResult } from './publish.js';
 import { formatBytes } from './format.js';
+import { keepYoungGenerationSmall } from './memory.js';
 import { Reporter } from './report.js';
 import { deadline, DEFAULT_RETRY, Retrier } from './retry.js';
 import { commentMarker, renderComment } from './comment.js';
@@ -23,6 +24,7 @@ const FINAL_STATUS_READ_MS = 15_000;
 
 /** Wires the modules: inputs → files → preflight → publish → report. */
 export async function run(signal?: AbortSignal): Promise<void> {
+  keepYoungGenerationSmall();
   let config: Config;
   try {
     config = readConfig();
