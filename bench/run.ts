@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Emulator } from '../emulator/server.js';
@@ -305,6 +305,27 @@ const slope = (key: 'dryMiB' | 'sendMiB' | 'thisDryMiB' | 'thisSendMiB' | 'liveM
 const startup = await startupMs(process.env.BENCH_STARTUP_REF ?? 'e032889', runtime);
 console.log(`spawn to first request: dist/ ${startup.today} ms, ${startup.ref} ${startup.before} ms`);
 
+// The bundle: its size, and how many copies of undici it carries (each has its global dispatcher's symbol).
+const distFiles = (await readdir(path.join(ROOT, 'dist'))).filter((f) => f.endsWith('.js'));
+const distBytes = async (f: string) => (await stat(path.join(ROOT, 'dist', f))).size;
+const mainBytes = await distBytes('index.js');
+let allBytes = 0;
+let undiciCopies = 0;
+for (const f of distFiles) {
+  allBytes += await distBytes(f);
+  undiciCopies += (await readFile(path.join(ROOT, 'dist', f), 'utf8')).split('undici.globalDispatcher.1').length - 1;
+}
+console.log(`dist/index.js ${(mainBytes / 1e6).toFixed(2)} MB, ${(allBytes / 1e6).toFixed(2)} MB with its chunks, ${undiciCopies} undici`);
+
+// The test suite, as the README runs it (BENCH_SKIP_TESTS=1 leaves it out).
+let testSeconds: number | undefined;
+if (!process.env.BENCH_SKIP_TESTS) {
+  const started = process.hrtime.bigint();
+  execFileSync('npm', ['test', '--silent'], { cwd: ROOT, stdio: 'ignore' });
+  testSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`npm test: ${testSeconds.toFixed(0)} s`);
+}
+
 // Preflight of the big file: headers only, whatever the size.
 const big = files(path.join(work, 'c', 'rasters'), scenarios[2])[0].local;
 const before = process.memoryUsage().rss;
@@ -376,6 +397,10 @@ From the spawn to the first request at the emulator, best of 7 (a dry run of the
 \`dist/\` ${startup.today} ms; the \`dist/\` of ${startup.ref}, in the same run, ${startup.before} ms.
 \`npm run bench:startup\` measures this alone.
 
+## The bundle and the tests
+
+\`dist/index.js\`: ${(mainBytes / 1e6).toFixed(2)} MB; ${(allBytes / 1e6).toFixed(2)} MB with the chunks loaded only for a pull-request comment; ${undiciCopies} cop${undiciCopies === 1 ? 'y' : 'ies'} of undici.
+${testSeconds === undefined ? '' : `\`npm test\` (the bundle built from \`src/\`, then every test): ${testSeconds.toFixed(0)} s, on ${os.cpus().length} cores.\n`}
 What limits each ratio, with the profiles behind it: [performance.md](performance.md).
 `;
 await writeFile(path.join(ROOT, 'docs', 'benchmarks.md'), doc);
