@@ -47855,11 +47855,13 @@ function exchange(dispatcher, url, method, headers, body, signal, bounds) {
             finish(() => reject(signal.reason));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, {
-            onRequestStart(c) {
-                controller = c;
+        dispatcher.dispatch(
+        // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
+        { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, {
+            onRequestStart(started) {
+                controller = started;
                 if (signal.aborted)
-                    c.abort(new Error('aborted'));
+                    started.abort(new Error('aborted'));
             },
             onResponseStart(_c, statusCode, responseHeaders) {
                 if (statusCode < 200)

@@ -219,11 +219,12 @@ function exchange(
     };
     signal.addEventListener('abort', onAbort, { once: true });
     dispatcher.dispatch(
+      // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
       { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body as string | undefined },
       {
-        onRequestStart(c) {
-          controller = c;
-          if (signal.aborted) c.abort(new Error('aborted'));
+        onRequestStart(started) {
+          controller = started;
+          if (signal.aborted) started.abort(new Error('aborted'));
         },
         onResponseStart(_c, statusCode, responseHeaders) {
           if (statusCode < 200) return; // an informational answer; the real one follows
