@@ -1,9 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actionInputs, harness } from './support/harness.js';
 import { runAction } from '../scripts/action-runner.js';
-import { fixture } from './support/workspace.js';
+import { writeTiles } from './support/workspace.js';
 
 const TOKEN = 'memory-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
@@ -25,11 +25,7 @@ describe('memory', () => {
   it('the young generation stays at its starting size through a send of 2,000 files', async () => {
     const emu = await emulator();
     const dir = await workspace({}, false);
-    const tif = await fixture('geotiff-2154.tif');
-    for (let d = 0; d < 20; d++) {
-      await mkdir(path.join(dir, 'rasters', `d${d}`), { recursive: true });
-      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(path.join(dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
-    }
+    await writeTiles(dir, 20, 100);
     await writeFile(path.join(dir, 'preload.mjs'), PRELOAD);
     const sizeFile = path.join(dir, 'new-space');
     const run = await runAction({

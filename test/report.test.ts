@@ -1,10 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { actionInputs, harness } from './support/harness.js';
 import { runAction } from '../scripts/action-runner.js';
-import { fixture } from './support/workspace.js';
+import { writeTiles } from './support/workspace.js';
 
 const TOKEN = 'report-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN] });
@@ -45,11 +43,7 @@ describe('reports', () => {
   it('more files than the summary lists: the cap, and what it left out, with the real bundle', async () => {
     const emu = await emulator();
     const dir = await workspace({}, false);
-    const tif = await fixture('geotiff-2154.tif');
-    for (let d = 0; d < 12; d++) {
-      await mkdir(path.join(dir, 'rasters', `d${d}`), { recursive: true });
-      await Promise.all(Array.from({ length: 100 }, (_, i) => writeFile(path.join(dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
-    }
+    const tif = await writeTiles(dir, 12, 100);
     const run = await runAction({ workspace: dir, inputs: inputs(emu, { concurrency: '8' }) });
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.outputs).toMatchObject({ files: '1200', uploaded: '1200', status: 'CLOSED', bytes: String(1200 * tif.length) });

@@ -28,3 +28,16 @@ export async function sampleWorkspace(extra: Record<string, string | Buffer> = {
 export function fixture(name: string): Promise<Buffer> {
   return readFile(path.join(FIXTURES, name));
 }
+
+/**
+ * `folders` × `perFolder` copies of a small GeoTIFF under `dir`/rasters/d<i>/t_<i>_<j>.tif, for
+ * runs with many files; resolves with the bytes of one.
+ */
+export async function writeTiles(dir: string, folders: number, perFolder: number): Promise<Buffer> {
+  const tif = await fixture('geotiff-2154.tif');
+  for (let d = 0; d < folders; d++) {
+    await mkdir(path.join(dir, 'rasters', `d${d}`), { recursive: true });
+    await Promise.all(Array.from({ length: perFolder }, (_, i) => writeFile(path.join(dir, 'rasters', `d${d}`, `t_${d}_${i}.tif`), tif)));
+  }
+  return tif;
+}
