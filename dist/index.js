@@ -42824,8 +42824,8 @@ function withAttempts(error, attempts) {
 
 /**
  * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
- * more garbage for every file; with thousands of small tiles the callbacks cost about half the CPU
- * per file (docs/performance.md). The caller closes what it opens, in a `finally`.
+ * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
+ * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
  */
 function openForReading(path) {
     return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
@@ -47494,7 +47494,7 @@ async function forEachLimited(items, limit, task) {
 // (`**`, `!`, `~`, escapes, trailing separators). Its package exports only the Globber, whose walk
 // stats every entry it meets and makes several promises per entry: 35 MiB of peak at 20,000 files
 // against 12 MiB for this walk (docs/performance.md, "Memory against the number of files"). The
-// version is pinned in package.json; test/files.test.ts holds the rules this relies on.
+// version is pinned in package.json; test/glob.test.ts compares this walk with the Globber.
 
 
 
@@ -48277,7 +48277,7 @@ const WANTED_TAGS = new Set([
 ]);
 /** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
 const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
-/** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
+/** Bytes per value of the numeric types read (SHORT, LONG, DOUBLE, LONG8): what ImageWidth and the model and GeoKey tags use. */
 const NUMBER_WIDTHS = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
 const MAX_IFD_ENTRIES = 4096;
@@ -48333,18 +48333,14 @@ async function readTiffInfo(source) {
             inlineAt: valueAt,
         });
     }
-    // Each kept tag's value bytes, sync when they sit in the entry or in the source's window: the
-    // reads below await only for values elsewhere in the file.
-    const values = new Map();
+    // Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
+    // entry or in the source's window: only values elsewhere in the file cost a read.
+    const numbers = new Map();
     for (const [tag, entry] of tags) {
-        const width = tag === TAG_GEO_KEY_DIRECTORY
-            ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS
-                ? 2
-                : undefined
-            : entry.count <= 64
-                ? NUMBER_WIDTHS[entry.type]
-                : undefined;
-        if (!width)
+        const width = NUMBER_WIDTHS[entry.type];
+        // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
+        const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
+        if (!width || !usable)
             continue;
         const bytes = entry.count * width;
         const buf = bytes <= inlineSize
@@ -48352,25 +48348,6 @@ async function readTiffInfo(source) {
             : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
         if (buf.length < bytes)
             throw new TiffFormatError(`truncated tag ${tag}`);
-        values.set(tag, buf);
-    }
-    const readShorts = (tag) => {
-        const entry = tags.get(tag);
-        const buf = values.get(tag);
-        if (!entry || !buf || entry.type !== 3)
-            return undefined; // GeoKeyDirectory is SHORT
-        const out = new Array(entry.count);
-        for (let k = 0; k < entry.count; k++)
-            out[k] = u16(buf, k * 2);
-        return out;
-    };
-    // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
-    const readNumbers = (tag) => {
-        const entry = tags.get(tag);
-        const buf = values.get(tag);
-        const width = NUMBER_WIDTHS[entry?.type ?? 0];
-        if (!entry || !buf || !width)
-            return undefined;
         const out = new Array(entry.count);
         for (let k = 0; k < entry.count; k++) {
             const o = k * width;
@@ -48385,14 +48362,14 @@ async function readTiffInfo(source) {
                                 ? buf.readDoubleLE(o)
                                 : buf.readDoubleBE(o);
         }
-        return out;
-    };
+        numbers.set(tag, out);
+    }
     const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
     const info = { bigTiff, userDefinedCrs: false, georeferenced };
-    info.width = readNumbers(TAG_IMAGE_WIDTH)?.[0];
-    info.height = readNumbers(TAG_IMAGE_LENGTH)?.[0];
-    info.transform = geoTransform(readNumbers(TAG_MODEL_TRANSFORMATION), readNumbers(TAG_MODEL_TIEPOINT), readNumbers(TAG_MODEL_PIXEL_SCALE));
-    const directory = readShorts(TAG_GEO_KEY_DIRECTORY);
+    info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
+    info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
+    info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
+    const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
     if (!directory || directory.length < 4)
         return info;
     // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
@@ -49163,7 +49140,7 @@ var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  * V8 doubles the young generation each time the bytes that survive its collections add up to its
  * size; a run that sends thousands of files always has a few requests in flight, so it keeps
  * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
- * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 145 MiB, for 5 to 10%
+ * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
  * more CPU on such a run (docs/performance.md, "Memory against the number of files").
  *
  * The growth factor is read each time V8 would grow the young generation, so setting it once the

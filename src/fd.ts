@@ -2,8 +2,8 @@ import { close, fstat, open, read } from 'node:fs';
 
 /**
  * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
- * more garbage for every file; with thousands of small tiles the callbacks cost about half the CPU
- * per file (docs/performance.md). The caller closes what it opens, in a `finally`.
+ * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
+ * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
  */
 export function openForReading(path: string): Promise<number> {
   return new Promise((resolve, reject) => open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));

@@ -5,7 +5,7 @@ import path from 'node:path';
 // (`**`, `!`, `~`, escapes, trailing separators). Its package exports only the Globber, whose walk
 // stats every entry it meets and makes several promises per entry: 35 MiB of peak at 20,000 files
 // against 12 MiB for this walk (docs/performance.md, "Memory against the number of files"). The
-// version is pinned in package.json; test/files.test.ts holds the rules this relies on.
+// version is pinned in package.json; test/glob.test.ts compares this walk with the Globber.
 import { Pattern } from '../node_modules/@actions/glob/lib/internal-pattern.js';
 import { getSearchPaths, match, partialMatch } from '../node_modules/@actions/glob/lib/internal-pattern-helper.js';
 import { MatchKind } from '../node_modules/@actions/glob/lib/internal-match-kind.js';

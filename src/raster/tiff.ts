@@ -45,7 +45,7 @@ const WANTED_TAGS = new Set([
 ]);
 /** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
 const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
-/** Bytes per value of the numeric types read: SHORT, LONG, DOUBLE, LONG8. */
+/** Bytes per value of the numeric types read (SHORT, LONG, DOUBLE, LONG8): what ImageWidth and the model and GeoKey tags use. */
 const NUMBER_WIDTHS: Record<number, number | undefined> = { 3: 2, 4: 4, 12: 8, 16: 8 };
 /** A first IFD with more entries than this is not a raster header we can trust. */
 const MAX_IFD_ENTRIES = 4096;
@@ -96,43 +96,20 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
       inlineAt: valueAt,
     });
   }
-  // Each kept tag's value bytes, sync when they sit in the entry or in the source's window: the
-  // reads below await only for values elsewhere in the file.
-  const values = new Map<number, Buffer>();
+  // Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
+  // entry or in the source's window: only values elsewhere in the file cost a read.
+  const numbers = new Map<number, number[]>();
   for (const [tag, entry] of tags) {
-    const width =
-      tag === TAG_GEO_KEY_DIRECTORY
-        ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS
-          ? 2
-          : undefined
-        : entry.count <= 64
-          ? NUMBER_WIDTHS[entry.type]
-          : undefined;
-    if (!width) continue;
+    const width = NUMBER_WIDTHS[entry.type];
+    // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
+    const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
+    if (!width || !usable) continue;
     const bytes = entry.count * width;
     const buf =
       bytes <= inlineSize
         ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
         : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
     if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
-    values.set(tag, buf);
-  }
-
-  const readShorts = (tag: number): number[] | undefined => {
-    const entry = tags.get(tag);
-    const buf = values.get(tag);
-    if (!entry || !buf || entry.type !== 3) return undefined; // GeoKeyDirectory is SHORT
-    const out = new Array<number>(entry.count);
-    for (let k = 0; k < entry.count; k++) out[k] = u16(buf, k * 2);
-    return out;
-  };
-
-  // SHORT, LONG, DOUBLE or LONG8: what ImageWidth and the model tags use.
-  const readNumbers = (tag: number): number[] | undefined => {
-    const entry = tags.get(tag);
-    const buf = values.get(tag);
-    const width = NUMBER_WIDTHS[entry?.type ?? 0];
-    if (!entry || !buf || !width) return undefined;
     const out = new Array<number>(entry.count);
     for (let k = 0; k < entry.count; k++) {
       const o = k * width;
@@ -147,15 +124,15 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
                 ? buf.readDoubleLE(o)
                 : buf.readDoubleBE(o);
     }
-    return out;
-  };
+    numbers.set(tag, out);
+  }
 
   const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
   const info: TiffInfo = { bigTiff, userDefinedCrs: false, georeferenced };
-  info.width = readNumbers(TAG_IMAGE_WIDTH)?.[0];
-  info.height = readNumbers(TAG_IMAGE_LENGTH)?.[0];
-  info.transform = geoTransform(readNumbers(TAG_MODEL_TRANSFORMATION), readNumbers(TAG_MODEL_TIEPOINT), readNumbers(TAG_MODEL_PIXEL_SCALE));
-  const directory = readShorts(TAG_GEO_KEY_DIRECTORY);
+  info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
+  info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
+  info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
+  const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
   if (!directory || directory.length < 4) return info;
 
   // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
