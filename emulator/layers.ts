@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readText } from './http.js';
 import type { Store } from './store.js';
 import type { FaultKind } from './faults.js';
+import { listItem, pageOf, type ListKind, type ListMode, type PagingVariant } from './lists.js';
 
 /**
  * The routes from a CLOSED upload to a served layer (docs/api.md, "Layers"): processings and
@@ -21,6 +22,8 @@ export interface LayerOptions {
   pyramidFailure?: boolean;
   /** An offering is PUBLISHED this long after its creation or a synchronisation. */
   publishDelayMs?: number;
+  /** Offerings end UNSTABLE instead of PUBLISHED (the publication failed on the platform). */
+  offeringFailure?: boolean;
   /** List stored data as bare `{_id}` items, and ignore the `tags[…]` and `name` filters (a variant to survive). */
   bareLists?: boolean;
 }
@@ -125,7 +128,7 @@ export interface OfferingRecord {
   configurationId: string;
   endpointId: string;
   open: boolean;
-  status: 'PUBLISHING' | 'MODIFYING' | 'PUBLISHED' | 'UNPUBLISHING';
+  status: 'PUBLISHING' | 'MODIFYING' | 'PUBLISHED' | 'UNPUBLISHING' | 'UNSTABLE';
   creation: string;
 }
 
@@ -197,6 +200,8 @@ export class LayerRoutes {
     readonly options: LayerOptions,
     /** Where the services answer, for the offerings' urls. */
     private readonly serviceRoot: () => string,
+    /** How lists answer: their items' fields, and the paging variant. */
+    private readonly listing: () => { mode: ListMode } & PagingVariant = () => ({ mode: 'base' }),
   ) {}
 
   /** The routes, most specific first (the dispatcher takes the first that matches). */
@@ -207,7 +212,7 @@ export class LayerRoutes {
         name: 'processings',
         method: 'GET',
         pattern: `${ds}/processings`,
-        handler: (c) => this.page(c, [PYRAMID_PROCESSING, OTHER_PROCESSING]),
+        handler: (c) => this.page(c, [PYRAMID_PROCESSING, OTHER_PROCESSING], 'processings'),
       },
       { name: 'executions', method: 'GET', pattern: `${ds}/processings/executions`, handler: (c) => this.listExecutions(c) },
       { name: 'createExecution', method: 'POST', pattern: `${ds}/processings/executions`, handler: (c) => this.createExecution(c) },
@@ -239,6 +244,7 @@ export class LayerRoutes {
           this.page(
             c,
             this.offeringsOf(this.configuration(c.params[1])._id).map((o) => this.offeringView(o)),
+            'offerings',
           ),
       },
       { name: 'createOffering', method: 'POST', pattern: `${ds}/configurations/([^/]+)/offerings`, handler: (c) => this.createOffering(c) },
@@ -416,7 +422,8 @@ export class LayerRoutes {
     const items = [...this.executions.values()].filter((e) => (!output || e.storedDataId === output) && (!status || e.status === status));
     this.page(
       c,
-      items.map((e) => ({ _id: e._id, status: e.status, creation: e.creation })),
+      items.map((e) => this.executionView(e)),
+      'executions',
     );
   }
 
@@ -462,6 +469,7 @@ export class LayerRoutes {
     this.page(
       c,
       items.map((sd) => this.storedDataView(sd)),
+      'storedData',
     );
   }
 
@@ -486,7 +494,13 @@ export class LayerRoutes {
   }
 
   private storedDataView(sd: StoredDataRecord): Record<string, unknown> {
-    return { ...sd, storage: { type: 'S3', labels: ['PYRAMIDE'] }, last_event: { title: 'Mise à jour', date: sd.creation } };
+    return {
+      ...sd,
+      open: false,
+      visibility: 'PRIVATE',
+      storage: { type: 'S3', labels: ['PYRAMIDE'] },
+      last_event: { title: 'Mise à jour', date: sd.creation },
+    };
   }
 
   // ---------------------------------------------------------------- configurations and offerings
@@ -498,7 +512,7 @@ export class LayerRoutes {
     const items = [...this.configurations.values()].filter(
       (conf) => (!layer || conf.layer_name.toLowerCase().includes(layer.toLowerCase())) && (!type || conf.type === type),
     );
-    this.page(c, items);
+    this.page(c, items as unknown as Array<Record<string, unknown>>, 'configurations');
   }
 
   private async createConfiguration(c: Ctx): Promise<void> {
@@ -588,7 +602,7 @@ export class LayerRoutes {
 
   private publishLater(offering: OfferingRecord, conf: ConfigurationRecord): void {
     this.later(this.options.publishDelayMs ?? 50, () => {
-      offering.status = 'PUBLISHED';
+      offering.status = this.options.offeringFailure ? 'UNSTABLE' : 'PUBLISHED';
       conf.status = 'PUBLISHED';
     });
   }
@@ -599,6 +613,8 @@ export class LayerRoutes {
     return {
       _id: o._id,
       open: o.open,
+      available: true,
+      visibility: o.open ? 'PUBLIC' : 'PRIVATE',
       layer_name: conf?.layer_name,
       type: conf?.type,
       status: o.status,
@@ -665,14 +681,15 @@ export class LayerRoutes {
     return o;
   }
 
-  /** A list page with `Content-Range`, as every list of the API. */
-  private page(c: Ctx, all: unknown[]): void {
-    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
-    const limit = Math.min(100, Math.max(1, Number(c.query.get('limit') ?? 10) || 10));
-    const first = (page - 1) * limit;
-    const slice = all.slice(first, first + limit);
-    c.res.setHeader('content-range', slice.length ? `${first}-${first + slice.length - 1}/${all.length}` : `*/${all.length}`);
-    this.json(c, all.length > slice.length ? 206 : 200, slice);
+  /**
+   * A list page with `Content-Range`, as every list of the API; with `kind`, each item reduced to
+   * that list DTO's fields (details stay whole).
+   */
+  private page(c: Ctx, all: unknown[], kind?: ListKind): void {
+    const { mode, ...variant } = this.listing();
+    const { status, items, contentRange } = pageOf(all, c.query, variant);
+    if (contentRange) c.res.setHeader('content-range', contentRange);
+    this.json(c, status, kind ? items.map((item) => listItem(item as Record<string, unknown>, kind, c.query, mode)) : items);
   }
 }
 

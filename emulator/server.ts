@@ -12,6 +12,7 @@ import { RASTER_CHECK, rasterCheck, STANDARD_CHECK, standardCheck } from './chec
 import { Faults, type FaultKind } from './faults.js';
 import { drain, HttpError, readText } from './http.js';
 import { LayerRoutes, type LayerOptions } from './layers.js';
+import { listItem, pageOf, type ListMode } from './lists.js';
 import { Store, type ExecutionRecord, type UploadRecord } from './store.js';
 
 /** The public password-grant client (docs/api.md, "Authentication"). */
@@ -46,6 +47,14 @@ export interface EmulatorOptions {
   listDeleted?: boolean;
   /** Answer every list in full, ignoring page and limit, without Content-Range (a variant to survive). */
   ignorePaging?: boolean;
+  /** Honour `limit` but not `page`: every page is the first, without Content-Range (a variant to survive). */
+  ignorePage?: boolean;
+  /**
+   * The fields of list items (emulator/lists.ts): `base` as the API (its list DTO's base fields, or
+   * those `fields=` names plus `_id`), `ignore-fields` (base fields whatever is asked: a variant to
+   * survive), or `whole` objects (debugging only: it hides what the real lists lack).
+   */
+  listFields?: ListMode;
   /** Refuse a data POST to a path that already holds a file (409), instead of overwriting it. */
   refuseOverwrite?: boolean;
   /**
@@ -141,6 +150,7 @@ export class Emulator {
       (ms, task) => this.later(ms, task),
       { ...options.layers }, // a copy: a test changes it for one emulator only
       () => `${this.url}/geopf`,
+      () => this.listing,
     );
     this.routes = [
       r('token', 'POST', TOKEN_PATH, (c) => this.token(c), false),
@@ -199,6 +209,12 @@ export class Emulator {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     // A handler may still be writing a partial file: retry while the folder fills under us.
     if (this.ownsDataDir) await rm(this.store.dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  }
+
+  /** How lists answer: the fields of their items and the paging variant. */
+  private get listing() {
+    const { listFields = 'base', ignorePaging, ignorePage } = this.options;
+    return { mode: listFields, ignorePaging, ignorePage };
   }
 
   /** Live (non-DELETED) uploads, for assertions. */
@@ -372,8 +388,6 @@ export class Emulator {
   private listUploads(c: Context): void {
     const name = c.query.get('name');
     const status = c.query.get('status');
-    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
-    const limit = Math.min(100, Math.max(1, Number(c.query.get('limit') ?? 10) || 10));
     // Pattern-like filter: contains, case-insensitive, `_` any one character, `%` any run (docs/api.md, "Listing uploads").
     const pattern = name
       ? new RegExp(
@@ -389,19 +403,12 @@ export class Emulator {
       .filter((u) => !pattern || pattern.test(u.name))
       .filter((u) => !status || u.status === status)
       .sort((a, b) => b.lastEvent.date.localeCompare(a.lastEvent.date));
-    if (this.options.ignorePaging)
-      return this.json(
-        c,
-        200,
-        all.map((u) => this.store.view(u)),
-      );
-    const slice = all.slice((page - 1) * limit, page * limit);
-    const first = (page - 1) * limit;
-    c.res.setHeader('content-range', slice.length ? `${first}-${first + slice.length - 1}/${all.length}` : `*/${all.length}`);
+    const { status: code, items, contentRange } = pageOf(all, c.query, this.listing);
+    if (contentRange) c.res.setHeader('content-range', contentRange);
     this.json(
       c,
-      all.length > slice.length ? 206 : 200,
-      slice.map((u) => this.store.view(u)),
+      code,
+      items.map((u) => listItem(this.store.view(u), 'uploads', c.query, this.listing.mode)),
     );
   }
 
@@ -624,7 +631,7 @@ export class Emulator {
     const key = { WAITING: 'asked', PROGRESS: 'in_progress', SUCCESS: 'passed', FAILURE: 'failed' } as const;
     for (const id of upload.executions) {
       const e = this.store.executions.get(id) as ExecutionRecord;
-      lists[key[e.status]].push({ _id: e._id, check: e.check, creation: e.creation, update: e.update });
+      lists[key[e.status]].push(listItem(this.executionView(e), 'checkExecutions', c.query, this.listing.mode));
     }
     this.json(c, 200, lists);
   }
@@ -644,14 +651,9 @@ export class Emulator {
   }
 
   private logs(c: Context): void {
-    const e = this.execution(c);
-    if (this.options.ignorePaging) return this.json(c, 200, e.logs);
-    const page = Math.max(1, Number(c.query.get('page') ?? 1) || 1);
-    const limit = Math.min(1000, Math.max(1, Number(c.query.get('limit') ?? 50) || 50));
-    const slice = e.logs.slice((page - 1) * limit, page * limit);
-    const first = (page - 1) * limit;
-    c.res.setHeader('content-range', slice.length ? `${first}-${first + slice.length - 1}/${e.logs.length}` : `*/${e.logs.length}`);
-    this.json(c, 200, slice);
+    const { status, items, contentRange } = pageOf(this.execution(c).logs, c.query, this.listing, 50);
+    if (contentRange) c.res.setHeader('content-range', contentRange);
+    this.json(c, status, items);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -143,6 +143,7 @@ export class Store {
       srs: upload.srs,
       status: upload.status,
       open: false,
+      visibility: 'PRIVATE',
       size: this.size(upload),
       contact: 'emulator@example.org',
       last_event: { title: upload.lastEvent.title, date: upload.lastEvent.date, initiator: { _id: 'emulator-user' } },

@@ -260,7 +260,7 @@ class LayerRun {
         outputName,
       );
       // The answer names its output; one that does not is found by its run-unique name.
-      const output = execution.storedDataId ?? (await api.storedDataTagged({})).find((sd) => sd.name === outputName)?.id;
+      const output = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
       if (!output) throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
       executionId = execution.id;
       storedDataId = output;
@@ -288,14 +288,17 @@ class LayerRun {
           `The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`,
         ),
       async (api, last) => {
-        const execution = await api.pyramidExecution(executionId);
+        // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+        // read after it is already final when the stored data says it failed.
         const storedData = await api.storedData(storedDataId);
+        const execution = await api.pyramidExecution(executionId);
         const state = `${execution.status}/${storedData.status}`;
         if (state !== last)
           this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
         if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED') return { state, value: storedData };
         if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
-          const lines = await this.api.executionLogs(executionId).catch(() => [] as string[]);
+          // Within the deadline, like every read of the wait.
+          const lines = await api.executionLogs(executionId).catch(() => [] as string[]);
           const errors = lines.filter((l) => /ERROR/.test(l));
           throw new PyramidFailedError(
             executionId,
@@ -380,14 +383,17 @@ class LayerRun {
     return { ...current, usedData };
   }
 
-  /** The configuration's offering on `endpointId`: created, or re-synchronised after an update; then PUBLISHED. */
+  /**
+   * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
+   * publication that ended UNSTABLE; then PUBLISHED.
+   */
   private async offer(configuration: Configuration, endpointId: string, updated: boolean): Promise<Offering> {
     const { api } = this;
     let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
     if (!offering) {
       offering = await api.createOffering(configuration.id, endpointId, this.options.public);
       this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
-    } else if (updated && offering.status !== 'MODIFYING') {
+    } else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
       await api.syncOffering(offering.id);
       this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
     }

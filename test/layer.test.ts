@@ -92,6 +92,66 @@ describe('a later merge', () => {
   });
 });
 
+// The lists the real API gives (docs/api.md, "List items"): no endpoint on an offering item, no
+// status or tags on a stored data item, no used data on a configuration item; and a server that
+// ignores `fields`. Every update decision must read the detail.
+describe.each(['base', 'ignore-fields'] as const)('updates on %s lists', (listFields) => {
+  const onLists = (extra: Parameters<typeof emulator>[0] = {}) => emulator({ listFields, ...extra });
+
+  it('a later merge re-synchronises the live offerings through lost answers: no second offering', async () => {
+    const emu = await onLists();
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const offerings = [...emu.layers.offerings.keys()].sort();
+    emu.faults.add(
+      { route: 'replaceConfiguration', times: 1, fault: { storeThen: 502 } },
+      { route: 'syncOffering', times: 1, fault: { storeThen: 'reset' } },
+    );
+    const second = await runAction({ workspace: dir, inputs: inputs(emu) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect([...emu.layers.offerings.keys()].sort()).toEqual(offerings);
+    expect(count(emu, 'createOffering')).toBe(2);
+    expect(count(emu, 'syncOffering')).toBe(2);
+    expect(second.outputs['layer-urls']).toBe(first.outputs['layer-urls']);
+    for (const c of emu.layers.configurations.values())
+      expect(c.type_infos.used_data[0].stored_data).toBe(second.outputs['stored-data-id']);
+  });
+
+  it('a service added to a live layer: the new one created, the other updated in place', async () => {
+    const emu = await onLists();
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const [wmtsOffering] = [...emu.layers.offerings.keys()];
+    const second = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts,wms' }) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    const byType = Object.fromEntries(
+      [...emu.layers.offerings.values()].map((o) => [emu.layers.configurations.get(o.configurationId)?.type, o]),
+    );
+    expect(Object.keys(byType).sort()).toEqual(['WMS-RASTER', 'WMTS-TMS']);
+    expect(byType['WMTS-TMS']._id).toBe(wmtsOffering);
+    expect(count(emu, 'createOffering')).toBe(2);
+    expect(count(emu, 'syncOffering')).toBe(1);
+  });
+
+  it('a re-run after an offering ended UNSTABLE re-synchronises that offering instead of making another', async () => {
+    const emu = await onLists({ layers: { pyramidDurationMs: 60, publishDelayMs: 30, offeringFailure: true } });
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(first.exitCode).toBe(1);
+    expect(first.errors.at(-1)).toMatch(/Offering .* is UNSTABLE/);
+    emu.layers.options.offeringFailure = false;
+    const second = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(emu.layers.offerings.size).toBe(1);
+    expect([...emu.layers.offerings.values()][0].status).toBe('PUBLISHED');
+    expect(count(emu, 'createOffering')).toBe(1);
+    expect(count(emu, 'syncOffering')).toBe(1);
+    expect(count(emu, 'createExecution')).toBe(1);
+  });
+});
+
 describe('exactly once, and resumed', () => {
   it('a re-run after a failure midway neither sends the files again nor builds a second pyramid', async () => {
     const emu = await emulator();

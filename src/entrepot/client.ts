@@ -69,7 +69,13 @@ const LIST_PAGE_SIZE = 100;
 const LOG_PAGE_SIZE = 100;
 /** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
 const MAX_PAGES = 10_000;
-const UPLOAD_FIELDS = 'name,description,type,status,srs,size,last_event,tags,creation';
+/**
+ * What `publish` decides on for an upload found by name: which one to resume or await (status,
+ * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
+ * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
+ * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
+ */
+const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'] as const;
 /**
  * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
  * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
@@ -103,16 +109,18 @@ export class EntrepotClient implements EntrepotApi {
   // ---------------------------------------------------------------- uploads
 
   async uploadsNamed(name: string): Promise<Upload[]> {
-    const items = await this.getAll('/uploads', { name, fields: UPLOAD_FIELDS }, LIST_PAGE_SIZE);
-    const exact: Upload[] = [];
-    for (const item of items) {
-      const candidate = toUpload(item, 'GET', '/uploads');
-      // A list item may come without its name when the server ignores `fields`.
-      const upload = candidate.name ? candidate : await this.getUpload(candidate.id);
-      // DELETED uploads may or may not be listed (docs/api.md): never one to use.
-      if (upload.name === name && upload.status !== 'DELETED') exact.push(upload);
-    }
-    return exact;
+    const items = await this.getAll('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE);
+    const uploads = await Promise.all(
+      items.map(async (item) => {
+        const record = asRecord(item);
+        // The name filter is pattern-like: an item that names another upload is not one of ours.
+        if (typeof record.name === 'string' && record.name !== name) return undefined;
+        const listed = toUpload(item, 'GET', '/uploads');
+        return UPLOAD_DECISION_FIELDS.every((field) => field in record) ? listed : this.getUpload(listed.id);
+      }),
+    );
+    // DELETED uploads may or may not be listed (docs/api.md): never one to use.
+    return uploads.filter((u): u is Upload => u !== undefined && u.name === name && u.status !== 'DELETED');
   }
 
   async getUpload(uploadId: string): Promise<Upload> {
@@ -552,9 +560,14 @@ export function flattenTree(body: unknown, prefix = ''): RemoteTree {
   return tree;
 }
 
+/** A JSON value as an object whose keys can be asked for; anything else as an empty one. */
+export function asRecord(value: unknown): Record<string, unknown> {
+  return (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
+}
+
 /** An upload from the API's JSON; an answer without an id is not one. */
 function toUpload(item: unknown, method: string, route: string): Upload {
-  const record = (item && typeof item === 'object' ? item : {}) as Record<string, unknown>;
+  const record = asRecord(item);
   const id = record._id ?? record.id;
   if (typeof id !== 'string' || !id)
     throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);

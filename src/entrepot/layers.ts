@@ -1,6 +1,6 @@
 import { ApiError, BadResponseError } from '../errors.js';
 import type { Reconciled } from '../retry.js';
-import { EntrepotClient, parseJson, type EntrepotApi } from './client.js';
+import { asRecord, EntrepotClient, parseJson, type EntrepotApi } from './client.js';
 import type {
   Configuration,
   Endpoint,
@@ -29,7 +29,10 @@ export interface LayerApi extends EntrepotApi {
   executionsProducing(storedDataId: string): Promise<PyramidExecution[]>;
   executionLogs(executionId: string): Promise<string[]>;
   storedData(storedDataId: string): Promise<StoredData>;
+  /** Live pyramids carrying every one of `tags`, read whole. */
   storedDataTagged(tags: Record<string, string>): Promise<StoredData[]>;
+  /** Live pyramids named exactly `name`. */
+  storedDataNamed(name: string): Promise<StoredData[]>;
   tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void>;
   deleteStoredData(storedDataId: string): Promise<void>;
   configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]>;
@@ -53,10 +56,18 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async processings(): Promise<Array<{ id: string; name: string }>> {
     const items = await this.getAll('/processings', {}, PAGE);
-    return items.map((item) => {
-      const record = item as { _id?: unknown; name?: unknown };
-      return { id: String(record._id), name: String(record.name ?? '') };
-    });
+    return Promise.all(
+      items.map(async (item) => {
+        const record = asRecord(item);
+        const processingId = id(record, 'a processing');
+        // `name` is a base field of the list; an item without it is read whole rather than nameless.
+        const named =
+          typeof record.name === 'string'
+            ? record
+            : asRecord(await this.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`));
+        return { id: processingId, name: String(named.name ?? '') };
+      }),
+    );
   }
 
   async processingParameters(processingId: string): Promise<ProcessingParameter[]> {
@@ -135,10 +146,12 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async storedDataTagged(tags: Record<string, string>): Promise<StoredData[]> {
     const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-    const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-    // Filters may be looser than asked, and list items may lack tags: keep what carries every tag.
-    const found = await this.whole(items.map(toStoredData), (sd) => Object.keys(sd.tags).length > 0);
-    return found.filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
+    return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+  }
+
+  async storedDataNamed(name: string): Promise<StoredData[]> {
+    return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
   }
 
   async tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void> {
@@ -172,10 +185,14 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]> {
     const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
-    // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads").
-    const candidates = items.map(toConfiguration).filter((c) => c.layerName === layerName && c.type === type);
-    // A list item may lack type_infos: read each one whole.
-    return Promise.all(candidates.map((c) => this.configuration(c.id)));
+    // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
+    // item that names another layer or type is not ours. The rest are read whole: a list item has
+    // no used data (docs/api.md, "List items"), and one may lack even its layer name.
+    const candidates = items
+      .map(asRecord)
+      .filter((r) => (typeof r.layer_name !== 'string' || r.layer_name === layerName) && (typeof r.type !== 'string' || r.type === type));
+    const read = await Promise.all(candidates.map((r) => this.configuration(id(r, 'a configuration'))));
+    return read.filter((c) => c.layerName === layerName && c.type === type);
   }
 
   async configuration(configurationId: string): Promise<Configuration> {
@@ -214,7 +231,9 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async offeringsOf(configurationId: string): Promise<Offering[]> {
     const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
-    return items.map(toOffering);
+    // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
+    // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
+    return Promise.all(items.map((item) => this.offering(id(asRecord(item), 'an offering'))));
   }
 
   async createOffering(configurationId: string, endpointId: string, open: boolean): Promise<Offering> {
@@ -261,18 +280,25 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     });
   }
 
-  private async storedDataNamed(name: string): Promise<StoredData[]> {
-    const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-    const found = await this.whole(items.map(toStoredData), (sd) => sd.name !== '');
-    return found.filter((sd) => sd.name === name && sd.status !== 'DELETED');
-  }
-
-  /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
-  private whole(items: StoredData[], complete: (sd: StoredData) => boolean): Promise<StoredData[]> {
-    return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
+  /**
+   * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
+   * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
+   * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
+   * not ours; a missing status is never taken for "not DELETED".
+   */
+  private async storedDataWhere(
+    query: Record<string, string>,
+    needed: readonly string[],
+    keep: (sd: StoredData) => boolean,
+  ): Promise<StoredData[]> {
+    const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
+    const candidates = items.map(asRecord).filter((record) => !needed.every((field) => field in record) || keep(toStoredData(record)));
+    const found = await Promise.all(candidates.map((record) => this.storedData(id(record, 'a stored data'))));
+    return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
   }
 }
 
+/** An entity's id; an item without one is not that entity. */
 function id(record: Record<string, unknown>, what: string): string {
   const value = record._id ?? record.id;
   if (typeof value !== 'string' || !value) throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
