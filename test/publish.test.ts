@@ -174,6 +174,36 @@ describe('publish over HTTP against the emulator', () => {
     expect(run.result?.checks.find((c) => c.status === 'FAILURE')?.errorLines).toHaveLength(1);
   });
 
+  it('survives a server that ignores page but honours limit: the same page again ends the list', async () => {
+    const emu = await emulator({ ignorePage: true });
+    const dir = await workspace();
+    for (let i = 0; i < 150; i++)
+      emu.store.createUpload({ name: `ortho-2024 copy ${i}`, description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
+    const run = await publishTo(emu, dir, { glob: ['rasters/scans/*'] });
+    expect(run.error).toBeUndefined();
+    // Two lists (find, then the race check), each read as page 1 and a page 2 that repeats it.
+    expect(emu.requests.filter((r) => r.route === 'listUploads').map((r) => r.query.page)).toEqual(['1', '2', '1', '2']);
+  });
+
+  it.each(['base', 'ignore-fields'] as const)(
+    'on %s lists, a re-run of a commit whose upload ended CLOSED goes on from it, found by its tags',
+    async (listFields) => {
+      const emu = await emulator({ listFields });
+      const dir = await workspace();
+      const tags = { github_sha: 'c0ffee' };
+      const first = await publishTo(emu, dir, { tags });
+      expect(first.result?.status).toBe('CLOSED');
+      // Another commit's CLOSED upload of the same name, more recent: not this run's.
+      const other = emu.store.createUpload({ name: 'ortho-2024', description: 'x', type: 'RASTER', srs: 'EPSG:2154' });
+      Object.assign(other, { status: 'CLOSED', tags: { github_sha: 'beef' } });
+      const again = await publishTo(emu, dir, { tags });
+      expect(again.error).toBeUndefined();
+      expect(again.result?.upload?.id).toBe(first.result?.upload?.id);
+      expect(again.sent).toEqual([]);
+      expect(emu.requests.filter((r) => r.route === 'createUpload')).toHaveLength(1);
+    },
+  );
+
   it('waits for checks that are registered late, and for slow ones', async () => {
     const emu = await emulator({ checkRegistrationDelayMs: 300, checkDurationMs: 400 });
     const dir = await workspace();

@@ -11,6 +11,19 @@ import { ROOT } from '../../scripts/action-runner.js';
  */
 export async function setup(): Promise<() => Promise<void>> {
   const out = await mkdtemp(path.join(os.tmpdir(), 'action-bundle-'));
+  try {
+    build(out);
+  } catch (error) {
+    // ncc's own words (a type error in src/, say), not "Command failed".
+    const said = String((error as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`The test bundle could not be built from src/:\n${said || (error as Error).message}`);
+  }
+  process.env.ACTION_BUNDLE = path.join(out, 'index.js');
+  return () => rm(out, { recursive: true, force: true });
+}
+
+/** `src/tsconfig.json` scopes ncc's type check to src/: tests and bench are `tsc --noEmit`'s to check. */
+function build(out: string): void {
   execFileSync(
     process.execPath,
     [
@@ -23,11 +36,6 @@ export async function setup(): Promise<() => Promise<void>> {
       'es2022',
       '--quiet',
     ],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  process.env.ACTION_BUNDLE = path.join(out, 'index.js');
-  return () => rm(out, { recursive: true, force: true });
 }
