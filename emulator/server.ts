@@ -62,6 +62,8 @@ export interface EmulatorOptions {
    * false; when it is true, so is what arrives of a body the client abandons (a harsh server).
    */
   keepPartialFiles?: boolean;
+  /** With `keepPartialFiles: true`, what arrived of an abandoned body is stored only this much later. */
+  strayDelayMs?: number;
   /** A file stored under a `storeThen` fault (its answer lost) shows in the tree only this much later. */
   treeLagMs?: number;
   /** Seed for probabilistic faults. */
@@ -124,6 +126,8 @@ export class Emulator {
   private timers = new Set<NodeJS.Timeout>();
   /** Set by stop(): work still under way then is dropped quietly. */
   private stopped = false;
+  /** Requests whose handler has not returned yet (a stray body being stored, say). */
+  private inFlight = 0;
   private tokens = new Map<string, number>(); // token -> expiry (ms epoch)
   private ownsDataDir = false;
   private readonly routes: Route[];
@@ -227,9 +231,26 @@ export class Emulator {
     while (this.timers.size > 0) await new Promise((r) => setTimeout(r, 20));
   }
 
+  /**
+   * Resolves when every request handler has returned: what a server does after the client went
+   * away (store a stray body) is done. Tests assert on the store after this, not before.
+   */
+  async settled(): Promise<void> {
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+  }
+
   // ---------------------------------------------------------------- dispatch
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    try {
+      await this.dispatch(req, res);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
     const match = this.routes
@@ -526,8 +547,10 @@ export class Emulator {
       return;
     }
     if (c.req.socket.destroyed) {
-      if (stored && this.options.keepPartialFiles === true) await this.commitFile(upload, stored);
-      else if (stored) await rm(stored.tmp, { force: true });
+      if (stored && this.options.keepPartialFiles === true) {
+        if (this.options.strayDelayMs) await new Promise((r) => setTimeout(r, this.options.strayDelayMs));
+        if (!this.stopped) await this.commitFile(upload, stored);
+      } else if (stored) await rm(stored.tmp, { force: true });
       return;
     }
     if (!stored) throw new HttpError(400, ['Aucun fichier dans la requête (partie file)']);

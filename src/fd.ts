@@ -1,4 +1,4 @@
-import { close, fstat, open, read } from 'node:fs';
+import { close, fstat, open, read, stat } from 'node:fs';
 
 /**
  * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
@@ -27,16 +27,26 @@ export async function readFully(fd: number, buffer: Buffer, offset: number, leng
   return done;
 }
 
-/** What tells a changed file: its size and modification time. */
+/** What tells a changed file: its size, its modification time, and its inode (a file replaced by a rename). */
 export interface SizeAndTime {
   size: number;
   mtimeMs: number;
+  ino: number;
 }
 
+const identity = (stats: { size: number; mtimeMs: number; ino: number }): SizeAndTime => ({
+  size: stats.size,
+  mtimeMs: stats.mtimeMs,
+  ino: stats.ino,
+});
+
 export function sizeAndTime(fd: number): Promise<SizeAndTime> {
-  return new Promise((resolve, reject) =>
-    fstat(fd, (error, stats) => (error ? reject(error) : resolve({ size: stats.size, mtimeMs: stats.mtimeMs }))),
-  );
+  return new Promise((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+
+/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
+export function sizeAndTimeAt(path: string): Promise<SizeAndTime> {
+  return new Promise((resolve, reject) => stat(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
 }
 
 export function closeFd(fd: number): Promise<void> {

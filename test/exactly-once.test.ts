@@ -232,11 +232,13 @@ describe('files that change, vanish or cannot be read', () => {
   const big = async () => Buffer.concat([await fixture('geotiff-2154.tif'), Buffer.alloc(6 * 1024 * 1024, 3)]);
 
   it('a file that grows while it is sent is never stored truncated, and the run fails naming it', async () => {
-    const emu = await emulator({ keepPartialFiles: true });
+    // A harsh server: it stores what it got of the abandoned body, and only a moment later.
+    const emu = await emulator({ keepPartialFiles: true, strayDelayMs: 800 });
     const dir = await workspace({ 'rasters/grows.tif': await big(), 'rasters/other.tif': await fixture('geotiff-2154.tif') }, false);
     let grown = false;
     const run = await publishTo(emu, dir, {
       concurrency: 1,
+      treeSettleMs: 3000,
       onEvent: (event) => {
         if (event.type === 'file-progress' && event.file.remotePath === 'data/grows.tif' && !grown) {
           grown = true;
@@ -252,15 +254,44 @@ describe('files that change, vanish or cannot be read', () => {
     // One attempt: a local file is not the network's fault.
     expect(emu.requests.filter((r) => r.route === 'postData' && r.query.path === 'data/grows.tif')).toHaveLength(1);
     expect(run.retries).toEqual([]);
+    await emu.settled();
     expect(emu.liveUploads()[0].files.has('data/grows.tif')).toBe(false);
     expect(emu.liveUploads()[0].status).toBe('OPEN');
   });
 
+  it.each([
+    ['a small file (read whole)', 100 * 1024],
+    ['a big file (streamed)', 3 * 1024 * 1024],
+  ])('%s that changes once its bytes have left is not kept: the file is checked again after the answer', async (_label, size) => {
+    // The server stores the file at once and answers late: the change comes after the last byte left.
+    const emu = await emulator();
+    emu.faults.add({ route: 'postData', pathMatches: /late\.tif$/, fault: { slowAnswerMs: 600 } });
+    const tif = await fixture('geotiff-2154.tif');
+    const dir = await workspace({ 'rasters/late.tif': Buffer.concat([tif, Buffer.alloc(size - tif.length, 5)]) }, false);
+    const file = path.join(dir, 'rasters', 'late.tif');
+    const watch = setInterval(() => {
+      if (!emu.liveUploads()[0]?.files.has('data/late.tif')) return;
+      clearInterval(watch);
+      appendFileSync(file, Buffer.alloc(1000, 9));
+    }, 5);
+    const run = await publishTo(emu, dir, { treeSettleMs: 1000 });
+    clearInterval(watch);
+    expect(run.error).toBeInstanceOf(LocalFileError);
+    expect(run.error?.message).toBe(
+      `rasters/late.tif changed while it was sent (${size} bytes, now ${size + 1000}); the copy sent is not kept`,
+    );
+    expect(run.retries).toEqual([]);
+    await emu.settled();
+    expect(emu.liveUploads()[0].files.has('data/late.tif')).toBe(false);
+    expect(run.sent).toEqual([]);
+  });
+
   it('a file that shrinks while it is sent: named as local, not stored, not retried', async () => {
-    const emu = await emulator({ keepPartialFiles: true });
+    const emu = await emulator({ keepPartialFiles: true, strayDelayMs: 800 });
     const dir = await workspace({ 'rasters/shrinks.tif': await big() }, false);
     let cut = false;
     const run = await publishTo(emu, dir, {
+      treeSettleMs: 3000,
       onEvent: (event) => {
         if (event.type === 'file-progress' && !cut) {
           cut = true;
@@ -271,6 +302,7 @@ describe('files that change, vanish or cannot be read', () => {
     expect(run.error).toBeInstanceOf(LocalFileError);
     expect(run.error?.message).toMatch(/^rasters\/shrinks\.tif (shrank|changed) while it was sent .*; it was not stored$/);
     expect(run.retries).toEqual([]);
+    await emu.settled();
     expect(emu.liveUploads()[0].files.has('data/shrinks.tif')).toBe(false);
   });
 

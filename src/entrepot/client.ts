@@ -4,7 +4,7 @@ import { ApiError, BadResponseError, LocalFileError, NetworkError, UploadStateEr
 import { inlineMd5, type Md5Hasher } from '../hash.js';
 import type { Http, HttpRequest, HttpResponse } from '../http.js';
 import { abortError, Retrier, waitFor, type Reconciled } from '../retry.js';
-import { multipartFile, type FileSource } from './multipart.js';
+import { assertUnchanged, multipartFile, type FileSource } from './multipart.js';
 import {
   UPLOAD_STATUSES,
   type CheckExecution,
@@ -181,9 +181,10 @@ export class EntrepotClient implements EntrepotApi {
   async sendFile(uploadId: string, file: OutgoingFile, onProgress?: (bytes: number) => void): Promise<SentFile> {
     let md5: string | undefined;
     let sent = 0;
+    let body: ReturnType<typeof multipartFile> | undefined;
     const source: FileSource = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
-    const { attempts, reconciled } = await this.retry
-      .write(
+    const send = async () => {
+      const outcome = await this.retry.write(
         file.remotePath,
         async () => {
           md5 = undefined;
@@ -194,11 +195,11 @@ export class EntrepotClient implements EntrepotApi {
               // A fresh stream and hash for each attempt, from the file's first byte.
               hash = this.md5.session();
               sent = 0;
-              return multipartFile(source, path.basename(file.localPath), (chunk) => {
+              return (body = multipartFile(source, path.basename(file.localPath), (chunk) => {
                 sent += chunk.length;
                 onProgress?.(sent);
                 hash.update(chunk);
-              });
+              }));
             },
           });
           md5 = hash.digest();
@@ -206,13 +207,18 @@ export class EntrepotClient implements EntrepotApi {
         // The server may have stored it anyway (a 502 after the body went through). It can only
         // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
         // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
-        (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error)),
-      )
-      .catch(async (error) => {
-        // A file that changed while it was sent must not stay stored truncated, whatever the server kept.
-        if (error instanceof LocalFileError) await this.removeStray(uploadId, file.remotePath, 'data');
-        throw error;
-      });
+        (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'),
+      );
+      // The server holds the bytes as they were read: the file must still be that one.
+      await assertUnchanged(source, body?.read());
+      return outcome;
+    };
+    const { attempts, reconciled } = await send().catch(async (error) => {
+      // A file that changed while it was sent must not stay stored, whatever the server kept of it
+      // (nothing can be there when not a byte left).
+      if (error instanceof LocalFileError && sent > 0) await this.removeStray(uploadId, file.remotePath, 'data');
+      throw error;
+    });
     return { md5: reconciled ? undefined : md5, attempts };
   }
 
@@ -343,9 +349,15 @@ export class EntrepotClient implements EntrepotApi {
     );
   }
 
-  /** Removes whatever an aborted send left at `remotePath`, if anything. */
+  /**
+   * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
+   * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
+   * lost answer, for `treeSettleMs`, before deciding that nothing is there.
+   */
   private async removeStray(uploadId: string, remotePath: string, kind: 'data' | 'md5'): Promise<void> {
-    if ((await this.tree(uploadId)).has(remotePath)) await this.deleteStored(uploadId, remotePath, kind);
+    const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
+    const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal);
+    if (held) await this.deleteStored(uploadId, remotePath, kind);
   }
 
   /** The upload's status, or DELETED when the server no longer knows it. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LocalFileError } from '../errors.js';
-import { closeFd, openForReading, readAt, readFully, sizeAndTime, type SizeAndTime } from '../fd.js';
+import { closeFd, openForReading, readAt, readFully, sizeAndTime, sizeAndTimeAt, type SizeAndTime } from '../fd.js';
 import { readChunkSize } from '../hash.js';
 import type { RequestBody } from '../http.js';
 
@@ -23,8 +23,16 @@ export interface FileSource {
  * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
  * its last bytes leave: without its closing boundary the server cannot take the body as a whole
  * file, so a changed file is never stored. A small file is read whole before anything leaves.
+ * The last bytes can still be read before a change that comes while they travel or while the
+ * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
+ * compare once the answer is in.
  */
-export function multipartFile(source: FileSource | { content: Buffer }, fileName: string, onChunk?: (chunk: Buffer) => void): RequestBody {
+export function multipartFile(
+  source: FileSource | { content: Buffer },
+  fileName: string,
+  onChunk?: (chunk: Buffer) => void,
+): RequestBody & { read(): SizeAndTime | undefined } {
+  let read: SizeAndTime | undefined;
   const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
@@ -50,7 +58,7 @@ export function multipartFile(source: FileSource | { content: Buffer }, fileName
         const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
         head.copy(body, 0);
         const got = await readFully(fd, body, head.length, source.size, 0);
-        const now = await sizeAndTime(fd);
+        const now = (read = await sizeAndTime(fd));
         if (isChanged(source, now))
           throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
         if (got < source.size)
@@ -60,7 +68,7 @@ export function multipartFile(source: FileSource | { content: Buffer }, fileName
         yield body;
         return;
       }
-      const before = await sizeAndTime(fd);
+      const before = (read = await sizeAndTime(fd));
       if (isChanged(source, before))
         throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
       let held: Buffer = head;
@@ -94,7 +102,22 @@ export function multipartFile(source: FileSource | { content: Buffer }, fileName
     stream: parts(),
     length: head.length + size + tail.length,
     contentType: `multipart/form-data; boundary=${boundary}`,
+    read: () => read,
   };
+}
+
+/**
+ * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
+ * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
+ * that is not the final one: the caller removes that copy.
+ */
+export async function assertUnchanged(source: FileSource, read: SizeAndTime | undefined): Promise<void> {
+  if (!read) return;
+  const now = await sizeAndTimeAt(source.path).catch((error: unknown) => {
+    throw new LocalFileError(source.label, `${unreadable(error)} while it was sent; the copy sent is not kept`);
+  });
+  if (isChanged(read, now))
+    throw new LocalFileError(source.label, `changed while it was sent (${changes(read, now)}); the copy sent is not kept`);
 }
 
 /** Why a local file could not be read, in words. */
@@ -106,12 +129,15 @@ function unreadable(error: unknown): string {
   return `could not be read: ${code ?? (error as Error).message}`;
 }
 
-function isChanged(was: { size: number; mtimeMs?: number }, now: SizeAndTime): boolean {
-  return now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs);
+function isChanged(was: { size: number; mtimeMs?: number; ino?: number }, now: SizeAndTime): boolean {
+  return (
+    now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino)
+  );
 }
 
-function changes(was: { size: number; mtimeMs?: number }, now: { size: number; mtimeMs: number }): string {
+function changes(was: { size: number; mtimeMs?: number; ino?: number }, now: SizeAndTime): string {
   if (was.size !== now.size) return `${was.size} bytes, now ${now.size}`;
+  if (was.ino !== undefined && was.ino !== now.ino) return 'replaced by another file';
   return `modified at ${new Date(now.mtimeMs).toISOString()}`;
 }
 
