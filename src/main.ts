@@ -19,8 +19,13 @@ import { deadline, DEFAULT_RETRY, Retrier } from './retry.js';
 import { commentMarker, renderComment } from './comment.js';
 import { isPullRequestEvent, upsertComment } from './github.js';
 
-/** After a failure, the upload's real status is read once more, within this. */
-const FINAL_STATUS_READ_MS = 15_000;
+/**
+ * After a failure, the upload's real status is read once more, within this. After a timeout
+ * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
+ * and the status last seen stands when the read does not come back in time.
+ */
+const FINAL_STATUS_READ_MS = 10_000;
+const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
 
 /** Wires the modules: inputs → files → preflight → publish → report. */
 export async function run(signal?: AbortSignal): Promise<void> {
@@ -145,7 +150,13 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
       await publishLayer(client, result.upload, layer.options, layer.plan, reporter.onEvent);
     await reporter.finish(result, failed);
   } catch (error) {
-    if (api && reporter.uploadId && !(error instanceof CancelledError)) await readFinalStatus(api, reporter.uploadId, reporter);
+    if (api && reporter.uploadId && !(error instanceof CancelledError))
+      await readFinalStatus(
+        api,
+        reporter.uploadId,
+        reporter,
+        error instanceof TimeoutError ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS,
+      );
     await reporter.finish(result, unreachable(error, config.apiUrl));
   }
 }
@@ -197,8 +208,8 @@ function unreachable(error: unknown, apiUrl: string): unknown {
 }
 
 /** The `status` output must say the upload's real state: after a failure, read it once more. */
-async function readFinalStatus(api: EntrepotApi, uploadId: string, reporter: Reporter): Promise<void> {
-  const limit = deadline(undefined, FINAL_STATUS_READ_MS, () => new TimeoutError('reading the final status took too long'));
+async function readFinalStatus(api: EntrepotApi, uploadId: string, reporter: Reporter, withinMs: number): Promise<void> {
+  const limit = deadline(undefined, withinMs, () => new TimeoutError('reading the final status took too long'));
   try {
     const { status } = await api.within(limit.signal).getUpload(uploadId);
     reporter.onEvent({ type: 'status', status });

@@ -180,6 +180,21 @@ describe('deadlines and hanging reads', () => {
     expect(emu.liveUploads()[0].status).toBe('CHECKING');
   });
 
+  it('a 3 s checks-timeout against a server whose every read hangs after the close ends the step within 8 s of the close', async () => {
+    const emu = await emulator({ checkDurationMs: 60_000 });
+    const dir = await workspace();
+    // Nothing reads the upload or its checks before the close: from then on every GET hangs.
+    emu.faults.add({ route: 'getUpload', fault: { stall: true } }, { route: 'checks', fault: { stall: true } });
+    const run = await runAction({ workspace: dir, inputs: actionInputs(emu, TOKEN, { 'checks-timeout': '0.05' }) });
+    const ended = Date.now();
+    const closed = emu.requests.find((r) => r.route === 'close');
+    expect(run.exitCode).toBe(1);
+    expect(run.errors.at(-1)).toMatch(/did not finish within 3 s \(input 'checks-timeout'\); last status CHECKING/);
+    // The last status seen is what the step says, although the final read could not be made.
+    expect(run.outputs.status).toBe('CHECKING');
+    expect(ended - (closed?.time ?? 0)).toBeLessThan(8000);
+  });
+
   it('checks-timeout holds while a Retry-After asks to wait longer than is left', async () => {
     const emu = await emulator({ checkDurationMs: 60_000 });
     const dir = await workspace();

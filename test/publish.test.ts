@@ -338,6 +338,19 @@ describe('if-exists', () => {
 });
 
 describe('unreliable networks', () => {
+  it("waits what a 429's Retry-After asks before trying again, not the policy's own backoff", async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    emu.faults.add({ route: 'listUploads', times: 1, fault: { status: 429, retryAfterSeconds: 1 } });
+    // FAST_RETRY's own backoff is at most 40 ms: a pause of a second can only be the server's.
+    const run = await publishTo(emu, dir, { close: false, glob: ['rasters/scans/*'] });
+    expect(run.error).toBeUndefined();
+    expect(run.retries.map((r) => r.delayMs)).toEqual([1000]);
+    const [refused, retried] = emu.requests.filter((r) => r.route === 'listUploads');
+    expect(refused.status).toBe(429);
+    expect(retried.time - refused.time).toBeGreaterThanOrEqual(950);
+  });
+
   it('survives 30% of file POSTs failing with 503, 429 + Retry-After, resets mid-body and 502 after storing', async () => {
     const emu = await emulator({ random: seededRandom(7) });
     const files: Record<string, Buffer> = {};
