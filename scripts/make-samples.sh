@@ -88,5 +88,23 @@ extents() {
 }
 extents
 
+# --- what GDAL reads in each raster, for the emulator's raster check (emulator/checks.ts), so that
+# the emulator never judges a file with the action's own reader: MD5 and size (a test file that
+# starts with these bytes is that raster, padded), EPSG code (null when there is none), and whether
+# the file carries its own georeferencing (sidecars such as a .tfw are not read for that).
+manifest() {
+  local out=emulator/known-rasters.json
+  find "$S" "$F" -type f \( -name '*.tif' -o -name '*.jp2' \) | sort | while read -r file; do
+    GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR gdalinfo -json "$file" |
+      python3 -c 'import hashlib,json,os,sys
+file = sys.argv[1]
+info = json.load(sys.stdin)
+data = open(file, "rb").read()
+print(json.dumps({"file": file, "md5": hashlib.md5(data).hexdigest(), "size": len(data),
+  "epsg": info.get("stac", {}).get("proj:epsg"), "georeferenced": "geoTransform" in info}))' "$file"
+  done | python3 -c 'import json,sys; print(json.dumps([json.loads(l) for l in sys.stdin], indent=2))' >"$out"
+}
+manifest
+
 echo "samples and fixtures written"
 ls -lR "$S" "$F" | grep -v '^total'
