@@ -42845,8 +42845,17 @@ async function readFully(fd, buffer, offset, length, position) {
     }
     return done;
 }
+const identity = (stats) => ({
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    ino: stats.ino,
+});
 function sizeAndTime(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve({ size: stats.size, mtimeMs: stats.mtimeMs }))));
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
+function sizeAndTimeAt(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
 }
 function closeFd(fd) {
     return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
@@ -42866,8 +42875,12 @@ function closeFd(fd) {
  * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
  * its last bytes leave: without its closing boundary the server cannot take the body as a whole
  * file, so a changed file is never stored. A small file is read whole before anything leaves.
+ * The last bytes can still be read before a change that comes while they travel or while the
+ * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
+ * compare once the answer is in.
  */
 function multipartFile(source, fileName, onChunk) {
+    let read;
     const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
@@ -42891,7 +42904,7 @@ function multipartFile(source, fileName, onChunk) {
                 const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
                 head.copy(body, 0);
                 const got = await readFully(fd, body, head.length, source.size, 0);
-                const now = await sizeAndTime(fd);
+                const now = (read = await sizeAndTime(fd));
                 if (isChanged(source, now))
                     throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
                 if (got < source.size)
@@ -42901,7 +42914,7 @@ function multipartFile(source, fileName, onChunk) {
                 yield body;
                 return;
             }
-            const before = await sizeAndTime(fd);
+            const before = (read = await sizeAndTime(fd));
             if (isChanged(source, before))
                 throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
             let held = head;
@@ -42940,7 +42953,22 @@ function multipartFile(source, fileName, onChunk) {
         stream: parts(),
         length: head.length + size + tail.length,
         contentType: `multipart/form-data; boundary=${boundary}`,
+        read: () => read,
     };
+}
+/**
+ * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
+ * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
+ * that is not the final one: the caller removes that copy.
+ */
+async function assertUnchanged(source, read) {
+    if (!read)
+        return;
+    const now = await sizeAndTimeAt(source.path).catch((error) => {
+        throw new LocalFileError(source.label, `${unreadable(error)} while it was sent; the copy sent is not kept`);
+    });
+    if (isChanged(read, now))
+        throw new LocalFileError(source.label, `changed while it was sent (${changes(read, now)}); the copy sent is not kept`);
 }
 /** Why a local file could not be read, in words. */
 function unreadable(error) {
@@ -42954,11 +42982,13 @@ function unreadable(error) {
     return `could not be read: ${code ?? error.message}`;
 }
 function isChanged(was, now) {
-    return now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs);
+    return (now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino));
 }
 function changes(was, now) {
     if (was.size !== now.size)
         return `${was.size} bytes, now ${now.size}`;
+    if (was.ino !== undefined && was.ino !== now.ino)
+        return 'replaced by another file';
     return `modified at ${new Date(now.mtimeMs).toISOString()}`;
 }
 /** One random prefix per process and a counter: unique boundaries without entropy per file. */
@@ -42989,7 +43019,13 @@ const LIST_PAGE_SIZE = 100;
 const LOG_PAGE_SIZE = 100;
 /** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
 const MAX_PAGES = 10_000;
-const UPLOAD_FIELDS = 'name,description,type,status,srs,size,last_event,tags,creation';
+/**
+ * What `publish` decides on for an upload found by name: which one to resume or await (status,
+ * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
+ * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
+ * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
+ */
+const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'];
 /**
  * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
  * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
@@ -43017,17 +43053,17 @@ class EntrepotClient {
     }
     // ---------------------------------------------------------------- uploads
     async uploadsNamed(name) {
-        const items = await this.getAll('/uploads', { name, fields: UPLOAD_FIELDS }, LIST_PAGE_SIZE);
-        const exact = [];
-        for (const item of items) {
-            const candidate = toUpload(item, 'GET', '/uploads');
-            // A list item may come without its name when the server ignores `fields`.
-            const upload = candidate.name ? candidate : await this.getUpload(candidate.id);
-            // DELETED uploads may or may not be listed (docs/api.md): never one to use.
-            if (upload.name === name && upload.status !== 'DELETED')
-                exact.push(upload);
-        }
-        return exact;
+        const items = await this.getAll('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE);
+        const uploads = await Promise.all(items.map(async (item) => {
+            const record = asRecord(item);
+            // The name filter is pattern-like: an item that names another upload is not one of ours.
+            if (typeof record.name === 'string' && record.name !== name)
+                return undefined;
+            const listed = toUpload(item, 'GET', '/uploads');
+            return UPLOAD_DECISION_FIELDS.every((field) => field in record) ? listed : this.getUpload(listed.id);
+        }));
+        // DELETED uploads may or may not be listed (docs/api.md): never one to use.
+        return uploads.filter((u) => u !== undefined && u.name === name && u.status !== 'DELETED');
     }
     async getUpload(uploadId) {
         const route = this.uploadRoute(uploadId);
@@ -43062,33 +43098,39 @@ class EntrepotClient {
     async sendFile(uploadId, file, onProgress) {
         let md5;
         let sent = 0;
+        let body;
         const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
-        const { attempts, reconciled } = await this.retry
-            .write(file.remotePath, async () => {
-            md5 = undefined;
-            let hash = this.md5.session();
-            await this.request('POST', `${this.uploadRoute(uploadId)}/data`, {
-                query: { path: file.remotePath },
-                body: () => {
-                    // A fresh stream and hash for each attempt, from the file's first byte.
-                    hash = this.md5.session();
-                    sent = 0;
-                    return multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
-                        sent += chunk.length;
-                        onProgress?.(sent);
-                        hash.update(chunk);
-                    });
-                },
-            });
-            md5 = hash.digest();
-        }, 
-        // The server may have stored it anyway (a 502 after the body went through). It can only
-        // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
-        // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
-        (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error)))
-            .catch(async (error) => {
-            // A file that changed while it was sent must not stay stored truncated, whatever the server kept.
-            if (error instanceof LocalFileError)
+        const send = async () => {
+            const outcome = await this.retry.write(file.remotePath, async () => {
+                md5 = undefined;
+                let hash = this.md5.session();
+                await this.request('POST', `${this.uploadRoute(uploadId)}/data`, {
+                    query: { path: file.remotePath },
+                    body: () => {
+                        // A fresh stream and hash for each attempt, from the file's first byte.
+                        hash = this.md5.session();
+                        sent = 0;
+                        return (body = multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
+                            sent += chunk.length;
+                            onProgress?.(sent);
+                            hash.update(chunk);
+                        }));
+                    },
+                });
+                md5 = hash.digest();
+            }, 
+            // The server may have stored it anyway (a 502 after the body went through). It can only
+            // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
+            // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
+            (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'));
+            // The server holds the bytes as they were read: the file must still be that one.
+            await assertUnchanged(source, body?.read());
+            return outcome;
+        };
+        const { attempts, reconciled } = await send().catch(async (error) => {
+            // A file that changed while it was sent must not stay stored, whatever the server kept of it
+            // (nothing can be there when not a byte left).
+            if (error instanceof LocalFileError && sent > 0)
                 await this.removeStray(uploadId, file.remotePath, 'data');
             throw error;
         });
@@ -43191,9 +43233,15 @@ class EntrepotClient {
     async deleteStored(uploadId, remotePath, kind) {
         await this.retry.write(`delete ${remotePath}`, async () => void (await this.request('DELETE', `${this.uploadRoute(uploadId)}/${kind}`, { query: { path: remotePath } })), async () => ((await this.tree(uploadId)).has(remotePath) ? NOT_DONE : DONE), [404]);
     }
-    /** Removes whatever an aborted send left at `remotePath`, if anything. */
+    /**
+     * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
+     * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
+     * lost answer, for `treeSettleMs`, before deciding that nothing is there.
+     */
     async removeStray(uploadId, remotePath, kind) {
-        if ((await this.tree(uploadId)).has(remotePath))
+        const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
+        const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal);
+        if (held)
             await this.deleteStored(uploadId, remotePath, kind);
     }
     /** The upload's status, or DELETED when the server no longer knows it. */
@@ -43388,9 +43436,13 @@ function flattenTree(body, prefix = '') {
     walk(body, prefix);
     return tree;
 }
+/** A JSON value as an object whose keys can be asked for; anything else as an empty one. */
+function asRecord(value) {
+    return (value && typeof value === 'object' && !Array.isArray(value) ? value : {});
+}
 /** An upload from the API's JSON; an answer without an id is not one. */
 function toUpload(item, method, route) {
-    const record = (item && typeof item === 'object' ? item : {});
+    const record = asRecord(item);
     const id = record._id ?? record.id;
     if (typeof id !== 'string' || !id)
         throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
@@ -43439,10 +43491,15 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async processings() {
         const items = await this.getAll('/processings', {}, PAGE);
-        return items.map((item) => {
-            const record = item;
-            return { id: String(record._id), name: String(record.name ?? '') };
-        });
+        return Promise.all(items.map(async (item) => {
+            const record = asRecord(item);
+            const processingId = id(record, 'a processing');
+            // `name` is a base field of the list; an item without it is read whole rather than nameless.
+            const named = typeof record.name === 'string'
+                ? record
+                : asRecord(await this.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`));
+            return { id: processingId, name: String(named.name ?? '') };
+        }));
     }
     async processingParameters(processingId) {
         const route = `/processings/${encodeURIComponent(processingId)}`;
@@ -43510,10 +43567,11 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async storedDataTagged(tags) {
         const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-        const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-        // Filters may be looser than asked, and list items may lack tags: keep what carries every tag.
-        const found = await this.whole(items.map(toStoredData), (sd) => Object.keys(sd.tags).length > 0);
-        return found.filter((sd) => sd.status !== 'DELETED' && Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
+        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    }
+    async storedDataNamed(name) {
+        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
     }
     async tagStoredData(storedDataId, tags) {
         await this.retry.write(`tag stored data ${storedDataId}`, async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })), async () => {
@@ -43536,10 +43594,14 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async configurationsOf(layerName, type) {
         const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
-        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads").
-        const candidates = items.map(toConfiguration).filter((c) => c.layerName === layerName && c.type === type);
-        // A list item may lack type_infos: read each one whole.
-        return Promise.all(candidates.map((c) => this.configuration(c.id)));
+        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
+        // item that names another layer or type is not ours. The rest are read whole: a list item has
+        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
+        const candidates = items
+            .map(asRecord)
+            .filter((r) => (typeof r.layer_name !== 'string' || r.layer_name === layerName) && (typeof r.type !== 'string' || r.type === type));
+        const read = await Promise.all(candidates.map((r) => this.configuration(id(r, 'a configuration'))));
+        return read.filter((c) => c.layerName === layerName && c.type === type);
     }
     async configuration(configurationId) {
         return this.readJson(`read configuration ${configurationId}`, `/configurations/${encodeURIComponent(configurationId)}`, toConfiguration);
@@ -43561,7 +43623,9 @@ class EntrepotLayerClient extends EntrepotClient {
     }
     async offeringsOf(configurationId) {
         const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
-        return items.map(toOffering);
+        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
+        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
+        return Promise.all(items.map((item) => this.offering(id(asRecord(item), 'an offering'))));
     }
     async createOffering(configurationId, endpointId, open) {
         const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
@@ -43596,16 +43660,20 @@ class EntrepotLayerClient extends EntrepotClient {
             };
         });
     }
-    async storedDataNamed(name) {
-        const items = await this.getAll('/stored_data', { name, type: 'ROK4-PYRAMID-RASTER' }, PAGE);
-        const found = await this.whole(items.map(toStoredData), (sd) => sd.name !== '');
-        return found.filter((sd) => sd.name === name && sd.status !== 'DELETED');
-    }
-    /** List items read whole when they lack what `complete` looks for (a server that ignores `fields`). */
-    whole(items, complete) {
-        return Promise.all(items.map((sd) => (complete(sd) ? sd : this.storedData(sd.id))));
+    /**
+     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
+     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
+     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
+     * not ours; a missing status is never taken for "not DELETED".
+     */
+    async storedDataWhere(query, needed, keep) {
+        const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
+        const candidates = items.map(asRecord).filter((record) => !needed.every((field) => field in record) || keep(toStoredData(record)));
+        const found = await Promise.all(candidates.map((record) => this.storedData(id(record, 'a stored data'))));
+        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
     }
 }
+/** An entity's id; an item without one is not that entity. */
 function id(record, what) {
     const value = record._id ?? record.id;
     if (typeof value !== 'string' || !value)
@@ -43879,7 +43947,7 @@ class LayerRun {
                 parameters,
             }, outputName);
             // The answer names its output; one that does not is found by its run-unique name.
-            const output = execution.storedDataId ?? (await api.storedDataTagged({})).find((sd) => sd.name === outputName)?.id;
+            const output = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
             if (!output)
                 throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
             executionId = execution.id;
@@ -43901,15 +43969,18 @@ class LayerRun {
     awaitPyramid(executionId, storedDataId) {
         const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
         return this.pollWithin(this.options.pollIntervalMs, (last) => new TimeoutError(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`), async (api, last) => {
-            const execution = await api.pyramidExecution(executionId);
+            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+            // read after it is already final when the stored data says it failed.
             const storedData = await api.storedData(storedDataId);
+            const execution = await api.pyramidExecution(executionId);
             const state = `${execution.status}/${storedData.status}`;
             if (state !== last)
                 this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
             if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
                 return { state, value: storedData };
             if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
-                const lines = await this.api.executionLogs(executionId).catch(() => []);
+                // Within the deadline, like every read of the wait.
+                const lines = await api.executionLogs(executionId).catch(() => []);
                 const errors = lines.filter((l) => /ERROR/.test(l));
                 throw new PyramidFailedError(executionId, (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message), execution.status);
             }
@@ -43981,7 +44052,10 @@ class LayerRun {
         this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
         return { ...current, usedData };
     }
-    /** The configuration's offering on `endpointId`: created, or re-synchronised after an update; then PUBLISHED. */
+    /**
+     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
+     * publication that ended UNSTABLE; then PUBLISHED.
+     */
     async offer(configuration, endpointId, updated) {
         const { api } = this;
         let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
@@ -43989,7 +44063,7 @@ class LayerRun {
             offering = await api.createOffering(configuration.id, endpointId, this.options.public);
             this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
         }
-        else if (updated && offering.status !== 'MODIFYING') {
+        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
             await api.syncOffering(offering.id);
             this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
         }
@@ -49851,8 +49925,13 @@ async function upsertComment(body, marker, token) {
 
 
 
-/** After a failure, the upload's real status is read once more, within this. */
-const FINAL_STATUS_READ_MS = 15_000;
+/**
+ * After a failure, the upload's real status is read once more, within this. After a timeout
+ * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
+ * and the status last seen stands when the read does not come back in time.
+ */
+const FINAL_STATUS_READ_MS = 10_000;
+const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
 /** Wires the modules: inputs → files → preflight → publish → report. */
 async function run(signal) {
     keepYoungGenerationSmall();
@@ -49957,7 +50036,7 @@ async function deliver(config, workspace, reporter, commenting, signal) {
     }
     catch (error) {
         if (api && reporter.uploadId && !(error instanceof CancelledError))
-            await readFinalStatus(api, reporter.uploadId, reporter);
+            await readFinalStatus(api, reporter.uploadId, reporter, error instanceof TimeoutError ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS);
         await reporter.finish(result, unreachable(error, config.apiUrl));
     }
 }
@@ -50004,8 +50083,8 @@ function unreachable(error, apiUrl) {
     return new NetworkError(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.attempts);
 }
 /** The `status` output must say the upload's real state: after a failure, read it once more. */
-async function readFinalStatus(api, uploadId, reporter) {
-    const limit = deadline(undefined, FINAL_STATUS_READ_MS, () => new TimeoutError('reading the final status took too long'));
+async function readFinalStatus(api, uploadId, reporter, withinMs) {
+    const limit = deadline(undefined, withinMs, () => new TimeoutError('reading the final status took too long'));
     try {
         const { status } = await api.within(limit.signal).getUpload(uploadId);
         reporter.onEvent({ type: 'status', status });
