@@ -1,9 +1,9 @@
 import { InputError, PyramidFailedError, TimeoutError, UploadStateError, list } from './errors.js';
 import type { LayerApi } from './entrepot/layers.js';
-import { splitLogLine } from './entrepot/log-line.js';
+import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from './entrepot/status.js';
 import type { Configuration, Offering, ProcessingParameter, ServiceType, StoredData, Upload } from './entrepot/types.js';
 import type { Config } from './inputs.js';
-import { deadline, sleep } from './retry.js';
+import { poll, type PollOptions } from './poll.js';
 
 /**
  * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
@@ -69,8 +69,6 @@ export type LayerEvent =
   | { type: 'layer'; report: LayerReport }
   | { type: 'info' | 'warning'; message: string };
 
-const MAX_POLL_INTERVAL_MS = 60_000;
-const POLL_GROWTH = 1.5;
 /** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
 const TAG_LAYER = 'layer';
 const TAG_UPLOAD = 'upload_id';
@@ -281,60 +279,44 @@ class LayerRun {
   /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
   private awaitPyramid(executionId: string, storedDataId: string): Promise<StoredData> {
     const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
-    return this.pollWithin(
-      this.options.pollIntervalMs,
-      (last) =>
-        new TimeoutError(
-          `The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`,
-        ),
-      async (api, last) => {
-        // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
-        // read after it is already final when the stored data says it failed.
-        const storedData = await api.storedData(storedDataId);
-        const execution = await api.pyramidExecution(executionId);
-        const state = `${execution.status}/${storedData.status}`;
-        if (state !== last)
-          this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-        if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED') return { state, value: storedData };
-        if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
-          // Within the deadline, like every read of the wait.
-          const lines = await api.executionLogs(executionId).catch(() => [] as string[]);
-          const errors = lines.filter((l) => /ERROR/.test(l));
-          throw new PyramidFailedError(
-            executionId,
-            (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message),
-            execution.status,
-          );
-        }
-        return { state };
-      },
-    );
+    let last = '';
+    const timeout = () =>
+      new TimeoutError(
+        `The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`,
+      );
+    return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
+      const api = this.api.within(signal);
+      // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+      // read after it is already final when the stored data says it failed.
+      const storedData = await api.storedData(storedDataId);
+      const execution = await api.pyramidExecution(executionId);
+      const state = `${execution.status}/${storedData.status}`;
+      if (state !== last)
+        this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+      last = state;
+      if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED') return { state, value: storedData };
+      if (FAILED_EXECUTION_STATUSES.has(execution.status) || storedData.status === 'UNSTABLE') {
+        // Within the deadline, like every read of the wait.
+        const lines = await api.executionLogs(executionId).catch(() => [] as string[]);
+        throw new PyramidFailedError(
+          executionId,
+          errorLinesOf(lines).map((l) => splitLogLine(l).message),
+          execution.status,
+        );
+      }
+      return { state };
+    });
   }
 
-  /**
-   * Reads `step` until it gives a value, within `processing-timeout` (a deadline that also cuts a
-   * request in flight); the pause grows while the state read stays the same.
-   */
-  private async pollWithin<T>(
-    firstPauseMs: number,
-    timeout: (last: string) => TimeoutError,
-    step: (api: LayerApi, last: string) => Promise<{ state: string; value?: T }>,
-  ): Promise<T> {
-    let last = '';
-    const limit = deadline(this.options.signal, this.options.processingTimeoutMs, () => timeout(last));
-    const api = this.api.within(limit.signal);
-    let pause = firstPauseMs;
-    try {
-      for (;;) {
-        const { state, value } = await step(api, last);
-        pause = state === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, firstPauseMs), pause * POLL_GROWTH) : firstPauseMs;
-        last = state;
-        if (value !== undefined) return value;
-        await sleep(pause, limit.signal);
-      }
-    } finally {
-      limit.dispose();
-    }
+  /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
+  private pollOptions(firstPauseMs: number, onTimeout: () => TimeoutError): PollOptions {
+    return {
+      firstPauseMs,
+      withinMs: this.options.processingTimeoutMs,
+      onTimeout,
+      signal: this.options.signal,
+      onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${(error as Error).message}); trying again` }),
+    };
   }
 
   /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
@@ -401,19 +383,19 @@ class LayerRun {
   }
 
   private awaitPublished(offeringId: string): Promise<Offering> {
-    return this.pollWithin(
-      Math.min(this.options.pollIntervalMs, 1000),
-      (last) =>
-        new TimeoutError(
-          `Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`,
-        ),
-      async (api) => {
-        const offering = await api.offering(offeringId);
-        if (offering.status === 'UNSTABLE')
-          throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-        return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
-      },
-    );
+    let last = '';
+    const timeout = () =>
+      new TimeoutError(
+        `Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`,
+      );
+    // An offering is "normalement quasiment instantané" (the SDK polls it every second).
+    return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
+      const offering = await this.api.within(signal).offering(offeringId);
+      last = offering.status;
+      if (offering.status === 'UNSTABLE')
+        throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+      return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+    });
   }
 }
 

@@ -15,9 +15,16 @@ import {
   reasonOf,
 } from './errors.js';
 import { newest, type EntrepotApi } from './entrepot/client.js';
-import { splitLogLine } from './entrepot/log-line.js';
 import {
+  BUSY_UPLOAD_STATUSES,
+  errorLinesOf,
+  failed,
   FINAL_UPLOAD_STATUSES,
+  RUNNING_CHECK_STATUSES,
+  splitLogLine,
+} from './entrepot/status.js';
+import { poll } from './poll.js';
+import {
   type CheckExecution,
   type DatastoreUsage,
   type RemoteTree,
@@ -30,7 +37,7 @@ import type { Config } from './inputs.js';
 import { checksumFile } from './checksums.js';
 import { md5File } from './hash.js';
 import { forEachLimited } from './pool.js';
-import { classify, deadline, sleep, throwIfAborted } from './retry.js';
+import { throwIfAborted } from './retry.js';
 
 /** The inputs the lifecycle uses, and what main derives for it. */
 export type PublishOptions = Pick<
@@ -105,14 +112,6 @@ export interface PublishResult {
   checks: CheckReport[];
   dryRun: boolean;
 }
-
-/** Poll intervals grow while nothing changes, up to this (or the chosen interval if longer). */
-const MAX_POLL_INTERVAL_MS = 60_000;
-const POLL_GROWTH = 1.5;
-/** Polls that may fail in a row (after their own retries) before waiting gives up. */
-const POLL_ERROR_BUDGET = 3;
-/** Uploads in these states are being worked on by the platform: neither used nor replaced. */
-const BUSY_STATUSES: ReadonlySet<UploadStatus> = new Set(['CREATED', 'GENERATING', 'MODIFYING']);
 
 type Emit = (event: PublishEvent) => void;
 type Target = { kind: 'use'; upload: Upload } | { kind: 'create'; replacing: Upload[]; existing: Set<string> };
@@ -286,7 +285,7 @@ class PublishRun {
       }
     }
     const replacing = options.ifExists === 'replace' ? named : [];
-    const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));
+    const busy = replacing.filter((u) => BUSY_UPLOAD_STATUSES.has(u.status));
     if (busy.length)
       throw new UploadStateError(
         `Cannot replace ${list(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`,
@@ -417,55 +416,44 @@ class PublishRun {
    */
   private async awaitChecks(upload: Upload, known: UploadStatus): Promise<{ status: UploadStatus; checks: CheckExecution[] }> {
     const { options } = this;
-    let last = { status: known, checks: [] as CheckExecution[], signature: '' };
+    let last = { status: known, checks: [] as CheckExecution[], state: '' };
+    let polls = 0;
     const timeout = () => {
-      const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
+      const waiting = last.checks.filter((c) => RUNNING_CHECK_STATUSES.has(c.status)).map((c) => `${c.name} ${c.status}`);
       return new TimeoutError(
         `The checks did not finish within ${formatDuration(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
           (waiting.length ? ` with ${waiting.join(', ')}` : '') +
           `. The upload ${upload.id} was left as it is: re-run to keep waiting`,
       );
     };
-    const limit = deadline(options.signal, options.checksTimeoutMs, timeout);
-    const api = this.api.within(limit.signal);
-    const maxInterval = Math.max(MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
-    let interval = options.pollIntervalMs;
-    let polls = 0;
-    let errorsInARow = 0;
-    try {
-      for (;;) {
-        try {
-          const { status } = await api.getUpload(upload.id);
-          const lists = await api.checks(upload.id);
-          polls++;
-          errorsInARow = 0;
-          const checks = flatten(lists);
-          const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
-          if (signature !== last.signature) {
-            this.emit({ type: 'status', status });
-            this.emit({ type: 'checks', checks, polls });
-            interval = options.pollIntervalMs;
-          } else {
-            interval = Math.min(maxInterval, interval * POLL_GROWTH);
-          }
-          last = { status, checks, signature };
-          // Right after close the lists may still be empty while the status is CHECKING.
-          if (FINAL_UPLOAD_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
-            this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
-            return { status, checks };
-          }
-          if (status === 'DELETED') throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
-          if (status === 'OPEN' && polls > 1) throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
-        } catch (error) {
-          // A poll whose own retries ran out is forgiven a few times in a row: the checks run on.
-          if (classify(error) === 'fatal' || ++errorsInARow > POLL_ERROR_BUDGET) throw error;
-          this.emit({ type: 'warning', message: `Reading the checks failed (${(error as Error).message}); trying again` });
-        }
-        await sleep(interval, limit.signal);
+    const pollOptions = {
+      firstPauseMs: options.pollIntervalMs,
+      withinMs: options.checksTimeoutMs,
+      onTimeout: timeout,
+      signal: options.signal,
+      onForgiven: (error: unknown) =>
+        this.emit({ type: 'warning', message: `Reading the checks failed (${(error as Error).message}); trying again` }),
+    };
+    return poll(pollOptions, async (signal) => {
+      const api = this.api.within(signal);
+      const { status } = await api.getUpload(upload.id);
+      const lists = await api.checks(upload.id);
+      const checks = flatten(lists);
+      const state = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
+      if (++polls === 1 || state !== last.state) {
+        this.emit({ type: 'status', status });
+        this.emit({ type: 'checks', checks, polls });
       }
-    } finally {
-      limit.dispose();
-    }
+      last = { status, checks, state };
+      // Right after close the lists may still be empty while the status is CHECKING.
+      if (FINAL_UPLOAD_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
+        this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
+        return { state, value: { status, checks } };
+      }
+      if (status === 'DELETED') throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
+      if (status === 'OPEN' && polls > 1) throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
+      return { state };
+    });
   }
 
   private async describeChecks(checks: CheckExecution[]): Promise<CheckReport[]> {
@@ -480,9 +468,7 @@ class PublishRun {
         let errorLines: string[] = [];
         if (check.status === 'FAILURE') {
           try {
-            const lines = await this.api.logs(check.id);
-            errorLines = lines.filter((line) => /ERROR/.test(line));
-            if (errorLines.length === 0) errorLines = lines.slice(-20); // no ERROR marker: the tail says most
+            errorLines = errorLinesOf(await this.api.logs(check.id));
           } catch (error) {
             errorLines = [`(the logs could not be read: ${(error as Error).message})`];
           }
@@ -528,8 +514,8 @@ function formatDuration(ms: number): string {
 
 /** The error to raise for a result whose checks failed, or undefined when all passed. */
 export function checksFailure(result: PublishResult): ChecksFailedError | undefined {
-  const failed = result.checks.filter((c) => c.status === 'FAILURE');
-  if (result.status !== 'UNSTABLE' && failed.length === 0) return undefined;
-  const first = failed.flatMap((c) => c.errorLines)[0];
-  return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], first && splitLogLine(first).message);
+  const failures = failed(result.checks);
+  if (result.status !== 'UNSTABLE' && failures.length === 0) return undefined;
+  const first = failures.flatMap((c) => c.errorLines)[0];
+  return new ChecksFailedError(failures.length ? failures.map((c) => c.name) : ['(unknown)'], first && splitLogLine(first).message);
 }

@@ -4,7 +4,7 @@ import type { LayerEvent, LayerReport } from './layer.js';
 import { totalBytes, type LocalFile } from './files.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from './publish.js';
 import type { CheckExecution, UploadStatus } from './entrepot/types.js';
-import { splitLogLine } from './entrepot/log-line.js';
+import { failed, splitLogLine } from './entrepot/status.js';
 import { formatBytes } from './format.js';
 import type { CommentRecord } from './comment.js';
 import path from 'node:path';
@@ -319,7 +319,7 @@ export class Reporter {
           title: `Pyramid failed: execution ${error.executionId}`,
         },
       );
-    const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
+    const failedChecks = failed(result?.checks ?? []);
     for (const check of failedChecks) {
       const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
       core.error(this.redact(lines.join('\n')) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
@@ -403,7 +403,7 @@ export class Reporter {
 
   private writeCheckOutputs(checks: CheckExecution[]): void {
     core.setOutput('checks', JSON.stringify(checks.map((c) => ({ id: c.id, name: c.name, status: c.status }))));
-    core.setOutput('checks-failed', checks.filter((c) => c.status === 'FAILURE').length);
+    core.setOutput('checks-failed', failed(checks).length);
   }
 
   private endGroup(): void {
@@ -505,7 +505,7 @@ export class Reporter {
           checks.map((c) => [esc(c.name), esc(c.status), duration(c.start, c.finish)]),
         ),
       );
-      for (const check of checks.filter((c) => c.status === 'FAILURE')) {
+      for (const check of failed(checks)) {
         const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
         const more = check.errorLines.length - lines.length;
         // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends

@@ -5,11 +5,10 @@ import { inlineMd5, type Md5Hasher } from '../hash.js';
 import type { Http, HttpRequest, HttpResponse } from '../http.js';
 import { abortError, Retrier, waitFor, type Reconciled } from '../retry.js';
 import { assertUnchanged, multipartFile, type FileSource } from './multipart.js';
+import { checkStatusOf, logLines, statusOf, UPLOAD_STATUSES, type CheckStatus } from './status.js';
 import {
-  UPLOAD_STATUSES,
   type CheckExecution,
   type CheckExecutionDetail,
-  type CheckStatus,
   type DatastoreUsage,
   type Membership,
   type RemoteTree,
@@ -280,18 +279,14 @@ export class EntrepotClient implements EntrepotApi {
     const body = await this.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`);
     const record = (body ?? {}) as Record<string, unknown>;
     return {
-      ...toExecution(record, normaliseCheckStatus(record.status)),
+      ...toExecution(record, checkStatusOf(record.status)),
       start: typeof record.start === 'string' ? record.start : undefined,
       finish: typeof record.finish === 'string' ? record.finish : undefined,
     };
   }
 
   async logs(executionId: string): Promise<string[]> {
-    const pages = await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true);
-    // Logs are a JSON array of strings; some servers answer one string, or "" / "[]" for none.
-    return pages
-      .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
-      .filter((line) => line !== '' && line !== '[]');
+    return logLines(await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true));
   }
 
   // ---------------------------------------------------------------- datastore and account
@@ -585,12 +580,13 @@ function toUpload(item: unknown, method: string, route: string): Upload {
     throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
   const lastEvent = record.last_event as { date?: unknown } | undefined;
   const rawStatus = typeof record.status === 'string' ? record.status.toUpperCase() : String(record.status);
+  const status: UploadStatus = statusOf(rawStatus, UPLOAD_STATUSES);
   const tags =
     record.tags && typeof record.tags === 'object' && !Array.isArray(record.tags) ? (record.tags as Record<string, unknown>) : {};
   return {
     id,
     name: typeof record.name === 'string' ? record.name : '',
-    status: (UPLOAD_STATUSES as readonly string[]).includes(rawStatus) ? (rawStatus as UploadStatus) : 'UNKNOWN',
+    status,
     rawStatus,
     srs: typeof record.srs === 'string' ? record.srs : undefined,
     type: typeof record.type === 'string' ? record.type : undefined,
@@ -610,11 +606,4 @@ function toExecution(item: unknown, status: CheckStatus): CheckExecution {
   const id = String(record._id ?? record.id ?? '');
   const name = record.check?.name ?? record.name ?? record.check?._id ?? id;
   return { id, name: String(name), status };
-}
-
-function normaliseCheckStatus(value: unknown): CheckStatus {
-  const status = String(value).toUpperCase();
-  if (status === 'SUCCESS' || status === 'FAILURE' || status === 'PROGRESS') return status;
-  if (status === 'ABORTED') return 'FAILURE';
-  return 'WAITING';
 }

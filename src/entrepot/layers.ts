@@ -1,17 +1,8 @@
 import { ApiError, BadResponseError } from '../errors.js';
 import type { Reconciled } from '../retry.js';
 import { asRecord, EntrepotClient, parseJson, type EntrepotApi } from './client.js';
-import type {
-  Configuration,
-  Endpoint,
-  ExecutionStatus,
-  Offering,
-  ProcessingParameter,
-  PyramidExecution,
-  ServiceType,
-  StoredData,
-  StoredDataStatus,
-} from './types.js';
+import { CONFIGURATION_STATUSES, EXECUTION_STATUSES, logLines, OFFERING_STATUSES, statusOf, STORED_DATA_STATUSES } from './status.js';
+import type { Configuration, Endpoint, Offering, ProcessingParameter, PyramidExecution, ServiceType, StoredData } from './types.js';
 
 /**
  * The routes from a CLOSED upload to a served layer (docs/api.md, "Layers"). Like the upload
@@ -128,10 +119,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async executionLogs(executionId: string): Promise<string[]> {
     try {
-      const pages = await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true);
-      return pages
-        .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
-        .filter((l) => l !== '' && l !== '[]');
+      return logLines(await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true));
     } catch (error) {
       // Logs may not be there yet (docs/api.md): none rather than a failure.
       if (error instanceof ApiError && error.status === 404) return [];
@@ -305,19 +293,15 @@ function id(record: Record<string, unknown>, what: string): string {
   return value;
 }
 
-const EXECUTION_STATUSES: readonly string[] = ['CREATED', 'WAITING', 'PROGRESS', 'SUCCESS', 'FAILURE', 'ABORTED'];
-const STORED_DATA_STATUSES: readonly string[] = ['CREATED', 'GENERATING', 'MODIFYING', 'GENERATED', 'DELETED', 'UNSTABLE'];
-
 function toExecution(body: unknown): PyramidExecution {
   const record = (body ?? {}) as Record<string, unknown>;
-  const status = String(record.status ?? '').toUpperCase();
   const output = (record.output as { stored_data?: { _id?: unknown } } | undefined)?.stored_data;
   const uploads = ((record.inputs as { upload?: unknown[] } | undefined)?.upload ?? []).map((u) =>
     typeof u === 'string' ? u : String((u as { _id?: unknown })._id),
   );
   return {
     id: id(record, 'an execution'),
-    status: (EXECUTION_STATUSES.includes(status) ? status : 'UNKNOWN') as ExecutionStatus,
+    status: statusOf(record.status, EXECUTION_STATUSES),
     storedDataId: typeof output?._id === 'string' ? output._id : undefined,
     uploadIds: uploads,
   };
@@ -325,13 +309,12 @@ function toExecution(body: unknown): PyramidExecution {
 
 function toStoredData(body: unknown): StoredData {
   const record = (body ?? {}) as Record<string, unknown>;
-  const status = String(record.status ?? '').toUpperCase();
   const infos = (record.type_infos ?? {}) as { tms?: unknown; levels?: unknown };
   const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {}) as Record<string, unknown>;
   return {
     id: id(record, 'a stored data'),
     name: String(record.name ?? ''),
-    status: (STORED_DATA_STATUSES.includes(status) ? status : 'UNKNOWN') as StoredDataStatus,
+    status: statusOf(record.status, STORED_DATA_STATUSES),
     tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
     size: typeof record.size === 'number' ? record.size : undefined,
     srs: typeof record.srs === 'string' ? record.srs : undefined,
@@ -364,7 +347,7 @@ function toConfiguration(body: unknown): Configuration {
     type: String(record.type) as ServiceType,
     layerName: String(record.layer_name ?? ''),
     name: String(record.name ?? ''),
-    status: String(record.status ?? ''),
+    status: statusOf(record.status, CONFIGURATION_STATUSES),
     raw: record,
     usedData: Array.isArray(infos.used_data) ? (infos.used_data as Configuration['usedData']) : [],
   };
@@ -379,7 +362,7 @@ function toOffering(body: unknown): Offering {
     endpointId:
       (record.endpoint as { _id?: string } | undefined)?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
     type: typeof record.type === 'string' ? record.type : undefined,
-    status: String(record.status ?? '').toUpperCase(),
+    status: statusOf(record.status, OFFERING_STATUSES),
     open: typeof record.open === 'boolean' ? record.open : undefined,
     // Plain strings are accepted too (the SDK does).
     urls: urls.map((u: unknown) =>

@@ -1,13 +1,8 @@
 /** Shapes of the API Entrepôt, as far as the action reads them (docs/api.md). */
 
-/** Every upload status the API documents. */
-export const UPLOAD_STATUSES = ['CREATED', 'OPEN', 'CLOSED', 'CHECKING', 'GENERATING', 'MODIFYING', 'UNSTABLE', 'DELETED'] as const;
+import type { CheckStatus, ConfigurationStatus, ExecutionStatus, OfferingStatus, StoredDataStatus, UploadStatus } from './status.js';
 
-/** A documented status, or UNKNOWN for one this action does not know (the raw value is kept). */
-export type UploadStatus = (typeof UPLOAD_STATUSES)[number] | 'UNKNOWN';
-
-/** The statuses the checks end in. */
-export const FINAL_UPLOAD_STATUSES: ReadonlySet<UploadStatus> = new Set(['CLOSED', 'UNSTABLE']);
+export type { CheckStatus, ExecutionStatus, StoredDataStatus, UploadStatus } from './status.js';
 
 export interface Upload {
   id: string;
@@ -23,8 +18,6 @@ export interface Upload {
   /** Most recent activity, for choosing among several candidates. */
   lastEventDate?: string;
 }
-
-export type CheckStatus = 'WAITING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE';
 
 export interface CheckExecution {
   id: string;
@@ -68,9 +61,6 @@ export interface ProcessingParameter {
   allowed?: string[];
 }
 
-export type ExecutionStatus = 'CREATED' | 'WAITING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE' | 'ABORTED' | 'UNKNOWN';
-export type StoredDataStatus = 'CREATED' | 'GENERATING' | 'MODIFYING' | 'GENERATED' | 'DELETED' | 'UNSTABLE' | 'UNKNOWN';
-
 export interface PyramidExecution {
   id: string;
   status: ExecutionStatus;
@@ -99,7 +89,7 @@ export interface Configuration {
   type: ServiceType;
   layerName: string;
   name: string;
-  status: string;
+  status: ConfigurationStatus;
   /** The whole body as read, for a full PUT that keeps what the action does not set. */
   raw: Record<string, unknown>;
   usedData: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
@@ -110,7 +100,7 @@ export interface Offering {
   configurationId?: string;
   endpointId?: string;
   type?: string;
-  status: string;
+  status: OfferingStatus;
   open?: boolean;
   urls: Array<{ type: string; url: string }>;
 }
