@@ -1,4 +1,4 @@
-import type { EntrepotApi } from './entrepot/client.js';
+import type { DatastoreApi } from './entrepot/datastore.js';
 import type { DatastoreUsage } from './entrepot/types.js';
 import { AccessError, ApiError, BadResponseError, FileError, InputError, NetworkError } from './errors.js';
 import { formatBytes } from './format.js';
@@ -12,7 +12,7 @@ const UPLOAD_RIGHT = 'UPLOAD';
  * still has to send; undefined when that could not be read (a warning says so).
  */
 export async function checkAccess(
-  api: Pick<EntrepotApi, 'memberships' | 'usage'>,
+  api: DatastoreApi,
   target: { datastore: string; apiUrl: string },
   warn: (message: string) => void,
 ): Promise<DatastoreUsage | undefined> {

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { InputError } from './errors.js';
+import { RESERVED_TAG_KEYS } from './provenance.js';
 
 /** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
 export const PUBLIC_CLIENT_ID = 'gpf-warehouse';
@@ -75,8 +76,6 @@ const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** A configuration's layer_name (docs/api.md, "Layers"). */
 const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
-/** Tags the action sets itself for provenance (see `provenanceTags` in main). */
-export const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
 
 /**
  * Reads and validates every input once. Throws an InputError naming the first bad input.

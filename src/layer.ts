@@ -36,6 +36,8 @@ export type LayerOptions = Pick<
 > & {
   /** The input's tags and the provenance tags, set on the pyramid too. */
   tags: Record<string, string>;
+  /** Deletes the upload once the pyramid holds its data: the upload routes are not the chain's. */
+  deleteUpload: (uploadId: string) => Promise<void>;
   signal?: AbortSignal;
 };
 
@@ -209,7 +211,7 @@ class LayerRun {
       }
     }
     if (!options.keepUpload) {
-      await api.deleteUpload(upload.id);
+      await options.deleteUpload(upload.id);
       report.uploadDeleted = true;
       this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
     }

@@ -14,7 +14,9 @@ import {
   list,
   reasonOf,
 } from './errors.js';
-import { newest, type EntrepotApi } from './entrepot/client.js';
+import { newest } from './entrepot/shapes.js';
+import type { UploadsApi } from './entrepot/uploads.js';
+import { PROVENANCE_KEYS } from './provenance.js';
 import {
   BUSY_UPLOAD_STATUSES,
   errorLinesOf,
@@ -37,7 +39,7 @@ import type { Config } from './inputs.js';
 import { checksumFile } from './checksums.js';
 import { md5File } from './hash.js';
 import { forEachLimited } from './pool.js';
-import { throwIfAborted } from './retry.js';
+import { deadline, throwIfAborted } from './retry.js';
 
 /** The inputs the lifecycle uses, and what main derives for it. */
 export type PublishOptions = Pick<
@@ -123,7 +125,7 @@ type Target = { kind: 'use'; upload: Upload } | { kind: 'create'; replacing: Upl
  * API client's business: every call here changes the datastore at most once.
  */
 export async function publish(
-  api: EntrepotApi,
+  api: UploadsApi,
   files: LocalFile[],
   options: PublishOptions,
   emit: Emit = () => undefined,
@@ -131,12 +133,34 @@ export async function publish(
   return new PublishRun(api, files, options, emit).execute();
 }
 
+/** A dry run that could not consult the API (no credentials): the plan assumes a new upload. */
+export function planOffline(files: LocalFile[], prune: boolean, emit: Emit): PublishResult {
+  emit({ type: 'plan', toSend: files, present: [], extra: [], prune, create: { replacing: [] } });
+  return { uploaded: 0, checks: [], dryRun: true };
+}
+
+/**
+ * The `status` output must say the upload's real state: after a failure it is read once more,
+ * within `withinMs`; when that read does not come back in time, the status last seen stands.
+ */
+export async function readFinalStatus(api: UploadsApi, uploadId: string, withinMs: number, emit: Emit): Promise<void> {
+  const limit = deadline(undefined, withinMs, () => new TimeoutError('reading the final status took too long'));
+  try {
+    const { status } = await api.within(limit.signal).getUpload(uploadId);
+    emit({ type: 'status', status });
+  } catch {
+    // The failure itself is what the step reports.
+  } finally {
+    limit.dispose();
+  }
+}
+
 class PublishRun {
   private readonly md5 = new Map<string, string>();
   private uploaded = 0;
 
   constructor(
-    private readonly api: EntrepotApi,
+    private readonly api: UploadsApi,
     private readonly files: LocalFile[],
     private readonly options: PublishOptions,
     private readonly emit: Emit,
@@ -273,8 +297,8 @@ class PublishRun {
         return { kind: 'use', upload: checking };
       }
       // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
-      const sha = options.tags.github_sha;
-      const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags.github_sha === sha)) : undefined;
+      const sha = options.tags[PROVENANCE_KEYS.sha];
+      const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.sha] === sha)) : undefined;
       if (delivered) {
         this.emit({
           type: 'info',

@@ -523,7 +523,8 @@ export class Reporter {
   }
 }
 
-function messageOf(error: unknown, uploadId?: string, status?: string): string {
+/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
+export function messageOf(error: unknown, uploadId?: string, status?: string): string {
   if (error instanceof CancelledError)
     return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { totp } from '../src/auth.js';
-import { errorDetails, flattenTree, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/client.js';
+import { flattenTree } from '../src/entrepot/shapes.js';
+import { errorDetails, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/transport.js';
 import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/errors.js';
 import { backoffDelay, classify } from '../src/retry.js';
 

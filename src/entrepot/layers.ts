@@ -1,7 +1,8 @@
-import { ApiError, BadResponseError } from '../errors.js';
+import { ApiError } from '../errors.js';
 import type { Reconciled } from '../retry.js';
-import { asRecord, EntrepotClient, parseJson, type EntrepotApi } from './client.js';
-import { CONFIGURATION_STATUSES, EXECUTION_STATUSES, logLines, OFFERING_STATUSES, statusOf, STORED_DATA_STATUSES } from './status.js';
+import { entityId, toConfiguration, toOffering, toPyramidExecution, toStoredData } from './shapes.js';
+import { logLines } from './status.js';
+import { asRecord, DONE, NOT_DONE, parseJson, type Transport } from './transport.js';
 import type { Configuration, Endpoint, Offering, ProcessingParameter, PyramidExecution, ServiceType, StoredData } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ import type { Configuration, Endpoint, Offering, ProcessingParameter, PyramidExe
  * server's state (the stored data of that name, the configurations of that layer, the offerings of
  * that configuration, an execution's status) says whether it was made.
  */
-export interface LayerApi extends EntrepotApi {
+export interface LayerApi {
   processings(): Promise<Array<{ id: string; name: string }>>;
   processingParameters(processingId: string): Promise<ProcessingParameter[]>;
   /** Creates the execution and its output stored data, named `outputName` (unique to this run's upload). */
@@ -38,24 +39,27 @@ export interface LayerApi extends EntrepotApi {
 }
 
 const PAGE = 100;
-const NOT_DONE = { done: false } as const;
 
-export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
+export class LayersClient implements LayerApi {
+  constructor(private readonly transport: Transport) {}
+
   within(signal: AbortSignal): LayerApi {
-    return new EntrepotLayerClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
+    return new LayersClient(this.transport.within(signal));
   }
 
   async processings(): Promise<Array<{ id: string; name: string }>> {
-    const items = await this.getAll('/processings', {}, PAGE);
+    const items = await this.transport.getAll('/processings', {}, PAGE);
     return Promise.all(
       items.map(async (item) => {
         const record = asRecord(item);
-        const processingId = id(record, 'a processing');
+        const processingId = entityId(record, 'a processing');
         // `name` is a base field of the list; an item without it is read whole rather than nameless.
         const named =
           typeof record.name === 'string'
             ? record
-            : asRecord(await this.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`));
+            : asRecord(
+                await this.transport.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`),
+              );
         return { id: processingId, name: String(named.name ?? '') };
       }),
     );
@@ -63,7 +67,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async processingParameters(processingId: string): Promise<ProcessingParameter[]> {
     const route = `/processings/${encodeURIComponent(processingId)}`;
-    return this.readJson(`read processing ${processingId}`, route, (body) => {
+    return this.transport.readJson(`read processing ${processingId}`, route, (body) => {
       const parameters = (body as { parameters?: unknown })?.parameters;
       // No list: nothing to check the inputs against (the server will say).
       if (!Array.isArray(parameters)) return [];
@@ -82,10 +86,12 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   }
 
   async createExecution(body: Record<string, unknown>, outputName: string): Promise<PyramidExecution> {
-    const { value } = await this.retry.write(
+    const { value } = await this.transport.retry.write(
       `create the pyramid ${outputName}`,
       async () =>
-        toExecution(parseJson(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')),
+        toPyramidExecution(
+          parseJson(await this.transport.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions'),
+        ),
       // Not idempotent: a stored data of our (run-unique) name means the execution was made.
       async (): Promise<Reconciled<PyramidExecution>> => {
         const made = (await this.storedDataNamed(outputName))[0];
@@ -98,28 +104,28 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   }
 
   async launchExecution(executionId: string): Promise<void> {
-    await this.retry.write(
+    await this.transport.retry.write(
       `launch execution ${executionId}`,
-      async () => void (await this.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)),
+      async () => void (await this.transport.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)),
       // Launched once it is no longer CREATED; a second launch is refused.
-      async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? NOT_DONE : { done: true, value: undefined }),
+      async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? NOT_DONE : DONE),
     );
   }
 
   async pyramidExecution(executionId: string): Promise<PyramidExecution> {
     const route = `/processings/executions/${encodeURIComponent(executionId)}`;
-    return this.readJson(`read execution ${executionId}`, route, toExecution);
+    return this.transport.readJson(`read execution ${executionId}`, route, toPyramidExecution);
   }
 
   async executionsProducing(storedDataId: string): Promise<PyramidExecution[]> {
-    const items = await this.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
+    const items = await this.transport.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
     const executions = await Promise.all(items.map((item) => this.pyramidExecution(String((item as { _id?: unknown })._id))));
     return executions.filter((e) => e.storedDataId === storedDataId);
   }
 
   async executionLogs(executionId: string): Promise<string[]> {
     try {
-      return logLines(await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true));
+      return logLines(await this.transport.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true));
     } catch (error) {
       // Logs may not be there yet (docs/api.md): none rather than a failure.
       if (error instanceof ApiError && error.status === 404) return [];
@@ -129,7 +135,7 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async storedData(storedDataId: string): Promise<StoredData> {
     const route = `/stored_data/${encodeURIComponent(storedDataId)}`;
-    return this.readJson(`read stored data ${storedDataId}`, route, toStoredData);
+    return this.transport.readJson(`read stored data ${storedDataId}`, route, toStoredData);
   }
 
   async storedDataTagged(tags: Record<string, string>): Promise<StoredData[]> {
@@ -143,27 +149,27 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   }
 
   async tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void> {
-    await this.retry.write(
+    await this.transport.retry.write(
       `tag stored data ${storedDataId}`,
-      async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })),
+      async () => void (await this.transport.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })),
       async () => {
         const held = (await this.storedData(storedDataId)).tags;
-        return Object.entries(tags).every(([k, v]) => held[k] === v) ? { done: true, value: undefined } : NOT_DONE;
+        return Object.entries(tags).every(([k, v]) => held[k] === v) ? DONE : NOT_DONE;
       },
       [],
     );
   }
 
   async deleteStoredData(storedDataId: string): Promise<void> {
-    await this.retry.write(
+    await this.transport.retry.write(
       `delete stored data ${storedDataId}`,
-      async () => void (await this.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)),
+      async () => void (await this.transport.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)),
       async () => {
         try {
           const { status } = await this.storedData(storedDataId);
-          return status === 'DELETED' ? { done: true, value: undefined } : NOT_DONE;
+          return status === 'DELETED' ? DONE : NOT_DONE;
         } catch (error) {
-          if (error instanceof ApiError && error.status === 404) return { done: true, value: undefined };
+          if (error instanceof ApiError && error.status === 404) return DONE;
           throw error;
         }
       },
@@ -172,19 +178,19 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   }
 
   async configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]> {
-    const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
+    const items = await this.transport.getAll('/configurations', { layer_name: layerName, type }, PAGE);
     // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
     // item that names another layer or type is not ours. The rest are read whole: a list item has
     // no used data (docs/api.md, "List items"), and one may lack even its layer name.
     const candidates = items
       .map(asRecord)
       .filter((r) => (typeof r.layer_name !== 'string' || r.layer_name === layerName) && (typeof r.type !== 'string' || r.type === type));
-    const read = await Promise.all(candidates.map((r) => this.configuration(id(r, 'a configuration'))));
+    const read = await Promise.all(candidates.map((r) => this.configuration(entityId(r, 'a configuration'))));
     return read.filter((c) => c.layerName === layerName && c.type === type);
   }
 
   async configuration(configurationId: string): Promise<Configuration> {
-    return this.readJson(
+    return this.transport.readJson(
       `read configuration ${configurationId}`,
       `/configurations/${encodeURIComponent(configurationId)}`,
       toConfiguration,
@@ -194,9 +200,10 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   async createConfiguration(body: Record<string, unknown>): Promise<Configuration> {
     const layerName = String(body.layer_name);
     const type = body.type as ServiceType;
-    const { value } = await this.retry.write(
+    const { value } = await this.transport.retry.write(
       `create the ${type} configuration of ${layerName}`,
-      async () => toConfiguration(parseJson(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')),
+      async () =>
+        toConfiguration(parseJson(await this.transport.request('POST', '/configurations', { json: body }), 'POST', '/configurations')),
       // layer_name is unique per type: one of ours means it was made.
       async (): Promise<Reconciled<Configuration>> => {
         const made = (await this.configurationsOf(layerName, type))[0];
@@ -208,27 +215,27 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
 
   async replaceConfiguration(configuration: Configuration, body: Record<string, unknown>): Promise<void> {
     const wanted = JSON.stringify((body.type_infos as { used_data?: unknown })?.used_data);
-    await this.retry.write(
+    await this.transport.retry.write(
       `update the configuration of ${configuration.layerName}`,
-      async () => void (await this.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })),
-      async () =>
-        JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? { done: true, value: undefined } : NOT_DONE,
+      async () => void (await this.transport.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })),
+      async () => (JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? DONE : NOT_DONE),
       [],
     );
   }
 
   async offeringsOf(configurationId: string): Promise<Offering[]> {
-    const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
+    const items = await this.transport.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
     // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
     // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
-    return Promise.all(items.map((item) => this.offering(id(asRecord(item), 'an offering'))));
+    return Promise.all(items.map((item) => this.offering(entityId(asRecord(item), 'an offering'))));
   }
 
   async createOffering(configurationId: string, endpointId: string, open: boolean): Promise<Offering> {
     const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
-    const { value } = await this.retry.write(
+    const { value } = await this.transport.retry.write(
       `publish configuration ${configurationId}`,
-      async () => toOffering(parseJson(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)),
+      async () =>
+        toOffering(parseJson(await this.transport.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)),
       // One offering per configuration and endpoint: one there means it was made.
       async (): Promise<Reconciled<Offering>> => {
         const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
@@ -239,21 +246,21 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
   }
 
   async syncOffering(offeringId: string): Promise<void> {
-    await this.retry.write(
+    await this.transport.retry.write(
       `synchronise offering ${offeringId}`,
-      async () => void (await this.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)),
+      async () => void (await this.transport.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)),
       // Being modified means the synchronisation was asked.
-      async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? { done: true, value: undefined } : NOT_DONE),
+      async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? DONE : NOT_DONE),
       [],
     );
   }
 
   async offering(offeringId: string): Promise<Offering> {
-    return this.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
+    return this.transport.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
   }
 
   async endpoints(): Promise<Endpoint[]> {
-    const body = await this.readJson('read the datastore', '');
+    const body = await this.transport.readJson('read the datastore', '');
     const list = (body as { endpoints?: unknown })?.endpoints;
     return (Array.isArray(list) ? list : []).map((item: Record<string, unknown>) => {
       // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
@@ -279,96 +286,9 @@ export class EntrepotLayerClient extends EntrepotClient implements LayerApi {
     needed: readonly string[],
     keep: (sd: StoredData) => boolean,
   ): Promise<StoredData[]> {
-    const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
+    const items = await this.transport.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
     const candidates = items.map(asRecord).filter((record) => !needed.every((field) => field in record) || keep(toStoredData(record)));
-    const found = await Promise.all(candidates.map((record) => this.storedData(id(record, 'a stored data'))));
+    const found = await Promise.all(candidates.map((record) => this.storedData(entityId(record, 'a stored data'))));
     return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
   }
-}
-
-/** An entity's id; an item without one is not that entity. */
-function id(record: Record<string, unknown>, what: string): string {
-  const value = record._id ?? record.id;
-  if (typeof value !== 'string' || !value) throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
-  return value;
-}
-
-function toExecution(body: unknown): PyramidExecution {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const output = (record.output as { stored_data?: { _id?: unknown } } | undefined)?.stored_data;
-  const uploads = ((record.inputs as { upload?: unknown[] } | undefined)?.upload ?? []).map((u) =>
-    typeof u === 'string' ? u : String((u as { _id?: unknown })._id),
-  );
-  return {
-    id: id(record, 'an execution'),
-    status: statusOf(record.status, EXECUTION_STATUSES),
-    storedDataId: typeof output?._id === 'string' ? output._id : undefined,
-    uploadIds: uploads,
-  };
-}
-
-function toStoredData(body: unknown): StoredData {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const infos = (record.type_infos ?? {}) as { tms?: unknown; levels?: unknown };
-  const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {}) as Record<string, unknown>;
-  return {
-    id: id(record, 'a stored data'),
-    name: String(record.name ?? ''),
-    status: statusOf(record.status, STORED_DATA_STATUSES),
-    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-    size: typeof record.size === 'number' ? record.size : undefined,
-    srs: typeof record.srs === 'string' ? record.srs : undefined,
-    tms: typeof infos.tms === 'string' ? infos.tms : undefined,
-    levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
-    bbox: bboxOf(record.extent),
-  };
-}
-
-/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
-function bboxOf(extent: unknown): [number, number, number, number] | undefined {
-  const points: number[][] = [];
-  const walk = (value: unknown) => {
-    if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
-      points.push(value as number[]);
-    else if (Array.isArray(value)) value.forEach(walk);
-  };
-  walk((extent as { coordinates?: unknown })?.coordinates);
-  if (points.length === 0) return undefined;
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-}
-
-function toConfiguration(body: unknown): Configuration {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const infos = (record.type_infos ?? {}) as { used_data?: unknown };
-  return {
-    id: id(record, 'a configuration'),
-    type: String(record.type) as ServiceType,
-    layerName: String(record.layer_name ?? ''),
-    name: String(record.name ?? ''),
-    status: statusOf(record.status, CONFIGURATION_STATUSES),
-    raw: record,
-    usedData: Array.isArray(infos.used_data) ? (infos.used_data as Configuration['usedData']) : [],
-  };
-}
-
-function toOffering(body: unknown): Offering {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const urls = Array.isArray(record.urls) ? record.urls : [];
-  return {
-    id: id(record, 'an offering'),
-    configurationId: (record.configuration as { _id?: string } | undefined)?._id,
-    endpointId:
-      (record.endpoint as { _id?: string } | undefined)?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
-    type: typeof record.type === 'string' ? record.type : undefined,
-    status: statusOf(record.status, OFFERING_STATUSES),
-    open: typeof record.open === 'boolean' ? record.open : undefined,
-    // Plain strings are accepted too (the SDK does).
-    urls: urls.map((u: unknown) =>
-      typeof u === 'string'
-        ? { type: '', url: u }
-        : { type: String((u as { type?: unknown }).type ?? ''), url: String((u as { url?: unknown }).url ?? '') },
-    ),
-  };
 }

@@ -1,6 +1,7 @@
 import { createTokenSource } from '../../src/auth.js';
 import { checksumFileName } from '../../src/checksums.js';
-import { EntrepotClient } from '../../src/entrepot/client.js';
+import { Transport } from '../../src/entrepot/transport.js';
+import { UploadsClient } from '../../src/entrepot/uploads.js';
 import { findFiles } from '../../src/files.js';
 import { Http } from '../../src/http.js';
 import type { AuthConfig, Shard } from '../../src/inputs.js';
@@ -45,7 +46,8 @@ export async function publishTo(emulator: Emulator, workspace: string, options: 
   });
   const retry = new Retrier(options.retry ?? FAST_RETRY, options.signal, (notice) => run.retries.push(notice));
   const tokens = createTokenSource(options.auth ?? { kind: 'token', token: 'test-token' }, emulator.tokenUrl, http, retry);
-  const api = new EntrepotClient(http, retry, emulator.apiUrl, emulator.datastore, tokens, { treeSettleMs: options.treeSettleMs ?? 300 });
+  const transport = new Transport(http, retry, emulator.apiUrl, emulator.datastore, tokens);
+  const api = new UploadsClient(transport, { treeSettleMs: options.treeSettleMs ?? 300 });
   const fileSet = await findFiles(options.glob ?? ['**'], workspace, options.shard);
   try {
     run.result = await publish(

@@ -1,0 +1,73 @@
+import * as core from '@actions/core';
+import { createTokenSource } from './auth.js';
+import { checksumFileName } from './checksums.js';
+import { DatastoreClient, type DatastoreApi } from './entrepot/datastore.js';
+import { LayersClient, type LayerApi } from './entrepot/layers.js';
+import { Transport } from './entrepot/transport.js';
+import type { DatastoreUsage } from './entrepot/types.js';
+import { UploadsClient, type UploadsApi } from './entrepot/uploads.js';
+import type { FileSet } from './files.js';
+import { inlineMd5, noMd5 } from './hash.js';
+import { Http } from './http.js';
+import type { AuthConfig, Config } from './inputs.js';
+import type { LayerOptions } from './layer.js';
+import { provenanceTags } from './provenance.js';
+import type { PublishOptions } from './publish.js';
+import type { Reporter } from './report.js';
+import { DEFAULT_RETRY, Retrier } from './retry.js';
+
+/** How `main` builds what the run needs from the inputs: the API clients and each stage's options. */
+
+export interface Apis {
+  uploads: UploadsApi;
+  layers: LayerApi;
+  datastore: DatastoreApi;
+}
+
+/** One HTTP client, retry policy and token source, shared by the upload, layer and datastore routes. */
+export function connect(config: Config, auth: AuthConfig, reporter: Reporter, signal?: AbortSignal): Apis {
+  const http = new Http({
+    signal,
+    // core.debug writes even when the runner hides it: skip the line unless debug is on.
+    onRequest: core.isDebug() ? (log) => core.debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
+  });
+  const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) =>
+    reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
+  );
+  const tokens = createTokenSource(auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
+  const transport = new Transport(http, retry, config.apiUrl, config.datastore, tokens);
+  return {
+    // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+    uploads: new UploadsClient(transport, { md5: config.checksums ? inlineMd5 : noMd5 }),
+    layers: new LayersClient(transport),
+    datastore: new DatastoreClient(transport),
+  };
+}
+
+export function publishOptions(
+  config: Config,
+  fileSet: FileSet,
+  usage: DatastoreUsage | undefined,
+  workspace: string,
+  signal?: AbortSignal,
+): PublishOptions {
+  return {
+    ...config,
+    tags: { ...config.tags, ...provenanceTags() },
+    checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
+    // Every shard's files: a resumed upload keeps them all.
+    keep: new Set(fileSet.all.map((f) => f.remotePath)),
+    usage,
+    workspace,
+    signal,
+  };
+}
+
+export function layerOptions(config: Config, uploads: UploadsApi, signal?: AbortSignal): LayerOptions {
+  return {
+    ...config,
+    tags: { ...config.tags, ...provenanceTags() },
+    deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
+    signal,
+  };
+}
