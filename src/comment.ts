@@ -1,4 +1,8 @@
+import path from 'node:path';
+import { FileError } from './errors.js';
 import { formatBytes } from './format.js';
+import type { RunRecord } from './report/record.js';
+import { messageOf } from './report/summary.js';
 
 /**
  * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
@@ -45,6 +49,51 @@ export interface CommentRecord {
   /** The live layer's extent [west, south, east, north], drawn beside the rasters. */
   currentExtent?: [number, number, number, number];
   runUrl?: string;
+}
+
+/** The run as the comment tells it: each file as the repository names it, refused or to send. */
+export function commentRecordOf(run: RunRecord): CommentRecord {
+  const workspace = run.context.workspace ?? process.cwd();
+  const ending = run.end?.error;
+  const refused = new Map<string, string>();
+  if (ending instanceof FileError) for (const p of ending.problems) for (const one of p.path.split(' and ')) refused.set(one, p.problem);
+  const files = [...run.rows.values()].map(({ file, outcome }): CommentFile => {
+    const shown = path.relative(workspace, file.localPath).split(path.sep).join('/');
+    const place = run.places.get(file.remotePath);
+    const problem = refused.get(shown);
+    const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send';
+    return {
+      path: shown,
+      remotePath: file.remotePath,
+      size: file.size,
+      epsg: place?.epsg,
+      ring: place?.ring,
+      problem,
+      outcome: shownOutcome,
+    };
+  });
+  const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
+  return {
+    name: run.context.name,
+    srs: run.context.srs,
+    apiConsulted: run.apiConsulted,
+    upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
+    verdict: ending ? { ok: false, message: messageOf(ending, run.uploadId, run.status) } : { ok: true },
+    warnings: run.warnings,
+    files,
+    layer: run.layer ? layerLine(run.layer) : undefined,
+    currentExtent: run.layer?.currentExtent,
+  };
+}
+
+/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
+function layerLine(layer: NonNullable<RunRecord['layer']>): string {
+  const detail =
+    layer.services.map((s) => s.type).join(', ') ||
+    Object.entries(layer.parameters)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  return `${layer.layer} ${layer.action} (${detail})`;
 }
 
 /** The hidden marker that finds this upload name's comment again on a later push. */

@@ -10,7 +10,7 @@ import { prepareLayer, publishLayer } from './layer.js';
 import { keepYoungGenerationSmall } from './memory.js';
 import { preflight } from './preflight.js';
 import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './publish.js';
-import { Reporter } from './report.js';
+import { Reporter } from './report/reporter.js';
 import { connect, layerOptions, publishOptions } from './setup.js';
 
 /**
@@ -133,7 +133,9 @@ async function comment(config: Config, reporter: Reporter): Promise<void> {
   const record = reporter.commentRecord();
   if (server && repository && runId) record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
   try {
-    const outcome = await upsertComment(renderComment(record), commentMarker(config.name), config.githubToken);
+    // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
+    const body = reporter.redact(renderComment(record));
+    const outcome = await upsertComment(body, commentMarker(config.name), config.githubToken);
     if (outcome.kind === 'skipped') reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
     else reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
   } catch (error) {

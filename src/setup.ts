@@ -13,7 +13,7 @@ import type { AuthConfig, Config } from './inputs.js';
 import type { LayerOptions } from './layer.js';
 import { provenanceTags } from './provenance.js';
 import type { PublishOptions } from './publish.js';
-import type { Reporter } from './report.js';
+import type { Reporter } from './report/reporter.js';
 import { DEFAULT_RETRY, Retrier } from './retry.js';
 
 /** How `main` builds what the run needs from the inputs: the API clients and each stage's options. */

@@ -61,8 +61,9 @@ describe('README and action.yml', () => {
         'wait-for-checks',
       ].sort(),
     );
-    const report = await readFile(path.join(ROOT, 'src', 'report.ts'), 'utf8');
-    const written = new Set([...report.matchAll(/setOutput\(\s*'([\w-]+)'/g)].map((m) => m[1]));
+    // The outputs writer is the one module that sets outputs.
+    const report = await readFile(path.join(ROOT, 'src', 'report', 'outputs.ts'), 'utf8');
+    const written = new Set([...report.matchAll(/\.output\(\s*'([\w-]+)'/g)].map((m) => m[1]));
     expect([...written].sort()).toEqual(yaml.outputs.map((o) => o.name).sort());
   });
 

@@ -1,0 +1,206 @@
+import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from '../errors.js';
+import { failed, splitLogLine } from '../entrepot/status.js';
+import { totalBytes } from '../files.js';
+import { formatBytes } from '../format.js';
+import type { LayerReport } from '../layer.js';
+import type { CheckReport, RemoteFile } from '../publish.js';
+import type { FileRow, RunRecord } from './record.js';
+
+/**
+ * The job summary, a pure function of the run's record: the upload, what became of each file,
+ * the checks and their error lines, the layer. GitHub keeps 1 MiB of summary per step; the caps
+ * keep this one well under it whatever the number of files or error lines.
+ */
+
+const MAX_FILE_ROWS = 1000;
+const MAX_ERROR_LINES_PER_CHECK = 200;
+const MAX_LINE_CHARS = 500;
+
+export function renderSummary(record: RunRecord): string {
+  const { error, result } = record.end ?? {};
+  const dryRun = result?.dryRun === true;
+  const out = [
+    `<h2>${error ? '❌' : dryRun ? '🔎' : '✅'} Géoplateforme upload ${esc(record.context.name)}${dryRun ? ' (dry run)' : ''}</h2>`,
+  ];
+  if (error) out.push(`<p><strong>${esc(headline(error, record))}</strong></p>`);
+  if (record.layer) out.push(layerSection(record.layer));
+  if (error instanceof PyramidFailedError) out.push(pyramidErrors(error));
+  if (error instanceof FileError && error.problems.length) out.push(refusedFiles(error));
+  out.push(uploadTable(record));
+  // Refused before sending: the problems above say it all, no file list of "not sent".
+  if (record.rows.size && !(error instanceof FileError)) out.push(filesSection(record, dryRun));
+  if (record.extra.files.length) out.push(unmatchedFiles(record, dryRun));
+  if (record.checks.length) out.push(checksSection(record.checks));
+  return out.join('\n');
+}
+
+/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
+export function messageOf(error: unknown, uploadId?: string, status?: string): string {
+  if (error instanceof CancelledError)
+    return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  if (error instanceof ActionError) return message;
+  return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
+}
+
+/** The failure in the summary's own words: without the pointer to the summary where it has one. */
+function headline(error: unknown, record: RunRecord): string {
+  return error instanceof ChecksFailedError || error instanceof PyramidFailedError
+    ? error.brief
+    : messageOf(error, record.uploadId, record.status);
+}
+
+/** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
+function layerSection(report: LayerReport): string {
+  const sd = report.storedData;
+  const parameters = Object.entries(report.parameters).map(([k, v]) => `${k} ${v}`);
+  const rows: string[][] = [
+    ['Layer', code(report.layer)],
+    ['Action', esc(report.action)],
+    ['Pyramid', esc(parameters.join(', '))],
+  ];
+  if (sd) {
+    const levels = sd.levels.map(Number).filter(Number.isFinite);
+    rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
+    if (levels.length) rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+    if (sd.size !== undefined) rows.push(['Size', formatBytes(sd.size)]);
+  }
+  for (const { type, offering } of report.services)
+    rows.push([
+      esc(type),
+      offering ? offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(offering.status) : '–',
+    ]);
+  if (report.deletedPyramids.length) rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
+  if (report.uploadDeleted) rows.push(['Upload', 'deleted (the pyramid holds the data)']);
+  const preview = report.preview
+    ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
+    : '';
+  return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
+}
+
+function pyramidErrors(error: PyramidFailedError): string {
+  const items = error.errorLines
+    .slice(0, MAX_ERROR_LINES_PER_CHECK)
+    .map((l) => `<li>${esc(shortLine(l))}</li>`)
+    .join('');
+  return `<details open><summary>Pyramid execution ${esc(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${items}</ul>\n</details>`;
+}
+
+function refusedFiles(error: FileError): string {
+  const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)]);
+  const more = error.problems.length - rows.length;
+  return [
+    '<h3>Refused before sending</h3>',
+    table(['File', 'Problem'], rows),
+    ...(more > 0 ? [`<p>… and ${more} more problems not shown.</p>`] : []),
+  ].join('\n');
+}
+
+function uploadTable(record: RunRecord): string {
+  const planned = record.willCreate ? 'to be created' : '–';
+  return table(
+    [],
+    [
+      ['Name', esc(record.context.name)],
+      ['Id', record.uploadId ? code(record.uploadId) : planned],
+      ['Status', esc(record.status ?? planned)],
+      ['SRS', esc(record.context.srs)],
+      ['Datastore', code(record.context.datastore)],
+      ...(record.replacing.length ? [['Would delete', esc(record.replacing.join(', '))]] : []),
+    ],
+  );
+}
+
+function filesSection(record: RunRecord, dryRun: boolean): string {
+  const rows = [...record.rows.values()];
+  const label: Record<FileRow['outcome'], string> = {
+    sent: 'sent',
+    present: 'already there',
+    failed: 'failed',
+    pending: dryRun ? 'to send' : 'not sent',
+  };
+  const counts = new Map<FileRow['outcome'], number>();
+  for (const row of rows) counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
+  const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
+  const shown = [...rows].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
+  const cells = shown.map((r) => [
+    code(r.file.remotePath),
+    formatBytes(r.file.size),
+    esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
+    r.attempts ? String(r.attempts) : '',
+  ]);
+  const out = [`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(totalBytes(rows.map((r) => r.file)))}: ${tally}.</p>`];
+  out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
+  if (rows.length > shown.length)
+    out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
+  return out.join('\n');
+}
+
+/** Failed files first, then those not sent, sent, and already there. */
+const ORDER: Record<FileRow['outcome'], number> = { failed: 0, pending: 1, sent: 2, present: 3 };
+
+function unmatchedFiles(record: RunRecord, dryRun: boolean): string {
+  const { files, prune, deleted } = record.extra;
+  const state = (f: RemoteFile) =>
+    deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : dryRun ? 'to delete' : 'not deleted';
+  const rows = files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), formatBytes(f.size), esc(state(f))]);
+  const out = [`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${formatBytes(totalBytes(files))}.</p>`];
+  out.push(table(['Remote path', 'Size', 'Result'], rows));
+  if (files.length > MAX_FILE_ROWS) out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
+  return out.join('\n');
+}
+
+function checksSection(checks: CheckReport[]): string {
+  const out = [
+    '<h3>Checks</h3>',
+    table(
+      ['Check', 'Status', 'Duration'],
+      checks.map((c) => [esc(c.name), esc(c.status), duration(c.start, c.finish)]),
+    ),
+  ];
+  for (const check of failed(checks)) {
+    const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
+    const more = check.errorLines.length - lines.length;
+    // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
+    // with is what would be cut off. The time leads each line; the platform's prefix goes.
+    const items = lines.map((line) => {
+      const { time, message } = splitLogLine(line);
+      return `<li>${time ? `<code>${esc(time)}</code> ` : ''}${esc(message)}</li>`;
+    });
+    out.push(
+      `<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`,
+    );
+  }
+  return out.join('\n');
+}
+
+function duration(start?: string, finish?: string): string {
+  if (!start || !finish) return '';
+  const ms = Date.parse(finish) - Date.parse(start);
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function shortLine(line: string): string {
+  return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
+}
+
+/**
+ * Escapes text from outside (file names, server messages) for the summary. The summary is made of
+ * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
+ * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
+ */
+export function esc(text: string): string {
+  return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function code(text: string): string {
+  return `<code>${esc(text)}</code>`;
+}
+
+/** An HTML table; with no head, a key-value table whose first column is bold. */
+function table(head: string[], rows: string[][]): string {
+  const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
+  const cells = (r: string[]) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
+  return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
+}
