@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ApiError, AuthError, CancelledError, reasonOf } from './errors.js';
 import type { Http } from './http.js';
+import { plainText } from './format.js';
 import type { AuthConfig } from './inputs.js';
 import type { Retrier } from './retry.js';
 
@@ -123,10 +124,7 @@ function keycloakError(text: string): string[] {
   } catch {
     // a gateway's page
   }
-  const plain = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const plain = plainText(text);
   return plain ? [plain.slice(0, 200)] : [];
 }
 

@@ -9,3 +9,11 @@ export function formatBytes(bytes: number): string {
   }
   return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
+
+/** A body as one line of plain text: a gateway's HTML page without its tags. */
+export function plainText(body: string): string {
+  return body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

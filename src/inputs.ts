@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { InputError } from './errors.js';
-import { RESERVED_TAG_KEYS } from './provenance.js';
+import { bool, integer, oneOf, positiveNumber, secretShapes, services, shard, tags, tms, url } from './input-values.js';
 
 /** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
 export const PUBLIC_CLIENT_ID = 'gpf-warehouse';
@@ -75,7 +75,6 @@ const MAX_RETRIES = 20;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** A configuration's layer_name (docs/api.md, "Layers"). */
 const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
-const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 
 /**
  * Reads and validates every input once. Throws an InputError naming the first bad input.
@@ -90,70 +89,18 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
   }
   for (const shape of secrets) core.setSecret(shape);
 
-  const required = (name: string, example: string) => {
-    const value = get(name);
-    if (!value) throw new InputError(name, `is required; for example ${name}: ${example}`);
-    return value;
-  };
-  const identifier = (name: string, value: string) => {
-    if (!ID_PATTERN.test(value))
-      throw new InputError(
-        name,
-        `'${value}' is not an id (letters, digits, '-' and '_'); for example 8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c`,
-      );
-    return value;
-  };
-
-  const datastore = identifier('datastore', required('datastore', '8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c'));
-  const patterns = required('glob', 'rasters/**/*.tif')
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  if (patterns.length === 0) throw new InputError('glob', 'has no pattern; for example glob: rasters/**/*.tif');
-  const name = required('name', 'orthophoto-2024');
-  const srs = required('srs', 'EPSG:2154');
-  const srsMatch = /^EPSG:(\d{4,6})$/i.exec(srs);
-  if (!srsMatch) throw new InputError('srs', `'${srs}' is not an EPSG code; write it as EPSG:<code>, for example EPSG:2154`);
-  const epsg = Number(srsMatch[1]);
-  const description = get('description') || name;
-
-  const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+  const what = readWhat(get);
   const dryRun = bool('dry-run', get('dry-run'), false);
   const close = bool('close', get('close'), true);
   const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
-  const layer = get('layer') || undefined;
-  if (layer !== undefined) {
-    if (!LAYER_NAME.test(layer))
-      throw new InputError(
-        'layer',
-        `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`,
-      );
-    if (!close || !waitForChecks)
-      throw new InputError(
-        'layer',
-        'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step',
-      );
-  }
-  const level = (input: string) => {
-    const value = get(input);
-    if (value && !/^\d{1,2}$/.test(value))
-      throw new InputError(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
-    return value || undefined;
-  };
-
+  const layer = layerName(get('layer') || undefined, close, waitForChecks);
   return {
-    datastore,
-    patterns,
-    name,
-    srs: `EPSG:${epsg}`,
-    epsg,
-    description,
+    ...what,
     auth: readAuth(get, dryRun),
     apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
     tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
     tags: tags(get('tags')),
     ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
-    uploadId,
     close,
     waitForChecks,
     checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
@@ -167,6 +114,66 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     prune: bool('prune', get('prune'), true),
     secrets,
     layer,
+    ...readLayer(get),
+    comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
+    githubToken: get('github-token') || undefined,
+  };
+}
+
+/** What is published, and where: the datastore, the files, the upload's name, SRS and description. */
+function readWhat(get: (name: string) => string) {
+  const required = (name: string, example: string) => {
+    const value = get(name);
+    if (!value) throw new InputError(name, `is required; for example ${name}: ${example}`);
+    return value;
+  };
+  const datastore = identifier('datastore', required('datastore', '8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c'));
+  const patterns = required('glob', 'rasters/**/*.tif')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (patterns.length === 0) throw new InputError('glob', 'has no pattern; for example glob: rasters/**/*.tif');
+  const name = required('name', 'orthophoto-2024');
+  const srs = required('srs', 'EPSG:2154');
+  const srsMatch = /^EPSG:(\d{4,6})$/i.exec(srs);
+  if (!srsMatch) throw new InputError('srs', `'${srs}' is not an EPSG code; write it as EPSG:<code>, for example EPSG:2154`);
+  const epsg = Number(srsMatch[1]);
+  const description = get('description') || name;
+  const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+  return { datastore, patterns, name, srs: `EPSG:${epsg}`, epsg, description, uploadId };
+}
+
+function identifier(name: string, value: string): string {
+  if (!ID_PATTERN.test(value))
+    throw new InputError(name, `'${value}' is not an id (letters, digits, '-' and '_'); for example 8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c`);
+  return value;
+}
+
+/** The layer's name, refused before anything else of the layer when it cannot be one, or cannot be served. */
+function layerName(layer: string | undefined, close: boolean, waitForChecks: boolean): string | undefined {
+  if (layer === undefined) return undefined;
+  if (!LAYER_NAME.test(layer))
+    throw new InputError(
+      'layer',
+      `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`,
+    );
+  if (!close || !waitForChecks)
+    throw new InputError(
+      'layer',
+      'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step',
+    );
+  return layer;
+}
+
+/** How the layer is built and served. */
+function readLayer(get: (name: string) => string) {
+  const level = (input: string) => {
+    const value = get(input);
+    if (value && !/^\d{1,2}$/.test(value))
+      throw new InputError(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
+    return value || undefined;
+  };
+  return {
     services: services(get('services')),
     tms: tms(get('tms')),
     compression: oneOf('compression', get('compression') || 'jpg', ['jpg', 'jpg90', 'png', 'zip']),
@@ -178,8 +185,6 @@ export function readConfig(read: InputReader = (name) => core.getInput(name)): C
     public: bool('public', get('public'), true),
     processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
     keepUpload: bool('keep-upload', get('keep-upload'), false),
-    comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
-    githubToken: get('github-token') || undefined,
   };
 }
 
@@ -235,104 +240,4 @@ function readAuth(get: (name: string) => string, dryRun: boolean): AuthConfig | 
     password,
     totpSecret: totpSecret || undefined,
   };
-}
-
-function url(input: string, value: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    throw new InputError(input, `'${value}' is not a URL; for example https://data.geopf.fr/api`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new InputError(input, `'${value}' must be an http(s) URL; for example https://data.geopf.fr/api`);
-  if (parsed.username || parsed.password) throw new InputError(input, 'must not carry credentials; use the authentication inputs');
-  return value.replace(/\/+$/, '');
-}
-
-function tags(text: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    const key = eq < 0 ? '' : line.slice(0, eq).trim();
-    if (!key || !TAG_KEY_PATTERN.test(key))
-      throw new InputError('tags', `'${line}' is not key=value; write one tag per line, for example datasheet_name=ortho-2024`);
-    if (RESERVED_TAG_KEYS.includes(key)) throw new InputError('tags', `'${key}' is set by the action itself; choose another key`);
-    result[key] = line.slice(eq + 1).trim();
-  }
-  return result;
-}
-
-function oneOf<T extends string>(input: string, value: string, allowed: readonly T[]): T {
-  const lower = value.toLowerCase();
-  if (!(allowed as readonly string[]).includes(lower))
-    throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}; for example ${input}: ${allowed[0]}`);
-  return lower as T;
-}
-
-function bool(input: string, value: string, fallback: boolean): boolean {
-  if (value === '') return fallback;
-  // The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them.
-  if (['true', 'True', 'TRUE'].includes(value)) return true;
-  if (['false', 'False', 'FALSE'].includes(value)) return false;
-  throw new InputError(input, `'${value}' is not a boolean; write true or false`);
-}
-
-function positiveNumber(input: string, value: string, fallback: number, max: number, example: string): number {
-  if (value === '') return fallback;
-  const number = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0 || number > max)
-    throw new InputError(input, `'${value}' is not a positive number up to ${max}; for example ${input}: ${example}`);
-  return number;
-}
-
-/**
- * A secret as the log could show it: raw, and in each encoding it is sent in (form-encoded in a
- * token request, percent-encoded, JSON-escaped), so that an endpoint echoing it is masked too.
- */
-function secretShapes(secret: string): string[] {
-  const shapes = new Set([
-    secret,
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    encodeURIComponent(secret),
-    JSON.stringify(secret).slice(1, -1),
-  ]);
-  return [...shapes].filter((shape) => shape.length > 0);
-}
-
-function integer(input: string, value: string, fallback: number, min: number, max: number): number {
-  if (value === '') return fallback;
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || number < min || number > max)
-    throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
-  return number;
-}
-
-function services(value: string): Array<'wmts' | 'wms'> {
-  const names = (value || 'wmts')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
-  if (names.length === 0 || names.some((n) => n !== 'wmts' && n !== 'wms') || new Set(names).size !== names.length)
-    throw new InputError('services', `'${value}' is not wmts, wms or wmts,wms; for example services: wmts,wms`);
-  return names as Array<'wmts' | 'wms'>;
-}
-
-/** A tile matrix set's name; the processing says at run time which ones it takes. */
-function tms(value: string): string {
-  const name = value || 'PM';
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new InputError('tms', `'${name}' is not a tile matrix set name; for example tms: PM`);
-  return name;
-}
-
-function shard(value: string): Shard | undefined {
-  if (value === '') return undefined;
-  const match = /^(\d+)\s*\/\s*(\d+)$/.exec(value);
-  const index = match ? Number(match[1]) : 0;
-  const count = match ? Number(match[2]) : 0;
-  if (!match || count < 1 || index < 1 || index > count)
-    throw new InputError('shard', `'${value}' is not i/n with 1 <= i <= n; for example shard: 2/4 (the second of four parts)`);
-  return { index, count };
 }

@@ -1,5 +1,6 @@
 import type { TokenSource } from '../auth.js';
 import { ApiError, BadResponseError } from '../errors.js';
+import { plainText } from '../format.js';
 import type { Http, HttpRequest, HttpResponse } from '../http.js';
 import { abortError, type Retrier } from '../retry.js';
 
@@ -122,11 +123,7 @@ export function parseJson(res: HttpResponse, method: string, route: string): unk
   try {
     return JSON.parse(res.text);
   } catch {
-    const excerpt = res.text
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim()
-      .slice(0, 80);
+    const excerpt = plainText(res.text).slice(0, 80);
     throw new BadResponseError(
       method,
       route,
@@ -165,10 +162,7 @@ export function errorDetails(body: unknown): string[] {
     if (lines.length === 0) lines = strings(record.message);
     if (typeof record.error === 'string' && !lines.includes(record.error)) lines = lines.length ? lines : [record.error];
   } else if (typeof body === 'string') {
-    const text = body
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim();
+    const text = plainText(body);
     lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
   } else {
     lines = strings(body);

@@ -102,7 +102,7 @@ export class UploadsClient implements UploadsApi {
       // Creating is not idempotent: an upload of that name that was not there before is ours.
       async (): Promise<Reconciled<Upload>> => {
         const made = newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id)));
-        return made ? { done: true, value: made } : { done: false };
+        return made ? { done: true, value: made } : NOT_DONE;
       },
     );
     return value;

@@ -60,6 +60,38 @@ export function isTiffSignature(head: Buffer): boolean {
 }
 
 export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
+  const ifd = await readFirstIfd(source);
+  const numbers = await decodeTags(source, ifd);
+  const georeferenced = ifd.tags.has(TAG_MODEL_TRANSFORMATION) || (ifd.tags.has(TAG_MODEL_TIEPOINT) && ifd.tags.has(TAG_MODEL_PIXEL_SCALE));
+  const info: TiffInfo = { bigTiff: ifd.bigTiff, userDefinedCrs: false, georeferenced };
+  info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
+  info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
+  info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
+  const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
+  if (directory && directory.length >= 4) applyGeoKeys(info, directory);
+  return info;
+}
+
+/** A kept IFD entry: its type and count, where its values are, and where they would sit inline. */
+interface Entry {
+  type: number;
+  count: number;
+  at: number;
+  inlineAt: number;
+}
+
+/** The first IFD, with the byte order's readers and only the entries of the tags read. */
+interface Ifd {
+  le: boolean;
+  bigTiff: boolean;
+  entries: Buffer;
+  tags: Map<number, Entry>;
+  u16(b: Buffer, o: number): number;
+  u32(b: Buffer, o: number): number;
+  u64(b: Buffer, o: number): number;
+}
+
+async function readFirstIfd(source: ByteSource): Promise<Ifd> {
   const head = await source.read(0, 16);
   if (!isTiffSignature(head)) throw new TiffFormatError('not a TIFF file (bad signature)');
   const le = head.toString('latin1', 0, 2) === 'II';
@@ -73,7 +105,6 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
 
   const countSize = bigTiff ? 8 : 2;
   const entrySize = bigTiff ? 20 : 12;
-  const inlineSize = bigTiff ? 8 : 4;
   const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
   if (countBuf.length < countSize) throw new TiffFormatError('truncated IFD');
   const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
@@ -81,9 +112,9 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
   const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
   if (entries.length < count * entrySize) throw new TiffFormatError('truncated IFD');
 
-  // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
-  // the others (strip offsets, colour maps…).
-  const tags = new Map<number, { type: number; count: number; at: number; inlineAt: number }>();
+  // Only the tags read are kept: thousands of tiles are preflighted, so nothing is made for the
+  // others (strip offsets, colour maps…).
+  const tags = new Map<number, Entry>();
   for (let i = 0; i < count; i++) {
     const o = i * entrySize;
     const tag = u16(entries, o);
@@ -96,10 +127,18 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
       inlineAt: valueAt,
     });
   }
-  // Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
-  // entry or in the source's window: only values elsewhere in the file cost a read.
+  return { le, bigTiff, entries, tags, u16, u32, u64 };
+}
+
+/**
+ * Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
+ * entry or in the source's window: only values elsewhere in the file cost a read.
+ */
+async function decodeTags(source: ByteSource, ifd: Ifd): Promise<Map<number, number[]>> {
+  const { le, u16, u32, u64 } = ifd;
+  const inlineSize = ifd.bigTiff ? 8 : 4;
   const numbers = new Map<number, number[]>();
-  for (const [tag, entry] of tags) {
+  for (const [tag, entry] of ifd.tags) {
     const width = NUMBER_WIDTHS[entry.type];
     // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
     const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
@@ -107,7 +146,7 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
     const bytes = entry.count * width;
     const buf =
       bytes <= inlineSize
-        ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
+        ? ifd.entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
         : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
     if (buf.length < bytes) throw new TiffFormatError(`truncated tag ${tag}`);
     const out = new Array<number>(entry.count);
@@ -126,15 +165,11 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
     }
     numbers.set(tag, out);
   }
+  return numbers;
+}
 
-  const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
-  const info: TiffInfo = { bigTiff, userDefinedCrs: false, georeferenced };
-  info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
-  info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
-  info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
-  const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
-  if (!directory || directory.length < 4) return info;
-
+/** The CRS the GeoKeys name, and a point-registered raster's half-pixel shift. */
+function applyGeoKeys(info: TiffInfo, directory: number[]): void {
   // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
   // KeyID, TIFFTagLocation (0 = value inline), Count, Value_Offset.
   const keys = new Map<number, number>();
@@ -161,7 +196,6 @@ export async function readTiffInfo(source: ByteSource): Promise<TiffInfo> {
   if (code === USER_DEFINED) info.userDefinedCrs = true;
   else if (code !== undefined && code > 0) info.epsg = code;
   else if (modelType !== undefined) info.userDefinedCrs = true;
-  return info;
 }
 
 /** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */

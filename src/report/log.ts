@@ -37,17 +37,7 @@ export class LogWriter {
         this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
         break;
       case 'plan':
-        if (event.create?.replacing.length)
-          this.sink.log(
-            `Would delete ${event.create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`,
-          );
-        this.sink.log(
-          `${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})` +
-            (event.extra.length
-              ? `, ${event.extra.length} in the upload that no pattern matches (${event.prune ? 'to delete' : 'kept: prune is false'})`
-              : ''),
-        );
-        if (this.dryRun) this.plan(event.toSend, event.present, event.extra, event.prune);
+        this.plan(event);
         break;
       case 'pruned':
         this.sink.log(`− ${event.file.remotePath} ${formatBytes(event.file.size)} deleted: no pattern matches it`);
@@ -57,13 +47,8 @@ export class LogWriter {
         break;
       case 'file':
         this.lastProgress.delete(event.file.remotePath);
-        if (event.outcome === 'sent') {
-          const seconds = Math.max(event.ms, 1) / 1000;
-          this.sink.log(
-            `✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`,
-          );
-        } else if (event.outcome === 'failed')
-          this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+        if (event.outcome === 'sent') this.sink.log(sentLine(event.file, event.ms, event.attempts));
+        else if (event.outcome === 'failed') this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
         break;
       case 'checks':
         this.sink.log(
@@ -104,8 +89,21 @@ export class LogWriter {
     }
   }
 
+  /** What the run will do, in a line; in a dry run, file by file. */
+  private plan({ toSend, present, extra, prune, create }: Extract<RunEvent, { type: 'plan' }>): void {
+    if (create?.replacing.length)
+      this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
+    const unmatched = extra.length
+      ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
+      : '';
+    this.sink.log(
+      `${toSend.length} file(s) to send (${formatBytes(totalBytes(toSend))}), ${present.length} already there (${formatBytes(totalBytes(present))})${unmatched}`,
+    );
+    if (this.dryRun) this.planLines(toSend, present, extra, prune);
+  }
+
   /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
-  private plan(toSend: LocalFile[], present: LocalFile[], extra: RemoteFile[], prune: boolean): void {
+  private planLines(toSend: LocalFile[], present: LocalFile[], extra: RemoteFile[], prune: boolean): void {
     const lines = [
       ...toSend.map((f) => `+ ${f.remotePath} ${formatBytes(f.size)}: to send`),
       ...present.map((f) => `= ${f.remotePath} ${formatBytes(f.size)}: already there`),
@@ -122,4 +120,11 @@ export class LogWriter {
     if (this.groupOpen) this.sink.endGroup();
     this.groupOpen = false;
   }
+}
+
+/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
+function sentLine(file: LocalFile, ms: number, attempts: number): string {
+  const seconds = Math.max(ms, 1) / 1000;
+  const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+  return `✓ ${file.remotePath} ${formatBytes(file.size)} in ${seconds.toFixed(1)} s (${formatBytes(file.size / seconds)}/s)${tries}`;
 }
