@@ -1,6 +1,7 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BadResponseError, LocalFileError, NetworkError } from './errors.js';
 import { formatBytes } from './format.js';
+import { exchange } from './http-answer.js';
 import { abortError } from './retry.js';
 
 /**
@@ -25,8 +26,6 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * bytes a file); an endless body stops here instead of filling the memory.
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** An error answer is only read for its message: the rest is dropped. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 export interface RequestBody {
   /** The bytes, pulled as the socket drains: undici writes an async iterable with backpressure. */
@@ -89,6 +88,14 @@ export function createDispatcher(): Dispatcher {
 
 type Abort = { kind: 'stall' } | { kind: 'timeout'; ms: number };
 
+/** A request body as undici takes it, and the streamed one (to close its file on failure). */
+interface Body {
+  body?: string | AsyncIterable<Buffer>;
+  stream?: AsyncGenerator<Buffer>;
+  /** The body's own failure (a local file that changed), which is not the network's. */
+  sourceError?: unknown;
+}
+
 export class Http {
   private readonly dispatcher: Dispatcher;
 
@@ -106,160 +113,114 @@ export class Http {
     for (const [key, value] of Object.entries(req.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     if (req.bearer) headers.authorization = `Bearer ${req.bearer}`;
-    const own = new AbortController();
-    // A plain listener per outer signal: AbortSignal.any keeps dependent signals alive and costs
-    // more per request.
-    const outer = [this.options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
-    const onOuter = () => own.abort();
-    for (const signal of outer) signal.addEventListener('abort', onOuter, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const abortAfter = (ms: number, why: Abort) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => own.abort(why), ms);
-    };
-
-    let body: string | AsyncIterable<Buffer> | undefined;
-    let stream: AsyncGenerator<Buffer> | undefined;
-    let sourceError: unknown;
+    const guard = new Guard([this.options.signal, req.signal]);
     const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
     const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
-    if (req.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(req.json);
-    } else if (req.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(req.form).toString();
-    } else if (req.body) {
-      const made = req.body();
-      headers['content-type'] = made.contentType;
-      headers['content-length'] = String(made.length);
-      stream = made.stream;
-      // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body
-      // to its owner, so the tap stops when the request is aborted; it keeps the source's own
-      // error (a local file that changed), which is not the network's.
-      body = tap(
-        made.stream,
-        () => abortAfter(stallMs, { kind: 'stall' }),
-        () => abortAfter(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }),
-        own.signal,
-        (error) => (sourceError = error),
-      );
-    }
-    if (stream) abortAfter(stallMs, { kind: 'stall' });
-    else abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
+    const body = requestBody(req, headers, guard, stallMs);
+    if (body.stream) guard.after(stallMs, { kind: 'stall' });
+    else guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs });
 
     const started = Date.now();
     const path = url.pathname;
     try {
-      for (const signal of outer) if (signal.aborted) throw abortError(signal);
+      guard.throwIfOuterAborted();
       const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-      const res = await exchange(this.dispatcher, url, req.method, headers, body, own.signal, {
+      const res = await exchange(this.dispatcher, url, req.method, headers, body.body, guard.signal, {
         // The body is sent: from here on the answer's body is under the request timeout.
-        onResponse: () => stream && abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
+        onResponse: () => body.stream && guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
         maxOk,
         tooLarge: () => new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(maxOk)}; it was not read further`),
       });
       this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
       return res;
     } catch (error) {
-      await stream?.return(undefined); // closes the file
+      await body.stream?.return(undefined); // closes the file
       if (error instanceof BadResponseError) throw error;
-      for (const signal of outer) if (signal.aborted) throw abortError(signal);
-      if (sourceError instanceof LocalFileError) throw sourceError;
-      const why = own.signal.reason as Abort | undefined;
+      guard.throwIfOuterAborted();
+      if (body.sourceError instanceof LocalFileError) throw body.sourceError;
+      const why = guard.reason;
       const reason =
         why?.kind === 'stall'
           ? `no upload progress for ${seconds(stallMs)}`
           : why?.kind === 'timeout'
             ? `no whole answer within ${seconds(timeoutMs)}`
-            : describeNetworkError(sourceError ?? error);
+            : describeNetworkError(body.sourceError ?? error);
       this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
       throw new NetworkError(req.method, path, reason);
     } finally {
-      clearTimeout(timer);
-      for (const signal of outer) signal.removeEventListener('abort', onOuter);
+      guard.dispose();
     }
   }
 }
 
 /**
- * One request on the dispatcher's handler interface: no stream objects per answer, which for
- * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
- * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
- * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
- * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
+ * One request's abort: the run's cancellation and the caller's signal (a deadline), and the timer
+ * of a stall or of the answer. A plain listener per outer signal: AbortSignal.any keeps dependent
+ * signals alive and costs more per request.
  */
-function exchange(
-  dispatcher: Dispatcher,
-  url: URL,
-  method: HttpRequest['method'],
-  headers: Record<string, string>,
-  body: string | AsyncIterable<Buffer> | undefined,
-  signal: AbortSignal,
-  bounds: { onResponse: () => void; maxOk: number; tooLarge: () => Error },
-): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let settled = false;
-    let status = 0;
-    let answerHeaders: Record<string, string | undefined> = {};
-    let limit = MAX_ERROR_BODY_BYTES;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (settle: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      settle();
-    };
-    const answer = () => ({ status, headers: answerHeaders, text: Buffer.concat(chunks, size).toString('utf8') });
-    const onAbort = () => {
-      controller?.abort(new Error('aborted'));
-      finish(() => reject(signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    dispatcher.dispatch(
-      // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
-      { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body as string | undefined },
-      {
-        onRequestStart(started) {
-          controller = started;
-          if (signal.aborted) started.abort(new Error('aborted'));
-        },
-        onResponseStart(_c, statusCode, responseHeaders) {
-          if (statusCode < 200) return; // an informational answer; the real one follows
-          status = statusCode;
-          answerHeaders = flattenHeaders(responseHeaders as Record<string, string | string[] | undefined>);
-          if (status < 300) limit = bounds.maxOk;
-          bounds.onResponse();
-        },
-        onResponseData(c, chunk) {
-          if (settled) return;
-          if (size + chunk.length <= limit) {
-            chunks.push(chunk);
-            size += chunk.length;
-            return;
-          }
-          if (status >= 200 && status < 300) {
-            const error = bounds.tooLarge();
-            c.abort(error);
-            finish(() => reject(error));
-            return;
-          }
-          chunks.push(chunk.subarray(0, limit - size));
-          size = limit;
-          c.abort(new Error('the rest of an error answer is not read'));
-          finish(() => resolve(answer()));
-        },
-        onResponseEnd() {
-          finish(() => resolve(answer()));
-        },
-        onResponseError(_c, error) {
-          finish(() => reject(error));
-        },
-      },
-    );
-  });
+class Guard {
+  private readonly own = new AbortController();
+  private readonly outer: AbortSignal[];
+  private timer?: NodeJS.Timeout;
+  private readonly onOuter = () => this.own.abort();
+
+  constructor(signals: Array<AbortSignal | undefined>) {
+    this.outer = signals.filter((s): s is AbortSignal => s !== undefined);
+    for (const signal of this.outer) signal.addEventListener('abort', this.onOuter, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.own.signal;
+  }
+
+  /** Why the request was aborted by its own timer, if it was. */
+  get reason(): Abort | undefined {
+    return this.own.signal.reason as Abort | undefined;
+  }
+
+  /** Aborts the request in `ms` unless re-armed first. */
+  after(ms: number, why: Abort): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.own.abort(why), ms);
+  }
+
+  /** An outer signal's own error: a cancellation, or a deadline's TimeoutError. */
+  throwIfOuterAborted(): void {
+    for (const signal of this.outer) if (signal.aborted) throw abortError(signal);
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const signal of this.outer) signal.removeEventListener('abort', this.onOuter);
+  }
+}
+
+/** The body of `req`, its content type set in `headers`. */
+function requestBody(req: HttpRequest, headers: Record<string, string>, guard: Guard, stallMs: number): Body {
+  if (req.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    return { body: JSON.stringify(req.json) };
+  }
+  if (req.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    return { body: new URLSearchParams(req.form).toString() };
+  }
+  if (!req.body) return {};
+  const made = req.body();
+  headers['content-type'] = made.contentType;
+  headers['content-length'] = String(made.length);
+  const body: Body = { stream: made.stream };
+  // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body to
+  // its owner, so the tap stops when the request is aborted; it keeps the source's own error (a
+  // local file that changed), which is not the network's.
+  body.body = tap(
+    made.stream,
+    () => guard.after(stallMs, { kind: 'stall' }),
+    () => guard.after(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }),
+    guard.signal,
+    (error) => (body.sourceError = error),
+  );
+  return body;
 }
 
 function seconds(ms: number): string {
@@ -292,10 +253,4 @@ async function* tap(
     if (!signal.aborted) onSourceError(error);
     throw error;
   }
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | undefined> {
-  const flat: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(headers)) flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
 }

@@ -13,11 +13,6 @@ export interface PreflightReport {
 /** Headers read at the same time: small reads, so a few more than the upload concurrency. */
 const HEADER_READ_CONCURRENCY = 16;
 
-/**
- * Checks every file as the platform would, reading headers only: supported format, non-empty,
- * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
- * Throws a FileError listing every problem; returns the warnings.
- */
 /** What a raster's header says of where it lies: for the pull-request map. */
 export interface RasterGeo {
   epsg?: number;
@@ -26,100 +21,139 @@ export interface RasterGeo {
   transform?: GeoTransform;
 }
 
+/**
+ * Checks every file as the platform would, reading headers only: supported format, non-empty,
+ * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
+ * Throws a FileError listing every problem; returns the warnings.
+ */
 export async function preflight(
   files: LocalFile[],
   epsg: number,
   workspace = process.cwd(),
   onGeo?: (file: LocalFile, geo: RasterGeo) => void,
 ): Promise<PreflightReport> {
-  const worldFiles = new Map<string, WorldFile>(); // stem (lower case) -> its world file
-  // Files are named by their path in the repository, as an annotation's `file=` wants them.
-  const shown = (file: LocalFile) => path.relative(workspace, file.localPath).split(path.sep).join('/');
-  const problems: FileProblem[] = [];
-  const warnings: string[] = [];
+  return new Preflight(files, epsg, workspace, onGeo).run();
+}
 
-  const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
-  if (unsupported.length > 0) {
+class Preflight {
+  private readonly problems: FileProblem[] = [];
+  private readonly warnings: string[] = [];
+  private readonly worldFiles = new Map<string, WorldFile>(); // stem (lower case) -> its world file
+  private readonly tfwStems: Set<string>;
+
+  constructor(
+    private readonly files: LocalFile[],
+    private readonly epsg: number,
+    private readonly workspace: string,
+    private readonly onGeo?: (file: LocalFile, geo: RasterGeo) => void,
+  ) {
+    this.tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+  }
+
+  async run(): Promise<PreflightReport> {
+    this.refuseUnsupported();
+    this.checkNames();
+    this.checkWorldFilePairs();
+    await this.readHeaders();
+    if (this.problems.length > 0) throw this.refusal();
+    return { warnings: this.warnings };
+  }
+
+  /** Files are named by their path in the repository, as an annotation's `file=` wants them. */
+  private shown(file: LocalFile): string {
+    return path.relative(this.workspace, file.localPath).split(path.sep).join('/');
+  }
+
+  private refuseUnsupported(): void {
+    const unsupported = this.files.filter((f) => formatOfPath(f.localPath) === undefined);
+    if (unsupported.length === 0) return;
     throw new FileError(
-      unsupported.map((f) => ({ path: shown(f), problem: 'unsupported extension' })),
-      `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map(shown))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
+      unsupported.map((f) => ({ path: this.shown(f), problem: 'unsupported extension' })),
+      `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map((f) => this.shown(f)))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
     );
   }
 
-  // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
-  const firstWithBase = new Map<string, LocalFile>();
-  const clashes = new Map<string, LocalFile[]>();
-  for (const file of files) {
-    const base = path.posix.basename(file.relativePath);
-    const first = firstWithBase.get(base);
-    if (first === undefined) firstWithBase.set(base, file);
-    else clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
-    if (base.startsWith('__')) warnings.push(`${shown(file)}: the platform ignores files whose name starts with '__'`);
-    if (file.size === 0) problems.push({ path: shown(file), problem: 'empty file' });
-  }
-  firstWithBase.clear();
-  for (const [base, same] of clashes) {
-    problems.push({
-      path: same.map(shown).join(' and '),
-      problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
-    });
-  }
-
-  const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
-  const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
-  // A world file pairs with the TIFF of the same folder and name, whatever the case.
-  const stemOf = (file: LocalFile) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
-  const tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
-  const tiffStemsWithWorldFile = new Set<string>();
-  if (tfwStems.size > 0)
-    for (const file of files)
-      if (formatOfPath(file.localPath) === 'tiff' && tfwStems.has(stemOf(file))) tiffStemsWithWorldFile.add(stemOf(file));
-  const geo: Array<[LocalFile, RasterGeo]> = [];
-  const stemHasWorldFile = (file: LocalFile) => tfwStems.has(stemOf(file));
-
-  for (const tfw of tfws) {
-    if (!tiffStemsWithWorldFile.has(stemOf(tfw)))
-      problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
-  }
-
-  await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
-    const format = formatOfPath(file.localPath);
-    try {
-      if (format === 'tfw') {
-        worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
-        return;
-      }
-      const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
-      if (onGeo) geo.push([file, { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform }]);
-      if (header.epsg !== undefined && header.epsg !== epsg) {
-        problems.push({ path: shown(file), problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
-      } else if (header.userDefinedCrs) {
-        warnings.push(`${shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${epsg}`);
-      } else if (header.format === 'tiff' && !header.georeferenced && !stemHasWorldFile(file)) {
-        problems.push({ path: shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
-      }
-    } catch (error) {
-      problems.push({ path: shown(file), problem: `unreadable: ${(error as Error).message}` });
+  /** Empty files, names the platform ignores, and base names that two folders share. */
+  private checkNames(): void {
+    // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
+    const firstWithBase = new Map<string, LocalFile>();
+    const clashes = new Map<string, LocalFile[]>();
+    for (const file of this.files) {
+      const base = path.posix.basename(file.relativePath);
+      const first = firstWithBase.get(base);
+      if (first === undefined) firstWithBase.set(base, file);
+      else clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
+      if (base.startsWith('__')) this.warnings.push(`${this.shown(file)}: the platform ignores files whose name starts with '__'`);
+      if (file.size === 0) this.problems.push({ path: this.shown(file), problem: 'empty file' });
     }
-  });
-
-  // World files were read first: a TIFF without its own georeferencing takes its world file's.
-  for (const [file, found] of geo) {
-    const tfw = worldFiles.get(stemOf(file));
-    onGeo?.(file, { ...found, epsg: found.epsg ?? epsg, transform: found.transform ?? (tfw ? worldFileTransform(tfw) : undefined) });
+    for (const [base, same] of clashes)
+      this.problems.push({
+        path: same.map((f) => this.shown(f)).join(' and '),
+        problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
+      });
   }
 
-  if (problems.length > 0) {
+  /** A world file pairs with the TIFF of the same folder and name, whatever the case. */
+  private checkWorldFilePairs(): void {
+    if (this.tfwStems.size === 0) return;
+    const tiffStems = new Set(this.files.filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
+    for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
+      if (!tiffStems.has(stemOf(tfw)))
+        this.problems.push({ path: this.shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
+  }
+
+  /** Every header, world files first: a TIFF without its own georeferencing takes its world file's. */
+  private async readHeaders(): Promise<void> {
+    const nonEmpty = this.files.filter((f) => f.size > 0);
+    const tfws = nonEmpty.filter((f) => formatOfPath(f.localPath) === 'tfw');
+    const rasters = nonEmpty.filter((f) => formatOfPath(f.localPath) !== 'tfw');
+    const geo: Array<[LocalFile, RasterGeo]> = [];
+    await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
+      try {
+        if (formatOfPath(file.localPath) === 'tfw') this.worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
+        else {
+          const found = await this.checkRaster(file);
+          if (this.onGeo) geo.push([file, found]);
+        }
+      } catch (error) {
+        this.problems.push({ path: this.shown(file), problem: `unreadable: ${(error as Error).message}` });
+      }
+    });
+    for (const [file, found] of geo) {
+      const tfw = this.worldFiles.get(stemOf(file));
+      const transform = found.transform ?? (tfw ? worldFileTransform(tfw) : undefined);
+      this.onGeo?.(file, { ...found, epsg: found.epsg ?? this.epsg, transform });
+    }
+  }
+
+  /** A raster's EPSG against `srs`, and its georeferencing; what its header says of where it lies. */
+  private async checkRaster(file: LocalFile): Promise<RasterGeo> {
+    const header = await readRasterHeader(file.localPath, formatOfPath(file.localPath) === 'jp2' ? 'jp2' : 'tiff', file.size);
+    if (header.epsg !== undefined && header.epsg !== this.epsg)
+      this.problems.push({ path: this.shown(file), problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
+    else if (header.userDefinedCrs)
+      this.warnings.push(`${this.shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${this.epsg}`);
+    else if (header.format === 'tiff' && !header.georeferenced && !this.tfwStems.has(stemOf(file)))
+      this.problems.push({ path: this.shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
+    return { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform };
+  }
+
+  /** One error for every problem, in path order, said in one line. */
+  private refusal(): FileError {
+    const { problems, epsg } = this;
     problems.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const srsProblems = problems.filter((p) => p.problem.startsWith('EPSG:'));
-    const summary =
-      srsProblems.length === problems.length
-        ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
-        : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${list(
-            problems.map((p) => `${p.path}: ${p.problem}`),
-            3,
-          )}`;
-    throw new FileError(problems, summary);
+    const srsOnly = problems.every((p) => p.problem.startsWith('EPSG:'));
+    const summary = srsOnly
+      ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
+      : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${list(
+          problems.map((p) => `${p.path}: ${p.problem}`),
+          3,
+        )}`;
+    return new FileError(problems, summary);
   }
-  return { warnings };
+}
+
+/** A file's path without its extension, in lower case: how a TIFF and its world file pair. */
+function stemOf(file: LocalFile): string {
+  return file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
 }

@@ -51,46 +51,8 @@ export function multipartFile(
     let fd: number | undefined;
     try {
       fd = await openForReading(source.path);
-      const chunkSize = readChunkSize(source.size);
-      if (source.size < chunkSize) {
-        // A small file: read whole into the body's one buffer, between its head and tail, then one
-        // stat. Nothing has left yet when the stat is compared, so a change is refused unsent.
-        const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
-        head.copy(body, 0);
-        const got = await readFully(fd, body, head.length, source.size, 0);
-        const now = (read = await sizeAndTime(fd));
-        if (isChanged(source, now))
-          throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
-        if (got < source.size)
-          throw new LocalFileError(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
-        tail.copy(body, head.length + source.size);
-        onChunk?.(body.subarray(head.length, head.length + source.size));
-        yield body;
-        return;
-      }
-      const before = (read = await sizeAndTime(fd));
-      if (isChanged(source, before))
-        throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
-      let held: Buffer = head;
-      for (let position = 0; position < source.size;) {
-        const want = Math.min(chunkSize, source.size - position);
-        const chunk = Buffer.allocUnsafe(want);
-        const bytesRead = await readAt(fd, chunk, 0, want, position);
-        if (bytesRead === 0)
-          throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
-        const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
-        position += bytesRead;
-        onChunk?.(bytes);
-        if (held === head) held = Buffer.concat([head, bytes]);
-        else {
-          yield held;
-          held = bytes;
-        }
-      }
-      const after = await sizeAndTime(fd);
-      if (isChanged(before, after))
-        throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
-      yield Buffer.concat([held, tail]);
+      const frame = { fd, source, head, tail, onChunk, onRead: (stat: SizeAndTime) => (read = stat) };
+      yield* source.size < readChunkSize(source.size) ? smallFile(frame) : bigFile(frame);
     } catch (error) {
       if (error instanceof LocalFileError) throw error;
       throw new LocalFileError(source.label, unreadable(error));
@@ -104,6 +66,67 @@ export function multipartFile(
     contentType: `multipart/form-data; boundary=${boundary}`,
     read: () => read,
   };
+}
+
+/** An open file between its multipart head and tail; `onRead` gets the file as it was read. */
+interface Frame {
+  fd: number;
+  source: FileSource;
+  head: Buffer;
+  tail: Buffer;
+  onChunk?: (chunk: Buffer) => void;
+  onRead: (stat: SizeAndTime) => void;
+}
+
+/**
+ * A small file: read whole into the body's one buffer, between its head and tail, then one stat.
+ * Nothing has left yet when the stat is compared, so a change is refused unsent.
+ */
+async function* smallFile({ fd, source, head, tail, onChunk, onRead }: Frame): AsyncGenerator<Buffer> {
+  const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
+  head.copy(body, 0);
+  const got = await readFully(fd, body, head.length, source.size, 0);
+  const now = await sizeAndTime(fd);
+  onRead(now);
+  if (isChanged(source, now))
+    throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
+  if (got < source.size)
+    throw new LocalFileError(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
+  tail.copy(body, head.length + source.size);
+  onChunk?.(body.subarray(head.length, head.length + source.size));
+  yield body;
+}
+
+/**
+ * A big file, read a chunk at a time as the socket takes them, with a stat before and after: a
+ * change refuses the tail, so the server never gets a whole body of a changed file.
+ */
+async function* bigFile({ fd, source, head, tail, onChunk, onRead }: Frame): AsyncGenerator<Buffer> {
+  const chunkSize = readChunkSize(source.size);
+  const before = await sizeAndTime(fd);
+  onRead(before);
+  if (isChanged(source, before))
+    throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+  let held: Buffer = head;
+  for (let position = 0; position < source.size;) {
+    const want = Math.min(chunkSize, source.size - position);
+    const chunk = Buffer.allocUnsafe(want);
+    const bytesRead = await readAt(fd, chunk, 0, want, position);
+    if (bytesRead === 0)
+      throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
+    const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
+    position += bytesRead;
+    onChunk?.(bytes);
+    if (held === head) held = Buffer.concat([head, bytes]);
+    else {
+      yield held;
+      held = bytes;
+    }
+  }
+  const after = await sizeAndTime(fd);
+  if (isChanged(before, after))
+    throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
+  yield Buffer.concat([held, tail]);
 }
 
 /**
