@@ -39298,2982 +39298,111 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9407:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ 1725:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1578);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ FAILED_EXECUTION_STATUSES),
+/* harmony export */   FI: () => (/* binding */ errorLinesOf),
+/* harmony export */   GC: () => (/* binding */ FINAL_UPLOAD_STATUSES),
+/* harmony export */   M5: () => (/* binding */ checkStatusOf),
+/* harmony export */   OG: () => (/* binding */ logLines),
+/* harmony export */   PK: () => (/* binding */ UPLOAD_STATUSES),
+/* harmony export */   Qy: () => (/* binding */ RUNNING_CHECK_STATUSES),
+/* harmony export */   _n: () => (/* binding */ OFFERING_STATUSES),
+/* harmony export */   c2: () => (/* binding */ statusOf),
+/* harmony export */   ch: () => (/* binding */ EXECUTION_STATUSES),
+/* harmony export */   gz: () => (/* binding */ failed),
+/* harmony export */   n1: () => (/* binding */ splitLogLine),
+/* harmony export */   nc: () => (/* binding */ BUSY_UPLOAD_STATUSES),
+/* harmony export */   qS: () => (/* binding */ CONFIGURATION_STATUSES),
+/* harmony export */   qV: () => (/* binding */ STORED_DATA_STATUSES)
+/* harmony export */ });
+/**
+ * One reading of the API's statuses and logs (docs/api.md, "Upload statuses", "Checks", "Layers"):
+ * the statuses each entity documents, which of them are busy, final or failed, and how a log's
+ * pages become lines and its ERROR lines are picked. A status the API adds later reads UNKNOWN,
+ * which is never final and never used.
+ */
+const UPLOAD_STATUSES = ['CREATED', 'OPEN', 'CLOSED', 'CHECKING', 'GENERATING', 'MODIFYING', 'UNSTABLE', 'DELETED'];
+/** The statuses the checks end in. */
+const FINAL_UPLOAD_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
+/** Uploads in these states are being worked on by the platform (processings): neither used nor replaced. */
+const BUSY_UPLOAD_STATUSES = new Set(['CREATED', 'GENERATING', 'MODIFYING', 'CHECKING']);
+const RUNNING_CHECK_STATUSES = new Set(['WAITING', 'PROGRESS']);
+const EXECUTION_STATUSES = ['CREATED', 'WAITING', 'PROGRESS', 'SUCCESS', 'FAILURE', 'ABORTED'];
+const FAILED_EXECUTION_STATUSES = new Set(['FAILURE', 'ABORTED']);
+const STORED_DATA_STATUSES = ['CREATED', 'GENERATING', 'MODIFYING', 'GENERATED', 'DELETED', 'UNSTABLE'];
+const CONFIGURATION_STATUSES = ['UNPUBLISHED', 'PUBLISHED', 'SYNCHRONIZING'];
+const OFFERING_STATUSES = ['PUBLISHING', 'MODIFYING', 'PUBLISHED', 'UNPUBLISHING', 'UNSTABLE'];
+/** `value` as one of `known` (upper-cased, as servers vary), or UNKNOWN. */
+function statusOf(value, known) {
+    const status = typeof value === 'string' ? value.toUpperCase() : '';
+    return known.includes(status) ? status : 'UNKNOWN';
+}
+function checkStatusOf(value) {
+    const status = String(value).toUpperCase();
+    if (status === 'SUCCESS' || status === 'FAILURE' || status === 'PROGRESS')
+        return status;
+    if (status === 'ABORTED')
+        return 'FAILURE';
+    return 'WAITING';
+}
+function failed(checks) {
+    return checks.filter((c) => c.status === 'FAILURE');
+}
+/**
+ * A log's pages as lines. Logs are a JSON array of strings; some servers answer one string for
+ * the whole log, or `""` and `"[]"` for none (the SDK's reading).
+ */
+function logLines(pages) {
+    return pages
+        .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
+        .filter((line) => line !== '' && line !== '[]');
+}
+/** Lines kept when a log has no ERROR line: its tail says most. */
+const TAIL_LINES = 20;
+/** What a failed check's or execution's log says went wrong: its ERROR lines, or else its tail. */
+function errorLinesOf(lines) {
+    const errors = lines.filter((line) => /ERROR/.test(line));
+    return errors.length ? errors : lines.slice(-TAIL_LINES);
+}
+/**
+ * A platform log line, `2026-07-02 06:05:20,394ERROR||cli||237||message`, as its time and message;
+ * a line of another shape is all message.
+ */
+function splitLogLine(line) {
+    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)?\s*(?:ERROR|WARNING|INFO|DEBUG)\|\|[^|]*\|\|[^|]*\|\|(.*)$/.exec(line);
+    return match ? { time: match[1], message: match[2] } : { message: line };
+}
 
-// A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'])
-    process.once(signal, () => controller.abort());
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)(controller.signal);
-// Kept-alive sockets must not hold the runner after the outcome is written.
-process.exit();
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1578:
+/***/ 3916:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
-});
-
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-/**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
- */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
-}
-/**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
- */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
-    }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
-    };
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
-
-
-/**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
- */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
-}
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
-}
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
-}
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-
-
-
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
-        encoding: 'utf8'
-    });
-}
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
-}
-//# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
-    }
-    else {
-        return undefined;
-    }
-}
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
-                    return value;
-                }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
-                catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
-                }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
-                }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-;// CONCATENATED MODULE: external "string_decoder"
-const external_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    core_error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function core_error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/errors.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A3: () => (/* binding */ reasonOf),
+/* harmony export */   Dl: () => (/* binding */ UploadStateError),
+/* harmony export */   Dr: () => (/* binding */ NetworkError),
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   QD: () => (/* binding */ LocalFileError),
+/* harmony export */   Ro: () => (/* binding */ ChecksFailedError),
+/* harmony export */   Zz: () => (/* binding */ AccessError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   eI: () => (/* binding */ FileUploadError),
+/* harmony export */   f0: () => (/* binding */ RemoteTreeError),
+/* harmony export */   f6: () => (/* binding */ FileError),
+/* harmony export */   hD: () => (/* binding */ ApiError),
+/* harmony export */   hN: () => (/* binding */ escapeControl),
+/* harmony export */   iw: () => (/* binding */ PyramidFailedError),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   lZ: () => (/* binding */ ActionError),
+/* harmony export */   nS: () => (/* binding */ BadResponseError),
+/* harmony export */   p_: () => (/* binding */ list)
+/* harmony export */ });
 /**
  * Typed errors that carry what the user needs. Every `ActionError` is something the user can act
  * on: `main` turns it into one `::error::` line from `message`, so each message is a single line
@@ -42459,1768 +39588,53 @@ function escapeControl(text) {
     return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-;// CONCATENATED MODULE: ./src/auth.ts
+
+/***/ }),
+
+/***/ 8841:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-/**
- * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
- * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
- */
-const MAX_RENEWAL_MARGIN_MS = 60_000;
-const RENEWAL_MARGIN_FRACTION = 0.2;
-function createTokenSource(auth, tokenUrl, http, retry, onToken) {
-    if (auth.kind === 'token')
-        return { get: async () => auth.token, invalidate: () => undefined };
-    const form = () => auth.kind === 'client-credentials'
-        ? { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }
-        : {
-            grant_type: 'password',
-            client_id: auth.clientId,
-            ...(auth.clientSecret ? { client_secret: auth.clientSecret } : {}),
-            username: auth.username,
-            password: auth.password,
-            ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
-        };
-    return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
-}
-class OAuthTokenSource {
-    tokenUrl;
-    form;
-    http;
-    retry;
-    passwordGrant;
-    onToken;
-    current;
-    pending;
-    /** A token request that failed for good: every later get() fails the same way, at once. */
-    failure;
-    constructor(tokenUrl, form, http, retry, passwordGrant, onToken) {
-        this.tokenUrl = tokenUrl;
-        this.form = form;
-        this.http = http;
-        this.retry = retry;
-        this.passwordGrant = passwordGrant;
-        this.onToken = onToken;
-    }
-    get() {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        if (this.current && Date.now() < this.current.renewAt)
-            return Promise.resolve(this.current.token);
-        // Concurrent requests share one token request.
-        this.pending ??= this.fetch().finally(() => (this.pending = undefined));
-        return this.pending;
-    }
-    invalidate(token) {
-        if (this.current?.token === token)
-            this.current = undefined;
-    }
-    async fetch() {
-        const requestedAt = Date.now();
-        let body;
-        try {
-            // A token request changes nothing on the datastore: retried as a read, on its own budget.
-            body = await this.retry.read('token request', async () => {
-                const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
-                if (res.status >= 200 && res.status < 300)
-                    return parseTokenAnswer(res.text);
-                throw new ApiError(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
-            });
-        }
-        catch (error) {
-            if (error instanceof ApiError && error.status >= 400 && error.status < 500)
-                throw (this.failure = this.refusal(error));
-            if (error instanceof AuthError)
-                throw (this.failure = error);
-            if (error instanceof CancelledError)
-                throw error;
-            throw (this.failure = new AuthError(`The token endpoint ${this.tokenUrl} could not give a token (${reasonOf(error)}); check input 'token-url', or try again later`));
-        }
-        if (typeof body.access_token !== 'string' || !body.access_token)
-            throw (this.failure = new AuthError(`The token endpoint answered without an access_token (${this.tokenUrl})`));
-        const token = body.access_token;
-        this.onToken?.(token);
-        const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
-        const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
-        this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
-        return token;
-    }
-    refusal(error) {
-        const reason = error.details.join('; ') || `HTTP ${error.status}`;
-        const hint = this.passwordGrant
-            ? 'Check username, password and totp-secret; Géoplateforme passwords must be renewed every year, and accounts made through FranceConnect or ProConnect have none (use a service account)'
-            : 'Check client-id and client-secret of the service account';
-        return new AuthError(`The token endpoint refused the credentials (${reason}). ${hint}`);
-    }
-}
-function parseTokenAnswer(text) {
-    try {
-        const body = JSON.parse(text);
-        if (body && typeof body === 'object')
-            return body;
-    }
-    catch {
-        // not JSON: said below
-    }
-    throw new AuthError("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
-}
-/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
-function keycloakError(text) {
-    try {
-        const body = JSON.parse(text);
-        const description = body.error_description ?? body.error;
-        if (description !== undefined)
-            return [String(description)];
-    }
-    catch {
-        // a gateway's page
-    }
-    const plain = text
-        .replace(/<[^>]*>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
-    return plain ? [plain.slice(0, 200)] : [];
-}
-/** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */
-function totp(secret, now = Date.now(), stepSeconds = 30, digits = 6) {
-    const key = base32Decode(secret);
-    const counter = Buffer.alloc(8);
-    counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / stepSeconds)));
-    const mac = (0,external_node_crypto_.createHmac)('sha1', key).update(counter).digest();
-    const offset = mac[mac.length - 1] & 0x0f;
-    const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
-    return String(code).padStart(digits, '0');
-}
-function base32Decode(secret) {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-    const clean = secret.toUpperCase().replace(/[\s=-]/g, '');
-    let bits = 0;
-    let value = 0;
-    const out = [];
-    for (const char of clean) {
-        const index = alphabet.indexOf(char);
-        if (index < 0)
-            throw new AuthError('totp-secret is not base32');
-        value = (value << 5) | index;
-        bits += 5;
-        if (bits >= 8) {
-            out.push((value >>> (bits - 8)) & 0xff);
-            bits -= 8;
-        }
-    }
-    return Buffer.from(out);
-}
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ml: () => (/* binding */ REMOTE_DATA_DIR),
+  lY: () => (/* binding */ findFiles),
+  ob: () => (/* binding */ totalBytes)
+});
 
-;// CONCATENATED MODULE: ./src/checksums.ts
-/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
-function checksumFile(entries) {
-    return [...entries]
-        .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
-        .map((e) => `${e.md5}  ${e.remotePath}\n`)
-        .join('');
-}
-/** The checksum file's name at the upload's root: one per shard, so matrix jobs never collide. */
-function checksumFileName(shard) {
-    return shard ? `checksums-${shard.index}-of-${shard.count}.md5` : 'checksums.md5';
-}
+// UNUSED EXPORTS: commonRoot, shardFiles
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/hash.ts
-
-
-/**
- * MD5 on the sending thread, fed as the bytes stream out, so each file is read once. It runs near
- * 540 MB/s per core; a worker thread was tried and was slower on a 2-core machine (docs/benchmarks.md).
- */
-const inlineMd5 = {
-    session() {
-        const hash = (0,external_node_crypto_.createHash)('md5');
-        return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
-    },
-};
-/** For runs without checksums: nothing is computed. */
-const noMd5 = {
-    session: () => ({ update: () => undefined, digest: () => '' }),
-};
-/** Read size for a file: 1 MiB for big ones (fewer syscalls), no bigger than the file itself. */
-function readChunkSize(size) {
-    return Math.max(64 * 1024, Math.min(1024 * 1024, size + 1));
-}
-/** MD5 of a file read from disk, streamed: memory stays flat whatever its size. */
-async function md5File(path, size) {
-    const session = inlineMd5.session();
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: readChunkSize(size) }))
-        session.update(chunk);
-    return session.digest();
-}
-
-;// CONCATENATED MODULE: ./src/retry.ts
-
-// A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (docs/api.md).
-const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
-function classify(error) {
-    if (error instanceof NetworkError || error instanceof BadResponseError)
-        return 'unknown';
-    if (error instanceof ApiError) {
-        if (error.status === 500 || error.status === 502 || error.status === 504)
-            return 'unknown';
-        if (error.status === 408 || error.status === 429 || error.status >= 500)
-            return 'retry';
-    }
-    return 'fatal';
-}
-/** Wait before attempt `attempt + 1`: the server's Retry-After, else exponential with jitter. */
-function backoffDelay(policy, attempt, error) {
-    const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined;
-    if (retryAfter !== undefined)
-        return Math.min(retryAfter, policy.maxRetryAfterMs);
-    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-class Retrier {
-    policy;
-    signal;
-    onRetry;
-    constructor(policy = DEFAULT_RETRY, 
-    /** Aborts waits and requests: the run's cancellation, or a deadline (its reason is thrown). */
-    signal, onRetry) {
-        this.policy = policy;
-        this.signal = signal;
-        this.onRetry = onRetry;
-    }
-    /** The same policy under another signal (a deadline that covers the run's cancellation). */
-    within(signal) {
-        return new Retrier(this.policy, signal, this.onRetry);
-    }
-    /** A request that changes nothing: tried again on any transient failure. */
-    async read(what, attempt) {
-        for (let n = 1;; n++) {
-            throwIfAborted(this.signal);
-            try {
-                return await attempt(n);
-            }
-            catch (error) {
-                if (classify(error) === 'fatal' || n >= this.policy.attempts)
-                    throw withAttempts(error, n);
-                await this.pause(what, n, error);
-            }
-        }
-    }
-    /**
-     * A request that changes the datastore, made at most once. After an unknown outcome, or a
-     * conflict (`conflicts`, e.g. 409 for a create, 404 for a delete) that a lost earlier answer
-     * explains, `reconcile` looks at the server: when the change is there, that is the result;
-     * otherwise the request is tried again while attempts remain.
-     */
-    async write(what, attempt, reconcile, conflicts = [409]) {
-        for (let n = 1;; n++) {
-            throwIfAborted(this.signal);
-            try {
-                return { value: await attempt(n), attempts: n, reconciled: false };
-            }
-            catch (error) {
-                const verdict = classify(error);
-                const conflict = error instanceof ApiError && conflicts.includes(error.status);
-                let cleared = false;
-                if (verdict === 'unknown' || conflict) {
-                    const state = await reconcile(error);
-                    if (state.done)
-                        return { value: state.value, attempts: n, reconciled: true };
-                    cleared = state.retry === true;
-                }
-                if ((verdict === 'fatal' && !(conflict && cleared)) || n >= this.policy.attempts)
-                    throw withAttempts(error, n);
-                await this.pause(what, n, error);
-            }
-        }
-    }
-    /** Waits before the next attempt; a deadline or a cancellation cuts the wait short. */
-    async pause(what, attempt, error) {
-        const delayMs = backoffDelay(this.policy, attempt, error);
-        this.onRetry?.({ what, attempt, delayMs, reason: reasonOf(error) });
-        await sleep(delayMs, this.signal);
-    }
-}
-/**
- * Reads `probe` until `accept` says yes, with growing pauses, for at most `budgetMs`; returns the
- * last value read. For a server whose view lags behind what it did (the tree after a 502).
- */
-async function waitFor(probe, accept, budgetMs, signal, firstPauseMs = 250) {
-    const until = Date.now() + budgetMs;
-    let pause = firstPauseMs;
-    for (;;) {
-        const value = await probe();
-        const left = until - Date.now();
-        if (accept(value) || left <= 0)
-            return value;
-        await sleep(Math.min(pause, left), signal);
-        pause *= 2;
-    }
-}
-/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal?.aborted)
-            return reject(abortError(signal));
-        const onAbort = () => {
-            clearTimeout(timer);
-            reject(abortError(signal));
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve();
-        }, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-/**
- * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
- * deadline that holds while a request is in flight. `dispose` stops its timer.
- */
-function deadline(parent, ms, onExpiry) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(onExpiry()), Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-    const onParent = () => controller.abort(parent?.reason);
-    if (parent?.aborted)
-        onParent();
-    else
-        parent?.addEventListener('abort', onParent, { once: true });
-    return {
-        signal: controller.signal,
-        dispose() {
-            clearTimeout(timer);
-            parent?.removeEventListener('abort', onParent);
-        },
-    };
-}
-/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
-function abortError(signal) {
-    return signal.reason instanceof ActionError ? signal.reason : new CancelledError();
-}
-function throwIfAborted(signal) {
-    if (signal?.aborted)
-        throw abortError(signal);
-}
-/** The same error, saying how many attempts were made. */
-function withAttempts(error, attempts) {
-    if (attempts <= 1)
-        return error;
-    if (error instanceof ApiError)
-        return new ApiError(error.status, error.method, error.path, error.details, attempts, error.hint, error.retryAfterMs);
-    if (error instanceof NetworkError)
-        return new NetworkError(error.method, error.path, error.reason, attempts);
-    if (error instanceof BadResponseError)
-        return new BadResponseError(error.method, error.path, error.reason, attempts);
-    return error;
-}
-
-;// CONCATENATED MODULE: ./src/fd.ts
-
-/**
- * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
- * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
- * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
- */
-function openForReading(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
-}
-/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
-function readAt(fd, buffer, offset, length, position) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
-}
-/** Reads until `length` bytes are in or the file ends; resolves with the count. */
-async function readFully(fd, buffer, offset, length, position) {
-    let done = 0;
-    while (done < length) {
-        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
-        if (n === 0)
-            break;
-        done += n;
-    }
-    return done;
-}
-const identity = (stats) => ({
-    size: stats.size,
-    mtimeMs: stats.mtimeMs,
-    ino: stats.ino,
-});
-function sizeAndTime(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
-function sizeAndTimeAt(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-function closeFd(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
-
-
-
-
-/**
- * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
- * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
- * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
- *
- * A file that changes (size or modification time against those it was matched with, and for a big
- * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
- * its last bytes leave: without its closing boundary the server cannot take the body as a whole
- * file, so a changed file is never stored. A small file is read whole before anything leaves.
- * The last bytes can still be read before a change that comes while they travel or while the
- * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
- * compare once the answer is in.
- */
-function multipartFile(source, fileName, onChunk) {
-    let read;
-    const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const size = 'content' in source ? source.content.length : source.size;
-    // The head rides with the first bytes and the tail with the last: fewer, fuller TCP writes,
-    // which for small files halves the server's work per request.
-    async function* parts() {
-        if ('content' in source) {
-            onChunk?.(source.content);
-            yield Buffer.concat([head, source.content, tail]);
-            return;
-        }
-        let fd;
-        try {
-            fd = await openForReading(source.path);
-            const chunkSize = readChunkSize(source.size);
-            if (source.size < chunkSize) {
-                // A small file: read whole into the body's one buffer, between its head and tail, then one
-                // stat. Nothing has left yet when the stat is compared, so a change is refused unsent.
-                const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
-                head.copy(body, 0);
-                const got = await readFully(fd, body, head.length, source.size, 0);
-                const now = (read = await sizeAndTime(fd));
-                if (isChanged(source, now))
-                    throw new LocalFileError(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
-                if (got < source.size)
-                    throw new LocalFileError(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
-                tail.copy(body, head.length + source.size);
-                onChunk?.(body.subarray(head.length, head.length + source.size));
-                yield body;
-                return;
-            }
-            const before = (read = await sizeAndTime(fd));
-            if (isChanged(source, before))
-                throw new LocalFileError(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
-            let held = head;
-            for (let position = 0; position < source.size;) {
-                const want = Math.min(chunkSize, source.size - position);
-                const chunk = Buffer.allocUnsafe(want);
-                const bytesRead = await readAt(fd, chunk, 0, want, position);
-                if (bytesRead === 0)
-                    throw new LocalFileError(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
-                const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
-                position += bytesRead;
-                onChunk?.(bytes);
-                if (held === head)
-                    held = Buffer.concat([head, bytes]);
-                else {
-                    yield held;
-                    held = bytes;
-                }
-            }
-            const after = await sizeAndTime(fd);
-            if (isChanged(before, after))
-                throw new LocalFileError(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
-            yield Buffer.concat([held, tail]);
-        }
-        catch (error) {
-            if (error instanceof LocalFileError)
-                throw error;
-            throw new LocalFileError(source.label, unreadable(error));
-        }
-        finally {
-            if (fd !== undefined)
-                await closeFd(fd);
-        }
-    }
-    return {
-        stream: parts(),
-        length: head.length + size + tail.length,
-        contentType: `multipart/form-data; boundary=${boundary}`,
-        read: () => read,
-    };
-}
-/**
- * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
- * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
- * that is not the final one: the caller removes that copy.
- */
-async function assertUnchanged(source, read) {
-    if (!read)
-        return;
-    const now = await sizeAndTimeAt(source.path).catch((error) => {
-        throw new LocalFileError(source.label, `${unreadable(error)} while it was sent; the copy sent is not kept`);
-    });
-    if (isChanged(read, now))
-        throw new LocalFileError(source.label, `changed while it was sent (${changes(read, now)}); the copy sent is not kept`);
-}
-/** Why a local file could not be read, in words. */
-function unreadable(error) {
-    const code = error.code;
-    if (code === 'ENOENT')
-        return 'no longer exists (deleted or moved after it was matched)';
-    if (code === 'EACCES' || code === 'EPERM')
-        return 'cannot be read: permission denied';
-    if (code === 'EISDIR')
-        return 'is now a directory';
-    return `could not be read: ${code ?? error.message}`;
-}
-function isChanged(was, now) {
-    return (now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino));
-}
-function changes(was, now) {
-    if (was.size !== now.size)
-        return `${was.size} bytes, now ${now.size}`;
-    if (was.ino !== undefined && was.ino !== now.ino)
-        return 'replaced by another file';
-    return `modified at ${new Date(now.mtimeMs).toISOString()}`;
-}
-/** One random prefix per process and a counter: unique boundaries without entropy per file. */
-const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
-let boundaryCount = 0;
-/** WHATWG form encoding of a quoted header parameter: `"`, CR and LF percent-encoded. */
-function escapeQuoted(value) {
-    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/types.ts
-/** Shapes of the API Entrepôt, as far as the action reads them (docs/api.md). */
-/** Every upload status the API documents. */
-const UPLOAD_STATUSES = ['CREATED', 'OPEN', 'CLOSED', 'CHECKING', 'GENERATING', 'MODIFYING', 'UNSTABLE', 'DELETED'];
-/** The statuses the checks end in. */
-const FINAL_UPLOAD_STATUSES = new Set(['CLOSED', 'UNSTABLE']);
-
-;// CONCATENATED MODULE: ./src/entrepot/client.ts
-
-
-
-
-
-
-/** Items per list page. The portal uses 100 (docs/api.md, "Listing uploads"); the maximum is unknown. */
-const LIST_PAGE_SIZE = 100;
-/** Log lines per page; QGIS reads pages of 50. */
-const LOG_PAGE_SIZE = 100;
-/** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
-const MAX_PAGES = 10_000;
-/**
- * What `publish` decides on for an upload found by name: which one to resume or await (status,
- * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
- * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
- * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
- */
-const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'];
-/**
- * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
- * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
- */
-const TREE_SETTLE_MS = 10_000;
-class EntrepotClient {
-    http;
-    retry;
-    apiUrl;
-    datastore;
-    tokens;
-    options;
-    base;
-    constructor(http, retry, apiUrl, datastore, tokens, options = {}) {
-        this.http = http;
-        this.retry = retry;
-        this.apiUrl = apiUrl;
-        this.datastore = datastore;
-        this.tokens = tokens;
-        this.options = options;
-        this.base = `${apiUrl}/datastores/${encodeURIComponent(datastore)}`;
-    }
-    within(signal) {
-        return new EntrepotClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
-    }
-    // ---------------------------------------------------------------- uploads
-    async uploadsNamed(name) {
-        const items = await this.getAll('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE);
-        const uploads = await Promise.all(items.map(async (item) => {
-            const record = asRecord(item);
-            // The name filter is pattern-like: an item that names another upload is not one of ours.
-            if (typeof record.name === 'string' && record.name !== name)
-                return undefined;
-            const listed = toUpload(item, 'GET', '/uploads');
-            return UPLOAD_DECISION_FIELDS.every((field) => field in record) ? listed : this.getUpload(listed.id);
-        }));
-        // DELETED uploads may or may not be listed (docs/api.md): never one to use.
-        return uploads.filter((u) => u !== undefined && u.name === name && u.status !== 'DELETED');
-    }
-    async getUpload(uploadId) {
-        const route = this.uploadRoute(uploadId);
-        return this.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
-    }
-    async createUpload(fields, existing) {
-        const { value } = await this.retry.write(`create upload '${fields.name}'`, 
-        // Only the documented fields: an unknown one can make creation fail (docs/api.md).
-        async () => toUpload(parseJson(await this.request('POST', '/uploads', {
-            json: { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs },
-        }), 'POST', '/uploads'), 'POST', '/uploads'), 
-        // Creating is not idempotent: an upload of that name that was not there before is ours.
-        async () => {
-            const made = newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id)));
-            return made ? { done: true, value: made } : { done: false };
-        });
-        return value;
-    }
-    async deleteUpload(uploadId) {
-        const route = this.uploadRoute(uploadId);
-        await this.retry.write(`delete upload ${uploadId}`, async () => void (await this.request('DELETE', route)), 
-        // A second DELETE answers 404: the upload is gone when it reads DELETED or not at all.
-        async () => ((await this.statusOrGone(uploadId)) === 'DELETED' ? DONE : NOT_DONE), [404]);
-    }
-    async addTags(uploadId, tags) {
-        await this.retry.write(`tag upload ${uploadId}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/tags`, { json: tags })), async () => {
-            const { tags: held } = await this.getUpload(uploadId);
-            return Object.entries(tags).every(([key, value]) => held[key] === value) ? DONE : NOT_DONE;
-        }, []);
-    }
-    // ---------------------------------------------------------------- files
-    async sendFile(uploadId, file, onProgress) {
-        let md5;
-        let sent = 0;
-        let body;
-        const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
-        const send = async () => {
-            const outcome = await this.retry.write(file.remotePath, async () => {
-                md5 = undefined;
-                let hash = this.md5.session();
-                await this.request('POST', `${this.uploadRoute(uploadId)}/data`, {
-                    query: { path: file.remotePath },
-                    body: () => {
-                        // A fresh stream and hash for each attempt, from the file's first byte.
-                        hash = this.md5.session();
-                        sent = 0;
-                        return (body = multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
-                            sent += chunk.length;
-                            onProgress?.(sent);
-                            hash.update(chunk);
-                        }));
-                    },
-                });
-                md5 = hash.digest();
-            }, 
-            // The server may have stored it anyway (a 502 after the body went through). It can only
-            // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
-            // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
-            (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'));
-            // The server holds the bytes as they were read: the file must still be that one.
-            await assertUnchanged(source, body?.read());
-            return outcome;
-        };
-        const { attempts, reconciled } = await send().catch(async (error) => {
-            // A file that changed while it was sent must not stay stored, whatever the server kept of it
-            // (nothing can be there when not a byte left).
-            if (error instanceof LocalFileError && sent > 0)
-                await this.removeStray(uploadId, file.remotePath, 'data');
-            throw error;
-        });
-        return { md5: reconciled ? undefined : md5, attempts };
-    }
-    async deleteFile(uploadId, remotePath) {
-        await this.deleteStored(uploadId, remotePath, 'data');
-    }
-    async tree(uploadId) {
-        return this.readJson(`read the tree of ${uploadId}`, `${this.uploadRoute(uploadId)}/tree`, flattenTree);
-    }
-    async sendMd5(uploadId, fileName, content) {
-        const bytes = Buffer.from(content, 'utf8');
-        await this.retry.write(`send ${fileName}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/md5`, { body: () => multipartFile({ content: bytes }, fileName) })), (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'));
-    }
-    async deleteMd5(uploadId, fileName) {
-        await this.deleteStored(uploadId, fileName, 'md5');
-    }
-    async close(uploadId) {
-        await this.retry.write(`close upload ${uploadId}`, async () => void (await this.request('POST', `${this.uploadRoute(uploadId)}/close`, { json: {} })), 
-        // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
-        async () => {
-            const status = await this.statusOrGone(uploadId);
-            if (status === 'DELETED')
-                throw new UploadStateError(`Upload ${uploadId} was deleted while it was being closed`);
-            return status === 'OPEN' ? NOT_DONE : DONE;
-        });
-    }
-    // ---------------------------------------------------------------- checks
-    async checks(uploadId) {
-        const route = `${this.uploadRoute(uploadId)}/checks`;
-        return this.readJson(`read the checks of ${uploadId}`, route, (body) => {
-            if (!body || typeof body !== 'object' || Array.isArray(body))
-                throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
-            const record = body;
-            const read = (key, status) => (Array.isArray(record[key]) ? record[key] : []).map((item) => toExecution(item, status));
-            return {
-                asked: read('asked', 'WAITING'),
-                inProgress: read('in_progress', 'PROGRESS'),
-                passed: read('passed', 'SUCCESS'),
-                failed: read('failed', 'FAILURE'),
-            };
-        });
-    }
-    async execution(executionId) {
-        const body = await this.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`);
-        const record = (body ?? {});
-        return {
-            ...toExecution(record, normaliseCheckStatus(record.status)),
-            start: typeof record.start === 'string' ? record.start : undefined,
-            finish: typeof record.finish === 'string' ? record.finish : undefined,
-        };
-    }
-    async logs(executionId) {
-        const pages = await this.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true);
-        // Logs are a JSON array of strings; some servers answer one string, or "" / "[]" for none.
-        return pages
-            .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
-            .filter((line) => line !== '' && line !== '[]');
-    }
-    // ---------------------------------------------------------------- datastore and account
-    async usage() {
-        const body = await this.readJson('read the datastore', '');
-        const storages = (body ?? {}).storages ?? {};
-        // `upload` in the 2024 tutorial, `uploads` in the 2026 schema (docs/api.md).
-        const upload = (storages.uploads ?? storages.upload);
-        if (!upload || typeof upload.quota !== 'number')
-            return undefined;
-        return { use: Number(upload.use), quota: upload.quota };
-    }
-    /** The account's communities with their datastore and rights (`GET /users/me`). */
-    async memberships() {
-        const body = await this.readJson('read the account', '/users/me', (json) => json, this.apiUrl);
-        const members = (body ?? {}).communities_member;
-        return (Array.isArray(members) ? members : []).map((m) => ({
-            community: String(m.community?.name ?? '?'),
-            datastore: typeof m.community?.datastore === 'string' ? m.community.datastore : undefined,
-            rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
-        }));
-    }
-    // ---------------------------------------------------------------- reconcile steps
-    /**
-     * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
-     * it is deleted so that the next attempt starts clean.
-     */
-    async reconcileStored(uploadId, remotePath, size, 
-    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
-    mayLag, kind = 'data') {
-        const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
-        const held = mayLag
-            ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal)
-            : await read();
-        if (held === size)
-            return DONE;
-        if (held !== undefined)
-            await this.deleteStored(uploadId, remotePath, kind);
-        return { done: false, retry: true };
-    }
-    /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
-    async deleteStored(uploadId, remotePath, kind) {
-        await this.retry.write(`delete ${remotePath}`, async () => void (await this.request('DELETE', `${this.uploadRoute(uploadId)}/${kind}`, { query: { path: remotePath } })), async () => ((await this.tree(uploadId)).has(remotePath) ? NOT_DONE : DONE), [404]);
-    }
-    /**
-     * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
-     * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
-     * lost answer, for `treeSettleMs`, before deciding that nothing is there.
-     */
-    async removeStray(uploadId, remotePath, kind) {
-        const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
-        const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.retry.signal);
-        if (held)
-            await this.deleteStored(uploadId, remotePath, kind);
-    }
-    /** The upload's status, or DELETED when the server no longer knows it. */
-    async statusOrGone(uploadId) {
-        try {
-            return (await this.getUpload(uploadId)).status;
-        }
-        catch (error) {
-            if (error instanceof ApiError && error.status === 404)
-                return 'DELETED';
-            throw error;
-        }
-    }
-    // ---------------------------------------------------------------- requests
-    get md5() {
-        return this.options.md5 ?? inlineMd5;
-    }
-    uploadRoute(uploadId) {
-        return `/uploads/${encodeURIComponent(uploadId)}`;
-    }
-    /**
-     * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
-     * accepts: an unexpected shape is read again like a gateway's error page.
-     */
-    readJson(what, route, read = (body) => body, root = this.base) {
-        return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
-    }
-    /**
-     * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
-     * string for a whole list (some servers answer logs so).
-     */
-    async getAll(route, query, limit, lenient = false) {
-        const items = [];
-        let previous = '';
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const { body, headers } = await this.retry.read(`list ${route}`, async () => {
-                const res = await this.request('GET', route, { query: { ...query, page, limit } });
-                return { body: parseJson(res, 'GET', route), headers: res.headers };
-            });
-            if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
-                throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
-            const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
-            // A server that ignores paging answers more than asked, or the same page again: stop there.
-            const signature = JSON.stringify(batch);
-            if (page > 1 && signature === previous)
-                break;
-            previous = signature;
-            items.push(...batch);
-            const total = parseContentRangeTotal(headers['content-range']);
-            if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit))
-                break;
-        }
-        return items;
-    }
-    /**
-     * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
-     * A non-2xx answer becomes an ApiError with the API's words and a hint.
-     */
-    async request(method, route, extra = {}, root = this.base) {
-        const signal = this.retry.signal;
-        const once = async () => {
-            const token = await untilAborted(this.tokens.get(), signal);
-            return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
-        };
-        let { token, res } = await once();
-        if (res.status === 401) {
-            this.tokens.invalidate(token);
-            ({ token, res } = await once());
-        }
-        if (res.status >= 200 && res.status < 300)
-            return res;
-        throw new ApiError(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), 1, hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
-    }
-}
-/** An answer lost, or a gateway's: the server behind may still be storing what it got. */
-function mayLag(error) {
-    return (error instanceof NetworkError ||
-        error instanceof BadResponseError ||
-        (error instanceof ApiError && (error.status === 502 || error.status === 504)));
-}
-const DONE = { done: true, value: undefined };
-const NOT_DONE = { done: false };
-/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
-function untilAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    if (signal.aborted)
-        return Promise.reject(abortError(signal));
-    return new Promise((resolve, reject) => {
-        const onAbort = () => reject(abortError(signal));
-        signal.addEventListener('abort', onAbort, { once: true });
-        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-}
-function hintFor(status) {
-    if (status === 401)
-        return 'The token was refused: check the authentication inputs';
-    if (status === 403)
-        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
-    if (status === 413)
-        return 'The server refused the size of the request';
-    return undefined;
-}
-/** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
-function parseJson(res, method, route) {
-    try {
-        return JSON.parse(res.text);
-    }
-    catch {
-        const excerpt = res.text
-            .replace(/<[^>]*>/g, ' ')
-            .replace(/\s+/g, ' ')
-            .trim()
-            .slice(0, 80);
-        throw new BadResponseError(method, route, res.text.trim() === ''
-            ? `HTTP ${res.status} with an empty answer where the API returns JSON`
-            : `HTTP ${res.status} with an answer that is not JSON (${res.headers['content-type'] ?? 'no content type'}: ${excerpt}${res.text.length > 80 ? '…' : ''})`);
-    }
-}
-/** An error body as JSON when it is JSON, else its text. */
-function parseLoose(text) {
-    if (text === '')
-        return undefined;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeJson(value) {
-    return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-/**
- * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
- * `{message}`, a bare array or string, or a gateway's HTML page.
- */
-function errorDetails(body) {
-    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
-    let lines;
-    if (body && typeof body === 'object' && !Array.isArray(body)) {
-        const record = body;
-        lines = strings(record.error_description);
-        if (lines.length === 0)
-            lines = strings(record.message);
-        if (typeof record.error === 'string' && !lines.includes(record.error))
-            lines = lines.length ? lines : [record.error];
-    }
-    else if (typeof body === 'string') {
-        const text = body
-            .replace(/<[^>]*>/g, ' ')
-            .replace(/\s+/g, ' ')
-            .trim();
-        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
-    }
-    else {
-        lines = strings(body);
-    }
-    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
-}
-/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
-function parseRetryAfter(value) {
-    if (!value)
-        return undefined;
-    if (/^\d+$/.test(value.trim()))
-        return Number(value.trim()) * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-/** `0-9/42` → 42; `*` or anything else → undefined (then a short page ends the list). */
-function parseContentRangeTotal(value) {
-    const match = /(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)/.exec(value ?? '');
-    return match ? Number(match[3]) : undefined;
-}
-function flattenTree(body, prefix = '') {
-    if (!Array.isArray(body))
-        throw new BadResponseError('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
-    const tree = new Map();
-    const walk = (nodes, at) => {
-        if (!Array.isArray(nodes))
-            return;
-        for (const node of nodes) {
-            if (!node || typeof node.name !== 'string')
-                continue;
-            const here = at ? `${at}/${node.name}` : node.name;
-            if (String(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children))
-                walk(node.children, here);
-            else
-                tree.set(here, Number(node.size));
-        }
-    };
-    walk(body, prefix);
-    return tree;
-}
-/** A JSON value as an object whose keys can be asked for; anything else as an empty one. */
-function asRecord(value) {
-    return (value && typeof value === 'object' && !Array.isArray(value) ? value : {});
-}
-/** An upload from the API's JSON; an answer without an id is not one. */
-function toUpload(item, method, route) {
-    const record = asRecord(item);
-    const id = record._id ?? record.id;
-    if (typeof id !== 'string' || !id)
-        throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
-    const lastEvent = record.last_event;
-    const rawStatus = typeof record.status === 'string' ? record.status.toUpperCase() : String(record.status);
-    const tags = record.tags && typeof record.tags === 'object' && !Array.isArray(record.tags) ? record.tags : {};
-    return {
-        id,
-        name: typeof record.name === 'string' ? record.name : '',
-        status: UPLOAD_STATUSES.includes(rawStatus) ? rawStatus : 'UNKNOWN',
-        rawStatus,
-        srs: typeof record.srs === 'string' ? record.srs : undefined,
-        type: typeof record.type === 'string' ? record.type : undefined,
-        size: typeof record.size === 'number' ? record.size : undefined,
-        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-        lastEventDate: typeof lastEvent?.date === 'string' ? lastEvent.date : typeof record.creation === 'string' ? record.creation : undefined,
-    };
-}
-/** The most recently active of `uploads`. */
-function newest(uploads) {
-    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
-}
-function toExecution(item, status) {
-    const record = (item ?? {});
-    const id = String(record._id ?? record.id ?? '');
-    const name = record.check?.name ?? record.name ?? record.check?._id ?? id;
-    return { id, name: String(name), status };
-}
-function normaliseCheckStatus(value) {
-    const status = String(value).toUpperCase();
-    if (status === 'SUCCESS' || status === 'FAILURE' || status === 'PROGRESS')
-        return status;
-    if (status === 'ABORTED')
-        return 'FAILURE';
-    return 'WAITING';
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/layers.ts
-
-
-const PAGE = 100;
-const layers_NOT_DONE = { done: false };
-class EntrepotLayerClient extends EntrepotClient {
-    within(signal) {
-        return new EntrepotLayerClient(this.http, this.retry.within(signal), this.apiUrl, this.datastore, this.tokens, this.options);
-    }
-    async processings() {
-        const items = await this.getAll('/processings', {}, PAGE);
-        return Promise.all(items.map(async (item) => {
-            const record = asRecord(item);
-            const processingId = id(record, 'a processing');
-            // `name` is a base field of the list; an item without it is read whole rather than nameless.
-            const named = typeof record.name === 'string'
-                ? record
-                : asRecord(await this.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`));
-            return { id: processingId, name: String(named.name ?? '') };
-        }));
-    }
-    async processingParameters(processingId) {
-        const route = `/processings/${encodeURIComponent(processingId)}`;
-        return this.readJson(`read processing ${processingId}`, route, (body) => {
-            const parameters = body?.parameters;
-            // No list: nothing to check the inputs against (the server will say).
-            if (!Array.isArray(parameters))
-                return [];
-            return parameters.map((p) => {
-                const constraints = (p.constraints ?? {});
-                // The docs show `enum`; accept the other spellings a schema may use.
-                const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values);
-                return {
-                    name: String(p.name),
-                    mandatory: p.mandatory === true,
-                    defaultValue: p.default_value,
-                    allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
-                };
-            });
-        });
-    }
-    async createExecution(body, outputName) {
-        const { value } = await this.retry.write(`create the pyramid ${outputName}`, async () => layers_toExecution(parseJson(await this.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
-        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
-        async () => {
-            const made = (await this.storedDataNamed(outputName))[0];
-            if (!made)
-                return layers_NOT_DONE;
-            const execution = (await this.executionsProducing(made.id))[0];
-            return execution ? { done: true, value: execution } : layers_NOT_DONE;
-        });
-        return value;
-    }
-    async launchExecution(executionId) {
-        await this.retry.write(`launch execution ${executionId}`, async () => void (await this.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)), 
-        // Launched once it is no longer CREATED; a second launch is refused.
-        async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? layers_NOT_DONE : { done: true, value: undefined }));
-    }
-    async pyramidExecution(executionId) {
-        const route = `/processings/executions/${encodeURIComponent(executionId)}`;
-        return this.readJson(`read execution ${executionId}`, route, layers_toExecution);
-    }
-    async executionsProducing(storedDataId) {
-        const items = await this.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
-        const executions = await Promise.all(items.map((item) => this.pyramidExecution(String(item._id))));
-        return executions.filter((e) => e.storedDataId === storedDataId);
-    }
-    async executionLogs(executionId) {
-        try {
-            const pages = await this.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true);
-            return pages
-                .flatMap((item) => (typeof item === 'string' ? item.split('\n') : [JSON.stringify(item)]))
-                .filter((l) => l !== '' && l !== '[]');
-        }
-        catch (error) {
-            // Logs may not be there yet (docs/api.md): none rather than a failure.
-            if (error instanceof ApiError && error.status === 404)
-                return [];
-            throw error;
-        }
-    }
-    async storedData(storedDataId) {
-        const route = `/stored_data/${encodeURIComponent(storedDataId)}`;
-        return this.readJson(`read stored data ${storedDataId}`, route, toStoredData);
-    }
-    async storedDataTagged(tags) {
-        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
-        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
-    }
-    async storedDataNamed(name) {
-        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
-    }
-    async tagStoredData(storedDataId, tags) {
-        await this.retry.write(`tag stored data ${storedDataId}`, async () => void (await this.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })), async () => {
-            const held = (await this.storedData(storedDataId)).tags;
-            return Object.entries(tags).every(([k, v]) => held[k] === v) ? { done: true, value: undefined } : layers_NOT_DONE;
-        }, []);
-    }
-    async deleteStoredData(storedDataId) {
-        await this.retry.write(`delete stored data ${storedDataId}`, async () => void (await this.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)), async () => {
-            try {
-                const { status } = await this.storedData(storedDataId);
-                return status === 'DELETED' ? { done: true, value: undefined } : layers_NOT_DONE;
-            }
-            catch (error) {
-                if (error instanceof ApiError && error.status === 404)
-                    return { done: true, value: undefined };
-                throw error;
-            }
-        }, [404]);
-    }
-    async configurationsOf(layerName, type) {
-        const items = await this.getAll('/configurations', { layer_name: layerName, type }, PAGE);
-        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
-        // item that names another layer or type is not ours. The rest are read whole: a list item has
-        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
-        const candidates = items
-            .map(asRecord)
-            .filter((r) => (typeof r.layer_name !== 'string' || r.layer_name === layerName) && (typeof r.type !== 'string' || r.type === type));
-        const read = await Promise.all(candidates.map((r) => this.configuration(id(r, 'a configuration'))));
-        return read.filter((c) => c.layerName === layerName && c.type === type);
-    }
-    async configuration(configurationId) {
-        return this.readJson(`read configuration ${configurationId}`, `/configurations/${encodeURIComponent(configurationId)}`, toConfiguration);
-    }
-    async createConfiguration(body) {
-        const layerName = String(body.layer_name);
-        const type = body.type;
-        const { value } = await this.retry.write(`create the ${type} configuration of ${layerName}`, async () => toConfiguration(parseJson(await this.request('POST', '/configurations', { json: body }), 'POST', '/configurations')), 
-        // layer_name is unique per type: one of ours means it was made.
-        async () => {
-            const made = (await this.configurationsOf(layerName, type))[0];
-            return made ? { done: true, value: made } : layers_NOT_DONE;
-        });
-        return value;
-    }
-    async replaceConfiguration(configuration, body) {
-        const wanted = JSON.stringify(body.type_infos?.used_data);
-        await this.retry.write(`update the configuration of ${configuration.layerName}`, async () => void (await this.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })), async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? { done: true, value: undefined } : layers_NOT_DONE, []);
-    }
-    async offeringsOf(configurationId) {
-        const items = await this.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
-        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
-        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
-        return Promise.all(items.map((item) => this.offering(id(asRecord(item), 'an offering'))));
-    }
-    async createOffering(configurationId, endpointId, open) {
-        const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
-        const { value } = await this.retry.write(`publish configuration ${configurationId}`, async () => toOffering(parseJson(await this.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)), 
-        // One offering per configuration and endpoint: one there means it was made.
-        async () => {
-            const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
-            return made ? { done: true, value: made } : layers_NOT_DONE;
-        });
-        return value;
-    }
-    async syncOffering(offeringId) {
-        await this.retry.write(`synchronise offering ${offeringId}`, async () => void (await this.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)), 
-        // Being modified means the synchronisation was asked.
-        async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? { done: true, value: undefined } : layers_NOT_DONE), []);
-    }
-    async offering(offeringId) {
-        return this.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
-    }
-    async endpoints() {
-        const body = await this.readJson('read the datastore', '');
-        const list = body?.endpoints;
-        return (Array.isArray(list) ? list : []).map((item) => {
-            // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
-            const endpoint = (item.endpoint ?? item);
-            return {
-                id: String(endpoint._id),
-                type: String(endpoint.type ?? '').toUpperCase(),
-                open: endpoint.open === true,
-                use: typeof item.use === 'number' ? item.use : undefined,
-                quota: typeof item.quota === 'number' ? item.quota : undefined,
-            };
-        });
-    }
-    /**
-     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
-     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
-     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
-     * not ours; a missing status is never taken for "not DELETED".
-     */
-    async storedDataWhere(query, needed, keep) {
-        const items = await this.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
-        const candidates = items.map(asRecord).filter((record) => !needed.every((field) => field in record) || keep(toStoredData(record)));
-        const found = await Promise.all(candidates.map((record) => this.storedData(id(record, 'a stored data'))));
-        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
-    }
-}
-/** An entity's id; an item without one is not that entity. */
-function id(record, what) {
-    const value = record._id ?? record.id;
-    if (typeof value !== 'string' || !value)
-        throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
-    return value;
-}
-const EXECUTION_STATUSES = ['CREATED', 'WAITING', 'PROGRESS', 'SUCCESS', 'FAILURE', 'ABORTED'];
-const STORED_DATA_STATUSES = ['CREATED', 'GENERATING', 'MODIFYING', 'GENERATED', 'DELETED', 'UNSTABLE'];
-function layers_toExecution(body) {
-    const record = (body ?? {});
-    const status = String(record.status ?? '').toUpperCase();
-    const output = record.output?.stored_data;
-    const uploads = (record.inputs?.upload ?? []).map((u) => typeof u === 'string' ? u : String(u._id));
-    return {
-        id: id(record, 'an execution'),
-        status: (EXECUTION_STATUSES.includes(status) ? status : 'UNKNOWN'),
-        storedDataId: typeof output?._id === 'string' ? output._id : undefined,
-        uploadIds: uploads,
-    };
-}
-function toStoredData(body) {
-    const record = (body ?? {});
-    const status = String(record.status ?? '').toUpperCase();
-    const infos = (record.type_infos ?? {});
-    const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {});
-    return {
-        id: id(record, 'a stored data'),
-        name: String(record.name ?? ''),
-        status: (STORED_DATA_STATUSES.includes(status) ? status : 'UNKNOWN'),
-        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-        size: typeof record.size === 'number' ? record.size : undefined,
-        srs: typeof record.srs === 'string' ? record.srs : undefined,
-        tms: typeof infos.tms === 'string' ? infos.tms : undefined,
-        levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
-        bbox: bboxOf(record.extent),
-    };
-}
-/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
-function bboxOf(extent) {
-    const points = [];
-    const walk = (value) => {
-        if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
-            points.push(value);
-        else if (Array.isArray(value))
-            value.forEach(walk);
-    };
-    walk(extent?.coordinates);
-    if (points.length === 0)
-        return undefined;
-    const xs = points.map((p) => p[0]);
-    const ys = points.map((p) => p[1]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-}
-function toConfiguration(body) {
-    const record = (body ?? {});
-    const infos = (record.type_infos ?? {});
-    return {
-        id: id(record, 'a configuration'),
-        type: String(record.type),
-        layerName: String(record.layer_name ?? ''),
-        name: String(record.name ?? ''),
-        status: String(record.status ?? ''),
-        raw: record,
-        usedData: Array.isArray(infos.used_data) ? infos.used_data : [],
-    };
-}
-function toOffering(body) {
-    const record = (body ?? {});
-    const urls = Array.isArray(record.urls) ? record.urls : [];
-    return {
-        id: id(record, 'an offering'),
-        configurationId: record.configuration?._id,
-        endpointId: record.endpoint?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
-        type: typeof record.type === 'string' ? record.type : undefined,
-        status: String(record.status ?? '').toUpperCase(),
-        open: typeof record.open === 'boolean' ? record.open : undefined,
-        // Plain strings are accepted too (the SDK does).
-        urls: urls.map((u) => typeof u === 'string'
-            ? { type: '', url: u }
-            : { type: String(u.type ?? ''), url: String(u.url ?? '') }),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/log-line.ts
-/**
- * A platform log line, `2026-07-02 06:05:20,394ERROR||cli||237||message`, as its time and message;
- * a line of another shape is all message.
- */
-function splitLogLine(line) {
-    const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)?\s*(?:ERROR|WARNING|INFO|DEBUG)\|\|[^|]*\|\|[^|]*\|\|(.*)$/.exec(line);
-    return match ? { time: match[1], message: match[2] } : { message: line };
-}
-
-;// CONCATENATED MODULE: ./src/layer.ts
-
-
-
-/**
- * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
- * "Layers"): build a ROK4 pyramid from the upload, point one configuration per service at it
- * (created the first time, replaced in full on later merges), publish or re-synchronise their
- * offerings, then delete the upload and the pyramid the layer used before. The pyramid and the
- * upload carry tags that let a re-run pick up where an earlier one stopped. Knows nothing of
- * GitHub: it emits events and returns a report.
- */
-/** Found by name among the datastore's processings: ids differ between environments. */
-const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
-const MAX_POLL_INTERVAL_MS = 60_000;
-const POLL_GROWTH = 1.5;
-/** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
-const TAG_LAYER = 'layer';
-const TAG_UPLOAD = 'upload_id';
-const TAG_REPLACES = 'replaces';
-const SERVICE_TYPES = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
-async function prepareLayer(api, options) {
-    const all = await api.processings();
-    const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
-    if (!found)
-        throw new UploadStateError(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${list(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
-    return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
-}
-async function publishLayer(api, upload, options, plan, emit = () => undefined) {
-    return new LayerRun(api, upload, options, plan, emit).execute();
-}
-/** The parameters to send, refused when the processing does not allow them. */
-function checkParameters(options, declared) {
-    const wanted = [
-        ['tms', 'tms', options.tms],
-        ['compression', 'compression', options.compression],
-        ['interpolation', 'interpolation', options.interpolation],
-        ['bottom-level', 'bottom', options.bottomLevel],
-        ['top-level', 'top', options.topLevel],
-    ];
-    const parameters = {};
-    for (const [input, name, value] of wanted) {
-        if (value === undefined)
-            continue;
-        parameters[name] = value;
-        // A processing that does not list its parameters cannot be checked against: the server will say.
-        if (declared.length === 0)
-            continue;
-        const spec = declared.find((p) => p.name === name);
-        if (!spec)
-            throw new InputError(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
-        if (spec.allowed && !spec.allowed.includes(value))
-            throw new InputError(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
-        parameters[name] = value;
-    }
-    return parameters;
-}
-class LayerRun {
-    api;
-    upload;
-    options;
-    plan;
-    emit;
-    constructor(api, upload, options, plan, emit) {
-        this.api = api;
-        this.upload = upload;
-        this.options = options;
-        this.plan = plan;
-        this.emit = emit;
-    }
-    async execute() {
-        const { api, options } = this;
-        const layer = options.layer;
-        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
-        const { parameters } = this.plan;
-        const types = options.services.map((s) => SERVICE_TYPES[s]);
-        const existing = new Map();
-        for (const type of types) {
-            const [configuration] = await api.configurationsOf(layer, type);
-            if (configuration)
-                existing.set(type, configuration);
-        }
-        const report = {
-            layer,
-            action: existing.size ? 'updated' : 'created',
-            parameters,
-            services: [],
-            deletedPyramids: [],
-            uploadDeleted: false,
-            urls: {},
-        };
-        if (options.dryRun || !this.upload) {
-            report.action = existing.size ? 'would update' : 'would create';
-            const live = [...existing.values()][0]?.usedData[0]?.stored_data;
-            if (live)
-                report.currentExtent = (await api.storedData(live).catch(() => undefined))?.bbox;
-            this.emit({
-                type: 'info',
-                message: `Layer ${layer} would be ${existing.size ? 'updated' : 'created'} (${types.join(', ')}) with a pyramid built with ${Object.entries(parameters)
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(', ')}`,
-            });
-            this.emit({ type: 'layer', report });
-            return report;
-        }
-        const upload = this.upload;
-        const storedData = await this.pyramid(this.plan.processingId, upload, parameters, existing);
-        report.storedData = storedData;
-        this.emit({ type: 'stored-data', storedData });
-        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
-        const replaced = new Set((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
-        const endpoints = await api.endpoints();
-        for (const type of types) {
-            const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
-            if (!endpoint)
-                throw new UploadStateError(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
-            const configuration = await this.configure(type, storedData, existing.get(type), replaced);
-            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
-            const offering = await this.offer(configuration, endpoint.id, existing.has(type));
-            report.services.push({ type, configurationId: configuration.id, offering });
-            for (const url of offering.urls)
-                if (url.type)
-                    report.urls[url.type] = url.url;
-            this.emit({ type: 'layer', report });
-        }
-        this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
-        for (const old of replaced) {
-            try {
-                await api.deleteStoredData(old);
-                report.deletedPyramids.push(old);
-                this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
-            }
-            catch (error) {
-                this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${error.message}` });
-            }
-        }
-        if (!options.keepUpload) {
-            await api.deleteUpload(upload.id);
-            report.uploadDeleted = true;
-            this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
-        }
-        report.preview = options.public ? previewUrl(report, storedData, options.compression) : undefined;
-        this.emit({ type: 'layer', report });
-        return report;
-    }
-    /**
-     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
-     * new one. A failed one is never built again from the same upload.
-     */
-    async pyramid(processingId, upload, parameters, existing) {
-        const { api, options } = this;
-        const layer = options.layer;
-        const mine = (await api.storedDataTagged({ [TAG_LAYER]: layer, [TAG_UPLOAD]: upload.id }))[0];
-        let executionId;
-        let storedDataId;
-        if (mine) {
-            this.emit({
-                type: 'info',
-                message: `Pyramid ${mine.id} was made from upload ${upload.id} by an earlier run (${mine.status}): going on with it`,
-            });
-            if (mine.status === 'GENERATED')
-                return mine;
-            const [execution] = await api.executionsProducing(mine.id);
-            if (!execution)
-                throw new UploadStateError(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
-            executionId = execution.id;
-            storedDataId = mine.id;
-            if (execution.status === 'CREATED')
-                await api.launchExecution(execution.id);
-        }
-        else {
-            // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
-            const outputName = `${layer} ${upload.id}`;
-            const execution = await api.createExecution({
-                processing: processingId,
-                inputs: { upload: [upload.id] },
-                output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-                parameters,
-            }, outputName);
-            // The answer names its output; one that does not is found by its run-unique name.
-            const output = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
-            if (!output)
-                throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-            executionId = execution.id;
-            storedDataId = output;
-            const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data)).filter((id) => id !== storedDataId);
-            // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
-            await api.tagStoredData(storedDataId, {
-                ...options.tags,
-                [TAG_LAYER]: layer,
-                [TAG_UPLOAD]: upload.id,
-                ...(previous.length ? { [TAG_REPLACES]: [...new Set(previous)].join(',') } : {}),
-            });
-            this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
-            await api.launchExecution(executionId);
-        }
-        return this.awaitPyramid(executionId, storedDataId);
-    }
-    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
-    awaitPyramid(executionId, storedDataId) {
-        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
-        return this.pollWithin(this.options.pollIntervalMs, (last) => new TimeoutError(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`), async (api, last) => {
-            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
-            // read after it is already final when the stored data says it failed.
-            const storedData = await api.storedData(storedDataId);
-            const execution = await api.pyramidExecution(executionId);
-            const state = `${execution.status}/${storedData.status}`;
-            if (state !== last)
-                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
-                return { state, value: storedData };
-            if (execution.status === 'FAILURE' || execution.status === 'ABORTED' || storedData.status === 'UNSTABLE') {
-                // Within the deadline, like every read of the wait.
-                const lines = await api.executionLogs(executionId).catch(() => []);
-                const errors = lines.filter((l) => /ERROR/.test(l));
-                throw new PyramidFailedError(executionId, (errors.length ? errors : lines.slice(-20)).map((l) => splitLogLine(l).message), execution.status);
-            }
-            return { state };
-        });
-    }
-    /**
-     * Reads `step` until it gives a value, within `processing-timeout` (a deadline that also cuts a
-     * request in flight); the pause grows while the state read stays the same.
-     */
-    async pollWithin(firstPauseMs, timeout, step) {
-        let last = '';
-        const limit = deadline(this.options.signal, this.options.processingTimeoutMs, () => timeout(last));
-        const api = this.api.within(limit.signal);
-        let pause = firstPauseMs;
-        try {
-            for (;;) {
-                const { state, value } = await step(api, last);
-                pause = state === last ? Math.min(Math.max(MAX_POLL_INTERVAL_MS, firstPauseMs), pause * POLL_GROWTH) : firstPauseMs;
-                last = state;
-                if (value !== undefined)
-                    return value;
-                await sleep(pause, limit.signal);
-            }
-        }
-        finally {
-            limit.dispose();
-        }
-    }
-    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-    async configure(type, storedData, current, replaced) {
-        const { api, options } = this;
-        const levels = storedData.levels.map(Number).filter(Number.isFinite);
-        const usedData = [
-            {
-                stored_data: storedData.id,
-                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
-                top_level: options.topLevel ?? String(Math.min(...levels)),
-            },
-        ];
-        const title = options.layerTitle ?? options.layer;
-        if (!current) {
-            const created = await api.createConfiguration({
-                type,
-                name: options.layer,
-                layer_name: options.layer,
-                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
-            });
-            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
-            return created;
-        }
-        for (const used of current.usedData)
-            if (used.stored_data !== storedData.id)
-                replaced.add(used.stored_data);
-        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
-            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
-            return current;
-        }
-        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
-        const raw = current.raw;
-        const infos = (raw.type_infos ?? {});
-        await api.replaceConfiguration(current, {
-            type,
-            name: raw.name ?? options.layer,
-            ...(raw.attribution ? { attribution: raw.attribution } : {}),
-            ...(raw.metadata ? { metadata: raw.metadata } : {}),
-            type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
-        });
-        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
-        return { ...current, usedData };
-    }
-    /**
-     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
-     * publication that ended UNSTABLE; then PUBLISHED.
-     */
-    async offer(configuration, endpointId, updated) {
-        const { api } = this;
-        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
-        if (!offering) {
-            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
-            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
-        }
-        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
-            await api.syncOffering(offering.id);
-            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
-        }
-        return this.awaitPublished(offering.id);
-    }
-    awaitPublished(offeringId) {
-        return this.pollWithin(Math.min(this.options.pollIntervalMs, 1000), (last) => new TimeoutError(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`), async (api) => {
-            const offering = await api.offering(offeringId);
-            if (offering.status === 'UNSTABLE')
-                throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-            return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
-        });
-    }
-}
-/**
- * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
- * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
- */
-function previewUrl(report, storedData, compression) {
-    const bbox = storedData.bbox;
-    if (!bbox)
-        return undefined;
-    const [west, south, east, north] = bbox;
-    const wms = report.urls.WMS;
-    if (wms?.includes('{xmin}')) {
-        const [x0, y0] = mercator(west, south);
-        const [x1, y1] = mercator(east, north);
-        const width = 512;
-        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
-        return wms
-            .replace('{xmin}', x0.toFixed(2))
-            .replace('{ymin}', y0.toFixed(2))
-            .replace('{xmax}', x1.toFixed(2))
-            .replace('{ymax}', y1.toFixed(2))
-            .replace('{styles}', '')
-            .replace('{width}', String(width))
-            .replace('{height}', String(Math.min(height, 1024)))
-            .replace('{srs}', 'EPSG:3857')
-            .replace('{format}', 'image/png');
-    }
-    const tms = report.urls.TMS;
-    if (!tms)
-        return undefined;
-    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
-    let z = 0;
-    for (let candidate = 1; candidate <= 18; candidate++) {
-        const [a, b] = tile(west, north, candidate);
-        const [c, d] = tile(east, south, candidate);
-        if (a !== c || b !== d)
-            break;
-        z = candidate;
-    }
-    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
-    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
-    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
-}
-function mercator(lon, lat) {
-    const r = 6378137;
-    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
-}
-function tile(lon, lat, z) {
-    const n = 2 ** z;
-    const x = Math.floor(((lon + 180) / 360) * n);
-    const rad = (lat * Math.PI) / 180;
-    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-    return [x, y];
-}
-
-;// CONCATENATED MODULE: ./src/format.ts
-/** Sizes for people: 1000-based units, as disks and networks count them. */
-function formatBytes(bytes) {
-    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-;// CONCATENATED MODULE: ./src/access.ts
-
-
-/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
-const UPLOAD_RIGHT = 'UPLOAD';
-/**
- * Read-only checks before anything is sent: the account may upload to this datastore and the
- * datastore exists. Returns its upload space for the quota check, once the run knows what it
- * still has to send; undefined when that could not be read (a warning says so).
- */
-async function checkAccess(api, target, warn) {
-    // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
-    const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
-    let memberships;
-    if (rights.status === 'fulfilled')
-        memberships = rights.value;
-    else {
-        const error = rights.reason;
-        if (!access_unreadable(error))
-            throw error;
-        warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
-    }
-    const membership = memberships?.find((m) => m.datastore === target.datastore);
-    if (membership && !membership.rights.includes(UPLOAD_RIGHT))
-        throw new AccessError(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
-    try {
-        if (space.status === 'rejected')
-            throw space.reason;
-        const usage = space.value;
-        if (!usage)
-            warn('The datastore does not say how much upload space it has: the quota was not checked');
-        return usage;
-    }
-    catch (error) {
-        if (error instanceof ApiError && error.status === 404)
-            throw new InputError('datastore', `datastore ${target.datastore} was not found at ${target.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`);
-        if (!access_unreadable(error) || (error instanceof ApiError && error.status === 403))
-            throw error;
-        warn(`Could not read the datastore's upload quota: ${error.message}`);
-        return undefined;
-    }
-}
-/** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
-function access_unreadable(error) {
-    if (error instanceof ApiError)
-        return error.status !== 401;
-    return error instanceof NetworkError || error instanceof BadResponseError;
-}
-/**
- * Whether `needed` more bytes fit in the upload space, once `freed` bytes (stale copies, files to
- * prune, uploads to replace) are given back. `use` already holds what a resumed upload holds, so
- * only the bytes still to send count. The server's figures were wrong until August 2026
- * (docs/api.md, "Quota"): figures that cannot be right give a warning, never a refusal.
- */
-function quotaVerdict(usage, needed, freed) {
-    const { use, quota } = usage;
-    if (!Number.isFinite(use) || !Number.isFinite(quota) || use < 0 || quota <= 0 || use > quota)
-        return {
-            kind: 'warn',
-            message: `The datastore's upload space figures look wrong (${formatBytes(use)} used of ${formatBytes(quota)}): the quota was not checked`,
-        };
-    const free = quota - use + freed;
-    if (needed <= free)
-        return { kind: 'ok' };
-    return {
-        kind: 'refuse',
-        error: new FileError([], `The files still to send (${formatBytes(needed)}) do not fit in the datastore's upload space: ${formatBytes(free)} free of ${formatBytes(quota)}, ${formatBytes(needed - free)} missing; delete processed uploads to free space`),
-    };
-}
-
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
+;// CONCATENATED MODULE: ./src/vendor/actions-glob/internal-match-kind.js
+/**
+ * Indicates whether a pattern matches a path
+ */
+var MatchKind;
+(function (MatchKind) {
+    /** Not matched */
+    MatchKind[MatchKind["None"] = 0] = "None";
+    /** Matched if the path is a directory */
+    MatchKind[MatchKind["Directory"] = 1] = "Directory";
+    /** Matched if the path is a regular file */
+    MatchKind[MatchKind["File"] = 2] = "File";
+    /** Matched */
+    MatchKind[MatchKind["All"] = 3] = "All";
+})(MatchKind || (MatchKind = {}));
+
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./src/vendor/actions-glob/internal-path-helper.js
 
 
-const internal_path_helper_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 /**
  * Similar to path.dirname except normalizes the path separators and slightly better handling for Windows UNC paths.
  *
@@ -44242,13 +39656,13 @@ function dirname(p) {
     // Normalize slashes and trim unnecessary trailing slash
     p = safeTrimTrailingSeparator(p);
     // Windows UNC root, e.g. \\hello or \\hello\world
-    if (internal_path_helper_IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
+    if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
         return p;
     }
     // Get dirname
-    let result = external_path_namespaceObject.dirname(p);
+    let result = external_path_.dirname(p);
     // Trim trailing slash for Windows UNC root, e.g. \\hello\world\
-    if (internal_path_helper_IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
+    if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
         result = safeTrimTrailingSeparator(result);
     }
     return result;
@@ -44265,7 +39679,7 @@ function ensureAbsoluteRoot(root, itemPath) {
         return itemPath;
     }
     // Windows
-    if (internal_path_helper_IS_WINDOWS) {
+    if (IS_WINDOWS) {
         // Check for itemPath like C: or C:foo
         if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
             let cwd = process.cwd();
@@ -44292,7 +39706,7 @@ function ensureAbsoluteRoot(root, itemPath) {
             }
         }
         // Check for itemPath like \ or \foo
-        else if (internal_path_helper_normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
+        else if (normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
             const cwd = process.cwd();
             external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
             return `${cwd[0]}:\\${itemPath.substr(1)}`;
@@ -44300,12 +39714,12 @@ function ensureAbsoluteRoot(root, itemPath) {
     }
     external_assert_(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
     // Otherwise ensure root ends with a separator
-    if (root.endsWith('/') || (internal_path_helper_IS_WINDOWS && root.endsWith('\\'))) {
+    if (root.endsWith('/') || (IS_WINDOWS && root.endsWith('\\'))) {
         // Intentionally empty
     }
     else {
         // Append separator
-        root += external_path_namespaceObject.sep;
+        root += external_path_.sep;
     }
     return root + itemPath;
 }
@@ -44316,9 +39730,9 @@ function ensureAbsoluteRoot(root, itemPath) {
 function hasAbsoluteRoot(itemPath) {
     external_assert_(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
     // Normalize separators
-    itemPath = internal_path_helper_normalizeSeparators(itemPath);
+    itemPath = normalizeSeparators(itemPath);
     // Windows
-    if (internal_path_helper_IS_WINDOWS) {
+    if (IS_WINDOWS) {
         // E.g. \\hello\share or C:\hello
         return itemPath.startsWith('\\\\') || /^[A-Z]:\\/i.test(itemPath);
     }
@@ -44332,9 +39746,9 @@ function hasAbsoluteRoot(itemPath) {
 function hasRoot(itemPath) {
     external_assert_(itemPath, `isRooted parameter 'itemPath' must not be empty`);
     // Normalize separators
-    itemPath = internal_path_helper_normalizeSeparators(itemPath);
+    itemPath = normalizeSeparators(itemPath);
     // Windows
-    if (internal_path_helper_IS_WINDOWS) {
+    if (IS_WINDOWS) {
         // E.g. \ or \hello or \\hello
         // E.g. C: or C:\hello
         return itemPath.startsWith('\\') || /^[A-Z]:/i.test(itemPath);
@@ -44345,10 +39759,10 @@ function hasRoot(itemPath) {
 /**
  * Removes redundant slashes and converts `/` to `\` on Windows
  */
-function internal_path_helper_normalizeSeparators(p) {
+function normalizeSeparators(p) {
     p = p || '';
     // Windows
-    if (internal_path_helper_IS_WINDOWS) {
+    if (IS_WINDOWS) {
         // Convert slashes on Windows
         p = p.replace(/\//g, '\\');
         // Remove redundant slashes
@@ -44368,23 +39782,95 @@ function safeTrimTrailingSeparator(p) {
         return '';
     }
     // Normalize separators
-    p = internal_path_helper_normalizeSeparators(p);
+    p = normalizeSeparators(p);
     // No trailing slash
-    if (!p.endsWith(external_path_namespaceObject.sep)) {
+    if (!p.endsWith(external_path_.sep)) {
         return p;
     }
     // Check '/' on Linux/macOS and '\' on Windows
-    if (p === external_path_namespaceObject.sep) {
+    if (p === external_path_.sep) {
         return p;
     }
     // On Windows check if drive root. E.g. C:\
-    if (internal_path_helper_IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
+    if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
         return p;
     }
     // Otherwise trim trailing slash
     return p.substr(0, p.length - 1);
 }
-//# sourceMappingURL=internal-path-helper.js.map
+
+;// CONCATENATED MODULE: ./src/vendor/actions-glob/internal-pattern-helper.js
+
+
+const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
+/**
+ * Given an array of patterns, returns an array of paths to search.
+ * Duplicates and paths under other included paths are filtered out.
+ */
+function getSearchPaths(patterns) {
+    // Ignore negate patterns
+    patterns = patterns.filter(x => !x.negate);
+    // Create a map of all search paths
+    const searchPathMap = {};
+    for (const pattern of patterns) {
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        searchPathMap[key] = 'candidate';
+    }
+    const result = [];
+    for (const pattern of patterns) {
+        // Check if already included
+        const key = internal_pattern_helper_IS_WINDOWS
+            ? pattern.searchPath.toUpperCase()
+            : pattern.searchPath;
+        if (searchPathMap[key] === 'included') {
+            continue;
+        }
+        // Check for an ancestor search path
+        let foundAncestor = false;
+        let tempKey = key;
+        let parent = dirname(tempKey);
+        while (parent !== tempKey) {
+            if (searchPathMap[parent]) {
+                foundAncestor = true;
+                break;
+            }
+            tempKey = parent;
+            parent = dirname(tempKey);
+        }
+        // Include the search pattern in the result
+        if (!foundAncestor) {
+            result.push(pattern.searchPath);
+            searchPathMap[key] = 'included';
+        }
+    }
+    return result;
+}
+/**
+ * Matches the patterns against the path
+ */
+function match(patterns, itemPath) {
+    let result = MatchKind.None;
+    for (const pattern of patterns) {
+        if (pattern.negate) {
+            result &= ~pattern.match(itemPath);
+        }
+        else {
+            result |= pattern.match(itemPath);
+        }
+    }
+    return result;
+}
+/**
+ * Checks whether to descend further into the directory
+ */
+function partialMatch(patterns, itemPath) {
+    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
+}
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
 const balanced = (a, b, str) => {
     const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
@@ -46091,12 +41577,12 @@ const defaultPlatform = (typeof process === 'object' && process ?
         process.env.__MINIMATCH_TESTING_PLATFORM__) ||
         process.platform
     : 'posix');
-const esm_path = {
+const path = {
     win32: { sep: '\\' },
     posix: { sep: '/' },
 };
 /* c8 ignore stop */
-const sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
+const sep = defaultPlatform === 'win32' ? path.win32.sep : path.posix.sep;
 minimatch.sep = sep;
 const GLOBSTAR = Symbol('globstar **');
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -46186,7 +41672,7 @@ minimatch.braceExpand = braceExpand;
 // default, and can be disabled by setting options.noglobstar.
 const makeRe = (pattern, options = {}) => new Minimatch(pattern, options).makeRe();
 minimatch.makeRe = makeRe;
-const match = (list, pattern, options = {}) => {
+const esm_match = (list, pattern, options = {}) => {
     const mm = new Minimatch(pattern, options);
     list = list.filter(f => mm.match(f));
     if (mm.options.nonull && !list.length) {
@@ -46194,7 +41680,7 @@ const match = (list, pattern, options = {}) => {
     }
     return list;
 };
-minimatch.match = match;
+minimatch.match = esm_match;
 // replace stuff like \* with *
 const globMagic = /[?*]|[+@!]\(.*?\)|\[|\]/;
 const esm_regExpEscape = (s) => s.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&');
@@ -47134,23 +42620,7 @@ minimatch.Minimatch = Minimatch;
 minimatch.escape = escape_escape;
 minimatch.unescape = unescape_unescape;
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
-/**
- * Indicates whether a pattern matches a path
- */
-var MatchKind;
-(function (MatchKind) {
-    /** Not matched */
-    MatchKind[MatchKind["None"] = 0] = "None";
-    /** Matched if the path is a directory */
-    MatchKind[MatchKind["Directory"] = 1] = "Directory";
-    /** Matched if the path is a regular file */
-    MatchKind[MatchKind["File"] = 2] = "File";
-    /** Matched */
-    MatchKind[MatchKind["All"] = 3] = "All";
-})(MatchKind || (MatchKind = {}));
-//# sourceMappingURL=internal-match-kind.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
+;// CONCATENATED MODULE: ./src/vendor/actions-glob/internal-path.js
 
 
 
@@ -47172,7 +42642,7 @@ class Path {
             itemPath = safeTrimTrailingSeparator(itemPath);
             // Not rooted
             if (!hasRoot(itemPath)) {
-                this.segments = itemPath.split(external_path_namespaceObject.sep);
+                this.segments = itemPath.split(external_path_.sep);
             }
             // Rooted
             else {
@@ -47181,7 +42651,7 @@ class Path {
                 let dir = dirname(remaining);
                 while (dir !== remaining) {
                     // Add the segment
-                    const basename = external_path_namespaceObject.basename(remaining);
+                    const basename = external_path_.basename(remaining);
                     this.segments.unshift(basename);
                     // Truncate the last segment
                     remaining = dir;
@@ -47201,7 +42671,7 @@ class Path {
                 // Must not be empty
                 external_assert_(segment, `Parameter 'itemPath' must not contain any empty segments`);
                 // Normalize slashes
-                segment = internal_path_helper_normalizeSeparators(itemPath[i]);
+                segment = normalizeSeparators(itemPath[i]);
                 // Root segment
                 if (i === 0 && hasRoot(segment)) {
                     segment = safeTrimTrailingSeparator(segment);
@@ -47211,7 +42681,7 @@ class Path {
                 // All other segments
                 else {
                     // Must not contain slash
-                    external_assert_(!segment.includes(external_path_namespaceObject.sep), `Parameter 'itemPath' contains unexpected path separators`);
+                    external_assert_(!segment.includes(external_path_.sep), `Parameter 'itemPath' contains unexpected path separators`);
                     this.segments.push(segment);
                 }
             }
@@ -47224,21 +42694,21 @@ class Path {
         // First segment
         let result = this.segments[0];
         // All others
-        let skipSlash = result.endsWith(external_path_namespaceObject.sep) || (internal_path_IS_WINDOWS && /^[A-Z]:$/i.test(result));
+        let skipSlash = result.endsWith(external_path_.sep) || (internal_path_IS_WINDOWS && /^[A-Z]:$/i.test(result));
         for (let i = 1; i < this.segments.length; i++) {
             if (skipSlash) {
                 skipSlash = false;
             }
             else {
-                result += external_path_namespaceObject.sep;
+                result += external_path_.sep;
             }
             result += this.segments[i];
         }
         return result;
     }
 }
-//# sourceMappingURL=internal-path.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern.js
+
+;// CONCATENATED MODULE: ./src/vendor/actions-glob/internal-pattern.js
 
 
 
@@ -47280,8 +42750,8 @@ class Pattern {
         // Segments
         this.segments = new Path(pattern).segments;
         // Trailing slash indicates the pattern should only match directories, not regular files
-        this.trailingSeparator = internal_path_helper_normalizeSeparators(pattern)
-            .endsWith(external_path_namespaceObject.sep);
+        this.trailingSeparator = normalizeSeparators(pattern)
+            .endsWith(external_path_.sep);
         pattern = safeTrimTrailingSeparator(pattern);
         // Search path (literal path prior to the first glob segment)
         let foundGlob = false;
@@ -47311,14 +42781,14 @@ class Pattern {
         // Last segment is globstar?
         if (this.segments[this.segments.length - 1] === '**') {
             // Normalize slashes
-            itemPath = internal_path_helper_normalizeSeparators(itemPath);
+            itemPath = normalizeSeparators(itemPath);
             // Append a trailing slash. Otherwise Minimatch will not match the directory immediately
             // preceding the globstar. For example, given the pattern `/foo/**`, Minimatch returns
             // false for `/foo` but returns true for `/foo/`. Append a trailing slash to handle that quirk.
-            if (!itemPath.endsWith(external_path_namespaceObject.sep) && this.isImplicitPattern === false) {
+            if (!itemPath.endsWith(external_path_.sep) && this.isImplicitPattern === false) {
                 // Note, this is safe because the constructor ensures the pattern has an absolute root.
                 // For example, formats like C: and C:foo on Windows are resolved to an absolute root.
-                itemPath = `${itemPath}${external_path_namespaceObject.sep}`;
+                itemPath = `${itemPath}${external_path_.sep}`;
             }
         }
         else {
@@ -47365,13 +42835,13 @@ class Pattern {
         // Must not contain globs in root, e.g. Windows UNC path \\foo\b*r
         external_assert_(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
         // Normalize slashes
-        pattern = internal_path_helper_normalizeSeparators(pattern);
+        pattern = normalizeSeparators(pattern);
         // Replace leading `.` segment
-        if (pattern === '.' || pattern.startsWith(`.${external_path_namespaceObject.sep}`)) {
+        if (pattern === '.' || pattern.startsWith(`.${external_path_.sep}`)) {
             pattern = Pattern.globEscape(process.cwd()) + pattern.substr(1);
         }
         // Replace leading `~` segment
-        else if (pattern === '~' || pattern.startsWith(`~${external_path_namespaceObject.sep}`)) {
+        else if (pattern === '~' || pattern.startsWith(`~${external_path_.sep}`)) {
             homedir = homedir || external_os_.homedir();
             external_assert_(homedir, 'Unable to determine HOME directory');
             external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
@@ -47398,7 +42868,7 @@ class Pattern {
         else {
             pattern = ensureAbsoluteRoot(Pattern.globEscape(process.cwd()), pattern);
         }
-        return internal_path_helper_normalizeSeparators(pattern);
+        return normalizeSeparators(pattern);
     }
     /**
      * Attempts to unescape a pattern segment to create a literal path segment.
@@ -47466,109 +42936,17 @@ class Pattern {
         return s.replace(/[[\\^$.|?*+()]/g, '\\$&');
     }
 }
-//# sourceMappingURL=internal-pattern.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
 
-
-const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
-/**
- * Given an array of patterns, returns an array of paths to search.
- * Duplicates and paths under other included paths are filtered out.
- */
-function getSearchPaths(patterns) {
-    // Ignore negate patterns
-    patterns = patterns.filter(x => !x.negate);
-    // Create a map of all search paths
-    const searchPathMap = {};
-    for (const pattern of patterns) {
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        searchPathMap[key] = 'candidate';
-    }
-    const result = [];
-    for (const pattern of patterns) {
-        // Check if already included
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        if (searchPathMap[key] === 'included') {
-            continue;
-        }
-        // Check for an ancestor search path
-        let foundAncestor = false;
-        let tempKey = key;
-        let parent = dirname(tempKey);
-        while (parent !== tempKey) {
-            if (searchPathMap[parent]) {
-                foundAncestor = true;
-                break;
-            }
-            tempKey = parent;
-            parent = dirname(tempKey);
-        }
-        // Include the search pattern in the result
-        if (!foundAncestor) {
-            result.push(pattern.searchPath);
-            searchPathMap[key] = 'included';
-        }
-    }
-    return result;
-}
-/**
- * Matches the patterns against the path
- */
-function internal_pattern_helper_match(patterns, itemPath) {
-    let result = MatchKind.None;
-    for (const pattern of patterns) {
-        if (pattern.negate) {
-            result &= ~pattern.match(itemPath);
-        }
-        else {
-            result |= pattern.match(itemPath);
-        }
-    }
-    return result;
-}
-/**
- * Checks whether to descend further into the directory
- */
-function partialMatch(patterns, itemPath) {
-    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
-}
-//# sourceMappingURL=internal-pattern-helper.js.map
-;// CONCATENATED MODULE: ./src/pool.ts
-/**
- * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
- * starts; the ones running finish, then the first error is thrown.
- */
-async function forEachLimited(items, limit, task) {
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < items.length && !failure) {
-            const index = next++;
-            try {
-                await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (failure)
-        throw failure.error;
-}
-
+// EXTERNAL MODULE: ./src/pool.ts
+var pool = __nccwpck_require__(9537);
 ;// CONCATENATED MODULE: ./src/glob.ts
 
 
-// @actions/glob's own pattern class and matching, so every rule is the same as its Globber's
-// (`**`, `!`, `~`, escapes, trailing separators). Its package exports only the Globber, whose walk
-// stats every entry it meets and makes several promises per entry: 35 MiB of peak at 20,000 files
-// against 12 MiB for this walk (docs/performance.md, "Memory against the number of files"). The
-// version is pinned in package.json; test/glob.test.ts compares this walk with the Globber.
+// @actions/glob's own pattern class and matching, vendored (src/vendor/actions-glob/README.md), so
+// every rule is the same as its Globber's (`**`, `!`, `~`, escapes, trailing separators). Its
+// package exports only the Globber, whose walk stats every entry it meets and makes several
+// promises per entry: 35 MiB of peak at 20,000 files against 12 MiB for this walk
+// (docs/performance.md, "Memory against the number of files"); test/glob.test.ts compares them.
 
 
 
@@ -47602,7 +42980,7 @@ async function matchFiles(patternLines) {
 }
 /** One path: a file is kept when it matches; a directory is read when something below may match. */
 async function visit(item, patterns, ancestors, found, entry) {
-    const matched = internal_pattern_helper_match(patterns, item);
+    const matched = match(patterns, item);
     if (!matched && !partialMatch(patterns, item))
         return;
     // A directory entry's type comes with the listing; a link (or the search path) needs a stat.
@@ -47625,10 +43003,10 @@ async function visit(item, patterns, ancestors, found, entry) {
         const childPath = external_node_path_default().join(item, child.name);
         if (child.isDirectory() || child.isSymbolicLink())
             await visit(childPath, patterns, inner, found, child);
-        else if (internal_pattern_helper_match(patterns, childPath) & MatchKind.File)
+        else if (match(patterns, childPath) & MatchKind.File)
             files.push(childPath);
     }
-    await forEachLimited(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found));
+    await (0,pool/* forEachLimited */.v)(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found));
 }
 async function isDirectoryFollowed(item) {
     try {
@@ -47679,7 +43057,7 @@ async function findFiles(patterns, workspace, shard) {
     // eslint-disable-next-line no-control-regex
     const controlled = regular.filter(({ path: p }) => /[\u0000-\u001f\u007f]/.test(p));
     if (controlled.length > 0)
-        throw new InputError('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(controlled.map(({ path: p }) => escapeControl(external_node_path_default().relative(workspace, p))), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
+        throw new errors/* InputError */.dz('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${(0,errors/* list */.p_)(controlled.map(({ path: p }) => (0,errors/* escapeControl */.hN)(external_node_path_default().relative(workspace, p))), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
     const root = commonRoot(regular.map(({ path: p }) => external_node_path_default().dirname(p)));
     // Every path starts with the root: a slice of the string, not path.relative's resolving of both.
     const skip = root.endsWith((external_node_path_default()).sep) ? root.length : root.length + 1;
@@ -47764,424 +43142,446 @@ function totalBytes(files) {
     return files.reduce((sum, f) => sum + f.size, 0);
 }
 
-;// CONCATENATED MODULE: ./src/http.ts
 
+/***/ }),
 
+/***/ 6264:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-/**
- * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
- * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
- * (see retry.ts).
- */
-/**
- * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
- * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
- */
-const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
-const BODY_TIMEOUT_MS = 5 * 60_000;
-/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
-const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
-/** A request body that makes no progress for this long is aborted as stalled. */
-const STALL_TIMEOUT_MS = 2 * 60_000;
-const CONNECT_TIMEOUT_MS = 30_000;
-/**
- * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
- * bytes a file); an endless body stops here instead of filling the memory.
- */
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** An error answer is only read for its message: the rest is dropped. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
-function createDispatcher() {
-    return new undici.EnvHttpProxyAgent({
-        connect: { timeout: CONNECT_TIMEOUT_MS },
-        headersTimeout: DATA_ANSWER_TIMEOUT_MS,
-        bodyTimeout: BODY_TIMEOUT_MS,
-    });
-}
-class Http {
-    options;
-    dispatcher;
-    constructor(options = {}) {
-        this.options = options;
-        this.dispatcher = options.dispatcher ?? createDispatcher();
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   w: () => (/* binding */ plainText),
+/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */ });
+/** Sizes for people: 1000-based units, as disks and networks count them. */
+function formatBytes(bytes) {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
     }
-    /**
-     * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
-     * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
-     * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
-     */
-    async send(req) {
-        const url = new URL(req.url);
-        for (const [key, value] of Object.entries(req.query ?? {}))
-            if (value !== undefined)
-                url.searchParams.set(key, String(value));
-        const headers = { accept: 'application/json', ...req.headers };
-        if (req.bearer)
-            headers.authorization = `Bearer ${req.bearer}`;
-        const own = new AbortController();
-        // A plain listener per outer signal: AbortSignal.any keeps dependent signals alive and costs
-        // more per request.
-        const outer = [this.options.signal, req.signal].filter((s) => s !== undefined);
-        const onOuter = () => own.abort();
-        for (const signal of outer)
-            signal.addEventListener('abort', onOuter, { once: true });
-        let timer;
-        const abortAfter = (ms, why) => {
-            clearTimeout(timer);
-            timer = setTimeout(() => own.abort(why), ms);
-        };
-        let body;
-        let stream;
-        let sourceError;
-        const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-        const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
-        if (req.json !== undefined) {
-            headers['content-type'] = 'application/json';
-            body = JSON.stringify(req.json);
-        }
-        else if (req.form) {
-            headers['content-type'] = 'application/x-www-form-urlencoded';
-            body = new URLSearchParams(req.form).toString();
-        }
-        else if (req.body) {
-            const made = req.body();
-            headers['content-type'] = made.contentType;
-            headers['content-length'] = String(made.length);
-            stream = made.stream;
-            // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body
-            // to its owner, so the tap stops when the request is aborted; it keeps the source's own
-            // error (a local file that changed), which is not the network's.
-            body = tap(made.stream, () => abortAfter(stallMs, { kind: 'stall' }), () => abortAfter(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }), own.signal, (error) => (sourceError = error));
-        }
-        if (stream)
-            abortAfter(stallMs, { kind: 'stall' });
-        else
-            abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs });
-        const started = Date.now();
-        const path = url.pathname;
-        try {
-            for (const signal of outer)
-                if (signal.aborted)
-                    throw abortError(signal);
-            const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-            const res = await exchange(this.dispatcher, url, req.method, headers, body, own.signal, {
-                // The body is sent: from here on the answer's body is under the request timeout.
-                onResponse: () => stream && abortAfter(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
-                maxOk,
-                tooLarge: () => new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(maxOk)}; it was not read further`),
-            });
-            this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
-            return res;
-        }
-        catch (error) {
-            await stream?.return(undefined); // closes the file
-            if (error instanceof BadResponseError)
-                throw error;
-            for (const signal of outer)
-                if (signal.aborted)
-                    throw abortError(signal);
-            if (sourceError instanceof LocalFileError)
-                throw sourceError;
-            const why = own.signal.reason;
-            const reason = why?.kind === 'stall'
-                ? `no upload progress for ${seconds(stallMs)}`
-                : why?.kind === 'timeout'
-                    ? `no whole answer within ${seconds(timeoutMs)}`
-                    : describeNetworkError(sourceError ?? error);
-            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
-            throw new NetworkError(req.method, path, reason);
-        }
-        finally {
-            clearTimeout(timer);
-            for (const signal of outer)
-                signal.removeEventListener('abort', onOuter);
-        }
-    }
+    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
+/** A body as one line of plain text: a gateway's HTML page without its tags. */
+function plainText(body) {
+    return body
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+
+
+/***/ }),
+
+/***/ 9407:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5150);
+/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
+
+
+
+// A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
+const controller = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => controller.abort());
+try {
+    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)(controller.signal);
+}
+catch (error) {
+    // run() reports every failure itself; one that escapes it is a bug, said as such in one line.
+    if (error instanceof Error && error.stack)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(error.stack);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1((0,_report_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error));
+}
+// Kept-alive sockets must not hold the runner after the outcome is written.
+process.exit();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 5150:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  e: () => (/* binding */ run)
+});
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 18 modules
+var core = __nccwpck_require__(9025);
+// EXTERNAL MODULE: ./src/errors.ts
+var errors = __nccwpck_require__(3916);
+// EXTERNAL MODULE: ./src/format.ts
+var format = __nccwpck_require__(6264);
+;// CONCATENATED MODULE: ./src/access.ts
+
+
+/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
+const UPLOAD_RIGHT = 'UPLOAD';
 /**
- * One request on the dispatcher's handler interface: no stream objects per answer, which for
- * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
- * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
- * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
- * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
+ * Read-only checks before anything is sent: the account may upload to this datastore and the
+ * datastore exists. Returns its upload space for the quota check, once the run knows what it
+ * still has to send; undefined when that could not be read (a warning says so).
  */
-function exchange(dispatcher, url, method, headers, body, signal, bounds) {
-    return new Promise((resolve, reject) => {
-        let controller;
-        let settled = false;
-        let status = 0;
-        let answerHeaders = {};
-        let limit = MAX_ERROR_BODY_BYTES;
-        const chunks = [];
-        let size = 0;
-        const finish = (settle) => {
-            if (settled)
-                return;
-            settled = true;
-            signal.removeEventListener('abort', onAbort);
-            settle();
-        };
-        const answer = () => ({ status, headers: answerHeaders, text: Buffer.concat(chunks, size).toString('utf8') });
-        const onAbort = () => {
-            controller?.abort(new Error('aborted'));
-            finish(() => reject(signal.reason));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        dispatcher.dispatch(
-        // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
-        { origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, {
-            onRequestStart(started) {
-                controller = started;
-                if (signal.aborted)
-                    started.abort(new Error('aborted'));
-            },
-            onResponseStart(_c, statusCode, responseHeaders) {
-                if (statusCode < 200)
-                    return; // an informational answer; the real one follows
-                status = statusCode;
-                answerHeaders = flattenHeaders(responseHeaders);
-                if (status < 300)
-                    limit = bounds.maxOk;
-                bounds.onResponse();
-            },
-            onResponseData(c, chunk) {
-                if (settled)
-                    return;
-                if (size + chunk.length <= limit) {
-                    chunks.push(chunk);
-                    size += chunk.length;
-                    return;
-                }
-                if (status >= 200 && status < 300) {
-                    const error = bounds.tooLarge();
-                    c.abort(error);
-                    finish(() => reject(error));
-                    return;
-                }
-                chunks.push(chunk.subarray(0, limit - size));
-                size = limit;
-                c.abort(new Error('the rest of an error answer is not read'));
-                finish(() => resolve(answer()));
-            },
-            onResponseEnd() {
-                finish(() => resolve(answer()));
-            },
-            onResponseError(_c, error) {
-                finish(() => reject(error));
-            },
-        });
-    });
-}
-function seconds(ms) {
-    return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
-}
-function describeNetworkError(error) {
-    const e = error;
-    const code = e?.code ?? e?.cause?.code;
-    const message = e?.cause?.message ?? e?.message ?? String(error);
-    return code && !message.includes(code) ? `${code} ${message}` : message;
-}
-/** Passes the body's chunks on, saying when each leaves and when the last has left. */
-async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
+async function checkAccess(api, target, warn) {
+    // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
+    const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
+    let memberships;
+    if (rights.status === 'fulfilled')
+        memberships = rights.value;
+    else {
+        const error = rights.reason;
+        if (!unreadable(error))
+            throw error;
+        warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
+    }
+    const membership = memberships?.find((m) => m.datastore === target.datastore);
+    if (membership && !membership.rights.includes(UPLOAD_RIGHT))
+        throw new errors/* AccessError */.Zz(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
     try {
-        for await (const chunk of stream) {
-            if (signal.aborted)
-                throw signal.reason;
-            onChunk();
-            yield chunk;
-        }
-        onEnd();
+        if (space.status === 'rejected')
+            throw space.reason;
+        const usage = space.value;
+        if (!usage)
+            warn('The datastore does not say how much upload space it has: the quota was not checked');
+        return usage;
     }
     catch (error) {
-        if (!signal.aborted)
-            onSourceError(error);
-        throw error;
-    }
-}
-function flattenHeaders(headers) {
-    const flat = {};
-    for (const [key, value] of Object.entries(headers))
-        flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    return flat;
-}
-
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-/** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
-const PUBLIC_CLIENT_ID = 'gpf-warehouse';
-const PUBLIC_CLIENT_SECRET = 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2';
-const MAX_CONCURRENCY = 64;
-/** A week: the longest a GitHub-hosted job may last is 6 hours, a self-hosted one 5 days. */
-const MAX_TIMEOUT_MINUTES = 10_080;
-/** An hour between two reads of the checks is already more than anyone waits. */
-const MAX_POLL_INTERVAL_SECONDS = 3600;
-const MAX_RETRIES = 20;
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-/** A configuration's layer_name (docs/api.md, "Layers"). */
-const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
-const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
-/** Tags the action sets itself for provenance (see `provenanceTags` in main). */
-const RESERVED_TAG_KEYS = ['github_repository', 'github_sha', 'github_run_url'];
-/**
- * Reads and validates every input once. Throws an InputError naming the first bad input.
- * Secrets are masked before any validation can echo them.
- */
-function readConfig(read = (name) => getInput(name)) {
-    const get = (name) => read(name).trim();
-    const secrets = [];
-    for (const secret of ['token', 'client-secret', 'password', 'totp-secret', 'github-token']) {
-        const value = read(secret).trim();
-        if (value)
-            secrets.push(...secretShapes(value));
-    }
-    for (const shape of secrets)
-        core_setSecret(shape);
-    const required = (name, example) => {
-        const value = get(name);
-        if (!value)
-            throw new InputError(name, `is required; for example ${name}: ${example}`);
-        return value;
-    };
-    const identifier = (name, value) => {
-        if (!ID_PATTERN.test(value))
-            throw new InputError(name, `'${value}' is not an id (letters, digits, '-' and '_'); for example 8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c`);
-        return value;
-    };
-    const datastore = identifier('datastore', required('datastore', '8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c'));
-    const patterns = required('glob', 'rasters/**/*.tif')
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-    if (patterns.length === 0)
-        throw new InputError('glob', 'has no pattern; for example glob: rasters/**/*.tif');
-    const name = required('name', 'orthophoto-2024');
-    const srs = required('srs', 'EPSG:2154');
-    const srsMatch = /^EPSG:(\d{4,6})$/i.exec(srs);
-    if (!srsMatch)
-        throw new InputError('srs', `'${srs}' is not an EPSG code; write it as EPSG:<code>, for example EPSG:2154`);
-    const epsg = Number(srsMatch[1]);
-    const description = get('description') || name;
-    const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
-    const dryRun = bool('dry-run', get('dry-run'), false);
-    const close = bool('close', get('close'), true);
-    const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
-    const layer = get('layer') || undefined;
-    if (layer !== undefined) {
-        if (!LAYER_NAME.test(layer))
-            throw new InputError('layer', `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`);
-        if (!close || !waitForChecks)
-            throw new InputError('layer', 'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step');
-    }
-    const level = (input) => {
-        const value = get(input);
-        if (value && !/^\d{1,2}$/.test(value))
-            throw new InputError(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
-        return value || undefined;
-    };
-    return {
-        datastore,
-        patterns,
-        name,
-        srs: `EPSG:${epsg}`,
-        epsg,
-        description,
-        auth: readAuth(get, dryRun),
-        apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
-        tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
-        tags: tags(get('tags')),
-        ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
-        uploadId,
-        close,
-        waitForChecks,
-        checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
-        pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
-        concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
-        retries: integer('retries', get('retries'), 5, 1, MAX_RETRIES),
-        checksums: bool('checksums', get('checksums'), true),
-        ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
-        shard: shard(get('shard')),
-        dryRun,
-        prune: bool('prune', get('prune'), true),
-        secrets,
-        layer,
-        services: services(get('services')),
-        tms: tms(get('tms')),
-        compression: oneOf('compression', get('compression') || 'jpg', ['jpg', 'jpg90', 'png', 'zip']),
-        interpolation: oneOf('interpolation', get('interpolation') || 'bicubic', ['bicubic', 'linear', 'nn']),
-        bottomLevel: level('bottom-level'),
-        topLevel: level('top-level'),
-        layerTitle: get('layer-title') || undefined,
-        layerAbstract: get('layer-abstract') || undefined,
-        public: bool('public', get('public'), true),
-        processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
-        keepUpload: bool('keep-upload', get('keep-upload'), false),
-        comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
-        githubToken: get('github-token') || undefined,
-    };
-}
-function readAuth(get, dryRun) {
-    const token = get('token');
-    const clientId = get('client-id');
-    const clientSecret = get('client-secret');
-    const username = get('username');
-    const password = get('password');
-    const totpSecret = get('totp-secret');
-    const methods = [
-        token && 'token',
-        (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
-        (username || password) && 'username + password',
-    ].filter(Boolean);
-    // A pull request from a fork gets no secrets: its dry run checks what can be checked locally.
-    if (methods.length === 0 && dryRun)
+        if (error instanceof errors/* ApiError */.hD && error.status === 404)
+            throw new errors/* InputError */.dz('datastore', `datastore ${target.datastore} was not found at ${target.apiUrl}; copy its id from GET /users/me (communities_member[].community.datastore)`);
+        if (!unreadable(error) || (error instanceof errors/* ApiError */.hD && error.status === 403))
+            throw error;
+        warn(`Could not read the datastore's upload quota: ${error.message}`);
         return undefined;
-    if (methods.length === 0)
-        throw new InputError('token', 'no authentication given; set token, or client-id and client-secret (service account), or username and password');
-    if (methods.length > 1)
-        throw new InputError(token ? 'token' : 'client-id', `give exactly one way of authenticating, not ${methods.join(' and ')}`);
-    if (totpSecret && !username)
-        throw new InputError('totp-secret', 'is only used with username and password; remove it or add them');
-    if (token) {
-        if (/\s/.test(token))
-            throw new InputError('token', 'contains white space; paste the access token alone, without "Bearer "');
-        return { kind: 'token', token };
     }
-    if (!username && !password) {
-        if (!clientId)
-            throw new InputError('client-id', 'is required with client-secret; for example client-id: my-service-account');
-        if (!clientSecret)
-            throw new InputError('client-secret', 'is required with client-id; store it as a secret: client-secret: ${{ secrets.GPF_CLIENT_SECRET }}');
-        return { kind: 'client-credentials', clientId, clientSecret };
-    }
-    if (!username)
-        throw new InputError('username', 'is required with password; for example username: jane.doe@example.org');
-    if (!password)
-        throw new InputError('password', 'is required with username; store it as a secret: password: ${{ secrets.GPF_PASSWORD }}');
-    if (totpSecret && !/^[A-Z2-7]+=*$/i.test(totpSecret.replace(/[\s-]/g, '')))
-        throw new InputError('totp-secret', 'is not a base32 key (letters A-Z and digits 2-7), as shown when you enabled two-factor authentication');
+}
+/** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
+function unreadable(error) {
+    if (error instanceof errors/* ApiError */.hD)
+        return error.status !== 401;
+    return error instanceof errors/* NetworkError */.Dr || error instanceof errors/* BadResponseError */.nS;
+}
+/**
+ * Whether `needed` more bytes fit in the upload space, once `freed` bytes (stale copies, files to
+ * prune, uploads to replace) are given back. `use` already holds what a resumed upload holds, so
+ * only the bytes still to send count. The server's figures were wrong until August 2026
+ * (docs/api.md, "Quota"): figures that cannot be right give a warning, never a refusal.
+ */
+function quotaVerdict(usage, needed, freed) {
+    const { use, quota } = usage;
+    if (!Number.isFinite(use) || !Number.isFinite(quota) || use < 0 || quota <= 0 || use > quota)
+        return {
+            kind: 'warn',
+            message: `The datastore's upload space figures look wrong (${(0,format/* formatBytes */.z)(use)} used of ${(0,format/* formatBytes */.z)(quota)}): the quota was not checked`,
+        };
+    const free = quota - use + freed;
+    if (needed <= free)
+        return { kind: 'ok' };
     return {
-        kind: 'password',
-        clientId: clientId || PUBLIC_CLIENT_ID,
-        clientSecret: clientId ? clientSecret : PUBLIC_CLIENT_SECRET,
-        username,
-        password,
-        totpSecret: totpSecret || undefined,
+        kind: 'refuse',
+        error: new errors/* FileError */.f6([], `The files still to send (${(0,format/* formatBytes */.z)(needed)}) do not fit in the datastore's upload space: ${(0,format/* formatBytes */.z)(free)} free of ${(0,format/* formatBytes */.z)(quota)}, ${(0,format/* formatBytes */.z)(needed - free)} missing; delete processed uploads to free space`),
     };
 }
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/report/summary.ts
+var summary = __nccwpck_require__(7994);
+;// CONCATENATED MODULE: ./src/comment.ts
+
+
+
+
+/**
+ * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
+ * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
+ * run's record, as the log and the job summary are. It stays within GitHub's comment limit
+ * whatever the number of files: long lists fold and are cut, and a map too large for the comment
+ * is drawn per folder, then as one outline.
+ */
+/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
+const MAX_COMMENT_CHARS = 60_000;
+const MAX_MAP_CHARS = 30_000;
+const MAX_TABLE_ROWS = 300;
+/** Lists longer than this fold into a <details> block. */
+const FOLD_ROWS = 20;
+/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
+const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
+/** The run as the comment tells it: each file as the repository names it, refused or to send. */
+function commentRecordOf(run) {
+    const workspace = run.context.workspace ?? process.cwd();
+    const ending = run.end?.error;
+    const refused = new Map();
+    if (ending instanceof errors/* FileError */.f6)
+        for (const p of ending.problems)
+            for (const one of p.path.split(' and '))
+                refused.set(one, p.problem);
+    const files = [...run.rows.values()].map(({ file, outcome }) => {
+        const shown = external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
+        const place = run.places.get(file.remotePath);
+        const problem = refused.get(shown);
+        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send';
+        return {
+            path: shown,
+            remotePath: file.remotePath,
+            size: file.size,
+            epsg: place?.epsg,
+            ring: place?.ring,
+            problem,
+            outcome: shownOutcome,
+        };
+    });
+    const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
+    return {
+        name: run.context.name,
+        srs: run.context.srs,
+        apiConsulted: run.apiConsulted,
+        upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
+        verdict: ending ? { ok: false, message: (0,summary/* messageOf */.bD)(ending, run.uploadId, run.status) } : { ok: true },
+        warnings: run.warnings,
+        files,
+        layer: run.layer ? layerLine(run.layer) : undefined,
+        currentExtent: run.layer?.currentExtent,
+    };
+}
+/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
+function layerLine(layer) {
+    const detail = layer.services.map((s) => s.type).join(', ') ||
+        Object.entries(layer.parameters)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+    return `${layer.layer} ${layer.action} (${detail})`;
+}
+/** The hidden marker that finds this upload name's comment again on a later push. */
+function commentMarker(name) {
+    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
+}
+function renderComment(record) {
+    const out = [commentMarker(record.name)];
+    const refused = record.files.filter((f) => f.outcome === 'refused');
+    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
+    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to \`${code(record.name)}\``);
+    out.push('');
+    out.push(record.verdict.ok
+        ? `Every file passes the checks the platform would make (${record.srs}).`
+        : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`);
+    out.push('');
+    const counts = ['to send', 'already there', 'refused']
+        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
+        .filter(([, n]) => n > 0);
+    out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
+    out.push(`- **Upload**: ${escapeMd(record.upload)}`);
+    if (!record.apiConsulted)
+        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
+    if (record.layer)
+        out.push(`- **Layer**: ${escapeMd(record.layer)}`);
+    for (const warning of record.warnings.slice(0, 10))
+        out.push(`- ⚠️ ${escapeMd(warning)}`);
+    out.push('');
+    if (refused.length) {
+        out.push(fold(`Refused (${refused.length})`, [
+            '| File | Problem |',
+            '|---|---|',
+            ...refused.slice(0, MAX_TABLE_ROWS).map((f) => `| \`${code(f.path)}\` | ${escapeMd(f.problem ?? '')} |`),
+        ], refused.length, true));
+    }
+    const rows = record.files
+        .slice(0, MAX_TABLE_ROWS)
+        .map((f) => `| \`${code(f.remotePath)}\` | ${(0,format/* formatBytes */.z)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
+    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...rows], record.files.length, false));
+    const map = mapOf(record);
+    if (map)
+        out.push('', '```geojson', map, '```');
+    const unplaced = record.files.filter((f) => !f.ring && f.remotePath.match(/\.(tiff?|jp2)$/i));
+    if (unplaced.length)
+        out.push('', `${unplaced.length} raster(s) are not on the map: their SRS has no known definition.`);
+    if (record.runUrl)
+        out.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
+    let body = out.join('\n');
+    if (body.length > MAX_COMMENT_CHARS)
+        body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (cut to GitHub's comment size; the job summary has everything)`;
+    return body;
+}
+function fold(title, lines, count, open) {
+    const more = count > MAX_TABLE_ROWS ? `\n\n… and ${count - MAX_TABLE_ROWS} more.` : '';
+    if (count <= FOLD_ROWS)
+        return `${lines.join('\n')}${more}\n`;
+    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
+}
+/** The map: one polygon per raster; per folder if that is too long; one outline if still too long. */
+function mapOf(record) {
+    const placed = record.files.filter((f) => f.ring);
+    if (!placed.length && !record.currentExtent)
+        return undefined;
+    const current = record.currentExtent
+        ? [
+            feature(box(record.currentExtent), {
+                name: 'the layer as it is now',
+                stroke: COLOURS.current,
+                fill: COLOURS.current,
+                'fill-opacity': 0.05,
+            }),
+        ]
+        : [];
+    const colour = (refused) => (refused ? COLOURS.refused : COLOURS.ok);
+    const perFile = placed.map((f) => feature(f.ring, {
+        name: f.path,
+        size: (0,format/* formatBytes */.z)(f.size),
+        epsg: f.epsg ? `EPSG:${f.epsg}` : '',
+        result: f.outcome,
+        stroke: colour(f.outcome === 'refused'),
+        fill: colour(f.outcome === 'refused'),
+        'fill-opacity': 0.2,
+    }));
+    let json = collection([...current, ...perFile]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    const folders = new Map();
+    for (const f of placed) {
+        const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
+        folders.set(folder, [...(folders.get(folder) ?? []), f]);
+    }
+    const perFolder = [...folders].map(([folder, members]) => {
+        const refused = members.some((m) => m.outcome === 'refused');
+        return feature(box(bounds(members.map((m) => m.ring))), {
+            name: `${folder}/ (${members.length} rasters)`,
+            size: (0,format/* formatBytes */.z)(members.reduce((s, m) => s + m.size, 0)),
+            stroke: colour(refused),
+            fill: colour(refused),
+            'fill-opacity': 0.2,
+        });
+    });
+    json = collection([...current, ...perFolder]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    return collection([
+        ...current,
+        feature(box(bounds(placed.map((f) => f.ring))), {
+            name: `${placed.length} rasters`,
+            stroke: COLOURS.ok,
+            fill: COLOURS.ok,
+        }),
+    ]);
+}
+function box([west, south, east, north]) {
+    return [
+        [west, south],
+        [east, south],
+        [east, north],
+        [west, north],
+        [west, south],
+    ];
+}
+function feature(ring, properties) {
+    return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
+}
+function collection(features) {
+    return JSON.stringify({ type: 'FeatureCollection', features });
+}
+/** Text in a table cell or a line: no pipe, no newline, no HTML. */
+function escapeMd(text) {
+    return text.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** Text inside backticks: a backtick would end it. */
+function code(text) {
+    return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
+}
+/** [west, south, east, north] of rings. */
+function bounds(rings) {
+    const xs = rings.flat().map((p) => p[0]);
+    const ys = rings.flat().map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+// EXTERNAL MODULE: ./src/files.ts + 14 modules
+var files = __nccwpck_require__(8841);
+;// CONCATENATED MODULE: ./src/github.ts
+/**
+ * The pull-request comment on GitHub: one per upload name, found again by its hidden marker and
+ * updated in place. The GitHub client is loaded here only, when a comment is written, so that a
+ * plain publish does not pay for it at start-up. A comment that cannot be written (a fork's
+ * read-only token) is skipped, never a failure.
+ */
+/** True on the events that are about a pull request (read from the runner's variables, no client). */
+function isPullRequestEvent() {
+    const event = process.env.GITHUB_EVENT_NAME;
+    return event === 'pull_request' || event === 'pull_request_target';
+}
+async function upsertComment(body, marker, token) {
+    const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
+    const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
+    if (typeof number !== 'number')
+        return { kind: 'skipped', reason: 'the event names no pull request' };
+    const { owner, repo } = github.context.repo;
+    try {
+        const octokit = github.getOctokit(token);
+        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
+        const mine = comments.find((c) => c.body?.includes(marker));
+        if (mine) {
+            await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
+            return { kind: 'updated', id: mine.id };
+        }
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+        return { kind: 'created', id: data.id };
+    }
+    catch (error) {
+        const status = error.status;
+        const reason = status === 403 || status === 404
+            ? `the token may not write to this pull request (HTTP ${status}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
+            : `GitHub did not take it (${error.message})`;
+        return { kind: 'skipped', reason };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/provenance.ts
+/**
+ * Tags that trace what the action makes (an upload, a pyramid) back to the run that made it, from
+ * the runner's variables; a user's `tags` may not set them. The commit's tag also tells a re-run
+ * of the same commit (publish.ts).
+ */
+const PROVENANCE_KEYS = { repository: 'github_repository', sha: 'github_sha', runUrl: 'github_run_url' };
+const RESERVED_TAG_KEYS = Object.values(PROVENANCE_KEYS);
+/** Read from the runner's variables: the GitHub client (and its start-up time) is not needed here. */
+function provenanceTags(env = process.env) {
+    const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_SERVER_URL: server } = env;
+    if (!repository)
+        return {};
+    const tags = { [PROVENANCE_KEYS.repository]: repository };
+    if (sha)
+        tags[PROVENANCE_KEYS.sha] = sha;
+    if (runId)
+        tags[PROVENANCE_KEYS.runUrl] = `${server || 'https://github.com'}/${repository}/actions/runs/${runId}`;
+    return tags;
+}
+
+;// CONCATENATED MODULE: ./src/input-values.ts
+
+
+const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+/**
+ * One input's value: each parser refuses a bad value with an InputError that names the input, says
+ * what is wrong and gives a valid example (the contract's one-line errors), before anything is sent.
+ */
 function url(input, value) {
     let parsed;
     try {
         parsed = new URL(value);
     }
     catch {
-        throw new InputError(input, `'${value}' is not a URL; for example https://data.geopf.fr/api`);
+        throw new errors/* InputError */.dz(input, `'${value}' is not a URL; for example https://data.geopf.fr/api`);
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-        throw new InputError(input, `'${value}' must be an http(s) URL; for example https://data.geopf.fr/api`);
+        throw new errors/* InputError */.dz(input, `'${value}' must be an http(s) URL; for example https://data.geopf.fr/api`);
     if (parsed.username || parsed.password)
-        throw new InputError(input, 'must not carry credentials; use the authentication inputs');
+        throw new errors/* InputError */.dz(input, 'must not carry credentials; use the authentication inputs');
     return value.replace(/\/+$/, '');
 }
 function tags(text) {
@@ -48193,9 +43593,9 @@ function tags(text) {
         const eq = line.indexOf('=');
         const key = eq < 0 ? '' : line.slice(0, eq).trim();
         if (!key || !TAG_KEY_PATTERN.test(key))
-            throw new InputError('tags', `'${line}' is not key=value; write one tag per line, for example datasheet_name=ortho-2024`);
+            throw new errors/* InputError */.dz('tags', `'${line}' is not key=value; write one tag per line, for example datasheet_name=ortho-2024`);
         if (RESERVED_TAG_KEYS.includes(key))
-            throw new InputError('tags', `'${key}' is set by the action itself; choose another key`);
+            throw new errors/* InputError */.dz('tags', `'${key}' is set by the action itself; choose another key`);
         result[key] = line.slice(eq + 1).trim();
     }
     return result;
@@ -48203,7 +43603,7 @@ function tags(text) {
 function oneOf(input, value, allowed) {
     const lower = value.toLowerCase();
     if (!allowed.includes(lower))
-        throw new InputError(input, `'${value}' is not one of ${allowed.join(', ')}; for example ${input}: ${allowed[0]}`);
+        throw new errors/* InputError */.dz(input, `'${value}' is not one of ${allowed.join(', ')}; for example ${input}: ${allowed[0]}`);
     return lower;
 }
 function bool(input, value, fallback) {
@@ -48214,14 +43614,14 @@ function bool(input, value, fallback) {
         return true;
     if (['false', 'False', 'FALSE'].includes(value))
         return false;
-    throw new InputError(input, `'${value}' is not a boolean; write true or false`);
+    throw new errors/* InputError */.dz(input, `'${value}' is not a boolean; write true or false`);
 }
 function positiveNumber(input, value, fallback, max, example) {
     if (value === '')
         return fallback;
     const number = Number(value);
     if (!/^\d*\.?\d+$/.test(value) || !Number.isFinite(number) || number <= 0 || number > max)
-        throw new InputError(input, `'${value}' is not a positive number up to ${max}; for example ${input}: ${example}`);
+        throw new errors/* InputError */.dz(input, `'${value}' is not a positive number up to ${max}; for example ${input}: ${example}`);
     return number;
 }
 /**
@@ -48242,7 +43642,7 @@ function integer(input, value, fallback, min, max) {
         return fallback;
     const number = Number(value);
     if (!/^\d+$/.test(value) || number < min || number > max)
-        throw new InputError(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
+        throw new errors/* InputError */.dz(input, `'${value}' is not a whole number from ${min} to ${max}; for example ${input}: ${fallback}`);
     return number;
 }
 function services(value) {
@@ -48251,14 +43651,14 @@ function services(value) {
         .map((s) => s.trim().toLowerCase())
         .filter(Boolean);
     if (names.length === 0 || names.some((n) => n !== 'wmts' && n !== 'wms') || new Set(names).size !== names.length)
-        throw new InputError('services', `'${value}' is not wmts, wms or wmts,wms; for example services: wmts,wms`);
+        throw new errors/* InputError */.dz('services', `'${value}' is not wmts, wms or wmts,wms; for example services: wmts,wms`);
     return names;
 }
 /** A tile matrix set's name; the processing says at run time which ones it takes. */
 function tms(value) {
     const name = value || 'PM';
     if (!/^[A-Za-z0-9_]+$/.test(name))
-        throw new InputError('tms', `'${name}' is not a tile matrix set name; for example tms: PM`);
+        throw new errors/* InputError */.dz('tms', `'${name}' is not a tile matrix set name; for example tms: PM`);
     return name;
 }
 function shard(value) {
@@ -48268,8 +43668,849 @@ function shard(value) {
     const index = match ? Number(match[1]) : 0;
     const count = match ? Number(match[2]) : 0;
     if (!match || count < 1 || index < 1 || index > count)
-        throw new InputError('shard', `'${value}' is not i/n with 1 <= i <= n; for example shard: 2/4 (the second of four parts)`);
+        throw new errors/* InputError */.dz('shard', `'${value}' is not i/n with 1 <= i <= n; for example shard: 2/4 (the second of four parts)`);
     return { index, count };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+
+
+
+/** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
+const PUBLIC_CLIENT_ID = 'gpf-warehouse';
+const PUBLIC_CLIENT_SECRET = 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2';
+const MAX_CONCURRENCY = 64;
+/** A week: the longest a GitHub-hosted job may last is 6 hours, a self-hosted one 5 days. */
+const MAX_TIMEOUT_MINUTES = 10_080;
+/** An hour between two reads of the checks is already more than anyone waits. */
+const MAX_POLL_INTERVAL_SECONDS = 3600;
+const MAX_RETRIES = 20;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+/** A configuration's layer_name (docs/api.md, "Layers"). */
+const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
+/**
+ * Reads and validates every input once. Throws an InputError naming the first bad input.
+ * Secrets are masked before any validation can echo them.
+ */
+function readConfig(read = (name) => core/* getInput */.V4(name)) {
+    const get = (name) => read(name).trim();
+    const secrets = [];
+    for (const secret of ['token', 'client-secret', 'password', 'totp-secret', 'github-token']) {
+        const value = read(secret).trim();
+        if (value)
+            secrets.push(...secretShapes(value));
+    }
+    for (const shape of secrets)
+        core/* setSecret */.Pq(shape);
+    const what = readWhat(get);
+    const dryRun = bool('dry-run', get('dry-run'), false);
+    const close = bool('close', get('close'), true);
+    const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
+    const layer = layerName(get('layer') || undefined, close, waitForChecks);
+    return {
+        ...what,
+        auth: readAuth(get, dryRun),
+        apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
+        tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
+        tags: tags(get('tags')),
+        ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
+        close,
+        waitForChecks,
+        checksTimeoutMs: positiveNumber('checks-timeout', get('checks-timeout'), 60, MAX_TIMEOUT_MINUTES, '90') * 60_000,
+        pollIntervalMs: positiveNumber('poll-interval', get('poll-interval'), 10, MAX_POLL_INTERVAL_SECONDS, '30') * 1000,
+        concurrency: integer('concurrency', get('concurrency'), 4, 1, MAX_CONCURRENCY),
+        retries: integer('retries', get('retries'), 5, 1, MAX_RETRIES),
+        checksums: bool('checksums', get('checksums'), true),
+        ifNoFilesFound: oneOf('if-no-files-found', get('if-no-files-found') || 'error', ['error', 'warn', 'ignore']),
+        shard: shard(get('shard')),
+        dryRun,
+        prune: bool('prune', get('prune'), true),
+        secrets,
+        layer,
+        ...readLayer(get),
+        comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
+        githubToken: get('github-token') || undefined,
+    };
+}
+/** What is published, and where: the datastore, the files, the upload's name, SRS and description. */
+function readWhat(get) {
+    const required = (name, example) => {
+        const value = get(name);
+        if (!value)
+            throw new errors/* InputError */.dz(name, `is required; for example ${name}: ${example}`);
+        return value;
+    };
+    const datastore = identifier('datastore', required('datastore', '8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c'));
+    const patterns = required('glob', 'rasters/**/*.tif')
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    if (patterns.length === 0)
+        throw new errors/* InputError */.dz('glob', 'has no pattern; for example glob: rasters/**/*.tif');
+    const name = required('name', 'orthophoto-2024');
+    const srs = required('srs', 'EPSG:2154');
+    const srsMatch = /^EPSG:(\d{4,6})$/i.exec(srs);
+    if (!srsMatch)
+        throw new errors/* InputError */.dz('srs', `'${srs}' is not an EPSG code; write it as EPSG:<code>, for example EPSG:2154`);
+    const epsg = Number(srsMatch[1]);
+    const description = get('description') || name;
+    const uploadId = get('upload-id') ? identifier('upload-id', get('upload-id')) : undefined;
+    return { datastore, patterns, name, srs: `EPSG:${epsg}`, epsg, description, uploadId };
+}
+function identifier(name, value) {
+    if (!ID_PATTERN.test(value))
+        throw new errors/* InputError */.dz(name, `'${value}' is not an id (letters, digits, '-' and '_'); for example 8b4a5c3e-1f2d-4e6a-9b7c-0d1e2f3a4b5c`);
+    return value;
+}
+/** The layer's name, refused before anything else of the layer when it cannot be one, or cannot be served. */
+function layerName(layer, close, waitForChecks) {
+    if (layer === undefined)
+        return undefined;
+    if (!LAYER_NAME.test(layer))
+        throw new errors/* InputError */.dz('layer', `'${layer}' is not a layer name (a letter or _, then letters, digits, _, - and .); for example layer: ortho_2024`);
+    if (!close || !waitForChecks)
+        throw new errors/* InputError */.dz('layer', 'needs the upload closed and its checks passed: remove close: false and wait-for-checks: false, or publish the layer in a later step');
+    return layer;
+}
+/** How the layer is built and served. */
+function readLayer(get) {
+    const level = (input) => {
+        const value = get(input);
+        if (value && !/^\d{1,2}$/.test(value))
+            throw new errors/* InputError */.dz(input, `'${value}' is not a level of the tile matrix set; for example ${input}: 18`);
+        return value || undefined;
+    };
+    return {
+        services: services(get('services')),
+        tms: tms(get('tms')),
+        compression: oneOf('compression', get('compression') || 'jpg', ['jpg', 'jpg90', 'png', 'zip']),
+        interpolation: oneOf('interpolation', get('interpolation') || 'bicubic', ['bicubic', 'linear', 'nn']),
+        bottomLevel: level('bottom-level'),
+        topLevel: level('top-level'),
+        layerTitle: get('layer-title') || undefined,
+        layerAbstract: get('layer-abstract') || undefined,
+        public: bool('public', get('public'), true),
+        processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
+        keepUpload: bool('keep-upload', get('keep-upload'), false),
+    };
+}
+function readAuth(get, dryRun) {
+    const token = get('token');
+    const clientId = get('client-id');
+    const clientSecret = get('client-secret');
+    const username = get('username');
+    const password = get('password');
+    const totpSecret = get('totp-secret');
+    const methods = [
+        token && 'token',
+        (clientId || clientSecret) && !username && !password && 'client-id + client-secret',
+        (username || password) && 'username + password',
+    ].filter(Boolean);
+    // A pull request from a fork gets no secrets: its dry run checks what can be checked locally.
+    if (methods.length === 0 && dryRun)
+        return undefined;
+    if (methods.length === 0)
+        throw new errors/* InputError */.dz('token', 'no authentication given; set token, or client-id and client-secret (service account), or username and password');
+    if (methods.length > 1)
+        throw new errors/* InputError */.dz(token ? 'token' : 'client-id', `give exactly one way of authenticating, not ${methods.join(' and ')}`);
+    if (totpSecret && !username)
+        throw new errors/* InputError */.dz('totp-secret', 'is only used with username and password; remove it or add them');
+    if (token) {
+        if (/\s/.test(token))
+            throw new errors/* InputError */.dz('token', 'contains white space; paste the access token alone, without "Bearer "');
+        return { kind: 'token', token };
+    }
+    if (!username && !password) {
+        if (!clientId)
+            throw new errors/* InputError */.dz('client-id', 'is required with client-secret; for example client-id: my-service-account');
+        if (!clientSecret)
+            throw new errors/* InputError */.dz('client-secret', 'is required with client-id; store it as a secret: client-secret: ${{ secrets.GPF_CLIENT_SECRET }}');
+        return { kind: 'client-credentials', clientId, clientSecret };
+    }
+    if (!username)
+        throw new errors/* InputError */.dz('username', 'is required with password; for example username: jane.doe@example.org');
+    if (!password)
+        throw new errors/* InputError */.dz('password', 'is required with username; store it as a secret: password: ${{ secrets.GPF_PASSWORD }}');
+    if (totpSecret && !/^[A-Z2-7]+=*$/i.test(totpSecret.replace(/[\s-]/g, '')))
+        throw new errors/* InputError */.dz('totp-secret', 'is not a base32 key (letters A-Z and digits 2-7), as shown when you enabled two-factor authentication');
+    return {
+        kind: 'password',
+        clientId: clientId || PUBLIC_CLIENT_ID,
+        clientSecret: clientId ? clientSecret : PUBLIC_CLIENT_SECRET,
+        username,
+        password,
+        totpSecret: totpSecret || undefined,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/retry.ts
+
+// A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (docs/api.md).
+const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
+function classify(error) {
+    if (error instanceof errors/* NetworkError */.Dr || error instanceof errors/* BadResponseError */.nS)
+        return 'unknown';
+    if (error instanceof errors/* ApiError */.hD) {
+        if (error.status === 500 || error.status === 502 || error.status === 504)
+            return 'unknown';
+        if (error.status === 408 || error.status === 429 || error.status >= 500)
+            return 'retry';
+    }
+    return 'fatal';
+}
+/** Wait before attempt `attempt + 1`: the server's Retry-After, else exponential with jitter. */
+function backoffDelay(policy, attempt, error) {
+    const retryAfter = error instanceof errors/* ApiError */.hD ? error.retryAfterMs : undefined;
+    if (retryAfter !== undefined)
+        return Math.min(retryAfter, policy.maxRetryAfterMs);
+    const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+class Retrier {
+    policy;
+    signal;
+    onRetry;
+    constructor(policy = DEFAULT_RETRY, 
+    /** Aborts waits and requests: the run's cancellation, or a deadline (its reason is thrown). */
+    signal, onRetry) {
+        this.policy = policy;
+        this.signal = signal;
+        this.onRetry = onRetry;
+    }
+    /** The same policy under another signal (a deadline that covers the run's cancellation). */
+    within(signal) {
+        return new Retrier(this.policy, signal, this.onRetry);
+    }
+    /** A request that changes nothing: tried again on any transient failure. */
+    async read(what, attempt) {
+        for (let n = 1;; n++) {
+            throwIfAborted(this.signal);
+            try {
+                return await attempt(n);
+            }
+            catch (error) {
+                if (classify(error) === 'fatal' || n >= this.policy.attempts)
+                    throw withAttempts(error, n);
+                await this.pause(what, n, error);
+            }
+        }
+    }
+    /**
+     * A request that changes the datastore, made at most once. After an unknown outcome, or a
+     * conflict (`conflicts`, e.g. 409 for a create, 404 for a delete) that a lost earlier answer
+     * explains, `reconcile` looks at the server: when the change is there, that is the result;
+     * otherwise the request is tried again while attempts remain.
+     */
+    async write(what, attempt, reconcile, conflicts = [409]) {
+        for (let n = 1;; n++) {
+            throwIfAborted(this.signal);
+            try {
+                return { value: await attempt(n), attempts: n, reconciled: false };
+            }
+            catch (error) {
+                const verdict = classify(error);
+                const conflict = error instanceof errors/* ApiError */.hD && conflicts.includes(error.status);
+                let cleared = false;
+                if (verdict === 'unknown' || conflict) {
+                    const state = await reconcile(error);
+                    if (state.done)
+                        return { value: state.value, attempts: n, reconciled: true };
+                    cleared = state.retry === true;
+                }
+                if ((verdict === 'fatal' && !(conflict && cleared)) || n >= this.policy.attempts)
+                    throw withAttempts(error, n);
+                await this.pause(what, n, error);
+            }
+        }
+    }
+    /** Waits before the next attempt; a deadline or a cancellation cuts the wait short. */
+    async pause(what, attempt, error) {
+        const delayMs = backoffDelay(this.policy, attempt, error);
+        this.onRetry?.({ what, attempt, delayMs, reason: (0,errors/* reasonOf */.A3)(error) });
+        await sleep(delayMs, this.signal);
+    }
+}
+/**
+ * Reads `probe` until `accept` says yes, with growing pauses, for at most `budgetMs`; returns the
+ * last value read. For a server whose view lags behind what it did (the tree after a 502).
+ */
+async function waitFor(probe, accept, budgetMs, signal, firstPauseMs = 250) {
+    const until = Date.now() + budgetMs;
+    let pause = firstPauseMs;
+    for (;;) {
+        const value = await probe();
+        const left = until - Date.now();
+        if (accept(value) || left <= 0)
+            return value;
+        await sleep(Math.min(pause, left), signal);
+        pause *= 2;
+    }
+}
+/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal?.aborted)
+            return reject(abortError(signal));
+        const onAbort = () => {
+            clearTimeout(timer);
+            reject(abortError(signal));
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+        }, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+/**
+ * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
+ * deadline that holds while a request is in flight. `dispose` stops its timer.
+ */
+function deadline(parent, ms, onExpiry) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(onExpiry()), Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+    const onParent = () => controller.abort(parent?.reason);
+    if (parent?.aborted)
+        onParent();
+    else
+        parent?.addEventListener('abort', onParent, { once: true });
+    return {
+        signal: controller.signal,
+        dispose() {
+            clearTimeout(timer);
+            parent?.removeEventListener('abort', onParent);
+        },
+    };
+}
+/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
+function abortError(signal) {
+    return signal.reason instanceof errors/* ActionError */.lZ ? signal.reason : new errors/* CancelledError */.cc();
+}
+function throwIfAborted(signal) {
+    if (signal?.aborted)
+        throw abortError(signal);
+}
+/** The same error, saying how many attempts were made. */
+function withAttempts(error, attempts) {
+    if (attempts <= 1)
+        return error;
+    if (error instanceof errors/* ApiError */.hD)
+        return new errors/* ApiError */.hD(error.status, error.method, error.path, error.details, attempts, error.hint, error.retryAfterMs);
+    if (error instanceof errors/* NetworkError */.Dr)
+        return new errors/* NetworkError */.Dr(error.method, error.path, error.reason, attempts);
+    if (error instanceof errors/* BadResponseError */.nS)
+        return new errors/* BadResponseError */.nS(error.method, error.path, error.reason, attempts);
+    return error;
+}
+
+;// CONCATENATED MODULE: ./src/poll.ts
+
+/**
+ * The one way the action waits for the platform: the checks after a close, a pyramid being built,
+ * an offering being published. Reads at the chosen interval while things change, further apart
+ * (up to a cap) while they do not; gives up at a deadline that also cuts a read in flight; forgives
+ * a few reads in a row that failed after their own retries, since the platform works on meanwhile.
+ */
+/** Pauses grow by this while the state read stays the same… */
+const GROWTH = 1.5;
+/** …up to this, or the chosen interval if that is longer. */
+const MAX_PAUSE_MS = 60_000;
+/** Reads that may fail in a row (after their own retries) before the wait gives up. */
+const ERROR_BUDGET = 3;
+/**
+ * Reads `read` until it gives a value. `read` gets the deadline's signal, to bind every request
+ * it makes to it: no read outlives the wait.
+ */
+async function poll(options, read) {
+    const limit = deadline(options.signal, options.withinMs, options.onTimeout);
+    const maxPause = Math.max(MAX_PAUSE_MS, options.firstPauseMs);
+    let pause = options.firstPauseMs;
+    let last;
+    let failures = 0;
+    try {
+        for (;;) {
+            try {
+                const { state, value } = await read(limit.signal);
+                failures = 0;
+                pause = state === last ? Math.min(maxPause, pause * GROWTH) : options.firstPauseMs;
+                last = state;
+                if (value !== undefined)
+                    return value;
+            }
+            catch (error) {
+                if (classify(error) === 'fatal' || ++failures > ERROR_BUDGET)
+                    throw error;
+                options.onForgiven?.(error);
+            }
+            await sleep(pause, limit.signal);
+        }
+    }
+    finally {
+        limit.dispose();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/preview.ts
+/**
+ * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
+ * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
+ */
+function previewUrl(report, storedData, compression) {
+    const bbox = storedData.bbox;
+    if (!bbox)
+        return undefined;
+    const [west, south, east, north] = bbox;
+    const wms = report.urls.WMS;
+    if (wms?.includes('{xmin}')) {
+        const [x0, y0] = mercator(west, south);
+        const [x1, y1] = mercator(east, north);
+        const width = 512;
+        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
+        return wms
+            .replace('{xmin}', x0.toFixed(2))
+            .replace('{ymin}', y0.toFixed(2))
+            .replace('{xmax}', x1.toFixed(2))
+            .replace('{ymax}', y1.toFixed(2))
+            .replace('{styles}', '')
+            .replace('{width}', String(width))
+            .replace('{height}', String(Math.min(height, 1024)))
+            .replace('{srs}', 'EPSG:3857')
+            .replace('{format}', 'image/png');
+    }
+    const tms = report.urls.TMS;
+    if (!tms)
+        return undefined;
+    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
+    let z = 0;
+    for (let candidate = 1; candidate <= 18; candidate++) {
+        const [a, b] = tile(west, north, candidate);
+        const [c, d] = tile(east, south, candidate);
+        if (a !== c || b !== d)
+            break;
+        z = candidate;
+    }
+    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
+    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
+    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
+}
+function mercator(lon, lat) {
+    const r = 6378137;
+    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+}
+function tile(lon, lat, z) {
+    const n = 2 ** z;
+    const x = Math.floor(((lon + 180) / 360) * n);
+    const rad = (lat * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+    return [x, y];
+}
+
+// EXTERNAL MODULE: ./src/entrepot/status.ts
+var entrepot_status = __nccwpck_require__(1725);
+;// CONCATENATED MODULE: ./src/pyramid.ts
+
+
+
+/**
+ * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
+ * run made it, else an execution created, its output tagged and launched; then awaited until the
+ * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
+ */
+/** Found by name among the datastore's processings: ids differ between environments. */
+const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
+async function prepareLayer(api, options) {
+    const all = await api.processings();
+    const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
+    if (!found)
+        throw new errors/* UploadStateError */.Dl(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${(0,errors/* list */.p_)(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
+    return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
+}
+/** The parameters to send, refused when the processing does not allow them. */
+function checkParameters(options, declared) {
+    const wanted = [
+        ['tms', 'tms', options.tms],
+        ['compression', 'compression', options.compression],
+        ['interpolation', 'interpolation', options.interpolation],
+        ['bottom-level', 'bottom', options.bottomLevel],
+        ['top-level', 'top', options.topLevel],
+    ];
+    const parameters = {};
+    for (const [input, name, value] of wanted) {
+        if (value === undefined)
+            continue;
+        parameters[name] = value;
+        // A processing that does not list its parameters cannot be checked against: the server will say.
+        if (declared.length === 0)
+            continue;
+        const spec = declared.find((p) => p.name === name);
+        if (!spec)
+            throw new errors/* InputError */.dz(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
+        if (spec.allowed && !spec.allowed.includes(value))
+            throw new errors/* InputError */.dz(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
+        parameters[name] = value;
+    }
+    return parameters;
+}
+/** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
+const TAG_LAYER = 'layer';
+const TAG_UPLOAD = 'upload_id';
+const TAG_REPLACES = 'replaces';
+class PyramidBuilder {
+    api;
+    options;
+    plan;
+    emit;
+    pollOptions;
+    layer;
+    constructor(api, options, plan, emit, 
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    pollOptions) {
+        this.api = api;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+        this.pollOptions = pollOptions;
+        this.layer = options.layer;
+    }
+    /**
+     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
+     * new one. A failed one is never built again from the same upload.
+     */
+    async build(upload, existing) {
+        const mine = (await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id }))[0];
+        if (mine) {
+            this.emit({
+                type: 'info',
+                message: `Pyramid ${mine.id} was made from upload ${upload.id} by an earlier run (${mine.status}): going on with it`,
+            });
+            if (mine.status === 'GENERATED')
+                return mine;
+            const [execution] = await this.api.executionsProducing(mine.id);
+            if (!execution)
+                throw new errors/* UploadStateError */.Dl(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
+            if (execution.status === 'CREATED')
+                await this.api.launchExecution(execution.id);
+            return this.awaitPyramid(execution.id, mine.id);
+        }
+        const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
+        const { executionId, storedDataId } = await this.start(upload, previous);
+        return this.awaitPyramid(executionId, storedDataId);
+    }
+    /** Creates the execution, tags its output stored data (what it replaces too), then launches it. */
+    async start(upload, previous) {
+        const { api, options } = this;
+        // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
+        const outputName = `${this.layer} ${upload.id}`;
+        const execution = await api.createExecution({
+            processing: this.plan.processingId,
+            inputs: { upload: [upload.id] },
+            output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
+            parameters: this.plan.parameters,
+        }, outputName);
+        // The answer names its output; one that does not is found by its run-unique name.
+        const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
+        if (!storedDataId)
+            throw new errors/* UploadStateError */.Dl(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
+        const replaces = [...new Set(previous.filter((id) => id !== storedDataId))];
+        // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
+        await api.tagStoredData(storedDataId, {
+            ...options.tags,
+            [TAG_LAYER]: this.layer,
+            [TAG_UPLOAD]: upload.id,
+            ...(replaces.length ? { [TAG_REPLACES]: replaces.join(',') } : {}),
+        });
+        this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
+        await api.launchExecution(execution.id);
+        return { executionId: execution.id, storedDataId };
+    }
+    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
+    awaitPyramid(executionId, storedDataId) {
+        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`);
+        return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
+            const api = this.api.within(signal);
+            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+            // read after it is already final when the stored data says it failed.
+            const storedData = await api.storedData(storedDataId);
+            const execution = await api.pyramidExecution(executionId);
+            const state = `${execution.status}/${storedData.status}`;
+            if (state !== last)
+                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+            last = state;
+            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
+                return { state, value: storedData };
+            if (entrepot_status/* FAILED_EXECUTION_STATUSES */.Ck.has(execution.status) || storedData.status === 'UNSTABLE') {
+                // Within the deadline, like every read of the wait.
+                const lines = await api.executionLogs(executionId).catch(() => []);
+                throw new errors/* PyramidFailedError */.iw(executionId, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), execution.status);
+            }
+            return { state };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layer.ts
+
+
+
+
+
+
+const SERVICE_TYPES = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+async function publishLayer(api, upload, options, plan, emit = () => undefined) {
+    return new LayerRun(api, upload, options, plan, emit).execute();
+}
+class LayerRun {
+    api;
+    upload;
+    options;
+    plan;
+    emit;
+    constructor(api, upload, options, plan, emit) {
+        this.api = api;
+        this.upload = upload;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+    }
+    async execute() {
+        const layer = this.options.layer;
+        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
+        const types = this.options.services.map((s) => SERVICE_TYPES[s]);
+        const existing = new Map();
+        for (const type of types) {
+            const [configuration] = await this.api.configurationsOf(layer, type);
+            if (configuration)
+                existing.set(type, configuration);
+        }
+        const report = {
+            layer,
+            action: existing.size ? 'updated' : 'created',
+            parameters: this.plan.parameters,
+            services: [],
+            deletedPyramids: [],
+            uploadDeleted: false,
+            urls: {},
+        };
+        if (this.options.dryRun || !this.upload)
+            return this.planOnly(report, types, existing);
+        const pyramids = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
+        const storedData = await pyramids.build(this.upload, existing);
+        report.storedData = storedData;
+        this.emit({ type: 'stored-data', storedData });
+        const replaced = new Set((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
+        await this.serve(report, types, storedData, existing, replaced);
+        await this.cleanUp(report, this.upload, replaced);
+        report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    /** A dry run: whether the layer would be created or updated, with which parameters, and where it lies now. */
+    async planOnly(report, types, existing) {
+        report.action = existing.size ? 'would update' : 'would create';
+        const live = [...existing.values()][0]?.usedData[0]?.stored_data;
+        if (live)
+            report.currentExtent = (await this.api.storedData(live).catch(() => undefined))?.bbox;
+        const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
+        const verb = existing.size ? 'updated' : 'created';
+        this.emit({
+            type: 'info',
+            message: `Layer ${report.layer} would be ${verb} (${types.join(', ')}) with a pyramid built with ${parameters.join(', ')}`,
+        });
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    /** Each service: its configuration pointed at the pyramid, its offering PUBLISHED. */
+    async serve(report, types, storedData, existing, replaced) {
+        const { options } = this;
+        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
+        const endpoints = await this.api.endpoints();
+        for (const type of types) {
+            const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
+            if (!endpoint)
+                throw new errors/* UploadStateError */.Dl(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
+            const configuration = await this.configure(type, storedData, existing.get(type), replaced);
+            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
+            const offering = await this.offer(configuration, endpoint.id, existing.has(type));
+            report.services.push({ type, configurationId: configuration.id, offering });
+            for (const url of offering.urls)
+                if (url.type)
+                    report.urls[url.type] = url.url;
+            this.emit({ type: 'layer', report });
+        }
+    }
+    /** The pyramids the layer used before, once nothing uses them; then the upload, unless kept. */
+    async cleanUp(report, upload, replaced) {
+        this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
+        for (const old of replaced) {
+            try {
+                await this.api.deleteStoredData(old);
+                report.deletedPyramids.push(old);
+                this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
+            }
+            catch (error) {
+                this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${error.message}` });
+            }
+        }
+        if (this.options.keepUpload)
+            return;
+        await this.options.deleteUpload(upload.id);
+        report.uploadDeleted = true;
+        this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
+    }
+    /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
+    pollOptions(firstPauseMs, onTimeout) {
+        return {
+            firstPauseMs,
+            withinMs: this.options.processingTimeoutMs,
+            onTimeout,
+            signal: this.options.signal,
+            onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${error.message}); trying again` }),
+        };
+    }
+    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
+    async configure(type, storedData, current, replaced) {
+        const { api, options } = this;
+        const levels = storedData.levels.map(Number).filter(Number.isFinite);
+        const usedData = [
+            {
+                stored_data: storedData.id,
+                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
+                top_level: options.topLevel ?? String(Math.min(...levels)),
+            },
+        ];
+        const title = options.layerTitle ?? options.layer;
+        if (!current) {
+            const created = await api.createConfiguration({
+                type,
+                name: options.layer,
+                layer_name: options.layer,
+                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+            });
+            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
+            return created;
+        }
+        for (const used of current.usedData)
+            if (used.stored_data !== storedData.id)
+                replaced.add(used.stored_data);
+        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
+            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+            return current;
+        }
+        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
+        const raw = current.raw;
+        const infos = (raw.type_infos ?? {});
+        await api.replaceConfiguration(current, {
+            type,
+            name: raw.name ?? options.layer,
+            ...(raw.attribution ? { attribution: raw.attribution } : {}),
+            ...(raw.metadata ? { metadata: raw.metadata } : {}),
+            type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
+        });
+        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
+        return { ...current, usedData };
+    }
+    /**
+     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
+     * publication that ended UNSTABLE; then PUBLISHED.
+     */
+    async offer(configuration, endpointId, updated) {
+        const { api } = this;
+        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
+        if (!offering) {
+            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
+            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
+        }
+        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
+            await api.syncOffering(offering.id);
+            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
+        }
+        return this.awaitPublished(offering.id);
+    }
+    awaitPublished(offeringId) {
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`);
+        // An offering is "normalement quasiment instantané" (the SDK polls it every second).
+        return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
+            const offering = await this.api.within(signal).offering(offeringId);
+            last = offering.status;
+            if (offering.status === 'UNSTABLE')
+                throw new errors/* UploadStateError */.Dl(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+            return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
+;// CONCATENATED MODULE: ./src/memory.ts
+
+/**
+ * Keeps V8's young generation at its starting size for the run.
+ *
+ * V8 doubles the young generation each time the bytes that survive its collections add up to its
+ * size; a run that sends thousands of files always has a few requests in flight, so it keeps
+ * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
+ * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
+ * more CPU on such a run (docs/performance.md, "Memory against the number of files").
+ *
+ * The growth factor is read each time V8 would grow the young generation, so setting it once the
+ * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
+ * V8 ignores it runs as before, with more memory.
+ */
+function keepYoungGenerationSmall() {
+    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+// EXTERNAL MODULE: ./src/pool.ts
+var pool = __nccwpck_require__(9537);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/fd.ts
+
+/**
+ * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
+ * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
+ * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
+ */
+function openForReading(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
+function readAt(fd, buffer, offset, length, position) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+/** Reads until `length` bytes are in or the file ends; resolves with the count. */
+async function readFully(fd, buffer, offset, length, position) {
+    let done = 0;
+    while (done < length) {
+        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
+        if (n === 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+const identity = (stats) => ({
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    ino: stats.ino,
+});
+function sizeAndTime(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
+function sizeAndTimeAt(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+function closeFd(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 ;// CONCATENATED MODULE: ./src/raster/byte-source.ts
@@ -48366,6 +44607,19 @@ function isTiffSignature(head) {
     return magic === 42 || magic === 43;
 }
 async function readTiffInfo(source) {
+    const ifd = await readFirstIfd(source);
+    const numbers = await decodeTags(source, ifd);
+    const georeferenced = ifd.tags.has(TAG_MODEL_TRANSFORMATION) || (ifd.tags.has(TAG_MODEL_TIEPOINT) && ifd.tags.has(TAG_MODEL_PIXEL_SCALE));
+    const info = { bigTiff: ifd.bigTiff, userDefinedCrs: false, georeferenced };
+    info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
+    info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
+    info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
+    const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
+    if (directory && directory.length >= 4)
+        applyGeoKeys(info, directory);
+    return info;
+}
+async function readFirstIfd(source) {
     const head = await source.read(0, 16);
     if (!isTiffSignature(head))
         throw new TiffFormatError('not a TIFF file (bad signature)');
@@ -48381,7 +44635,6 @@ async function readTiffInfo(source) {
         throw new TiffFormatError('first IFD offset out of range');
     const countSize = bigTiff ? 8 : 2;
     const entrySize = bigTiff ? 20 : 12;
-    const inlineSize = bigTiff ? 8 : 4;
     const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
     if (countBuf.length < countSize)
         throw new TiffFormatError('truncated IFD');
@@ -48391,8 +44644,8 @@ async function readTiffInfo(source) {
     const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
     if (entries.length < count * entrySize)
         throw new TiffFormatError('truncated IFD');
-    // Only the tags read below are kept: thousands of tiles are preflighted, so nothing is made for
-    // the others (strip offsets, colour maps…).
+    // Only the tags read are kept: thousands of tiles are preflighted, so nothing is made for the
+    // others (strip offsets, colour maps…).
     const tags = new Map();
     for (let i = 0; i < count; i++) {
         const o = i * entrySize;
@@ -48407,10 +44660,17 @@ async function readTiffInfo(source) {
             inlineAt: valueAt,
         });
     }
-    // Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
-    // entry or in the source's window: only values elsewhere in the file cost a read.
+    return { le, bigTiff, entries, tags, u16, u32, u64 };
+}
+/**
+ * Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
+ * entry or in the source's window: only values elsewhere in the file cost a read.
+ */
+async function decodeTags(source, ifd) {
+    const { le, u16, u32, u64 } = ifd;
+    const inlineSize = ifd.bigTiff ? 8 : 4;
     const numbers = new Map();
-    for (const [tag, entry] of tags) {
+    for (const [tag, entry] of ifd.tags) {
         const width = NUMBER_WIDTHS[entry.type];
         // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
         const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
@@ -48418,7 +44678,7 @@ async function readTiffInfo(source) {
             continue;
         const bytes = entry.count * width;
         const buf = bytes <= inlineSize
-            ? entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
+            ? ifd.entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
             : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
         if (buf.length < bytes)
             throw new TiffFormatError(`truncated tag ${tag}`);
@@ -48438,14 +44698,10 @@ async function readTiffInfo(source) {
         }
         numbers.set(tag, out);
     }
-    const georeferenced = tags.has(TAG_MODEL_TRANSFORMATION) || (tags.has(TAG_MODEL_TIEPOINT) && tags.has(TAG_MODEL_PIXEL_SCALE));
-    const info = { bigTiff, userDefinedCrs: false, georeferenced };
-    info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
-    info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
-    info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
-    const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
-    if (!directory || directory.length < 4)
-        return info;
+    return numbers;
+}
+/** The CRS the GeoKeys name, and a point-registered raster's half-pixel shift. */
+function applyGeoKeys(info, directory) {
     // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
     // KeyID, TIFFTagLocation (0 = value inline), Count, Value_Offset.
     const keys = new Map();
@@ -48476,7 +44732,6 @@ async function readTiffInfo(source) {
         info.epsg = code;
     else if (modelType !== undefined)
         info.userDefinedCrs = true;
-    return info;
 }
 /** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */
 function geoTransform(matrix, tiepoint, scale) {
@@ -48696,388 +44951,147 @@ async function readWorldFile(path) {
 
 /** Headers read at the same time: small reads, so a few more than the upload concurrency. */
 const HEADER_READ_CONCURRENCY = 16;
-async function preflight(files, epsg, workspace = process.cwd(), onGeo) {
-    const worldFiles = new Map(); // stem (lower case) -> its world file
-    // Files are named by their path in the repository, as an annotation's `file=` wants them.
-    const shown = (file) => external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
-    const problems = [];
-    const warnings = [];
-    const unsupported = files.filter((f) => formatOfPath(f.localPath) === undefined);
-    if (unsupported.length > 0) {
-        throw new FileError(unsupported.map((f) => ({ path: shown(f), problem: 'unsupported extension' })), `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map(shown))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`);
-    }
-    // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
-    const firstWithBase = new Map();
-    const clashes = new Map();
-    for (const file of files) {
-        const base = external_node_path_default().posix.basename(file.relativePath);
-        const first = firstWithBase.get(base);
-        if (first === undefined)
-            firstWithBase.set(base, file);
-        else
-            clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
-        if (base.startsWith('__'))
-            warnings.push(`${shown(file)}: the platform ignores files whose name starts with '__'`);
-        if (file.size === 0)
-            problems.push({ path: shown(file), problem: 'empty file' });
-    }
-    firstWithBase.clear();
-    for (const [base, same] of clashes) {
-        problems.push({
-            path: same.map(shown).join(' and '),
-            problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
-        });
-    }
-    const rasters = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) !== 'tfw');
-    const tfws = files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw');
-    // A world file pairs with the TIFF of the same folder and name, whatever the case.
-    const stemOf = (file) => file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
-    const tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
-    const tiffStemsWithWorldFile = new Set();
-    if (tfwStems.size > 0)
-        for (const file of files)
-            if (formatOfPath(file.localPath) === 'tiff' && tfwStems.has(stemOf(file)))
-                tiffStemsWithWorldFile.add(stemOf(file));
-    const geo = [];
-    const stemHasWorldFile = (file) => tfwStems.has(stemOf(file));
-    for (const tfw of tfws) {
-        if (!tiffStemsWithWorldFile.has(stemOf(tfw)))
-            problems.push({ path: shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
-    }
-    await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
-        const format = formatOfPath(file.localPath);
-        try {
-            if (format === 'tfw') {
-                worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
-                return;
-            }
-            const header = await readRasterHeader(file.localPath, format === 'jp2' ? 'jp2' : 'tiff', file.size);
-            if (onGeo)
-                geo.push([file, { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform }]);
-            if (header.epsg !== undefined && header.epsg !== epsg) {
-                problems.push({ path: shown(file), problem: `EPSG:${header.epsg}, not EPSG:${epsg}` });
-            }
-            else if (header.userDefinedCrs) {
-                warnings.push(`${shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${epsg}`);
-            }
-            else if (header.format === 'tiff' && !header.georeferenced && !stemHasWorldFile(file)) {
-                problems.push({ path: shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
-            }
-        }
-        catch (error) {
-            problems.push({ path: shown(file), problem: `unreadable: ${error.message}` });
-        }
-    });
-    // World files were read first: a TIFF without its own georeferencing takes its world file's.
-    for (const [file, found] of geo) {
-        const tfw = worldFiles.get(stemOf(file));
-        onGeo?.(file, { ...found, epsg: found.epsg ?? epsg, transform: found.transform ?? (tfw ? worldFileTransform(tfw) : undefined) });
-    }
-    if (problems.length > 0) {
-        problems.sort((a, b) => (a.path < b.path ? -1 : 1));
-        const srsProblems = problems.filter((p) => p.problem.startsWith('EPSG:'));
-        const summary = srsProblems.length === problems.length
-            ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
-            : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${list(problems.map((p) => `${p.path}: ${p.problem}`), 3)}`;
-        throw new FileError(problems, summary);
-    }
-    return { warnings };
-}
-
-;// CONCATENATED MODULE: ./src/publish.ts
-
-
-
-
-
-
-
-
-
-
-
-/** Poll intervals grow while nothing changes, up to this (or the chosen interval if longer). */
-const publish_MAX_POLL_INTERVAL_MS = 60_000;
-const publish_POLL_GROWTH = 1.5;
-/** Polls that may fail in a row (after their own retries) before waiting gives up. */
-const POLL_ERROR_BUDGET = 3;
-/** Uploads in these states are being worked on by the platform: neither used nor replaced. */
-const BUSY_STATUSES = new Set(['CREATED', 'GENERATING', 'MODIFYING']);
 /**
- * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
- * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
- * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
- * API client's business: every call here changes the datastore at most once.
+ * Checks every file as the platform would, reading headers only: supported format, non-empty,
+ * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
+ * Throws a FileError listing every problem; returns the warnings.
  */
-async function publish(api, files, options, emit = () => undefined) {
-    return new PublishRun(api, files, options, emit).execute();
+async function preflight(files, epsg, workspace = process.cwd(), onGeo) {
+    return new Preflight(files, epsg, workspace, onGeo).run();
 }
-class PublishRun {
-    api;
+class Preflight {
     files;
+    epsg;
+    workspace;
+    onGeo;
+    problems = [];
+    warnings = [];
+    worldFiles = new Map(); // stem (lower case) -> its world file
+    tfwStems;
+    constructor(files, epsg, workspace, onGeo) {
+        this.files = files;
+        this.epsg = epsg;
+        this.workspace = workspace;
+        this.onGeo = onGeo;
+        this.tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+    }
+    async run() {
+        this.refuseUnsupported();
+        this.checkNames();
+        this.checkWorldFilePairs();
+        await this.readHeaders();
+        if (this.problems.length > 0)
+            throw this.refusal();
+        return { warnings: this.warnings };
+    }
+    /** Files are named by their path in the repository, as an annotation's `file=` wants them. */
+    shown(file) {
+        return external_node_path_default().relative(this.workspace, file.localPath).split((external_node_path_default()).sep).join('/');
+    }
+    refuseUnsupported() {
+        const unsupported = this.files.filter((f) => formatOfPath(f.localPath) === undefined);
+        if (unsupported.length === 0)
+            return;
+        throw new errors/* FileError */.f6(unsupported.map((f) => ({ path: this.shown(f), problem: 'unsupported extension' })), `Unsupported file${unsupported.length > 1 ? 's' : ''} ${(0,errors/* list */.p_)(unsupported.map((f) => this.shown(f)))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`);
+    }
+    /** Empty files, names the platform ignores, and base names that two folders share. */
+    checkNames() {
+        // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
+        const firstWithBase = new Map();
+        const clashes = new Map();
+        for (const file of this.files) {
+            const base = external_node_path_default().posix.basename(file.relativePath);
+            const first = firstWithBase.get(base);
+            if (first === undefined)
+                firstWithBase.set(base, file);
+            else
+                clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
+            if (base.startsWith('__'))
+                this.warnings.push(`${this.shown(file)}: the platform ignores files whose name starts with '__'`);
+            if (file.size === 0)
+                this.problems.push({ path: this.shown(file), problem: 'empty file' });
+        }
+        for (const [base, same] of clashes)
+            this.problems.push({
+                path: same.map((f) => this.shown(f)).join(' and '),
+                problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
+            });
+    }
+    /** A world file pairs with the TIFF of the same folder and name, whatever the case. */
+    checkWorldFilePairs() {
+        if (this.tfwStems.size === 0)
+            return;
+        const tiffStems = new Set(this.files.filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
+        for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
+            if (!tiffStems.has(stemOf(tfw)))
+                this.problems.push({ path: this.shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
+    }
+    /** Every header, world files first: a TIFF without its own georeferencing takes its world file's. */
+    async readHeaders() {
+        const nonEmpty = this.files.filter((f) => f.size > 0);
+        const tfws = nonEmpty.filter((f) => formatOfPath(f.localPath) === 'tfw');
+        const rasters = nonEmpty.filter((f) => formatOfPath(f.localPath) !== 'tfw');
+        const geo = [];
+        await (0,pool/* forEachLimited */.v)([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
+            try {
+                if (formatOfPath(file.localPath) === 'tfw')
+                    this.worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
+                else {
+                    const found = await this.checkRaster(file);
+                    if (this.onGeo)
+                        geo.push([file, found]);
+                }
+            }
+            catch (error) {
+                this.problems.push({ path: this.shown(file), problem: `unreadable: ${error.message}` });
+            }
+        });
+        for (const [file, found] of geo) {
+            const tfw = this.worldFiles.get(stemOf(file));
+            const transform = found.transform ?? (tfw ? worldFileTransform(tfw) : undefined);
+            this.onGeo?.(file, { ...found, epsg: found.epsg ?? this.epsg, transform });
+        }
+    }
+    /** A raster's EPSG against `srs`, and its georeferencing; what its header says of where it lies. */
+    async checkRaster(file) {
+        const header = await readRasterHeader(file.localPath, formatOfPath(file.localPath) === 'jp2' ? 'jp2' : 'tiff', file.size);
+        if (header.epsg !== undefined && header.epsg !== this.epsg)
+            this.problems.push({ path: this.shown(file), problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
+        else if (header.userDefinedCrs)
+            this.warnings.push(`${this.shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${this.epsg}`);
+        else if (header.format === 'tiff' && !header.georeferenced && !this.tfwStems.has(stemOf(file)))
+            this.problems.push({ path: this.shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
+        return { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform };
+    }
+    /** One error for every problem, in path order, said in one line. */
+    refusal() {
+        const { problems, epsg } = this;
+        problems.sort((a, b) => (a.path < b.path ? -1 : 1));
+        const srsOnly = problems.every((p) => p.problem.startsWith('EPSG:'));
+        const summary = srsOnly
+            ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${(0,errors/* list */.p_)(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
+            : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${(0,errors/* list */.p_)(problems.map((p) => `${p.path}: ${p.problem}`), 3)}`;
+        return new errors/* FileError */.f6(problems, summary);
+    }
+}
+/** A file's path without its extension, in lower case: how a TIFF and its world file pair. */
+function stemOf(file) {
+    return file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+}
+
+;// CONCATENATED MODULE: ./src/checks.ts
+
+
+
+
+class Checks {
+    api;
     options;
     emit;
-    md5 = new Map();
-    uploaded = 0;
-    constructor(api, files, options, emit) {
+    constructor(api, options, emit) {
         this.api = api;
-        this.files = files;
         this.options = options;
         this.emit = emit;
-    }
-    async execute() {
-        const { api, options } = this;
-        this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
-        const target = await this.resolve();
-        let upload;
-        if (target.kind === 'create') {
-            // A new upload takes every byte; the uploads it replaces give theirs back.
-            this.checkQuota(totalBytes(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
-            if (options.dryRun) {
-                this.emit({
-                    type: 'plan',
-                    toSend: this.files,
-                    present: [],
-                    extra: [],
-                    prune: options.prune,
-                    create: { replacing: target.replacing },
-                });
-                return { uploaded: 0, checks: [], dryRun: true };
-            }
-            for (const old of target.replacing) {
-                await api.deleteUpload(old.id);
-                this.emit({ type: 'deleted', upload: old });
-            }
-            upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
-            this.emit({ type: 'upload', upload, how: 'created' });
-        }
-        else {
-            upload = target.upload;
-        }
-        // A created upload's tags go out with its first files: one round trip less before the data.
-        // Its tree is empty, so it is not read either (a racing run is told apart after the send).
-        const tagging = target.kind === 'create' ? this.tag(upload) : undefined;
-        tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-        if (upload.status === 'OPEN') {
-            const { toSend, present, stale, extra } = this.diff(target.kind === 'create' ? new Map() : await api.tree(upload.id));
-            this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
-            if (target.kind === 'use') {
-                // What the upload holds already counts in `use`: only the bytes still to send need room,
-                // and stale or pruned copies give theirs back.
-                const freed = [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? totalBytes(extra) : 0);
-                this.checkQuota(totalBytes(toSend), freed);
-            }
-            if (options.dryRun)
-                return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
-            for (const file of present)
-                this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
-            await this.prune(upload, extra);
-            this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
-            await forEachLimited(toSend, options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
-            await tagging;
-            this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-            // Two reads at once: the tree, and the list that tells whether another run raced this one.
-            const [after] = await Promise.all([
-                api.tree(upload.id),
-                target.kind === 'create' ? this.warnIfRaced(upload, target.existing) : undefined,
-            ]);
-            this.verify(after);
-            this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
-            if (options.checksumFile) {
-                this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
-                await this.sendChecksums(upload, after, options.checksumFile);
-            }
-            if (!options.close)
-                return { upload, status: 'OPEN', uploaded: this.uploaded, checks: [], dryRun: false };
-            this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
-            await api.close(upload.id);
-            this.emit({ type: 'status', status: 'CHECKING' });
-            this.emit({ type: 'info', message: `Upload ${upload.id} closed: it is CHECKING, the platform runs its checks` });
-        }
-        else if (options.dryRun) {
-            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
-        }
-        else {
-            // Found CHECKING, CLOSED or UNSTABLE: never touched, only awaited and reported.
-            const { missing, wrongSize } = this.compare(await api.tree(upload.id));
-            if (missing.length || wrongSize.length)
-                throw new UploadStateError(`Upload ${upload.id} is ${upload.status} and does not hold every file (${list([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
-            for (const file of this.files)
-                this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
-        }
-        if (!options.waitForChecks) {
-            const { status } = await api.getUpload(upload.id);
-            this.emit({ type: 'status', status });
-            return { upload, status, uploaded: this.uploaded, checks: [], dryRun: false };
-        }
-        this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
-        const { status, checks } = await this.awaitChecks(upload, options.dryRun || upload.status !== 'OPEN' ? upload.status : 'CHECKING');
-        return { upload, status, uploaded: this.uploaded, checks: await this.describeChecks(checks), dryRun: false };
-    }
-    /** The upload to use, or the decision to create one (and which uploads that replaces). */
-    async resolve() {
-        const { api, options } = this;
-        if (options.uploadId) {
-            const upload = await api.getUpload(options.uploadId);
-            const problem = unusable(upload);
-            if (problem)
-                throw new UploadStateError(`Upload ${upload.id} (input 'upload-id') ${problem}`);
-            this.checkSrs(upload);
-            this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
-            return { kind: 'use', upload };
-        }
-        const named = await api.uploadsNamed(options.name);
-        const existing = new Set(named.map((u) => u.id));
-        if (options.ifExists === 'fail' && named.length > 0) {
-            throw new UploadStateError(`An upload named '${options.name}' already exists (${list(named.map((u) => `${u.id} ${u.rawStatus}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
-        }
-        if (options.ifExists === 'resume') {
-            const open = newest(named.filter((u) => u.status === 'OPEN'));
-            if (open) {
-                this.checkSrs(open);
-                this.emit({ type: 'upload', upload: open, how: 'resumed' });
-                if (!options.dryRun)
-                    await this.tag(open);
-                return { kind: 'use', upload: open };
-            }
-            const checking = newest(named.filter((u) => u.status === 'CHECKING'));
-            if (checking) {
-                this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
-                this.emit({ type: 'upload', upload: checking, how: 'awaited' });
-                return { kind: 'use', upload: checking };
-            }
-            // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
-            const sha = options.tags.github_sha;
-            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags.github_sha === sha)) : undefined;
-            if (delivered) {
-                this.emit({
-                    type: 'info',
-                    message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
-                });
-                this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
-                return { kind: 'use', upload: delivered };
-            }
-        }
-        const replacing = options.ifExists === 'replace' ? named : [];
-        const busy = replacing.filter((u) => u.status === 'CHECKING' || BUSY_STATUSES.has(u.status));
-        if (busy.length)
-            throw new UploadStateError(`Cannot replace ${list(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`);
-        return { kind: 'create', replacing, existing };
-    }
-    /** An upload made for another projection would fail its raster check an hour from now. */
-    checkSrs(upload) {
-        if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
-            throw new UploadStateError(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
-    }
-    /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
-    checkQuota(needed, freed) {
-        if (!this.options.usage)
-            return;
-        const verdict = quotaVerdict(this.options.usage, needed, freed);
-        if (verdict.kind === 'warn')
-            this.emit({ type: 'warning', message: verdict.message });
-        if (verdict.kind === 'refuse')
-            throw verdict.error;
-    }
-    async tag(upload) {
-        if (Object.keys(this.options.tags).length > 0)
-            await this.api.addTags(upload.id, this.options.tags);
-    }
-    /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
-    diff(tree) {
-        const toSend = [];
-        const present = [];
-        const stale = new Map();
-        for (const file of this.files) {
-            const remote = tree.get(file.remotePath);
-            if (remote === file.size)
-                present.push(file);
-            else {
-                if (remote !== undefined)
-                    stale.set(file.remotePath, remote);
-                toSend.push(file);
-            }
-        }
-        const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
-        const extra = [];
-        for (const [remotePath, size] of tree)
-            if (remotePath.startsWith(`${REMOTE_DATA_DIR}/`) && !keep.has(remotePath))
-                extra.push({ remotePath, size });
-        return { toSend, present, stale, extra };
-    }
-    /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
-    async prune(upload, extra) {
-        if (extra.length === 0)
-            return;
-        if (!this.options.prune) {
-            this.emit({
-                type: 'warning',
-                message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${list(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
-            });
-            return;
-        }
-        this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
-        await forEachLimited(extra, this.options.concurrency, async (file) => {
-            await this.api.deleteFile(upload.id, file.remotePath);
-            this.emit({ type: 'pruned', file });
-        });
-    }
-    async sendFile(upload, file, stale) {
-        const started = Date.now();
-        try {
-            if (stale)
-                await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
-            const label = external_node_path_default().relative(this.options.workspace ?? process.cwd(), file.localPath);
-            const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
-            if (md5)
-                this.md5.set(file.remotePath, md5);
-            this.uploaded++;
-            this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
-        }
-        catch (error) {
-            if (error instanceof CancelledError || error instanceof TimeoutError)
-                throw error;
-            const attempts = attemptsOf(error);
-            this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: reasonOf(error) });
-            // A local file's problem is the user's to fix, and says so itself.
-            throw error instanceof LocalFileError ? error : new FileUploadError(file.remotePath, attempts, error);
-        }
-    }
-    /** Another run may have created an upload of the same name at the same time: say so. */
-    async warnIfRaced(upload, existing) {
-        const others = (await this.api.uploadsNamed(this.options.name)).filter((u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN');
-        if (others.length)
-            this.emit({
-                type: 'warning',
-                message: `Another OPEN upload named '${this.options.name}' (${list(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
-            });
-    }
-    verify(tree) {
-        const { missing, wrongSize } = this.compare(tree);
-        if (missing.length || wrongSize.length)
-            throw new RemoteTreeError(missing, wrongSize);
-    }
-    /** The local files the tree lacks, and those it holds with another size. */
-    compare(tree) {
-        const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
-        const wrongSize = this.files
-            .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
-            .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
-        return { missing, wrongSize };
-    }
-    async sendChecksums(upload, tree, fileName) {
-        // Files sent by an earlier run or stored despite an error were not hashed on the way out.
-        const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
-        await forEachLimited(unhashed, this.options.concurrency, async (file) => {
-            throwIfAborted(this.options.signal);
-            this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
-        });
-        const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
-        // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
-        if (tree.has(fileName))
-            await this.api.deleteMd5(upload.id, fileName);
-        await this.api.sendMd5(upload.id, fileName, content);
-        this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
     }
     /**
      * Polls until the upload is CLOSED or UNSTABLE and no check is waiting or running, within
@@ -49085,59 +45099,43 @@ class PublishRun {
      */
     async awaitChecks(upload, known) {
         const { options } = this;
-        let last = { status: known, checks: [], signature: '' };
+        let last = { status: known, checks: [], state: '' };
+        let polls = 0;
         const timeout = () => {
-            const waiting = last.checks.filter((c) => c.status === 'WAITING' || c.status === 'PROGRESS').map((c) => `${c.name} ${c.status}`);
-            return new TimeoutError(`The checks did not finish within ${formatDuration(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
+            const waiting = last.checks.filter((c) => entrepot_status/* RUNNING_CHECK_STATUSES */.Qy.has(c.status)).map((c) => `${c.name} ${c.status}`);
+            return new errors/* TimeoutError */.MU(`The checks did not finish within ${formatDuration(options.checksTimeoutMs)} (input 'checks-timeout'); last status ${last.status}` +
                 (waiting.length ? ` with ${waiting.join(', ')}` : '') +
                 `. The upload ${upload.id} was left as it is: re-run to keep waiting`);
         };
-        const limit = deadline(options.signal, options.checksTimeoutMs, timeout);
-        const api = this.api.within(limit.signal);
-        const maxInterval = Math.max(publish_MAX_POLL_INTERVAL_MS, options.pollIntervalMs);
-        let interval = options.pollIntervalMs;
-        let polls = 0;
-        let errorsInARow = 0;
-        try {
-            for (;;) {
-                try {
-                    const { status } = await api.getUpload(upload.id);
-                    const lists = await api.checks(upload.id);
-                    polls++;
-                    errorsInARow = 0;
-                    const checks = flatten(lists);
-                    const signature = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
-                    if (signature !== last.signature) {
-                        this.emit({ type: 'status', status });
-                        this.emit({ type: 'checks', checks, polls });
-                        interval = options.pollIntervalMs;
-                    }
-                    else {
-                        interval = Math.min(maxInterval, interval * publish_POLL_GROWTH);
-                    }
-                    last = { status, checks, signature };
-                    // Right after close the lists may still be empty while the status is CHECKING.
-                    if (FINAL_UPLOAD_STATUSES.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
-                        this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
-                        return { status, checks };
-                    }
-                    if (status === 'DELETED')
-                        throw new UploadStateError(`Upload ${upload.id} was deleted while its checks ran`);
-                    if (status === 'OPEN' && polls > 1)
-                        throw new UploadStateError(`Upload ${upload.id} was reopened while its checks ran`);
-                }
-                catch (error) {
-                    // A poll whose own retries ran out is forgiven a few times in a row: the checks run on.
-                    if (classify(error) === 'fatal' || ++errorsInARow > POLL_ERROR_BUDGET)
-                        throw error;
-                    this.emit({ type: 'warning', message: `Reading the checks failed (${error.message}); trying again` });
-                }
-                await sleep(interval, limit.signal);
+        const pollOptions = {
+            firstPauseMs: options.pollIntervalMs,
+            withinMs: options.checksTimeoutMs,
+            onTimeout: timeout,
+            signal: options.signal,
+            onForgiven: (error) => this.emit({ type: 'warning', message: `Reading the checks failed (${error.message}); trying again` }),
+        };
+        return poll(pollOptions, async (signal) => {
+            const api = this.api.within(signal);
+            const { status } = await api.getUpload(upload.id);
+            const lists = await api.checks(upload.id);
+            const checks = flatten(lists);
+            const state = `${status}|${checks.map((c) => `${c.id}:${c.status}`).join(',')}`;
+            if (++polls === 1 || state !== last.state) {
+                this.emit({ type: 'status', status });
+                this.emit({ type: 'checks', checks, polls });
             }
-        }
-        finally {
-            limit.dispose();
-        }
+            last = { status, checks, state };
+            // Right after close the lists may still be empty while the status is CHECKING.
+            if (entrepot_status/* FINAL_UPLOAD_STATUSES */.GC.has(status) && lists.asked.length === 0 && lists.inProgress.length === 0) {
+                this.emit({ type: 'info', message: `Checks finished after ${polls} poll${polls === 1 ? '' : 's'} (2 requests each)` });
+                return { state, value: { status, checks } };
+            }
+            if (status === 'DELETED')
+                throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} was deleted while its checks ran`);
+            if (status === 'OPEN' && polls > 1)
+                throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} was reopened while its checks ran`);
+            return { state };
+        });
     }
     async describeChecks(checks) {
         return Promise.all(checks.map(async (check) => {
@@ -49151,10 +45149,7 @@ class PublishRun {
             let errorLines = [];
             if (check.status === 'FAILURE') {
                 try {
-                    const lines = await this.api.logs(check.id);
-                    errorLines = lines.filter((line) => /ERROR/.test(line));
-                    if (errorLines.length === 0)
-                        errorLines = lines.slice(-20); // no ERROR marker: the tail says most
+                    errorLines = (0,entrepot_status/* errorLinesOf */.FI)(await this.api.logs(check.id));
                 }
                 catch (error) {
                     errorLines = [`(the logs could not be read: ${error.message})`];
@@ -49162,6 +45157,441 @@ class PublishRun {
             }
             return { ...check, start: detail.start, finish: detail.finish, errorLines };
         }));
+    }
+}
+function flatten(lists) {
+    return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
+}
+function formatDuration(ms) {
+    if (ms < 60_000)
+        return `${Number((ms / 1000).toFixed(1))} s`;
+    const minutes = ms / 60_000;
+    return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(2)} min`;
+}
+/** The error to raise for a result whose checks failed, or undefined when all passed. */
+function checksFailure(result) {
+    const failures = (0,entrepot_status/* failed */.gz)(result.checks);
+    if (result.status !== 'UNSTABLE' && failures.length === 0)
+        return undefined;
+    const first = failures.flatMap((c) => c.errorLines)[0];
+    return new errors/* ChecksFailedError */.Ro(failures.length ? failures.map((c) => c.name) : ['(unknown)'], first && (0,entrepot_status/* splitLogLine */.n1)(first).message);
+}
+/**
+ * The `status` output must say the upload's real state: after a failure it is read once more,
+ * within `withinMs`; when that read does not come back in time, the status last seen stands.
+ */
+async function readFinalStatus(api, uploadId, withinMs, emit) {
+    const limit = deadline(undefined, withinMs, () => new errors/* TimeoutError */.MU('reading the final status took too long'));
+    try {
+        const { status } = await api.within(limit.signal).getUpload(uploadId);
+        emit({ type: 'status', status });
+    }
+    catch {
+        // The failure itself is what the step reports.
+    }
+    finally {
+        limit.dispose();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/transport.ts
+
+
+
+/**
+ * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a
+ * 2xx answer read as the JSON the API returns (never an HTML page or an empty body taken for
+ * "nothing"), every page of a list, the API's error bodies in words, and the run's retry policy.
+ * The upload routes (`uploads.ts`) and the layer routes (`layers.ts`) are built on one transport.
+ */
+/** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
+const MAX_PAGES = 10_000;
+class Transport {
+    http;
+    retry;
+    root;
+    datastore;
+    tokens;
+    /** The datastore's routes start here. */
+    base;
+    constructor(http, 
+    /** Every request goes through it; its signal (a deadline, the run's cancellation) cuts them. */
+    retry, 
+    /** The API's root, for the routes outside a datastore (`/users/me`). */
+    root, datastore, tokens) {
+        this.http = http;
+        this.retry = retry;
+        this.root = root;
+        this.datastore = datastore;
+        this.tokens = tokens;
+        this.base = `${root}/datastores/${encodeURIComponent(datastore)}`;
+    }
+    /** The same transport, every request and wait bound to `signal` (a deadline). */
+    within(signal) {
+        return new Transport(this.http, this.retry.within(signal), this.root, this.datastore, this.tokens);
+    }
+    /**
+     * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
+     * accepts: an unexpected shape is read again like a gateway's error page.
+     */
+    readJson(what, route, read = (body) => body, root = this.base) {
+        return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
+    }
+    /**
+     * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
+     * string for a whole list (some servers answer logs so).
+     */
+    async getAll(route, query, limit, lenient = false) {
+        const items = [];
+        let previous = '';
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const { body, headers } = await this.retry.read(`list ${route}`, async () => {
+                const res = await this.request('GET', route, { query: { ...query, page, limit } });
+                return { body: parseJson(res, 'GET', route), headers: res.headers };
+            });
+            if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
+                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
+            const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
+            // A server that ignores paging answers more than asked, or the same page again: stop there.
+            const signature = JSON.stringify(batch);
+            if (page > 1 && signature === previous)
+                break;
+            previous = signature;
+            items.push(...batch);
+            const total = parseContentRangeTotal(headers['content-range']);
+            if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit))
+                break;
+        }
+        return items;
+    }
+    /**
+     * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
+     * A non-2xx answer becomes an ApiError with the API's words and a hint.
+     */
+    async request(method, route, extra = {}, root = this.base) {
+        const signal = this.retry.signal;
+        const once = async () => {
+            const token = await untilAborted(this.tokens.get(), signal);
+            return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
+        };
+        let { token, res } = await once();
+        if (res.status === 401) {
+            this.tokens.invalidate(token);
+            ({ token, res } = await once());
+        }
+        if (res.status >= 200 && res.status < 300)
+            return res;
+        throw new errors/* ApiError */.hD(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), 1, hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
+    }
+}
+const DONE = { done: true, value: undefined };
+const NOT_DONE = { done: false };
+/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    if (signal.aborted)
+        return Promise.reject(abortError(signal));
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(abortError(signal));
+        signal.addEventListener('abort', onAbort, { once: true });
+        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+}
+function hintFor(status) {
+    if (status === 401)
+        return 'The token was refused: check the authentication inputs';
+    if (status === 403)
+        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
+    if (status === 413)
+        return 'The server refused the size of the request';
+    return undefined;
+}
+/** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
+function parseJson(res, method, route) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        const excerpt = (0,format/* plainText */.w)(res.text).slice(0, 80);
+        throw new errors/* BadResponseError */.nS(method, route, res.text.trim() === ''
+            ? `HTTP ${res.status} with an empty answer where the API returns JSON`
+            : `HTTP ${res.status} with an answer that is not JSON (${res.headers['content-type'] ?? 'no content type'}: ${excerpt}${res.text.length > 80 ? '…' : ''})`);
+    }
+}
+/** An error body as JSON when it is JSON, else its text. */
+function parseLoose(text) {
+    if (text === '')
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+function describeJson(value) {
+    return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+/**
+ * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
+ * `{message}`, a bare array or string, or a gateway's HTML page.
+ */
+function errorDetails(body) {
+    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
+    let lines;
+    if (body && typeof body === 'object' && !Array.isArray(body)) {
+        const record = body;
+        lines = strings(record.error_description);
+        if (lines.length === 0)
+            lines = strings(record.message);
+        if (typeof record.error === 'string' && !lines.includes(record.error))
+            lines = lines.length ? lines : [record.error];
+    }
+    else if (typeof body === 'string') {
+        const text = (0,format/* plainText */.w)(body);
+        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
+    }
+    else {
+        lines = strings(body);
+    }
+    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value.trim()) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+/** `0-9/42` → 42; `*` or anything else → undefined (then a short page ends the list). */
+function parseContentRangeTotal(value) {
+    const match = /(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)/.exec(value ?? '');
+    return match ? Number(match[3]) : undefined;
+}
+/** A JSON value as an object whose keys can be asked for; anything else as an empty one. */
+function asRecord(value) {
+    return (value && typeof value === 'object' && !Array.isArray(value) ? value : {});
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/shapes.ts
+
+
+
+/**
+ * What the API's JSON means to the action: each entity read from its detail (or a list item, for
+ * what a list carries: docs/api.md, "List items"), leniently where servers vary, strictly where a
+ * value decides something (an entity without an id is not one).
+ */
+function flattenTree(body, prefix = '') {
+    if (!Array.isArray(body))
+        throw new errors/* BadResponseError */.nS('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
+    const tree = new Map();
+    const walk = (nodes, at) => {
+        if (!Array.isArray(nodes))
+            return;
+        for (const node of nodes) {
+            if (!node || typeof node.name !== 'string')
+                continue;
+            const here = at ? `${at}/${node.name}` : node.name;
+            if (String(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children))
+                walk(node.children, here);
+            else
+                tree.set(here, Number(node.size));
+        }
+    };
+    walk(body, prefix);
+    return tree;
+}
+/** An upload from the API's JSON; an answer without an id is not one. */
+function toUpload(item, method, route) {
+    const record = asRecord(item);
+    const id = record._id ?? record.id;
+    if (typeof id !== 'string' || !id)
+        throw new errors/* BadResponseError */.nS(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
+    const lastEvent = record.last_event;
+    const rawStatus = typeof record.status === 'string' ? record.status.toUpperCase() : String(record.status);
+    const status = (0,entrepot_status/* statusOf */.c2)(rawStatus, entrepot_status/* UPLOAD_STATUSES */.PK);
+    const tags = record.tags && typeof record.tags === 'object' && !Array.isArray(record.tags) ? record.tags : {};
+    return {
+        id,
+        name: typeof record.name === 'string' ? record.name : '',
+        status,
+        rawStatus,
+        srs: typeof record.srs === 'string' ? record.srs : undefined,
+        type: typeof record.type === 'string' ? record.type : undefined,
+        size: typeof record.size === 'number' ? record.size : undefined,
+        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+        lastEventDate: typeof lastEvent?.date === 'string' ? lastEvent.date : typeof record.creation === 'string' ? record.creation : undefined,
+    };
+}
+/** The most recently active of `uploads`. */
+function newest(uploads) {
+    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
+}
+function toCheckExecution(item, status) {
+    const record = (item ?? {});
+    const id = String(record._id ?? record.id ?? '');
+    const name = record.check?.name ?? record.name ?? record.check?._id ?? id;
+    return { id, name: String(name), status };
+}
+/** An entity's id; an item without one is not that entity. */
+function entityId(record, what) {
+    const value = record._id ?? record.id;
+    if (typeof value !== 'string' || !value)
+        throw new errors/* BadResponseError */.nS('GET', what, `the answer is not ${what} (no _id)`);
+    return value;
+}
+function toPyramidExecution(body) {
+    const record = (body ?? {});
+    const output = record.output?.stored_data;
+    const uploads = (record.inputs?.upload ?? []).map((u) => typeof u === 'string' ? u : String(u._id));
+    return {
+        id: entityId(record, 'an execution'),
+        status: (0,entrepot_status/* statusOf */.c2)(record.status, entrepot_status/* EXECUTION_STATUSES */.ch),
+        storedDataId: typeof output?._id === 'string' ? output._id : undefined,
+        uploadIds: uploads,
+    };
+}
+function toStoredData(body) {
+    const record = (body ?? {});
+    const infos = (record.type_infos ?? {});
+    const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {});
+    return {
+        id: entityId(record, 'a stored data'),
+        name: String(record.name ?? ''),
+        status: (0,entrepot_status/* statusOf */.c2)(record.status, entrepot_status/* STORED_DATA_STATUSES */.qV),
+        tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
+        size: typeof record.size === 'number' ? record.size : undefined,
+        srs: typeof record.srs === 'string' ? record.srs : undefined,
+        tms: typeof infos.tms === 'string' ? infos.tms : undefined,
+        levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
+        bbox: bboxOf(record.extent),
+    };
+}
+/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
+function bboxOf(extent) {
+    const points = [];
+    const walk = (value) => {
+        if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
+            points.push(value);
+        else if (Array.isArray(value))
+            value.forEach(walk);
+    };
+    walk(extent?.coordinates);
+    if (points.length === 0)
+        return undefined;
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+function toConfiguration(body) {
+    const record = (body ?? {});
+    const infos = (record.type_infos ?? {});
+    return {
+        id: entityId(record, 'a configuration'),
+        type: String(record.type),
+        layerName: String(record.layer_name ?? ''),
+        name: String(record.name ?? ''),
+        status: (0,entrepot_status/* statusOf */.c2)(record.status, entrepot_status/* CONFIGURATION_STATUSES */.qS),
+        raw: record,
+        usedData: Array.isArray(infos.used_data) ? infos.used_data : [],
+    };
+}
+function toOffering(body) {
+    const record = (body ?? {});
+    const urls = Array.isArray(record.urls) ? record.urls : [];
+    return {
+        id: entityId(record, 'an offering'),
+        configurationId: record.configuration?._id,
+        endpointId: record.endpoint?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
+        type: typeof record.type === 'string' ? record.type : undefined,
+        status: (0,entrepot_status/* statusOf */.c2)(record.status, entrepot_status/* OFFERING_STATUSES */._n),
+        open: typeof record.open === 'boolean' ? record.open : undefined,
+        // Plain strings are accepted too (the SDK does).
+        urls: urls.map((u) => typeof u === 'string'
+            ? { type: '', url: u }
+            : { type: String(u.type ?? ''), url: String(u.url ?? '') }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/target.ts
+
+
+
+
+class TargetFinder {
+    api;
+    options;
+    emit;
+    constructor(api, options, emit) {
+        this.api = api;
+        this.options = options;
+        this.emit = emit;
+    }
+    /** The upload to use, or the decision to create one (and which uploads that replaces). */
+    async find() {
+        const { api, options } = this;
+        if (options.uploadId) {
+            const upload = await api.getUpload(options.uploadId);
+            const problem = unusable(upload);
+            if (problem)
+                throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} (input 'upload-id') ${problem}`);
+            this.checkSrs(upload);
+            this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
+            return { kind: 'use', upload };
+        }
+        const named = await api.uploadsNamed(options.name);
+        const existing = new Set(named.map((u) => u.id));
+        if (options.ifExists === 'fail' && named.length > 0) {
+            throw new errors/* UploadStateError */.Dl(`An upload named '${options.name}' already exists (${(0,errors/* list */.p_)(named.map((u) => `${u.id} ${u.rawStatus}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
+        }
+        if (options.ifExists === 'resume') {
+            const open = newest(named.filter((u) => u.status === 'OPEN'));
+            if (open) {
+                this.checkSrs(open);
+                this.emit({ type: 'upload', upload: open, how: 'resumed' });
+                return { kind: 'use', upload: open, resumed: true };
+            }
+            const checking = newest(named.filter((u) => u.status === 'CHECKING'));
+            if (checking) {
+                this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
+                this.emit({ type: 'upload', upload: checking, how: 'awaited' });
+                return { kind: 'use', upload: checking };
+            }
+            // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
+            const sha = options.tags[PROVENANCE_KEYS.sha];
+            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.sha] === sha)) : undefined;
+            if (delivered) {
+                this.emit({
+                    type: 'info',
+                    message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
+                });
+                this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
+                return { kind: 'use', upload: delivered };
+            }
+        }
+        const replacing = options.ifExists === 'replace' ? named : [];
+        const busy = replacing.filter((u) => entrepot_status/* BUSY_UPLOAD_STATUSES */.nc.has(u.status));
+        if (busy.length)
+            throw new errors/* UploadStateError */.Dl(`Cannot replace ${(0,errors/* list */.p_)(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`);
+        return { kind: 'create', replacing, existing };
+    }
+    /** An upload made for another projection would fail its raster check an hour from now. */
+    checkSrs(upload) {
+        if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
+            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
+    }
+    /** Another run may have created an upload of the same name at the same time: say so. */
+    async warnIfRaced(upload, existing) {
+        const others = (await this.api.uploadsNamed(this.options.name)).filter((u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN');
+        if (others.length)
+            this.emit({
+                type: 'warning',
+                message: `Another OPEN upload named '${this.options.name}' (${(0,errors/* list */.p_)(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
+            });
     }
 }
 /** Why an upload given by id cannot be used, or undefined when it can. */
@@ -49182,503 +45612,2258 @@ function unusable(upload) {
             return `has the status '${upload.rawStatus}', which this action does not know; check it in the datastore before publishing into it`;
     }
 }
-function attemptsOf(error) {
-    return error instanceof ApiError || error instanceof NetworkError || error instanceof BadResponseError ? error.attempts : 1;
+
+;// CONCATENATED MODULE: ./src/checksums.ts
+/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
+function checksumFile(entries) {
+    return [...entries]
+        .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
+        .map((e) => `${e.md5}  ${e.remotePath}\n`)
+        .join('');
 }
-function flatten(lists) {
-    return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
-}
-function formatDuration(ms) {
-    if (ms < 60_000)
-        return `${Number((ms / 1000).toFixed(1))} s`;
-    const minutes = ms / 60_000;
-    return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(2)} min`;
-}
-/** The error to raise for a result whose checks failed, or undefined when all passed. */
-function checksFailure(result) {
-    const failed = result.checks.filter((c) => c.status === 'FAILURE');
-    if (result.status !== 'UNSTABLE' && failed.length === 0)
-        return undefined;
-    const first = failed.flatMap((c) => c.errorLines)[0];
-    return new ChecksFailedError(failed.length ? failed.map((c) => c.name) : ['(unknown)'], first && splitLogLine(first).message);
+/** The checksum file's name at the upload's root: one per shard, so matrix jobs never collide. */
+function checksumFileName(shard) {
+    return shard ? `checksums-${shard.index}-of-${shard.count}.md5` : 'checksums.md5';
 }
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
-;// CONCATENATED MODULE: ./src/memory.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/hash.ts
+
 
 /**
- * Keeps V8's young generation at its starting size for the run.
- *
- * V8 doubles the young generation each time the bytes that survive its collections add up to its
- * size; a run that sends thousands of files always has a few requests in flight, so it keeps
- * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
- * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
- * more CPU on such a run (docs/performance.md, "Memory against the number of files").
- *
- * The growth factor is read each time V8 would grow the young generation, so setting it once the
- * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
- * V8 ignores it runs as before, with more memory.
+ * MD5 on the sending thread, fed as the bytes stream out, so each file is read once. It runs near
+ * 540 MB/s per core; a worker thread was tried and was slower on a 2-core machine (docs/benchmarks.md).
  */
-function keepYoungGenerationSmall() {
-    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
+const inlineMd5 = {
+    session() {
+        const hash = (0,external_node_crypto_.createHash)('md5');
+        return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
+    },
+};
+/** For runs without checksums: nothing is computed. */
+const noMd5 = {
+    session: () => ({ update: () => undefined, digest: () => '' }),
+};
+/** Read size for a file: 1 MiB for big ones (fewer syscalls), no bigger than the file itself. */
+function readChunkSize(size) {
+    return Math.max(64 * 1024, Math.min(1024 * 1024, size + 1));
+}
+/** MD5 of a file read from disk, streamed: memory stays flat whatever its size. */
+async function md5File(path, size) {
+    const session = inlineMd5.session();
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: readChunkSize(size) }))
+        session.update(chunk);
+    return session.digest();
 }
 
-;// CONCATENATED MODULE: ./src/report.ts
+;// CONCATENATED MODULE: ./src/transfer.ts
 
 
 
 
+
+
+
+/**
+ * What goes into an OPEN upload: the plan against its tree (files to send, with the size of a stale
+ * copy to replace; files already there; files no pattern matches), the pruning, the files sent a
+ * few at a time, the tree verified, and the MD5 checksum file. Each change is the API client's to
+ * make at most once; this keeps the MD5 of what was sent and the count of files sent.
+ */
+class Transfer {
+    api;
+    files;
+    options;
+    emit;
+    md5 = new Map();
+    /** Files sent by this run. */
+    uploaded = 0;
+    constructor(api, files, options, emit) {
+        this.api = api;
+        this.files = files;
+        this.options = options;
+        this.emit = emit;
+    }
+    /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
+    diff(tree) {
+        const toSend = [];
+        const present = [];
+        const stale = new Map();
+        for (const file of this.files) {
+            const remote = tree.get(file.remotePath);
+            if (remote === file.size)
+                present.push(file);
+            else {
+                if (remote !== undefined)
+                    stale.set(file.remotePath, remote);
+                toSend.push(file);
+            }
+        }
+        const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
+        const extra = [];
+        for (const [remotePath, size] of tree)
+            if (remotePath.startsWith(`${files/* REMOTE_DATA_DIR */.Ml}/`) && !keep.has(remotePath))
+                extra.push({ remotePath, size });
+        return { toSend, present, stale, extra };
+    }
+    /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
+    async prune(upload, extra) {
+        if (extra.length === 0)
+            return;
+        if (!this.options.prune) {
+            this.emit({
+                type: 'warning',
+                message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${(0,errors/* list */.p_)(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
+            });
+            return;
+        }
+        this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
+        await (0,pool/* forEachLimited */.v)(extra, this.options.concurrency, async (file) => {
+            await this.api.deleteFile(upload.id, file.remotePath);
+            this.emit({ type: 'pruned', file });
+        });
+    }
+    /** Sends `toSend`, `concurrency` at a time; a stale copy is deleted first. */
+    async sendAll(upload, toSend, stale) {
+        await (0,pool/* forEachLimited */.v)(toSend, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+    }
+    async sendFile(upload, file, stale) {
+        const started = Date.now();
+        try {
+            if (stale)
+                await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
+            const label = external_node_path_default().relative(this.options.workspace ?? process.cwd(), file.localPath);
+            const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
+            if (md5)
+                this.md5.set(file.remotePath, md5);
+            this.uploaded++;
+            this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
+        }
+        catch (error) {
+            if (error instanceof errors/* CancelledError */.cc || error instanceof errors/* TimeoutError */.MU)
+                throw error;
+            const attempts = attemptsOf(error);
+            this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: (0,errors/* reasonOf */.A3)(error) });
+            // A local file's problem is the user's to fix, and says so itself.
+            throw error instanceof errors/* LocalFileError */.QD ? error : new errors/* FileUploadError */.eI(file.remotePath, attempts, error);
+        }
+    }
+    verify(tree) {
+        const { missing, wrongSize } = this.compare(tree);
+        if (missing.length || wrongSize.length)
+            throw new errors/* RemoteTreeError */.f0(missing, wrongSize);
+    }
+    /** The local files the tree lacks, and those it holds with another size. */
+    compare(tree) {
+        const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
+        const wrongSize = this.files
+            .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
+            .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
+        return { missing, wrongSize };
+    }
+    async sendChecksums(upload, tree, fileName) {
+        // Files sent by an earlier run or stored despite an error were not hashed on the way out.
+        const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
+        await (0,pool/* forEachLimited */.v)(unhashed, this.options.concurrency, async (file) => {
+            throwIfAborted(this.options.signal);
+            this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
+        });
+        const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
+        // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
+        if (tree.has(fileName))
+            await this.api.deleteMd5(upload.id, fileName);
+        await this.api.sendMd5(upload.id, fileName, content);
+        this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
+    }
+}
+function attemptsOf(error) {
+    return error instanceof errors/* ApiError */.hD || error instanceof errors/* NetworkError */.Dr || error instanceof errors/* BadResponseError */.nS ? error.attempts : 1;
+}
+
+;// CONCATENATED MODULE: ./src/publish.ts
+
+
+
+
+
+
+
+/**
+ * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
+ * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
+ * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
+ * API client's business: every call here changes the datastore at most once.
+ */
+async function publish(api, files, options, emit = () => undefined) {
+    return new PublishRun(api, files, options, emit).execute();
+}
+/** A dry run that could not consult the API (no credentials): the plan assumes a new upload. */
+function planOffline(files, prune, emit) {
+    emit({ type: 'plan', toSend: files, present: [], extra: [], prune, create: { replacing: [] } });
+    return { uploaded: 0, checks: [], dryRun: true };
+}
+class PublishRun {
+    api;
+    files;
+    options;
+    emit;
+    finder;
+    transfer;
+    constructor(api, files, options, emit) {
+        this.api = api;
+        this.files = files;
+        this.options = options;
+        this.emit = emit;
+        this.finder = new TargetFinder(api, options, emit);
+        this.transfer = new Transfer(api, files, options, emit);
+    }
+    async execute() {
+        this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
+        const target = await this.finder.find();
+        // A resumed upload carries this run's tags too (a created one's go out with its first files).
+        if (target.kind === 'use' && target.resumed && !this.options.dryRun)
+            await this.tag(target.upload);
+        const upload = target.kind === 'create' ? await this.create(target) : target.upload;
+        if (!upload)
+            return { uploaded: 0, checks: [], dryRun: true };
+        if (upload.status === 'OPEN') {
+            const early = await this.deliver(upload, target);
+            if (early)
+                return early;
+        }
+        else if (this.options.dryRun) {
+            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
+        }
+        else {
+            await this.checkHeld(upload);
+        }
+        return this.awaitChecks(upload);
+    }
+    /** A new upload, after those it replaces are deleted; in a dry run, only the plan (undefined). */
+    async create(target) {
+        const { api, options } = this;
+        // A new upload takes every byte; the uploads it replaces give theirs back.
+        this.checkQuota((0,files/* totalBytes */.ob)(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
+        if (options.dryRun) {
+            const create = { replacing: target.replacing };
+            this.emit({ type: 'plan', toSend: this.files, present: [], extra: [], prune: options.prune, create });
+            return undefined;
+        }
+        for (const old of target.replacing) {
+            await api.deleteUpload(old.id);
+            this.emit({ type: 'deleted', upload: old });
+        }
+        const upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
+        this.emit({ type: 'upload', upload, how: 'created' });
+        return upload;
+    }
+    /**
+     * Sends what an OPEN upload lacks, verifies its tree, sends the checksums and closes it; returns
+     * early (a dry run, `close: false`) with the result, or undefined when the checks are next.
+     */
+    async deliver(upload, target) {
+        const { api, options, transfer } = this;
+        const created = target.kind === 'create';
+        // A created upload's tags go out with its first files: one round trip less before the data.
+        // Its tree is empty, so it is not read either (a racing run is told apart after the send).
+        const tagging = created ? this.tag(upload) : undefined;
+        tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+        const { toSend, present, stale, extra } = transfer.diff(created ? new Map() : await api.tree(upload.id));
+        this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
+        // What a resumed upload holds already counts in `use`: only the bytes still to send need
+        // room, and stale or pruned copies give theirs back.
+        if (!created)
+            this.checkQuota((0,files/* totalBytes */.ob)(toSend), [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? (0,files/* totalBytes */.ob)(extra) : 0));
+        if (options.dryRun)
+            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
+        for (const file of present)
+            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+        await transfer.prune(upload, extra);
+        this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
+        await transfer.sendAll(upload, toSend, stale);
+        await tagging;
+        this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
+        // Two reads at once: the tree, and the list that tells whether another run raced this one.
+        const [after] = await Promise.all([api.tree(upload.id), created ? this.finder.warnIfRaced(upload, target.existing) : undefined]);
+        transfer.verify(after);
+        this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
+        if (options.checksumFile) {
+            this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
+            await transfer.sendChecksums(upload, after, options.checksumFile);
+        }
+        if (!options.close)
+            return { upload, status: 'OPEN', uploaded: transfer.uploaded, checks: [], dryRun: false };
+        this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
+        await api.close(upload.id);
+        this.emit({ type: 'status', status: 'CHECKING' });
+        this.emit({ type: 'info', message: `Upload ${upload.id} closed: it is CHECKING, the platform runs its checks` });
+        return undefined;
+    }
+    /** An upload found CHECKING, CLOSED or UNSTABLE is never touched, only awaited: it must hold every file. */
+    async checkHeld(upload) {
+        const { missing, wrongSize } = this.transfer.compare(await this.api.tree(upload.id));
+        if (missing.length || wrongSize.length)
+            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} is ${upload.status} and does not hold every file (${(0,errors/* list */.p_)([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
+        for (const file of this.files)
+            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+    }
+    /** The checks, awaited (or only the status read, with `wait-for-checks: false`), and described. */
+    async awaitChecks(upload) {
+        const uploaded = this.transfer.uploaded;
+        if (!this.options.waitForChecks) {
+            const { status } = await this.api.getUpload(upload.id);
+            this.emit({ type: 'status', status });
+            return { upload, status, uploaded, checks: [], dryRun: false };
+        }
+        this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
+        const checks = new Checks(this.api, this.options, this.emit);
+        const last = await checks.awaitChecks(upload, upload.status === 'OPEN' ? 'CHECKING' : upload.status);
+        return { upload, status: last.status, uploaded, checks: await checks.describeChecks(last.checks), dryRun: false };
+    }
+    /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
+    checkQuota(needed, freed) {
+        if (!this.options.usage)
+            return;
+        const verdict = quotaVerdict(this.options.usage, needed, freed);
+        if (verdict.kind === 'warn')
+            this.emit({ type: 'warning', message: verdict.message });
+        if (verdict.kind === 'refuse')
+            throw verdict.error;
+    }
+    async tag(upload) {
+        if (Object.keys(this.options.tags).length > 0)
+            await this.api.addTags(upload.id, this.options.tags);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/log.ts
 
 
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
-/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
-const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
-/** GitHub keeps 1 MiB of summary per step; these caps keep ours well under it. */
-const MAX_FILE_ROWS = 1000;
-const MAX_ERROR_LINES_PER_CHECK = 200;
-const MAX_LINE_CHARS = 500;
-/** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
-const ANNOTATION_LINES = 5;
-const ANNOTATION_LIMIT = 10;
-const MIN_SCRUBBED_LENGTH = 4;
+/** A dry run's plan lists this many files at most. */
+const MAX_PLAN_LINES = 1000;
 /**
- * The only module that writes step outputs, the job summary, annotations and the log. It builds
- * its view from publish's events, so a failed or cancelled run still reports all that happened.
+ * The run's log as the run page shows it: a group per phase, a line per file sent, progress for
+ * big files, retries, and a dry run's plan file by file. Writes as the events come.
  */
-class Reporter {
-    context;
-    id;
-    status;
-    /** Files in a resumed upload that no pattern matches, and whether they are (to be) deleted. */
-    extra = { files: [], prune: true, deleted: new Set() };
-    willCreate = false;
-    /** The layer chain's report, once it has one. */
-    layer;
-    /** For the pull-request comment: warnings given, where each raster lies, what ended the run. */
-    warnings = [];
-    places = new Map();
-    apiConsulted = true;
-    ending;
-    /** Uploads a dry run with `if-exists: replace` would delete. */
-    replacing = [];
-    rows = new Map();
-    checks = [];
-    uploaded = 0;
+class LogWriter {
+    sink;
+    dryRun;
     groupOpen = false;
     lastProgress = new Map();
-    finished = false;
-    uploadedWrittenAt = 0;
-    retries = 0;
-    /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
-    secrets;
-    constructor(context, secrets = []) {
-        this.context = context;
-        this.secrets = [...secrets];
+    constructor(sink, dryRun) {
+        this.sink = sink;
+        this.dryRun = dryRun;
     }
-    /** A value that must never show: the runner masks it in the log, and the summary is scrubbed here. */
-    secret(value) {
-        core_setSecret(value);
-        this.secrets.push(value);
-    }
-    /**
-     * Text from outside (a token endpoint's error echoing the form it got) may hold a secret in any
-     * shape: the runner masks the log, but the summary, the annotations and the outputs are ours.
-     */
-    redact(text) {
-        let out = text;
-        // Too short a value would blank out ordinary words; the runner still masks it in the log.
-        for (const secret of this.secrets)
-            if (secret.length >= MIN_SCRUBBED_LENGTH)
-                out = out.split(secret).join('***').split(esc(secret)).join('***');
-        return out;
-    }
-    /** The upload the run used, once known. */
-    get uploadId() {
-        return this.id;
-    }
-    /** Matched files are known: `files` and `bytes` outputs right away. */
-    files(files) {
-        for (const file of files)
-            this.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
-        setOutput('files', files.length);
-        setOutput('bytes', totalBytes(files));
-    }
-    warning(message) {
-        this.warnings.push(this.redact(message));
-        warning(this.redact(message));
-    }
-    /** Where a raster lies: its EPSG and WGS84 outline (when its CRS is known), for the map. */
-    place(file, epsg, ring) {
-        this.places.set(file.remotePath, { epsg, ring });
-    }
-    /** A dry run without credentials: nothing was read from the API. */
-    offline() {
-        this.apiConsulted = false;
-        this.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
-    }
-    /** The run as the pull-request comment tells it. */
-    commentRecord() {
-        const workspace = this.context.workspace ?? process.cwd();
-        const refused = new Map();
-        if (this.ending instanceof FileError)
-            for (const p of this.ending.problems)
-                for (const one of p.path.split(' and '))
-                    refused.set(one, p.problem);
-        const files = [...this.rows.values()].map(({ file, outcome }) => {
-            const shown = external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
-            const place = this.places.get(file.remotePath);
-            const problem = refused.get(shown);
-            return {
-                path: shown,
-                remotePath: file.remotePath,
-                size: file.size,
-                epsg: place?.epsg,
-                ring: place?.ring,
-                problem,
-                outcome: problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send',
-            };
-        });
-        const ending = this.ending;
-        const layer = this.layer;
-        return {
-            name: this.context.name,
-            srs: this.context.srs,
-            apiConsulted: this.apiConsulted,
-            upload: this.id
-                ? `${this.id} (${this.status}), to be resumed`
-                : this.apiConsulted
-                    ? 'to be created'
-                    : 'to be created (unless one of that name is OPEN)',
-            verdict: ending ? { ok: false, message: this.redact(messageOf(ending, this.id, this.status)) } : { ok: true },
-            warnings: this.warnings,
-            files,
-            layer: layer
-                ? `${layer.layer} ${layer.action} (${layer.services.map((s) => s.type).join(', ') ||
-                    Object.entries(layer.parameters)
-                        .map(([k, v]) => `${k} ${v}`)
-                        .join(', ')})`
-                : undefined,
-            currentExtent: layer?.currentExtent,
-        };
-    }
-    notice(message) {
-        notice(this.redact(message));
-    }
-    /**
-     * A log line. Text from outside (file names, server messages) may hold a newline, and a line
-     * that starts with `::` is a workflow command to the runner: every line is made one line.
-     */
-    log(text) {
-        info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
-    }
-    /** A request or a file that is tried again: a log line, and one warning at the end for all. */
-    retried(what, attempt, reason, delayMs) {
-        this.retries++;
-        this.log(`${what}: attempt ${attempt} failed (${reason}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
-    }
-    onEvent = (event) => {
+    /** After `record` has folded `event`. */
+    onEvent(event, record) {
         switch (event.type) {
-            case 'stored-data':
-                setOutput('stored-data-id', event.storedData.id);
-                break;
-            case 'layer':
-                this.layer = event.report;
-                if (event.report.services.length) {
-                    setOutput('layer-urls', JSON.stringify(event.report.urls));
-                    setOutput('offerings', JSON.stringify(event.report.services.flatMap((s) => s.offering
-                        ? [
-                            {
-                                id: s.offering.id,
-                                configuration: s.configurationId,
-                                type: s.type,
-                                status: s.offering.status,
-                                urls: s.offering.urls,
-                            },
-                        ]
-                        : [])));
-                }
-                break;
             case 'phase':
                 this.endGroup();
-                startGroup(event.title);
+                this.sink.startGroup(event.title);
                 this.groupOpen = true;
                 break;
             case 'upload':
-                this.id = event.upload.id;
-                this.willCreate = false;
-                this.setStatus(event.upload.status);
-                setOutput('upload-id', event.upload.id);
-                this.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+                this.sink.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
                 break;
             case 'deleted':
-                this.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+                this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
                 break;
             case 'plan':
-                this.willCreate = event.create !== undefined;
-                this.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
-                if (event.create?.replacing.length)
-                    this.log(`Would delete ${event.create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
-                this.log(`${event.toSend.length} file(s) to send (${formatBytes(totalBytes(event.toSend))}), ${event.present.length} already there (${formatBytes(totalBytes(event.present))})` +
-                    (event.extra.length
-                        ? `, ${event.extra.length} in the upload that no pattern matches (${event.prune ? 'to delete' : 'kept: prune is false'})`
-                        : ''));
-                this.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
-                if (this.context.dryRun)
-                    this.logPlan(event.toSend, event.present, event.extra, event.prune);
+                this.plan(event);
                 break;
             case 'pruned':
-                this.extra.deleted.add(event.file.remotePath);
-                this.log(`− ${event.file.remotePath} ${formatBytes(event.file.size)} deleted: no pattern matches it`);
+                this.sink.log(`− ${event.file.remotePath} ${(0,format/* formatBytes */.z)(event.file.size)} deleted: no pattern matches it`);
                 break;
-            case 'file-progress': {
-                const last = this.lastProgress.get(event.file.remotePath) ?? Date.now();
-                if (!this.lastProgress.has(event.file.remotePath))
-                    this.lastProgress.set(event.file.remotePath, last);
-                else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
-                    this.lastProgress.set(event.file.remotePath, Date.now());
-                    this.log(`  … ${event.file.remotePath}: ${formatBytes(event.bytes)} of ${formatBytes(event.file.size)} (${Math.floor((100 * event.bytes) / Math.max(1, event.file.size))}%)`);
-                }
+            case 'file-progress':
+                this.progress(event.file, event.bytes);
                 break;
-            }
-            case 'file': {
-                this.rows.set(event.file.remotePath, { file: event.file, outcome: event.outcome, attempts: event.attempts, error: event.error });
+            case 'file':
                 this.lastProgress.delete(event.file.remotePath);
-                if (event.outcome === 'sent') {
-                    this.uploaded++;
-                    if (Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
-                        // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
-                        this.uploadedWrittenAt = Date.now();
-                        setOutput('uploaded', this.uploaded);
-                    }
-                    const seconds = Math.max(event.ms, 1) / 1000;
-                    this.log(`✓ ${event.file.remotePath} ${formatBytes(event.file.size)} in ${seconds.toFixed(1)} s (${formatBytes(event.file.size / seconds)}/s)${event.attempts > 1 ? `, ${event.attempts} attempts` : ''}`);
-                }
-                else if (event.outcome === 'failed') {
-                    this.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
-                }
-                break;
-            }
-            case 'status':
-                this.setStatus(event.status);
+                if (event.outcome === 'sent')
+                    this.sink.log(sentLine(event.file, event.ms, event.attempts));
+                else if (event.outcome === 'failed')
+                    this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
                 break;
             case 'checks':
-                this.checks = event.checks;
-                this.writeCheckOutputs(event.checks);
-                this.log(`Status ${this.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+                this.sink.log(`Status ${record.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+                break;
+            case 'retry':
+                this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s`);
+                break;
+            case 'offline':
+                this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
                 break;
             case 'info':
-                this.log(event.message);
+                this.sink.log(event.message);
                 break;
             case 'warning':
-                this.warning(event.message);
+                this.sink.warning(event.message);
+                break;
+            case 'notice':
+                this.sink.notice(event.message);
+                break;
+            case 'end':
+                this.endGroup();
                 break;
         }
-    };
-    /** Writes the final outputs, the summary and the annotations; then fails the step if `error`. */
-    async finish(result, error) {
-        if (this.finished)
-            return;
-        this.finished = true;
-        this.ending = error;
-        this.endGroup();
-        setOutput('uploaded', this.uploaded);
-        if (result) {
-            if (result.status)
-                this.setStatus(result.status);
-            if (result.checks.length)
-                this.checks = result.checks;
-        }
-        if (this.checks.length || result?.checks)
-            this.writeCheckOutputs(this.checks);
-        // A refused file gets its own annotation on the file (GitHub shows the first 10).
-        if (error instanceof FileError)
-            for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
-                warning(this.redact(problem.problem), { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
-        if (error instanceof PyramidFailedError)
-            core_error(this.redact(error.errorLines.slice(0, ANNOTATION_LINES).map(shortLine).join('\n')) || 'failed without ERROR lines in its log', {
-                title: `Pyramid failed: execution ${error.executionId}`,
-            });
-        const failedChecks = (result?.checks ?? []).filter((c) => c.status === 'FAILURE');
-        for (const check of failedChecks) {
-            const lines = check.errorLines.slice(0, ANNOTATION_LINES).map(shortLine);
-            core_error(this.redact(lines.join('\n')) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
-        }
-        if (this.retries > 0)
-            warning(`${this.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
-        if (this.id && !result?.dryRun)
-            notice(this.layer?.uploadDeleted
-                ? `Upload ${this.id} was ${this.status}, then deleted: layer ${this.layer.layer} is served from its pyramid ${this.layer.storedData?.id}`
-                : `Upload ${this.id} is ${this.status}`, { title: 'Géoplateforme upload' });
-        // A bug, not a user's mistake: its stack helps whoever fixes it.
-        if (error && !(error instanceof ActionError) && error instanceof Error && error.stack)
-            this.log(error.stack);
-        try {
-            await summary.addRaw(this.redact(this.summary(result, error)), true).write();
-        }
-        catch (summaryError) {
-            warning(`Could not write the job summary: ${summaryError.message}`);
-        }
-        if (error)
-            setFailed(this.redact(messageOf(error, this.id, this.status)));
     }
-    /** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
-    layerSection(report) {
-        const sd = report.storedData;
-        const rows = [
-            ['Layer', code(report.layer)],
-            ['Action', esc(report.action)],
-            [
-                'Pyramid',
-                esc(Object.entries(report.parameters)
-                    .map(([k, v]) => `${k} ${v}`)
-                    .join(', ')),
-            ],
-        ];
-        if (sd) {
-            const levels = sd.levels.map(Number).filter(Number.isFinite);
-            rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
-            if (levels.length)
-                rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
-            if (sd.size !== undefined)
-                rows.push(['Size', formatBytes(sd.size)]);
+    /** A line every PROGRESS_LOG_INTERVAL_MS while a big file goes, from its first progress on. */
+    progress(file, bytes) {
+        const last = this.lastProgress.get(file.remotePath);
+        if (last === undefined)
+            this.lastProgress.set(file.remotePath, Date.now());
+        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
+            this.lastProgress.set(file.remotePath, Date.now());
+            const percent = Math.floor((100 * bytes) / Math.max(1, file.size));
+            this.sink.log(`  … ${file.remotePath}: ${(0,format/* formatBytes */.z)(bytes)} of ${(0,format/* formatBytes */.z)(file.size)} (${percent}%)`);
         }
-        for (const service of report.services)
-            rows.push([
-                esc(service.type),
-                service.offering
-                    ? service.offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(service.offering.status)
-                    : '–',
-            ]);
-        if (report.deletedPyramids.length)
-            rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
-        if (report.uploadDeleted)
-            rows.push(['Upload', 'deleted (the pyramid holds the data)']);
-        const preview = report.preview
-            ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
+    }
+    /** What the run will do, in a line; in a dry run, file by file. */
+    plan({ toSend, present, extra, prune, create }) {
+        if (create?.replacing.length)
+            this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
+        const unmatched = extra.length
+            ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
             : '';
-        return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
+        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(present))})${unmatched}`);
+        if (this.dryRun)
+            this.planLines(toSend, present, extra, prune);
     }
     /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
-    logPlan(toSend, present, extra, prune) {
+    planLines(toSend, present, extra, prune) {
         const lines = [
-            ...toSend.map((f) => `+ ${f.remotePath} ${formatBytes(f.size)}: to send`),
-            ...present.map((f) => `= ${f.remotePath} ${formatBytes(f.size)}: already there`),
-            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${formatBytes(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
+            ...toSend.map((f) => `+ ${f.remotePath} ${(0,format/* formatBytes */.z)(f.size)}: to send`),
+            ...present.map((f) => `= ${f.remotePath} ${(0,format/* formatBytes */.z)(f.size)}: already there`),
+            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${(0,format/* formatBytes */.z)(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
         ];
-        for (const line of lines.slice(0, MAX_FILE_ROWS))
-            this.log(line);
-        if (lines.length > MAX_FILE_ROWS)
-            this.log(`… and ${lines.length - MAX_FILE_ROWS} more`);
-    }
-    setStatus(status) {
-        this.status = status;
-        setOutput('status', status);
-    }
-    writeCheckOutputs(checks) {
-        setOutput('checks', JSON.stringify(checks.map((c) => ({ id: c.id, name: c.name, status: c.status }))));
-        setOutput('checks-failed', checks.filter((c) => c.status === 'FAILURE').length);
+        for (const line of lines.slice(0, MAX_PLAN_LINES))
+            this.sink.log(line);
+        if (lines.length > MAX_PLAN_LINES)
+            this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
     }
     endGroup() {
         if (this.groupOpen)
-            endGroup();
+            this.sink.endGroup();
         this.groupOpen = false;
     }
-    summary(result, error) {
-        const out = [];
-        const headline = error ? '❌' : result?.dryRun ? '🔎' : '✅';
-        out.push(`<h2>${headline} Géoplateforme upload ${esc(this.context.name)}${result?.dryRun ? ' (dry run)' : ''}</h2>`);
-        if (error)
-            out.push(`<p><strong>${esc(error instanceof ChecksFailedError || error instanceof PyramidFailedError ? error.brief : messageOf(error, this.id, this.status))}</strong></p>`);
-        if (this.layer)
-            out.push(this.layerSection(this.layer));
-        if (error instanceof PyramidFailedError)
-            out.push(`<details open><summary>Pyramid execution ${esc(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${error.errorLines
-                .slice(0, MAX_ERROR_LINES_PER_CHECK)
-                .map((l) => `<li>${esc(shortLine(l))}</li>`)
-                .join('')}</ul>\n</details>`);
-        if (error instanceof FileError && error.problems.length) {
-            out.push('<h3>Refused before sending</h3>');
-            out.push(table(['File', 'Problem'], error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)])));
-            if (error.problems.length > MAX_FILE_ROWS)
-                out.push(`<p>… and ${error.problems.length - MAX_FILE_ROWS} more problems not shown.</p>`);
-        }
-        out.push(table([], [
-            ['Name', esc(this.context.name)],
-            ['Id', this.id ? code(this.id) : this.willCreate ? 'to be created' : '–'],
-            ['Status', esc(this.status ?? (this.willCreate ? 'to be created' : '–'))],
-            ['SRS', esc(this.context.srs)],
-            ['Datastore', code(this.context.datastore)],
-            ...(this.replacing.length ? [['Would delete', esc(this.replacing.join(', '))]] : []),
-        ]));
-        const rows = [...this.rows.values()];
-        // Refused before sending: the problems above say it all, no file list of "not sent".
-        if (rows.length && !(error instanceof FileError)) {
-            const counts = countBy(rows.map((r) => r.outcome));
-            const label = {
-                sent: 'sent',
-                present: 'already there',
-                failed: 'failed',
-                pending: result?.dryRun ? 'to send' : 'not sent',
-            };
-            out.push(`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(totalBytes(rows.map((r) => r.file)))}: ${Object.entries(counts)
-                .map(([k, n]) => `${n} ${label[k]}`)
-                .join(', ')}.</p>`);
-            const shown = [...rows].sort((a, b) => order(a.outcome) - order(b.outcome)).slice(0, MAX_FILE_ROWS);
-            out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], shown.map((r) => [
-                code(r.file.remotePath),
-                formatBytes(r.file.size),
-                esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
-                r.attempts ? String(r.attempts) : '',
-            ])));
-            if (rows.length > shown.length)
-                out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
-        }
-        if (this.extra.files.length) {
-            const { files, prune, deleted } = this.extra;
-            const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : result?.dryRun ? 'to delete' : 'not deleted';
-            out.push(`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${formatBytes(totalBytes(files))}.</p>`);
-            out.push(table(['Remote path', 'Size', 'Result'], files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), formatBytes(f.size), esc(state(f))])));
-            if (files.length > MAX_FILE_ROWS)
-                out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
-        }
-        const checks = result?.checks.length ? result.checks : this.checks.map((c) => ({ ...c, errorLines: [] }));
-        if (checks.length) {
-            out.push('<h3>Checks</h3>');
-            out.push(table(['Check', 'Status', 'Duration'], checks.map((c) => [esc(c.name), esc(c.status), duration(c.start, c.finish)])));
-            for (const check of checks.filter((c) => c.status === 'FAILURE')) {
-                const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
-                const more = check.errorLines.length - lines.length;
-                // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
-                // with is what would be cut off. The time leads each line; the platform's prefix goes.
-                const items = lines.map((line) => {
-                    const { time, message } = splitLogLine(line);
-                    return `<li>${time ? `<code>${esc(time)}</code> ` : ''}${esc(message)}</li>`;
-                });
-                out.push(`<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`);
-            }
-        }
-        return out.join('\n');
+}
+/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
+function sentLine(file, ms, attempts) {
+    const seconds = Math.max(ms, 1) / 1000;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    return `✓ ${file.remotePath} ${(0,format/* formatBytes */.z)(file.size)} in ${seconds.toFixed(1)} s (${(0,format/* formatBytes */.z)(file.size / seconds)}/s)${tries}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/record.ts
+function newRecord(context) {
+    return {
+        context,
+        willCreate: false,
+        replacing: [],
+        rows: new Map(),
+        uploaded: 0,
+        extra: { files: [], prune: true, deleted: new Set() },
+        checks: [],
+        warnings: [],
+        places: new Map(),
+        apiConsulted: true,
+        retries: 0,
+    };
+}
+/** Folds one event into the record. */
+function recordEvent(record, event) {
+    switch (event.type) {
+        case 'files':
+            for (const file of event.files)
+                record.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
+            break;
+        case 'place':
+            record.places.set(event.file.remotePath, { epsg: event.epsg, ring: event.ring });
+            break;
+        case 'offline':
+            record.apiConsulted = false;
+            break;
+        case 'retry':
+            record.retries++;
+            break;
+        case 'upload':
+            record.uploadId = event.upload.id;
+            record.willCreate = false;
+            record.status = event.upload.status;
+            break;
+        case 'plan':
+            record.willCreate = event.create !== undefined;
+            record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
+            record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+            break;
+        case 'pruned':
+            record.extra.deleted.add(event.file.remotePath);
+            break;
+        case 'file':
+            record.rows.set(event.file.remotePath, { file: event.file, outcome: event.outcome, attempts: event.attempts, error: event.error });
+            if (event.outcome === 'sent')
+                record.uploaded++;
+            break;
+        case 'status':
+            record.status = event.status;
+            break;
+        case 'checks':
+            record.checks = event.checks.map((c) => ({ ...c, errorLines: [] }));
+            break;
+        case 'stored-data':
+            record.storedDataId = event.storedData.id;
+            break;
+        case 'layer':
+            record.layer = event.report;
+            break;
+        case 'warning':
+            record.warnings.push(event.message);
+            break;
+        case 'end':
+            recordEnd(record, event.result, event.error);
+            break;
     }
 }
+function recordEnd(record, result, error) {
+    record.end = { result, error };
+    if (result?.status)
+        record.status = result.status;
+    if (result?.checks.length)
+        record.checks = result.checks;
+}
+/** Checks as a list of `{id, name, status}`, as the `checks` output gives them. */
+function checkList(checks) {
+    return checks.map((c) => ({ id: c.id, name: c.name, status: c.status }));
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+
+
+/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
+const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
+/** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
+const ANNOTATION_LINES = 5;
+const ANNOTATION_LIMIT = 10;
+const MAX_LINE_CHARS = 500;
+/**
+ * The step's outputs, set as soon as they are known so that later steps have them even when this
+ * one fails; and at the end, the annotations.
+ */
+class OutputWriter {
+    sink;
+    uploadedWrittenAt = 0;
+    constructor(sink) {
+        this.sink = sink;
+    }
+    /** After `record` has folded `event`. */
+    onEvent(event, record) {
+        switch (event.type) {
+            case 'files':
+                this.sink.output('files', event.files.length);
+                this.sink.output('bytes', (0,files/* totalBytes */.ob)(event.files));
+                break;
+            case 'upload':
+                this.sink.output('upload-id', event.upload.id);
+                this.sink.output('status', event.upload.status);
+                break;
+            case 'status':
+                this.sink.output('status', event.status);
+                break;
+            case 'file':
+                // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
+                if (event.outcome === 'sent' && Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
+                    this.uploadedWrittenAt = Date.now();
+                    this.sink.output('uploaded', record.uploaded);
+                }
+                break;
+            case 'checks':
+                this.checks(record);
+                break;
+            case 'stored-data':
+                this.sink.output('stored-data-id', event.storedData.id);
+                break;
+            case 'layer':
+                if (event.report.services.length)
+                    this.layer(record);
+                break;
+            case 'end':
+                this.sink.output('uploaded', record.uploaded);
+                if (record.status)
+                    this.sink.output('status', record.status);
+                if (record.checks.length || event.result)
+                    this.checks(record);
+                break;
+        }
+    }
+    /** Annotations that say what went wrong where: refused files, a failed pyramid, failed checks, retries. */
+    annotate(record) {
+        const { error, result } = record.end ?? {};
+        // A refused file gets its own annotation on the file (GitHub shows the first 10).
+        if (error instanceof errors/* FileError */.f6)
+            for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
+                this.sink.warning(problem.problem, { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
+        if (error instanceof errors/* PyramidFailedError */.iw)
+            this.sink.error(firstLines(error.errorLines) || 'failed without ERROR lines in its log', {
+                title: `Pyramid failed: execution ${error.executionId}`,
+            });
+        for (const check of (0,entrepot_status/* failed */.gz)(result?.checks ?? []))
+            this.sink.error(firstLines(check.errorLines) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
+        if (record.retries > 0)
+            this.sink.warning(`${record.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
+        if (record.uploadId && !result?.dryRun)
+            this.sink.notice(record.layer?.uploadDeleted
+                ? `Upload ${record.uploadId} was ${record.status}, then deleted: layer ${record.layer.layer} is served from its pyramid ${record.layer.storedData?.id}`
+                : `Upload ${record.uploadId} is ${record.status}`, { title: 'Géoplateforme upload' });
+        // A bug, not a user's mistake: its stack helps whoever fixes it.
+        if (error && !(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
+            this.sink.log(error.stack);
+    }
+    checks(record) {
+        this.sink.output('checks', JSON.stringify(checkList(record.checks)));
+        this.sink.output('checks-failed', (0,entrepot_status/* failed */.gz)(record.checks).length);
+    }
+    layer(record) {
+        const report = record.layer;
+        if (!report)
+            return;
+        this.sink.output('layer-urls', JSON.stringify(report.urls));
+        const offerings = report.services.flatMap((s) => s.offering
+            ? [{ id: s.offering.id, configuration: s.configurationId, type: s.type, status: s.offering.status, urls: s.offering.urls }]
+            : []);
+        this.sink.output('offerings', JSON.stringify(offerings));
+    }
+}
+function firstLines(lines) {
+    return lines
+        .slice(0, ANNOTATION_LINES)
+        .map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line))
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/sink.ts
+
+
+/** Too short a value would blank out ordinary words; the runner still masks it in the log. */
+const MIN_SCRUBBED_LENGTH = 4;
+/**
+ * Everything the run writes to GitHub goes through here: log lines, annotations, outputs, the job
+ * summary, the failure, and the pull-request comment's body. Text from outside (a token endpoint
+ * echoing the form it got, a file name, a server message) may hold a secret in any shape: the
+ * runner masks the log, but the summary, the annotations, the outputs and the comment are ours, so
+ * every one of them is redacted here, at this one boundary.
+ */
+class GitHubSink {
+    /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
+    secrets;
+    constructor(secrets = []) {
+        this.secrets = [...secrets];
+    }
+    /** A value that must never show: the runner masks it in the log, and the rest is scrubbed here. */
+    secret(value) {
+        core/* setSecret */.Pq(value);
+        this.secrets.push(value);
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.secrets)
+            if (secret.length >= MIN_SCRUBBED_LENGTH)
+                out = out.split(secret).join('***').split((0,summary/* esc */.UQ)(secret)).join('***');
+        return out;
+    }
+    /**
+     * A log line. Text from outside may hold a newline, and a line that starts with `::` is a
+     * workflow command to the runner: every line is made one line.
+     */
+    log(text) {
+        core/* info */.pq(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
+    }
+    warning(message, properties) {
+        core/* warning */.$e(this.redact(message), properties);
+    }
+    notice(message, properties) {
+        core/* notice */.lm(this.redact(message), properties);
+    }
+    error(message, properties) {
+        core/* error */.z3(this.redact(message), properties);
+    }
+    output(name, value) {
+        core/* setOutput */.uH(name, typeof value === 'string' ? this.redact(value) : value);
+    }
+    startGroup(title) {
+        core/* startGroup */.Oh(this.redact(title));
+    }
+    endGroup() {
+        core/* endGroup */.N4();
+    }
+    async summary(html) {
+        try {
+            await core/* summary */.z.addRaw(this.redact(html), true).write();
+        }
+        catch (error) {
+            core/* warning */.$e(`Could not write the job summary: ${error.message}`);
+        }
+    }
+    fail(message) {
+        core/* setFailed */.C1(this.redact(message));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/reporter.ts
+
+
+
+
+
+
+/**
+ * What `main` reports through: every event is folded into the run's record, then the log and the
+ * outputs are written from it as it comes; at the end, the annotations, the job summary and the
+ * failure. A failed or cancelled run still reports all that happened.
+ */
+class Reporter {
+    record;
+    sink;
+    logWriter;
+    outputs;
+    constructor(context, secrets = []) {
+        this.record = newRecord(context);
+        this.sink = new GitHubSink(secrets);
+        this.logWriter = new LogWriter(this.sink, context.dryRun === true);
+        this.outputs = new OutputWriter(this.sink);
+    }
+    onEvent = (event) => {
+        recordEvent(this.record, event);
+        this.logWriter.onEvent(event, this.record);
+        this.outputs.onEvent(event, this.record);
+    };
+    /** The upload the run used, once known. */
+    get uploadId() {
+        return this.record.uploadId;
+    }
+    /** A value that must never show (a token obtained). */
+    secret(value) {
+        this.sink.secret(value);
+    }
+    /** Matched files are known: `files` and `bytes` outputs right away. */
+    files(files) {
+        this.onEvent({ type: 'files', files });
+    }
+    place(file, epsg, ring) {
+        this.onEvent({ type: 'place', file, epsg, ring });
+    }
+    offline() {
+        this.onEvent({ type: 'offline' });
+    }
+    /** A request or a file that is tried again: a log line, and one warning at the end for all. */
+    retried(what, attempt, reason, delayMs) {
+        this.onEvent({ type: 'retry', what, attempt, reason, delayMs });
+    }
+    log(message) {
+        this.onEvent({ type: 'info', message });
+    }
+    warning(message) {
+        this.onEvent({ type: 'warning', message });
+    }
+    notice(message) {
+        this.onEvent({ type: 'notice', message });
+    }
+    /** The pull-request comment's view of the record; its rendered body goes out through `redact`. */
+    commentRecord() {
+        return commentRecordOf(this.record);
+    }
+    redact(text) {
+        return this.sink.redact(text);
+    }
+    /** Writes the final outputs, the annotations and the summary; then fails the step if `error`. */
+    async finish(result, error) {
+        if (this.record.end)
+            return;
+        this.onEvent({ type: 'end', result, error });
+        this.outputs.annotate(this.record);
+        await this.sink.summary((0,summary/* renderSummary */.Br)(this.record));
+        if (error)
+            this.sink.fail((0,summary/* messageOf */.bD)(error, this.record.uploadId, this.record.status));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/auth.ts
+
+
+
+/**
+ * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
+ * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
+ */
+const MAX_RENEWAL_MARGIN_MS = 60_000;
+const RENEWAL_MARGIN_FRACTION = 0.2;
+function createTokenSource(auth, tokenUrl, http, retry, onToken) {
+    if (auth.kind === 'token')
+        return { get: async () => auth.token, invalidate: () => undefined };
+    const form = () => auth.kind === 'client-credentials'
+        ? { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }
+        : {
+            grant_type: 'password',
+            client_id: auth.clientId,
+            ...(auth.clientSecret ? { client_secret: auth.clientSecret } : {}),
+            username: auth.username,
+            password: auth.password,
+            ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
+        };
+    return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
+}
+class OAuthTokenSource {
+    tokenUrl;
+    form;
+    http;
+    retry;
+    passwordGrant;
+    onToken;
+    current;
+    pending;
+    /** A token request that failed for good: every later get() fails the same way, at once. */
+    failure;
+    constructor(tokenUrl, form, http, retry, passwordGrant, onToken) {
+        this.tokenUrl = tokenUrl;
+        this.form = form;
+        this.http = http;
+        this.retry = retry;
+        this.passwordGrant = passwordGrant;
+        this.onToken = onToken;
+    }
+    get() {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        if (this.current && Date.now() < this.current.renewAt)
+            return Promise.resolve(this.current.token);
+        // Concurrent requests share one token request.
+        this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+        return this.pending;
+    }
+    invalidate(token) {
+        if (this.current?.token === token)
+            this.current = undefined;
+    }
+    async fetch() {
+        const requestedAt = Date.now();
+        let body;
+        try {
+            // A token request changes nothing on the datastore: retried as a read, on its own budget.
+            body = await this.retry.read('token request', async () => {
+                const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
+                if (res.status >= 200 && res.status < 300)
+                    return parseTokenAnswer(res.text);
+                throw new errors/* ApiError */.hD(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
+            });
+        }
+        catch (error) {
+            if (error instanceof errors/* ApiError */.hD && error.status >= 400 && error.status < 500)
+                throw (this.failure = this.refusal(error));
+            if (error instanceof errors/* AuthError */.lR)
+                throw (this.failure = error);
+            if (error instanceof errors/* CancelledError */.cc)
+                throw error;
+            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint ${this.tokenUrl} could not give a token (${(0,errors/* reasonOf */.A3)(error)}); check input 'token-url', or try again later`));
+        }
+        if (typeof body.access_token !== 'string' || !body.access_token)
+            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint answered without an access_token (${this.tokenUrl})`));
+        const token = body.access_token;
+        this.onToken?.(token);
+        const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
+        const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
+        this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
+        return token;
+    }
+    refusal(error) {
+        const reason = error.details.join('; ') || `HTTP ${error.status}`;
+        const hint = this.passwordGrant
+            ? 'Check username, password and totp-secret; Géoplateforme passwords must be renewed every year, and accounts made through FranceConnect or ProConnect have none (use a service account)'
+            : 'Check client-id and client-secret of the service account';
+        return new errors/* AuthError */.lR(`The token endpoint refused the credentials (${reason}). ${hint}`);
+    }
+}
+function parseTokenAnswer(text) {
+    try {
+        const body = JSON.parse(text);
+        if (body && typeof body === 'object')
+            return body;
+    }
+    catch {
+        // not JSON: said below
+    }
+    throw new errors/* AuthError */.lR("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
+}
+/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
+function keycloakError(text) {
+    try {
+        const body = JSON.parse(text);
+        const description = body.error_description ?? body.error;
+        if (description !== undefined)
+            return [String(description)];
+    }
+    catch {
+        // a gateway's page
+    }
+    const plain = (0,format/* plainText */.w)(text);
+    return plain ? [plain.slice(0, 200)] : [];
+}
+/** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */
+function totp(secret, now = Date.now(), stepSeconds = 30, digits = 6) {
+    const key = base32Decode(secret);
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / stepSeconds)));
+    const mac = (0,external_node_crypto_.createHmac)('sha1', key).update(counter).digest();
+    const offset = mac[mac.length - 1] & 0x0f;
+    const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+    return String(code).padStart(digits, '0');
+}
+function base32Decode(secret) {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    const clean = secret.toUpperCase().replace(/[\s=-]/g, '');
+    let bits = 0;
+    let value = 0;
+    const out = [];
+    for (const char of clean) {
+        const index = alphabet.indexOf(char);
+        if (index < 0)
+            throw new errors/* AuthError */.lR('totp-secret is not base32');
+        value = (value << 5) | index;
+        bits += 5;
+        if (bits >= 8) {
+            out.push((value >>> (bits - 8)) & 0xff);
+            bits -= 8;
+        }
+    }
+    return Buffer.from(out);
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
+class DatastoreClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    async usage() {
+        const body = await this.transport.readJson('read the datastore', '');
+        const storages = (body ?? {}).storages ?? {};
+        // `upload` in the 2024 tutorial, `uploads` in the 2026 schema (docs/api.md).
+        const upload = (storages.uploads ?? storages.upload);
+        if (!upload || typeof upload.quota !== 'number')
+            return undefined;
+        return { use: Number(upload.use), quota: upload.quota };
+    }
+    /** The account's communities with their datastore and rights (`GET /users/me`). */
+    async memberships() {
+        const body = await this.transport.readJson('read the account', '/users/me', (json) => json, this.transport.root);
+        const members = (body ?? {}).communities_member;
+        return (Array.isArray(members) ? members : []).map((m) => ({
+            community: String(m.community?.name ?? '?'),
+            datastore: typeof m.community?.datastore === 'string' ? m.community.datastore : undefined,
+            rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
+        }));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/layers.ts
+
+
+
+
+const PAGE = 100;
+class LayersClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    within(signal) {
+        return new LayersClient(this.transport.within(signal));
+    }
+    async processings() {
+        const items = await this.transport.getAll('/processings', {}, PAGE);
+        return Promise.all(items.map(async (item) => {
+            const record = asRecord(item);
+            const processingId = entityId(record, 'a processing');
+            // `name` is a base field of the list; an item without it is read whole rather than nameless.
+            const named = typeof record.name === 'string'
+                ? record
+                : asRecord(await this.transport.readJson(`read processing ${processingId}`, `/processings/${encodeURIComponent(processingId)}`));
+            return { id: processingId, name: String(named.name ?? '') };
+        }));
+    }
+    async processingParameters(processingId) {
+        const route = `/processings/${encodeURIComponent(processingId)}`;
+        return this.transport.readJson(`read processing ${processingId}`, route, (body) => {
+            const parameters = body?.parameters;
+            // No list: nothing to check the inputs against (the server will say).
+            if (!Array.isArray(parameters))
+                return [];
+            return parameters.map((p) => {
+                const constraints = (p.constraints ?? {});
+                // The docs show `enum`; accept the other spellings a schema may use.
+                const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values);
+                return {
+                    name: String(p.name),
+                    mandatory: p.mandatory === true,
+                    defaultValue: p.default_value,
+                    allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+                };
+            });
+        });
+    }
+    async createExecution(body, outputName) {
+        const { value } = await this.transport.retry.write(`create the pyramid ${outputName}`, async () => toPyramidExecution(parseJson(await this.transport.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
+        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
+        async () => {
+            const made = (await this.storedDataNamed(outputName))[0];
+            if (!made)
+                return NOT_DONE;
+            const execution = (await this.executionsProducing(made.id))[0];
+            return execution ? { done: true, value: execution } : NOT_DONE;
+        });
+        return value;
+    }
+    async launchExecution(executionId) {
+        await this.transport.retry.write(`launch execution ${executionId}`, async () => void (await this.transport.request('POST', `/processings/executions/${encodeURIComponent(executionId)}/launch`)), 
+        // Launched once it is no longer CREATED; a second launch is refused.
+        async () => ((await this.pyramidExecution(executionId)).status === 'CREATED' ? NOT_DONE : DONE));
+    }
+    async pyramidExecution(executionId) {
+        const route = `/processings/executions/${encodeURIComponent(executionId)}`;
+        return this.transport.readJson(`read execution ${executionId}`, route, toPyramidExecution);
+    }
+    async executionsProducing(storedDataId) {
+        const items = await this.transport.getAll('/processings/executions', { output_stored_data: storedDataId }, PAGE);
+        const executions = await Promise.all(items.map((item) => this.pyramidExecution(String(item._id))));
+        return executions.filter((e) => e.storedDataId === storedDataId);
+    }
+    async executionLogs(executionId) {
+        try {
+            return (0,entrepot_status/* logLines */.OG)(await this.transport.getAll(`/processings/executions/${encodeURIComponent(executionId)}/logs`, {}, PAGE, true));
+        }
+        catch (error) {
+            // Logs may not be there yet (docs/api.md): none rather than a failure.
+            if (error instanceof errors/* ApiError */.hD && error.status === 404)
+                return [];
+            throw error;
+        }
+    }
+    async storedData(storedDataId) {
+        const route = `/stored_data/${encodeURIComponent(storedDataId)}`;
+        return this.transport.readJson(`read stored data ${storedDataId}`, route, toStoredData);
+    }
+    async storedDataTagged(tags) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
+        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    }
+    async storedDataNamed(name) {
+        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
+    }
+    async tagStoredData(storedDataId, tags) {
+        await this.transport.retry.write(`tag stored data ${storedDataId}`, async () => void (await this.transport.request('POST', `/stored_data/${encodeURIComponent(storedDataId)}/tags`, { json: tags })), async () => {
+            const held = (await this.storedData(storedDataId)).tags;
+            return Object.entries(tags).every(([k, v]) => held[k] === v) ? DONE : NOT_DONE;
+        }, []);
+    }
+    async deleteStoredData(storedDataId) {
+        await this.transport.retry.write(`delete stored data ${storedDataId}`, async () => void (await this.transport.request('DELETE', `/stored_data/${encodeURIComponent(storedDataId)}`)), async () => {
+            try {
+                const { status } = await this.storedData(storedDataId);
+                return status === 'DELETED' ? DONE : NOT_DONE;
+            }
+            catch (error) {
+                if (error instanceof errors/* ApiError */.hD && error.status === 404)
+                    return DONE;
+                throw error;
+            }
+        }, [404]);
+    }
+    async configurationsOf(layerName, type) {
+        const items = await this.transport.getAll('/configurations', { layer_name: layerName, type }, PAGE);
+        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
+        // item that names another layer or type is not ours. The rest are read whole: a list item has
+        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
+        const candidates = items
+            .map(asRecord)
+            .filter((r) => (typeof r.layer_name !== 'string' || r.layer_name === layerName) && (typeof r.type !== 'string' || r.type === type));
+        const read = await Promise.all(candidates.map((r) => this.configuration(entityId(r, 'a configuration'))));
+        return read.filter((c) => c.layerName === layerName && c.type === type);
+    }
+    async configuration(configurationId) {
+        return this.transport.readJson(`read configuration ${configurationId}`, `/configurations/${encodeURIComponent(configurationId)}`, toConfiguration);
+    }
+    async createConfiguration(body) {
+        const layerName = String(body.layer_name);
+        const type = body.type;
+        const { value } = await this.transport.retry.write(`create the ${type} configuration of ${layerName}`, async () => toConfiguration(parseJson(await this.transport.request('POST', '/configurations', { json: body }), 'POST', '/configurations')), 
+        // layer_name is unique per type: one of ours means it was made.
+        async () => {
+            const made = (await this.configurationsOf(layerName, type))[0];
+            return made ? { done: true, value: made } : NOT_DONE;
+        });
+        return value;
+    }
+    async replaceConfiguration(configuration, body) {
+        const wanted = JSON.stringify(body.type_infos?.used_data);
+        await this.transport.retry.write(`update the configuration of ${configuration.layerName}`, async () => void (await this.transport.request('PUT', `/configurations/${encodeURIComponent(configuration.id)}`, { json: body })), async () => (JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted ? DONE : NOT_DONE), []);
+    }
+    async offeringsOf(configurationId) {
+        const items = await this.transport.getAll(`/configurations/${encodeURIComponent(configurationId)}/offerings`, {}, PAGE);
+        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
+        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
+        return Promise.all(items.map((item) => this.offering(entityId(asRecord(item), 'an offering'))));
+    }
+    async createOffering(configurationId, endpointId, open) {
+        const route = `/configurations/${encodeURIComponent(configurationId)}/offerings`;
+        const { value } = await this.transport.retry.write(`publish configuration ${configurationId}`, async () => toOffering(parseJson(await this.transport.request('POST', route, { json: { endpoint: endpointId, open } }), 'POST', route)), 
+        // One offering per configuration and endpoint: one there means it was made.
+        async () => {
+            const made = (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId);
+            return made ? { done: true, value: made } : NOT_DONE;
+        });
+        return value;
+    }
+    async syncOffering(offeringId) {
+        await this.transport.retry.write(`synchronise offering ${offeringId}`, async () => void (await this.transport.request('PUT', `/offerings/${encodeURIComponent(offeringId)}`)), 
+        // Being modified means the synchronisation was asked.
+        async () => ((await this.offering(offeringId)).status === 'MODIFYING' ? DONE : NOT_DONE), []);
+    }
+    async offering(offeringId) {
+        return this.transport.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
+    }
+    async endpoints() {
+        const body = await this.transport.readJson('read the datastore', '');
+        const list = body?.endpoints;
+        return (Array.isArray(list) ? list : []).map((item) => {
+            // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
+            const endpoint = (item.endpoint ?? item);
+            return {
+                id: String(endpoint._id),
+                type: String(endpoint.type ?? '').toUpperCase(),
+                open: endpoint.open === true,
+                use: typeof item.use === 'number' ? item.use : undefined,
+                quota: typeof item.quota === 'number' ? item.quota : undefined,
+            };
+        });
+    }
+    /**
+     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
+     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
+     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
+     * not ours; a missing status is never taken for "not DELETED".
+     */
+    async storedDataWhere(query, needed, keep) {
+        const items = await this.transport.getAll('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE);
+        const candidates = items.map(asRecord).filter((record) => !needed.every((field) => field in record) || keep(toStoredData(record)));
+        const found = await Promise.all(candidates.map((record) => this.storedData(entityId(record, 'a stored data'))));
+        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
+
+
+
+
+/**
+ * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
+ * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
+ * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
+ *
+ * A file that changes (size or modification time against those it was matched with, and for a big
+ * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
+ * its last bytes leave: without its closing boundary the server cannot take the body as a whole
+ * file, so a changed file is never stored. A small file is read whole before anything leaves.
+ * The last bytes can still be read before a change that comes while they travel or while the
+ * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
+ * compare once the answer is in.
+ */
+function multipartFile(source, fileName, onChunk) {
+    let read;
+    const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const size = 'content' in source ? source.content.length : source.size;
+    // The head rides with the first bytes and the tail with the last: fewer, fuller TCP writes,
+    // which for small files halves the server's work per request.
+    async function* parts() {
+        if ('content' in source) {
+            onChunk?.(source.content);
+            yield Buffer.concat([head, source.content, tail]);
+            return;
+        }
+        let fd;
+        try {
+            fd = await openForReading(source.path);
+            const frame = { fd, source, head, tail, onChunk, onRead: (stat) => (read = stat) };
+            yield* source.size < readChunkSize(source.size) ? smallFile(frame) : bigFile(frame);
+        }
+        catch (error) {
+            if (error instanceof errors/* LocalFileError */.QD)
+                throw error;
+            throw new errors/* LocalFileError */.QD(source.label, multipart_unreadable(error));
+        }
+        finally {
+            if (fd !== undefined)
+                await closeFd(fd);
+        }
+    }
+    return {
+        stream: parts(),
+        length: head.length + size + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+        read: () => read,
+    };
+}
+/**
+ * A small file: read whole into the body's one buffer, between its head and tail, then one stat.
+ * Nothing has left yet when the stat is compared, so a change is refused unsent.
+ */
+async function* smallFile({ fd, source, head, tail, onChunk, onRead }) {
+    const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
+    head.copy(body, 0);
+    const got = await readFully(fd, body, head.length, source.size, 0);
+    const now = await sizeAndTime(fd);
+    onRead(now);
+    if (isChanged(source, now))
+        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
+    if (got < source.size)
+        throw new errors/* LocalFileError */.QD(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
+    tail.copy(body, head.length + source.size);
+    onChunk?.(body.subarray(head.length, head.length + source.size));
+    yield body;
+}
+/**
+ * A big file, read a chunk at a time as the socket takes them, with a stat before and after: a
+ * change refuses the tail, so the server never gets a whole body of a changed file.
+ */
+async function* bigFile({ fd, source, head, tail, onChunk, onRead }) {
+    const chunkSize = readChunkSize(source.size);
+    const before = await sizeAndTime(fd);
+    onRead(before);
+    if (isChanged(source, before))
+        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
+    let held = head;
+    for (let position = 0; position < source.size;) {
+        const want = Math.min(chunkSize, source.size - position);
+        const chunk = Buffer.allocUnsafe(want);
+        const bytesRead = await readAt(fd, chunk, 0, want, position);
+        if (bytesRead === 0)
+            throw new errors/* LocalFileError */.QD(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
+        const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
+        position += bytesRead;
+        onChunk?.(bytes);
+        if (held === head)
+            held = Buffer.concat([head, bytes]);
+        else {
+            yield held;
+            held = bytes;
+        }
+    }
+    const after = await sizeAndTime(fd);
+    if (isChanged(before, after))
+        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
+    yield Buffer.concat([held, tail]);
+}
+/**
+ * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
+ * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
+ * that is not the final one: the caller removes that copy.
+ */
+async function assertUnchanged(source, read) {
+    if (!read)
+        return;
+    const now = await sizeAndTimeAt(source.path).catch((error) => {
+        throw new errors/* LocalFileError */.QD(source.label, `${multipart_unreadable(error)} while it was sent; the copy sent is not kept`);
+    });
+    if (isChanged(read, now))
+        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${changes(read, now)}); the copy sent is not kept`);
+}
+/** Why a local file could not be read, in words. */
+function multipart_unreadable(error) {
+    const code = error.code;
+    if (code === 'ENOENT')
+        return 'no longer exists (deleted or moved after it was matched)';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'cannot be read: permission denied';
+    if (code === 'EISDIR')
+        return 'is now a directory';
+    return `could not be read: ${code ?? error.message}`;
+}
+function isChanged(was, now) {
+    return (now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino));
+}
+function changes(was, now) {
+    if (was.size !== now.size)
+        return `${was.size} bytes, now ${now.size}`;
+    if (was.ino !== undefined && was.ino !== now.ino)
+        return 'replaced by another file';
+    return `modified at ${new Date(now.mtimeMs).toISOString()}`;
+}
+/** One random prefix per process and a counter: unique boundaries without entropy per file. */
+const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
+let boundaryCount = 0;
+/** WHATWG form encoding of a quoted header parameter: `"`, CR and LF percent-encoded. */
+function escapeQuoted(value) {
+    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/upload-files.ts
+
+
+
+
+
+
+
+/**
+ * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
+ * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
+ */
+const TREE_SETTLE_MS = 10_000;
+class UploadFiles {
+    transport;
+    options;
+    constructor(transport, options = {}) {
+        this.transport = transport;
+        this.options = options;
+    }
+    async sendFile(uploadId, file, onProgress) {
+        let md5;
+        let sent = 0;
+        let body;
+        const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
+        const send = async () => {
+            const outcome = await this.transport.retry.write(file.remotePath, async () => {
+                md5 = undefined;
+                let hash = this.md5.session();
+                await this.transport.request('POST', `${uploadRoute(uploadId)}/data`, {
+                    query: { path: file.remotePath },
+                    body: () => {
+                        // A fresh stream and hash for each attempt, from the file's first byte.
+                        hash = this.md5.session();
+                        sent = 0;
+                        return (body = multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
+                            sent += chunk.length;
+                            onProgress?.(sent);
+                            hash.update(chunk);
+                        }));
+                    },
+                });
+                md5 = hash.digest();
+            }, 
+            // The server may have stored it anyway (a 502 after the body went through). It can only
+            // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
+            // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
+            (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'));
+            // The server holds the bytes as they were read: the file must still be that one.
+            await assertUnchanged(source, body?.read());
+            return outcome;
+        };
+        const { attempts, reconciled } = await send().catch(async (error) => {
+            // A file that changed while it was sent must not stay stored, whatever the server kept of it
+            // (nothing can be there when not a byte left).
+            if (error instanceof errors/* LocalFileError */.QD && sent > 0)
+                await this.removeStray(uploadId, file.remotePath, 'data');
+            throw error;
+        });
+        return { md5: reconciled ? undefined : md5, attempts };
+    }
+    async deleteFile(uploadId, remotePath) {
+        await this.deleteStored(uploadId, remotePath, 'data');
+    }
+    async tree(uploadId) {
+        return this.transport.readJson(`read the tree of ${uploadId}`, `${uploadRoute(uploadId)}/tree`, flattenTree);
+    }
+    async sendMd5(uploadId, fileName, content) {
+        const bytes = Buffer.from(content, 'utf8');
+        await this.transport.retry.write(`send ${fileName}`, async () => void (await this.transport.request('POST', `${uploadRoute(uploadId)}/md5`, {
+            body: () => multipartFile({ content: bytes }, fileName),
+        })), (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'));
+    }
+    async deleteMd5(uploadId, fileName) {
+        await this.deleteStored(uploadId, fileName, 'md5');
+    }
+    /**
+     * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
+     * it is deleted so that the next attempt starts clean.
+     */
+    async reconcileStored(uploadId, remotePath, size, 
+    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
+    mayLag, kind = 'data') {
+        const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
+        const held = mayLag
+            ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal)
+            : await read();
+        if (held === size)
+            return DONE;
+        if (held !== undefined)
+            await this.deleteStored(uploadId, remotePath, kind);
+        return { done: false, retry: true };
+    }
+    /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
+    async deleteStored(uploadId, remotePath, kind) {
+        await this.transport.retry.write(`delete ${remotePath}`, async () => void (await this.transport.request('DELETE', `${uploadRoute(uploadId)}/${kind}`, { query: { path: remotePath } })), async () => ((await this.tree(uploadId)).has(remotePath) ? NOT_DONE : DONE), [404]);
+    }
+    /**
+     * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
+     * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
+     * lost answer, for `treeSettleMs`, before deciding that nothing is there.
+     */
+    async removeStray(uploadId, remotePath, kind) {
+        const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
+        const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal);
+        if (held)
+            await this.deleteStored(uploadId, remotePath, kind);
+    }
+    /** The upload's status, or DELETED when the server no longer knows it. */
+    get md5() {
+        return this.options.md5 ?? inlineMd5;
+    }
+}
+const uploadRoute = (uploadId) => `/uploads/${encodeURIComponent(uploadId)}`;
+function mayLag(error) {
+    return (error instanceof errors/* NetworkError */.Dr ||
+        error instanceof errors/* BadResponseError */.nS ||
+        (error instanceof errors/* ApiError */.hD && (error.status === 502 || error.status === 504)));
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/uploads.ts
+
+
+
+
+
+/** Items per list page. The portal uses 100 (docs/api.md, "Listing uploads"); the maximum is unknown. */
+const LIST_PAGE_SIZE = 100;
+/** Log lines per page; QGIS reads pages of 50. */
+const LOG_PAGE_SIZE = 100;
+/**
+ * What `publish` decides on for an upload found by name: which one to resume or await (status,
+ * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
+ * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
+ * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
+ */
+const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'];
+class UploadsClient {
+    transport;
+    options;
+    files;
+    constructor(transport, options = {}) {
+        this.transport = transport;
+        this.options = options;
+        this.files = new UploadFiles(transport, options);
+    }
+    within(signal) {
+        return new UploadsClient(this.transport.within(signal), this.options);
+    }
+    // ---------------------------------------------------------------- uploads
+    async uploadsNamed(name) {
+        const items = await this.transport.getAll('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE);
+        const uploads = await Promise.all(items.map(async (item) => {
+            const record = asRecord(item);
+            // The name filter is pattern-like: an item that names another upload is not one of ours.
+            if (typeof record.name === 'string' && record.name !== name)
+                return undefined;
+            const listed = toUpload(item, 'GET', '/uploads');
+            return UPLOAD_DECISION_FIELDS.every((field) => field in record) ? listed : this.getUpload(listed.id);
+        }));
+        // DELETED uploads may or may not be listed (docs/api.md): never one to use.
+        return uploads.filter((u) => u !== undefined && u.name === name && u.status !== 'DELETED');
+    }
+    async getUpload(uploadId) {
+        const route = this.uploadRoute(uploadId);
+        return this.transport.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
+    }
+    async createUpload(fields, existing) {
+        const { value } = await this.transport.retry.write(`create upload '${fields.name}'`, 
+        // Only the documented fields: an unknown one can make creation fail (docs/api.md).
+        async () => toUpload(parseJson(await this.transport.request('POST', '/uploads', {
+            json: { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs },
+        }), 'POST', '/uploads'), 'POST', '/uploads'), 
+        // Creating is not idempotent: an upload of that name that was not there before is ours.
+        async () => {
+            const made = newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id)));
+            return made ? { done: true, value: made } : NOT_DONE;
+        });
+        return value;
+    }
+    async deleteUpload(uploadId) {
+        const route = this.uploadRoute(uploadId);
+        await this.transport.retry.write(`delete upload ${uploadId}`, async () => void (await this.transport.request('DELETE', route)), 
+        // A second DELETE answers 404: the upload is gone when it reads DELETED or not at all.
+        async () => ((await this.statusOrGone(uploadId)) === 'DELETED' ? DONE : NOT_DONE), [404]);
+    }
+    async addTags(uploadId, tags) {
+        await this.transport.retry.write(`tag upload ${uploadId}`, async () => void (await this.transport.request('POST', `${this.uploadRoute(uploadId)}/tags`, { json: tags })), async () => {
+            const { tags: held } = await this.getUpload(uploadId);
+            return Object.entries(tags).every(([key, value]) => held[key] === value) ? DONE : NOT_DONE;
+        }, []);
+    }
+    // ---------------------------------------------------------------- files
+    sendFile(uploadId, file, onProgress) {
+        return this.files.sendFile(uploadId, file, onProgress);
+    }
+    deleteFile(uploadId, remotePath) {
+        return this.files.deleteFile(uploadId, remotePath);
+    }
+    tree(uploadId) {
+        return this.files.tree(uploadId);
+    }
+    sendMd5(uploadId, fileName, content) {
+        return this.files.sendMd5(uploadId, fileName, content);
+    }
+    deleteMd5(uploadId, fileName) {
+        return this.files.deleteMd5(uploadId, fileName);
+    }
+    async close(uploadId) {
+        await this.transport.retry.write(`close upload ${uploadId}`, async () => void (await this.transport.request('POST', `${this.uploadRoute(uploadId)}/close`, { json: {} })), 
+        // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
+        async () => {
+            const status = await this.statusOrGone(uploadId);
+            if (status === 'DELETED')
+                throw new errors/* UploadStateError */.Dl(`Upload ${uploadId} was deleted while it was being closed`);
+            return status === 'OPEN' ? NOT_DONE : DONE;
+        });
+    }
+    // ---------------------------------------------------------------- checks
+    async checks(uploadId) {
+        const route = `${this.uploadRoute(uploadId)}/checks`;
+        return this.transport.readJson(`read the checks of ${uploadId}`, route, (body) => {
+            if (!body || typeof body !== 'object' || Array.isArray(body))
+                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
+            const record = body;
+            const read = (key, status) => (Array.isArray(record[key]) ? record[key] : []).map((item) => toCheckExecution(item, status));
+            return {
+                asked: read('asked', 'WAITING'),
+                inProgress: read('in_progress', 'PROGRESS'),
+                passed: read('passed', 'SUCCESS'),
+                failed: read('failed', 'FAILURE'),
+            };
+        });
+    }
+    async execution(executionId) {
+        const body = await this.transport.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`);
+        const record = (body ?? {});
+        return {
+            ...toCheckExecution(record, (0,entrepot_status/* checkStatusOf */.M5)(record.status)),
+            start: typeof record.start === 'string' ? record.start : undefined,
+            finish: typeof record.finish === 'string' ? record.finish : undefined,
+        };
+    }
+    async logs(executionId) {
+        return (0,entrepot_status/* logLines */.OG)(await this.transport.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true));
+    }
+    /** The upload's status, or DELETED when the server no longer knows it. */
+    async statusOrGone(uploadId) {
+        try {
+            return (await this.getUpload(uploadId)).status;
+        }
+        catch (error) {
+            if (error instanceof errors/* ApiError */.hD && error.status === 404)
+                return 'DELETED';
+            throw error;
+        }
+    }
+    uploadRoute(uploadId) {
+        return `/uploads/${encodeURIComponent(uploadId)}`;
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/http-answer.ts
+/**
+ * Reading one answer on undici's dispatcher handler interface, bounded in what it keeps (http.ts
+ * sends the request, with its timers and aborts).
+ */
+/** An error answer is only read for its message: the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * One request on the dispatcher's handler interface: no stream objects per answer, which for
+ * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
+ * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
+ * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
+ * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
+ */
+function exchange(dispatcher, url, method, headers, body, signal, bounds) {
+    return new Promise((resolve, reject) => {
+        const reader = new AnswerReader(signal, bounds, resolve, reject);
+        // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
+        dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, reader);
+    });
+}
+/** Reads one answer as `exchange` says, settling its promise once. */
+class AnswerReader {
+    signal;
+    bounds;
+    resolve;
+    reject;
+    controller;
+    settled = false;
+    status = 0;
+    headers = {};
+    limit = MAX_ERROR_BODY_BYTES;
+    chunks = [];
+    size = 0;
+    onAbort = () => {
+        this.controller?.abort(new Error('aborted'));
+        this.finish(() => this.reject(this.signal.reason));
+    };
+    constructor(signal, bounds, resolve, reject) {
+        this.signal = signal;
+        this.bounds = bounds;
+        this.resolve = resolve;
+        this.reject = reject;
+        signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    onRequestStart(controller) {
+        this.controller = controller;
+        if (this.signal.aborted)
+            controller.abort(new Error('aborted'));
+    }
+    onResponseStart(_c, statusCode, headers) {
+        if (statusCode < 200)
+            return; // an informational answer; the real one follows
+        this.status = statusCode;
+        this.headers = flattenHeaders(headers);
+        if (statusCode < 300)
+            this.limit = this.bounds.maxOk;
+        this.bounds.onResponse();
+    }
+    onResponseData(c, chunk) {
+        if (this.settled)
+            return;
+        if (this.size + chunk.length <= this.limit) {
+            this.chunks.push(chunk);
+            this.size += chunk.length;
+            return;
+        }
+        if (this.status >= 200 && this.status < 300) {
+            const error = this.bounds.tooLarge();
+            c.abort(error);
+            this.finish(() => this.reject(error));
+            return;
+        }
+        this.chunks.push(chunk.subarray(0, this.limit - this.size));
+        this.size = this.limit;
+        c.abort(new Error('the rest of an error answer is not read'));
+        this.finish(() => this.resolve(this.answer()));
+    }
+    onResponseEnd() {
+        this.finish(() => this.resolve(this.answer()));
+    }
+    onResponseError(_c, error) {
+        this.finish(() => this.reject(error));
+    }
+    answer() {
+        return { status: this.status, headers: this.headers, text: Buffer.concat(this.chunks, this.size).toString('utf8') };
+    }
+    finish(settle) {
+        if (this.settled)
+            return;
+        this.settled = true;
+        this.signal.removeEventListener('abort', this.onAbort);
+        settle();
+    }
+}
+function flattenHeaders(headers) {
+    const flat = {};
+    for (const [key, value] of Object.entries(headers))
+        flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    return flat;
+}
+
+;// CONCATENATED MODULE: ./src/http.ts
+
+
+
+
+
+/**
+ * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
+ * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
+ * (see retry.ts).
+ */
+/**
+ * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
+ * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
+ */
+const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
+const BODY_TIMEOUT_MS = 5 * 60_000;
+/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
+const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
+/** A request body that makes no progress for this long is aborted as stalled. */
+const STALL_TIMEOUT_MS = 2 * 60_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
+ * bytes a file); an endless body stops here instead of filling the memory.
+ */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
+function createDispatcher() {
+    return new undici.EnvHttpProxyAgent({
+        connect: { timeout: CONNECT_TIMEOUT_MS },
+        headersTimeout: DATA_ANSWER_TIMEOUT_MS,
+        bodyTimeout: BODY_TIMEOUT_MS,
+    });
+}
+class Http {
+    options;
+    dispatcher;
+    constructor(options = {}) {
+        this.options = options;
+        this.dispatcher = options.dispatcher ?? createDispatcher();
+    }
+    /**
+     * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
+     * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
+     * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
+     */
+    async send(req) {
+        const url = new URL(req.url);
+        for (const [key, value] of Object.entries(req.query ?? {}))
+            if (value !== undefined)
+                url.searchParams.set(key, String(value));
+        const headers = { accept: 'application/json', ...req.headers };
+        if (req.bearer)
+            headers.authorization = `Bearer ${req.bearer}`;
+        const guard = new Guard([this.options.signal, req.signal]);
+        const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+        const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
+        const body = requestBody(req, headers, guard, stallMs);
+        if (body.stream)
+            guard.after(stallMs, { kind: 'stall' });
+        else
+            guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs });
+        const started = Date.now();
+        const path = url.pathname;
+        try {
+            guard.throwIfOuterAborted();
+            const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+            const res = await exchange(this.dispatcher, url, req.method, headers, body.body, guard.signal, {
+                // The body is sent: from here on the answer's body is under the request timeout.
+                onResponse: () => body.stream && guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
+                maxOk,
+                tooLarge: () => new errors/* BadResponseError */.nS(req.method, path, `the answer was larger than ${(0,format/* formatBytes */.z)(maxOk)}; it was not read further`),
+            });
+            this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+            return res;
+        }
+        catch (error) {
+            await body.stream?.return(undefined); // closes the file
+            if (error instanceof errors/* BadResponseError */.nS)
+                throw error;
+            guard.throwIfOuterAborted();
+            if (body.sourceError instanceof errors/* LocalFileError */.QD)
+                throw body.sourceError;
+            const why = guard.reason;
+            const reason = why?.kind === 'stall'
+                ? `no upload progress for ${seconds(stallMs)}`
+                : why?.kind === 'timeout'
+                    ? `no whole answer within ${seconds(timeoutMs)}`
+                    : describeNetworkError(body.sourceError ?? error);
+            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
+            throw new errors/* NetworkError */.Dr(req.method, path, reason);
+        }
+        finally {
+            guard.dispose();
+        }
+    }
+}
+/**
+ * One request's abort: the run's cancellation and the caller's signal (a deadline), and the timer
+ * of a stall or of the answer. A plain listener per outer signal: AbortSignal.any keeps dependent
+ * signals alive and costs more per request.
+ */
+class Guard {
+    own = new AbortController();
+    outer;
+    timer;
+    onOuter = () => this.own.abort();
+    constructor(signals) {
+        this.outer = signals.filter((s) => s !== undefined);
+        for (const signal of this.outer)
+            signal.addEventListener('abort', this.onOuter, { once: true });
+    }
+    get signal() {
+        return this.own.signal;
+    }
+    /** Why the request was aborted by its own timer, if it was. */
+    get reason() {
+        return this.own.signal.reason;
+    }
+    /** Aborts the request in `ms` unless re-armed first. */
+    after(ms, why) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.own.abort(why), ms);
+    }
+    /** An outer signal's own error: a cancellation, or a deadline's TimeoutError. */
+    throwIfOuterAborted() {
+        for (const signal of this.outer)
+            if (signal.aborted)
+                throw abortError(signal);
+    }
+    dispose() {
+        clearTimeout(this.timer);
+        for (const signal of this.outer)
+            signal.removeEventListener('abort', this.onOuter);
+    }
+}
+/** The body of `req`, its content type set in `headers`. */
+function requestBody(req, headers, guard, stallMs) {
+    if (req.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        return { body: JSON.stringify(req.json) };
+    }
+    if (req.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        return { body: new URLSearchParams(req.form).toString() };
+    }
+    if (!req.body)
+        return {};
+    const made = req.body();
+    headers['content-type'] = made.contentType;
+    headers['content-length'] = String(made.length);
+    const body = { stream: made.stream };
+    // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body to
+    // its owner, so the tap stops when the request is aborted; it keeps the source's own error (a
+    // local file that changed), which is not the network's.
+    body.body = tap(made.stream, () => guard.after(stallMs, { kind: 'stall' }), () => guard.after(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }), guard.signal, (error) => (body.sourceError = error));
+    return body;
+}
+function seconds(ms) {
+    return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
+}
+function describeNetworkError(error) {
+    const e = error;
+    const code = e?.code ?? e?.cause?.code;
+    const message = e?.cause?.message ?? e?.message ?? String(error);
+    return code && !message.includes(code) ? `${code} ${message}` : message;
+}
+/** Passes the body's chunks on, saying when each leaves and when the last has left. */
+async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
+    try {
+        for await (const chunk of stream) {
+            if (signal.aborted)
+                throw signal.reason;
+            onChunk();
+            yield chunk;
+        }
+        onEnd();
+    }
+    catch (error) {
+        if (!signal.aborted)
+            onSourceError(error);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/setup.ts
+
+
+
+
+
+
+
+
+
+
+
+/** One HTTP client, retry policy and token source, shared by the upload, layer and datastore routes. */
+function connect(config, auth, reporter, signal) {
+    const http = new Http({
+        signal,
+        // core.debug writes even when the runner hides it: skip the line unless debug is on.
+        onRequest: core/* isDebug */._o() ? (log) => core/* debug */.Yz(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
+    });
+    const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs));
+    const tokens = createTokenSource(auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
+    const transport = new Transport(http, retry, config.apiUrl, config.datastore, tokens);
+    return {
+        // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+        uploads: new UploadsClient(transport, { md5: config.checksums ? inlineMd5 : noMd5 }),
+        layers: new LayersClient(transport),
+        datastore: new DatastoreClient(transport),
+    };
+}
+function publishOptions(config, fileSet, usage, workspace, signal) {
+    return {
+        ...config,
+        tags: { ...config.tags, ...provenanceTags() },
+        checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
+        // Every shard's files: a resumed upload keeps them all.
+        keep: new Set(fileSet.all.map((f) => f.remotePath)),
+        usage,
+        workspace,
+        signal,
+    };
+}
+function layerOptions(config, uploads, signal) {
+    return {
+        ...config,
+        tags: { ...config.tags, ...provenanceTags() },
+        deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
+        signal,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * After a failure, the upload's real status is read once more, within this. After a timeout
+ * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
+ * and the status last seen stands when the read does not come back in time.
+ */
+const FINAL_STATUS_READ_MS = 10_000;
+const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
+/** Wires the modules: inputs → files → preflight → publish → layer → report (and the comment). */
+async function run(signal) {
+    keepYoungGenerationSmall();
+    let config;
+    try {
+        config = readConfig();
+    }
+    catch (error) {
+        core/* setFailed */.C1(error.message);
+        return;
+    }
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace }, config.secrets);
+    if (config.dryRun)
+        reporter.log('Dry run: the datastore is read, never changed; the plan follows');
+    // A dry run on a pull request tells the reviewers what the merge will publish.
+    const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent();
+    try {
+        await deliver(config, workspace, reporter, commenting, signal);
+    }
+    finally {
+        if (commenting)
+            await comment(config, reporter);
+    }
+}
+/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
+async function deliver(config, workspace, reporter, commenting, signal) {
+    let result;
+    let apis;
+    try {
+        const fileSet = await matchFiles(config, workspace, reporter);
+        if (!fileSet)
+            return await reporter.finish(undefined);
+        await checkLocally(config, fileSet, workspace, reporter, commenting);
+        // No credentials (a fork's pull request): the local checks are all there is to run.
+        if (!config.auth) {
+            reporter.offline();
+            return await reporter.finish(planOffline(fileSet.files, config.prune, reporter.onEvent));
+        }
+        apis = connect(config, config.auth, reporter, signal);
+        const usage = await checkAccess(apis.datastore, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
+        // The layer's parameters are checked against the processing before any file is sent.
+        const chain = config.layer ? layerOptions(config, apis.uploads, signal) : undefined;
+        const plan = chain ? await prepareLayer(apis.layers, chain) : undefined;
+        result = await publish(apis.uploads, fileSet.files, publishOptions(config, fileSet, usage, workspace, signal), reporter.onEvent);
+        const failed = checksFailure(result);
+        // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
+        if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
+            await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+        await reporter.finish(result, failed);
+    }
+    catch (error) {
+        if (apis && reporter.uploadId && !(error instanceof errors/* CancelledError */.cc)) {
+            const withinMs = error instanceof errors/* TimeoutError */.MU ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS;
+            await readFinalStatus(apis.uploads, reporter.uploadId, withinMs, reporter.onEvent);
+        }
+        await reporter.finish(result, unreachable(error, config.apiUrl));
+    }
+}
+/** The matched files, or undefined when there are none to publish (an error, a warning or a line, per input). */
+async function matchFiles(config, workspace, reporter) {
+    const fileSet = await (0,files/* findFiles */.lY)(config.patterns, workspace, config.shard);
+    reporter.files(fileSet.files);
+    if (fileSet.sideFiles.length)
+        reporter.notice(`Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${(0,errors/* list */.p_)(fileSet.sideFiles)}`);
+    if (fileSet.files.length > 0)
+        return fileSet;
+    if (config.ifNoFilesFound === 'error' && fileSet.matched === 0)
+        throw new errors/* InputError */.dz('glob', `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`);
+    const shard = config.shard ? ` in shard ${config.shard.index}/${config.shard.count} of ${fileSet.matched} files` : '';
+    const message = `No file matched input 'glob' (${config.patterns.join(', ')}) under ${workspace}${shard}`;
+    if (config.ifNoFilesFound !== 'ignore')
+        reporter.warning(message);
+    else
+        reporter.log(message);
+    return undefined;
+}
+/** What the platform would refuse, found before anything is sent; for a comment, where each raster lies. */
+async function checkLocally(config, fileSet, workspace, reporter, commenting) {
+    // proj4 is loaded only for the map of a pull-request comment.
+    const footprint = commenting ? (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(324)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9324))).footprint : undefined;
+    const checked = await preflight(fileSet.files, config.epsg, workspace, footprint
+        ? (file, geo) => reporter.place(file, geo.epsg, geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined)
+        : undefined);
+    for (const warning of checked.warnings)
+        reporter.warning(warning);
+    reporter.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(fileSet.files))}, checked against ${config.srs}`);
+}
+/** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
+async function comment(config, reporter) {
+    if (!config.githubToken)
+        return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;
+    const record = reporter.commentRecord();
+    if (server && repository && runId)
+        record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
+    try {
+        // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
+        const body = reporter.redact(renderComment(record));
+        const outcome = await upsertComment(body, commentMarker(config.name), config.githubToken);
+        if (outcome.kind === 'skipped')
+            reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
+        else
+            reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
+    }
+    catch (error) {
+        reporter.warning(`The pull-request comment was not written: ${error.message}`);
+    }
+}
+/** Nothing listens at the API's address: say which input names it, rather than blame the network. */
+function unreachable(error, apiUrl) {
+    if (!(error instanceof errors/* NetworkError */.Dr) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason))
+        return error;
+    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
+    return new errors/* NetworkError */.Dr(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.attempts);
+}
+
+
+/***/ }),
+
+/***/ 9537:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ forEachLimited)
+/* harmony export */ });
+/**
+ * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
+ * starts; the ones running finish, then the first error is thrown.
+ */
+async function forEachLimited(items, limit, task) {
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && !failure) {
+            const index = next++;
+            try {
+                await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (failure)
+        throw failure.error;
+}
+
+
+/***/ }),
+
+/***/ 7994:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Br: () => (/* binding */ renderSummary),
+/* harmony export */   UQ: () => (/* binding */ esc),
+/* harmony export */   bD: () => (/* binding */ messageOf)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3916);
+/* harmony import */ var _entrepot_status_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1725);
+/* harmony import */ var _files_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8841);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6264);
+
+
+
+
+/**
+ * The job summary, a pure function of the run's record: the upload, what became of each file,
+ * the checks and their error lines, the layer. GitHub keeps 1 MiB of summary per step; the caps
+ * keep this one well under it whatever the number of files or error lines.
+ */
+const MAX_FILE_ROWS = 1000;
+const MAX_ERROR_LINES_PER_CHECK = 200;
+const MAX_LINE_CHARS = 500;
+function renderSummary(record) {
+    const { error, result } = record.end ?? {};
+    const dryRun = result?.dryRun === true;
+    const out = [
+        `<h2>${error ? '❌' : dryRun ? '🔎' : '✅'} Géoplateforme upload ${esc(record.context.name)}${dryRun ? ' (dry run)' : ''}</h2>`,
+    ];
+    if (error)
+        out.push(`<p><strong>${esc(headline(error, record))}</strong></p>`);
+    if (record.layer)
+        out.push(layerSection(record.layer));
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .PyramidFailedError */ .iw)
+        out.push(pyramidErrors(error));
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .FileError */ .f6 && error.problems.length)
+        out.push(refusedFiles(error));
+    out.push(uploadTable(record));
+    // Refused before sending: the problems above say it all, no file list of "not sent".
+    if (record.rows.size && !(error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .FileError */ .f6))
+        out.push(filesSection(record, dryRun));
+    if (record.extra.files.length)
+        out.push(unmatchedFiles(record, dryRun));
+    if (record.checks.length)
+        out.push(checksSection(record.checks));
+    return out.join('\n');
+}
+/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
 function messageOf(error, uploadId, status) {
-    if (error instanceof CancelledError)
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc)
         return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
     const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-    if (error instanceof ActionError)
+    if (error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ)
         return message;
     return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
 }
-function order(outcome) {
-    return { failed: 0, pending: 1, sent: 2, present: 3 }[outcome];
+/** The failure in the summary's own words: without the pointer to the summary where it has one. */
+function headline(error, record) {
+    return error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ChecksFailedError */ .Ro || error instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .PyramidFailedError */ .iw
+        ? error.brief
+        : messageOf(error, record.uploadId, record.status);
 }
-function countBy(values) {
-    const counts = {};
-    for (const v of values)
-        counts[v] = (counts[v] ?? 0) + 1;
-    return counts;
+/** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
+function layerSection(report) {
+    const sd = report.storedData;
+    const parameters = Object.entries(report.parameters).map(([k, v]) => `${k} ${v}`);
+    const rows = [
+        ['Layer', code(report.layer)],
+        ['Action', esc(report.action)],
+        ['Pyramid', esc(parameters.join(', '))],
+    ];
+    if (sd) {
+        const levels = sd.levels.map(Number).filter(Number.isFinite);
+        rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
+        if (levels.length)
+            rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+        if (sd.size !== undefined)
+            rows.push(['Size', (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z)(sd.size)]);
+    }
+    for (const { type, offering } of report.services)
+        rows.push([
+            esc(type),
+            offering ? offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(offering.status) : '–',
+        ]);
+    if (report.deletedPyramids.length)
+        rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
+    if (report.uploadDeleted)
+        rows.push(['Upload', 'deleted (the pyramid holds the data)']);
+    const preview = report.preview
+        ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
+        : '';
+    return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
+}
+function pyramidErrors(error) {
+    const items = error.errorLines
+        .slice(0, MAX_ERROR_LINES_PER_CHECK)
+        .map((l) => `<li>${esc(shortLine(l))}</li>`)
+        .join('');
+    return `<details open><summary>Pyramid execution ${esc(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${items}</ul>\n</details>`;
+}
+function refusedFiles(error) {
+    const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)]);
+    const more = error.problems.length - rows.length;
+    return [
+        '<h3>Refused before sending</h3>',
+        table(['File', 'Problem'], rows),
+        ...(more > 0 ? [`<p>… and ${more} more problems not shown.</p>`] : []),
+    ].join('\n');
+}
+function uploadTable(record) {
+    const planned = record.willCreate ? 'to be created' : '–';
+    return table([], [
+        ['Name', esc(record.context.name)],
+        ['Id', record.uploadId ? code(record.uploadId) : planned],
+        ['Status', esc(record.status ?? planned)],
+        ['SRS', esc(record.context.srs)],
+        ['Datastore', code(record.context.datastore)],
+        ...(record.replacing.length ? [['Would delete', esc(record.replacing.join(', '))]] : []),
+    ]);
+}
+function filesSection(record, dryRun) {
+    const rows = [...record.rows.values()];
+    const label = {
+        sent: 'sent',
+        present: 'already there',
+        failed: 'failed',
+        pending: dryRun ? 'to send' : 'not sent',
+    };
+    const counts = new Map();
+    for (const row of rows)
+        counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
+    const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
+    const shown = [...rows].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
+    const cells = shown.map((r) => [
+        code(r.file.remotePath),
+        (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z)(r.file.size),
+        esc(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
+        r.attempts ? String(r.attempts) : '',
+    ]);
+    const out = [`<h3>Files</h3><p>${rows.length} file(s), ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z)((0,_files_js__WEBPACK_IMPORTED_MODULE_2__/* .totalBytes */ .ob)(rows.map((r) => r.file)))}: ${tally}.</p>`];
+    out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
+    if (rows.length > shown.length)
+        out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
+    return out.join('\n');
+}
+/** Failed files first, then those not sent, sent, and already there. */
+const ORDER = { failed: 0, pending: 1, sent: 2, present: 3 };
+function unmatchedFiles(record, dryRun) {
+    const { files, prune, deleted } = record.extra;
+    const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : dryRun ? 'to delete' : 'not deleted';
+    const rows = files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), (0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z)(f.size), esc(state(f))]);
+    const out = [`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${(0,_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z)((0,_files_js__WEBPACK_IMPORTED_MODULE_2__/* .totalBytes */ .ob)(files))}.</p>`];
+    out.push(table(['Remote path', 'Size', 'Result'], rows));
+    if (files.length > MAX_FILE_ROWS)
+        out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
+    return out.join('\n');
+}
+function checksSection(checks) {
+    const out = [
+        '<h3>Checks</h3>',
+        table(['Check', 'Status', 'Duration'], checks.map((c) => [esc(c.name), esc(c.status), duration(c.start, c.finish)])),
+    ];
+    for (const check of (0,_entrepot_status_js__WEBPACK_IMPORTED_MODULE_1__/* .failed */ .gz)(checks)) {
+        const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
+        const more = check.errorLines.length - lines.length;
+        // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
+        // with is what would be cut off. The time leads each line; the platform's prefix goes.
+        const items = lines.map((line) => {
+            const { time, message } = (0,_entrepot_status_js__WEBPACK_IMPORTED_MODULE_1__/* .splitLogLine */ .n1)(line);
+            return `<li>${time ? `<code>${esc(time)}</code> ` : ''}${esc(message)}</li>`;
+        });
+        out.push(`<details open><summary>${esc(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`);
+    }
+    return out.join('\n');
 }
 function duration(start, finish) {
     if (!start || !finish)
@@ -49707,407 +47892,6 @@ function table(head, rows) {
     const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
     const cells = (r) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
     return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
-}
-
-;// CONCATENATED MODULE: ./src/comment.ts
-
-/**
- * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
- * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
- * run's record, as the log and the job summary are. It stays within GitHub's comment limit
- * whatever the number of files: long lists fold and are cut, and a map too large for the comment
- * is drawn per folder, then as one outline.
- */
-/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
-const MAX_COMMENT_CHARS = 60_000;
-const MAX_MAP_CHARS = 30_000;
-const MAX_TABLE_ROWS = 300;
-/** Lists longer than this fold into a <details> block. */
-const FOLD_ROWS = 20;
-/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
-const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
-/** The hidden marker that finds this upload name's comment again on a later push. */
-function commentMarker(name) {
-    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
-}
-function renderComment(record) {
-    const out = [commentMarker(record.name)];
-    const refused = record.files.filter((f) => f.outcome === 'refused');
-    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
-    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to \`${comment_code(record.name)}\``);
-    out.push('');
-    out.push(record.verdict.ok
-        ? `Every file passes the checks the platform would make (${record.srs}).`
-        : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`);
-    out.push('');
-    const counts = ['to send', 'already there', 'refused']
-        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
-        .filter(([, n]) => n > 0);
-    out.push(`- **Files**: ${record.files.length}, ${formatBytes(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
-    out.push(`- **Upload**: ${escapeMd(record.upload)}`);
-    if (!record.apiConsulted)
-        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
-    if (record.layer)
-        out.push(`- **Layer**: ${escapeMd(record.layer)}`);
-    for (const warning of record.warnings.slice(0, 10))
-        out.push(`- ⚠️ ${escapeMd(warning)}`);
-    out.push('');
-    if (refused.length) {
-        out.push(fold(`Refused (${refused.length})`, [
-            '| File | Problem |',
-            '|---|---|',
-            ...refused.slice(0, MAX_TABLE_ROWS).map((f) => `| \`${comment_code(f.path)}\` | ${escapeMd(f.problem ?? '')} |`),
-        ], refused.length, true));
-    }
-    const rows = record.files
-        .slice(0, MAX_TABLE_ROWS)
-        .map((f) => `| \`${comment_code(f.remotePath)}\` | ${formatBytes(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
-    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...rows], record.files.length, false));
-    const map = mapOf(record);
-    if (map)
-        out.push('', '```geojson', map, '```');
-    const unplaced = record.files.filter((f) => !f.ring && f.remotePath.match(/\.(tiff?|jp2)$/i));
-    if (unplaced.length)
-        out.push('', `${unplaced.length} raster(s) are not on the map: their SRS has no known definition.`);
-    if (record.runUrl)
-        out.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
-    let body = out.join('\n');
-    if (body.length > MAX_COMMENT_CHARS)
-        body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (cut to GitHub's comment size; the job summary has everything)`;
-    return body;
-}
-function fold(title, lines, count, open) {
-    const more = count > MAX_TABLE_ROWS ? `\n\n… and ${count - MAX_TABLE_ROWS} more.` : '';
-    if (count <= FOLD_ROWS)
-        return `${lines.join('\n')}${more}\n`;
-    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
-}
-/** The map: one polygon per raster; per folder if that is too long; one outline if still too long. */
-function mapOf(record) {
-    const placed = record.files.filter((f) => f.ring);
-    if (!placed.length && !record.currentExtent)
-        return undefined;
-    const current = record.currentExtent
-        ? [
-            feature(box(record.currentExtent), {
-                name: 'the layer as it is now',
-                stroke: COLOURS.current,
-                fill: COLOURS.current,
-                'fill-opacity': 0.05,
-            }),
-        ]
-        : [];
-    const colour = (refused) => (refused ? COLOURS.refused : COLOURS.ok);
-    const perFile = placed.map((f) => feature(f.ring, {
-        name: f.path,
-        size: formatBytes(f.size),
-        epsg: f.epsg ? `EPSG:${f.epsg}` : '',
-        result: f.outcome,
-        stroke: colour(f.outcome === 'refused'),
-        fill: colour(f.outcome === 'refused'),
-        'fill-opacity': 0.2,
-    }));
-    let json = collection([...current, ...perFile]);
-    if (json.length <= MAX_MAP_CHARS)
-        return json;
-    const folders = new Map();
-    for (const f of placed) {
-        const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
-        folders.set(folder, [...(folders.get(folder) ?? []), f]);
-    }
-    const perFolder = [...folders].map(([folder, members]) => {
-        const refused = members.some((m) => m.outcome === 'refused');
-        return feature(box(bounds(members.map((m) => m.ring))), {
-            name: `${folder}/ (${members.length} rasters)`,
-            size: formatBytes(members.reduce((s, m) => s + m.size, 0)),
-            stroke: colour(refused),
-            fill: colour(refused),
-            'fill-opacity': 0.2,
-        });
-    });
-    json = collection([...current, ...perFolder]);
-    if (json.length <= MAX_MAP_CHARS)
-        return json;
-    return collection([
-        ...current,
-        feature(box(bounds(placed.map((f) => f.ring))), {
-            name: `${placed.length} rasters`,
-            stroke: COLOURS.ok,
-            fill: COLOURS.ok,
-        }),
-    ]);
-}
-function box([west, south, east, north]) {
-    return [
-        [west, south],
-        [east, south],
-        [east, north],
-        [west, north],
-        [west, south],
-    ];
-}
-function feature(ring, properties) {
-    return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
-}
-function collection(features) {
-    return JSON.stringify({ type: 'FeatureCollection', features });
-}
-/** Text in a table cell or a line: no pipe, no newline, no HTML. */
-function escapeMd(text) {
-    return text.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Text inside backticks: a backtick would end it. */
-function comment_code(text) {
-    return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
-}
-/** [west, south, east, north] of rings. */
-function bounds(rings) {
-    const xs = rings.flat().map((p) => p[0]);
-    const ys = rings.flat().map((p) => p[1]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-}
-
-;// CONCATENATED MODULE: ./src/github.ts
-/**
- * The pull-request comment on GitHub: one per upload name, found again by its hidden marker and
- * updated in place. The GitHub client is loaded here only, when a comment is written, so that a
- * plain publish does not pay for it at start-up. A comment that cannot be written (a fork's
- * read-only token) is skipped, never a failure.
- */
-/** True on the events that are about a pull request (read from the runner's variables, no client). */
-function isPullRequestEvent() {
-    const event = process.env.GITHUB_EVENT_NAME;
-    return event === 'pull_request' || event === 'pull_request_target';
-}
-async function upsertComment(body, marker, token) {
-    const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
-    const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
-    if (typeof number !== 'number')
-        return { kind: 'skipped', reason: 'the event names no pull request' };
-    const { owner, repo } = github.context.repo;
-    try {
-        const octokit = github.getOctokit(token);
-        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-        const mine = comments.find((c) => c.body?.includes(marker));
-        if (mine) {
-            await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
-            return { kind: 'updated', id: mine.id };
-        }
-        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
-        return { kind: 'created', id: data.id };
-    }
-    catch (error) {
-        const status = error.status;
-        const reason = status === 403 || status === 404
-            ? `the token may not write to this pull request (HTTP ${status}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
-            : `GitHub did not take it (${error.message})`;
-        return { kind: 'skipped', reason };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * After a failure, the upload's real status is read once more, within this. After a timeout
- * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
- * and the status last seen stands when the read does not come back in time.
- */
-const FINAL_STATUS_READ_MS = 10_000;
-const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
-/** Wires the modules: inputs → files → preflight → publish → report. */
-async function run(signal) {
-    keepYoungGenerationSmall();
-    let config;
-    try {
-        config = readConfig();
-    }
-    catch (error) {
-        setFailed(error.message);
-        return;
-    }
-    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
-    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace }, config.secrets);
-    if (config.dryRun)
-        reporter.log('Dry run: the datastore is read, never changed; the plan follows');
-    // A dry run on a pull request tells the reviewers what the merge will publish.
-    const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent();
-    try {
-        await deliver(config, workspace, reporter, commenting, signal);
-    }
-    finally {
-        if (commenting)
-            await comment(config, reporter);
-    }
-}
-/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
-async function deliver(config, workspace, reporter, commenting, signal) {
-    let result;
-    let api;
-    try {
-        const fileSet = await findFiles(config.patterns, workspace, config.shard);
-        reporter.files(fileSet.files);
-        if (fileSet.sideFiles.length)
-            reporter.notice(`Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${list(fileSet.sideFiles)}`);
-        if (fileSet.files.length === 0) {
-            const message = `No file matched input 'glob' (${config.patterns.join(', ')}) under ${workspace}${config.shard ? ` in shard ${config.shard.index}/${config.shard.count} of ${fileSet.matched} files` : ''}`;
-            if (config.ifNoFilesFound === 'error' && fileSet.matched === 0)
-                throw new InputError('glob', `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`);
-            if (config.ifNoFilesFound !== 'ignore')
-                reporter.warning(message);
-            else
-                reporter.log(message);
-            await reporter.finish(undefined);
-            return;
-        }
-        // proj4 is loaded only for the map of a pull-request comment.
-        const footprint = commenting ? (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(324)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9324))).footprint : undefined;
-        const checked = await preflight(fileSet.files, config.epsg, workspace, footprint
-            ? (file, geo) => reporter.place(file, geo.epsg, geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined)
-            : undefined);
-        for (const warning of checked.warnings)
-            reporter.warning(warning);
-        reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
-        if (!config.auth) {
-            // No credentials (a fork's pull request): the local checks are all there is to run.
-            reporter.offline();
-            reporter.onEvent({ type: 'plan', toSend: fileSet.files, present: [], extra: [], prune: config.prune, create: { replacing: [] } });
-            await reporter.finish({ uploaded: 0, checks: [], dryRun: true });
-            return;
-        }
-        const auth = config.auth;
-        const http = new Http({
-            signal,
-            // core.debug writes even when the runner hides it: skip the line unless debug is on.
-            onRequest: isDebug() ? (log) => core_debug(`${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`) : undefined,
-        });
-        const retry = new Retrier({ ...DEFAULT_RETRY, attempts: config.retries }, signal, (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs));
-        const tokens = createTokenSource(auth, config.tokenUrl, http, retry, (token) => reporter.secret(token));
-        // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-        const client = new EntrepotLayerClient(http, retry, config.apiUrl, config.datastore, tokens, {
-            md5: config.checksums ? inlineMd5 : noMd5,
-        });
-        api = client;
-        const usage = await checkAccess(api, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
-        // The layer's parameters are checked against the processing before any file is sent.
-        const layer = config.layer ? await layerPlan(client, config, signal) : undefined;
-        result = await publish(api, fileSet.files, {
-            name: config.name,
-            description: config.description,
-            srs: config.srs,
-            tags: { ...config.tags, ...provenanceTags() },
-            ifExists: config.ifExists,
-            uploadId: config.uploadId,
-            close: config.close,
-            waitForChecks: config.waitForChecks,
-            checksTimeoutMs: config.checksTimeoutMs,
-            pollIntervalMs: config.pollIntervalMs,
-            concurrency: config.concurrency,
-            checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
-            dryRun: config.dryRun,
-            prune: config.prune,
-            keep: new Set(fileSet.all.map((f) => f.remotePath)),
-            usage,
-            workspace,
-            signal,
-        }, reporter.onEvent);
-        const failed = checksFailure(result);
-        // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
-        if (!failed && layer && (result.dryRun || result.status === 'CLOSED'))
-            await publishLayer(client, result.upload, layer.options, layer.plan, reporter.onEvent);
-        await reporter.finish(result, failed);
-    }
-    catch (error) {
-        if (api && reporter.uploadId && !(error instanceof CancelledError))
-            await readFinalStatus(api, reporter.uploadId, reporter, error instanceof TimeoutError ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS);
-        await reporter.finish(result, unreachable(error, config.apiUrl));
-    }
-}
-/** Writes or updates the pull request's comment; a refusal is a warning, the step's result stays. */
-async function comment(config, reporter) {
-    if (!config.githubToken)
-        return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = process.env;
-    const record = reporter.commentRecord();
-    if (server && repository && runId)
-        record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
-    const outcome = await upsertComment(renderComment(record), commentMarker(config.name), config.githubToken);
-    if (outcome.kind === 'skipped')
-        reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
-    else
-        reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
-}
-async function layerPlan(client, config, signal) {
-    const options = {
-        layer: config.layer,
-        services: config.services,
-        tms: config.tms,
-        compression: config.compression,
-        interpolation: config.interpolation,
-        bottomLevel: config.bottomLevel,
-        topLevel: config.topLevel,
-        layerTitle: config.layerTitle,
-        layerAbstract: config.layerAbstract,
-        public: config.public,
-        processingTimeoutMs: config.processingTimeoutMs,
-        keepUpload: config.keepUpload,
-        pollIntervalMs: config.pollIntervalMs,
-        dryRun: config.dryRun,
-        tags: { ...config.tags, ...provenanceTags() },
-        signal,
-    };
-    return { options, plan: await prepareLayer(client, options) };
-}
-/** Nothing listens at the API's address: say which input names it, rather than blame the network. */
-function unreachable(error, apiUrl) {
-    if (!(error instanceof NetworkError) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason))
-        return error;
-    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
-    return new NetworkError(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.attempts);
-}
-/** The `status` output must say the upload's real state: after a failure, read it once more. */
-async function readFinalStatus(api, uploadId, reporter, withinMs) {
-    const limit = deadline(undefined, withinMs, () => new TimeoutError('reading the final status took too long'));
-    try {
-        const { status } = await api.within(limit.signal).getUpload(uploadId);
-        reporter.onEvent({ type: 'status', status });
-    }
-    catch {
-        // The status last seen stands; the failure itself is what the step reports.
-    }
-    finally {
-        limit.dispose();
-    }
-}
-/** Tags that trace an upload back to the run that made it. */
-function provenanceTags() {
-    // Read from the runner's variables: the GitHub client (and its start-up time) is not needed here.
-    const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_SERVER_URL: server } = process.env;
-    if (!repository)
-        return {};
-    const tags = { github_repository: repository };
-    if (sha)
-        tags.github_sha = sha;
-    if (runId)
-        tags.github_run_url = `${server || 'https://github.com'}/${repository}/actions/runs/${runId}`;
-    return tags;
 }
 
 
@@ -50330,6 +48114,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
 /***/ 4756:
 /***/ ((module) => {
 
@@ -50341,6 +48132,2977 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 9025:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  V4: () => (/* binding */ getInput),
+  pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
+  lm: () => (/* binding */ notice),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  Oh: () => (/* binding */ startGroup),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, group, markdownSummary, platform, saveState, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ./node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class lib_HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class auth_BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+;// CONCATENATED MODULE: external "string_decoder"
+const external_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = external_fs_.constants.O_RDONLY;
+function exists(fsPath) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return io_util_awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = external_path_.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = external_path_.dirname(filePath);
+                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = external_path_.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield io_copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (IS_WINDOWS) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (IS_WINDOWS && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (isRooted(tool)) {
+            const filePath = yield tryGetExecutablePath(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(external_path_.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield io_copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function io_copyFile(srcFile, destFile, force) {
+    return io_awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const toolrunner_IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (toolrunner_IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (toolrunner_IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return toolrunner_awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!isRooted(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield which(this.toolPath, true);
+            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec_exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
 
 /***/ })
 

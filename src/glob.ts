@@ -1,14 +1,14 @@
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-// @actions/glob's own pattern class and matching, so every rule is the same as its Globber's
-// (`**`, `!`, `~`, escapes, trailing separators). Its package exports only the Globber, whose walk
-// stats every entry it meets and makes several promises per entry: 35 MiB of peak at 20,000 files
-// against 12 MiB for this walk (docs/performance.md, "Memory against the number of files"). The
-// version is pinned in package.json; test/glob.test.ts compares this walk with the Globber.
-import { Pattern } from '../node_modules/@actions/glob/lib/internal-pattern.js';
-import { getSearchPaths, match, partialMatch } from '../node_modules/@actions/glob/lib/internal-pattern-helper.js';
-import { MatchKind } from '../node_modules/@actions/glob/lib/internal-match-kind.js';
+// @actions/glob's own pattern class and matching, vendored (src/vendor/actions-glob/README.md), so
+// every rule is the same as its Globber's (`**`, `!`, `~`, escapes, trailing separators). Its
+// package exports only the Globber, whose walk stats every entry it meets and makes several
+// promises per entry: 35 MiB of peak at 20,000 files against 12 MiB for this walk
+// (docs/performance.md, "Memory against the number of files"); test/glob.test.ts compares them.
+import { MatchKind } from './vendor/actions-glob/internal-match-kind.js';
+import { getSearchPaths, match, partialMatch } from './vendor/actions-glob/internal-pattern-helper.js';
+import { Pattern } from './vendor/actions-glob/internal-pattern.js';
 import { forEachLimited } from './pool.js';
 
 /** Files stat'ed at once: enough to keep the disk busy, few enough to keep the memory flat. */
