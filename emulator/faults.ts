@@ -1,3 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { drain, readText } from './http.js';
+import type { RequestRecord } from './server.js';
+
 /**
  * Faults the emulator can inject, matched per request. Each rule fires on the requests it matches,
  * `times` times at most (default: forever), optionally with a probability.
@@ -77,4 +81,51 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Answers a request as its fault says, before any handler runs; false when the handler is still
+ * to act (a delay, or a fault the handler plays itself: a cut body, a lost answer, a slow one).
+ */
+export async function answerFault(fault: FaultKind, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<boolean> {
+  if ('delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
+  if ('reset' in fault) {
+    req.socket.destroy();
+    return true;
+  }
+  if ('stall' in fault) {
+    req.pause();
+    return true;
+  }
+  if ('status' in fault) {
+    const received = await readText(req);
+    const headers: Record<string, string> = { 'content-type': fault.contentType ?? 'application/json' };
+    if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+    if (fault.location) headers.location = fault.location;
+    // A careless endpoint that quotes the request back (a token endpoint echoing the form).
+    const description = `Erreur injectée ${fault.status}${fault.echoRequest ? ` pour la requête ${received}` : ''}`;
+    res.writeHead(fault.status, headers).end(fault.body ?? JSON.stringify({ error_description: [description] }));
+    return true;
+  }
+  if ('endlessBody' in fault) {
+    await drain(req);
+    record.bytesAnswered = 0;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[');
+    const chunk = Buffer.from(`${JSON.stringify({ _id: 'x'.repeat(1000) })},`.repeat(64));
+    // Writes as long as the client reads; stops when it goes away.
+    const pump = () => {
+      while (!res.destroyed && res.write(chunk)) record.bytesAnswered = (record.bytesAnswered ?? 0) + chunk.length;
+      if (!res.destroyed) res.once('drain', pump);
+    };
+    pump();
+    return true;
+  }
+  if ('hangBody' in fault) {
+    await drain(req);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('[{"_id":'); // and nothing more, ever
+    return true;
+  }
+  return false;
 }

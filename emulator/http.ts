@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultKind } from './faults.js';
 
 /** An error answer: its status and the `error_description` lines the API would send. */
 export class HttpError extends Error {
@@ -19,4 +20,13 @@ export async function readText(req: IncomingMessage): Promise<string> {
 export async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
   for await (const _ of req) void _;
+}
+
+/** One request as a route handler sees it: the route's captured ids, the query, and its fault. */
+export interface Context {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: string[];
+  query: URLSearchParams;
+  fault?: FaultKind;
 }

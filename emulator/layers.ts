@@ -3,7 +3,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readText } from './http.js';
 import type { Store } from './store.js';
 import type { FaultKind } from './faults.js';
+import {
+  DEFAULT_ENDPOINTS,
+  OTHER_PROCESSING,
+  PYRAMID_PARAMETERS,
+  PYRAMID_PROCESSING,
+  TMS_LEVELS,
+  type ConfigurationRecord,
+  type Endpoint,
+  type OfferingRecord,
+  type ProcessingExecutionRecord,
+  type StoredDataRecord,
+} from './layer-records.js';
 import { listItem, pageOf, type ListKind, type ListMode, type PagingVariant } from './lists.js';
+
+export { PYRAMID_PROCESSING } from './layer-records.js';
+export type { ConfigurationRecord, OfferingRecord, ProcessingExecutionRecord, StoredDataRecord } from './layer-records.js';
 
 /**
  * The routes from a CLOSED upload to a served layer (docs/api.md, "Layers"): processings and
@@ -28,119 +43,6 @@ export interface LayerOptions {
   bareLists?: boolean;
 }
 
-export const PYRAMID_PROCESSING = {
-  _id: '0e5c1d2a-7b3f-4c8e-9a61-emulated0pyr',
-  name: 'Calcul de pyramide raster',
-  description: 'Calcule une pyramide raster à partir de livraisons RASTER',
-};
-const OTHER_PROCESSING = {
-  _id: '4d7a9b10-2c3e-4f50-8a61-emulated0vec',
-  name: 'Intégration de données vecteur livrées en base',
-  description: '',
-};
-
-const TMS_LEVELS: Record<string, { srs: string; levels: string[] }> = {
-  PM: { srs: 'EPSG:3857', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
-  '4326': { srs: 'EPSG:4326', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
-  LAMB93_10cm: { srs: 'IGNF:LAMB93', levels: Array.from({ length: 22 }, (_, i) => String(i)) },
-  LAMB93_50cm: { srs: 'IGNF:LAMB93', levels: Array.from({ length: 20 }, (_, i) => String(i)) },
-};
-
-/** The processing's published parameter list (the newer copy of the docs: DOC-MNT). */
-const PYRAMID_PARAMETERS = [
-  {
-    name: 'tms',
-    description: 'TMS de la pyramide',
-    mandatory: false,
-    constraints: { type: 'string', enum: ['PM', '4326', 'LAMB93_10cm', 'LAMB93_50cm'] },
-  },
-  {
-    name: 'compression',
-    description: 'Compression des dalles',
-    mandatory: false,
-    constraints: { type: 'string', enum: ['jpg', 'png', 'zip', 'jpg90'] },
-  },
-  {
-    name: 'interpolation',
-    description: 'Interpolation',
-    mandatory: false,
-    default_value: 'bicubic',
-    constraints: { type: 'string', enum: ['nn', 'linear', 'bicubic'] },
-  },
-  { name: 'bottom', description: 'Niveau du bas', mandatory: false, constraints: { type: 'string' } },
-  { name: 'top', description: 'Niveau du haut', mandatory: false, constraints: { type: 'string' } },
-  { name: 'mask', description: 'Masques', mandatory: false, default_value: false, constraints: { type: 'boolean' } },
-  {
-    name: 'parallelization',
-    description: 'Parallélisation',
-    mandatory: false,
-    default_value: 1,
-    constraints: { type: 'integer', minimum: 1, maximum: 4 },
-  },
-];
-
-type ExecutionStatus = 'CREATED' | 'WAITING' | 'PROGRESS' | 'SUCCESS' | 'FAILURE' | 'ABORTED';
-type StoredDataStatus = 'CREATED' | 'GENERATING' | 'GENERATED' | 'UNSTABLE' | 'DELETED';
-
-export interface StoredDataRecord {
-  _id: string;
-  name: string;
-  type: 'ROK4-PYRAMID-RASTER';
-  status: StoredDataStatus;
-  srs?: string;
-  size: number;
-  tags: Record<string, string>;
-  type_infos?: Record<string, unknown>;
-  extent?: unknown;
-  creation: string;
-}
-
-export interface ProcessingExecutionRecord {
-  _id: string;
-  status: ExecutionStatus;
-  uploadId: string;
-  storedDataId: string;
-  parameters: Record<string, unknown>;
-  creation: string;
-  launch?: string;
-  start?: string;
-  finish?: string;
-  logs: string[];
-}
-
-export interface ConfigurationRecord {
-  _id: string;
-  type: 'WMTS-TMS' | 'WMS-RASTER';
-  name: string;
-  layer_name: string;
-  status: 'UNPUBLISHED' | 'PUBLISHED' | 'SYNCHRONIZING';
-  type_infos: {
-    title: string;
-    abstract: string;
-    used_data: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
-  } & Record<string, unknown>;
-  tags: Record<string, string>;
-  creation: string;
-}
-
-export interface OfferingRecord {
-  _id: string;
-  configurationId: string;
-  endpointId: string;
-  open: boolean;
-  status: 'PUBLISHING' | 'MODIFYING' | 'PUBLISHED' | 'UNPUBLISHING' | 'UNSTABLE';
-  creation: string;
-}
-
-interface Endpoint {
-  _id: string;
-  name: string;
-  technical_name: string;
-  type: 'WMTS-TMS' | 'WMS-RASTER';
-  open: boolean;
-  quota: number;
-}
-
 interface Ctx {
   req: IncomingMessage;
   res: ServerResponse;
@@ -150,6 +52,8 @@ interface Ctx {
 }
 
 type Json = (c: Ctx, status: number, body: unknown) => void;
+/** The routes, most specific first (the dispatcher takes the first that matches). */
+type Route = { name: string; method: string; pattern: string; handler: (c: Ctx) => Promise<void> | void };
 type Later = (ms: number, task: () => void | Promise<void>) => void;
 
 export class LayerRoutes {
@@ -157,40 +61,7 @@ export class LayerRoutes {
   readonly executions = new Map<string, ProcessingExecutionRecord>();
   readonly configurations = new Map<string, ConfigurationRecord>();
   readonly offerings = new Map<string, OfferingRecord>();
-  readonly endpoints: Endpoint[] = [
-    {
-      _id: '9a1b2c3d-0000-4000-8000-emulwmtsopen',
-      name: 'WMTS-TMS ouvert',
-      technical_name: 'gpf-wmts-tms',
-      type: 'WMTS-TMS',
-      open: true,
-      quota: 100,
-    },
-    {
-      _id: '9a1b2c3d-0000-4000-8000-emulwmtspriv',
-      name: 'WMTS-TMS privé',
-      technical_name: 'gpf-wmts-tms-private',
-      type: 'WMTS-TMS',
-      open: false,
-      quota: 100,
-    },
-    {
-      _id: '9a1b2c3d-0000-4000-8000-emulwmsropen',
-      name: 'WMS-Raster ouvert',
-      technical_name: 'gpf-wms-r',
-      type: 'WMS-RASTER',
-      open: true,
-      quota: 100,
-    },
-    {
-      _id: '9a1b2c3d-0000-4000-8000-emulwmsrpriv',
-      name: 'WMS-Raster privé',
-      technical_name: 'gpf-wms-r-private',
-      type: 'WMS-RASTER',
-      open: false,
-      quota: 100,
-    },
-  ];
+  readonly endpoints: Endpoint[] = DEFAULT_ENDPOINTS.map((e) => ({ ...e }));
 
   constructor(
     private readonly store: () => Store,
@@ -205,7 +76,12 @@ export class LayerRoutes {
   ) {}
 
   /** The routes, most specific first (the dispatcher takes the first that matches). */
-  routes(ds: string): Array<{ name: string; method: string; pattern: string; handler: (c: Ctx) => Promise<void> | void }> {
+  routes(ds: string): Route[] {
+    return [...this.pyramidRoutes(ds), ...this.publicationRoutes(ds)];
+  }
+
+  /** Processings, their executions, and the stored data they make. */
+  private pyramidRoutes(ds: string): Route[] {
     const exec = `${ds}/processings/executions/([^/]+)`;
     return [
       {
@@ -234,6 +110,12 @@ export class LayerRoutes {
         handler: (c) => this.json(c, 200, this.storedDataView(this.sd(c.params[1]))),
       },
       { name: 'deleteStoredData', method: 'DELETE', pattern: `${ds}/stored_data/([^/]+)`, handler: (c) => this.deleteStoredData(c) },
+    ];
+  }
+
+  /** Configurations, their offerings, and offerings. */
+  private publicationRoutes(ds: string): Route[] {
+    return [
       { name: 'configurations', method: 'GET', pattern: `${ds}/configurations`, handler: (c) => this.listConfigurations(c) },
       { name: 'createConfiguration', method: 'POST', pattern: `${ds}/configurations`, handler: (c) => this.createConfiguration(c) },
       {
