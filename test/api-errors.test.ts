@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { totp } from '../src/auth.js';
 import { flattenTree } from '../src/entrepot/shapes.js';
 import { errorDetails, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/transport.js';
 import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/errors.js';
 import { backoffDelay, classify } from '../src/retry.js';
 
+// How the API's answers are read: error bodies of every shape, which failures are retried, pages
+// and trees.
 const isTransient = (error: unknown) => classify(error) !== 'fatal';
 const outcomeUnknown = (error: unknown) => classify(error) === 'unknown';
 
@@ -102,18 +103,5 @@ describe('API shapes', () => {
       ['data/sub/b.tif', 20],
       ['checksums.md5', 99],
     ]);
-  });
-});
-
-describe('TOTP', () => {
-  // RFC 6238 appendix B: secret "12345678901234567890" (ASCII), SHA-1, 8 digits.
-  const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
-  it.each([
-    [59, '94287082'],
-    [1111111109, '07081804'],
-    [1234567890, '89005924'],
-    [2000000000, '69279037'],
-  ])('at %i s gives %s', (seconds, code) => {
-    expect(totp(secret, seconds * 1000, 30, 8)).toBe(code);
   });
 });

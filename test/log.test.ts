@@ -3,7 +3,8 @@ import type { LocalFile } from '../src/files.js';
 import { InputError } from '../src/errors.js';
 import { Reporter } from '../src/report/reporter.js';
 
-// A unit of the reporter: the log it writes for big files, with the clock under the test's control.
+// The log writer and the one-line failure, through the reporter: progress of big files (the clock
+// under the test's control), and a bug told from a user's mistake.
 
 const big: LocalFile = { localPath: '/w/r/big.tif', relativePath: 'big.tif', remotePath: 'data/big.tif', size: 4_000_000_000, mtimeMs: 0 };
 let lines: string[];
