@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponse } from './http.js';
 /** An error answer is only read for its message: the rest is dropped. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
-export interface Bounds {
+interface Bounds {
   onResponse: () => void;
   maxOk: number;
   tooLarge: () => Error;
