@@ -69,6 +69,8 @@ export interface StoredDataRecord {
   type_infos?: Record<string, unknown>;
   extent?: unknown;
   creation: string;
+  /** Pyramids this one references (an update "au fur et à mesure"): they cannot be deleted while it lives. */
+  references: string[];
 }
 
 export interface ProcessingExecutionRecord {

@@ -102,6 +102,12 @@ export class LayerRoutes {
       },
       { name: 'processing', method: 'GET', pattern: `${ds}/processings/([^/]+)`, handler: (c) => this.processing(c) },
       { name: 'storedDataList', method: 'GET', pattern: `${ds}/stored_data`, handler: (c) => this.listStoredData(c) },
+      {
+        name: 'storedDataDependencies',
+        method: 'GET',
+        pattern: `${ds}/stored_data/([^/]+)/dependencies`,
+        handler: (c) => this.dependencies(c),
+      },
       { name: 'storedDataTags', method: 'POST', pattern: `${ds}/stored_data/([^/]+)/tags`, handler: (c) => this.tagStoredData(c) },
       {
         name: 'storedData',
@@ -192,20 +198,8 @@ export class LayerRoutes {
       throw new HttpError(400, [`La livraison ${upload._id} est ${upload.status} : les vérifications requises ne sont pas passées`]);
     const output = (body.output as { stored_data?: { name?: unknown } })?.stored_data;
     if (!output || typeof output.name !== 'string' || !output.name) throw new HttpError(400, ['output.stored_data.name est obligatoire']);
-    const parameters = { ...(body.parameters as Record<string, unknown>) };
-    const problems: string[] = [];
-    for (const [name, value] of Object.entries(parameters)) {
-      const spec = PYRAMID_PARAMETERS.find((p) => p.name === name);
-      if (!spec) problems.push(`Paramètre inconnu : ${name}`);
-      else if ('enum' in spec.constraints && !(spec.constraints.enum as unknown[]).includes(value))
-        problems.push(`Valeur ${String(value)} non autorisée pour ${name}`);
-    }
-    for (const name of ['tms', 'compression'])
-      if (parameters[name] === undefined) problems.push(`Le paramètre ${name} est obligatoire pour une génération initiale`);
-    if (problems.length) throw new HttpError(400, problems);
-    for (const spec of PYRAMID_PARAMETERS)
-      if ('default_value' in spec && parameters[spec.name] === undefined) parameters[spec.name] = spec.default_value;
-
+    const references = this.referencedPyramids(body.inputs);
+    const parameters = this.validParameters(body.parameters, references);
     const now = this.store().now();
     const sd: StoredDataRecord = {
       _id: randomUUID(),
@@ -215,6 +209,7 @@ export class LayerRoutes {
       size: 0,
       tags: {},
       creation: now,
+      references: references.map((r) => r._id),
     };
     this.storedData.set(sd._id, sd);
     const execution: ProcessingExecutionRecord = {
@@ -228,6 +223,46 @@ export class LayerRoutes {
     };
     this.executions.set(execution._id, execution);
     this.json(c, 201, this.executionView(execution));
+  }
+
+  /**
+   * `inputs.stored_data`: live, GENERATED pyramids the new one references (docs/api.md, "Layers":
+   * the update "au fur et à mesure"). None for an initial generation.
+   */
+  private referencedPyramids(inputs: unknown): StoredDataRecord[] {
+    const ids = (inputs as { stored_data?: unknown })?.stored_data ?? [];
+    if (!Array.isArray(ids)) throw new HttpError(400, ['inputs.stored_data doit être une liste']);
+    return ids.map((id) => {
+      const sd = this.storedData.get(String(id));
+      if (!sd) throw new HttpError(400, [`La donnée stockée ${String(id)} n'existe pas`]);
+      if (sd.status !== 'GENERATED') throw new HttpError(400, [`La donnée stockée ${sd._id} est ${sd.status}, pas GENERATED`]);
+      return sd;
+    });
+  }
+
+  /**
+   * The parameters against the processing's list, defaults filled. `tms` and `compression` are
+   * required for an initial generation only: a pyramid that references another inherits them, and
+   * its levels, from the one it references (`parameters: {}` in IGN's guide).
+   */
+  private validParameters(given: unknown, references: StoredDataRecord[]): Record<string, unknown> {
+    const parameters = { ...(given as Record<string, unknown>) };
+    const problems: string[] = [];
+    for (const [name, value] of Object.entries(parameters)) {
+      const spec = PYRAMID_PARAMETERS.find((p) => p.name === name);
+      if (!spec) problems.push(`Paramètre inconnu : ${name}`);
+      else if ('enum' in spec.constraints && !(spec.constraints.enum as unknown[]).includes(value))
+        problems.push(`Valeur ${String(value)} non autorisée pour ${name}`);
+    }
+    const base = references.length ? [...this.executions.values()].find((e) => e.storedDataId === references[0]._id) : undefined;
+    for (const name of ['tms', 'compression', 'interpolation', 'bottom', 'top'])
+      if (parameters[name] === undefined && base?.parameters[name] !== undefined) parameters[name] = base.parameters[name];
+    for (const name of ['tms', 'compression'])
+      if (parameters[name] === undefined) problems.push(`Le paramètre ${name} est obligatoire pour une génération initiale`);
+    if (problems.length) throw new HttpError(400, problems);
+    for (const spec of PYRAMID_PARAMETERS)
+      if ('default_value' in spec && parameters[spec.name] === undefined) parameters[spec.name] = spec.default_value;
+    return parameters;
   }
 
   private launch(c: Ctx): void {
@@ -322,7 +357,7 @@ export class LayerRoutes {
       finish: e.finish,
       inputs: {
         upload: upload ? [{ _id: upload._id, type: upload.type, name: upload.name, status: upload.status, srs: upload.srs }] : [],
-        stored_data: [],
+        stored_data: (sd?.references ?? []).map((id) => ({ _id: id, name: this.storedData.get(id)?.name, type: 'ROK4-PYRAMID-RASTER' })),
       },
       output: { stored_data: { _id: e.storedDataId, name: sd?.name, type: 'ROK4-PYRAMID-RASTER', status: sd?.status ?? 'DELETED' } },
       parameters: e.parameters,
@@ -370,14 +405,33 @@ export class LayerRoutes {
       throw new HttpError(409, [
         `La donnée stockée ${sd._id} est utilisée par ${users.map((u) => u.layer_name).join(', ')}. Est-ce que vous tentez de supprimer une ressource utilisée ?`,
       ]);
+    const referencing = this.referencing(sd._id);
+    if (referencing.length)
+      throw new HttpError(409, [
+        `La donnée stockée ${sd._id} est référencée par ${referencing.map((r) => r._id).join(', ')}. Est-ce que vous tentez de supprimer une ressource utilisée ?`,
+      ]);
     sd.status = 'DELETED';
     this.storedData.delete(sd._id);
     this.json(c, 204, undefined);
   }
 
+  /** The live pyramids that reference `id`. */
+  private referencing(id: string): StoredDataRecord[] {
+    return [...this.storedData.values()].filter((other) => other.references.includes(id));
+  }
+
+  /** `{used_by, use}`: the pyramids that reference this one, and those it references. */
+  private dependencies(c: Ctx): void {
+    const sd = this.sd(c.params[1]);
+    const brief = (r: StoredDataRecord) => ({ _id: r._id, name: r.name });
+    const use = sd.references.flatMap((id) => (this.storedData.has(id) ? [brief(this.sd(id))] : []));
+    this.json(c, 200, { used_by: this.referencing(sd._id).map(brief), use });
+  }
+
   private storedDataView(sd: StoredDataRecord): Record<string, unknown> {
+    const { references: _references, ...whole } = sd;
     return {
-      ...sd,
+      ...whole,
       open: false,
       visibility: 'PRIVATE',
       storage: { type: 'S3', labels: ['PYRAMIDE'] },
