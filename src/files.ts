@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { escapeControl, InputError, list } from './errors.js';
-import { matchFiles } from './glob.js';
+import { matchFiles, matchingFiles } from './glob.js';
 import type { Shard } from './inputs.js';
 
 /** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
@@ -69,6 +69,14 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
     })
     .sort((a, b) => compare(a.remotePath, b.remotePath));
   return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
+}
+
+/**
+ * The files among `paths` (absolute, such as a commit lists them) that `findFiles` would match
+ * with the same patterns, GDAL's side files left out as it does.
+ */
+export function matchedAmong(patterns: string[], workspace: string, paths: string[]): string[] {
+  return matchingFiles(patterns.map((p) => anchor(p, workspace)).join('\n'), paths).filter((p) => !isGdalSideFile(p));
 }
 
 function toSlashes(relative: string): string {

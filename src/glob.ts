@@ -28,8 +28,7 @@ export interface MatchedFile {
  * their entries' types, and only the files that match are stat'ed, for their size and time.
  */
 export async function matchFiles(patternLines: string): Promise<MatchedFile[]> {
-  const patterns: Pattern[] = [];
-  for (const line of patternLines.split('\n').map((x) => x.trim())) if (line && !line.startsWith('#')) patterns.push(new Pattern(line));
+  const patterns = parse(patternLines);
   const found: MatchedFile[] = [];
   for (const searchPath of getSearchPaths(patterns)) {
     try {
@@ -41,6 +40,21 @@ export async function matchFiles(patternLines: string): Promise<MatchedFile[]> {
     await visit(searchPath, patterns, [], found);
   }
   return found;
+}
+
+/**
+ * Which of `files` (absolute paths of files, such as a commit lists) the patterns match, by the
+ * walk's rule for a file; nothing is read from the disk.
+ */
+export function matchingFiles(patternLines: string, files: string[]): string[] {
+  const patterns = parse(patternLines);
+  return files.filter((file) => match(patterns, file) & MatchKind.File);
+}
+
+function parse(patternLines: string): Pattern[] {
+  const patterns: Pattern[] = [];
+  for (const line of patternLines.split('\n').map((x) => x.trim())) if (line && !line.startsWith('#')) patterns.push(new Pattern(line));
+  return patterns;
 }
 
 /** One path: a file is kept when it matches; a directory is read when something below may match. */
