@@ -39599,6 +39599,7 @@ function escapeControl(text) {
 __nccwpck_require__.d(__webpack_exports__, {
   Ml: () => (/* binding */ REMOTE_DATA_DIR),
   lY: () => (/* binding */ findFiles),
+  Hr: () => (/* binding */ matchedAmong),
   ob: () => (/* binding */ totalBytes)
 });
 
@@ -42960,10 +42961,7 @@ const STAT_CONCURRENCY = 64;
  * their entries' types, and only the files that match are stat'ed, for their size and time.
  */
 async function matchFiles(patternLines) {
-    const patterns = [];
-    for (const line of patternLines.split('\n').map((x) => x.trim()))
-        if (line && !line.startsWith('#'))
-            patterns.push(new Pattern(line));
+    const patterns = parse(patternLines);
     const found = [];
     for (const searchPath of getSearchPaths(patterns)) {
         try {
@@ -42977,6 +42975,21 @@ async function matchFiles(patternLines) {
         await visit(searchPath, patterns, [], found);
     }
     return found;
+}
+/**
+ * Which of `files` (absolute paths of files, such as a commit lists) the patterns match, by the
+ * walk's rule for a file; nothing is read from the disk.
+ */
+function matchingFiles(patternLines, files) {
+    const patterns = parse(patternLines);
+    return files.filter((file) => match(patterns, file) & MatchKind.File);
+}
+function parse(patternLines) {
+    const patterns = [];
+    for (const line of patternLines.split('\n').map((x) => x.trim()))
+        if (line && !line.startsWith('#'))
+            patterns.push(new Pattern(line));
+    return patterns;
 }
 /** One path: a file is kept when it matches; a directory is read when something below may match. */
 async function visit(item, patterns, ancestors, found, entry) {
@@ -43068,6 +43081,13 @@ async function findFiles(patterns, workspace, shard) {
     })
         .sort((a, b) => compare(a.remotePath, b.remotePath));
     return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
+}
+/**
+ * The files among `paths` (absolute, such as a commit lists them) that `findFiles` would match
+ * with the same patterns, GDAL's side files left out as it does.
+ */
+function matchedAmong(patterns, workspace, paths) {
+    return matchingFiles(patterns.map((p) => files_anchor(p, workspace)).join('\n'), paths).filter((p) => !isGdalSideFile(p));
 }
 function toSlashes(relative) {
     return (external_node_path_default()).sep === '/' ? relative : relative.split((external_node_path_default()).sep).join('/');
@@ -43179,7 +43199,7 @@ function plainText(body) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5150);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2898);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -43205,7 +43225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5150:
+/***/ 2898:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43328,7 +43348,7 @@ function commentRecordOf(run) {
         const shown = external_node_path_default().relative(workspace, file.localPath).split((external_node_path_default()).sep).join('/');
         const place = run.places.get(file.remotePath);
         const problem = refused.get(shown);
-        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send';
+        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
         return {
             path: shown,
             remotePath: file.remotePath,
@@ -43358,7 +43378,7 @@ function layerLine(layer) {
         Object.entries(layer.parameters)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ');
-    return `${layer.layer} ${layer.action} (${detail})`;
+    return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
 }
 /** The hidden marker that finds this upload name's comment again on a later push. */
 function commentMarker(name) {
@@ -43374,7 +43394,7 @@ function renderComment(record) {
         ? `Every file passes the checks the platform would make (${record.srs}).`
         : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`);
     out.push('');
-    const counts = ['to send', 'already there', 'refused']
+    const counts = ['to send', 'already there', 'unchanged', 'refused']
         .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
         .filter(([, n]) => n > 0);
     out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
@@ -43502,7 +43522,7 @@ function bounds(rings) {
 }
 
 // EXTERNAL MODULE: ./src/files.ts + 14 modules
-var files = __nccwpck_require__(8841);
+var src_files = __nccwpck_require__(8841);
 ;// CONCATENATED MODULE: ./src/github.ts
 /**
  * The pull-request comment on GitHub: one per upload name, found again by its hidden marker and
@@ -43685,6 +43705,7 @@ const MAX_TIMEOUT_MINUTES = 10_080;
 /** An hour between two reads of the checks is already more than anyone waits. */
 const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
+const MAX_REBUILD_EVERY = 1000;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** A configuration's layer_name (docs/api.md, "Layers"). */
 const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
@@ -43792,6 +43813,8 @@ function readLayer(get) {
         public: bool('public', get('public'), true),
         processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
         keepUpload: bool('keep-upload', get('keep-upload'), false),
+        update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
+        rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
     };
 }
 function readAuth(get, dryRun) {
@@ -43841,6 +43864,89 @@ function readAuth(get, dryRun) {
         password,
         totpSecret: totpSecret || undefined,
     };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: ./src/changes.ts
+
+
+
+
+/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
+const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
+async function changesSince(since, workspace, patterns, files) {
+    const top = await git(workspace, ['rev-parse', '--show-toplevel']).then((out) => out.trim(), () => undefined);
+    if (!top)
+        return { ok: false, why: 'the workspace is not a git repository' };
+    const short = since.slice(0, 7);
+    if (!(await hasCommit(top, since))) {
+        // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone.
+        await git(top, ['fetch', '--quiet', '--depth=1', 'origin', since]).catch(() => undefined);
+        if (!(await hasCommit(top, since)))
+            return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
+    }
+    const [then, now, dirty] = await Promise.all([blobs(top, since), blobs(top, 'HEAD'), worktreeChanges(top)]);
+    // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
+    const inRepo = slashes(external_node_path_default().relative(top, await (0,promises_.realpath)(workspace)));
+    const toRepo = (file) => external_node_path_default().posix.join(inRepo, slashes(external_node_path_default().relative(workspace, file)));
+    const inWorkspace = [...then.keys()].filter((p) => !inRepo || p.startsWith(`${inRepo}/`));
+    const matchedThen = new Set((0,src_files/* matchedAmong */.Hr)(patterns, workspace, inWorkspace.map((p) => external_node_path_default().join(workspace, external_node_path_default().posix.relative(inRepo, p)))).map(toRepo));
+    const changes = { since, added: [], modified: [], deleted: [] };
+    const matchedNow = new Set();
+    for (const file of files) {
+        const rel = toRepo(file.localPath);
+        matchedNow.add(rel);
+        if (!matchedThen.has(rel))
+            changes.added.push(file);
+        else if (dirty.has(rel) || now.get(rel) !== then.get(rel))
+            changes.modified.push(file);
+    }
+    for (const rel of matchedThen)
+        if (!matchedNow.has(rel))
+            changes.deleted.push(rel);
+    return { ok: true, changes };
+}
+async function hasCommit(top, sha) {
+    return git(top, ['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
+}
+/** Repository path → blob id of every file of `treeish` (`<mode> blob <id>\t<path>\0`). */
+async function blobs(top, treeish) {
+    const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', treeish]);
+    const map = new Map();
+    for (const entry of out.split('\0')) {
+        const tab = entry.indexOf('\t');
+        if (tab < 0)
+            continue;
+        const [, type, id] = entry.slice(0, tab).split(' ');
+        if (type === 'blob')
+            map.set(entry.slice(tab + 1), id);
+    }
+    return map;
+}
+/** Paths changed in the worktree or the index, or untracked: they count as changed. */
+async function worktreeChanges(top) {
+    const out = await git(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    const paths = new Set();
+    const entries = out.split('\0');
+    for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (entry.length < 4)
+            continue;
+        paths.add(entry.slice(3));
+        // A rename or copy is followed by its source path.
+        if (entry[0] === 'R' || entry[0] === 'C')
+            paths.add(entries[++i]);
+    }
+    return paths;
+}
+function slashes(relative) {
+    return relative.split((external_node_path_default()).sep).join('/');
+}
+function git(cwd, args) {
+    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout) => error ? reject(error) : resolve(stdout)));
 }
 
 ;// CONCATENATED MODULE: ./src/retry.ts
@@ -44109,7 +44215,71 @@ function tile(lon, lat, z) {
 
 // EXTERNAL MODULE: ./src/entrepot/status.ts
 var entrepot_status = __nccwpck_require__(1725);
+;// CONCATENATED MODULE: ./src/update.ts
+
+
+/**
+ * How a merge brings a live layer up to date, so that it costs what it changes (docs/api.md,
+ * "Layers": updates). Nothing changed: nothing is sent or built. Only additions and modifications:
+ * a pyramid of just those files that references the live one (IGN's update "au fur et à mesure").
+ * A deletion, a rename away, other parameters, or `rebuild-every` reached: a full rebuild, after
+ * which the previous chain is deleted. The pyramid's tags hold what the decision reads.
+ */
+/** Tags the action sets on a pyramid, for the next merge's decision. */
+const TAG_PARAMETERS = 'parameters';
+const TAG_CHAIN = 'chain';
+/** The pyramid's parameters as one string: what a pyramid is tagged with, and compared by. */
+function parametersTag(parameters) {
+    return Object.keys(parameters)
+        .sort()
+        .map((k) => `${k}=${parameters[k]}`)
+        .join(';');
+}
+/**
+ * The update to make. `readChanges` is called only when the live pyramid allows an incremental
+ * update at all; `update: incremental` turns a needed full rebuild into one error that says why.
+ */
+async function planUpdate(options, files, live, parameters, readChanges) {
+    if (!live)
+        return { kind: 'created', why: 'the layer is new', files, chain: 0 };
+    const full = (why) => {
+        if (options.update === 'incremental')
+            throw new errors/* InputError */.dz('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
+        return { kind: 'full', why, files, live, chain: 0 };
+    };
+    if (options.update === 'full')
+        return { kind: 'full', why: 'update: full', files, live, chain: 0 };
+    const was = live.tags[TAG_PARAMETERS];
+    if (was !== parametersTag(parameters))
+        return full(was ? `the pyramid's parameters change (${was} → ${parametersTag(parameters)})` : 'the live pyramid does not say how it was built');
+    const since = live.tags[PROVENANCE_KEYS.sha];
+    if (!since)
+        return full('the live pyramid does not say which commit it reflects');
+    const chain = Number(live.tags[TAG_CHAIN] ?? 0) || 0;
+    if (options.rebuildEvery > 0 && chain >= options.rebuildEvery)
+        return full(`${chain} incremental updates in a row (rebuild-every: ${options.rebuildEvery})`);
+    const reading = await readChanges(since);
+    if (!reading.ok)
+        return full(reading.why);
+    const { added, modified, deleted } = reading.changes;
+    const short = since.slice(0, 7);
+    if (deleted.length)
+        return full(`${deleted.length} file${deleted.length > 1 ? 's' : ''} deleted or renamed away since ${short} (${(0,errors/* list */.p_)(deleted, 3)})`);
+    const changed = [...added, ...modified];
+    if (changed.length === 0)
+        return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live, chain };
+    const counts = [added.length && `${added.length} added`, modified.length && `${modified.length} modified`].filter(Boolean).join(', ');
+    return {
+        kind: 'incremental',
+        why: `${changed.length} file${changed.length > 1 ? 's' : ''} changed since ${short} (${counts}, of ${files.length})`,
+        files: changed.sort((a, b) => (a.remotePath < b.remotePath ? -1 : 1)),
+        live,
+        chain: chain + 1,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/pyramid.ts
+
 
 
 
@@ -44194,32 +44364,54 @@ class PyramidBuilder {
                 await this.api.launchExecution(execution.id);
             return this.awaitPyramid(execution.id, mine.id);
         }
-        const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
-        const { executionId, storedDataId } = await this.start(upload, previous);
+        const update = this.plan.update ?? { kind: 'full', why: '', files: [], chain: 0 };
+        const replaces = update.kind === 'incremental' ? [] : await this.replaced(update.live, existing);
+        const { executionId, storedDataId } = await this.start(upload, update, replaces);
         return this.awaitPyramid(executionId, storedDataId);
     }
-    /** Creates the execution, tags its output stored data (what it replaces too), then launches it. */
-    async start(upload, previous) {
+    /**
+     * What a new or full build replaces, newest first, so that each can be deleted once nothing uses
+     * it: the live pyramid, the pyramids it references (its chain of incremental updates), and any
+     * other pyramid a configuration of the layer uses.
+     */
+    async replaced(live, existing) {
+        const chain = [];
+        for (let next = live?.id; next && !chain.includes(next);) {
+            chain.push(next);
+            next = (await this.api.dependencies(next)).uses[0];
+        }
+        const used = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
+        return [...new Set([...chain, ...used])];
+    }
+    /**
+     * Creates the execution, tags its output stored data (how it is built, its place in a chain, what
+     * it replaces), then launches it. An incremental update references the live pyramid and inherits
+     * its parameters (`parameters: {}`, as IGN's guide sends them).
+     */
+    async start(upload, update, replaces) {
         const { api, options } = this;
         // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
         const outputName = `${this.layer} ${upload.id}`;
+        const chained = update.kind === 'incremental';
         const execution = await api.createExecution({
             processing: this.plan.processingId,
-            inputs: { upload: [upload.id] },
+            inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
             output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-            parameters: this.plan.parameters,
+            parameters: chained ? {} : this.plan.parameters,
         }, outputName);
         // The answer names its output; one that does not is found by its run-unique name.
         const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
         if (!storedDataId)
             throw new errors/* UploadStateError */.Dl(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-        const replaces = [...new Set(previous.filter((id) => id !== storedDataId))];
+        const others = replaces.filter((id) => id !== storedDataId);
         // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
         await api.tagStoredData(storedDataId, {
             ...options.tags,
             [TAG_LAYER]: this.layer,
             [TAG_UPLOAD]: upload.id,
-            ...(replaces.length ? { [TAG_REPLACES]: replaces.join(',') } : {}),
+            [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
+            [TAG_CHAIN]: String(update.chain),
+            ...(others.length ? { [TAG_REPLACES]: others.join(',') } : {}),
         });
         this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
         await api.launchExecution(execution.id);
@@ -44260,6 +44452,16 @@ class PyramidBuilder {
 
 
 const SERVICE_TYPES = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
+async function livePyramid(api, options) {
+    for (const service of options.services) {
+        const [configuration] = await api.configurationsOf(options.layer, SERVICE_TYPES[service]);
+        const id = configuration?.usedData[0]?.stored_data;
+        if (id)
+            return api.storedData(id);
+    }
+    return undefined;
+}
 async function publishLayer(api, upload, options, plan, emit = () => undefined) {
     return new LayerRun(api, upload, options, plan, emit).execute();
 }
@@ -44295,27 +44497,54 @@ class LayerRun {
             uploadDeleted: false,
             urls: {},
         };
-        if (this.options.dryRun || !this.upload)
+        const update = this.plan.update;
+        if (update)
+            report.update = { kind: update.kind, why: update.why, changed: update.files.length };
+        if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged'))
             return this.planOnly(report, types, existing);
+        if (update?.kind === 'unchanged' || !this.upload)
+            return this.unchanged(report, types, existing, update?.live);
         const pyramids = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
         const storedData = await pyramids.build(this.upload, existing);
         report.storedData = storedData;
         this.emit({ type: 'stored-data', storedData });
         const replaced = new Set((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
-        await this.serve(report, types, storedData, existing, replaced);
+        await this.serve(report, types, storedData, existing);
         await this.cleanUp(report, this.upload, replaced);
         report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
         this.emit({ type: 'layer', report });
         return report;
     }
+    /** Nothing to send or build: the report describes the live layer as it is. */
+    async unchanged(report, types, existing, live) {
+        report.action = 'unchanged';
+        report.storedData = live;
+        if (live)
+            this.emit({ type: 'stored-data', storedData: live });
+        for (const type of types) {
+            const configuration = existing.get(type);
+            if (!configuration)
+                continue;
+            const [offering] = await this.api.offeringsOf(configuration.id);
+            report.services.push({ type, configurationId: configuration.id, offering });
+            for (const url of offering?.urls ?? [])
+                if (url.type)
+                    report.urls[url.type] = url.url;
+        }
+        this.emit({ type: 'info', message: `Layer ${report.layer} is left as it is: ${report.update?.why ?? 'nothing changed'}` });
+        this.emit({ type: 'layer', report });
+        return report;
+    }
     /** A dry run: whether the layer would be created or updated, with which parameters, and where it lies now. */
     async planOnly(report, types, existing) {
-        report.action = existing.size ? 'would update' : 'would create';
+        report.action = report.update?.kind === 'unchanged' ? 'would leave unchanged' : existing.size ? 'would update' : 'would create';
         const live = [...existing.values()][0]?.usedData[0]?.stored_data;
         if (live)
             report.currentExtent = (await this.api.storedData(live).catch(() => undefined))?.bbox;
         const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
         const verb = existing.size ? 'updated' : 'created';
+        if (report.update)
+            this.emit({ type: 'info', message: `Update of layer ${report.layer}: ${report.update.kind}, ${report.update.why}` });
         this.emit({
             type: 'info',
             message: `Layer ${report.layer} would be ${verb} (${types.join(', ')}) with a pyramid built with ${parameters.join(', ')}`,
@@ -44324,7 +44553,7 @@ class LayerRun {
         return report;
     }
     /** Each service: its configuration pointed at the pyramid, its offering PUBLISHED. */
-    async serve(report, types, storedData, existing, replaced) {
+    async serve(report, types, storedData, existing) {
         const { options } = this;
         this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
         const endpoints = await this.api.endpoints();
@@ -44332,7 +44561,7 @@ class LayerRun {
             const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
             if (!endpoint)
                 throw new errors/* UploadStateError */.Dl(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
-            const configuration = await this.configure(type, storedData, existing.get(type), replaced);
+            const configuration = await this.configure(type, storedData, existing.get(type));
             this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
             const offering = await this.offer(configuration, endpoint.id, existing.has(type));
             report.services.push({ type, configurationId: configuration.id, offering });
@@ -44372,7 +44601,7 @@ class LayerRun {
         };
     }
     /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-    async configure(type, storedData, current, replaced) {
+    async configure(type, storedData, current) {
         const { api, options } = this;
         const levels = storedData.levels.map(Number).filter(Number.isFinite);
         const usedData = [
@@ -44393,9 +44622,6 @@ class LayerRun {
             this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
             return created;
         }
-        for (const used of current.usedData)
-            if (used.stored_data !== storedData.id)
-                replaced.add(used.stored_data);
         if (current.usedData.some((u) => u.stored_data === storedData.id)) {
             this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
             return current;
@@ -44468,8 +44694,6 @@ function keepYoungGenerationSmall() {
 
 // EXTERNAL MODULE: ./src/pool.ts
 var pool = __nccwpck_require__(9537);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/fd.ts
@@ -45703,7 +45927,7 @@ class Transfer {
         const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
         const extra = [];
         for (const [remotePath, size] of tree)
-            if (remotePath.startsWith(`${files/* REMOTE_DATA_DIR */.Ml}/`) && !keep.has(remotePath))
+            if (remotePath.startsWith(`${src_files/* REMOTE_DATA_DIR */.Ml}/`) && !keep.has(remotePath))
                 extra.push({ remotePath, size });
         return { toSend, present, stale, extra };
     }
@@ -45844,7 +46068,7 @@ class PublishRun {
     async create(target) {
         const { api, options } = this;
         // A new upload takes every byte; the uploads it replaces give theirs back.
-        this.checkQuota((0,files/* totalBytes */.ob)(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
+        this.checkQuota((0,src_files/* totalBytes */.ob)(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
         if (options.dryRun) {
             const create = { replacing: target.replacing };
             this.emit({ type: 'plan', toSend: this.files, present: [], extra: [], prune: options.prune, create });
@@ -45874,7 +46098,7 @@ class PublishRun {
         // What a resumed upload holds already counts in `use`: only the bytes still to send need
         // room, and stale or pruned copies give theirs back.
         if (!created)
-            this.checkQuota((0,files/* totalBytes */.ob)(toSend), [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? (0,files/* totalBytes */.ob)(extra) : 0));
+            this.checkQuota((0,src_files/* totalBytes */.ob)(toSend), [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? (0,src_files/* totalBytes */.ob)(extra) : 0));
         if (options.dryRun)
             return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
         for (const file of present)
@@ -46028,7 +46252,7 @@ class LogWriter {
         const unmatched = extra.length
             ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
             : '';
-        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(present))})${unmatched}`);
+        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z)((0,src_files/* totalBytes */.ob)(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z)((0,src_files/* totalBytes */.ob)(present))})${unmatched}`);
         if (this.dryRun)
             this.planLines(toSend, present, extra, prune);
     }
@@ -46165,7 +46389,7 @@ class OutputWriter {
         switch (event.type) {
             case 'files':
                 this.sink.output('files', event.files.length);
-                this.sink.output('bytes', (0,files/* totalBytes */.ob)(event.files));
+                this.sink.output('bytes', (0,src_files/* totalBytes */.ob)(event.files));
                 break;
             case 'upload':
                 this.sink.output('upload-id', event.upload.id);
@@ -46190,6 +46414,10 @@ class OutputWriter {
             case 'layer':
                 if (event.report.services.length)
                     this.layer(record);
+                if (event.report.update) {
+                    this.sink.output('update', event.report.update.kind);
+                    this.sink.output('changed', event.report.update.changed);
+                }
                 break;
             case 'end':
                 this.sink.output('uploaded', record.uploaded);
@@ -46681,6 +46909,15 @@ class LayersClient {
                 throw error;
             }
         }, [404]);
+    }
+    async dependencies(storedDataId) {
+        const route = `/stored_data/${encodeURIComponent(storedDataId)}/dependencies`;
+        return this.transport.readJson(`read the dependencies of ${storedDataId}`, route, (body) => {
+            // `{used_by: [{_id, name}], use: [...]}` (docs/api.md, "Layers"); ids alone are accepted too.
+            const ids = (value) => (Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : String(asRecord(v)._id))) : []);
+            const record = asRecord(body);
+            return { usedBy: ids(record.used_by), uses: ids(record.use) };
+        });
     }
     async configurationsOf(layerName, type) {
         const items = await this.transport.getAll('/configurations', { layer_name: layerName, type }, PAGE);
@@ -47494,13 +47731,15 @@ function connect(config, auth, reporter, signal) {
         datastore: new DatastoreClient(transport),
     };
 }
-function publishOptions(config, fileSet, usage, workspace, signal) {
+function publishOptions(config, fileSet, usage, workspace, signal, 
+/** The files an incremental update sends: a resumed upload keeps only these. */
+only) {
     return {
         ...config,
         tags: { ...config.tags, ...provenanceTags() },
         checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
         // Every shard's files: a resumed upload keeps them all.
-        keep: new Set(fileSet.all.map((f) => f.remotePath)),
+        keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
         usage,
         workspace,
         signal,
@@ -47516,6 +47755,8 @@ function layerOptions(config, uploads, signal) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -47581,7 +47822,15 @@ async function deliver(config, workspace, reporter, commenting, signal) {
         // The layer's parameters are checked against the processing before any file is sent.
         const chain = config.layer ? layerOptions(config, apis.uploads, signal) : undefined;
         const plan = chain ? await prepareLayer(apis.layers, chain) : undefined;
-        result = await publish(apis.uploads, fileSet.files, publishOptions(config, fileSet, usage, workspace, signal), reporter.onEvent);
+        if (chain && plan)
+            plan.update = await planLayerUpdate(config, fileSet, workspace, apis.layers, chain, plan, reporter);
+        if (chain && plan?.update?.kind === 'unchanged') {
+            await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+            return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
+        }
+        const files = plan?.update?.files ?? fileSet.files;
+        const only = plan?.update?.kind === 'incremental' ? files : undefined;
+        result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
         const failed = checksFailure(result);
         // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
         if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
@@ -47596,9 +47845,25 @@ async function deliver(config, workspace, reporter, commenting, signal) {
         await reporter.finish(result, unreachable(error, config.apiUrl));
     }
 }
+/**
+ * How the live layer is brought up to date (update.ts): what changed since its pyramid's commit,
+ * read from git. The files it leaves out are marked unchanged in the report.
+ */
+async function planLayerUpdate(config, fileSet, workspace, layers, chain, plan, reporter) {
+    const live = await livePyramid(layers, chain);
+    const update = await planUpdate(config, fileSet.files, live, plan.parameters, (since) => changesSince(since, workspace, config.patterns, fileSet.files));
+    if (update.kind === 'full' && !config.dryRun && update.why !== 'update: full')
+        reporter.notice(`A full rebuild of layer ${config.layer}: ${update.why}`);
+    reporter.log(`Update of layer ${config.layer}: ${update.kind}, ${update.why}`);
+    const sent = new Set(update.files);
+    for (const file of fileSet.files)
+        if (!sent.has(file))
+            reporter.onEvent({ type: 'file', file, outcome: 'unchanged', attempts: 0, ms: 0 });
+    return update;
+}
 /** The matched files, or undefined when there are none to publish (an error, a warning or a line, per input). */
 async function matchFiles(config, workspace, reporter) {
-    const fileSet = await (0,files/* findFiles */.lY)(config.patterns, workspace, config.shard);
+    const fileSet = await (0,src_files/* findFiles */.lY)(config.patterns, workspace, config.shard);
     reporter.files(fileSet.files);
     if (fileSet.sideFiles.length)
         reporter.notice(`Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${(0,errors/* list */.p_)(fileSet.sideFiles)}`);
@@ -47623,7 +47888,7 @@ async function checkLocally(config, fileSet, workspace, reporter, commenting) {
         : undefined);
     for (const warning of checked.warnings)
         reporter.warning(warning);
-    reporter.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z)((0,files/* totalBytes */.ob)(fileSet.files))}, checked against ${config.srs}`);
+    reporter.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z)((0,src_files/* totalBytes */.ob)(fileSet.files))}, checked against ${config.srs}`);
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter) {
@@ -47759,6 +48024,7 @@ function layerSection(report) {
     const rows = [
         ['Layer', code(report.layer)],
         ['Action', esc(report.action)],
+        ...(report.update ? [['Update', esc(`${report.update.kind}: ${report.update.why}`)]] : []),
         ['Pyramid', esc(parameters.join(', '))],
     ];
     if (sd) {
@@ -47817,6 +48083,7 @@ function filesSection(record, dryRun) {
         present: 'already there',
         failed: 'failed',
         pending: dryRun ? 'to send' : 'not sent',
+        unchanged: 'unchanged: the live pyramid holds it',
     };
     const counts = new Map();
     for (const row of rows)
@@ -47836,7 +48103,7 @@ function filesSection(record, dryRun) {
     return out.join('\n');
 }
 /** Failed files first, then those not sent, sent, and already there. */
-const ORDER = { failed: 0, pending: 1, sent: 2, present: 3 };
+const ORDER = { failed: 0, pending: 1, sent: 2, present: 3, unchanged: 4 };
 function unmatchedFiles(record, dryRun) {
     const { files, prune, deleted } = record.extra;
     const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : dryRun ? 'to delete' : 'not deleted';

@@ -31,7 +31,7 @@ export interface CommentFile {
   ring?: Array<[number, number]>;
   /** What preflight says of it: a problem refuses it. */
   problem?: string;
-  outcome: 'to send' | 'already there' | 'refused';
+  outcome: 'to send' | 'already there' | 'unchanged' | 'refused';
 }
 
 export interface CommentRecord {
@@ -61,7 +61,8 @@ export function commentRecordOf(run: RunRecord): CommentRecord {
     const shown = path.relative(workspace, file.localPath).split(path.sep).join('/');
     const place = run.places.get(file.remotePath);
     const problem = refused.get(shown);
-    const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : 'to send';
+    const shownOutcome =
+      problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
     return {
       path: shown,
       remotePath: file.remotePath,
@@ -93,7 +94,7 @@ function layerLine(layer: NonNullable<RunRecord['layer']>): string {
     Object.entries(layer.parameters)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-  return `${layer.layer} ${layer.action} (${detail})`;
+  return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
 }
 
 /** The hidden marker that finds this upload name's comment again on a later push. */
@@ -113,7 +114,7 @@ export function renderComment(record: CommentRecord): string {
       : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`,
   );
   out.push('');
-  const counts = ['to send', 'already there', 'refused']
+  const counts = ['to send', 'already there', 'unchanged', 'refused']
     .map((o) => [o, record.files.filter((f) => f.outcome === o).length] as const)
     .filter(([, n]) => n > 0);
   out.push(`- **Files**: ${record.files.length}, ${formatBytes(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);

@@ -59,6 +59,10 @@ export interface Config {
   public: boolean;
   processingTimeoutMs: number;
   keepUpload: boolean;
+  /** With `layer`: how a live layer is brought up to date (docs/api.md, "Layers": updates). */
+  update: 'auto' | 'incremental' | 'full';
+  /** Incremental updates in a row before a full rebuild; 0: never. */
+  rebuildEvery: number;
   /** `auto`: a dry run on a pull request writes (and then updates) one comment with its plan. */
   comment: 'auto' | 'never';
   githubToken?: string;
@@ -72,6 +76,7 @@ const MAX_TIMEOUT_MINUTES = 10_080;
 /** An hour between two reads of the checks is already more than anyone waits. */
 const MAX_POLL_INTERVAL_SECONDS = 3600;
 const MAX_RETRIES = 20;
+const MAX_REBUILD_EVERY = 1000;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** A configuration's layer_name (docs/api.md, "Layers"). */
 const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
@@ -185,6 +190,8 @@ function readLayer(get: (name: string) => string) {
     public: bool('public', get('public'), true),
     processingTimeoutMs: positiveNumber('processing-timeout', get('processing-timeout'), 180, MAX_TIMEOUT_MINUTES, '240') * 60_000,
     keepUpload: bool('keep-upload', get('keep-upload'), false),
+    update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
+    rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Config } from './inputs.js';
 import { poll, type PollOptions } from './poll.js';
 import { previewUrl } from './preview.js';
 import { PyramidBuilder, TAG_REPLACES, type LayerPlan } from './pyramid.js';
+import type { UpdateKind } from './update.js';
 
 export { previewUrl } from './preview.js';
 export { prepareLayer, PYRAMID_PROCESSING_NAME, type LayerPlan } from './pyramid.js';
@@ -51,7 +52,9 @@ export interface PublishedService {
 export interface LayerReport {
   layer: string;
   /** What the run did to the layer, or would do in a dry run. */
-  action: 'created' | 'updated' | 'would create' | 'would update';
+  action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update' | 'would leave unchanged';
+  /** How the layer was (or would be) brought up to date, and why; `changed`: the files sent for it. */
+  update?: { kind: UpdateKind; why: string; changed: number };
   parameters: Record<string, string>;
   storedData?: StoredData;
   services: PublishedService[];
@@ -75,6 +78,16 @@ export type LayerEvent =
 const SERVICE_TYPES: Record<'wmts' | 'wms', ServiceType> = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
 
 type Emit = (event: LayerEvent) => void;
+
+/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
+export async function livePyramid(api: LayerApi, options: LayerOptions): Promise<StoredData | undefined> {
+  for (const service of options.services) {
+    const [configuration] = await api.configurationsOf(options.layer as string, SERVICE_TYPES[service]);
+    const id = configuration?.usedData[0]?.stored_data;
+    if (id) return api.storedData(id);
+  }
+  return undefined;
+}
 
 export async function publishLayer(
   api: LayerApi,
@@ -113,7 +126,10 @@ class LayerRun {
       uploadDeleted: false,
       urls: {},
     };
-    if (this.options.dryRun || !this.upload) return this.planOnly(report, types, existing);
+    const update = this.plan.update;
+    if (update) report.update = { kind: update.kind, why: update.why, changed: update.files.length };
+    if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged')) return this.planOnly(report, types, existing);
+    if (update?.kind === 'unchanged' || !this.upload) return this.unchanged(report, types, existing, update?.live);
 
     const pyramids = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) =>
       this.pollOptions(first, onTimeout),
@@ -122,20 +138,43 @@ class LayerRun {
     report.storedData = storedData;
     this.emit({ type: 'stored-data', storedData });
     const replaced = new Set<string>((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
-    await this.serve(report, types, storedData, existing, replaced);
+    await this.serve(report, types, storedData, existing);
     await this.cleanUp(report, this.upload, replaced);
     report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
     this.emit({ type: 'layer', report });
     return report;
   }
 
+  /** Nothing to send or build: the report describes the live layer as it is. */
+  private async unchanged(
+    report: LayerReport,
+    types: ServiceType[],
+    existing: Map<ServiceType, Configuration>,
+    live?: StoredData,
+  ): Promise<LayerReport> {
+    report.action = 'unchanged';
+    report.storedData = live;
+    if (live) this.emit({ type: 'stored-data', storedData: live });
+    for (const type of types) {
+      const configuration = existing.get(type);
+      if (!configuration) continue;
+      const [offering] = await this.api.offeringsOf(configuration.id);
+      report.services.push({ type, configurationId: configuration.id, offering });
+      for (const url of offering?.urls ?? []) if (url.type) report.urls[url.type] = url.url;
+    }
+    this.emit({ type: 'info', message: `Layer ${report.layer} is left as it is: ${report.update?.why ?? 'nothing changed'}` });
+    this.emit({ type: 'layer', report });
+    return report;
+  }
+
   /** A dry run: whether the layer would be created or updated, with which parameters, and where it lies now. */
   private async planOnly(report: LayerReport, types: ServiceType[], existing: Map<ServiceType, Configuration>): Promise<LayerReport> {
-    report.action = existing.size ? 'would update' : 'would create';
+    report.action = report.update?.kind === 'unchanged' ? 'would leave unchanged' : existing.size ? 'would update' : 'would create';
     const live = [...existing.values()][0]?.usedData[0]?.stored_data;
     if (live) report.currentExtent = (await this.api.storedData(live).catch(() => undefined))?.bbox;
     const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
     const verb = existing.size ? 'updated' : 'created';
+    if (report.update) this.emit({ type: 'info', message: `Update of layer ${report.layer}: ${report.update.kind}, ${report.update.why}` });
     this.emit({
       type: 'info',
       message: `Layer ${report.layer} would be ${verb} (${types.join(', ')}) with a pyramid built with ${parameters.join(', ')}`,
@@ -150,7 +189,6 @@ class LayerRun {
     types: ServiceType[],
     storedData: StoredData,
     existing: Map<ServiceType, Configuration>,
-    replaced: Set<string>,
   ): Promise<void> {
     const { options } = this;
     this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
@@ -161,7 +199,7 @@ class LayerRun {
         throw new UploadStateError(
           `The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`,
         );
-      const configuration = await this.configure(type, storedData, existing.get(type), replaced);
+      const configuration = await this.configure(type, storedData, existing.get(type));
       this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
       const offering = await this.offer(configuration, endpoint.id, existing.has(type));
       report.services.push({ type, configurationId: configuration.id, offering });
@@ -200,12 +238,7 @@ class LayerRun {
   }
 
   /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-  private async configure(
-    type: ServiceType,
-    storedData: StoredData,
-    current: Configuration | undefined,
-    replaced: Set<string>,
-  ): Promise<Configuration> {
+  private async configure(type: ServiceType, storedData: StoredData, current: Configuration | undefined): Promise<Configuration> {
     const { api, options } = this;
     const levels = storedData.levels.map(Number).filter(Number.isFinite);
     const usedData = [
@@ -226,7 +259,6 @@ class LayerRun {
       this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
       return created;
     }
-    for (const used of current.usedData) if (used.stored_data !== storedData.id) replaced.add(used.stored_data);
     if (current.usedData.some((u) => u.stored_data === storedData.id)) {
       this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
       return current;

@@ -6,12 +6,15 @@ import { findFiles, totalBytes, type FileSet } from './files.js';
 import { formatBytes } from './format.js';
 import { isPullRequestEvent, upsertComment } from './github.js';
 import { readConfig, type Config } from './inputs.js';
-import { prepareLayer, publishLayer } from './layer.js';
+import { changesSince } from './changes.js';
+import type { LayerApi } from './entrepot/layers.js';
+import { livePyramid, prepareLayer, publishLayer, type LayerOptions, type LayerPlan } from './layer.js';
 import { keepYoungGenerationSmall } from './memory.js';
 import { preflight } from './preflight.js';
 import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './publish.js';
 import { Reporter } from './report/reporter.js';
 import { connect, layerOptions, publishOptions } from './setup.js';
+import { planUpdate, type UpdatePlan } from './update.js';
 
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
@@ -68,7 +71,14 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
     // The layer's parameters are checked against the processing before any file is sent.
     const chain = config.layer ? layerOptions(config, apis.uploads, signal) : undefined;
     const plan = chain ? await prepareLayer(apis.layers, chain) : undefined;
-    result = await publish(apis.uploads, fileSet.files, publishOptions(config, fileSet, usage, workspace, signal), reporter.onEvent);
+    if (chain && plan) plan.update = await planLayerUpdate(config, fileSet, workspace, apis.layers, chain, plan, reporter);
+    if (chain && plan?.update?.kind === 'unchanged') {
+      await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+      return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
+    }
+    const files = plan?.update?.files ?? fileSet.files;
+    const only = plan?.update?.kind === 'incremental' ? files : undefined;
+    result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
     const failed = checksFailure(result);
     // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
     if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
@@ -81,6 +91,31 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
     }
     await reporter.finish(result, unreachable(error, config.apiUrl));
   }
+}
+
+/**
+ * How the live layer is brought up to date (update.ts): what changed since its pyramid's commit,
+ * read from git. The files it leaves out are marked unchanged in the report.
+ */
+async function planLayerUpdate(
+  config: Config,
+  fileSet: FileSet,
+  workspace: string,
+  layers: LayerApi,
+  chain: LayerOptions,
+  plan: LayerPlan,
+  reporter: Reporter,
+): Promise<UpdatePlan> {
+  const live = await livePyramid(layers, chain);
+  const update = await planUpdate(config, fileSet.files, live, plan.parameters, (since) =>
+    changesSince(since, workspace, config.patterns, fileSet.files),
+  );
+  if (update.kind === 'full' && !config.dryRun && update.why !== 'update: full')
+    reporter.notice(`A full rebuild of layer ${config.layer}: ${update.why}`);
+  reporter.log(`Update of layer ${config.layer}: ${update.kind}, ${update.why}`);
+  const sent = new Set(update.files);
+  for (const file of fileSet.files) if (!sent.has(file)) reporter.onEvent({ type: 'file', file, outcome: 'unchanged', attempts: 0, ms: 0 });
+  return update;
 }
 
 /** The matched files, or undefined when there are none to publish (an error, a warning or a line, per input). */

@@ -39,7 +39,8 @@ export type PublishOptions = Pick<
   signal?: AbortSignal;
 };
 
-export type FileOutcome = 'sent' | 'present' | 'failed';
+/** `unchanged`: not sent, the live pyramid already holds it (an incremental update). */
+export type FileOutcome = 'sent' | 'present' | 'failed' | 'unchanged';
 
 /** A file in the upload, known by its path there. */
 export interface RemoteFile {

@@ -4,6 +4,7 @@ import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from './entrepo
 import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from './entrepot/types.js';
 import type { LayerEvent, LayerOptions } from './layer.js';
 import { poll, type PollOptions } from './poll.js';
+import { parametersTag, TAG_CHAIN, TAG_PARAMETERS, type UpdatePlan } from './update.js';
 
 /**
  * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
@@ -18,6 +19,8 @@ export const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
 export interface LayerPlan {
   processingId: string;
   parameters: Record<string, string>;
+  /** How the live layer is brought up to date, once decided. */
+  update?: UpdatePlan;
 }
 
 export async function prepareLayer(api: LayerApi, options: LayerOptions): Promise<LayerPlan> {
@@ -94,22 +97,43 @@ export class PyramidBuilder {
       if (execution.status === 'CREATED') await this.api.launchExecution(execution.id);
       return this.awaitPyramid(execution.id, mine.id);
     }
-    const previous = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
-    const { executionId, storedDataId } = await this.start(upload, previous);
+    const update = this.plan.update ?? { kind: 'full', why: '', files: [], chain: 0 };
+    const replaces = update.kind === 'incremental' ? [] : await this.replaced(update.live, existing);
+    const { executionId, storedDataId } = await this.start(upload, update, replaces);
     return this.awaitPyramid(executionId, storedDataId);
   }
 
-  /** Creates the execution, tags its output stored data (what it replaces too), then launches it. */
-  private async start(upload: Upload, previous: string[]): Promise<{ executionId: string; storedDataId: string }> {
+  /**
+   * What a new or full build replaces, newest first, so that each can be deleted once nothing uses
+   * it: the live pyramid, the pyramids it references (its chain of incremental updates), and any
+   * other pyramid a configuration of the layer uses.
+   */
+  private async replaced(live: StoredData | undefined, existing: Map<ServiceType, Configuration>): Promise<string[]> {
+    const chain: string[] = [];
+    for (let next = live?.id; next && !chain.includes(next);) {
+      chain.push(next);
+      next = (await this.api.dependencies(next)).uses[0];
+    }
+    const used = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
+    return [...new Set([...chain, ...used])];
+  }
+
+  /**
+   * Creates the execution, tags its output stored data (how it is built, its place in a chain, what
+   * it replaces), then launches it. An incremental update references the live pyramid and inherits
+   * its parameters (`parameters: {}`, as IGN's guide sends them).
+   */
+  private async start(upload: Upload, update: UpdatePlan, replaces: string[]): Promise<{ executionId: string; storedDataId: string }> {
     const { api, options } = this;
     // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
     const outputName = `${this.layer} ${upload.id}`;
+    const chained = update.kind === 'incremental';
     const execution = await api.createExecution(
       {
         processing: this.plan.processingId,
-        inputs: { upload: [upload.id] },
+        inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
         output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-        parameters: this.plan.parameters,
+        parameters: chained ? {} : this.plan.parameters,
       },
       outputName,
     );
@@ -117,13 +141,15 @@ export class PyramidBuilder {
     const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
     if (!storedDataId)
       throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-    const replaces = [...new Set(previous.filter((id) => id !== storedDataId))];
+    const others = replaces.filter((id) => id !== storedDataId);
     // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
     await api.tagStoredData(storedDataId, {
       ...options.tags,
       [TAG_LAYER]: this.layer,
       [TAG_UPLOAD]: upload.id,
-      ...(replaces.length ? { [TAG_REPLACES]: replaces.join(',') } : {}),
+      [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
+      [TAG_CHAIN]: String(update.chain),
+      ...(others.length ? { [TAG_REPLACES]: others.join(',') } : {}),
     });
     this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
     await api.launchExecution(execution.id);

@@ -6,7 +6,7 @@ import { LayersClient, type LayerApi } from './entrepot/layers.js';
 import { Transport } from './entrepot/transport.js';
 import type { DatastoreUsage } from './entrepot/types.js';
 import { UploadsClient, type UploadsApi } from './entrepot/uploads.js';
-import type { FileSet } from './files.js';
+import type { FileSet, LocalFile } from './files.js';
 import { inlineMd5, noMd5 } from './hash.js';
 import { Http } from './http.js';
 import type { AuthConfig, Config } from './inputs.js';
@@ -50,13 +50,15 @@ export function publishOptions(
   usage: DatastoreUsage | undefined,
   workspace: string,
   signal?: AbortSignal,
+  /** The files an incremental update sends: a resumed upload keeps only these. */
+  only?: LocalFile[],
 ): PublishOptions {
   return {
     ...config,
     tags: { ...config.tags, ...provenanceTags() },
     checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
     // Every shard's files: a resumed upload keeps them all.
-    keep: new Set(fileSet.all.map((f) => f.remotePath)),
+    keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
     usage,
     workspace,
     signal,

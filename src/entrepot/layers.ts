@@ -27,6 +27,8 @@ export interface LayerApi {
   storedDataNamed(name: string): Promise<StoredData[]>;
   tagStoredData(storedDataId: string, tags: Record<string, string>): Promise<void>;
   deleteStoredData(storedDataId: string): Promise<void>;
+  /** The pyramids that reference this one (`usedBy`), and those it references (`uses`). */
+  dependencies(storedDataId: string): Promise<{ usedBy: string[]; uses: string[] }>;
   configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]>;
   createConfiguration(body: Record<string, unknown>): Promise<Configuration>;
   replaceConfiguration(configuration: Configuration, body: Record<string, unknown>): Promise<void>;
@@ -175,6 +177,16 @@ export class LayersClient implements LayerApi {
       },
       [404],
     );
+  }
+
+  async dependencies(storedDataId: string): Promise<{ usedBy: string[]; uses: string[] }> {
+    const route = `/stored_data/${encodeURIComponent(storedDataId)}/dependencies`;
+    return this.transport.readJson(`read the dependencies of ${storedDataId}`, route, (body) => {
+      // `{used_by: [{_id, name}], use: [...]}` (docs/api.md, "Layers"); ids alone are accepted too.
+      const ids = (value: unknown) => (Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : String(asRecord(v)._id))) : []);
+      const record = asRecord(body);
+      return { usedBy: ids(record.used_by), uses: ids(record.use) };
+    });
   }
 
   async configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]> {

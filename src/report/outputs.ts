@@ -49,6 +49,10 @@ export class OutputWriter {
         break;
       case 'layer':
         if (event.report.services.length) this.layer(record);
+        if (event.report.update) {
+          this.sink.output('update', event.report.update.kind);
+          this.sink.output('changed', event.report.update.changed);
+        }
         break;
       case 'end':
         this.sink.output('uploaded', record.uploaded);

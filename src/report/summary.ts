@@ -57,6 +57,7 @@ function layerSection(report: LayerReport): string {
   const rows: string[][] = [
     ['Layer', code(report.layer)],
     ['Action', esc(report.action)],
+    ...(report.update ? [['Update', esc(`${report.update.kind}: ${report.update.why}`)]] : []),
     ['Pyramid', esc(parameters.join(', '))],
   ];
   if (sd) {
@@ -118,6 +119,7 @@ function filesSection(record: RunRecord, dryRun: boolean): string {
     present: 'already there',
     failed: 'failed',
     pending: dryRun ? 'to send' : 'not sent',
+    unchanged: 'unchanged: the live pyramid holds it',
   };
   const counts = new Map<FileRow['outcome'], number>();
   for (const row of rows) counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
@@ -137,7 +139,7 @@ function filesSection(record: RunRecord, dryRun: boolean): string {
 }
 
 /** Failed files first, then those not sent, sent, and already there. */
-const ORDER: Record<FileRow['outcome'], number> = { failed: 0, pending: 1, sent: 2, present: 3 };
+const ORDER: Record<FileRow['outcome'], number> = { failed: 0, pending: 1, sent: 2, present: 3, unchanged: 4 };
 
 function unmatchedFiles(record: RunRecord, dryRun: boolean): string {
   const { files, prune, deleted } = record.extra;

@@ -1,0 +1,88 @@
+import type { ChangeReading } from './changes.js';
+import { InputError, list } from './errors.js';
+import type { StoredData } from './entrepot/types.js';
+import type { LocalFile } from './files.js';
+import type { Config } from './inputs.js';
+import { PROVENANCE_KEYS } from './provenance.js';
+
+/**
+ * How a merge brings a live layer up to date, so that it costs what it changes (docs/api.md,
+ * "Layers": updates). Nothing changed: nothing is sent or built. Only additions and modifications:
+ * a pyramid of just those files that references the live one (IGN's update "au fur et à mesure").
+ * A deletion, a rename away, other parameters, or `rebuild-every` reached: a full rebuild, after
+ * which the previous chain is deleted. The pyramid's tags hold what the decision reads.
+ */
+
+/** Tags the action sets on a pyramid, for the next merge's decision. */
+export const TAG_PARAMETERS = 'parameters';
+export const TAG_CHAIN = 'chain';
+
+export type UpdateKind = 'created' | 'full' | 'incremental' | 'unchanged';
+
+export interface UpdatePlan {
+  kind: UpdateKind;
+  /** Why, in words: for the log, the summary and the pull-request comment. */
+  why: string;
+  /** The files to send: all for a new or full build, the added and modified ones for an incremental one. */
+  files: LocalFile[];
+  /** The live pyramid (referenced by an incremental update; its chain deleted after a full one). */
+  live?: StoredData;
+  /** Incremental updates in a row the new pyramid ends, for `rebuild-every`. */
+  chain: number;
+}
+
+export type UpdateOptions = Pick<Config, 'update' | 'rebuildEvery'>;
+
+/** The pyramid's parameters as one string: what a pyramid is tagged with, and compared by. */
+export function parametersTag(parameters: Record<string, string>): string {
+  return Object.keys(parameters)
+    .sort()
+    .map((k) => `${k}=${parameters[k]}`)
+    .join(';');
+}
+
+/**
+ * The update to make. `readChanges` is called only when the live pyramid allows an incremental
+ * update at all; `update: incremental` turns a needed full rebuild into one error that says why.
+ */
+export async function planUpdate(
+  options: UpdateOptions,
+  files: LocalFile[],
+  live: StoredData | undefined,
+  parameters: Record<string, string>,
+  readChanges: (since: string) => Promise<ChangeReading>,
+): Promise<UpdatePlan> {
+  if (!live) return { kind: 'created', why: 'the layer is new', files, chain: 0 };
+  const full = (why: string): UpdatePlan => {
+    if (options.update === 'incremental')
+      throw new InputError('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
+    return { kind: 'full', why, files, live, chain: 0 };
+  };
+  if (options.update === 'full') return { kind: 'full', why: 'update: full', files, live, chain: 0 };
+  const was = live.tags[TAG_PARAMETERS];
+  if (was !== parametersTag(parameters))
+    return full(
+      was ? `the pyramid's parameters change (${was} → ${parametersTag(parameters)})` : 'the live pyramid does not say how it was built',
+    );
+  const since = live.tags[PROVENANCE_KEYS.sha];
+  if (!since) return full('the live pyramid does not say which commit it reflects');
+  const chain = Number(live.tags[TAG_CHAIN] ?? 0) || 0;
+  if (options.rebuildEvery > 0 && chain >= options.rebuildEvery)
+    return full(`${chain} incremental updates in a row (rebuild-every: ${options.rebuildEvery})`);
+  const reading = await readChanges(since);
+  if (!reading.ok) return full(reading.why);
+  const { added, modified, deleted } = reading.changes;
+  const short = since.slice(0, 7);
+  if (deleted.length)
+    return full(`${deleted.length} file${deleted.length > 1 ? 's' : ''} deleted or renamed away since ${short} (${list(deleted, 3)})`);
+  const changed = [...added, ...modified];
+  if (changed.length === 0) return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live, chain };
+  const counts = [added.length && `${added.length} added`, modified.length && `${modified.length} modified`].filter(Boolean).join(', ');
+  return {
+    kind: 'incremental',
+    why: `${changed.length} file${changed.length > 1 ? 's' : ''} changed since ${short} (${counts}, of ${files.length})`,
+    files: changed.sort((a, b) => (a.remotePath < b.remotePath ? -1 : 1)),
+    live,
+    chain: chain + 1,
+  };
+}
