@@ -43199,7 +43199,7 @@ function plainText(body) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2898);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1698);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -43225,7 +43225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2898:
+/***/ 1698:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44500,6 +44500,9 @@ class LayerRun {
         const update = this.plan.update;
         if (update)
             report.update = { kind: update.kind, why: update.why, changed: update.files.length };
+        // The `update` and `changed` outputs as soon as they are known, whatever fails after.
+        if (update)
+            this.emit({ type: 'layer', report });
         if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged'))
             return this.planOnly(report, types, existing);
         if (update?.kind === 'unchanged' || !this.upload)
@@ -44670,30 +44673,6 @@ class LayerRun {
     }
 }
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
-;// CONCATENATED MODULE: ./src/memory.ts
-
-/**
- * Keeps V8's young generation at its starting size for the run.
- *
- * V8 doubles the young generation each time the bytes that survive its collections add up to its
- * size; a run that sends thousands of files always has a few requests in flight, so it keeps
- * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
- * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
- * more CPU on such a run (docs/performance.md, "Memory against the number of files").
- *
- * The growth factor is read each time V8 would grow the young generation, so setting it once the
- * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
- * V8 ignores it runs as before, with more memory.
- */
-function keepYoungGenerationSmall() {
-    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
-}
-
-// EXTERNAL MODULE: ./src/pool.ts
-var pool = __nccwpck_require__(9537);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/fd.ts
@@ -44737,6 +44716,96 @@ function closeFd(fd) {
     return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
 }
 
+;// CONCATENATED MODULE: ./src/lfs.ts
+
+
+
+
+
+/**
+ * Git LFS files in a checkout made without their content (`actions/checkout` with `lfs: false`):
+ * a matched file that is still a pointer is never sent, nor refused as "not a raster" when it is
+ * not to be sent. Only the files a run sends get their content, with `git lfs pull --include`, in
+ * batches: a merge that changes 3 tiles of a 300 GB layer downloads 3 tiles.
+ */
+/** A pointer file is a few lines of text (git-lfs's specification: at most 1024 bytes). */
+const MAX_POINTER_BYTES = 1024;
+const POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
+/** Paths given to one `git lfs pull`, within what a command line takes. */
+const BATCH_FILES = 100;
+async function isLfsPointer(file) {
+    if (file.size > MAX_POINTER_BYTES || file.size < POINTER_START.length)
+        return false;
+    const fd = await openForReading(file.localPath);
+    try {
+        const head = Buffer.alloc(POINTER_START.length);
+        await readFully(fd, head, 0, head.length, 0);
+        return head.equals(POINTER_START);
+    }
+    finally {
+        await closeFd(fd);
+    }
+}
+/** The files that are LFS pointers, and the others. */
+async function splitPointers(files) {
+    const pointers = [];
+    const contents = [];
+    for (const file of files)
+        ((await isLfsPointer(file)) ? pointers : contents).push(file);
+    return { pointers, contents };
+}
+/**
+ * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
+ * are now, with their real size. A file whose content cannot be fetched is named in one error.
+ */
+async function fetchContent(workspace, pointers) {
+    if (pointers.length === 0)
+        return [];
+    const top = (await lfs_git(workspace, ['rev-parse', '--show-toplevel'])).trim();
+    const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
+    const repoPath = (file) => external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)).split((external_node_path_default()).sep).join('/');
+    const failures = [];
+    for (let i = 0; i < pointers.length; i += BATCH_FILES) {
+        const batch = pointers.slice(i, i + BATCH_FILES);
+        await lfs_git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error) => failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message));
+    }
+    const fetched = await Promise.all(pointers.map(async (file) => {
+        const now = await (0,promises_.stat)(file.localPath);
+        return { ...file, size: now.size, mtimeMs: now.mtimeMs };
+    }));
+    const still = (await Promise.all(fetched.map(async (f) => ((await isLfsPointer(f)) ? f : undefined)))).filter((f) => f !== undefined);
+    if (still.length)
+        throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
+    return fetched;
+}
+function lfs_git(cwd, args) {
+    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => error ? reject(new Error(stderr || error.message)) : resolve(stdout)));
+}
+
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
+;// CONCATENATED MODULE: ./src/memory.ts
+
+/**
+ * Keeps V8's young generation at its starting size for the run.
+ *
+ * V8 doubles the young generation each time the bytes that survive its collections add up to its
+ * size; a run that sends thousands of files always has a few requests in flight, so it keeps
+ * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
+ * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
+ * more CPU on such a run (docs/performance.md, "Memory against the number of files").
+ *
+ * The growth factor is read each time V8 would grow the young generation, so setting it once the
+ * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
+ * V8 ignores it runs as before, with more memory.
+ */
+function keepYoungGenerationSmall() {
+    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+// EXTERNAL MODULE: ./src/pool.ts
+var pool = __nccwpck_require__(9537);
 ;// CONCATENATED MODULE: ./src/raster/byte-source.ts
 
 function bufferSource(buffer) {
@@ -45180,24 +45249,28 @@ const HEADER_READ_CONCURRENCY = 16;
  * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
  * Throws a FileError listing every problem; returns the warnings.
  */
-async function preflight(files, epsg, workspace = process.cwd(), onGeo) {
-    return new Preflight(files, epsg, workspace, onGeo).run();
+async function preflight(files, epsg, workspace = process.cwd(), onGeo, 
+/** Other matched files, checked apart (Git LFS pointers): they count for pairing a TIFF and its world file. */
+others = []) {
+    return new Preflight(files, epsg, workspace, onGeo, others).run();
 }
 class Preflight {
     files;
     epsg;
     workspace;
     onGeo;
+    others;
     problems = [];
     warnings = [];
     worldFiles = new Map(); // stem (lower case) -> its world file
     tfwStems;
-    constructor(files, epsg, workspace, onGeo) {
+    constructor(files, epsg, workspace, onGeo, others = []) {
         this.files = files;
         this.epsg = epsg;
         this.workspace = workspace;
         this.onGeo = onGeo;
-        this.tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+        this.others = others;
+        this.tfwStems = new Set([...files, ...others].filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
     }
     async run() {
         this.refuseUnsupported();
@@ -45245,7 +45318,7 @@ class Preflight {
     checkWorldFilePairs() {
         if (this.tfwStems.size === 0)
             return;
-        const tiffStems = new Set(this.files.filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
+        const tiffStems = new Set([...this.files, ...this.others].filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
         for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
             if (!tiffStems.has(stemOf(tfw)))
                 this.problems.push({ path: this.shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
@@ -47771,6 +47844,7 @@ function layerOptions(config, uploads, signal) {
 
 
 
+
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
  * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
@@ -47811,7 +47885,7 @@ async function deliver(config, workspace, reporter, commenting, signal) {
         const fileSet = await matchFiles(config, workspace, reporter);
         if (!fileSet)
             return await reporter.finish(undefined);
-        await checkLocally(config, fileSet, workspace, reporter, commenting);
+        const pointers = await checkLocally(config, fileSet, workspace, reporter, commenting);
         // No credentials (a fork's pull request): the local checks are all there is to run.
         if (!config.auth) {
             reporter.offline();
@@ -47828,7 +47902,7 @@ async function deliver(config, workspace, reporter, commenting, signal) {
             await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
             return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
         }
-        const files = plan?.update?.files ?? fileSet.files;
+        const files = await withContent(config, workspace, plan?.update?.files ?? fileSet.files, pointers, reporter);
         const only = plan?.update?.kind === 'incremental' ? files : undefined;
         result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
         const failed = checksFailure(result);
@@ -47879,16 +47953,41 @@ async function matchFiles(config, workspace, reporter) {
         reporter.log(message);
     return undefined;
 }
-/** What the platform would refuse, found before anything is sent; for a comment, where each raster lies. */
+/**
+ * What the platform would refuse, found before anything is sent; for a comment, where each raster
+ * lies. Git LFS pointers are left for later: only those to be sent get their content, then a check.
+ */
 async function checkLocally(config, fileSet, workspace, reporter, commenting) {
     // proj4 is loaded only for the map of a pull-request comment.
     const footprint = commenting ? (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(324)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9324))).footprint : undefined;
-    const checked = await preflight(fileSet.files, config.epsg, workspace, footprint
+    const { pointers, contents } = await splitPointers(fileSet.files);
+    const checked = await preflight(contents, config.epsg, workspace, footprint
         ? (file, geo) => reporter.place(file, geo.epsg, geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined)
-        : undefined);
+        : undefined, pointers);
     for (const warning of checked.warnings)
         reporter.warning(warning);
     reporter.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z)((0,src_files/* totalBytes */.ob)(fileSet.files))}, checked against ${config.srs}`);
+    if (pointers.length)
+        reporter.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
+    return pointers;
+}
+/** `files` with the content of those that are Git LFS pointers fetched and checked; a dry run fetches none. */
+async function withContent(config, workspace, files, pointers, reporter) {
+    const pointed = new Set(pointers.map((f) => f.remotePath));
+    const toFetch = files.filter((f) => pointed.has(f.remotePath));
+    if (toFetch.length === 0)
+        return files;
+    if (config.dryRun) {
+        reporter.log(`${toFetch.length} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
+        return files;
+    }
+    reporter.log(`Fetching the Git LFS content of the ${toFetch.length} file(s) to send (git lfs pull)`);
+    const fetched = await fetchContent(workspace, toFetch);
+    const others = files.filter((f) => !pointed.has(f.remotePath));
+    for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings)
+        reporter.warning(warning);
+    const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
+    return files.map((f) => byPath.get(f.remotePath) ?? f);
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter) {

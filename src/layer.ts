@@ -128,6 +128,8 @@ class LayerRun {
     };
     const update = this.plan.update;
     if (update) report.update = { kind: update.kind, why: update.why, changed: update.files.length };
+    // The `update` and `changed` outputs as soon as they are known, whatever fails after.
+    if (update) this.emit({ type: 'layer', report });
     if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged')) return this.planOnly(report, types, existing);
     if (update?.kind === 'unchanged' || !this.upload) return this.unchanged(report, types, existing, update?.live);
 

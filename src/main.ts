@@ -2,13 +2,14 @@ import * as core from '@actions/core';
 import { checkAccess } from './access.js';
 import { commentMarker, renderComment } from './comment.js';
 import { CancelledError, InputError, list, NetworkError, TimeoutError } from './errors.js';
-import { findFiles, totalBytes, type FileSet } from './files.js';
+import { findFiles, totalBytes, type FileSet, type LocalFile } from './files.js';
 import { formatBytes } from './format.js';
 import { isPullRequestEvent, upsertComment } from './github.js';
 import { readConfig, type Config } from './inputs.js';
 import { changesSince } from './changes.js';
 import type { LayerApi } from './entrepot/layers.js';
 import { livePyramid, prepareLayer, publishLayer, type LayerOptions, type LayerPlan } from './layer.js';
+import { fetchContent, splitPointers } from './lfs.js';
 import { keepYoungGenerationSmall } from './memory.js';
 import { preflight } from './preflight.js';
 import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './publish.js';
@@ -56,7 +57,7 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
   try {
     const fileSet = await matchFiles(config, workspace, reporter);
     if (!fileSet) return await reporter.finish(undefined);
-    await checkLocally(config, fileSet, workspace, reporter, commenting);
+    const pointers = await checkLocally(config, fileSet, workspace, reporter, commenting);
     // No credentials (a fork's pull request): the local checks are all there is to run.
     if (!config.auth) {
       reporter.offline();
@@ -76,7 +77,7 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
       await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
       return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
     }
-    const files = plan?.update?.files ?? fileSet.files;
+    const files = await withContent(config, workspace, plan?.update?.files ?? fileSet.files, pointers, reporter);
     const only = plan?.update?.kind === 'incremental' ? files : undefined;
     result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
     const failed = checksFailure(result);
@@ -139,12 +140,22 @@ async function matchFiles(config: Config, workspace: string, reporter: Reporter)
   return undefined;
 }
 
-/** What the platform would refuse, found before anything is sent; for a comment, where each raster lies. */
-async function checkLocally(config: Config, fileSet: FileSet, workspace: string, reporter: Reporter, commenting: boolean): Promise<void> {
+/**
+ * What the platform would refuse, found before anything is sent; for a comment, where each raster
+ * lies. Git LFS pointers are left for later: only those to be sent get their content, then a check.
+ */
+async function checkLocally(
+  config: Config,
+  fileSet: FileSet,
+  workspace: string,
+  reporter: Reporter,
+  commenting: boolean,
+): Promise<LocalFile[]> {
   // proj4 is loaded only for the map of a pull-request comment.
   const footprint = commenting ? (await import('./footprint.js')).footprint : undefined;
+  const { pointers, contents } = await splitPointers(fileSet.files);
   const checked = await preflight(
-    fileSet.files,
+    contents,
     config.epsg,
     workspace,
     footprint
@@ -155,9 +166,36 @@ async function checkLocally(config: Config, fileSet: FileSet, workspace: string,
             geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined,
           )
       : undefined,
+    pointers,
   );
   for (const warning of checked.warnings) reporter.warning(warning);
   reporter.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${config.srs}`);
+  if (pointers.length)
+    reporter.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
+  return pointers;
+}
+
+/** `files` with the content of those that are Git LFS pointers fetched and checked; a dry run fetches none. */
+async function withContent(
+  config: Config,
+  workspace: string,
+  files: LocalFile[],
+  pointers: LocalFile[],
+  reporter: Reporter,
+): Promise<LocalFile[]> {
+  const pointed = new Set(pointers.map((f) => f.remotePath));
+  const toFetch = files.filter((f) => pointed.has(f.remotePath));
+  if (toFetch.length === 0) return files;
+  if (config.dryRun) {
+    reporter.log(`${toFetch.length} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
+    return files;
+  }
+  reporter.log(`Fetching the Git LFS content of the ${toFetch.length} file(s) to send (git lfs pull)`);
+  const fetched = await fetchContent(workspace, toFetch);
+  const others = files.filter((f) => !pointed.has(f.remotePath));
+  for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings) reporter.warning(warning);
+  const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
+  return files.map((f) => byPath.get(f.remotePath) ?? f);
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

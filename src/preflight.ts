@@ -31,8 +31,10 @@ export async function preflight(
   epsg: number,
   workspace = process.cwd(),
   onGeo?: (file: LocalFile, geo: RasterGeo) => void,
+  /** Other matched files, checked apart (Git LFS pointers): they count for pairing a TIFF and its world file. */
+  others: LocalFile[] = [],
 ): Promise<PreflightReport> {
-  return new Preflight(files, epsg, workspace, onGeo).run();
+  return new Preflight(files, epsg, workspace, onGeo, others).run();
 }
 
 class Preflight {
@@ -46,8 +48,9 @@ class Preflight {
     private readonly epsg: number,
     private readonly workspace: string,
     private readonly onGeo?: (file: LocalFile, geo: RasterGeo) => void,
+    private readonly others: LocalFile[] = [],
   ) {
-    this.tfwStems = new Set(files.filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
+    this.tfwStems = new Set([...files, ...others].filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
   }
 
   async run(): Promise<PreflightReport> {
@@ -96,7 +99,7 @@ class Preflight {
   /** A world file pairs with the TIFF of the same folder and name, whatever the case. */
   private checkWorldFilePairs(): void {
     if (this.tfwStems.size === 0) return;
-    const tiffStems = new Set(this.files.filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
+    const tiffStems = new Set([...this.files, ...this.others].filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
     for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
       if (!tiffStems.has(stemOf(tfw)))
         this.problems.push({ path: this.shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });

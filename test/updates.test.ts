@@ -69,6 +69,28 @@ describe('updates of a live layer', () => {
     expect(second.summary).toMatch(/<tr><th>Update<\/th><td>incremental: 2 files changed since/);
   });
 
+  it('a re-run of the commit after a failure goes on from its incremental upload and pyramid', async () => {
+    const emu = await emulator();
+    const dir = await repository();
+    const first = await publish(emu, dir);
+    await copyFile(path.join(FIXTURES, 'geotiff-2154.tif'), tile(dir, 'ortho_new.tif'));
+    commit(dir, 'second');
+    emu.faults.add({ route: 'replaceConfiguration', fault: { status: 500 } });
+    const failed = await publish(emu, dir, { retries: '1' });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.outputs.update).toBe('incremental');
+    emu.faults.clear();
+    const posts = count(emu, 'postData');
+    const again = await publish(emu, dir);
+    expect(again.exitCode, again.stdout).toBe(0);
+    expect(again.outputs).toMatchObject({ update: 'incremental', uploaded: '0', 'upload-id': failed.outputs['upload-id'] });
+    expect(again.outputs['stored-data-id']).toBe(failed.outputs['stored-data-id']);
+    expect(count(emu, 'postData')).toBe(posts);
+    expect(count(emu, 'createUpload')).toBe(2);
+    expect(count(emu, 'createExecution')).toBe(2);
+    expect(emu.layers.storedData.get(again.outputs['stored-data-id'])?.references).toEqual([first.outputs['stored-data-id']]);
+  });
+
   it('a deleted tile rebuilds in full, and the whole previous chain is deleted', async () => {
     const emu = await emulator();
     const dir = await repository();

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { LocalFileError, list } from './errors.js';
+import { closeFd, openForReading, readFully } from './fd.js';
+import type { LocalFile } from './files.js';
+
+/**
+ * Git LFS files in a checkout made without their content (`actions/checkout` with `lfs: false`):
+ * a matched file that is still a pointer is never sent, nor refused as "not a raster" when it is
+ * not to be sent. Only the files a run sends get their content, with `git lfs pull --include`, in
+ * batches: a merge that changes 3 tiles of a 300 GB layer downloads 3 tiles.
+ */
+
+/** A pointer file is a few lines of text (git-lfs's specification: at most 1024 bytes). */
+const MAX_POINTER_BYTES = 1024;
+const POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
+/** Paths given to one `git lfs pull`, within what a command line takes. */
+const BATCH_FILES = 100;
+
+export async function isLfsPointer(file: LocalFile): Promise<boolean> {
+  if (file.size > MAX_POINTER_BYTES || file.size < POINTER_START.length) return false;
+  const fd = await openForReading(file.localPath);
+  try {
+    const head = Buffer.alloc(POINTER_START.length);
+    await readFully(fd, head, 0, head.length, 0);
+    return head.equals(POINTER_START);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+/** The files that are LFS pointers, and the others. */
+export async function splitPointers(files: LocalFile[]): Promise<{ pointers: LocalFile[]; contents: LocalFile[] }> {
+  const pointers: LocalFile[] = [];
+  const contents: LocalFile[] = [];
+  for (const file of files) ((await isLfsPointer(file)) ? pointers : contents).push(file);
+  return { pointers, contents };
+}
+
+/**
+ * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
+ * are now, with their real size. A file whose content cannot be fetched is named in one error.
+ */
+export async function fetchContent(workspace: string, pointers: LocalFile[]): Promise<LocalFile[]> {
+  if (pointers.length === 0) return [];
+  const top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
+  const inRepo = path.relative(top, await realpath(workspace));
+  const repoPath = (file: LocalFile) => path.join(inRepo, path.relative(workspace, file.localPath)).split(path.sep).join('/');
+  const failures: string[] = [];
+  for (let i = 0; i < pointers.length; i += BATCH_FILES) {
+    const batch = pointers.slice(i, i + BATCH_FILES);
+    await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error: Error) =>
+      failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message),
+    );
+  }
+  const fetched = await Promise.all(
+    pointers.map(async (file) => {
+      const now = await stat(file.localPath);
+      return { ...file, size: now.size, mtimeMs: now.mtimeMs };
+    }),
+  );
+  const still = (await Promise.all(fetched.map(async (f) => ((await isLfsPointer(f)) ? f : undefined)))).filter((f) => f !== undefined);
+  if (still.length)
+    throw new LocalFileError(
+      list(still.map((f) => repoPath(f))),
+      `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`,
+    );
+  return fetched;
+}
+
+function git(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      error ? reject(new Error(stderr || error.message)) : resolve(stdout),
+    ),
+  );
+}

@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Emulator } from '../emulator/server.js';
+import { runAction } from '../scripts/action-runner.js';
+import { actionInputs, harness } from './support/harness.js';
+import { FIXTURES } from './support/workspace.js';
+
+// Git LFS (issue 20): a checkout without LFS content (actions/checkout's lfs: false) publishes,
+// and an update fetches the content of only the files it sends, from a local file:// LFS remote.
+
+const TOKEN = 'lfs-token';
+const { emulator, workspace, defer } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
+const git = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  }).trim();
+const noContent = { GIT_LFS_SKIP_SMUDGE: '1' };
+
+async function temp(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The samples pushed with their rasters in LFS to a file:// remote, and a checkout of pointers only. */
+async function lfsRepositories(): Promise<{ work: string; clone: string }> {
+  const origin = path.join(await temp('lfs-origin-'), 'origin.git');
+  git(os.tmpdir(), ['init', '-q', '--bare', '-b', 'main', origin]);
+  const work = await workspace();
+  git(work, ['init', '-q', '-b', 'main']);
+  git(work, ['lfs', 'install', '--local']);
+  git(work, ['lfs', 'track', '*.tif', '*.jp2']);
+  git(work, ['add', '-A']);
+  git(work, ['commit', '-q', '-m', 'first']);
+  git(work, ['remote', 'add', 'origin', `file://${origin}`]);
+  git(work, ['push', '-q', 'origin', 'main']);
+  const clone = path.join(await temp('lfs-clone-'), 'clone');
+  git(os.tmpdir(), ['clone', '-q', `file://${origin}`, clone], noContent);
+  return { work, clone };
+}
+const size = async (dir: string, file: string) => (await stat(path.join(dir, 'rasters', file))).size;
+const run = (emu: Emulator, dir: string) =>
+  runAction({
+    workspace: dir,
+    inputs: actionInputs(emu, TOKEN, { layer: 'lfs_layer', services: 'wmts' }),
+    env: { GITHUB_SHA: git(dir, ['rev-parse', 'HEAD']) },
+  });
+
+describe('Git LFS', () => {
+  it('a checkout of pointers publishes the rasters, their content fetched; an update fetches only what changed', async () => {
+    const emu = await emulator();
+    const { work, clone } = await lfsRepositories();
+    expect(await size(clone, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200); // a pointer
+    const first = await run(emu, clone);
+    expect(first.exitCode, first.stdout).toBe(0);
+    expect(first.outputs).toMatchObject({ update: 'created', uploaded: '6' });
+    expect(first.stdout).toMatch(/Fetching the Git LFS content of the 5 file\(s\) to send \(git lfs pull\)/);
+    const stored = [...emu.store.uploads.values()][0];
+    expect(stored.files.get('data/ortho/ortho_650320_6860000.tif')?.size).toBe(await size(work, 'ortho/ortho_650320_6860000.tif'));
+
+    // A later merge changes one tile; the checkout is made anew without content.
+    await copyFile(path.join(FIXTURES, 'bigtiff-2154.tif'), path.join(work, 'rasters', 'ortho', 'ortho_650000_6860000.tif'));
+    git(work, ['commit', '-q', '-am', 'second']);
+    git(work, ['push', '-q', 'origin', 'main']);
+    const fresh = path.join(await temp('lfs-clone-'), 'clone');
+    git(os.tmpdir(), ['clone', '-q', git(clone, ['remote', 'get-url', 'origin']), fresh], noContent);
+    const second = await run(emu, fresh);
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({ update: 'incremental', changed: '1', uploaded: '1' });
+    // Only the changed tile's content was fetched: the others are still pointers.
+    expect(await size(fresh, 'ortho/ortho_650000_6860000.tif')).toBe(await size(work, 'ortho/ortho_650000_6860000.tif'));
+    expect(await size(fresh, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200);
+    expect(await size(fresh, 'mnt/mnt_650000_6860000.jp2')).toBeLessThan(200);
+  });
+
+  it('a dry run plans without fetching content', async () => {
+    const emu = await emulator();
+    const { clone } = await lfsRepositories();
+    const dry = await runAction({
+      workspace: clone,
+      inputs: actionInputs(emu, TOKEN, { layer: 'lfs_layer', services: 'wmts', 'dry-run': 'true' }),
+      env: { GITHUB_SHA: git(clone, ['rev-parse', 'HEAD']) },
+    });
+    expect(dry.exitCode, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/5 file\(s\) to send are Git LFS pointers: a dry run neither fetches nor checks their content/);
+    expect(await size(clone, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200);
+  });
+});
