@@ -7,6 +7,7 @@ import { Emulator } from '../emulator/server.js';
 import { readRasterHeader } from '../src/raster/index.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
 import { startupMs } from './startup.js';
+import { measureUpdates, updatesSection } from './updates.js';
 
 /**
  * `npm run bench`: times the bundled action against a curl baseline that sends the same files
@@ -317,6 +318,8 @@ const slope = (key: 'dryMiB' | 'sendMiB' | 'thisDryMiB' | 'thisSendMiB' | 'liveM
   ((curve[curve.length - 1][key] - curve[0][key]) * 1024) / (curve[curve.length - 1].count - curve[0].count);
 
 const startup = await startupMs(process.env.BENCH_STARTUP_REF ?? 'e032889', runtime);
+// A merge of 3 tiles of a 1,000-tile layer: an incremental update against a full rebuild.
+const updates = await measureUpdates(runtime);
 console.log(`spawn to first request: dist/ ${startup.today} ms, ${startup.ref} ${startup.before} ms`);
 
 // The bundle: its size, and how many copies of undici it carries (each has its global dispatcher's symbol).
@@ -411,6 +414,7 @@ From the spawn to the first request at the emulator, best of 7 (a dry run of the
 \`dist/\` ${startup.today} ms; the \`dist/\` of ${startup.ref}, in the same run, ${startup.before} ms.
 \`npm run bench:startup\` measures this alone.
 
+${updatesSection(updates)}
 ## The bundle and the tests
 
 \`dist/index.js\`: ${(mainBytes / 1e6).toFixed(2)} MB; ${(allBytes / 1e6).toFixed(2)} MB with the chunks loaded only for a pull-request comment; ${undiciCopies} cop${undiciCopies === 1 ? 'y' : 'ies'} of undici.
