@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,5 +89,28 @@ describe('Git LFS', () => {
     expect(dry.exitCode, dry.stdout).toBe(0);
     expect(dry.stdout).toMatch(/5 file\(s\) to send are Git LFS pointers: a dry run neither fetches nor checks their content/);
     expect(await size(clone, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200);
+  });
+
+  it('with shard, each shard fetches the content of its own files only', async () => {
+    const emu = await emulator();
+    const { clone } = await lfsRepositories();
+    const shard = await runAction({
+      workspace: clone,
+      inputs: actionInputs(emu, TOKEN, { shard: '1/2', close: 'false' }),
+      env: { GITHUB_SHA: git(clone, ['rev-parse', 'HEAD']) },
+    });
+    expect(shard.exitCode, shard.stdout).toBe(0);
+    const sent = [...[...emu.store.uploads.values()][0].files.keys()].filter((p) => p.startsWith('data/'));
+    expect(sent.length).toBe(Number(shard.outputs.files));
+    for (const file of [
+      'ortho/ortho_650000_6860000.tif',
+      'ortho/ortho_650320_6860000.tif',
+      'ortho/2024/ortho_650000_6859680.tif',
+      'scans/scan_1950.tif',
+      'mnt/mnt_650000_6860000.jp2',
+    ]) {
+      const fetched = !(await readFile(path.join(clone, 'rasters', file), 'latin1')).startsWith('version https://git-lfs');
+      expect(fetched, file).toBe(sent.includes(`data/${file}`));
+    }
   });
 });

@@ -132,6 +132,23 @@ describe('updates of a live layer', () => {
     expect(count(emu, 'createUpload')).toBe(1);
   });
 
+  it('a dry run plans the update and says why, sending and building nothing', async () => {
+    const emu = await emulator();
+    const dir = await repository();
+    await publish(emu, dir);
+    await copyFile(path.join(FIXTURES, 'geotiff-2154.tif'), tile(dir, 'ortho_new.tif'));
+    commit(dir, 'second');
+    const since = emu.requests.length;
+    const dry = await publish(emu, dir, { 'dry-run': 'true' });
+    expect(dry.exitCode, dry.stdout).toBe(0);
+    expect(dry.stdout).toMatch(/Update of layer ortho_updates: incremental, 1 file changed since [0-9a-f]{7} \(1 added, of 7\)/);
+    expect(dry.stdout).toMatch(/^\+ data\/ortho\/ortho_new\.tif .*: to send$/m);
+    expect(dry.stdout).not.toMatch(/^\+ data\/ortho\/ortho_650320_6860000\.tif/m);
+    expect(dry.summary).toMatch(/<tr><th>Action<\/th><td>would update<\/td><\/tr>/);
+    expect(dry.outputs).toMatchObject({ update: 'incremental', changed: '1' });
+    expect(emu.requests.slice(since).filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
   it('a parameter change rebuilds in full', async () => {
     const emu = await emulator();
     const dir = await repository();
