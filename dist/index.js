@@ -43199,7 +43199,7 @@ function plainText(body) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1698);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9946);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -43225,7 +43225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1698:
+/***/ 9946:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43949,6 +43949,63 @@ function git(cwd, args) {
     return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout) => error ? reject(error) : resolve(stdout)));
 }
 
+;// CONCATENATED MODULE: ./src/preview.ts
+/**
+ * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
+ * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
+ */
+function previewUrl(report, storedData, compression) {
+    const bbox = storedData.bbox;
+    if (!bbox)
+        return undefined;
+    const [west, south, east, north] = bbox;
+    const wms = report.urls.WMS;
+    if (wms?.includes('{xmin}')) {
+        const [x0, y0] = mercator(west, south);
+        const [x1, y1] = mercator(east, north);
+        const width = 512;
+        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
+        return wms
+            .replace('{xmin}', x0.toFixed(2))
+            .replace('{ymin}', y0.toFixed(2))
+            .replace('{xmax}', x1.toFixed(2))
+            .replace('{ymax}', y1.toFixed(2))
+            .replace('{styles}', '')
+            .replace('{width}', String(width))
+            .replace('{height}', String(Math.min(height, 1024)))
+            .replace('{srs}', 'EPSG:3857')
+            .replace('{format}', 'image/png');
+    }
+    const tms = report.urls.TMS;
+    if (!tms)
+        return undefined;
+    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
+    let z = 0;
+    for (let candidate = 1; candidate <= 18; candidate++) {
+        const [a, b] = tile(west, north, candidate);
+        const [c, d] = tile(east, south, candidate);
+        if (a !== c || b !== d)
+            break;
+        z = candidate;
+    }
+    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
+    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
+    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
+}
+function mercator(lon, lat) {
+    const r = 6378137;
+    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+}
+function tile(lon, lat, z) {
+    const n = 2 ** z;
+    const x = Math.floor(((lon + 180) / 360) * n);
+    const rad = (lat * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+    return [x, y];
+}
+
+// EXTERNAL MODULE: ./src/entrepot/status.ts
+var entrepot_status = __nccwpck_require__(1725);
 ;// CONCATENATED MODULE: ./src/retry.ts
 
 // A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (docs/api.md).
@@ -44158,63 +44215,6 @@ async function poll(options, read) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/preview.ts
-/**
- * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
- * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
- */
-function previewUrl(report, storedData, compression) {
-    const bbox = storedData.bbox;
-    if (!bbox)
-        return undefined;
-    const [west, south, east, north] = bbox;
-    const wms = report.urls.WMS;
-    if (wms?.includes('{xmin}')) {
-        const [x0, y0] = mercator(west, south);
-        const [x1, y1] = mercator(east, north);
-        const width = 512;
-        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
-        return wms
-            .replace('{xmin}', x0.toFixed(2))
-            .replace('{ymin}', y0.toFixed(2))
-            .replace('{xmax}', x1.toFixed(2))
-            .replace('{ymax}', y1.toFixed(2))
-            .replace('{styles}', '')
-            .replace('{width}', String(width))
-            .replace('{height}', String(Math.min(height, 1024)))
-            .replace('{srs}', 'EPSG:3857')
-            .replace('{format}', 'image/png');
-    }
-    const tms = report.urls.TMS;
-    if (!tms)
-        return undefined;
-    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
-    let z = 0;
-    for (let candidate = 1; candidate <= 18; candidate++) {
-        const [a, b] = tile(west, north, candidate);
-        const [c, d] = tile(east, south, candidate);
-        if (a !== c || b !== d)
-            break;
-        z = candidate;
-    }
-    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
-    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
-    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
-}
-function mercator(lon, lat) {
-    const r = 6378137;
-    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
-}
-function tile(lon, lat, z) {
-    const n = 2 ** z;
-    const x = Math.floor(((lon + 180) / 360) * n);
-    const rad = (lat * Math.PI) / 180;
-    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-    return [x, y];
-}
-
-// EXTERNAL MODULE: ./src/entrepot/status.ts
-var entrepot_status = __nccwpck_require__(1725);
 ;// CONCATENATED MODULE: ./src/update.ts
 
 
@@ -44444,6 +44444,97 @@ class PyramidBuilder {
     }
 }
 
+;// CONCATENATED MODULE: ./src/services.ts
+
+
+/**
+ * One service of a layer (WMTS-TMS or WMS-RASTER): its configuration pointed at the pyramid
+ * (created the first time, replaced in full with `PUT` after), and its offering published, or
+ * re-synchronised after an update, then awaited until PUBLISHED (docs/api.md, "Layers").
+ */
+class ServicePublisher {
+    api;
+    options;
+    emit;
+    pollOptions;
+    constructor(api, options, emit, 
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    pollOptions) {
+        this.api = api;
+        this.options = options;
+        this.emit = emit;
+        this.pollOptions = pollOptions;
+    }
+    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
+    async configure(type, storedData, current) {
+        const { api, options } = this;
+        const levels = storedData.levels.map(Number).filter(Number.isFinite);
+        const usedData = [
+            {
+                stored_data: storedData.id,
+                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
+                top_level: options.topLevel ?? String(Math.min(...levels)),
+            },
+        ];
+        const title = options.layerTitle ?? options.layer;
+        if (!current) {
+            const created = await api.createConfiguration({
+                type,
+                name: options.layer,
+                layer_name: options.layer,
+                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+            });
+            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
+            return created;
+        }
+        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
+            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+            return current;
+        }
+        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
+        const raw = current.raw;
+        const infos = (raw.type_infos ?? {});
+        await api.replaceConfiguration(current, {
+            type,
+            name: raw.name ?? options.layer,
+            ...(raw.attribution ? { attribution: raw.attribution } : {}),
+            ...(raw.metadata ? { metadata: raw.metadata } : {}),
+            type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
+        });
+        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
+        return { ...current, usedData };
+    }
+    /**
+     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
+     * publication that ended UNSTABLE; then PUBLISHED.
+     */
+    async offer(configuration, endpointId, updated) {
+        const { api } = this;
+        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
+        if (!offering) {
+            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
+            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
+        }
+        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
+            await api.syncOffering(offering.id);
+            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
+        }
+        return this.awaitPublished(offering.id);
+    }
+    awaitPublished(offeringId) {
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`);
+        // An offering is "normalement quasiment instantané" (the SDK polls it every second).
+        return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
+            const offering = await this.api.within(signal).offering(offeringId);
+            last = offering.status;
+            if (offering.status === 'UNSTABLE')
+                throw new errors/* UploadStateError */.Dl(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+            return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+        });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/layer.ts
 
 
@@ -44560,13 +44651,14 @@ class LayerRun {
         const { options } = this;
         this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
         const endpoints = await this.api.endpoints();
+        const services = new ServicePublisher(this.api, options, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
         for (const type of types) {
             const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
             if (!endpoint)
                 throw new errors/* UploadStateError */.Dl(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
-            const configuration = await this.configure(type, storedData, existing.get(type));
+            const configuration = await services.configure(type, storedData, existing.get(type));
             this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
-            const offering = await this.offer(configuration, endpoint.id, existing.has(type));
+            const offering = await services.offer(configuration, endpoint.id, existing.has(type));
             report.services.push({ type, configurationId: configuration.id, offering });
             for (const url of offering.urls)
                 if (url.type)
@@ -44602,74 +44694,6 @@ class LayerRun {
             signal: this.options.signal,
             onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${error.message}); trying again` }),
         };
-    }
-    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-    async configure(type, storedData, current) {
-        const { api, options } = this;
-        const levels = storedData.levels.map(Number).filter(Number.isFinite);
-        const usedData = [
-            {
-                stored_data: storedData.id,
-                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
-                top_level: options.topLevel ?? String(Math.min(...levels)),
-            },
-        ];
-        const title = options.layerTitle ?? options.layer;
-        if (!current) {
-            const created = await api.createConfiguration({
-                type,
-                name: options.layer,
-                layer_name: options.layer,
-                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
-            });
-            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
-            return created;
-        }
-        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
-            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
-            return current;
-        }
-        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
-        const raw = current.raw;
-        const infos = (raw.type_infos ?? {});
-        await api.replaceConfiguration(current, {
-            type,
-            name: raw.name ?? options.layer,
-            ...(raw.attribution ? { attribution: raw.attribution } : {}),
-            ...(raw.metadata ? { metadata: raw.metadata } : {}),
-            type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
-        });
-        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
-        return { ...current, usedData };
-    }
-    /**
-     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
-     * publication that ended UNSTABLE; then PUBLISHED.
-     */
-    async offer(configuration, endpointId, updated) {
-        const { api } = this;
-        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
-        if (!offering) {
-            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
-            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
-        }
-        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
-            await api.syncOffering(offering.id);
-            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
-        }
-        return this.awaitPublished(offering.id);
-    }
-    awaitPublished(offeringId) {
-        let last = '';
-        const timeout = () => new errors/* TimeoutError */.MU(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`);
-        // An offering is "normalement quasiment instantané" (the SDK polls it every second).
-        return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
-            const offering = await this.api.within(signal).offering(offeringId);
-            last = offering.status;
-            if (offering.status === 'UNSTABLE')
-                throw new errors/* UploadStateError */.Dl(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-            return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
-        });
     }
 }
 
@@ -45813,6 +45837,37 @@ function toOffering(body) {
             : { type: String(u.type ?? ''), url: String(u.url ?? '') }),
     };
 }
+/** A processing's parameters, as it describes itself; none listed: nothing to check against (the server will say). */
+function toParameters(body) {
+    const parameters = asRecord(body).parameters;
+    if (!Array.isArray(parameters))
+        return [];
+    return parameters.map((p) => {
+        const constraints = (p.constraints ?? {});
+        // The docs show `enum`; accept the other spellings a schema may use.
+        const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values);
+        return {
+            name: String(p.name),
+            mandatory: p.mandatory === true,
+            defaultValue: p.default_value,
+            allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+        };
+    });
+}
+/** The datastore's endpoints: wrapped `{use, quota, endpoint: {...}}` in the datastore, bare in other lists. */
+function toEndpoints(body) {
+    const list = asRecord(body).endpoints;
+    return (Array.isArray(list) ? list : []).map((item) => {
+        const endpoint = (item.endpoint ?? item);
+        return {
+            id: String(endpoint._id),
+            type: String(endpoint.type ?? '').toUpperCase(),
+            open: endpoint.open === true,
+            use: typeof item.use === 'number' ? item.use : undefined,
+            quota: typeof item.quota === 'number' ? item.quota : undefined,
+        };
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/target.ts
 
@@ -46897,23 +46952,7 @@ class LayersClient {
     }
     async processingParameters(processingId) {
         const route = `/processings/${encodeURIComponent(processingId)}`;
-        return this.transport.readJson(`read processing ${processingId}`, route, (body) => {
-            const parameters = body?.parameters;
-            // No list: nothing to check the inputs against (the server will say).
-            if (!Array.isArray(parameters))
-                return [];
-            return parameters.map((p) => {
-                const constraints = (p.constraints ?? {});
-                // The docs show `enum`; accept the other spellings a schema may use.
-                const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values);
-                return {
-                    name: String(p.name),
-                    mandatory: p.mandatory === true,
-                    defaultValue: p.default_value,
-                    allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
-                };
-            });
-        });
+        return this.transport.readJson(`read processing ${processingId}`, route, toParameters);
     }
     async createExecution(body, outputName) {
         const { value } = await this.transport.retry.write(`create the pyramid ${outputName}`, async () => toPyramidExecution(parseJson(await this.transport.request('POST', '/processings/executions', { json: body }), 'POST', '/processings/executions')), 
@@ -47046,19 +47085,7 @@ class LayersClient {
         return this.transport.readJson(`read offering ${offeringId}`, `/offerings/${encodeURIComponent(offeringId)}`, toOffering);
     }
     async endpoints() {
-        const body = await this.transport.readJson('read the datastore', '');
-        const list = body?.endpoints;
-        return (Array.isArray(list) ? list : []).map((item) => {
-            // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
-            const endpoint = (item.endpoint ?? item);
-            return {
-                id: String(endpoint._id),
-                type: String(endpoint.type ?? '').toUpperCase(),
-                open: endpoint.open === true,
-                use: typeof item.use === 'number' ? item.use : undefined,
-                quota: typeof item.quota === 'number' ? item.quota : undefined,
-            };
-        });
+        return this.transport.readJson('read the datastore', '', toEndpoints);
     }
     /**
      * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries

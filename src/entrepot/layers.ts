@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.js';
 import type { Reconciled } from '../retry.js';
-import { entityId, toConfiguration, toOffering, toPyramidExecution, toStoredData } from './shapes.js';
+import { entityId, toConfiguration, toEndpoints, toOffering, toParameters, toPyramidExecution, toStoredData } from './shapes.js';
 import { logLines } from './status.js';
 import { asRecord, DONE, NOT_DONE, parseJson, type Transport } from './transport.js';
 import type { Configuration, Endpoint, Offering, ProcessingParameter, PyramidExecution, ServiceType, StoredData } from './types.js';
@@ -69,22 +69,7 @@ export class LayersClient implements LayerApi {
 
   async processingParameters(processingId: string): Promise<ProcessingParameter[]> {
     const route = `/processings/${encodeURIComponent(processingId)}`;
-    return this.transport.readJson(`read processing ${processingId}`, route, (body) => {
-      const parameters = (body as { parameters?: unknown })?.parameters;
-      // No list: nothing to check the inputs against (the server will say).
-      if (!Array.isArray(parameters)) return [];
-      return parameters.map((p: Record<string, unknown>) => {
-        const constraints = (p.constraints ?? {}) as Record<string, unknown>;
-        // The docs show `enum`; accept the other spellings a schema may use.
-        const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values) as unknown;
-        return {
-          name: String(p.name),
-          mandatory: p.mandatory === true,
-          defaultValue: p.default_value,
-          allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
-        };
-      });
-    });
+    return this.transport.readJson(`read processing ${processingId}`, route, toParameters);
   }
 
   async createExecution(body: Record<string, unknown>, outputName: string): Promise<PyramidExecution> {
@@ -272,19 +257,7 @@ export class LayersClient implements LayerApi {
   }
 
   async endpoints(): Promise<Endpoint[]> {
-    const body = await this.transport.readJson('read the datastore', '');
-    const list = (body as { endpoints?: unknown })?.endpoints;
-    return (Array.isArray(list) ? list : []).map((item: Record<string, unknown>) => {
-      // Wrapped `{use, quota, endpoint: {...}}` in the datastore; bare in other lists.
-      const endpoint = (item.endpoint ?? item) as Record<string, unknown>;
-      return {
-        id: String(endpoint._id),
-        type: String(endpoint.type ?? '').toUpperCase(),
-        open: endpoint.open === true,
-        use: typeof item.use === 'number' ? item.use : undefined,
-        quota: typeof item.quota === 'number' ? item.quota : undefined,
-      };
-    });
+    return this.transport.readJson('read the datastore', '', toEndpoints);
   }
 
   /**

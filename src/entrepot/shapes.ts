@@ -12,7 +12,9 @@ import type {
   CheckExecution,
   CheckStatus,
   Configuration,
+  Endpoint,
   Offering,
+  ProcessingParameter,
   PyramidExecution,
   RemoteTree,
   ServiceType,
@@ -165,4 +167,36 @@ export function toOffering(body: unknown): Offering {
         : { type: String((u as { type?: unknown }).type ?? ''), url: String((u as { url?: unknown }).url ?? '') },
     ),
   };
+}
+
+/** A processing's parameters, as it describes itself; none listed: nothing to check against (the server will say). */
+export function toParameters(body: unknown): ProcessingParameter[] {
+  const parameters = asRecord(body).parameters;
+  if (!Array.isArray(parameters)) return [];
+  return parameters.map((p: Record<string, unknown>) => {
+    const constraints = (p.constraints ?? {}) as Record<string, unknown>;
+    // The docs show `enum`; accept the other spellings a schema may use.
+    const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values) as unknown;
+    return {
+      name: String(p.name),
+      mandatory: p.mandatory === true,
+      defaultValue: p.default_value,
+      allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+    };
+  });
+}
+
+/** The datastore's endpoints: wrapped `{use, quota, endpoint: {...}}` in the datastore, bare in other lists. */
+export function toEndpoints(body: unknown): Endpoint[] {
+  const list = asRecord(body).endpoints;
+  return (Array.isArray(list) ? list : []).map((item: Record<string, unknown>) => {
+    const endpoint = (item.endpoint ?? item) as Record<string, unknown>;
+    return {
+      id: String(endpoint._id),
+      type: String(endpoint.type ?? '').toUpperCase(),
+      open: endpoint.open === true,
+      use: typeof item.use === 'number' ? item.use : undefined,
+      quota: typeof item.quota === 'number' ? item.quota : undefined,
+    };
+  });
 }

@@ -1,0 +1,93 @@
+import { TimeoutError, UploadStateError } from './errors.js';
+import type { LayerApi } from './entrepot/layers.js';
+import type { Configuration, Offering, ServiceType, StoredData } from './entrepot/types.js';
+import type { LayerEvent, LayerOptions } from './layer.js';
+import { poll, type PollOptions } from './poll.js';
+
+/**
+ * One service of a layer (WMTS-TMS or WMS-RASTER): its configuration pointed at the pyramid
+ * (created the first time, replaced in full with `PUT` after), and its offering published, or
+ * re-synchronised after an update, then awaited until PUBLISHED (docs/api.md, "Layers").
+ */
+export class ServicePublisher {
+  constructor(
+    private readonly api: LayerApi,
+    private readonly options: LayerOptions,
+    private readonly emit: (event: LayerEvent) => void,
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    private readonly pollOptions: (firstPauseMs: number, onTimeout: () => TimeoutError) => PollOptions,
+  ) {}
+
+  /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
+  async configure(type: ServiceType, storedData: StoredData, current: Configuration | undefined): Promise<Configuration> {
+    const { api, options } = this;
+    const levels = storedData.levels.map(Number).filter(Number.isFinite);
+    const usedData = [
+      {
+        stored_data: storedData.id,
+        bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
+        top_level: options.topLevel ?? String(Math.min(...levels)),
+      },
+    ];
+    const title = options.layerTitle ?? (options.layer as string);
+    if (!current) {
+      const created = await api.createConfiguration({
+        type,
+        name: options.layer,
+        layer_name: options.layer,
+        type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+      });
+      this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${options.layer}` });
+      return created;
+    }
+    if (current.usedData.some((u) => u.stored_data === storedData.id)) {
+      this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+      return current;
+    }
+    // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
+    const raw = current.raw;
+    const infos = (raw.type_infos ?? {}) as Record<string, unknown>;
+    await api.replaceConfiguration(current, {
+      type,
+      name: raw.name ?? options.layer,
+      ...(raw.attribution ? { attribution: raw.attribution } : {}),
+      ...(raw.metadata ? { metadata: raw.metadata } : {}),
+      type_infos: { ...infos, title, abstract: options.layerAbstract ?? title, used_data: usedData },
+    });
+    this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
+    return { ...current, usedData };
+  }
+
+  /**
+   * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
+   * publication that ended UNSTABLE; then PUBLISHED.
+   */
+  async offer(configuration: Configuration, endpointId: string, updated: boolean): Promise<Offering> {
+    const { api } = this;
+    let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
+    if (!offering) {
+      offering = await api.createOffering(configuration.id, endpointId, this.options.public);
+      this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
+    } else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
+      await api.syncOffering(offering.id);
+      this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
+    }
+    return this.awaitPublished(offering.id);
+  }
+
+  private awaitPublished(offeringId: string): Promise<Offering> {
+    let last = '';
+    const timeout = () =>
+      new TimeoutError(
+        `Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`,
+      );
+    // An offering is "normalement quasiment instantané" (the SDK polls it every second).
+    return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
+      const offering = await this.api.within(signal).offering(offeringId);
+      last = offering.status;
+      if (offering.status === 'UNSTABLE')
+        throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+      return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
+    });
+  }
+}
