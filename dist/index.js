@@ -44770,13 +44770,25 @@ async function isLfsPointer(file) {
         await closeFd(fd);
     }
 }
-/** The files that are LFS pointers, and the others. */
+/**
+ * The files that are LFS pointers, each with the size of its content as the pointer states it (so
+ * that it compares with what an upload holds before any content is fetched), and the others.
+ */
 async function splitPointers(files) {
     const pointers = [];
     const contents = [];
-    for (const file of files)
-        ((await isLfsPointer(file)) ? pointers : contents).push(file);
+    for (const file of files) {
+        if (!(await isLfsPointer(file)))
+            contents.push(file);
+        else
+            pointers.push({ ...file, size: declaredSize(await (0,promises_.readFile)(file.localPath, 'utf8')) ?? file.size });
+    }
     return { pointers, contents };
+}
+/** A pointer's `size <bytes>` line. */
+function declaredSize(pointer) {
+    const match = /^size (\d+)$/m.exec(pointer);
+    return match ? Number(match[1]) : undefined;
 }
 /**
  * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
@@ -46078,7 +46090,12 @@ class Transfer {
     }
     /** Sends `toSend`, `concurrency` at a time; a stale copy is deleted first. */
     async sendAll(upload, toSend, stale) {
-        await (0,pool/* forEachLimited */.v)(toSend, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+        const ready = await this.withContent(toSend);
+        await (0,pool/* forEachLimited */.v)(ready, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+    }
+    /** Files whose content is not on the disk yet (Git LFS pointers) get it, only when it is read. */
+    async withContent(files) {
+        return files.length && this.options.withContent ? this.options.withContent(files) : files;
     }
     async sendFile(upload, file, stale) {
         const started = Date.now();
@@ -46116,7 +46133,7 @@ class Transfer {
     }
     async sendChecksums(upload, tree, fileName) {
         // Files sent by an earlier run or stored despite an error were not hashed on the way out.
-        const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
+        const unhashed = await this.withContent(this.files.filter((f) => !this.md5.has(f.remotePath)));
         await (0,pool/* forEachLimited */.v)(unhashed, this.options.concurrency, async (file) => {
             throwIfAborted(this.options.signal);
             this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
@@ -47831,18 +47848,14 @@ function connect(config, auth, reporter, signal) {
         datastore: new DatastoreClient(transport),
     };
 }
-function publishOptions(config, fileSet, usage, workspace, signal, 
-/** The files an incremental update sends: a resumed upload keeps only these. */
-only) {
+function publishOptions(config, fileSet, context) {
     return {
         ...config,
+        ...context,
         tags: { ...config.tags, ...provenanceTags() },
         checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
         // Every shard's files: a resumed upload keeps them all.
-        keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
-        usage,
-        workspace,
-        signal,
+        keep: new Set((context.only ?? fileSet.all).map((f) => f.remotePath)),
     };
 }
 function layerOptions(config, uploads, signal) {
@@ -47913,10 +47926,15 @@ async function deliver(config, workspace, reporter, commenting, signal) {
         if (!fileSet)
             return await reporter.finish(undefined);
         const pointers = await checkLocally(config, fileSet, workspace, reporter, commenting);
+        // A Git LFS pointer stands for its content, of the size it states, until that content is read.
+        const stated = new Map(pointers.map((f) => [f.remotePath, f]));
+        const matched = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
+        if (pointers.length)
+            reporter.files(matched.files);
         // No credentials (a fork's pull request): the local checks are all there is to run.
         if (!config.auth) {
             reporter.offline();
-            return await reporter.finish(planOffline(fileSet.files, config.prune, reporter.onEvent));
+            return await reporter.finish(planOffline(matched.files, config.prune, reporter.onEvent));
         }
         apis = connect(config, config.auth, reporter, signal);
         const usage = await checkAccess(apis.datastore, { datastore: config.datastore, apiUrl: config.apiUrl }, reporter.warning.bind(reporter));
@@ -47924,14 +47942,18 @@ async function deliver(config, workspace, reporter, commenting, signal) {
         const chain = config.layer ? layerOptions(config, apis.uploads, signal) : undefined;
         const plan = chain ? await prepareLayer(apis.layers, chain) : undefined;
         if (chain && plan)
-            plan.update = await planLayerUpdate(config, fileSet, workspace, apis.layers, chain, plan, reporter);
+            plan.update = await planLayerUpdate(config, matched, workspace, apis.layers, chain, plan, reporter);
         if (chain && plan?.update?.kind === 'unchanged') {
             await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
             return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
         }
-        const files = await withContent(config, workspace, plan?.update?.files ?? fileSet.files, pointers, reporter);
+        const files = plan?.update?.files ?? matched.files;
         const only = plan?.update?.kind === 'incremental' ? files : undefined;
-        result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
+        const withContent = contentFetcher(config, workspace, pointers, reporter);
+        if (config.dryRun)
+            sayPointersUnread(files, pointers, reporter);
+        const options = publishOptions(config, matched, { usage, workspace, signal, only, withContent });
+        result = await publish(apis.uploads, files, options, reporter.onEvent);
         const failed = checksFailure(result);
         // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
         if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
@@ -47998,23 +48020,33 @@ async function checkLocally(config, fileSet, workspace, reporter, commenting) {
         reporter.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
     return pointers;
 }
-/** `files` with the content of those that are Git LFS pointers fetched and checked; a dry run fetches none. */
-async function withContent(config, workspace, files, pointers, reporter) {
+/** A dry run neither fetches nor checks the content of the LFS pointers it would send: it says so. */
+function sayPointersUnread(files, pointers, reporter) {
     const pointed = new Set(pointers.map((f) => f.remotePath));
-    const toFetch = files.filter((f) => pointed.has(f.remotePath));
-    if (toFetch.length === 0)
-        return files;
-    if (config.dryRun) {
-        reporter.log(`${toFetch.length} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
-        return files;
-    }
-    reporter.log(`Fetching the Git LFS content of the ${toFetch.length} file(s) to send (git lfs pull)`);
-    const fetched = await fetchContent(workspace, toFetch);
-    const others = files.filter((f) => !pointed.has(f.remotePath));
-    for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings)
-        reporter.warning(warning);
-    const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
-    return files.map((f) => byPath.get(f.remotePath) ?? f);
+    const unread = files.filter((f) => pointed.has(f.remotePath)).length;
+    if (unread)
+        reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
+}
+/**
+ * What publish calls for the files it is about to read (send, or hash): those that are Git LFS
+ * pointers get their content, fetched alone, then the checks the others had before anything was sent.
+ */
+function contentFetcher(config, workspace, pointers, reporter) {
+    const pointed = new Set(pointers.map((f) => f.remotePath));
+    return async (files) => {
+        const toFetch = files.filter((f) => pointed.has(f.remotePath));
+        if (toFetch.length === 0)
+            return files;
+        reporter.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
+        const fetched = await fetchContent(workspace, toFetch);
+        for (const f of fetched)
+            pointed.delete(f.remotePath);
+        const others = files.filter((f) => !toFetch.includes(f));
+        for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings)
+            reporter.warning(warning);
+        const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
+        return files.map((f) => byPath.get(f.remotePath) ?? f);
+    };
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LocalFileError, list } from './errors.js';
 import { closeFd, openForReading, readFully } from './fd.js';
@@ -30,12 +30,24 @@ export async function isLfsPointer(file: LocalFile): Promise<boolean> {
   }
 }
 
-/** The files that are LFS pointers, and the others. */
+/**
+ * The files that are LFS pointers, each with the size of its content as the pointer states it (so
+ * that it compares with what an upload holds before any content is fetched), and the others.
+ */
 export async function splitPointers(files: LocalFile[]): Promise<{ pointers: LocalFile[]; contents: LocalFile[] }> {
   const pointers: LocalFile[] = [];
   const contents: LocalFile[] = [];
-  for (const file of files) ((await isLfsPointer(file)) ? pointers : contents).push(file);
+  for (const file of files) {
+    if (!(await isLfsPointer(file))) contents.push(file);
+    else pointers.push({ ...file, size: declaredSize(await readFile(file.localPath, 'utf8')) ?? file.size });
+  }
   return { pointers, contents };
+}
+
+/** A pointer's `size <bytes>` line. */
+function declaredSize(pointer: string): number | undefined {
+  const match = /^size (\d+)$/m.exec(pointer);
+  return match ? Number(match[1]) : undefined;
 }
 
 /**

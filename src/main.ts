@@ -58,10 +58,14 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
     const fileSet = await matchFiles(config, workspace, reporter);
     if (!fileSet) return await reporter.finish(undefined);
     const pointers = await checkLocally(config, fileSet, workspace, reporter, commenting);
+    // A Git LFS pointer stands for its content, of the size it states, until that content is read.
+    const stated = new Map(pointers.map((f) => [f.remotePath, f]));
+    const matched: FileSet = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
+    if (pointers.length) reporter.files(matched.files);
     // No credentials (a fork's pull request): the local checks are all there is to run.
     if (!config.auth) {
       reporter.offline();
-      return await reporter.finish(planOffline(fileSet.files, config.prune, reporter.onEvent));
+      return await reporter.finish(planOffline(matched.files, config.prune, reporter.onEvent));
     }
     apis = connect(config, config.auth, reporter, signal);
     const usage = await checkAccess(
@@ -72,14 +76,17 @@ async function deliver(config: Config, workspace: string, reporter: Reporter, co
     // The layer's parameters are checked against the processing before any file is sent.
     const chain = config.layer ? layerOptions(config, apis.uploads, signal) : undefined;
     const plan = chain ? await prepareLayer(apis.layers, chain) : undefined;
-    if (chain && plan) plan.update = await planLayerUpdate(config, fileSet, workspace, apis.layers, chain, plan, reporter);
+    if (chain && plan) plan.update = await planLayerUpdate(config, matched, workspace, apis.layers, chain, plan, reporter);
     if (chain && plan?.update?.kind === 'unchanged') {
       await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
       return await reporter.finish({ uploaded: 0, checks: [], dryRun: config.dryRun });
     }
-    const files = await withContent(config, workspace, plan?.update?.files ?? fileSet.files, pointers, reporter);
+    const files = plan?.update?.files ?? matched.files;
     const only = plan?.update?.kind === 'incremental' ? files : undefined;
-    result = await publish(apis.uploads, files, publishOptions(config, fileSet, usage, workspace, signal, only), reporter.onEvent);
+    const withContent = contentFetcher(config, workspace, pointers, reporter);
+    if (config.dryRun) sayPointersUnread(files, pointers, reporter);
+    const options = publishOptions(config, matched, { usage, workspace, signal, only, withContent });
+    result = await publish(apis.uploads, files, options, reporter.onEvent);
     const failed = checksFailure(result);
     // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
     if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
@@ -175,27 +182,30 @@ async function checkLocally(
   return pointers;
 }
 
-/** `files` with the content of those that are Git LFS pointers fetched and checked; a dry run fetches none. */
-async function withContent(
-  config: Config,
-  workspace: string,
-  files: LocalFile[],
-  pointers: LocalFile[],
-  reporter: Reporter,
-): Promise<LocalFile[]> {
+/** A dry run neither fetches nor checks the content of the LFS pointers it would send: it says so. */
+function sayPointersUnread(files: LocalFile[], pointers: LocalFile[], reporter: Reporter): void {
   const pointed = new Set(pointers.map((f) => f.remotePath));
-  const toFetch = files.filter((f) => pointed.has(f.remotePath));
-  if (toFetch.length === 0) return files;
-  if (config.dryRun) {
-    reporter.log(`${toFetch.length} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
-    return files;
-  }
-  reporter.log(`Fetching the Git LFS content of the ${toFetch.length} file(s) to send (git lfs pull)`);
-  const fetched = await fetchContent(workspace, toFetch);
-  const others = files.filter((f) => !pointed.has(f.remotePath));
-  for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings) reporter.warning(warning);
-  const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
-  return files.map((f) => byPath.get(f.remotePath) ?? f);
+  const unread = files.filter((f) => pointed.has(f.remotePath)).length;
+  if (unread) reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
+}
+
+/**
+ * What publish calls for the files it is about to read (send, or hash): those that are Git LFS
+ * pointers get their content, fetched alone, then the checks the others had before anything was sent.
+ */
+function contentFetcher(config: Config, workspace: string, pointers: LocalFile[], reporter: Reporter) {
+  const pointed = new Set(pointers.map((f) => f.remotePath));
+  return async (files: LocalFile[]): Promise<LocalFile[]> => {
+    const toFetch = files.filter((f) => pointed.has(f.remotePath));
+    if (toFetch.length === 0) return files;
+    reporter.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
+    const fetched = await fetchContent(workspace, toFetch);
+    for (const f of fetched) pointed.delete(f.remotePath);
+    const others = files.filter((f) => !toFetch.includes(f));
+    for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings) reporter.warning(warning);
+    const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
+    return files.map((f) => byPath.get(f.remotePath) ?? f);
+  };
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

@@ -36,6 +36,11 @@ export type PublishOptions = Pick<
   usage?: DatastoreUsage;
   /** Local paths are named relative to this folder (the workspace) in errors. */
   workspace?: string;
+  /**
+   * Gives the files whose content is not on the disk yet (Git LFS pointers) their content, checked,
+   * and the others as they are: called only for files about to be read (sent, or hashed).
+   */
+  withContent?: (files: LocalFile[]) => Promise<LocalFile[]>;
   signal?: AbortSignal;
 };
 

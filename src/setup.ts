@@ -44,24 +44,26 @@ export function connect(config: Config, auth: AuthConfig, reporter: Reporter, si
   };
 }
 
-export function publishOptions(
-  config: Config,
-  fileSet: FileSet,
-  usage: DatastoreUsage | undefined,
-  workspace: string,
-  signal?: AbortSignal,
+/** What publish needs besides the inputs, as main knows it. */
+export interface PublishContext {
+  /** The datastore's upload space, read before the run. */
+  usage?: DatastoreUsage;
+  workspace: string;
+  signal?: AbortSignal;
   /** The files an incremental update sends: a resumed upload keeps only these. */
-  only?: LocalFile[],
-): PublishOptions {
+  only?: LocalFile[];
+  /** Gives Git LFS pointers their content when they are about to be read. */
+  withContent?: PublishOptions['withContent'];
+}
+
+export function publishOptions(config: Config, fileSet: FileSet, context: PublishContext): PublishOptions {
   return {
     ...config,
+    ...context,
     tags: { ...config.tags, ...provenanceTags() },
     checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
     // Every shard's files: a resumed upload keeps them all.
-    keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
-    usage,
-    workspace,
-    signal,
+    keep: new Set((context.only ?? fileSet.all).map((f) => f.remotePath)),
   };
 }
 

@@ -77,7 +77,13 @@ export class Transfer {
 
   /** Sends `toSend`, `concurrency` at a time; a stale copy is deleted first. */
   async sendAll(upload: Upload, toSend: LocalFile[], stale: ReadonlyMap<string, number>): Promise<void> {
-    await forEachLimited(toSend, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+    const ready = await this.withContent(toSend);
+    await forEachLimited(ready, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+  }
+
+  /** Files whose content is not on the disk yet (Git LFS pointers) get it, only when it is read. */
+  private async withContent(files: LocalFile[]): Promise<LocalFile[]> {
+    return files.length && this.options.withContent ? this.options.withContent(files) : files;
   }
 
   private async sendFile(upload: Upload, file: LocalFile, stale: boolean): Promise<void> {
@@ -116,7 +122,7 @@ export class Transfer {
 
   async sendChecksums(upload: Upload, tree: RemoteTree, fileName: string): Promise<void> {
     // Files sent by an earlier run or stored despite an error were not hashed on the way out.
-    const unhashed = this.files.filter((f) => !this.md5.has(f.remotePath));
+    const unhashed = await this.withContent(this.files.filter((f) => !this.md5.has(f.remotePath)));
     await forEachLimited(unhashed, this.options.concurrency, async (file) => {
       throwIfAborted(this.options.signal);
       this.md5.set(file.remotePath, await md5File(file.localPath, file.size));

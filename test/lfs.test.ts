@@ -59,7 +59,7 @@ describe('Git LFS', () => {
     const first = await run(emu, clone);
     expect(first.exitCode, first.stdout).toBe(0);
     expect(first.outputs).toMatchObject({ update: 'created', uploaded: '6' });
-    expect(first.stdout).toMatch(/Fetching the Git LFS content of the 5 file\(s\) to send \(git lfs pull\)/);
+    expect(first.stdout).toMatch(/Fetching the Git LFS content of 5 file\(s\) \(git lfs pull\)/);
     const stored = [...emu.store.uploads.values()][0];
     expect(stored.files.get('data/ortho/ortho_650320_6860000.tif')?.size).toBe(await size(work, 'ortho/ortho_650320_6860000.tif'));
 
@@ -112,5 +112,28 @@ describe('Git LFS', () => {
       const fetched = !(await readFile(path.join(clone, 'rasters', file), 'latin1')).startsWith('version https://git-lfs');
       expect(fetched, file).toBe(sent.includes(`data/${file}`));
     }
+  });
+
+  it("a shard matrix's closing job builds the layer without fetching any content: the shards sent it", async () => {
+    const emu = await emulator();
+    const { clone } = await lfsRepositories();
+    const env = { GITHUB_SHA: git(clone, ['rev-parse', 'HEAD']) };
+    for (const shard of ['1/2', '2/2']) {
+      const fresh = path.join(await temp('lfs-shard-'), 'clone');
+      git(os.tmpdir(), ['clone', '-q', git(clone, ['remote', 'get-url', 'origin']), fresh], noContent);
+      const job = await runAction({ workspace: fresh, inputs: actionInputs(emu, TOKEN, { shard, close: 'false' }), env });
+      expect(job.exitCode, job.stdout).toBe(0);
+    }
+    const closing = await runAction({
+      workspace: clone,
+      inputs: actionInputs(emu, TOKEN, { layer: 'lfs_layer', services: 'wmts', checksums: 'false' }),
+      env,
+    });
+    expect(closing.exitCode, closing.stdout).toBe(0);
+    expect(closing.outputs).toMatchObject({ update: 'created', uploaded: '0', status: 'CLOSED' });
+    expect(closing.stdout).not.toMatch(/Fetching the Git LFS content/);
+    for (const file of ['ortho/ortho_650000_6860000.tif', 'mnt/mnt_650000_6860000.jp2'])
+      expect((await readFile(path.join(clone, 'rasters', file), 'latin1')).startsWith('version https://git-lfs'), file).toBe(true);
+    expect(emu.layers.storedData.size).toBe(1);
   });
 });
