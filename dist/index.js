@@ -43199,7 +43199,7 @@ function plainText(body) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9946);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(724);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -43225,7 +43225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9946:
+/***/ 724:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43866,17 +43866,27 @@ function readAuth(get, dryRun) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/git.ts
+
+/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
+const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
+/**
+ * Runs git in `cwd` (the runners have it, with git-lfs) and resolves with what it printed; rejects
+ * with what it said on its error output.
+ */
+function git(cwd, args) {
+    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout)));
+}
+
 ;// CONCATENATED MODULE: ./src/changes.ts
 
 
 
 
-/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
-const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
 async function changesSince(since, workspace, patterns, files) {
     const top = await git(workspace, ['rev-parse', '--show-toplevel']).then((out) => out.trim(), () => undefined);
     if (!top)
@@ -43944,9 +43954,6 @@ async function worktreeChanges(top) {
 }
 function slashes(relative) {
     return relative.split((external_node_path_default()).sep).join('/');
-}
-function git(cwd, args) {
-    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout) => error ? reject(error) : resolve(stdout)));
 }
 
 ;// CONCATENATED MODULE: ./src/preview.ts
@@ -44797,13 +44804,13 @@ function declaredSize(pointer) {
 async function fetchContent(workspace, pointers) {
     if (pointers.length === 0)
         return [];
-    const top = (await lfs_git(workspace, ['rev-parse', '--show-toplevel'])).trim();
+    const top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
     const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
     const repoPath = (file) => external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)).split((external_node_path_default()).sep).join('/');
     const failures = [];
     for (let i = 0; i < pointers.length; i += BATCH_FILES) {
         const batch = pointers.slice(i, i + BATCH_FILES);
-        await lfs_git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error) => failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message));
+        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error) => failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message));
     }
     const fetched = await Promise.all(pointers.map(async (file) => {
         const now = await (0,promises_.stat)(file.localPath);
@@ -44813,9 +44820,6 @@ async function fetchContent(workspace, pointers) {
     if (still.length)
         throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
     return fetched;
-}
-function lfs_git(cwd, args) {
-    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => error ? reject(new Error(stderr || error.message)) : resolve(stdout)));
 }
 
 ;// CONCATENATED MODULE: external "node:v8"

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { git } from './git.js';
 import { matchedAmong, type LocalFile } from './files.js';
 
 /**
@@ -23,9 +23,6 @@ export interface Changes {
 }
 
 export type ChangeReading = { ok: true; changes: Changes } | { ok: false; why: string };
-
-/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
-const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
 
 export async function changesSince(since: string, workspace: string, patterns: string[], files: LocalFile[]): Promise<ChangeReading> {
   const top = await git(workspace, ['rev-parse', '--show-toplevel']).then(
@@ -100,12 +97,4 @@ async function worktreeChanges(top: string): Promise<Set<string>> {
 
 function slashes(relative: string): string {
   return relative.split(path.sep).join('/');
-}
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout),
-    ),
-  );
 }

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { git } from './git.js';
 import { LocalFileError, list } from './errors.js';
 import { closeFd, openForReading, readFully } from './fd.js';
 import type { LocalFile } from './files.js';
@@ -79,12 +79,4 @@ export async function fetchContent(workspace: string, pointers: LocalFile[]): Pr
       `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`,
     );
   return fetched;
-}
-
-function git(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      error ? reject(new Error(stderr || error.message)) : resolve(stdout),
-    ),
-  );
 }
