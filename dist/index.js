@@ -47852,14 +47852,14 @@ function connect(config, auth, reporter, signal) {
         datastore: new DatastoreClient(transport),
     };
 }
-function publishOptions(config, fileSet, context) {
+function publishOptions(config, fileSet, { only, ...context }) {
     return {
         ...config,
         ...context,
         tags: { ...config.tags, ...provenanceTags() },
         checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
         // Every shard's files: a resumed upload keeps them all.
-        keep: new Set((context.only ?? fileSet.all).map((f) => f.remotePath)),
+        keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
     };
 }
 function layerOptions(config, uploads, signal) {
@@ -48041,11 +48041,11 @@ function contentFetcher(config, workspace, pointers, reporter) {
         const toFetch = files.filter((f) => pointed.has(f.remotePath));
         if (toFetch.length === 0)
             return files;
+        const others = files.filter((f) => !pointed.has(f.remotePath));
         reporter.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
         const fetched = await fetchContent(workspace, toFetch);
         for (const f of fetched)
             pointed.delete(f.remotePath);
-        const others = files.filter((f) => !toFetch.includes(f));
         for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings)
             reporter.warning(warning);
         const byPath = new Map(fetched.map((f) => [f.remotePath, f]));

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RASTER_CHECK, rasterCheck, STANDARD_CHECK, standardCheck } from './checks.js';
 import { HttpError, type Context } from './http.js';
-import { pageOf } from './lists.js';
-import { listItem } from './lists.js';
+import { listItem, pageOf } from './lists.js';
 import type { Core } from './server.js';
 import type { ExecutionRecord, UploadRecord } from './store.js';
 

@@ -9,7 +9,7 @@ import { ServicePublisher } from './services.js';
 import type { UpdateKind } from './update.js';
 
 export { previewUrl } from './preview.js';
-export { prepareLayer, PYRAMID_PROCESSING_NAME, type LayerPlan } from './pyramid.js';
+export { prepareLayer, type LayerPlan } from './pyramid.js';
 
 /**
  * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,

@@ -198,10 +198,10 @@ function contentFetcher(config: Config, workspace: string, pointers: LocalFile[]
   return async (files: LocalFile[]): Promise<LocalFile[]> => {
     const toFetch = files.filter((f) => pointed.has(f.remotePath));
     if (toFetch.length === 0) return files;
+    const others = files.filter((f) => !pointed.has(f.remotePath));
     reporter.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
     const fetched = await fetchContent(workspace, toFetch);
     for (const f of fetched) pointed.delete(f.remotePath);
-    const others = files.filter((f) => !toFetch.includes(f));
     for (const warning of (await preflight(fetched, config.epsg, workspace, undefined, others)).warnings) reporter.warning(warning);
     const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
     return files.map((f) => byPath.get(f.remotePath) ?? f);

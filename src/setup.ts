@@ -56,14 +56,14 @@ export interface PublishContext {
   withContent?: PublishOptions['withContent'];
 }
 
-export function publishOptions(config: Config, fileSet: FileSet, context: PublishContext): PublishOptions {
+export function publishOptions(config: Config, fileSet: FileSet, { only, ...context }: PublishContext): PublishOptions {
   return {
     ...config,
     ...context,
     tags: { ...config.tags, ...provenanceTags() },
     checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
     // Every shard's files: a resumed upload keeps them all.
-    keep: new Set((context.only ?? fileSet.all).map((f) => f.remotePath)),
+    keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
   };
 }
 
