@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/pro
 import os from 'node:os';
 import path from 'node:path';
 import { Emulator } from '../emulator/server.js';
-import { readRasterHeader } from '../src/raster/index.js';
+import { readRasterHeader } from '../src/workspace/raster/index.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
 import { startupMs } from './startup.js';
 import { measureUpdates, updatesSection } from './updates.js';

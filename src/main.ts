@@ -1,21 +1,21 @@
 import * as core from '@actions/core';
-import { checkAccess } from './access.js';
-import { commentMarker, renderComment } from './comment.js';
-import { CancelledError, InputError, list, NetworkError, TimeoutError } from './errors.js';
-import { findFiles, totalBytes, type FileSet, type LocalFile } from './files.js';
-import { formatBytes } from './format.js';
-import { isPullRequestEvent, upsertComment } from './github.js';
-import { readConfig, type Config } from './inputs.js';
-import { changesSince } from './changes.js';
+import { checkAccess } from './delivery/access.js';
+import { commentMarker, renderComment } from './report/comment.js';
+import { CancelledError, InputError, list, NetworkError, TimeoutError } from './shared/errors.js';
+import { findFiles, totalBytes, type FileSet, type LocalFile } from './workspace/files.js';
+import { formatBytes } from './shared/format.js';
+import { isPullRequestEvent, upsertComment } from './report/github.js';
+import { readConfig, type Config } from './config/inputs.js';
+import { changesSince } from './workspace/changes.js';
 import type { LayerApi } from './entrepot/layers.js';
-import { livePyramid, prepareLayer, publishLayer, type LayerOptions, type LayerPlan } from './layer.js';
-import { fetchContent, splitPointers } from './lfs.js';
-import { keepYoungGenerationSmall } from './memory.js';
-import { preflight } from './preflight.js';
-import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './publish.js';
+import { livePyramid, prepareLayer, publishLayer, type LayerOptions, type LayerPlan } from './layer/layer.js';
+import { fetchContent, splitPointers } from './workspace/lfs.js';
+import { keepYoungGenerationSmall } from './shared/memory.js';
+import { preflight } from './workspace/preflight.js';
+import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './delivery/publish.js';
 import { Reporter } from './report/reporter.js';
 import { connect, layerOptions, publishOptions } from './setup.js';
-import { planUpdate, type UpdatePlan } from './update.js';
+import { planUpdate, type UpdatePlan } from './layer/update.js';
 
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
@@ -159,7 +159,7 @@ async function checkLocally(
   commenting: boolean,
 ): Promise<LocalFile[]> {
   // proj4 is loaded only for the map of a pull-request comment.
-  const footprint = commenting ? (await import('./footprint.js')).footprint : undefined;
+  const footprint = commenting ? (await import('./workspace/footprint.js')).footprint : undefined;
   const { pointers, contents } = await splitPointers(fileSet.files);
   const checked = await preflight(
     contents,

@@ -1,20 +1,20 @@
 import * as core from '@actions/core';
-import { createTokenSource } from './auth.js';
-import { checksumFileName } from './checksums.js';
+import { createTokenSource } from './http/auth.js';
+import { checksumFileName } from './delivery/checksums.js';
 import { DatastoreClient, type DatastoreApi } from './entrepot/datastore.js';
 import { LayersClient, type LayerApi } from './entrepot/layers.js';
 import { Transport } from './entrepot/transport.js';
 import type { DatastoreUsage } from './entrepot/types.js';
 import { UploadsClient, type UploadsApi } from './entrepot/uploads.js';
-import type { FileSet, LocalFile } from './files.js';
-import { inlineMd5, noMd5 } from './hash.js';
-import { Http } from './http.js';
-import type { AuthConfig, Config } from './inputs.js';
-import type { LayerOptions } from './layer.js';
-import { provenanceTags } from './provenance.js';
-import type { PublishOptions } from './publish.js';
+import type { FileSet, LocalFile } from './workspace/files.js';
+import { inlineMd5, noMd5 } from './shared/hash.js';
+import { Http } from './http/request.js';
+import type { AuthConfig, Config } from './config/inputs.js';
+import type { LayerOptions } from './layer/layer.js';
+import { provenanceTags } from './shared/provenance.js';
+import type { PublishOptions } from './delivery/publish.js';
 import type { Reporter } from './report/reporter.js';
-import { DEFAULT_RETRY, Retrier } from './retry.js';
+import { DEFAULT_RETRY, Retrier } from './http/retry.js';
 
 /** How `main` builds what the run needs from the inputs: the API clients and each stage's options. */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkAccess } from '../src/access.js';
-import { AccessError, ApiError, InputError } from '../src/errors.js';
+import { checkAccess } from '../src/delivery/access.js';
+import { AccessError, ApiError, InputError } from '../src/shared/errors.js';
 import type { DatastoreUsage, Membership } from '../src/entrepot/types.js';
 
 const target = { datastore: 'ds-1', apiUrl: 'https://api.example/api' };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { flattenTree } from '../src/entrepot/shapes.js';
 import { errorDetails, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/transport.js';
-import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/errors.js';
-import { backoffDelay, classify } from '../src/retry.js';
+import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/shared/errors.js';
+import { backoffDelay, classify } from '../src/http/retry.js';
 
 // How the API's answers are read: error bodies of every shape, which failures are retried, pages
 // and trees.

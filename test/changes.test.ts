@@ -3,8 +3,8 @@ import { rm, writeFile, mkdtemp, appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { changesSince } from '../src/changes.js';
-import { findFiles } from '../src/files.js';
+import { changesSince } from '../src/workspace/changes.js';
+import { findFiles } from '../src/workspace/files.js';
 import { harness } from './support/harness.js';
 
 // What changed since the live pyramid's commit, read from git on real repositories (issue 20).

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LocalFileError } from '../src/errors.js';
+import { LocalFileError } from '../src/shared/errors.js';
 import { harness } from './support/harness.js';
 import { publishTo } from './support/lifecycle.js';
 import { fixture } from './support/workspace.js';

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderComment, MAX_COMMENT_CHARS, type CommentFile } from '../src/comment.js';
+import { renderComment, MAX_COMMENT_CHARS, type CommentFile } from '../src/report/comment.js';
 import type { Emulator } from '../emulator/server.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
 import { GitHubApi } from '../emulator/github.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
-import { TimeoutError } from '../src/errors.js';
+import { TimeoutError } from '../src/shared/errors.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
 

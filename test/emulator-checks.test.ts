@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rasterCheck, type StoredFile } from '../emulator/checks.js';
 import { ROOT } from '../scripts/action-runner.js';
-import { formatOfPath, readRasterHeader } from '../src/raster/index.js';
+import { formatOfPath, readRasterHeader } from '../src/workspace/raster/index.js';
 import { fixture } from './support/workspace.js';
 
 // The emulator's raster check judges files by what GDAL read in them (emulator/known-rasters.json),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commonRoot, findFiles, shardFiles, type LocalFile } from '../src/files.js';
+import { commonRoot, findFiles, shardFiles, type LocalFile } from '../src/workspace/files.js';
 import { makeWorkspace } from './support/workspace.js';
 
 describe('findFiles', () => {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { definitionOf, footprint } from '../src/footprint.js';
-import { readRasterHeader, readWorldFile } from '../src/raster/index.js';
-import { worldFileTransform } from '../src/raster/tfw.js';
+import { definitionOf, footprint } from '../src/workspace/footprint.js';
+import { readRasterHeader, readWorldFile } from '../src/workspace/raster/index.js';
+import { worldFileTransform } from '../src/workspace/raster/tfw.js';
 import { ROOT } from '../scripts/action-runner.js';
 
 // Footprints checked against GDAL's own: test/fixtures/extents.json holds `gdalinfo -json`'s

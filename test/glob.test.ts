@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { matchFiles } from '../src/glob.js';
+import { matchFiles } from '../src/workspace/glob.js';
 
 /**
  * The walk must give what @actions/glob's Globber gives (regular files, matchDirectories: false,

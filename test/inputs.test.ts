@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { PUBLIC_CLIENT_ID, readConfig } from '../src/inputs.js';
+import { InputError } from '../src/shared/errors.js';
+import { PUBLIC_CLIENT_ID, readConfig } from '../src/config/inputs.js';
 
 const base = { datastore: 'ds-1', glob: 'rasters/**/*.tif', name: 'ortho', srs: 'EPSG:2154', token: 'abc' };
 const read = (inputs: Record<string, string>) => readConfig((name) => inputs[name] ?? '');

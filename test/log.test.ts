@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { LocalFile } from '../src/files.js';
-import { InputError } from '../src/errors.js';
+import type { LocalFile } from '../src/workspace/files.js';
+import { InputError } from '../src/shared/errors.js';
 import { Reporter } from '../src/report/reporter.js';
 
 // The log writer and the one-line failure, through the reporter: progress of big files (the clock

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
-import { BadResponseError } from '../src/errors.js';
+import { BadResponseError } from '../src/shared/errors.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
 

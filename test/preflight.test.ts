@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FileError } from '../src/errors.js';
-import { findFiles } from '../src/files.js';
-import { preflight } from '../src/preflight.js';
+import { FileError } from '../src/shared/errors.js';
+import { findFiles } from '../src/workspace/files.js';
+import { preflight } from '../src/workspace/preflight.js';
 import { makeWorkspace } from './support/workspace.js';
 
 async function check(files: Record<string, string | Buffer>) {

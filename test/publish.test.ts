@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../emulator/faults.js';
 import type { Emulator } from '../emulator/server.js';
 import { harness } from './support/harness.js';
-import { totp } from '../src/auth.js';
-import { AuthError, FileUploadError, TimeoutError, UploadStateError } from '../src/errors.js';
+import { totp } from '../src/http/auth.js';
+import { AuthError, FileUploadError, TimeoutError, UploadStateError } from '../src/shared/errors.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
 import { fixture } from './support/workspace.js';
 

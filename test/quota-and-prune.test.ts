@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { quotaVerdict } from '../src/access.js';
+import { quotaVerdict } from '../src/delivery/access.js';
 import { harness } from './support/harness.js';
 import { publishTo } from './support/lifecycle.js';
 

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bufferSource } from '../src/raster/byte-source.js';
-import { formatOfPath, readRasterHeader, readWorldFile } from '../src/raster/index.js';
-import { readJp2Info } from '../src/raster/jp2.js';
-import { parseWorldFile } from '../src/raster/tfw.js';
+import { bufferSource } from '../src/workspace/raster/byte-source.js';
+import { formatOfPath, readRasterHeader, readWorldFile } from '../src/workspace/raster/index.js';
+import { readJp2Info } from '../src/workspace/raster/jp2.js';
+import { parseWorldFile } from '../src/workspace/raster/tfw.js';
 import { FIXTURES, fixture, makeWorkspace } from './support/workspace.js';
 
 // The fixtures were written by GDAL (scripts/make-samples.sh); gdalinfo agrees with each expectation.

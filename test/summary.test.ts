@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commentRecordOf, renderComment } from '../src/comment.js';
-import { ChecksFailedError, FileError } from '../src/errors.js';
-import type { LocalFile } from '../src/files.js';
+import { commentRecordOf, renderComment } from '../src/report/comment.js';
+import { ChecksFailedError, FileError } from '../src/shared/errors.js';
+import type { LocalFile } from '../src/workspace/files.js';
 import { newRecord, recordEvent, type RunEvent } from '../src/report/record.js';
 import { renderSummary } from '../src/report/summary.js';
 

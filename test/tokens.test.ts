@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
-import { createTokenSource } from '../src/auth.js';
-import { AuthError } from '../src/errors.js';
-import { Http } from '../src/http.js';
-import { Retrier } from '../src/retry.js';
+import { createTokenSource } from '../src/http/auth.js';
+import { AuthError } from '../src/shared/errors.js';
+import { Http } from '../src/http/request.js';
+import { Retrier } from '../src/http/retry.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
 

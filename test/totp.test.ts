@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { totp } from '../src/auth.js';
+import { totp } from '../src/http/auth.js';
 
 // The one-time codes of the password grant with two-factor authentication (auth.ts).
 

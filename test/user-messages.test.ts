@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runAction } from '../scripts/action-runner.js';
-import { FileUploadError } from '../src/errors.js';
+import { FileUploadError } from '../src/shared/errors.js';
 import { actionInputs, harness } from './support/harness.js';
 import { publishTo } from './support/lifecycle.js';
 

@@ -1,5 +1,5 @@
-import { ApiError } from '../errors.js';
-import type { Reconciled } from '../retry.js';
+import { ApiError } from '../shared/errors.js';
+import type { Reconciled } from '../http/retry.js';
 import { entityId, toConfiguration, toEndpoints, toOffering, toParameters, toPyramidExecution, toStoredData } from './shapes.js';
 import { logLines } from './status.js';
 import { asRecord, DONE, NOT_DONE, parseJson, type Transport } from './transport.js';

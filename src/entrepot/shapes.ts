@@ -1,4 +1,4 @@
-import { BadResponseError } from '../errors.js';
+import { BadResponseError } from '../shared/errors.js';
 import {
   CONFIGURATION_STATUSES,
   EXECUTION_STATUSES,

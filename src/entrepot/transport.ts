@@ -1,8 +1,8 @@
-import type { TokenSource } from '../auth.js';
-import { ApiError, BadResponseError } from '../errors.js';
-import { plainText } from '../format.js';
-import type { Http, HttpRequest, HttpResponse } from '../http.js';
-import { abortError, type Retrier } from '../retry.js';
+import type { TokenSource } from '../http/auth.js';
+import { ApiError, BadResponseError } from '../shared/errors.js';
+import { plainText } from '../shared/format.js';
+import type { Http, HttpRequest, HttpResponse } from '../http/request.js';
+import { abortError, type Retrier } from '../http/retry.js';
 
 /**
  * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a

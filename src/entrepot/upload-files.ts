@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ApiError, BadResponseError, LocalFileError, NetworkError } from '../errors.js';
-import { inlineMd5, type Md5Hasher } from '../hash.js';
-import { waitFor, type Reconciled } from '../retry.js';
+import { ApiError, BadResponseError, LocalFileError, NetworkError } from '../shared/errors.js';
+import { inlineMd5, type Md5Hasher } from '../shared/hash.js';
+import { waitFor, type Reconciled } from '../http/retry.js';
 import { assertUnchanged, multipartFile, type FileSource } from './multipart.js';
 import { flattenTree } from './shapes.js';
 import { DONE, NOT_DONE, type Transport } from './transport.js';

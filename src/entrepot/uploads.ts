@@ -1,5 +1,5 @@
-import { ApiError, BadResponseError, UploadStateError } from '../errors.js';
-import type { Reconciled } from '../retry.js';
+import { ApiError, BadResponseError, UploadStateError } from '../shared/errors.js';
+import type { Reconciled } from '../http/retry.js';
 import { newest, toCheckExecution, toUpload } from './shapes.js';
 import { checkStatusOf, logLines, type CheckStatus } from './status.js';
 import { asRecord, describeJson, DONE, NOT_DONE, parseJson, type Transport } from './transport.js';

@@ -1,6 +1,6 @@
-import { ActionError, FileError, PyramidFailedError } from '../errors.js';
+import { ActionError, FileError, PyramidFailedError } from '../shared/errors.js';
 import { failed } from '../entrepot/status.js';
-import { totalBytes } from '../files.js';
+import { totalBytes } from '../workspace/files.js';
 import { checkList, type RunEvent, type RunRecord } from './record.js';
 import type { GitHubSink } from './sink.js';
 

@@ -1,6 +1,6 @@
-import { commentRecordOf, type CommentRecord } from '../comment.js';
-import type { LocalFile } from '../files.js';
-import type { PublishResult } from '../publish.js';
+import { commentRecordOf, type CommentRecord } from './comment.js';
+import type { LocalFile } from '../workspace/files.js';
+import type { PublishResult } from '../delivery/publish.js';
 import { LogWriter } from './log.js';
 import { OutputWriter } from './outputs.js';
 import { newRecord, recordEvent, type RunContext, type RunEvent, type RunRecord } from './record.js';

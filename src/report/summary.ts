@@ -1,9 +1,9 @@
-import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from '../errors.js';
+import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from '../shared/errors.js';
 import { failed, splitLogLine } from '../entrepot/status.js';
-import { totalBytes } from '../files.js';
-import { formatBytes } from '../format.js';
-import type { LayerReport } from '../layer.js';
-import type { CheckReport, RemoteFile } from '../publish.js';
+import { totalBytes } from '../workspace/files.js';
+import { formatBytes } from '../shared/format.js';
+import type { LayerReport } from '../layer/layer.js';
+import type { CheckReport, RemoteFile } from '../delivery/publish.js';
 import type { FileRow, RunRecord } from './record.js';
 
 /**

@@ -1,12 +1,12 @@
-import { createTokenSource } from '../../src/auth.js';
-import { checksumFileName } from '../../src/checksums.js';
+import { createTokenSource } from '../../src/http/auth.js';
+import { checksumFileName } from '../../src/delivery/checksums.js';
 import { Transport } from '../../src/entrepot/transport.js';
 import { UploadsClient } from '../../src/entrepot/uploads.js';
-import { findFiles } from '../../src/files.js';
-import { Http } from '../../src/http.js';
-import type { AuthConfig, Shard } from '../../src/inputs.js';
-import { publish, type PublishEvent, type PublishOptions, type PublishResult } from '../../src/publish.js';
-import { Retrier, type RetryNotice, type RetryPolicy } from '../../src/retry.js';
+import { findFiles } from '../../src/workspace/files.js';
+import { Http } from '../../src/http/request.js';
+import type { AuthConfig, Shard } from '../../src/config/inputs.js';
+import { publish, type PublishEvent, type PublishOptions, type PublishResult } from '../../src/delivery/publish.js';
+import { Retrier, type RetryNotice, type RetryPolicy } from '../../src/http/retry.js';
 import type { Emulator } from '../../emulator/server.js';
 
 /** Short waits: the behaviour under test is which retries happen, not how long they last. */

@@ -1,7 +1,7 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { BadResponseError, LocalFileError, NetworkError } from './errors.js';
-import { formatBytes } from './format.js';
-import { exchange } from './http-answer.js';
+import { BadResponseError, LocalFileError, NetworkError } from '../shared/errors.js';
+import { formatBytes } from '../shared/format.js';
+import { exchange } from './answer.js';
 import { abortError } from './retry.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { InputError } from './errors.js';
-import { bool, integer, oneOf, positiveNumber, secretShapes, services, shard, tags, tms, url } from './input-values.js';
+import { InputError } from '../shared/errors.js';
+import { bool, integer, oneOf, positiveNumber, secretShapes, services, shard, tags, tms, url } from './values.js';
 
 /** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
 export const PUBLIC_CLIENT_ID = 'gpf-warehouse';

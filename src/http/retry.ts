@@ -1,4 +1,4 @@
-import { ActionError, ApiError, BadResponseError, CancelledError, NetworkError, reasonOf } from './errors.js';
+import { ActionError, ApiError, BadResponseError, CancelledError, NetworkError, reasonOf } from '../shared/errors.js';
 
 /**
  * The one place that decides what to do when a request fails: how many attempts, how long to wait,

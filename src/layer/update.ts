@@ -1,9 +1,9 @@
-import type { ChangeReading } from './changes.js';
-import { InputError, list } from './errors.js';
-import type { StoredData } from './entrepot/types.js';
-import type { LocalFile } from './files.js';
-import type { Config } from './inputs.js';
-import { PROVENANCE_KEYS } from './provenance.js';
+import type { ChangeReading } from '../workspace/changes.js';
+import { InputError, list } from '../shared/errors.js';
+import type { StoredData } from '../entrepot/types.js';
+import type { LocalFile } from '../workspace/files.js';
+import type { Config } from '../config/inputs.js';
+import { PROVENANCE_KEYS } from '../shared/provenance.js';
 
 /**
  * How a merge brings a live layer up to date, so that it costs what it changes (docs/api.md,

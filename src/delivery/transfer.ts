@@ -10,15 +10,15 @@ import {
   TimeoutError,
   list,
   reasonOf,
-} from './errors.js';
-import type { RemoteTree, Upload } from './entrepot/types.js';
-import type { UploadsApi } from './entrepot/uploads.js';
+} from '../shared/errors.js';
+import type { RemoteTree, Upload } from '../entrepot/types.js';
+import type { UploadsApi } from '../entrepot/uploads.js';
 import { checksumFile } from './checksums.js';
-import { REMOTE_DATA_DIR, type LocalFile } from './files.js';
-import { md5File } from './hash.js';
-import { forEachLimited } from './pool.js';
+import { REMOTE_DATA_DIR, type LocalFile } from '../workspace/files.js';
+import { md5File } from '../shared/hash.js';
+import { forEachLimited } from '../shared/pool.js';
 import type { PublishEvent, PublishOptions, RemoteFile } from './publish.js';
-import { throwIfAborted } from './retry.js';
+import { throwIfAborted } from '../http/retry.js';
 
 /**
  * What goes into an OPEN upload: the plan against its tree (files to send, with the size of a stale

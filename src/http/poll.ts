@@ -1,4 +1,4 @@
-import type { TimeoutError } from './errors.js';
+import type { TimeoutError } from '../shared/errors.js';
 import { classify, deadline, sleep } from './retry.js';
 
 /**

@@ -1,10 +1,10 @@
-import { ChecksFailedError, TimeoutError, UploadStateError } from './errors.js';
-import { errorLinesOf, failed, FINAL_UPLOAD_STATUSES, RUNNING_CHECK_STATUSES, splitLogLine } from './entrepot/status.js';
-import type { CheckExecution, Upload, UploadChecks, UploadStatus } from './entrepot/types.js';
-import type { UploadsApi } from './entrepot/uploads.js';
-import { poll } from './poll.js';
+import { ChecksFailedError, TimeoutError, UploadStateError } from '../shared/errors.js';
+import { errorLinesOf, failed, FINAL_UPLOAD_STATUSES, RUNNING_CHECK_STATUSES, splitLogLine } from '../entrepot/status.js';
+import type { CheckExecution, Upload, UploadChecks, UploadStatus } from '../entrepot/types.js';
+import type { UploadsApi } from '../entrepot/uploads.js';
+import { poll } from '../http/poll.js';
 import type { PublishEvent, PublishOptions, PublishResult } from './publish.js';
-import { deadline } from './retry.js';
+import { deadline } from '../http/retry.js';
 
 /**
  * After the close: the wait for the platform's checks, within `checks-timeout`, and what each

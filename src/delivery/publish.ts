@@ -1,10 +1,10 @@
 import { quotaVerdict } from './access.js';
 import { Checks, type CheckReport } from './checks.js';
-import { list, UploadStateError } from './errors.js';
-import type { CheckExecution, DatastoreUsage, Upload, UploadStatus } from './entrepot/types.js';
-import type { UploadsApi } from './entrepot/uploads.js';
-import { totalBytes, type LocalFile } from './files.js';
-import type { Config } from './inputs.js';
+import { list, UploadStateError } from '../shared/errors.js';
+import type { CheckExecution, DatastoreUsage, Upload, UploadStatus } from '../entrepot/types.js';
+import type { UploadsApi } from '../entrepot/uploads.js';
+import { totalBytes, type LocalFile } from '../workspace/files.js';
+import type { Config } from '../config/inputs.js';
 import { TargetFinder, type Target } from './target.js';
 import { Transfer } from './transfer.js';
 

@@ -1,8 +1,8 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { git } from './git.js';
-import { LocalFileError, list } from './errors.js';
-import { closeFd, openForReading, readFully } from './fd.js';
+import { LocalFileError, list } from '../shared/errors.js';
+import { closeFd, openForReading, readFully } from '../shared/fd.js';
 import type { LocalFile } from './files.js';
 
 /**

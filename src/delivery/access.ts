@@ -1,7 +1,7 @@
-import type { DatastoreApi } from './entrepot/datastore.js';
-import type { DatastoreUsage } from './entrepot/types.js';
-import { AccessError, ApiError, BadResponseError, FileError, InputError, NetworkError } from './errors.js';
-import { formatBytes } from './format.js';
+import type { DatastoreApi } from '../entrepot/datastore.js';
+import type { DatastoreUsage } from '../entrepot/types.js';
+import { AccessError, ApiError, BadResponseError, FileError, InputError, NetworkError } from '../shared/errors.js';
+import { formatBytes } from '../shared/format.js';
 
 /** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
 const UPLOAD_RIGHT = 'UPLOAD';

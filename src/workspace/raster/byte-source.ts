@@ -1,4 +1,4 @@
-import { closeFd, openForReading, readFully, sizeAndTime } from '../fd.js';
+import { closeFd, openForReading, readFully, sizeAndTime } from '../../shared/fd.js';
 
 /** Random access to the bytes of a file or a buffer, so readers touch headers only. */
 export interface ByteSource {

@@ -1,9 +1,9 @@
-import { InputError, list, PyramidFailedError, TimeoutError, UploadStateError } from './errors.js';
-import type { LayerApi } from './entrepot/layers.js';
-import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from './entrepot/status.js';
-import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from './entrepot/types.js';
+import { InputError, list, PyramidFailedError, TimeoutError, UploadStateError } from '../shared/errors.js';
+import type { LayerApi } from '../entrepot/layers.js';
+import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from '../entrepot/status.js';
+import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from '../entrepot/types.js';
 import type { LayerEvent, LayerOptions } from './layer.js';
-import { poll, type PollOptions } from './poll.js';
+import { poll, type PollOptions } from '../http/poll.js';
 import { parametersTag, TAG_CHAIN, TAG_PARAMETERS, type UpdatePlan } from './update.js';
 
 /**

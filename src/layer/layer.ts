@@ -1,8 +1,8 @@
-import { TimeoutError, UploadStateError } from './errors.js';
-import type { LayerApi } from './entrepot/layers.js';
-import type { Configuration, Offering, ServiceType, StoredData, Upload } from './entrepot/types.js';
-import type { Config } from './inputs.js';
-import type { PollOptions } from './poll.js';
+import { TimeoutError, UploadStateError } from '../shared/errors.js';
+import type { LayerApi } from '../entrepot/layers.js';
+import type { Configuration, Offering, ServiceType, StoredData, Upload } from '../entrepot/types.js';
+import type { Config } from '../config/inputs.js';
+import type { PollOptions } from '../http/poll.js';
 import { previewUrl } from './preview.js';
 import { PyramidBuilder, TAG_REPLACES, type LayerPlan } from './pyramid.js';
 import { ServicePublisher } from './services.js';

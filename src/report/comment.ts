@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { FileError } from './errors.js';
-import { formatBytes } from './format.js';
-import type { RunRecord } from './report/record.js';
-import { messageOf } from './report/summary.js';
+import { FileError } from '../shared/errors.js';
+import { formatBytes } from '../shared/format.js';
+import type { RunRecord } from './record.js';
+import { messageOf } from './summary.js';
 
 /**
  * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the

@@ -1,5 +1,5 @@
-import { InputError } from './errors.js';
-import { RESERVED_TAG_KEYS } from './provenance.js';
+import { InputError } from '../shared/errors.js';
+import { RESERVED_TAG_KEYS } from '../shared/provenance.js';
 import type { Shard } from './inputs.js';
 
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;

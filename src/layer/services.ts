@@ -1,8 +1,8 @@
-import { TimeoutError, UploadStateError } from './errors.js';
-import type { LayerApi } from './entrepot/layers.js';
-import type { Configuration, Offering, ServiceType, StoredData } from './entrepot/types.js';
+import { TimeoutError, UploadStateError } from '../shared/errors.js';
+import type { LayerApi } from '../entrepot/layers.js';
+import type { Configuration, Offering, ServiceType, StoredData } from '../entrepot/types.js';
 import type { LayerEvent, LayerOptions } from './layer.js';
-import { poll, type PollOptions } from './poll.js';
+import { poll, type PollOptions } from '../http/poll.js';
 
 /**
  * One service of a layer (WMTS-TMS or WMS-RASTER): its configuration pointed at the pyramid

@@ -1,5 +1,5 @@
 import type { LayerReport } from './layer.js';
-import type { StoredData } from './entrepot/types.js';
+import type { StoredData } from '../entrepot/types.js';
 
 /**
  * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or

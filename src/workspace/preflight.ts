@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { FileError, list, type FileProblem } from './errors.js';
+import { FileError, list, type FileProblem } from '../shared/errors.js';
 import type { LocalFile } from './files.js';
-import { forEachLimited } from './pool.js';
+import { forEachLimited } from '../shared/pool.js';
 import { formatOfPath, readRasterHeader, readWorldFile, RASTER_EXTENSIONS } from './raster/index.js';
 import { worldFileTransform, type WorldFile } from './raster/tfw.js';
 import type { GeoTransform } from './raster/tiff.js';

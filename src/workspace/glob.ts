@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MatchKind } from './vendor/actions-glob/internal-match-kind.js';
 import { getSearchPaths, match, partialMatch } from './vendor/actions-glob/internal-pattern-helper.js';
 import { Pattern } from './vendor/actions-glob/internal-pattern.js';
-import { forEachLimited } from './pool.js';
+import { forEachLimited } from '../shared/pool.js';
 
 /** Files stat'ed at once: enough to keep the disk busy, few enough to keep the memory flat. */
 const STAT_CONCURRENCY = 64;

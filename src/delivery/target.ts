@@ -1,9 +1,9 @@
-import { list, UploadStateError } from './errors.js';
-import { newest } from './entrepot/shapes.js';
-import { BUSY_UPLOAD_STATUSES } from './entrepot/status.js';
-import type { Upload } from './entrepot/types.js';
-import type { UploadsApi } from './entrepot/uploads.js';
-import { PROVENANCE_KEYS } from './provenance.js';
+import { list, UploadStateError } from '../shared/errors.js';
+import { newest } from '../entrepot/shapes.js';
+import { BUSY_UPLOAD_STATUSES } from '../entrepot/status.js';
+import type { Upload } from '../entrepot/types.js';
+import type { UploadsApi } from '../entrepot/uploads.js';
+import { PROVENANCE_KEYS } from '../shared/provenance.js';
 import type { PublishEvent, PublishOptions } from './publish.js';
 
 /**
