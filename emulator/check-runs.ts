@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { RASTER_CHECK, rasterCheck, STANDARD_CHECK, standardCheck } from './checks.js';
-import { HttpError, type Context } from './http.js';
+import { HttpError } from './http.js';
+import type { Context } from './core.js';
 import { listItem, pageOf } from './lists.js';
-import type { Core } from './server.js';
+import type { Core } from './core.js';
 import type { ExecutionRecord, UploadRecord } from './store.js';
 
 /**

@@ -1,33 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { drain, readText } from './http.js';
-import type { RequestRecord } from './server.js';
-
-/**
- * Faults the emulator can inject, matched per request. Each rule fires on the requests it matches,
- * `times` times at most (default: forever), optionally with a probability.
- */
-export type FaultKind =
-  /** Answer this status without processing (the body is read first; `echoRequest` quotes it in the error). */
-  | { status: number; retryAfterSeconds?: number; body?: string; contentType?: string; location?: string; echoRequest?: boolean }
-  /** Stop reading the request body and never answer: the client must notice the stall. */
-  | { stall: true }
-  /** Destroy the socket before answering. */
-  | { reset: true }
-  /** Read half of the request body, store what arrived (a partial file), then destroy the socket. */
-  | { resetMidBody: true }
-  /**
-   * Process the request fully (the upload made, the file stored, the upload closed…), then lose the
-   * answer: this status instead (a 5xx as a gateway's HTML page), or `reset` to drop the connection.
-   */
-  | { storeThen: number | 'reset' }
-  /** Answer 200 with a body that never ends (written as fast as the client reads). */
-  | { endlessBody: true }
-  /** Answer 200 with the start of a body, then nothing more. */
-  | { hangBody: true }
-  /** Wait before processing. */
-  | { delayMs: number }
-  /** Process the request in full, then wait this long before answering (an S3 copy behind a big POST). */
-  | { slowAnswerMs: number };
+import type { FaultKind } from './core.js';
+import type { RequestRecord } from './options.js';
 
 export interface FaultRule {
   /** Route name, e.g. 'postData', 'createUpload', 'tree', 'checks', 'token' (see server.ts). */

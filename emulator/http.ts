@@ -1,5 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultKind } from './faults.js';
+import type { IncomingMessage } from 'node:http';
 
 /** An error answer: its status and the `error_description` lines the API would send. */
 export class HttpError extends Error {
@@ -20,13 +19,4 @@ export async function readText(req: IncomingMessage): Promise<string> {
 export async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
   for await (const _ of req) void _;
-}
-
-/** One request as a route handler sees it: the route's captured ids, the query, and its fault. */
-export interface Context {
-  req: IncomingMessage;
-  res: ServerResponse;
-  params: string[];
-  query: URLSearchParams;
-  fault?: FaultKind;
 }

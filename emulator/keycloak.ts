@@ -1,7 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { HttpError, readText, type Context } from './http.js';
-import type { Core, RequestRecord } from './server.js';
+import { HttpError, readText } from './http.js';
+import type { Context } from './core.js';
+import type { Core } from './core.js';
+import type { RequestRecord } from './options.js';
 
 /** The public password-grant client (docs/api.md, "Authentication"). */
 const PUBLIC_CLIENT = { id: 'gpf-warehouse', secret: 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2' };

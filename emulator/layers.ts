@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, readText } from './http.js';
 import type { Store } from './store.js';
-import type { FaultKind } from './faults.js';
+import type { FaultKind } from './core.js';
+import type { LayerOptions } from './options.js';
 import {
   DEFAULT_ENDPOINTS,
   OTHER_PROCESSING,
@@ -27,21 +28,6 @@ export type { ConfigurationRecord, OfferingRecord, ProcessingExecutionRecord, St
  * 409 on a stored data still used, an upload that is not CLOSED refused), with timed transitions.
  * The ids are not production's: a client that hard-codes them fails here.
  */
-
-export interface LayerOptions {
-  /** From launch to the end of a pyramid's build (half WAITING, half PROGRESS). */
-  pyramidDurationMs?: number;
-  /** The execution is SUCCESS this long before its stored data is GENERATED. */
-  storedDataLagMs?: number;
-  /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
-  pyramidFailure?: boolean;
-  /** An offering is PUBLISHED this long after its creation or a synchronisation. */
-  publishDelayMs?: number;
-  /** Offerings end UNSTABLE instead of PUBLISHED (the publication failed on the platform). */
-  offeringFailure?: boolean;
-  /** List stored data as bare `{_id}` items, and ignore the `tags[…]` and `name` filters (a variant to survive). */
-  bareLists?: boolean;
-}
 
 interface Ctx {
   req: IncomingMessage;

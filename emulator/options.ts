@@ -1,9 +1,24 @@
-import type { LayerOptions } from './layers.js';
 import type { ListMode } from './lists.js';
 
 /** What an emulator can be made to be (new Emulator({...})), and what it records of each request. */
 
 export const TOKEN_PATH = '/realms/geoplateforme/protocol/openid-connect/token';
+
+/** The layer routes' timings and variants. */
+export interface LayerOptions {
+  /** From launch to the end of a pyramid's build (half WAITING, half PROGRESS). */
+  pyramidDurationMs?: number;
+  /** The execution is SUCCESS this long before its stored data is GENERATED. */
+  storedDataLagMs?: number;
+  /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
+  pyramidFailure?: boolean;
+  /** An offering is PUBLISHED this long after its creation or a synchronisation. */
+  publishDelayMs?: number;
+  /** Offerings end UNSTABLE instead of PUBLISHED (the publication failed on the platform). */
+  offeringFailure?: boolean;
+  /** List stored data as bare `{_id}` items, and ignore the `tags[…]` and `name` filters (a variant to survive). */
+  bareLists?: boolean;
+}
 
 export interface EmulatorOptions {
   port?: number;

@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { CheckRuns } from './check-runs.js';
 import { RASTER_CHECK, STANDARD_CHECK } from './checks.js';
-import { answerFault, Faults, type FaultKind } from './faults.js';
-import { drain, HttpError, type Context } from './http.js';
+import type { Context, Core, FaultKind } from './core.js';
+import { answerFault, Faults } from './faults.js';
+import { drain, HttpError } from './http.js';
 import { Keycloak } from './keycloak.js';
 import { LayerRoutes } from './layers.js';
-import type { ListMode, PagingVariant } from './lists.js';
 import { TOKEN_PATH, type EmulatorOptions, type RequestRecord } from './options.js';
 import { Store, type UploadRecord } from './store.js';
 import { UploadFiles } from './upload-files.js';
@@ -24,18 +24,6 @@ interface Route {
   pattern: RegExp;
   auth: boolean;
   handler: (ctx: Context) => Promise<void> | void;
-}
-
-/** What the route modules share: the state, the options, how to answer, timed work. */
-export interface Core {
-  readonly store: Store;
-  readonly options: EmulatorOptions;
-  readonly listing: { mode: ListMode } & PagingVariant;
-  /** Set by stop(): work still under way then is dropped quietly. */
-  readonly stopped: boolean;
-  json(c: Pick<Context, 'res'> & { fault?: FaultKind; req?: IncomingMessage }, status: number, body: unknown): void;
-  later(ms: number, task: () => void | Promise<void>): void;
-  upload(c: Context): UploadRecord;
 }
 
 /**

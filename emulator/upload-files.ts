@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { HttpError, type Context } from './http.js';
-import type { Core } from './server.js';
+import { HttpError } from './http.js';
+import type { Context } from './core.js';
+import type { Core } from './core.js';
 import type { UploadRecord } from './store.js';
 
 /**

@@ -1,6 +1,7 @@
-import { HttpError, readText, type Context } from './http.js';
+import { HttpError, readText } from './http.js';
+import type { Context } from './core.js';
 import { listItem, pageOf } from './lists.js';
-import type { Core } from './server.js';
+import type { Core } from './core.js';
 
 /**
  * The uploads themselves: a list with the API's pattern-like `name` filter (docs/api.md, "Listing

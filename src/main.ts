@@ -5,17 +5,22 @@ import { CancelledError, InputError, list, NetworkError, TimeoutError } from './
 import { findFiles, totalBytes, type FileSet, type LocalFile } from './workspace/files.js';
 import { formatBytes } from './shared/format.js';
 import { isPullRequestEvent, upsertComment } from './report/github.js';
-import { readConfig, type Config } from './config/inputs.js';
+import { readConfig } from './config/inputs.js';
+import type { Config } from './config/types.js';
 import { changesSince } from './workspace/changes.js';
 import type { LayerApi } from './entrepot/layers.js';
-import { livePyramid, prepareLayer, publishLayer, type LayerOptions, type LayerPlan } from './layer/layer.js';
+import { livePyramid, publishLayer } from './layer/layer.js';
+import { prepareLayer } from './layer/pyramid.js';
+import type { LayerOptions, LayerPlan, UpdatePlan } from './layer/types.js';
 import { fetchContent, splitPointers } from './workspace/lfs.js';
 import { keepYoungGenerationSmall } from './shared/memory.js';
 import { preflight } from './workspace/preflight.js';
-import { checksFailure, planOffline, publish, readFinalStatus, type PublishResult } from './delivery/publish.js';
+import { checksFailure, readFinalStatus } from './delivery/checks.js';
+import { planOffline, publish } from './delivery/publish.js';
+import type { PublishResult } from './delivery/types.js';
 import { Reporter } from './report/reporter.js';
 import { connect, layerOptions, publishOptions } from './setup.js';
-import { planUpdate, type UpdatePlan } from './layer/update.js';
+import { planUpdate } from './layer/update.js';
 
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout

@@ -9,10 +9,10 @@ import { UploadsClient, type UploadsApi } from './entrepot/uploads.js';
 import type { FileSet, LocalFile } from './workspace/files.js';
 import { inlineMd5, noMd5 } from './shared/hash.js';
 import { Http } from './http/request.js';
-import type { AuthConfig, Config } from './config/inputs.js';
-import type { LayerOptions } from './layer/layer.js';
+import type { AuthConfig, Config } from './config/types.js';
+import type { LayerOptions } from './layer/types.js';
 import { provenanceTags } from './shared/provenance.js';
-import type { PublishOptions } from './delivery/publish.js';
+import type { PublishOptions } from './delivery/types.js';
 import type { Reporter } from './report/reporter.js';
 import { DEFAULT_RETRY, Retrier } from './http/retry.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
-import { previewUrl } from '../src/layer/layer.js';
+import { previewUrl } from '../src/layer/preview.js';
 import { actionInputs, harness } from './support/harness.js';
 
 // From delivery to a served layer (issue 11), with the bundle spawned as the runner does.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, TimeoutError, UploadStateError } from '../src/shared/errors.js';
 import { poll } from '../src/http/poll.js';
-import { sleep } from '../src/http/retry.js';
+import { sleep } from '../src/shared/abort.js';
 
 // The one wait of the action (checks, pyramid, offering), on reads made up here.
 const timeout = () => new TimeoutError('too long');

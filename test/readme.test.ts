@@ -13,7 +13,7 @@ describe('README and action.yml', () => {
   it('declares every input the code reads and every output it writes', async () => {
     const yaml = parseActionYaml(await readFile(path.join(ROOT, 'action.yml'), 'utf8'));
     const inputs = yaml.inputs.map((i) => i.name).sort();
-    const source = await readFile(path.join(ROOT, 'src', 'inputs.ts'), 'utf8');
+    const source = await readFile(path.join(ROOT, 'src', 'config', 'inputs.ts'), 'utf8');
     const read = [...source.matchAll(/get\('([\w-]+)'\)|required\('([\w-]+)'|read\(secret\)/g)].map((m) => m[1] ?? m[2]).filter(Boolean);
     for (const name of new Set(read)) expect(inputs).toContain(name);
     expect(inputs).toEqual(

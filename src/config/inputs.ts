@@ -1,74 +1,11 @@
 import * as core from '@actions/core';
 import { InputError } from '../shared/errors.js';
 import { bool, integer, oneOf, positiveNumber, secretShapes, services, shard, tags, tms, url } from './values.js';
+import type { AuthConfig, Config, InputReader } from './types.js';
 
 /** The public `gpf-warehouse` client of the password grant; its secret ships in IGN's own docs. */
 export const PUBLIC_CLIENT_ID = 'gpf-warehouse';
 export const PUBLIC_CLIENT_SECRET = 'BK2G7Vvkn7UDc8cV7edbCnHdYminWVw2';
-
-export type AuthConfig =
-  | { kind: 'token'; token: string }
-  | { kind: 'client-credentials'; clientId: string; clientSecret: string }
-  | { kind: 'password'; clientId: string; clientSecret: string; username: string; password: string; totpSecret?: string };
-
-export type IfExists = 'resume' | 'replace' | 'fail' | 'create';
-export type IfNoFilesFound = 'error' | 'warn' | 'ignore';
-
-export interface Shard {
-  index: number; // 1-based
-  count: number;
-}
-
-export interface Config {
-  datastore: string;
-  patterns: string[];
-  name: string;
-  srs: string;
-  epsg: number;
-  description: string;
-  /** Undefined only in a dry run without credentials (a fork's pull request): the API is not consulted. */
-  auth?: AuthConfig;
-  apiUrl: string;
-  tokenUrl: string;
-  tags: Record<string, string>;
-  ifExists: IfExists;
-  uploadId?: string;
-  close: boolean;
-  waitForChecks: boolean;
-  checksTimeoutMs: number;
-  pollIntervalMs: number;
-  concurrency: number;
-  retries: number;
-  checksums: boolean;
-  ifNoFilesFound: IfNoFilesFound;
-  shard?: Shard;
-  dryRun: boolean;
-  prune: boolean;
-  /** Every secret input in every shape it may be shown in (see secretShapes). */
-  secrets: string[];
-  /** The layer to publish (a configuration's layer_name); undefined ends the step with the delivery. */
-  layer?: string;
-  services: Array<'wmts' | 'wms'>;
-  tms: string;
-  compression: string;
-  interpolation: string;
-  bottomLevel?: string;
-  topLevel?: string;
-  layerTitle?: string;
-  layerAbstract?: string;
-  public: boolean;
-  processingTimeoutMs: number;
-  keepUpload: boolean;
-  /** With `layer`: how a live layer is brought up to date (docs/api.md, "Layers": updates). */
-  update: 'auto' | 'incremental' | 'full';
-  /** Incremental updates in a row before a full rebuild; 0: never. */
-  rebuildEvery: number;
-  /** `auto`: a dry run on a pull request writes (and then updates) one comment with its plan. */
-  comment: 'auto' | 'never';
-  githubToken?: string;
-}
-
-export type InputReader = (name: string) => string;
 
 const MAX_CONCURRENCY = 64;
 /** A week: the longest a GitHub-hosted job may last is 6 hours, a self-hosted one 5 days. */

@@ -1,6 +1,6 @@
 import { InputError } from '../shared/errors.js';
 import { RESERVED_TAG_KEYS } from '../shared/provenance.js';
-import type { Shard } from './inputs.js';
+import type { Shard } from './types.js';
 
 const TAG_KEY_PATTERN = /^[A-Za-z0-9_.:-]+$/;
 

@@ -3,21 +3,14 @@ import { errorLinesOf, failed, FINAL_UPLOAD_STATUSES, RUNNING_CHECK_STATUSES, sp
 import type { CheckExecution, Upload, UploadChecks, UploadStatus } from '../entrepot/types.js';
 import type { UploadsApi } from '../entrepot/uploads.js';
 import { poll } from '../http/poll.js';
-import type { PublishEvent, PublishOptions, PublishResult } from './publish.js';
-import { deadline } from '../http/retry.js';
+import type { CheckReport, PublishEvent, PublishOptions, PublishResult } from './types.js';
+import { deadline } from '../shared/abort.js';
 
 /**
  * After the close: the wait for the platform's checks, within `checks-timeout`, and what each
  * check says (its duration, and the ERROR lines of a failed one). Right after the close the check
  * lists may still be empty while the upload is CHECKING (docs/api.md, "Checks").
  */
-
-export interface CheckReport extends CheckExecution {
-  start?: string;
-  finish?: string;
-  /** The ERROR lines of a failed check's logs (every page). */
-  errorLines: string[];
-}
 
 type Emit = (event: PublishEvent) => void;
 type CheckOptions = Pick<PublishOptions, 'checksTimeoutMs' | 'pollIntervalMs' | 'signal'>;

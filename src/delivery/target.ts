@@ -4,7 +4,7 @@ import { BUSY_UPLOAD_STATUSES } from '../entrepot/status.js';
 import type { Upload } from '../entrepot/types.js';
 import type { UploadsApi } from '../entrepot/uploads.js';
 import { PROVENANCE_KEYS } from '../shared/provenance.js';
-import type { PublishEvent, PublishOptions } from './publish.js';
+import type { PublishEvent, PublishOptions } from './types.js';
 
 /**
  * Which upload a run publishes into (docs/api.md, "Listing uploads"): the one `upload-id` names;

@@ -17,8 +17,8 @@ import { checksumFile } from './checksums.js';
 import { REMOTE_DATA_DIR, type LocalFile } from '../workspace/files.js';
 import { md5File } from '../shared/hash.js';
 import { forEachLimited } from '../shared/pool.js';
-import type { PublishEvent, PublishOptions, RemoteFile } from './publish.js';
-import { throwIfAborted } from '../http/retry.js';
+import type { PublishEvent, PublishOptions, RemoteFile } from './types.js';
+import { throwIfAborted } from '../shared/abort.js';
 
 /**
  * What goes into an OPEN upload: the plan against its tree (files to send, with the size of a stale

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LocalFileError } from '../shared/errors.js';
 import { closeFd, openForReading, readAt, readFully, sizeAndTime, sizeAndTimeAt, type SizeAndTime } from '../shared/fd.js';
 import { readChunkSize } from '../shared/hash.js';
-import type { RequestBody } from '../http/request.js';
+import type { RequestBody } from '../http/types.js';
 
 /** A file on disk to stream, as it was when it was matched. */
 export interface FileSource {

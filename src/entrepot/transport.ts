@@ -1,8 +1,10 @@
 import type { TokenSource } from '../http/auth.js';
 import { ApiError, BadResponseError } from '../shared/errors.js';
 import { plainText } from '../shared/format.js';
-import type { Http, HttpRequest, HttpResponse } from '../http/request.js';
-import { abortError, type Retrier } from '../http/retry.js';
+import type { Http } from '../http/request.js';
+import type { HttpRequest, HttpResponse } from '../http/types.js';
+import { untilAborted } from '../shared/abort.js';
+import type { Retrier } from '../http/retry.js';
 
 /**
  * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a
@@ -99,17 +101,6 @@ export class Transport {
 
 export const DONE = { done: true, value: undefined } as const;
 export const NOT_DONE = { done: false } as const;
-
-/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
 
 function hintFor(status: number): string | undefined {
   if (status === 401) return 'The token was refused: check the authentication inputs';

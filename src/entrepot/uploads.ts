@@ -6,8 +6,6 @@ import { asRecord, describeJson, DONE, NOT_DONE, parseJson, type Transport } fro
 import type { CheckExecutionDetail, RemoteTree, Upload, UploadChecks, UploadStatus } from './types.js';
 import { UploadFiles, type ClientOptions, type OutgoingFile, type SentFile } from './upload-files.js';
 
-export type { ClientOptions, OutgoingFile, SentFile } from './upload-files.js';
-
 /**
  * The upload routes the action uses, one method each (docs/api.md): the upload itself, its files,
  * its checks. Knows routes, shapes and how to tell whether a change was made after its answer was

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { HttpRequest, HttpResponse } from './request.js';
+import type { HttpRequest, HttpResponse } from './types.js';
 
 /**
  * Reading one answer on undici's dispatcher handler interface, bounded in what it keeps (http.ts

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { ApiError, AuthError, CancelledError, reasonOf } from '../shared/errors.js';
 import type { Http } from './request.js';
 import { plainText } from '../shared/format.js';
-import type { AuthConfig } from '../config/inputs.js';
+import type { AuthConfig } from '../config/types.js';
 import type { Retrier } from './retry.js';
 
 /** Gives a valid bearer token; the only place where tokens are renewed. */

@@ -1,5 +1,6 @@
 import type { TimeoutError } from '../shared/errors.js';
-import { classify, deadline, sleep } from './retry.js';
+import { deadline, sleep } from '../shared/abort.js';
+import { classify } from './retry.js';
 
 /**
  * The one way the action waits for the platform: the checks after a close, a pyramid being built,

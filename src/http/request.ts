@@ -2,7 +2,8 @@ import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BadResponseError, LocalFileError, NetworkError } from '../shared/errors.js';
 import { formatBytes } from '../shared/format.js';
 import { exchange } from './answer.js';
-import { abortError } from './retry.js';
+import type { HttpOptions, HttpRequest, HttpResponse } from './types.js';
+import { abortError, onAnyAbort } from '../shared/abort.js';
 
 /**
  * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
@@ -26,56 +27,6 @@ const CONNECT_TIMEOUT_MS = 30_000;
  * bytes a file); an endless body stops here instead of filling the memory.
  */
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
-export interface RequestBody {
-  /** The bytes, pulled as the socket drains: undici writes an async iterable with backpressure. */
-  stream: AsyncGenerator<Buffer>;
-  length: number;
-  contentType: string;
-}
-
-export interface HttpRequest {
-  method: 'GET' | 'POST' | 'DELETE' | 'PATCH' | 'PUT';
-  url: string;
-  query?: Record<string, string | number | undefined>;
-  headers?: Record<string, string>;
-  json?: unknown;
-  form?: Record<string, string>;
-  /** A streamed body, made afresh for each attempt so it starts from its first byte. */
-  body?: () => RequestBody;
-  /** Bearer token for the Authorization header. */
-  bearer?: string;
-  /** Aborts this request: a deadline or the run's cancellation (its reason is what is thrown). */
-  signal?: AbortSignal;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string | undefined>;
-  /** The body as text: all of it for a 2xx, the first 64 KiB of an error. */
-  text: string;
-}
-
-export interface RequestLog {
-  method: string;
-  path: string;
-  status?: number;
-  ms: number;
-  error?: string;
-}
-
-export interface HttpOptions {
-  dispatcher?: Dispatcher;
-  /** The run's cancellation: aborts every request. */
-  signal?: AbortSignal;
-  /** Limit for a request without a streamed body, answer included. */
-  requestTimeoutMs?: number;
-  /** Milliseconds without upload progress before a streamed body is abandoned. */
-  stallTimeoutMs?: number;
-  /** The largest 2xx answer read. */
-  maxResponseBytes?: number;
-  onRequest?: (log: RequestLog) => void;
-}
 
 /** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
 export function createDispatcher(): Dispatcher {
@@ -155,18 +106,17 @@ export class Http {
 
 /**
  * One request's abort: the run's cancellation and the caller's signal (a deadline), and the timer
- * of a stall or of the answer. A plain listener per outer signal: AbortSignal.any keeps dependent
- * signals alive and costs more per request.
+ * of a stall or of the answer, re-armed as the body moves (shared/abort.ts combines the signals).
  */
 class Guard {
   private readonly own = new AbortController();
   private readonly outer: AbortSignal[];
   private timer?: NodeJS.Timeout;
-  private readonly onOuter = () => this.own.abort();
+  private readonly stopListening: () => void;
 
   constructor(signals: Array<AbortSignal | undefined>) {
     this.outer = signals.filter((s): s is AbortSignal => s !== undefined);
-    for (const signal of this.outer) signal.addEventListener('abort', this.onOuter, { once: true });
+    this.stopListening = onAnyAbort(this.outer, () => this.own.abort());
   }
 
   get signal(): AbortSignal {
@@ -191,7 +141,7 @@ class Guard {
 
   dispose(): void {
     clearTimeout(this.timer);
-    for (const signal of this.outer) signal.removeEventListener('abort', this.onOuter);
+    this.stopListening();
   }
 }
 

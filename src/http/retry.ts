@@ -1,4 +1,5 @@
-import { ActionError, ApiError, BadResponseError, CancelledError, NetworkError, reasonOf } from '../shared/errors.js';
+import { sleep, throwIfAborted } from '../shared/abort.js';
+import { ApiError, BadResponseError, NetworkError, reasonOf } from '../shared/errors.js';
 
 /**
  * The one place that decides what to do when a request fails: how many attempts, how long to wait,
@@ -151,56 +152,6 @@ export async function waitFor<T>(
     await sleep(Math.min(pause, left), signal);
     pause *= 2;
   }
-}
-
-/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(signal as AbortSignal));
-    };
-    const timer = setTimeout(
-      () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      Math.max(0, Math.min(ms, MAX_TIMER_MS)),
-    );
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/**
- * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
- * deadline that holds while a request is in flight. `dispose` stops its timer.
- */
-export function deadline(parent: AbortSignal | undefined, ms: number, onExpiry: () => Error): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(onExpiry()), Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-  const onParent = () => controller.abort(parent?.reason);
-  if (parent?.aborted) onParent();
-  else parent?.addEventListener('abort', onParent, { once: true });
-  return {
-    signal: controller.signal,
-    dispose() {
-      clearTimeout(timer);
-      parent?.removeEventListener('abort', onParent);
-    },
-  };
-}
-
-/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
-export function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof ActionError ? signal.reason : new CancelledError();
-}
-
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal);
 }
 
 /** The same error, saying how many attempts were made. */

@@ -1,15 +1,11 @@
 import { TimeoutError, UploadStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
-import type { Configuration, Offering, ServiceType, StoredData, Upload } from '../entrepot/types.js';
-import type { Config } from '../config/inputs.js';
+import type { Configuration, ServiceType, StoredData, Upload } from '../entrepot/types.js';
 import type { PollOptions } from '../http/poll.js';
 import { previewUrl } from './preview.js';
-import { PyramidBuilder, TAG_REPLACES, type LayerPlan } from './pyramid.js';
+import { PyramidBuilder, TAG_REPLACES } from './pyramid.js';
 import { ServicePublisher } from './services.js';
-import type { UpdateKind } from './update.js';
-
-export { previewUrl } from './preview.js';
-export { prepareLayer, type LayerPlan } from './pyramid.js';
+import type { LayerEvent, LayerOptions, LayerPlan, LayerReport } from './types.js';
 
 /**
  * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
@@ -19,62 +15,6 @@ export { prepareLayer, type LayerPlan } from './pyramid.js';
  * upload carry tags that let a re-run pick up where an earlier one stopped. Knows nothing of
  * GitHub: it emits events and returns a report.
  */
-
-export type LayerOptions = Pick<
-  Config,
-  | 'layer'
-  | 'services'
-  | 'tms'
-  | 'compression'
-  | 'interpolation'
-  | 'bottomLevel'
-  | 'topLevel'
-  | 'layerTitle'
-  | 'layerAbstract'
-  | 'public'
-  | 'processingTimeoutMs'
-  | 'keepUpload'
-  | 'pollIntervalMs'
-  | 'dryRun'
-> & {
-  /** The input's tags and the provenance tags, set on the pyramid too. */
-  tags: Record<string, string>;
-  /** Deletes the upload once the pyramid holds its data: the upload routes are not the chain's. */
-  deleteUpload: (uploadId: string) => Promise<void>;
-  signal?: AbortSignal;
-};
-
-export interface PublishedService {
-  type: ServiceType;
-  configurationId: string;
-  offering?: Offering;
-}
-
-export interface LayerReport {
-  layer: string;
-  /** What the run did to the layer, or would do in a dry run. */
-  action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update' | 'would leave unchanged';
-  /** How the layer was (or would be) brought up to date, and why; `changed`: the files sent for it. */
-  update?: { kind: UpdateKind; why: string; changed: number };
-  parameters: Record<string, string>;
-  storedData?: StoredData;
-  services: PublishedService[];
-  /** Pyramids the layer used before, deleted once nothing used them. */
-  deletedPyramids: string[];
-  uploadDeleted: boolean;
-  /** Service type → URL, from the offerings. */
-  urls: Record<string, string>;
-  /** A picture of the layer served by the layer itself (public layers only). */
-  preview?: string;
-  /** In a dry run, the live layer's extent [west, south, east, north], when it exists. */
-  currentExtent?: [number, number, number, number];
-}
-
-export type LayerEvent =
-  | { type: 'phase'; phase: 'pyramid' | 'configure' | 'publish' | 'clean'; title: string }
-  | { type: 'stored-data'; storedData: StoredData }
-  | { type: 'layer'; report: LayerReport }
-  | { type: 'info' | 'warning'; message: string };
 
 const SERVICE_TYPES: Record<'wmts' | 'wms', ServiceType> = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
 

@@ -1,4 +1,4 @@
-import type { LayerReport } from './layer.js';
+import type { LayerReport } from './types.js';
 import type { StoredData } from '../entrepot/types.js';
 
 /**

@@ -2,9 +2,9 @@ import { InputError, list, PyramidFailedError, TimeoutError, UploadStateError } 
 import type { LayerApi } from '../entrepot/layers.js';
 import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from '../entrepot/status.js';
 import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from '../entrepot/types.js';
-import type { LayerEvent, LayerOptions } from './layer.js';
+import type { LayerEvent, LayerOptions, LayerPlan, UpdatePlan } from './types.js';
 import { poll, type PollOptions } from '../http/poll.js';
-import { parametersTag, TAG_CHAIN, TAG_PARAMETERS, type UpdatePlan } from './update.js';
+import { parametersTag, TAG_CHAIN, TAG_PARAMETERS } from './update.js';
 
 /**
  * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
@@ -14,14 +14,6 @@ import { parametersTag, TAG_CHAIN, TAG_PARAMETERS, type UpdatePlan } from './upd
 
 /** Found by name among the datastore's processings: ids differ between environments. */
 export const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
-
-/** The processing to run and the parameters to send: read, and refused when wrong, before anything is sent. */
-export interface LayerPlan {
-  processingId: string;
-  parameters: Record<string, string>;
-  /** How the live layer is brought up to date, once decided. */
-  update?: UpdatePlan;
-}
 
 export async function prepareLayer(api: LayerApi, options: LayerOptions): Promise<LayerPlan> {
   const all = await api.processings();

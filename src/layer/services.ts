@@ -1,7 +1,7 @@
 import { TimeoutError, UploadStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Configuration, Offering, ServiceType, StoredData } from '../entrepot/types.js';
-import type { LayerEvent, LayerOptions } from './layer.js';
+import type { LayerEvent, LayerOptions } from './types.js';
 import { poll, type PollOptions } from '../http/poll.js';
 
 /**

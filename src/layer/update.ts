@@ -2,7 +2,7 @@ import type { ChangeReading } from '../workspace/changes.js';
 import { InputError, list } from '../shared/errors.js';
 import type { StoredData } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
-import type { Config } from '../config/inputs.js';
+import type { UpdateOptions, UpdatePlan } from './types.js';
 import { PROVENANCE_KEYS } from '../shared/provenance.js';
 
 /**
@@ -16,22 +16,6 @@ import { PROVENANCE_KEYS } from '../shared/provenance.js';
 /** Tags the action sets on a pyramid, for the next merge's decision. */
 export const TAG_PARAMETERS = 'parameters';
 export const TAG_CHAIN = 'chain';
-
-export type UpdateKind = 'created' | 'full' | 'incremental' | 'unchanged';
-
-export interface UpdatePlan {
-  kind: UpdateKind;
-  /** Why, in words: for the log, the summary and the pull-request comment. */
-  why: string;
-  /** The files to send: all for a new or full build, the added and modified ones for an incremental one. */
-  files: LocalFile[];
-  /** The live pyramid (referenced by an incremental update; its chain deleted after a full one). */
-  live?: StoredData;
-  /** Incremental updates in a row the new pyramid ends, for `rebuild-every`. */
-  chain: number;
-}
-
-export type UpdateOptions = Pick<Config, 'update' | 'rebuildEvery'>;
 
 /** The pyramid's parameters as one string: what a pyramid is tagged with, and compared by. */
 export function parametersTag(parameters: Record<string, string>): string {

@@ -1,6 +1,6 @@
 import { totalBytes, type LocalFile } from '../workspace/files.js';
 import { formatBytes } from '../shared/format.js';
-import type { RemoteFile } from '../delivery/publish.js';
+import type { RemoteFile } from '../delivery/types.js';
 import type { RunEvent, RunRecord } from './record.js';
 import type { GitHubSink } from './sink.js';
 

@@ -1,7 +1,7 @@
 import type { CheckExecution, UploadStatus } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
-import type { LayerEvent, LayerReport } from '../layer/layer.js';
-import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from '../delivery/publish.js';
+import type { LayerEvent, LayerReport } from '../layer/types.js';
+import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from '../delivery/types.js';
 
 /**
  * One record of the run, folded from the events of every stage (files, publish, the layer chain)

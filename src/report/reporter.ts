@@ -1,13 +1,11 @@
 import { commentRecordOf, type CommentRecord } from './comment.js';
 import type { LocalFile } from '../workspace/files.js';
-import type { PublishResult } from '../delivery/publish.js';
+import type { PublishResult } from '../delivery/types.js';
 import { LogWriter } from './log.js';
 import { OutputWriter } from './outputs.js';
 import { newRecord, recordEvent, type RunContext, type RunEvent, type RunRecord } from './record.js';
 import { GitHubSink } from './sink.js';
 import { messageOf, renderSummary } from './summary.js';
-
-export type { RunContext } from './record.js';
 
 /**
  * What `main` reports through: every event is folded into the run's record, then the log and the

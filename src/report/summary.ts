@@ -2,8 +2,8 @@ import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFaile
 import { failed, splitLogLine } from '../entrepot/status.js';
 import { totalBytes } from '../workspace/files.js';
 import { formatBytes } from '../shared/format.js';
-import type { LayerReport } from '../layer/layer.js';
-import type { CheckReport, RemoteFile } from '../delivery/publish.js';
+import type { LayerReport } from '../layer/types.js';
+import type { CheckReport, RemoteFile } from '../delivery/types.js';
 import type { FileRow, RunRecord } from './record.js';
 
 /**

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { escapeControl, InputError, list } from '../shared/errors.js';
 import { matchFiles, matchingFiles } from './glob.js';
-import type { Shard } from '../config/inputs.js';
+import type { Shard } from '../config/types.js';
 
 /** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
 export const REMOTE_DATA_DIR = 'data';

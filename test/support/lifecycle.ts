@@ -4,8 +4,9 @@ import { Transport } from '../../src/entrepot/transport.js';
 import { UploadsClient } from '../../src/entrepot/uploads.js';
 import { findFiles } from '../../src/workspace/files.js';
 import { Http } from '../../src/http/request.js';
-import type { AuthConfig, Shard } from '../../src/config/inputs.js';
-import { publish, type PublishEvent, type PublishOptions, type PublishResult } from '../../src/delivery/publish.js';
+import type { AuthConfig, Shard } from '../../src/config/types.js';
+import { publish } from '../../src/delivery/publish.js';
+import type { PublishEvent, PublishOptions, PublishResult } from '../../src/delivery/types.js';
 import { Retrier, type RetryNotice, type RetryPolicy } from '../../src/http/retry.js';
 import type { Emulator } from '../../emulator/server.js';
 
