@@ -239,6 +239,5 @@ function unreachable(error: unknown, apiUrl: string): unknown {
     error.method,
     error.path,
     `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`,
-    error.attempts,
-  );
+  ).withAttempts(error.attempts);
 }

@@ -70,9 +70,9 @@ describe('retry classification', () => {
       expect(delay).toBeGreaterThanOrEqual(low);
       expect(delay).toBeLessThanOrEqual(high);
     }
-    const limited = new ApiError(429, 'GET', '/x', [], 1, undefined, 7000);
+    const limited = new ApiError(429, 'GET', '/x', [], undefined, 7000);
     expect(backoffDelay(policy, 1, limited)).toBe(7000);
-    const tooLong = new ApiError(429, 'GET', '/x', [], 1, undefined, 3_600_000);
+    const tooLong = new ApiError(429, 'GET', '/x', [], undefined, 3_600_000);
     expect(backoffDelay(policy, 1, tooLong)).toBe(60_000);
   });
 });

@@ -55,13 +55,23 @@ describe('preflight', () => {
       'r/empty.jp2': '',
     });
     expect(error.problems).toEqual([
-      { path: 'r/bad.tfw', problem: 'unreadable: expected 6 numbers, found 5 lines' },
-      { path: 'r/empty.jp2', problem: 'empty file' },
-      { path: 'r/fake.tif', problem: 'unreadable: not a TIFF file (bad signature)' },
-      { path: 'r/wgs.jp2', problem: 'EPSG:4326, not EPSG:2154' },
-      { path: 'r/wgs.tif', problem: 'EPSG:4326, not EPSG:2154' },
+      { kind: 'unreadable', paths: ['r/bad.tfw'], problem: 'unreadable: expected 6 numbers, found 5 lines' },
+      { kind: 'empty', paths: ['r/empty.jp2'], problem: 'empty file' },
+      { kind: 'unreadable', paths: ['r/fake.tif'], problem: 'unreadable: not a TIFF file (bad signature)' },
+      { kind: 'srs', paths: ['r/wgs.jp2'], problem: 'EPSG:4326, not EPSG:2154' },
+      { kind: 'srs', paths: ['r/wgs.tif'], problem: 'EPSG:4326, not EPSG:2154' },
     ]);
     expect(error.message).toMatch(/^5 file problems, nothing was sent: r\/bad\.tfw: unreadable/);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('names both files of a base-name clash as a list, whatever their names hold', async () => {
+    const error = await problems({
+      'r/a/black and white.tif': 'fixture:geotiff-2154.tif',
+      'r/b/black and white.tif': 'fixture:geotiff-2154.tif',
+    });
+    expect(error.problems).toEqual([
+      expect.objectContaining({ kind: 'name-clash', paths: ['r/a/black and white.tif', 'r/b/black and white.tif'] }),
+    ]);
   });
 });

@@ -110,7 +110,10 @@ describe('renderSummary', () => {
 describe('the comment of a record', () => {
   it('names each file from the repository, refused or to send, and says the verdict', () => {
     const [good, bad] = [file('good.tif'), file('bad.tif')];
-    const refused = new FileError([{ path: 'rasters/bad.tif', problem: 'is in EPSG:4326, not EPSG:2154' }], '1 file refused');
+    const refused = new FileError(
+      [{ kind: 'srs', paths: ['rasters/bad.tif'], problem: 'is in EPSG:4326, not EPSG:2154' }],
+      '1 file refused',
+    );
     const record = recordOf([
       { type: 'files', files: [good, bad] },
       {

@@ -1,6 +1,6 @@
 import type { DatastoreApi } from '../entrepot/datastore.js';
 import type { DatastoreUsage } from '../entrepot/types.js';
-import { AccessError, ApiError, BadResponseError, FileError, InputError, NetworkError } from '../shared/errors.js';
+import { AccessError, ApiError, InputError, QuotaError, RequestError } from '../shared/errors.js';
 import { formatBytes } from '../shared/format.js';
 
 /** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
@@ -51,10 +51,10 @@ export async function checkAccess(
 /** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
 function unreadable(error: unknown): error is Error {
   if (error instanceof ApiError) return error.status !== 401;
-  return error instanceof NetworkError || error instanceof BadResponseError;
+  return error instanceof RequestError;
 }
 
-export type QuotaVerdict = { kind: 'ok' } | { kind: 'warn'; message: string } | { kind: 'refuse'; error: FileError };
+export type QuotaVerdict = { kind: 'ok' } | { kind: 'warn'; message: string } | { kind: 'refuse'; error: QuotaError };
 
 /**
  * Whether `needed` more bytes fit in the upload space, once `freed` bytes (stale copies, files to
@@ -73,8 +73,9 @@ export function quotaVerdict(usage: DatastoreUsage, needed: number, freed: numbe
   if (needed <= free) return { kind: 'ok' };
   return {
     kind: 'refuse',
-    error: new FileError(
-      [],
+    error: new QuotaError(
+      needed,
+      free,
       `The files still to send (${formatBytes(needed)}) do not fit in the datastore's upload space: ${formatBytes(free)} free of ${formatBytes(quota)}, ${formatBytes(needed - free)} missing; delete processed uploads to free space`,
     ),
   };

@@ -1,3 +1,4 @@
+import { formatDuration } from '../shared/format.js';
 import { ChecksFailedError, TimeoutError, UploadStateError } from '../shared/errors.js';
 import { errorLinesOf, failed, FINAL_UPLOAD_STATUSES, RUNNING_CHECK_STATUSES, splitLogLine } from '../entrepot/status.js';
 import type { CheckExecution, Upload, UploadChecks, UploadStatus } from '../entrepot/types.js';
@@ -93,12 +94,6 @@ export class Checks {
 
 function flatten(lists: UploadChecks): CheckExecution[] {
   return [...lists.passed, ...lists.failed, ...lists.inProgress, ...lists.asked];
-}
-
-function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
-  const minutes = ms / 60_000;
-  return `${Number.isInteger(minutes) ? minutes : minutes.toFixed(2)} min`;
 }
 
 /** The error to raise for a result whose checks failed, or undefined when all passed. */

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import {
-  ApiError,
-  BadResponseError,
   CancelledError,
   FileUploadError,
   LocalFileError,
-  NetworkError,
   RemoteTreeError,
+  RequestError,
   TimeoutError,
   list,
   reasonOf,
@@ -136,5 +134,5 @@ export class Transfer {
 }
 
 function attemptsOf(error: unknown): number {
-  return error instanceof ApiError || error instanceof NetworkError || error instanceof BadResponseError ? error.attempts : 1;
+  return error instanceof RequestError ? error.attempts : 1;
 }

@@ -176,7 +176,7 @@ export function toParameters(body: unknown): ProcessingParameter[] {
   return parameters.map((p: Record<string, unknown>) => {
     const constraints = (p.constraints ?? {}) as Record<string, unknown>;
     // The docs show `enum`; accept the other spellings a schema may use.
-    const allowed = (constraints.enum ?? constraints.values ?? constraints.allowed_values) as unknown;
+    const allowed = constraints.enum ?? constraints.values ?? constraints.allowed_values;
     return {
       name: String(p.name),
       mandatory: p.mandatory === true,

@@ -92,7 +92,6 @@ export class Transport {
       method,
       new URL(`${root}${route}`).pathname,
       errorDetails(parseLoose(res.text)),
-      1,
       hintFor(res.status),
       parseRetryAfter(res.headers['retry-after']),
     );

@@ -108,7 +108,7 @@ class OAuthTokenSource implements TokenSource {
 function parseTokenAnswer(text: string): { access_token?: unknown; expires_in?: unknown } {
   try {
     const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object') return body as { access_token?: unknown; expires_in?: unknown };
+    if (body && typeof body === 'object') return body;
   } catch {
     // not JSON: said below
   }

@@ -1,6 +1,6 @@
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { BadResponseError, LocalFileError, NetworkError } from '../shared/errors.js';
-import { formatBytes } from '../shared/format.js';
+import { formatBytes, formatDuration } from '../shared/format.js';
 import { exchange } from './answer.js';
 import type { HttpOptions, HttpRequest, HttpResponse } from './types.js';
 import { abortError, onAnyAbort } from '../shared/abort.js';
@@ -92,9 +92,9 @@ export class Http {
       const why = guard.reason;
       const reason =
         why?.kind === 'stall'
-          ? `no upload progress for ${seconds(stallMs)}`
+          ? `no upload progress for ${formatDuration(stallMs, 'ms')}`
           : why?.kind === 'timeout'
-            ? `no whole answer within ${seconds(timeoutMs)}`
+            ? `no whole answer within ${formatDuration(timeoutMs, 'ms')}`
             : describeNetworkError(body.sourceError ?? error);
       this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
       throw new NetworkError(req.method, path, reason);
@@ -171,10 +171,6 @@ function requestBody(req: HttpRequest, headers: Record<string, string>, guard: G
     (error) => (body.sourceError = error),
   );
   return body;
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 function describeNetworkError(error: unknown): string {

@@ -1,5 +1,5 @@
 import { sleep, throwIfAborted } from '../shared/abort.js';
-import { ApiError, BadResponseError, NetworkError, reasonOf } from '../shared/errors.js';
+import { ApiError, BadResponseError, NetworkError, reasonOf, RequestError } from '../shared/errors.js';
 
 /**
  * The one place that decides what to do when a request fails: how many attempts, how long to wait,
@@ -156,10 +156,5 @@ export async function waitFor<T>(
 
 /** The same error, saying how many attempts were made. */
 function withAttempts(error: unknown, attempts: number): unknown {
-  if (attempts <= 1) return error;
-  if (error instanceof ApiError)
-    return new ApiError(error.status, error.method, error.path, error.details, attempts, error.hint, error.retryAfterMs);
-  if (error instanceof NetworkError) return new NetworkError(error.method, error.path, error.reason, attempts);
-  if (error instanceof BadResponseError) return new BadResponseError(error.method, error.path, error.reason, attempts);
-  return error;
+  return error instanceof RequestError ? error.withAttempts(attempts) : error;
 }

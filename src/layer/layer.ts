@@ -1,4 +1,4 @@
-import { TimeoutError, UploadStateError } from '../shared/errors.js';
+import { TimeoutError, LayerStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Configuration, ServiceType, StoredData, Upload } from '../entrepot/types.js';
 import type { PollOptions } from '../http/poll.js';
@@ -140,7 +140,7 @@ class LayerRun {
     for (const type of types) {
       const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
       if (!endpoint)
-        throw new UploadStateError(
+        throw new LayerStateError(
           `The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`,
         );
       const configuration = await services.configure(type, storedData, existing.get(type));

@@ -1,4 +1,4 @@
-import { InputError, list, PyramidFailedError, TimeoutError, UploadStateError } from '../shared/errors.js';
+import { InputError, list, PyramidFailedError, TimeoutError, LayerStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from '../entrepot/status.js';
 import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from '../entrepot/types.js';
@@ -19,7 +19,7 @@ export async function prepareLayer(api: LayerApi, options: LayerOptions): Promis
   const all = await api.processings();
   const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
   if (!found)
-    throw new UploadStateError(
+    throw new LayerStateError(
       `The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${list(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`,
     );
   return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
@@ -84,8 +84,7 @@ export class PyramidBuilder {
       });
       if (mine.status === 'GENERATED') return mine;
       const [execution] = await this.api.executionsProducing(mine.id);
-      if (!execution)
-        throw new UploadStateError(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
+      if (!execution) throw new LayerStateError(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
       if (execution.status === 'CREATED') await this.api.launchExecution(execution.id);
       return this.awaitPyramid(execution.id, mine.id);
     }
@@ -132,7 +131,7 @@ export class PyramidBuilder {
     // The answer names its output; one that does not is found by its run-unique name.
     const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
     if (!storedDataId)
-      throw new UploadStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
+      throw new LayerStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
     const others = replaces.filter((id) => id !== storedDataId);
     // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
     await api.tagStoredData(storedDataId, {

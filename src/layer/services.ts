@@ -1,4 +1,4 @@
-import { TimeoutError, UploadStateError } from '../shared/errors.js';
+import { TimeoutError, LayerStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Configuration, Offering, ServiceType, StoredData } from '../entrepot/types.js';
 import type { LayerEvent, LayerOptions } from './types.js';
@@ -29,7 +29,7 @@ export class ServicePublisher {
         top_level: options.topLevel ?? String(Math.min(...levels)),
       },
     ];
-    const title = options.layerTitle ?? (options.layer as string);
+    const title = options.layerTitle ?? options.layer;
     if (!current) {
       const created = await api.createConfiguration({
         type,
@@ -85,8 +85,7 @@ export class ServicePublisher {
     return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
       const offering = await this.api.within(signal).offering(offeringId);
       last = offering.status;
-      if (offering.status === 'UNSTABLE')
-        throw new UploadStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+      if (offering.status === 'UNSTABLE') throw new LayerStateError(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
       return { state: offering.status, value: offering.status === 'PUBLISHED' ? offering : undefined };
     });
   }

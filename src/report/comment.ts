@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { FileError } from '../shared/errors.js';
-import { formatBytes } from '../shared/format.js';
+import { formatBytes, slashRelative } from '../shared/format.js';
 import type { RunRecord } from './record.js';
 import { messageOf } from './summary.js';
 
@@ -56,9 +55,9 @@ export function commentRecordOf(run: RunRecord): CommentRecord {
   const workspace = run.context.workspace ?? process.cwd();
   const ending = run.end?.error;
   const refused = new Map<string, string>();
-  if (ending instanceof FileError) for (const p of ending.problems) for (const one of p.path.split(' and ')) refused.set(one, p.problem);
+  if (ending instanceof FileError) for (const p of ending.problems) for (const one of p.paths) refused.set(one, p.problem);
   const files = [...run.rows.values()].map(({ file, outcome }): CommentFile => {
-    const shown = path.relative(workspace, file.localPath).split(path.sep).join('/');
+    const shown = slashRelative(workspace, file.localPath);
     const place = run.places.get(file.remotePath);
     const problem = refused.get(shown);
     const shownOutcome =

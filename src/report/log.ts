@@ -1,5 +1,5 @@
 import { totalBytes, type LocalFile } from '../workspace/files.js';
-import { formatBytes } from '../shared/format.js';
+import { formatBytes, formatDuration } from '../shared/format.js';
 import type { RemoteFile } from '../delivery/types.js';
 import type { RunEvent, RunRecord } from './record.js';
 import type { GitHubSink } from './sink.js';
@@ -56,9 +56,7 @@ export class LogWriter {
         );
         break;
       case 'retry':
-        this.sink.log(
-          `${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(event.delayMs / 1000).toFixed(1)} s`,
-        );
+        this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${formatDuration(event.delayMs)}`);
         break;
       case 'offline':
         this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');

@@ -68,7 +68,7 @@ export class OutputWriter {
     // A refused file gets its own annotation on the file (GitHub shows the first 10).
     if (error instanceof FileError)
       for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
-        this.sink.warning(problem.problem, { file: problem.path.split(' and ')[0], title: 'Refused before sending' });
+        this.sink.warning(problem.problem, { file: problem.paths[0], title: 'Refused before sending' });
     if (error instanceof PyramidFailedError)
       this.sink.error(firstLines(error.errorLines) || 'failed without ERROR lines in its log', {
         title: `Pyramid failed: execution ${error.executionId}`,

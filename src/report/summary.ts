@@ -1,7 +1,7 @@
 import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from '../shared/errors.js';
 import { failed, splitLogLine } from '../entrepot/status.js';
 import { totalBytes } from '../workspace/files.js';
-import { formatBytes } from '../shared/format.js';
+import { formatBytes, formatDuration } from '../shared/format.js';
 import type { LayerReport } from '../layer/types.js';
 import type { CheckReport, RemoteFile } from '../delivery/types.js';
 import type { FileRow, RunRecord } from './record.js';
@@ -88,7 +88,7 @@ function pyramidErrors(error: PyramidFailedError): string {
 }
 
 function refusedFiles(error: FileError): string {
-  const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [code(p.path), esc(p.problem)]);
+  const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [p.paths.map(code).join(' and '), esc(p.problem)]);
   const more = error.problems.length - rows.length;
   return [
     '<h3>Refused before sending</h3>',
@@ -180,7 +180,7 @@ function duration(start?: string, finish?: string): string {
   if (!start || !finish) return '';
   const ms = Date.parse(finish) - Date.parse(start);
   if (!Number.isFinite(ms) || ms < 0) return '';
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return formatDuration(ms);
 }
 
 function shortLine(line: string): string {

@@ -20,8 +20,14 @@ export class InputError extends ActionError {
   }
 }
 
+/** Why a local file is refused before anything is sent. */
+export type FileProblemKind =
+  'unsupported' | 'empty' | 'name-clash' | 'world-file' | 'srs' | 'no-georeferencing' | 'unreadable' | 'outside-workspace';
+
+/** One problem, and the files it concerns (two for a clash of base names), as the repository names them. */
 export interface FileProblem {
-  path: string;
+  kind: FileProblemKind;
+  paths: string[];
   problem: string;
 }
 
@@ -35,6 +41,23 @@ export class FileError extends ActionError {
   }
 }
 
+/** The files to send do not fit in the datastore's upload space. */
+export class QuotaError extends ActionError {
+  constructor(
+    readonly neededBytes: number,
+    readonly freeBytes: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A raster's header or a world file is not what its format says (a truncated TIFF, a world file
+ * that is not six numbers): the user's file, said without quoting what it holds.
+ */
+export class FormatError extends ActionError {}
+
 /** A local file could not be read, or changed while it was sent: not the network's fault. */
 export class LocalFileError extends ActionError {
   constructor(
@@ -45,35 +68,70 @@ export class LocalFileError extends ActionError {
   }
 }
 
-/** The API answered with an error status that retrying will not fix (or retries ran out). */
-export class ApiError extends ActionError {
-  constructor(
-    readonly status: number,
+/** How a request error says itself, given the attempts made. */
+type Describe = (attempts: number) => string;
+
+const triesSuffix = (attempts: number, form: 'after' | 'paren') =>
+  attempts <= 1 ? '' : form === 'after' ? ` after ${attempts} attempts` : ` (${attempts} attempts)`;
+
+/**
+ * A request that failed: what was asked (`method`, `path`), why (`reason`) and how many attempts
+ * were made. The retry layer annotates the attempts (as smithy's `$metadata.attempts` does) rather
+ * than make a new error, so the stack and the cause stay those of the failure itself.
+ */
+export abstract class RequestError extends ActionError {
+  private tries = 1;
+
+  protected constructor(
     readonly method: string,
     readonly path: string,
+    /** What went wrong, without the request line. */
+    readonly reason: string,
+    private readonly describe: Describe,
+  ) {
+    super(describe(1));
+  }
+
+  get attempts(): number {
+    return this.tries;
+  }
+
+  /** Says that `attempts` attempts were made, the last of which failed so. */
+  withAttempts(attempts: number): this {
+    this.tries = attempts;
+    this.message = this.describe(attempts);
+    return this;
+  }
+}
+
+/** The API answered with an error status that retrying will not fix (or retries ran out). */
+export class ApiError extends RequestError {
+  constructor(
+    readonly status: number,
+    method: string,
+    path: string,
     /** The server's `error_description` lines, or a short excerpt of a non-JSON body. */
     readonly details: string[],
-    readonly attempts = 1,
     /** What the user can do about this status (a right to ask for, a size to reduce). */
     readonly hint?: string,
     /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
     readonly retryAfterMs?: number,
   ) {
     const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
-    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    super(`${method} ${path} failed with HTTP ${status}${tries}${detail}${hint ? `. ${hint}` : ''}`);
+    const advice = hint ? `. ${hint}` : '';
+    super(
+      method,
+      path,
+      `HTTP ${status}${detail}${advice}`,
+      (n) => `${method} ${path} failed with HTTP ${status}${triesSuffix(n, 'after')}${detail}${advice}`,
+    );
   }
 }
 
 /** The request never got an HTTP answer (reset, refused, timed out, stalled). */
-export class NetworkError extends ActionError {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly reason: string,
-    readonly attempts = 1,
-  ) {
-    super(`${method} ${path} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${reason}`);
+export class NetworkError extends RequestError {
+  constructor(method: string, path: string, reason: string) {
+    super(method, path, reason, (n) => `${method} ${path} failed${triesSuffix(n, 'after')}: ${reason}`);
   }
 }
 
@@ -81,14 +139,9 @@ export class NetworkError extends ActionError {
  * A 2xx answer that is not what the API returns (an HTML page, an empty or truncated body, one
  * too large to read): never read as "nothing there".
  */
-export class BadResponseError extends ActionError {
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly reason: string,
-    readonly attempts = 1,
-  ) {
-    super(`${method} ${path}: ${reason}${attempts > 1 ? ` (${attempts} attempts)` : ''}`);
+export class BadResponseError extends RequestError {
+  constructor(method: string, path: string, reason: string) {
+    super(method, path, reason, (n) => `${method} ${path}: ${reason}${triesSuffix(n, 'paren')}`);
   }
 }
 
@@ -124,6 +177,12 @@ export class RemoteTreeError extends ActionError {
 
 /** The upload is in a state this run cannot work with (e.g. CLOSED with `upload-id`). */
 export class UploadStateError extends ActionError {}
+
+/**
+ * The layer's parts are not what the run can work with: the processing, the endpoints, a pyramid,
+ * a configuration or an offering (docs/api.md, "Layers").
+ */
+export class LayerStateError extends ActionError {}
 
 export class ChecksFailedError extends ActionError {
   /** The message without its pointer to the summary, for the summary itself. */
@@ -173,9 +232,7 @@ export function list(items: string[], max = 5): string {
 
 /** What went wrong, without the request line: `HTTP 500: <the API's words>. <hint>`, or the reason. */
 export function reasonOf(error: unknown): string {
-  if (error instanceof ApiError)
-    return `HTTP ${error.status}${error.details.length ? `: ${error.details.join('; ')}` : ''}${error.hint ? `. ${error.hint}` : ''}`;
-  if (error instanceof NetworkError || error instanceof BadResponseError) return error.reason;
+  if (error instanceof RequestError) return error.reason;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -184,4 +241,13 @@ export function escapeControl(text: string): string {
   const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** An error from the operating system (a file that cannot be opened, a refused read): `ENOENT`, `EACCES`… */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException).code))
+  );
 }

@@ -1,3 +1,4 @@
+import { slashRelative } from '../shared/format.js';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { git } from './git.js';
@@ -38,8 +39,8 @@ export async function changesSince(since: string, workspace: string, patterns: s
   }
   const [then, now, dirty] = await Promise.all([blobs(top, since), blobs(top, 'HEAD'), worktreeChanges(top)]);
   // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
-  const inRepo = slashes(path.relative(top, await realpath(workspace)));
-  const toRepo = (file: string) => path.posix.join(inRepo, slashes(path.relative(workspace, file)));
+  const inRepo = slashRelative(top, await realpath(workspace));
+  const toRepo = (file: string) => path.posix.join(inRepo, slashRelative(workspace, file));
   const inWorkspace = [...then.keys()].filter((p) => !inRepo || p.startsWith(`${inRepo}/`));
   const matchedThen = new Set(
     matchedAmong(
@@ -93,8 +94,4 @@ async function worktreeChanges(top: string): Promise<Set<string>> {
     if (entry[0] === 'R' || entry[0] === 'C') paths.add(entries[++i]);
   }
   return paths;
-}
-
-function slashes(relative: string): string {
-  return relative.split(path.sep).join('/');
 }

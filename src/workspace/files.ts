@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { escapeControl, InputError, list } from '../shared/errors.js';
+import { toSlashes } from '../shared/format.js';
 import { matchFiles, matchingFiles } from './glob.js';
 import type { Shard } from '../config/types.js';
 
@@ -77,10 +78,6 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
  */
 export function matchedAmong(patterns: string[], workspace: string, paths: string[]): string[] {
   return matchingFiles(patterns.map((p) => anchor(p, workspace)).join('\n'), paths).filter((p) => !isGdalSideFile(p));
-}
-
-function toSlashes(relative: string): string {
-  return path.sep === '/' ? relative : relative.split(path.sep).join('/');
 }
 
 /** Makes a workspace-relative pattern absolute, escaping glob characters in the workspace path. */

@@ -2,6 +2,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { git } from './git.js';
 import { LocalFileError, list } from '../shared/errors.js';
+import { toSlashes } from '../shared/format.js';
 import { closeFd, openForReading, readFully } from '../shared/fd.js';
 import type { LocalFile } from './files.js';
 
@@ -58,7 +59,7 @@ export async function fetchContent(workspace: string, pointers: LocalFile[]): Pr
   if (pointers.length === 0) return [];
   const top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
   const inRepo = path.relative(top, await realpath(workspace));
-  const repoPath = (file: LocalFile) => path.join(inRepo, path.relative(workspace, file.localPath)).split(path.sep).join('/');
+  const repoPath = (file: LocalFile) => toSlashes(path.join(inRepo, path.relative(workspace, file.localPath)));
   const failures: string[] = [];
   for (let i = 0; i < pointers.length; i += BATCH_FILES) {
     const batch = pointers.slice(i, i + BATCH_FILES);

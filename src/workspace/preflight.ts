@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { FileError, list, type FileProblem } from '../shared/errors.js';
+import { FileError, FormatError, isSystemError, list, type FileProblem } from '../shared/errors.js';
+import { compareText, slashRelative } from '../shared/format.js';
 import type { LocalFile } from './files.js';
 import { forEachLimited } from '../shared/pool.js';
 import { formatOfPath, readRasterHeader, readWorldFile, RASTER_EXTENSIONS } from './raster/index.js';
@@ -64,14 +65,14 @@ class Preflight {
 
   /** Files are named by their path in the repository, as an annotation's `file=` wants them. */
   private shown(file: LocalFile): string {
-    return path.relative(this.workspace, file.localPath).split(path.sep).join('/');
+    return slashRelative(this.workspace, file.localPath);
   }
 
   private refuseUnsupported(): void {
     const unsupported = this.files.filter((f) => formatOfPath(f.localPath) === undefined);
     if (unsupported.length === 0) return;
     throw new FileError(
-      unsupported.map((f) => ({ path: this.shown(f), problem: 'unsupported extension' })),
+      unsupported.map((f) => ({ kind: 'unsupported', paths: [this.shown(f)], problem: 'unsupported extension' })),
       `Unsupported file${unsupported.length > 1 ? 's' : ''} ${list(unsupported.map((f) => this.shown(f)))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`,
     );
   }
@@ -87,11 +88,12 @@ class Preflight {
       if (first === undefined) firstWithBase.set(base, file);
       else clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
       if (base.startsWith('__')) this.warnings.push(`${this.shown(file)}: the platform ignores files whose name starts with '__'`);
-      if (file.size === 0) this.problems.push({ path: this.shown(file), problem: 'empty file' });
+      if (file.size === 0) this.problems.push({ kind: 'empty', paths: [this.shown(file)], problem: 'empty file' });
     }
     for (const [base, same] of clashes)
       this.problems.push({
-        path: same.map((f) => this.shown(f)).join(' and '),
+        kind: 'name-clash',
+        paths: same.map((f) => this.shown(f)).sort(),
         problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
       });
   }
@@ -102,7 +104,11 @@ class Preflight {
     const tiffStems = new Set([...this.files, ...this.others].filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
     for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
       if (!tiffStems.has(stemOf(tfw)))
-        this.problems.push({ path: this.shown(tfw), problem: 'world file without its TIFF (same folder and name, .tif)' });
+        this.problems.push({
+          kind: 'world-file',
+          paths: [this.shown(tfw)],
+          problem: 'world file without its TIFF (same folder and name, .tif)',
+        });
   }
 
   /** Every header, world files first: a TIFF without its own georeferencing takes its world file's. */
@@ -119,7 +125,9 @@ class Preflight {
           if (this.onGeo) geo.push([file, found]);
         }
       } catch (error) {
-        this.problems.push({ path: this.shown(file), problem: `unreadable: ${(error as Error).message}` });
+        // The file's fault (its format, or the disk's answer); anything else is a bug, and says so.
+        if (!(error instanceof FormatError) && !isSystemError(error)) throw error;
+        this.problems.push({ kind: 'unreadable', paths: [this.shown(file)], problem: `unreadable: ${error.message}` });
       }
     });
     for (const [file, found] of geo) {
@@ -133,23 +141,29 @@ class Preflight {
   private async checkRaster(file: LocalFile): Promise<RasterGeo> {
     const header = await readRasterHeader(file.localPath, formatOfPath(file.localPath) === 'jp2' ? 'jp2' : 'tiff', file.size);
     if (header.epsg !== undefined && header.epsg !== this.epsg)
-      this.problems.push({ path: this.shown(file), problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
+      this.problems.push({ kind: 'srs', paths: [this.shown(file)], problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
     else if (header.userDefinedCrs)
       this.warnings.push(`${this.shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${this.epsg}`);
     else if (header.format === 'tiff' && !header.georeferenced && !this.tfwStems.has(stemOf(file)))
-      this.problems.push({ path: this.shown(file), problem: 'TIFF with no georeferencing and no .tfw world file beside it' });
+      this.problems.push({
+        kind: 'no-georeferencing',
+        paths: [this.shown(file)],
+        problem: 'TIFF with no georeferencing and no .tfw world file beside it',
+      });
     return { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform };
   }
 
   /** One error for every problem, in path order, said in one line. */
   private refusal(): FileError {
     const { problems, epsg } = this;
-    problems.sort((a, b) => (a.path < b.path ? -1 : 1));
-    const srsOnly = problems.every((p) => p.problem.startsWith('EPSG:'));
+    // Whatever order the reads ended in, the same files give the same message.
+    problems.sort((a, b) => compareText(a.paths[0], b.paths[0]) || compareText(a.problem, b.problem));
+    const named = (p: FileProblem) => p.paths.join(' and ');
+    const srsOnly = problems.every((p) => p.kind === 'srs');
     const summary = srsOnly
-      ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${p.path} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
+      ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${list(problems.map((p) => `${named(p)} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
       : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${list(
-          problems.map((p) => `${p.path}: ${p.problem}`),
+          problems.map((p) => `${named(p)}: ${p.problem}`),
           3,
         )}`;
     return new FileError(problems, summary);

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { openFileSource } from './byte-source.js';
-import { isJp2Signature, readJp2Info } from './jp2.js';
-import { isTiffSignature, readTiffInfo, type GeoTransform } from './tiff.js';
-import { parseWorldFile, type WorldFile } from './tfw.js';
+import { isJp2Signature, Jp2FormatError, readJp2Info } from './jp2.js';
+import { isTiffSignature, readTiffInfo, TiffFormatError, type GeoTransform } from './tiff.js';
+import { parseWorldFile, WorldFileError, type WorldFile } from './tfw.js';
 
 export type RasterFormat = 'tiff' | 'jp2' | 'tfw';
 
@@ -41,11 +41,11 @@ export async function readRasterHeader(path: string, format: 'tiff' | 'jp2', siz
   try {
     const head = await source.read(0, 16);
     if (format === 'tiff') {
-      if (!isTiffSignature(head)) throw new Error('not a TIFF file (bad signature)');
+      if (!isTiffSignature(head)) throw new TiffFormatError('not a TIFF file (bad signature)');
       const info = await readTiffInfo(source);
       return { format, ...info };
     }
-    if (!isJp2Signature(head)) throw new Error('not a JPEG2000 JP2 file (bad signature)');
+    if (!isJp2Signature(head)) throw new Jp2FormatError('not a JPEG2000 JP2 file (bad signature)');
     const info = await readJp2Info(source);
     return {
       format,
@@ -67,7 +67,7 @@ const MAX_WORLD_FILE_BYTES = 4096;
 export async function readWorldFile(path: string): Promise<WorldFile> {
   const source = await openFileSource(path);
   try {
-    if (source.size > MAX_WORLD_FILE_BYTES) throw new Error(`too large for a world file (${source.size} bytes)`);
+    if (source.size > MAX_WORLD_FILE_BYTES) throw new WorldFileError(`too large for a world file (${source.size} bytes)`);
   } finally {
     await source.close();
   }

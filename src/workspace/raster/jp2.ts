@@ -1,3 +1,4 @@
+import { FormatError } from '../../shared/errors.js';
 import { bufferSource, type ByteSource } from './byte-source.js';
 import { readTiffInfo, type GeoTransform } from './tiff.js';
 
@@ -15,7 +16,7 @@ export interface Jp2Info {
   transform?: GeoTransform;
 }
 
-export class Jp2FormatError extends Error {}
+export class Jp2FormatError extends FormatError {}
 
 /** ISO/IEC 15444-1 signature box: length 12, type 'jP  ', content 0D0A870A. */
 const SIGNATURE = Buffer.from('0000000c6a5020200d0a870a', 'hex');

@@ -1,7 +1,8 @@
+import { FormatError } from '../../shared/errors.js';
 /** An ESRI world file: six numbers, one per line (A, D, B, E, C, F). */
 export type WorldFile = [number, number, number, number, number, number];
 
-export class WorldFileError extends Error {}
+export class WorldFileError extends FormatError {}
 
 /** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
 export function parseWorldFile(text: string): WorldFile {
@@ -11,8 +12,9 @@ export function parseWorldFile(text: string): WorldFile {
     .filter((line) => line !== '');
   if (lines.length !== 6) throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
   const numbers = lines.map(Number);
-  const bad = lines.find((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
-  if (bad !== undefined) throw new WorldFileError(`'${bad.slice(0, 40)}' is not a number`);
+  const bad = lines.findIndex((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
+  // Said by its place, never quoted: a world file linked to a secret must not print it.
+  if (bad !== -1) throw new WorldFileError(`value ${bad + 1} of 6 is not a number`);
   return numbers as WorldFile;
 }
 

@@ -1,3 +1,4 @@
+import { FormatError } from '../../shared/errors.js';
 import type { ByteSource } from './byte-source.js';
 
 /** What a TIFF's first IFD says about georeferencing; pixels are never read. */
@@ -18,7 +19,7 @@ export interface TiffInfo {
 
 export type GeoTransform = [number, number, number, number, number, number];
 
-export class TiffFormatError extends Error {}
+export class TiffFormatError extends FormatError {}
 
 // TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
 const TAG_IMAGE_WIDTH = 256;
