@@ -108,6 +108,8 @@ export interface OfferingRecord {
   open: boolean;
   status: 'PUBLISHING' | 'MODIFYING' | 'PUBLISHED' | 'UNPUBLISHING' | 'UNSTABLE';
   creation: string;
+  /** Changes on every PUT of the offering (a sync): what shows that a sync took effect (§12.9). */
+  update: string;
 }
 
 export interface Endpoint {

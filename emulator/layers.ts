@@ -507,23 +507,34 @@ export class LayerRoutes {
       open: endpoint.open ? true : body.open === true,
       status: 'PUBLISHING',
       creation: this.store().now(),
+      update: '',
     };
+    offering.update = offering.creation;
     this.offerings.set(offering._id, offering);
     this.publishLater(offering, conf);
     this.json(c, 201, this.offeringView(offering));
   }
 
+  /**
+   * The sync (§12.9): a moment after the PUT (when is UNCERTAIN) the offering turns MODIFYING with
+   * a new `update` date, then PUBLISHED; the answer and the reads just after it still show the
+   * state before, so a PUBLISHED read then predates the sync.
+   */
   private syncOffering(c: Ctx): void {
     const offering = this.offering(c.params[1]);
     const conf = this.configuration(offering.configurationId);
-    offering.status = 'MODIFYING';
-    conf.status = 'SYNCHRONIZING';
-    this.publishLater(offering, conf);
+    this.later(this.options.modifyingLagMs ?? 20, () => {
+      offering.update = this.store().now();
+      offering.status = 'MODIFYING';
+      conf.status = 'SYNCHRONIZING';
+      this.publishLater(offering, conf);
+    });
     this.json(c, 200, this.offeringView(offering));
   }
 
-  private publishLater(offering: OfferingRecord, conf: ConfigurationRecord): void {
+  private publishLater(offering: OfferingRecord, conf: ConfigurationRecord, since = offering.update): void {
     this.later(this.options.publishDelayMs ?? 50, () => {
+      if (offering.update !== since) return;
       offering.status = this.options.offeringFailure ? 'UNSTABLE' : 'PUBLISHED';
       conf.status = 'PUBLISHED';
     });
@@ -544,6 +555,7 @@ export class LayerRoutes {
       endpoint: { _id: endpoint._id, name: endpoint.name },
       urls: conf ? this.offeringUrls(endpoint, conf.layer_name) : [],
       creation: o.creation,
+      update: o.update,
     };
   }
 

@@ -12,6 +12,8 @@ export interface LayerOptions {
   storedDataLagMs?: number;
   /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
   pyramidFailure?: boolean;
+  /** After a sync's PUT, the offering turns MODIFYING, with a new `update` date, this much later. */
+  modifyingLagMs?: number;
   /** An offering is PUBLISHED this long after its creation or a synchronisation. */
   publishDelayMs?: number;
   /** Offerings end UNSTABLE instead of PUBLISHED (the publication failed on the platform). */

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { checkAccess } from './delivery/access.js';
 import { commentMarker, renderComment } from './report/comment.js';
-import { CancelledError, InputError, list, NetworkError, TimeoutError } from './shared/errors.js';
+import { CancelledError, errorText, InputError, list, NetworkError, TimeoutError } from './shared/errors.js';
 import { findFiles, totalBytes, type FileSet, type LocalFile } from './workspace/files.js';
 import { formatBytes } from './shared/format.js';
 import { isPullRequestEvent, upsertComment } from './report/github.js';
@@ -37,7 +37,7 @@ export async function run(signal?: AbortSignal): Promise<void> {
   try {
     config = readConfig();
   } catch (error) {
-    core.setFailed((error as Error).message);
+    core.setFailed(errorText(error));
     return;
   }
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
@@ -227,7 +227,7 @@ async function comment(config: Config, reporter: Reporter): Promise<void> {
     if (outcome.kind === 'skipped') reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
     else reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
   } catch (error) {
-    reporter.warning(`The pull-request comment was not written: ${(error as Error).message}`);
+    reporter.warning(`The pull-request comment was not written: ${errorText(error)}`);
   }
 }
 

@@ -118,6 +118,22 @@ describe.each(['base', 'ignore-fields'] as const)('updates on %s lists', (listFi
       expect(c.type_infos.used_data[0].stored_data).toBe(second.outputs['stored-data-id']);
   });
 
+  it("a lost sync answer is reconciled by the offering's update date, though MODIFYING has come and gone", async () => {
+    const emu = await onLists({ layers: { pyramidDurationMs: 60, publishDelayMs: 1, modifyingLagMs: 40 } });
+    const dir = await workspace();
+    const first = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const [offering] = [...emu.layers.offerings.values()];
+    const before = offering.update;
+    // The answer is lost; the reads that follow see the old PUBLISHED until the sync shows.
+    emu.faults.add({ route: 'syncOffering', times: 1, fault: { storeThen: 502 } });
+    const second = await runAction({ workspace: dir, inputs: inputs(emu, { services: 'wmts' }) });
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(count(emu, 'syncOffering')).toBe(1);
+    expect(offering.update > before).toBe(true);
+    expect(offering.status).toBe('PUBLISHED');
+  });
+
   it('a service added to a live layer: the new one created, the other updated in place', async () => {
     const emu = await onLists();
     const dir = await workspace();
@@ -282,6 +298,7 @@ describe('previewUrl', () => {
     status: 'GENERATED' as const,
     tags: {},
     levels: [],
+    hasTypeInfos: true,
     bbox: [2.33, 48.84, 2.36, 48.86] as [number, number, number, number],
   };
   const report = (urls: Record<string, string>) => ({

@@ -21,7 +21,7 @@ export async function checkAccess(
   let memberships;
   if (rights.status === 'fulfilled') memberships = rights.value;
   else {
-    const error = rights.reason;
+    const error: unknown = rights.reason;
     if (!unreadable(error)) throw error;
     warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
   }

@@ -1,5 +1,5 @@
 import { formatDuration } from '../shared/format.js';
-import { ChecksFailedError, TimeoutError, UploadStateError } from '../shared/errors.js';
+import { ChecksFailedError, errorText, TimeoutError, UploadStateError } from '../shared/errors.js';
 import { errorLinesOf, failed, FINAL_UPLOAD_STATUSES, RUNNING_CHECK_STATUSES, splitLogLine } from '../entrepot/status.js';
 import type { CheckExecution, Upload, UploadChecks, UploadStatus } from '../entrepot/types.js';
 import type { UploadsApi } from '../entrepot/uploads.js';
@@ -45,7 +45,7 @@ export class Checks {
       onTimeout: timeout,
       signal: options.signal,
       onForgiven: (error: unknown) =>
-        this.emit({ type: 'warning', message: `Reading the checks failed (${(error as Error).message}); trying again` }),
+        this.emit({ type: 'warning', message: `Reading the checks failed (${errorText(error)}); trying again` }),
     };
     return poll(pollOptions, async (signal) => {
       const api = this.api.within(signal);
@@ -76,14 +76,14 @@ export class Checks {
         try {
           detail = await this.api.execution(check.id);
         } catch (error) {
-          this.emit({ type: 'warning', message: `Could not read check execution ${check.id}: ${(error as Error).message}` });
+          this.emit({ type: 'warning', message: `Could not read check execution ${check.id}: ${errorText(error)}` });
         }
         let errorLines: string[] = [];
         if (check.status === 'FAILURE') {
           try {
             errorLines = errorLinesOf(await this.api.logs(check.id));
           } catch (error) {
-            errorLines = [`(the logs could not be read: ${(error as Error).message})`];
+            errorLines = [`(the logs could not be read: ${errorText(error)})`];
           }
         }
         return { ...check, start: detail.start, finish: detail.finish, errorLines };

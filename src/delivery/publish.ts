@@ -94,7 +94,7 @@ class PublishRun {
     // Its tree is empty, so it is not read either (a racing run is told apart after the send).
     const tagging = created ? this.tag(upload) : undefined;
     tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-    const { toSend, present, stale, extra } = transfer.diff(created ? new Map() : await api.tree(upload.id));
+    const { toSend, present, stale, extra } = transfer.diff(created ? new Map<string, number>() : await api.tree(upload.id));
     this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
     // What a resumed upload holds already counts in `use`: only the bytes still to send need
     // room, and stale or pruned copies give theirs back.

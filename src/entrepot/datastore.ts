@@ -1,3 +1,4 @@
+import { array, idOf, number, numeric, record, string, text } from './json.js';
 import type { Transport } from './transport.js';
 import type { DatastoreUsage, Membership } from './types.js';
 
@@ -13,22 +14,30 @@ export class DatastoreClient implements DatastoreApi {
   constructor(private readonly transport: Transport) {}
 
   async usage(): Promise<DatastoreUsage | undefined> {
-    const body = await this.transport.readJson('read the datastore', '');
-    const storages = ((body ?? {}) as { storages?: Record<string, unknown> }).storages ?? {};
-    // `upload` in the 2024 tutorial, `uploads` in the 2026 schema (docs/api.md).
-    const upload = (storages.uploads ?? storages.upload) as { use?: unknown; quota?: unknown } | undefined;
-    if (!upload || typeof upload.quota !== 'number') return undefined;
-    return { use: Number(upload.use), quota: upload.quota };
+    return this.transport.readJson('read the datastore', '', toUsage);
   }
 
-  /** The account's communities with their datastore and rights (`GET /users/me`). */
   async memberships(): Promise<Membership[]> {
-    const body = await this.transport.readJson('read the account', '/users/me', (json) => json, this.transport.root);
-    const members = ((body ?? {}) as { communities_member?: unknown }).communities_member;
-    return (Array.isArray(members) ? members : []).map((m: { community?: { name?: unknown; datastore?: unknown }; rights?: unknown }) => ({
-      community: String(m.community?.name ?? '?'),
-      datastore: typeof m.community?.datastore === 'string' ? m.community.datastore : undefined,
-      rights: Array.isArray(m.rights) ? m.rights.map(String) : [],
-    }));
+    return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
   }
+}
+
+/** `storages.uploads` in the 2026 schema, `storages.upload` in the 2024 tutorial (docs/api.md, "Quota"). */
+function toUsage(body: unknown): DatastoreUsage | undefined {
+  const storages = record(record(body).storages);
+  const upload = record(storages.uploads ?? storages.upload);
+  const quota = number(upload.quota);
+  return quota === undefined ? undefined : { use: numeric(upload.use) ?? NaN, quota };
+}
+
+function toMemberships(body: unknown): Membership[] {
+  return array(record(body).communities_member).map((value) => {
+    const member = record(value);
+    const community = record(member.community);
+    return {
+      community: text(community.name, '?'),
+      datastore: string(community.datastore) ?? idOf(community.datastore),
+      rights: array(member.rights).flatMap((right) => string(right) ?? []),
+    };
+  });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { LocalFileError } from '../shared/errors.js';
+import { errorText, LocalFileError } from '../shared/errors.js';
 import { closeFd, openForReading, readAt, readFully, sizeAndTime, sizeAndTimeAt, type SizeAndTime } from '../shared/fd.js';
 import { readChunkSize } from '../shared/hash.js';
 import type { RequestBody } from '../http/types.js';
@@ -149,7 +149,7 @@ function unreadable(error: unknown): string {
   if (code === 'ENOENT') return 'no longer exists (deleted or moved after it was matched)';
   if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
   if (code === 'EISDIR') return 'is now a directory';
-  return `could not be read: ${code ?? (error as Error).message}`;
+  return `could not be read: ${code ?? errorText(error)}`;
 }
 
 function isChanged(was: { size: number; mtimeMs?: number; ino?: number }, now: SizeAndTime): boolean {

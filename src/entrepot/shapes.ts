@@ -1,4 +1,5 @@
 import { BadResponseError } from '../shared/errors.js';
+import { array, boolean, idOf, isRecord, number, numeric, oneOf, record, string, tagMap, text, type JsonRecord } from './json.js';
 import {
   CONFIGURATION_STATUSES,
   EXECUTION_STATUSES,
@@ -7,39 +8,43 @@ import {
   STORED_DATA_STATUSES,
   UPLOAD_STATUSES,
 } from './status.js';
-import { asRecord, describeJson } from './transport.js';
-import type {
-  CheckExecution,
-  CheckStatus,
-  Configuration,
-  Endpoint,
-  Offering,
-  ProcessingParameter,
-  PyramidExecution,
-  RemoteTree,
-  ServiceType,
-  StoredData,
-  Upload,
-  UploadStatus,
+import { describeJson, entityId } from './transport.js';
+import {
+  SERVICE_TYPES,
+  type CheckExecution,
+  type CheckStatus,
+  type Configuration,
+  type Endpoint,
+  type Offering,
+  type ProcessingParameter,
+  type PyramidExecution,
+  type RemoteTree,
+  type StoredData,
+  type Upload,
+  type UsedData,
 } from './types.js';
 
 /**
  * What the API's JSON means to the action: each entity read from its detail (or a list item, for
  * what a list carries: docs/api.md, "List items"), leniently where servers vary, strictly where a
- * value decides something (an entity without an id is not one).
+ * value decides something (an entity without an id is not one). Every field goes through a typed
+ * reader (json.ts): a field that is absent, or of another type, reads undefined, never a guess.
  */
+
+export { text } from './json.js';
 
 export function flattenTree(body: unknown, prefix = ''): RemoteTree {
   if (!Array.isArray(body))
     throw new BadResponseError('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
   const tree: RemoteTree = new Map();
   const walk = (nodes: unknown, at: string) => {
-    if (!Array.isArray(nodes)) return;
-    for (const node of nodes as Array<Record<string, unknown>>) {
-      if (!node || typeof node.name !== 'string') continue;
-      const here = at ? `${at}/${node.name}` : node.name;
-      if (String(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children)) walk(node.children, here);
-      else tree.set(here, Number(node.size));
+    for (const value of array(nodes)) {
+      const node = record(value);
+      const name = string(node.name);
+      if (!name) continue;
+      const here = at ? `${at}/${name}` : name;
+      if (text(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children)) walk(node.children, here);
+      else tree.set(here, numeric(node.size) ?? NaN);
     }
   };
   walk(body, prefix);
@@ -48,25 +53,20 @@ export function flattenTree(body: unknown, prefix = ''): RemoteTree {
 
 /** An upload from the API's JSON; an answer without an id is not one. */
 export function toUpload(item: unknown, method: string, route: string): Upload {
-  const record = asRecord(item);
-  const id = record._id ?? record.id;
-  if (typeof id !== 'string' || !id)
-    throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
-  const lastEvent = record.last_event as { date?: unknown } | undefined;
-  const rawStatus = typeof record.status === 'string' ? record.status.toUpperCase() : String(record.status);
-  const status: UploadStatus = statusOf(rawStatus, UPLOAD_STATUSES);
-  const tags =
-    record.tags && typeof record.tags === 'object' && !Array.isArray(record.tags) ? (record.tags as Record<string, unknown>) : {};
+  const fields = record(item);
+  const id = string(fields._id) ?? string(fields.id);
+  if (!id) throw new BadResponseError(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
+  const rawStatus = typeof fields.status === 'string' ? fields.status.toUpperCase() : text(fields.status, String(fields.status));
   return {
     id,
-    name: typeof record.name === 'string' ? record.name : '',
-    status,
+    name: string(fields.name) ?? '',
+    status: statusOf(rawStatus, UPLOAD_STATUSES),
     rawStatus,
-    srs: typeof record.srs === 'string' ? record.srs : undefined,
-    type: typeof record.type === 'string' ? record.type : undefined,
-    size: typeof record.size === 'number' ? record.size : undefined,
-    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-    lastEventDate: typeof lastEvent?.date === 'string' ? lastEvent.date : typeof record.creation === 'string' ? record.creation : undefined,
+    srs: string(fields.srs),
+    type: string(fields.type),
+    size: number(fields.size),
+    tags: tagMap(fields.tags),
+    lastEventDate: string(record(fields.last_event).date) ?? string(fields.creation),
   };
 }
 
@@ -76,127 +76,139 @@ export function newest(uploads: Upload[]): Upload | undefined {
 }
 
 export function toCheckExecution(item: unknown, status: CheckStatus): CheckExecution {
-  const record = (item ?? {}) as { _id?: unknown; id?: unknown; check?: { name?: unknown; _id?: unknown }; name?: unknown };
-  const id = String(record._id ?? record.id ?? '');
-  const name = record.check?.name ?? record.name ?? record.check?._id ?? id;
-  return { id, name: String(name), status };
-}
-
-/** An entity's id; an item without one is not that entity. */
-export function entityId(record: Record<string, unknown>, what: string): string {
-  const value = record._id ?? record.id;
-  if (typeof value !== 'string' || !value) throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
-  return value;
+  const fields = record(item);
+  const check = record(fields.check);
+  const id = text(fields._id ?? fields.id);
+  return { id, name: text(check.name ?? fields.name ?? check._id, id), status };
 }
 
 export function toPyramidExecution(body: unknown): PyramidExecution {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const output = (record.output as { stored_data?: { _id?: unknown } } | undefined)?.stored_data;
-  const uploads = ((record.inputs as { upload?: unknown[] } | undefined)?.upload ?? []).map((u) =>
-    typeof u === 'string' ? u : String((u as { _id?: unknown })._id),
-  );
+  const fields = record(body);
+  const output = idOf(record(fields.output).stored_data);
   return {
-    id: entityId(record, 'an execution'),
-    status: statusOf(record.status, EXECUTION_STATUSES),
-    storedDataId: typeof output?._id === 'string' ? output._id : undefined,
-    uploadIds: uploads,
+    id: entityId(fields, 'an execution'),
+    status: statusOf(fields.status, EXECUTION_STATUSES),
+    storedDataId: output,
+    uploadIds: array(record(fields.inputs).upload).flatMap((u) => idOf(u) ?? []),
+    inputStoredDataIds: array(record(fields.inputs).stored_data).flatMap((s) => idOf(s) ?? []),
+    parameters: isRecord(fields.parameters) ? fields.parameters : undefined,
   };
 }
 
 export function toStoredData(body: unknown): StoredData {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const infos = (record.type_infos ?? {}) as { tms?: unknown; levels?: unknown };
-  const tags = (record.tags && typeof record.tags === 'object' ? record.tags : {}) as Record<string, unknown>;
+  const fields = record(body);
+  const infos = record(fields.type_infos);
   return {
-    id: entityId(record, 'a stored data'),
-    name: String(record.name ?? ''),
-    status: statusOf(record.status, STORED_DATA_STATUSES),
-    tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
-    size: typeof record.size === 'number' ? record.size : undefined,
-    srs: typeof record.srs === 'string' ? record.srs : undefined,
-    tms: typeof infos.tms === 'string' ? infos.tms : undefined,
-    levels: Array.isArray(infos.levels) ? infos.levels.map(String) : [],
-    bbox: bboxOf(record.extent),
+    id: entityId(fields, 'a stored data'),
+    name: text(fields.name),
+    status: statusOf(fields.status, STORED_DATA_STATUSES),
+    tags: tagMap(fields.tags),
+    size: number(fields.size),
+    srs: string(fields.srs),
+    tms: string(infos.tms),
+    compression: string(infos.compression),
+    levels: array(infos.levels).flatMap((level) => {
+      const id = text(level);
+      return id ? [id] : [];
+    }),
+    hasTypeInfos: isRecord(fields.type_infos),
+    bbox: bboxOf(fields.extent),
   };
 }
 
 /** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
 function bboxOf(extent: unknown): [number, number, number, number] | undefined {
-  const points: number[][] = [];
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  // A loop, not Math.min(...): an extent of 200,000 points must not overflow the stack.
   const walk = (value: unknown) => {
-    if (Array.isArray(value) && value.length >= 2 && typeof value[0] === 'number' && typeof value[1] === 'number')
-      points.push(value as number[]);
-    else if (Array.isArray(value)) value.forEach(walk);
+    const point = array(value);
+    const [x, y] = point;
+    if (typeof x === 'number' && typeof y === 'number') {
+      box[0] = Math.min(box[0], x);
+      box[1] = Math.min(box[1], y);
+      box[2] = Math.max(box[2], x);
+      box[3] = Math.max(box[3], y);
+    } else for (const inner of point) walk(inner);
   };
-  walk((extent as { coordinates?: unknown })?.coordinates);
-  if (points.length === 0) return undefined;
-  const xs = points.map((p) => p[0]);
-  const ys = points.map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  walk(record(extent).coordinates);
+  return Number.isFinite(box[0]) ? [box[0], box[1], box[2], box[3]] : undefined;
 }
 
 export function toConfiguration(body: unknown): Configuration {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const infos = (record.type_infos ?? {}) as { used_data?: unknown };
+  const fields = record(body);
+  const infos = record(fields.type_infos);
   return {
-    id: entityId(record, 'a configuration'),
-    type: String(record.type) as ServiceType,
-    layerName: String(record.layer_name ?? ''),
-    name: String(record.name ?? ''),
-    status: statusOf(record.status, CONFIGURATION_STATUSES),
-    raw: record,
-    usedData: Array.isArray(infos.used_data) ? (infos.used_data as Configuration['usedData']) : [],
+    id: entityId(fields, 'a configuration'),
+    type: oneOf(fields.type, SERVICE_TYPES),
+    layerName: text(fields.layer_name),
+    name: text(fields.name),
+    status: statusOf(fields.status, CONFIGURATION_STATUSES),
+    raw: fields,
+    usedData: array(infos.used_data).flatMap((used): UsedData[] => {
+      const entry = record(used);
+      const storedData = idOf(entry.stored_data);
+      return storedData ? [{ stored_data: storedData, bottom_level: text(entry.bottom_level), top_level: text(entry.top_level) }] : [];
+    }),
+    update: string(fields.update),
   };
 }
 
 export function toOffering(body: unknown): Offering {
-  const record = (body ?? {}) as Record<string, unknown>;
-  const urls = Array.isArray(record.urls) ? record.urls : [];
+  const fields = record(body);
   return {
-    id: entityId(record, 'an offering'),
-    configurationId: (record.configuration as { _id?: string } | undefined)?._id,
-    endpointId:
-      (record.endpoint as { _id?: string } | undefined)?._id ?? (typeof record.endpoint === 'string' ? record.endpoint : undefined),
-    type: typeof record.type === 'string' ? record.type : undefined,
-    status: statusOf(record.status, OFFERING_STATUSES),
-    open: typeof record.open === 'boolean' ? record.open : undefined,
+    id: entityId(fields, 'an offering'),
+    configurationId: idOf(fields.configuration),
+    endpointId: idOf(fields.endpoint),
+    type: string(fields.type),
+    status: statusOf(fields.status, OFFERING_STATUSES),
+    open: boolean(fields.open),
     // Plain strings are accepted too (the SDK does).
-    urls: urls.map((u: unknown) =>
-      typeof u === 'string'
-        ? { type: '', url: u }
-        : { type: String((u as { type?: unknown }).type ?? ''), url: String((u as { url?: unknown }).url ?? '') },
+    urls: array(fields.urls).map((u) =>
+      typeof u === 'string' ? { type: '', url: u } : { type: text(record(u).type), url: text(record(u).url) },
     ),
+    update: string(fields.update),
   };
 }
 
 /** A processing's parameters, as it describes itself; none listed: nothing to check against (the server will say). */
 export function toParameters(body: unknown): ProcessingParameter[] {
-  const parameters = asRecord(body).parameters;
-  if (!Array.isArray(parameters)) return [];
-  return parameters.map((p: Record<string, unknown>) => {
-    const constraints = (p.constraints ?? {}) as Record<string, unknown>;
+  return array(record(body).parameters).map((value) => {
+    const parameter = record(value);
+    const constraints = record(parameter.constraints);
     // The docs show `enum`; accept the other spellings a schema may use.
     const allowed = constraints.enum ?? constraints.values ?? constraints.allowed_values;
     return {
-      name: String(p.name),
-      mandatory: p.mandatory === true,
-      defaultValue: p.default_value,
-      allowed: Array.isArray(allowed) ? allowed.map(String) : undefined,
+      name: text(parameter.name),
+      mandatory: parameter.mandatory === true,
+      defaultValue: parameter.default_value,
+      allowed: Array.isArray(allowed) ? allowed.map((a) => text(a, JSON.stringify(a))) : undefined,
+      type: string(parameter.type) ?? string(constraints.type),
     };
   });
 }
 
 /** The datastore's endpoints: wrapped `{use, quota, endpoint: {...}}` in the datastore, bare in other lists. */
 export function toEndpoints(body: unknown): Endpoint[] {
-  const list = asRecord(body).endpoints;
-  return (Array.isArray(list) ? list : []).map((item: Record<string, unknown>) => {
-    const endpoint = (item.endpoint ?? item) as Record<string, unknown>;
-    return {
-      id: String(endpoint._id),
-      type: String(endpoint.type ?? '').toUpperCase(),
-      open: endpoint.open === true,
-      use: typeof item.use === 'number' ? item.use : undefined,
-      quota: typeof item.quota === 'number' ? item.quota : undefined,
-    };
+  return array(record(body).endpoints).flatMap((value) => {
+    const item = record(value);
+    const endpoint: JsonRecord = isRecord(item.endpoint) ? item.endpoint : item;
+    const id = string(endpoint._id);
+    if (!id) return [];
+    return [
+      {
+        id,
+        type: text(endpoint.type).toUpperCase(),
+        open: endpoint.open === true,
+        use: number(item.use),
+        quota: number(item.quota),
+      },
+    ];
   });
+}
+
+/** `{used_by: [{_id, name}], use: [...]}` (docs/api.md, "Layers"); ids alone are accepted too. */
+export function toDependencies(body: unknown): { usedBy: string[]; uses: string[] } {
+  const fields = record(body);
+  const ids = (value: unknown) => array(value).flatMap((v) => idOf(v) ?? []);
+  return { usedBy: ids(fields.used_by), uses: ids(fields.use) };
 }

@@ -4,7 +4,8 @@ import { plainText } from '../shared/format.js';
 import type { Http } from '../http/request.js';
 import type { HttpRequest, HttpResponse } from '../http/types.js';
 import { untilAborted } from '../shared/abort.js';
-import type { Retrier } from '../http/retry.js';
+import { isRecord, record, type JsonRecord } from './json.js';
+import type { Reconciled, Retrier } from '../http/retry.js';
 
 /**
  * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a
@@ -41,7 +42,7 @@ export class Transport {
    * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
    * accepts: an unexpected shape is read again like a gateway's error page.
    */
-  readJson<T = unknown>(what: string, route: string, read: (body: unknown) => T = (body) => body as T, root = this.base): Promise<T> {
+  readJson<T>(what: string, route: string, read: (body: unknown) => T, root = this.base): Promise<T> {
     return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
   }
 
@@ -59,7 +60,7 @@ export class Transport {
       });
       if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
         throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
-      const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
+      const batch: unknown[] = Array.isArray(body) ? body : page === 1 ? [body] : [];
       // A server that ignores paging answers more than asked, or the same page again: stop there.
       const signature = JSON.stringify(batch);
       if (page > 1 && signature === previous) break;
@@ -69,6 +70,77 @@ export class Transport {
       if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit)) break;
     }
     return items;
+  }
+
+  /**
+   * Every item of a list, each read whole with `readWhole` (a list item is reduced: docs/api.md,
+   * "List items"), except those `mayBeOurs` rules out from what the item says, and those whose item
+   * already holds all the caller decides on (`fromItem` gives the entity then).
+   */
+  async listWhole<T>(
+    route: string,
+    query: Record<string, string>,
+    limit: number,
+    readWhole: (id: string) => Promise<T>,
+    options: { what: string; mayBeOurs?: (item: JsonRecord) => boolean; fromItem?: (item: JsonRecord) => T | undefined },
+  ): Promise<T[]> {
+    const items = (await this.getAll(route, query, limit)).map(record).filter((item) => options.mayBeOurs?.(item) ?? true);
+    return Promise.all(items.map(async (item) => options.fromItem?.(item) ?? readWhole(entityId(item, options.what))));
+  }
+
+  /**
+   * A POST that makes an entity, at most once. Making is not idempotent: after an unknown outcome
+   * or a 409, `findMade` looks for what this request would have made, and that is the result.
+   */
+  async create<T>(
+    what: string,
+    route: string,
+    json: unknown,
+    decode: (body: unknown) => T,
+    findMade: () => Promise<T | undefined>,
+  ): Promise<T> {
+    const { value } = await this.retry.write(
+      what,
+      async () => decode(parseJson(await this.request('POST', route, { json }), 'POST', route)),
+      async (): Promise<Reconciled<T>> => {
+        const made = await findMade();
+        return made === undefined ? NOT_DONE : { done: true, value: made };
+      },
+    );
+    return value;
+  }
+
+  /**
+   * A change made at most once: after an unknown outcome (or one of `conflicts`, which a lost
+   * earlier answer explains), `isDone` reads whether the server holds it before trying again.
+   */
+  async change(
+    what: string,
+    method: HttpRequest['method'],
+    route: string,
+    extra: Partial<HttpRequest>,
+    isDone: () => Promise<boolean>,
+    conflicts: readonly number[] = [],
+  ): Promise<void> {
+    await this.retry.write(
+      what,
+      async () => void (await this.request(method, route, extra)),
+      async () => ((await isDone()) ? DONE : NOT_DONE),
+      conflicts,
+    );
+  }
+
+  /** Tags set on the entity at `route` (POST `…/tags`), confirmed by reading them back. */
+  async tag(what: string, route: string, tags: Record<string, string>, readTags: () => Promise<Record<string, string>>): Promise<void> {
+    await this.change(what, 'POST', `${route}/tags`, { json: tags }, async () => {
+      const held = await readTags();
+      return Object.entries(tags).every(([key, value]) => held[key] === value);
+    });
+  }
+
+  /** A DELETE, idempotent: a second one answers 404, so gone (`isGone`, or a 404) is done. */
+  async remove(what: string, route: string, isGone: () => Promise<boolean>, extra: Partial<HttpRequest> = {}): Promise<void> {
+    await this.change(what, 'DELETE', route, extra, isGone, [404]);
   }
 
   /**
@@ -98,8 +170,25 @@ export class Transport {
   }
 }
 
-export const DONE = { done: true, value: undefined } as const;
-export const NOT_DONE = { done: false } as const;
+const DONE = { done: true, value: undefined } as const;
+const NOT_DONE = { done: false } as const;
+
+/** `read`'s value, or undefined when the server answers 404 (the entity is gone). */
+export async function unlessGone<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
+}
+
+/** An entity's id; an item without one is not that entity. */
+export function entityId(fields: JsonRecord, what: string): string {
+  const value = fields._id ?? fields.id;
+  if (typeof value !== 'string' || !value) throw new BadResponseError('GET', what, `the answer is not ${what} (no _id)`);
+  return value;
+}
 
 function hintFor(status: number): string | undefined {
   if (status === 401) return 'The token was refused: check the authentication inputs';
@@ -146,11 +235,10 @@ export function errorDetails(body: unknown): string[] {
   const strings = (value: unknown): string[] =>
     Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
   let lines: string[];
-  if (body && typeof body === 'object' && !Array.isArray(body)) {
-    const record = body as Record<string, unknown>;
-    lines = strings(record.error_description);
-    if (lines.length === 0) lines = strings(record.message);
-    if (typeof record.error === 'string' && !lines.includes(record.error)) lines = lines.length ? lines : [record.error];
+  if (isRecord(body)) {
+    lines = strings(body.error_description);
+    if (lines.length === 0) lines = strings(body.message);
+    if (typeof body.error === 'string' && !lines.includes(body.error)) lines = lines.length ? lines : [body.error];
   } else if (typeof body === 'string') {
     const text = plainText(body);
     lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
@@ -172,9 +260,4 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
 export function parseContentRangeTotal(value: string | undefined): number | undefined {
   const match = /(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)/.exec(value ?? '');
   return match ? Number(match[3]) : undefined;
-}
-
-/** A JSON value as an object whose keys can be asked for; anything else as an empty one. */
-export function asRecord(value: unknown): Record<string, unknown> {
-  return (value && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
 }

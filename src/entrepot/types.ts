@@ -59,6 +59,8 @@ export interface ProcessingParameter {
   mandatory: boolean;
   defaultValue?: unknown;
   allowed?: string[];
+  /** The value's type, when the processing declares it (`mask` is a string in one copy, a boolean in another). */
+  type?: string;
 }
 
 export interface PyramidExecution {
@@ -66,6 +68,10 @@ export interface PyramidExecution {
   status: ExecutionStatus;
   storedDataId?: string;
   uploadIds: string[];
+  /** The pyramids it builds on (`inputs.stored_data`): a chained update names the live one. */
+  inputStoredDataIds: string[];
+  /** The parameters it ran with, as the server echoes them (with defaults), when it does. */
+  parameters?: Readonly<Record<string, unknown>>;
 }
 
 export interface StoredData {
@@ -76,24 +82,52 @@ export interface StoredData {
   size?: number;
   srs?: string;
   tms?: string;
+  compression?: string;
   /** Level ids as strings, in no order (as the API gives them). */
   levels: string[];
+  /** Whether the answer had `type_infos` at all (a list item has none): `levels: []` then means unknown. */
+  hasTypeInfos: boolean;
   /** [west, south, east, north] in degrees, when the stored data says. */
   bbox?: [number, number, number, number];
 }
 
-export type ServiceType = 'WMTS-TMS' | 'WMS-RASTER';
+export const SERVICE_TYPES = ['WMTS-TMS', 'WMS-RASTER'] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export interface UsedData {
+  stored_data: string;
+  bottom_level: string;
+  top_level: string;
+}
 
 export interface Configuration {
   id: string;
-  type: ServiceType;
+  /** Undefined for a type the action does not publish. */
+  type?: ServiceType;
   layerName: string;
   name: string;
   status: ConfigurationStatus;
   /** The whole body as read, for a full PUT that keeps what the action does not set. */
-  raw: Record<string, unknown>;
-  usedData: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
+  raw: Readonly<Record<string, unknown>>;
+  usedData: UsedData[];
+  /** Changes on every PUT (docs/api.md, "Layers": updates). */
+  update?: string;
 }
+
+/**
+ * A configuration as the action replaces it (ConfigurationFullUpdateDto: no `layer_name`, which the
+ * portal omits on edit; docs/api.md "Layers").
+ */
+export interface ConfigurationBody {
+  type: ServiceType;
+  name: string;
+  attribution?: unknown;
+  metadata?: unknown;
+  type_infos: Record<string, unknown> & { title: string; abstract: string; used_data: UsedData[] };
+}
+
+/** A configuration as the action creates it. */
+export type NewConfigurationBody = ConfigurationBody & { layer_name: string };
 
 export interface Offering {
   id: string;
@@ -103,6 +137,8 @@ export interface Offering {
   status: OfferingStatus;
   open?: boolean;
   urls: Array<{ type: string; url: string }>;
+  /** Changes on every PUT of the offering: a newer one shows that a sync took effect (docs/api.md, "Layers"). */
+  update?: string;
 }
 
 export interface Endpoint {

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { ApiError, BadResponseError, LocalFileError, NetworkError } from '../shared/errors.js';
+import { ApiError, LocalFileError, RequestError } from '../shared/errors.js';
 import { inlineMd5, type Md5Hasher } from '../shared/hash.js';
 import { waitFor, type Reconciled } from '../http/retry.js';
 import { assertUnchanged, multipartFile, type FileSource } from './multipart.js';
 import { flattenTree } from './shapes.js';
-import { DONE, NOT_DONE, type Transport } from './transport.js';
+import type { Transport } from './transport.js';
 import type { RemoteTree } from './types.js';
 
 /**
@@ -132,18 +132,20 @@ export class UploadFiles {
     const held = mayLag
       ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal)
       : await read();
-    if (held === size) return DONE;
+    if (held === size) return { done: true, value: undefined };
     if (held !== undefined) await this.deleteStored(uploadId, remotePath, kind);
     return { done: false, retry: true };
   }
 
   /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
   private async deleteStored(uploadId: string, remotePath: string, kind: 'data' | 'md5'): Promise<void> {
-    await this.transport.retry.write(
+    await this.transport.remove(
       `delete ${remotePath}`,
-      async () => void (await this.transport.request('DELETE', `${uploadRoute(uploadId)}/${kind}`, { query: { path: remotePath } })),
-      async () => ((await this.tree(uploadId)).has(remotePath) ? NOT_DONE : DONE),
-      [404],
+      `${uploadRoute(uploadId)}/${kind}`,
+      async () => !(await this.tree(uploadId)).has(remotePath),
+      {
+        query: { path: remotePath },
+      },
     );
   }
 
@@ -158,8 +160,6 @@ export class UploadFiles {
     if (held) await this.deleteStored(uploadId, remotePath, kind);
   }
 
-  /** The upload's status, or DELETED when the server no longer knows it. */
-
   private get md5(): Md5Hasher {
     return this.options.md5 ?? inlineMd5;
   }
@@ -168,9 +168,6 @@ export class UploadFiles {
 const uploadRoute = (uploadId: string) => `/uploads/${encodeURIComponent(uploadId)}`;
 
 function mayLag(error: unknown): boolean {
-  return (
-    error instanceof NetworkError ||
-    error instanceof BadResponseError ||
-    (error instanceof ApiError && (error.status === 502 || error.status === 504))
-  );
+  if (error instanceof ApiError) return error.status === 502 || error.status === 504;
+  return error instanceof RequestError;
 }

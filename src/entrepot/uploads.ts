@@ -1,8 +1,8 @@
-import { ApiError, BadResponseError, UploadStateError } from '../shared/errors.js';
-import type { Reconciled } from '../http/retry.js';
+import { BadResponseError, UploadStateError } from '../shared/errors.js';
+import { array, isRecord, record, string } from './json.js';
 import { newest, toCheckExecution, toUpload } from './shapes.js';
 import { checkStatusOf, logLines, type CheckStatus } from './status.js';
-import { asRecord, describeJson, DONE, NOT_DONE, parseJson, type Transport } from './transport.js';
+import { describeJson, unlessGone, type Transport } from './transport.js';
 import type { CheckExecutionDetail, RemoteTree, Upload, UploadChecks, UploadStatus } from './types.js';
 import { UploadFiles, type ClientOptions, type OutgoingFile, type SentFile } from './upload-files.js';
 
@@ -62,71 +62,50 @@ export class UploadsClient implements UploadsApi {
   // ---------------------------------------------------------------- uploads
 
   async uploadsNamed(name: string): Promise<Upload[]> {
-    const items = await this.transport.getAll('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE);
-    const uploads = await Promise.all(
-      items.map(async (item) => {
-        const record = asRecord(item);
+    const uploads = await this.transport.listWhole(
+      '/uploads',
+      { name, fields: UPLOAD_DECISION_FIELDS.join(',') },
+      LIST_PAGE_SIZE,
+      (id) => this.getUpload(id),
+      {
+        what: 'an upload',
         // The name filter is pattern-like: an item that names another upload is not one of ours.
-        if (typeof record.name === 'string' && record.name !== name) return undefined;
-        const listed = toUpload(item, 'GET', '/uploads');
-        return UPLOAD_DECISION_FIELDS.every((field) => field in record) ? listed : this.getUpload(listed.id);
-      }),
+        mayBeOurs: (item) => typeof item.name !== 'string' || item.name === name,
+        fromItem: (item) => (UPLOAD_DECISION_FIELDS.every((field) => field in item) ? toUpload(item, 'GET', '/uploads') : undefined),
+      },
     );
     // DELETED uploads may or may not be listed (docs/api.md): never one to use.
-    return uploads.filter((u): u is Upload => u !== undefined && u.name === name && u.status !== 'DELETED');
+    return uploads.filter((u) => u.name === name && u.status !== 'DELETED');
   }
 
   async getUpload(uploadId: string): Promise<Upload> {
-    const route = this.uploadRoute(uploadId);
+    const route = uploadRoute(uploadId);
     return this.transport.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
   }
 
   async createUpload(fields: { name: string; description: string; srs: string }, existing: ReadonlySet<string>): Promise<Upload> {
-    const { value } = await this.transport.retry.write(
+    return this.transport.create(
       `create upload '${fields.name}'`,
+      '/uploads',
       // Only the documented fields: an unknown one can make creation fail (docs/api.md).
-      async () =>
-        toUpload(
-          parseJson(
-            await this.transport.request('POST', '/uploads', {
-              json: { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs },
-            }),
-            'POST',
-            '/uploads',
-          ),
-          'POST',
-          '/uploads',
-        ),
+      { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs },
+      (body) => toUpload(body, 'POST', '/uploads'),
       // Creating is not idempotent: an upload of that name that was not there before is ours.
-      async (): Promise<Reconciled<Upload>> => {
-        const made = newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id)));
-        return made ? { done: true, value: made } : NOT_DONE;
-      },
+      async () => newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id))),
     );
-    return value;
   }
 
   async deleteUpload(uploadId: string): Promise<void> {
-    const route = this.uploadRoute(uploadId);
-    await this.transport.retry.write(
+    // The upload is gone when it reads DELETED or not at all.
+    await this.transport.remove(
       `delete upload ${uploadId}`,
-      async () => void (await this.transport.request('DELETE', route)),
-      // A second DELETE answers 404: the upload is gone when it reads DELETED or not at all.
-      async () => ((await this.statusOrGone(uploadId)) === 'DELETED' ? DONE : NOT_DONE),
-      [404],
+      uploadRoute(uploadId),
+      async () => (await this.statusOrGone(uploadId)) === 'DELETED',
     );
   }
 
   async addTags(uploadId: string, tags: Record<string, string>): Promise<void> {
-    await this.transport.retry.write(
-      `tag upload ${uploadId}`,
-      async () => void (await this.transport.request('POST', `${this.uploadRoute(uploadId)}/tags`, { json: tags })),
-      async () => {
-        const { tags: held } = await this.getUpload(uploadId);
-        return Object.entries(tags).every(([key, value]) => held[key] === value) ? DONE : NOT_DONE;
-      },
-      [],
-    );
+    await this.transport.tag(`tag upload ${uploadId}`, uploadRoute(uploadId), tags, async () => (await this.getUpload(uploadId)).tags);
   }
 
   // ---------------------------------------------------------------- files
@@ -151,28 +130,29 @@ export class UploadsClient implements UploadsApi {
   }
 
   async close(uploadId: string): Promise<void> {
-    await this.transport.retry.write(
+    // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
+    await this.transport.change(
       `close upload ${uploadId}`,
-      async () => void (await this.transport.request('POST', `${this.uploadRoute(uploadId)}/close`, { json: {} })),
-      // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
+      'POST',
+      `${uploadRoute(uploadId)}/close`,
+      { json: {} },
       async () => {
         const status = await this.statusOrGone(uploadId);
         if (status === 'DELETED') throw new UploadStateError(`Upload ${uploadId} was deleted while it was being closed`);
-        return status === 'OPEN' ? NOT_DONE : DONE;
+        return status !== 'OPEN';
       },
+      [409],
     );
   }
 
   // ---------------------------------------------------------------- checks
 
   async checks(uploadId: string): Promise<UploadChecks> {
-    const route = `${this.uploadRoute(uploadId)}/checks`;
+    const route = `${uploadRoute(uploadId)}/checks`;
     return this.transport.readJson(`read the checks of ${uploadId}`, route, (body) => {
-      if (!body || typeof body !== 'object' || Array.isArray(body))
+      if (!isRecord(body))
         throw new BadResponseError('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
-      const record = body as Record<string, unknown>;
-      const read = (key: string, status: CheckStatus) =>
-        (Array.isArray(record[key]) ? (record[key] as unknown[]) : []).map((item) => toCheckExecution(item, status));
+      const read = (key: string, status: CheckStatus) => array(body[key]).map((item) => toCheckExecution(item, status));
       return {
         asked: read('asked', 'WAITING'),
         inProgress: read('in_progress', 'PROGRESS'),
@@ -183,16 +163,14 @@ export class UploadsClient implements UploadsApi {
   }
 
   async execution(executionId: string): Promise<CheckExecutionDetail> {
-    const body = await this.transport.readJson(
+    return this.transport.readJson(
       `read check execution ${executionId}`,
       `/checks/executions/${encodeURIComponent(executionId)}`,
+      (body) => {
+        const fields = record(body);
+        return { ...toCheckExecution(fields, checkStatusOf(fields.status)), start: string(fields.start), finish: string(fields.finish) };
+      },
     );
-    const record = (body ?? {}) as Record<string, unknown>;
-    return {
-      ...toCheckExecution(record, checkStatusOf(record.status)),
-      start: typeof record.start === 'string' ? record.start : undefined,
-      finish: typeof record.finish === 'string' ? record.finish : undefined,
-    };
   }
 
   async logs(executionId: string): Promise<string[]> {
@@ -201,15 +179,8 @@ export class UploadsClient implements UploadsApi {
 
   /** The upload's status, or DELETED when the server no longer knows it. */
   private async statusOrGone(uploadId: string): Promise<UploadStatus> {
-    try {
-      return (await this.getUpload(uploadId)).status;
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return 'DELETED';
-      throw error;
-    }
-  }
-
-  private uploadRoute(uploadId: string): string {
-    return `/uploads/${encodeURIComponent(uploadId)}`;
+    return (await unlessGone(() => this.getUpload(uploadId)))?.status ?? 'DELETED';
   }
 }
+
+const uploadRoute = (uploadId: string) => `/uploads/${encodeURIComponent(uploadId)}`;

@@ -26,7 +26,7 @@ export function createTokenSource(
   retry: Retrier,
   onToken?: (token: string) => void,
 ): TokenSource {
-  if (auth.kind === 'token') return { get: async () => auth.token, invalidate: () => undefined };
+  if (auth.kind === 'token') return { get: () => Promise.resolve(auth.token), invalidate: () => undefined };
   const form = (): Record<string, string> =>
     auth.kind === 'client-credentials'
       ? { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }
@@ -120,7 +120,7 @@ function keycloakError(text: string): string[] {
   try {
     const body = JSON.parse(text) as { error?: unknown; error_description?: unknown };
     const description = body.error_description ?? body.error;
-    if (description !== undefined) return [String(description)];
+    if (description !== undefined) return [typeof description === 'string' ? description : JSON.stringify(description)];
   } catch {
     // a gateway's page
   }

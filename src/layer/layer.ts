@@ -1,4 +1,4 @@
-import { TimeoutError, LayerStateError } from '../shared/errors.js';
+import { errorText, LayerStateError, TimeoutError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Configuration, ServiceType, StoredData, Upload } from '../entrepot/types.js';
 import type { PollOptions } from '../http/poll.js';
@@ -161,7 +161,7 @@ class LayerRun {
         report.deletedPyramids.push(old);
         this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
       } catch (error) {
-        this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${(error as Error).message}` });
+        this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${errorText(error)}` });
       }
     }
     if (this.options.keepUpload) return;
@@ -177,7 +177,7 @@ class LayerRun {
       withinMs: this.options.processingTimeoutMs,
       onTimeout,
       signal: this.options.signal,
-      onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${(error as Error).message}); trying again` }),
+      onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${errorText(error)}); trying again` }),
     };
   }
 }

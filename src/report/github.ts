@@ -1,3 +1,4 @@
+import { errorText } from '../shared/errors.js';
 /**
  * The pull-request comment on GitHub: one per upload name, found again by its hidden marker and
  * updated in place. The GitHub client is loaded here only, when a comment is written, so that a
@@ -15,7 +16,7 @@ export function isPullRequestEvent(): boolean {
 
 export async function upsertComment(body: string, marker: string, token: string): Promise<CommentOutcome> {
   const github = await import('@actions/github');
-  const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
+  const number: unknown = github.context.payload.pull_request?.number ?? github.context.payload.number;
   if (typeof number !== 'number') return { kind: 'skipped', reason: 'the event names no pull request' };
   const { owner, repo } = github.context.repo;
   try {
@@ -33,7 +34,7 @@ export async function upsertComment(body: string, marker: string, token: string)
     const reason =
       status === 403 || status === 404
         ? `the token may not write to this pull request (HTTP ${status}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
-        : `GitHub did not take it (${(error as Error).message})`;
+        : `GitHub did not take it (${errorText(error)})`;
     return { kind: 'skipped', reason };
   }
 }

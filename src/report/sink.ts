@@ -1,3 +1,4 @@
+import { errorText } from '../shared/errors.js';
 import * as core from '@actions/core';
 import { esc } from './summary.js';
 
@@ -70,7 +71,7 @@ export class GitHubSink {
     try {
       await core.summary.addRaw(this.redact(html), true).write();
     } catch (error) {
-      core.warning(`Could not write the job summary: ${(error as Error).message}`);
+      core.warning(`Could not write the job summary: ${errorText(error)}`);
     }
   }
 

@@ -244,10 +244,12 @@ export function escapeControl(text: string): string {
 }
 
 /** An error from the operating system (a file that cannot be opened, a refused read): `ENOENT`, `EACCES`… */
-export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return (
-    error instanceof Error &&
-    typeof (error as NodeJS.ErrnoException).code === 'string' &&
-    /^E[A-Z]+$/.test(String((error as NodeJS.ErrnoException).code))
-  );
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+  if (!(error instanceof Error) || !('code' in error)) return false;
+  return typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
+}
+
+/** An error's own words, whatever was thrown. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { escapeControl, InputError, list } from '../shared/errors.js';
-import { toSlashes } from '../shared/format.js';
+import { compareText, toSlashes } from '../shared/format.js';
 import { matchFiles, matchingFiles } from './glob.js';
 import type { Shard } from '../config/types.js';
 
@@ -56,7 +56,7 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
     throw new InputError(
       'glob',
       `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${list(
-        controlled.map(({ path: p }) => escapeControl(path.relative(workspace, p))),
+        controlled.map(({ path: p }) => escapeControl(path.relative(workspace, p))).sort(compareText),
         3,
       )}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`,
     );
@@ -68,8 +68,14 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
       const relativePath = toSlashes(p.slice(skip));
       return { localPath: p, relativePath, remotePath: `${REMOTE_DATA_DIR}/${relativePath}`, size, mtimeMs };
     })
-    .sort((a, b) => compare(a.remotePath, b.remotePath));
-  return { root, files: shard ? shardFiles(files, shard) : files, all: files, matched: files.length, sideFiles: sideFiles.sort(compare) };
+    .sort((a, b) => compareText(a.remotePath, b.remotePath));
+  return {
+    root,
+    files: shard ? shardFiles(files, shard) : files,
+    all: files,
+    matched: files.length,
+    sideFiles: sideFiles.sort(compareText),
+  };
 }
 
 /**
@@ -111,11 +117,6 @@ export function commonRoot(dirs: string[]): string {
   return root;
 }
 
-/** Byte-wise order: the same on every runner whatever the locale. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The i-th of n stable parts: files are grouped so that a world file travels with its TIFF, and
  * groups go, largest first, to the lightest part. Depends only on the set of files, never on the
@@ -129,7 +130,7 @@ export function shardFiles(files: LocalFile[], shard: Shard): LocalFile[] {
   }
   const ordered = [...groups.entries()]
     .map(([key, members]) => ({ key, members, bytes: members.reduce((sum, f) => sum + f.size, 0) }))
-    .sort((a, b) => b.bytes - a.bytes || compare(a.key, b.key));
+    .sort((a, b) => b.bytes - a.bytes || compareText(a.key, b.key));
   const load = new Array<number>(shard.count).fill(0);
   const count = new Array<number>(shard.count).fill(0);
   const mine: LocalFile[] = [];
@@ -142,7 +143,7 @@ export function shardFiles(files: LocalFile[], shard: Shard): LocalFile[] {
     count[target] += group.members.length;
     if (target === shard.index - 1) mine.push(...group.members);
   }
-  return mine.sort((a, b) => compare(a.remotePath, b.remotePath));
+  return mine.sort((a, b) => compareText(a.remotePath, b.remotePath));
 }
 
 export function totalBytes(files: ReadonlyArray<{ size: number }>): number {

@@ -45,7 +45,7 @@ export function footprint(epsg: number, transform: GeoTransform, width: number, 
   const definition = definitionOf(epsg);
   if (!definition) return undefined;
   const toWgs84 =
-    epsg === 4326 ? (p: [number, number]) => p : (p: [number, number]) => proj4(definition, DEFINITIONS[4326], p) as [number, number];
+    epsg === 4326 ? (p: [number, number]) => p : (p: [number, number]) => proj4<[number, number]>(definition, DEFINITIONS[4326], p);
   const [t0, t1, t2, t3, t4, t5] = transform;
   const at = (col: number, row: number): [number, number] => toWgs84([t0 + col * t1 + row * t2, t3 + col * t4 + row * t5]);
   const ring: Array<[number, number]> = [];

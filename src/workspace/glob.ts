@@ -1,3 +1,4 @@
+import { isSystemError } from '../shared/errors.js';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -34,7 +35,7 @@ export async function matchFiles(patternLines: string): Promise<MatchedFile[]> {
     try {
       await lstat(searchPath);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if (isSystemError(error) && error.code === 'ENOENT') continue;
       throw error;
     }
     await visit(searchPath, patterns, [], found);
@@ -86,7 +87,7 @@ async function isDirectoryFollowed(item: string): Promise<boolean | undefined> {
   try {
     return (await stat(item)).isDirectory();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (isSystemError(error) && error.code === 'ENOENT') return undefined;
     throw error;
   }
 }
@@ -97,6 +98,6 @@ async function keepIfFile(file: string, found: MatchedFile[]): Promise<void> {
     const s = await stat(file);
     if (s.isFile()) found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!isSystemError(error) || error.code !== 'ENOENT') throw error;
   }
 }

@@ -12,7 +12,7 @@ export interface ByteSource {
 export function bufferSource(buffer: Buffer): ByteSource {
   return {
     size: buffer.length,
-    read: async (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
+    read: (position, length) => Promise.resolve(buffer.subarray(position, Math.min(buffer.length, position + length))),
     peek: (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
   };
 }

@@ -87,9 +87,9 @@ interface Ifd {
   bigTiff: boolean;
   entries: Buffer;
   tags: Map<number, Entry>;
-  u16(b: Buffer, o: number): number;
-  u32(b: Buffer, o: number): number;
-  u64(b: Buffer, o: number): number;
+  u16: (b: Buffer, o: number) => number;
+  u32: (b: Buffer, o: number) => number;
+  u64: (b: Buffer, o: number) => number;
 }
 
 async function readFirstIfd(source: ByteSource): Promise<Ifd> {
