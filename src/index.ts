@@ -7,7 +7,7 @@ const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort());
 
 try {
-  await run(controller.signal);
+  await run({ runner: core, env: process.env, signal: controller.signal });
 } catch (error) {
   // run() reports every failure itself; one that escapes it is a bug, said as such in one line.
   if (error instanceof Error && error.stack) core.info(error.stack);

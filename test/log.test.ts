@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalFile } from '../src/workspace/files.js';
 import { InputError } from '../src/shared/errors.js';
+import * as core from '@actions/core';
 import { Reporter } from '../src/report/reporter.js';
+import { GitHubSink } from '../src/report/sink.js';
 
 // The log writer and the one-line failure, through the reporter: progress of big files (the clock
 // under the test's control), and a bug told from a user's mistake.
@@ -25,7 +27,7 @@ afterEach(() => {
 
 describe('Reporter', () => {
   it('logs the progress of a big file at most every 10 s, then one line when it ends', () => {
-    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' }, new GitHubSink(core));
     const progress = (atMs: number, bytes: number) => {
       vi.setSystemTime(atMs);
       reporter.onEvent({ type: 'file-progress', file: big, bytes });
@@ -47,7 +49,7 @@ describe('Reporter', () => {
   });
 
   it('tells a bug from a user mistake', async () => {
-    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' }, new GitHubSink(core));
     await reporter.finish(undefined, new TypeError("Cannot read properties of undefined (reading 'size')"));
     expect(lines.filter((l) => l.startsWith('::error::'))).toEqual([
       "::error::Unexpected error: Cannot read properties of undefined (reading 'size'). This is a bug in the action, not in your inputs: please report it with this log",
@@ -57,7 +59,7 @@ describe('Reporter', () => {
   });
 
   it('says a user mistake as it is, on one line', async () => {
-    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' });
+    const reporter = new Reporter({ name: 'n', srs: 'EPSG:2154', datastore: 'd' }, new GitHubSink(core));
     await reporter.finish(undefined, new InputError('srs', "'2154' is not an EPSG code"));
     expect(lines.filter((l) => l.startsWith('::error::'))).toEqual(["::error::Input 'srs': '2154' is not an EPSG code"]);
   });

@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import { InputError } from '../shared/errors.js';
 import { bool, integer, oneOf, positiveNumber, secretShapes, services, shard, tags, tms, url } from './values.js';
 import type { AuthConfig, Config, InputReader } from './types.js';
@@ -22,14 +21,14 @@ const LAYER_NAME = /^[A-Za-z_][A-Za-z0-9_\-.]*$/;
  * Reads and validates every input once. Throws an InputError naming the first bad input.
  * Secrets are masked before any validation can echo them.
  */
-export function readConfig(read: InputReader = (name) => core.getInput(name)): Config {
+export function readConfig(read: InputReader, mask: (secret: string) => void = () => undefined): Config {
   const get = (name: string) => read(name).trim();
   const secrets: string[] = [];
   for (const secret of ['token', 'client-secret', 'password', 'totp-secret', 'github-token']) {
     const value = read(secret).trim();
     if (value) secrets.push(...secretShapes(value));
   }
-  for (const shape of secrets) core.setSecret(shape);
+  for (const shape of secrets) mask(shape);
 
   const what = readWhat(get);
   const dryRun = bool('dry-run', get('dry-run'), false);

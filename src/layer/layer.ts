@@ -5,7 +5,7 @@ import type { PollOptions } from '../http/poll.js';
 import { previewUrl } from './preview.js';
 import { PyramidBuilder, TAG_REPLACES } from './pyramid.js';
 import { ServicePublisher } from './services.js';
-import type { LayerEvent, LayerOptions, LayerPlan, LayerReport } from './types.js';
+import { SERVICE_TYPE_OF, type LayerEvent, type LayerOptions, type LayerPlan, type LayerReport } from './types.js';
 
 /**
  * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
@@ -16,19 +16,7 @@ import type { LayerEvent, LayerOptions, LayerPlan, LayerReport } from './types.j
  * GitHub: it emits events and returns a report.
  */
 
-const SERVICE_TYPES: Record<'wmts' | 'wms', ServiceType> = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
-
 type Emit = (event: LayerEvent) => void;
-
-/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
-export async function livePyramid(api: LayerApi, options: LayerOptions): Promise<StoredData | undefined> {
-  for (const service of options.services) {
-    const [configuration] = await api.configurationsOf(options.layer as string, SERVICE_TYPES[service]);
-    const id = configuration?.usedData[0]?.stored_data;
-    if (id) return api.storedData(id);
-  }
-  return undefined;
-}
 
 export async function publishLayer(
   api: LayerApi,
@@ -52,7 +40,7 @@ class LayerRun {
   async execute(): Promise<LayerReport> {
     const layer = this.options.layer as string;
     this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
-    const types = this.options.services.map((s) => SERVICE_TYPES[s]);
+    const types = this.options.services.map((s) => SERVICE_TYPE_OF[s]);
     const existing = new Map<ServiceType, Configuration>();
     for (const type of types) {
       const [configuration] = await this.api.configurationsOf(layer, type);

@@ -4,6 +4,9 @@ import type { LocalFile } from '../workspace/files.js';
 
 /** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
 
+/** The input `services`' names, as the API types configurations. */
+export const SERVICE_TYPE_OF: Readonly<Record<'wmts' | 'wms', ServiceType>> = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+
 export type LayerOptions = Pick<
   Config,
   | 'layer'

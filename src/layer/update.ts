@@ -2,7 +2,8 @@ import type { ChangeReading } from '../workspace/changes.js';
 import { InputError, list } from '../shared/errors.js';
 import type { StoredData } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
-import type { UpdateOptions, UpdatePlan } from './types.js';
+import type { LayerApi } from '../entrepot/layers.js';
+import { SERVICE_TYPE_OF, type LayerOptions, type UpdateOptions, type UpdatePlan } from './types.js';
 import { PROVENANCE_KEYS } from '../shared/provenance.js';
 
 /**
@@ -69,4 +70,28 @@ export async function planUpdate(
     live,
     chain: chain + 1,
   };
+}
+
+/**
+ * How the live layer is brought up to date: its pyramid (read whole, from the first requested
+ * service that has one), then what changed since that pyramid's commit, read from git by `readChanges`.
+ */
+export async function decideUpdate(
+  api: LayerApi,
+  options: LayerOptions & UpdateOptions,
+  parameters: Record<string, string>,
+  files: LocalFile[],
+  readChanges: (since: string) => Promise<ChangeReading>,
+): Promise<UpdatePlan> {
+  return planUpdate(options, files, await livePyramid(api, options), parameters, readChanges);
+}
+
+/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
+export async function livePyramid(api: LayerApi, options: LayerOptions): Promise<StoredData | undefined> {
+  for (const service of options.services) {
+    const [configuration] = await api.configurationsOf(options.layer as string, SERVICE_TYPE_OF[service]);
+    const id = configuration?.usedData[0]?.stored_data;
+    if (id) return api.storedData(id);
+  }
+  return undefined;
 }

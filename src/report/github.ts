@@ -9,8 +9,8 @@ import { errorText } from '../shared/errors.js';
 export type CommentOutcome = { kind: 'created' | 'updated'; id: number } | { kind: 'skipped'; reason: string };
 
 /** True on the events that are about a pull request (read from the runner's variables, no client). */
-export function isPullRequestEvent(): boolean {
-  const event = process.env.GITHUB_EVENT_NAME;
+export function isPullRequestEvent(env: Readonly<Record<string, string | undefined>>): boolean {
+  const event = env.GITHUB_EVENT_NAME;
   return event === 'pull_request' || event === 'pull_request_target';
 }
 

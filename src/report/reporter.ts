@@ -1,10 +1,11 @@
 import { commentRecordOf, type CommentRecord } from './comment.js';
 import type { LocalFile } from '../workspace/files.js';
 import type { PublishResult } from '../delivery/types.js';
+import type { UpdatePlan } from '../layer/types.js';
 import { LogWriter } from './log.js';
 import { OutputWriter } from './outputs.js';
 import { newRecord, recordEvent, type RunContext, type RunEvent, type RunRecord } from './record.js';
-import { GitHubSink } from './sink.js';
+import type { GitHubSink } from './sink.js';
 import { messageOf, renderSummary } from './summary.js';
 
 /**
@@ -18,9 +19,9 @@ export class Reporter {
   private readonly logWriter: LogWriter;
   private readonly outputs: OutputWriter;
 
-  constructor(context: RunContext, secrets: string[] = []) {
+  constructor(context: RunContext, sink: GitHubSink) {
     this.record = newRecord(context);
-    this.sink = new GitHubSink(secrets);
+    this.sink = sink;
     this.logWriter = new LogWriter(this.sink, context.dryRun === true);
     this.outputs = new OutputWriter(this.sink);
   }
@@ -34,6 +35,11 @@ export class Reporter {
   /** The upload the run used, once known. */
   get uploadId(): string | undefined {
     return this.record.uploadId;
+  }
+
+  /** A request's line, for the debug log only. */
+  debug(line: () => string): void {
+    this.sink.debug(line);
   }
 
   /** A value that must never show (a token obtained). */
@@ -69,6 +75,14 @@ export class Reporter {
 
   notice(message: string): void {
     this.onEvent({ type: 'notice', message });
+  }
+
+  /** How the layer is brought up to date: a notice for a full rebuild the user did not ask for; the files it leaves out, unchanged. */
+  layerUpdate(layer: string, update: UpdatePlan, matched: LocalFile[], dryRun: boolean): void {
+    if (update.kind === 'full' && !dryRun && update.why !== 'update: full') this.notice(`A full rebuild of layer ${layer}: ${update.why}`);
+    this.log(`Update of layer ${layer}: ${update.kind}, ${update.why}`);
+    const sent = new Set(update.files);
+    for (const file of matched) if (!sent.has(file)) this.onEvent({ type: 'file', file, outcome: 'unchanged', attempts: 0, ms: 0 });
   }
 
   /** The pull-request comment's view of the record; its rendered body goes out through `redact`. */

@@ -1,11 +1,29 @@
 import { errorText } from '../shared/errors.js';
-import * as core from '@actions/core';
 import { esc } from './summary.js';
 
 /** Too short a value would blank out ordinary words; the runner still masks it in the log. */
 const MIN_SCRUBBED_LENGTH = 4;
 
 type AnnotationProperties = { title?: string; file?: string };
+
+/**
+ * What the run writes through: the runner's workflow commands, as `@actions/core` gives them
+ * (`main` passes `core`; tests pass a recorder).
+ */
+export interface RunnerCommands {
+  info(message: string): void;
+  debug(message: string): void;
+  isDebug(): boolean;
+  warning(message: string, properties?: AnnotationProperties): void;
+  notice(message: string, properties?: AnnotationProperties): void;
+  error(message: string, properties?: AnnotationProperties): void;
+  setOutput(name: string, value: unknown): void;
+  setFailed(message: string): void;
+  setSecret(secret: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+  summary: { addRaw(text: string, addEOL?: boolean): { write(): Promise<unknown> } };
+}
 
 /**
  * Everything the run writes to GitHub goes through here: log lines, annotations, outputs, the job
@@ -18,13 +36,21 @@ export class GitHubSink {
   /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
   private readonly secrets: string[];
 
-  constructor(secrets: string[] = []) {
+  constructor(
+    private readonly runner: RunnerCommands,
+    secrets: string[] = [],
+  ) {
     this.secrets = [...secrets];
+  }
+
+  /** A debug line, written only when the runner shows them (its cost is skipped otherwise). */
+  debug(line: () => string): void {
+    if (this.runner.isDebug()) this.runner.debug(this.redact(line()));
   }
 
   /** A value that must never show: the runner masks it in the log, and the rest is scrubbed here. */
   secret(value: string): void {
-    core.setSecret(value);
+    this.runner.setSecret(value);
     this.secrets.push(value);
   }
 
@@ -40,42 +66,42 @@ export class GitHubSink {
    * workflow command to the runner: every line is made one line.
    */
   log(text: string): void {
-    core.info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
+    this.runner.info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
   }
 
   warning(message: string, properties?: AnnotationProperties): void {
-    core.warning(this.redact(message), properties);
+    this.runner.warning(this.redact(message), properties);
   }
 
   notice(message: string, properties?: AnnotationProperties): void {
-    core.notice(this.redact(message), properties);
+    this.runner.notice(this.redact(message), properties);
   }
 
   error(message: string, properties?: AnnotationProperties): void {
-    core.error(this.redact(message), properties);
+    this.runner.error(this.redact(message), properties);
   }
 
   output(name: string, value: string | number): void {
-    core.setOutput(name, typeof value === 'string' ? this.redact(value) : value);
+    this.runner.setOutput(name, typeof value === 'string' ? this.redact(value) : value);
   }
 
   startGroup(title: string): void {
-    core.startGroup(this.redact(title));
+    this.runner.startGroup(this.redact(title));
   }
 
   endGroup(): void {
-    core.endGroup();
+    this.runner.endGroup();
   }
 
   async summary(html: string): Promise<void> {
     try {
-      await core.summary.addRaw(this.redact(html), true).write();
+      await this.runner.summary.addRaw(this.redact(html), true).write();
     } catch (error) {
-      core.warning(`Could not write the job summary: ${errorText(error)}`);
+      this.runner.warning(`Could not write the job summary: ${errorText(error)}`);
     }
   }
 
   fail(message: string): void {
-    core.setFailed(this.redact(message));
+    this.runner.setFailed(this.redact(message));
   }
 }

@@ -1,13 +1,10 @@
-import { createTokenSource } from '../../src/http/auth.js';
 import { checksumFileName } from '../../src/delivery/checksums.js';
-import { Transport } from '../../src/entrepot/transport.js';
-import { UploadsClient } from '../../src/entrepot/uploads.js';
 import { findFiles } from '../../src/workspace/files.js';
-import { Http } from '../../src/http/request.js';
 import type { AuthConfig, Shard } from '../../src/config/types.js';
 import { publish } from '../../src/delivery/publish.js';
 import type { PublishEvent, PublishOptions, PublishResult } from '../../src/delivery/types.js';
-import { Retrier, type RetryNotice, type RetryPolicy } from '../../src/http/retry.js';
+import type { RetryNotice, RetryPolicy } from '../../src/http/retry.js';
+import { connect } from '../../src/setup.js';
 import type { Emulator } from '../../emulator/server.js';
 
 /** Short waits: the behaviour under test is which retries happen, not how long they last. */
@@ -39,16 +36,25 @@ export interface LifecycleOptions extends Partial<PublishOptions> {
 export async function publishTo(emulator: Emulator, workspace: string, options: LifecycleOptions = {}): Promise<LifecycleRun> {
   const events: PublishEvent[] = [];
   const run: LifecycleRun = { events, retries: [], sent: [] };
-  const http = new Http({
-    signal: options.signal,
-    stallTimeoutMs: options.stallTimeoutMs,
-    requestTimeoutMs: options.requestTimeoutMs,
-    maxResponseBytes: options.maxResponseBytes,
-  });
-  const retry = new Retrier(options.retry ?? FAST_RETRY, options.signal, (notice) => run.retries.push(notice));
-  const tokens = createTokenSource(options.auth ?? { kind: 'token', token: 'test-token' }, emulator.tokenUrl, http, retry);
-  const transport = new Transport(http, retry, emulator.apiUrl, emulator.datastore, tokens);
-  const api = new UploadsClient(transport, { treeSettleMs: options.treeSettleMs ?? 300 });
+  // The run's own wiring (setup.ts), with short waits.
+  const { uploads: api } = connect(
+    {
+      auth: options.auth ?? { kind: 'token', token: 'test-token' },
+      apiUrl: emulator.apiUrl,
+      tokenUrl: emulator.tokenUrl,
+      datastore: emulator.datastore,
+      retries: (options.retry ?? FAST_RETRY).attempts,
+      checksums: true,
+      retry: options.retry ?? FAST_RETRY,
+      http: {
+        stallTimeoutMs: options.stallTimeoutMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
+      },
+      treeSettleMs: options.treeSettleMs ?? 300,
+    },
+    { signal: options.signal, onRetry: (notice) => run.retries.push(notice) },
+  );
   const fileSet = await findFiles(options.glob ?? ['**'], workspace, options.shard);
   try {
     run.result = await publish(
