@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
+import { readFinalStatus } from '../src/delivery/checks.js';
+import type { UploadsApi } from '../src/entrepot/uploads.js';
+import { connect } from '../src/setup.js';
+import { deadline } from '../src/shared/abort.js';
 import { TimeoutError } from '../src/shared/errors.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FAST_RETRY, publishTo } from './support/lifecycle.js';
@@ -27,7 +31,7 @@ describe('deadlines and hanging reads', () => {
     expect(emu.liveUploads()[0].status).toBe('CHECKING');
   });
 
-  it('a 3 s checks-timeout against a server whose every read hangs after the close ends the step within 8 s of the close', async () => {
+  it("a 3 s checks-timeout against a server whose every read hangs after the close ends the step, not held by a read's own 2 min limit", async () => {
     const emu = await emulator({ checkDurationMs: 60_000 });
     const dir = await workspace();
     // Nothing reads the upload or its checks before the close: from then on every GET hangs.
@@ -39,7 +43,56 @@ describe('deadlines and hanging reads', () => {
     expect(run.errors.at(-1)).toMatch(/did not finish within 3 s \(input 'checks-timeout'\); last status CHECKING/);
     // The last status seen is what the step says, although the final read could not be made.
     expect(run.outputs.status).toBe('CHECKING');
-    expect(ended - (closed?.time ?? 0)).toBeLessThan(8000);
+    // Without the final read's bound the step would wait for the read's own limit (2 min): far past this.
+    expect(ended - (closed?.time ?? 0)).toBeLessThan(45_000);
+  });
+
+  it('the final status read after a timeout is bounded by its deadline (a fake clock, no wall-clock margin)', async () => {
+    vi.useFakeTimers();
+    try {
+      const emitted: unknown[] = [];
+      // A server whose read never answers: only the deadline's abort ends it.
+      const hanging = (signal?: AbortSignal) => ({
+        getUpload: () =>
+          new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true })),
+      });
+      const api = { within: (signal: AbortSignal) => hanging(signal) } as unknown as UploadsApi;
+      let settled = false;
+      const reading = readFinalStatus(api, 'u1', 2000, (e) => emitted.push(e)).then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await reading;
+      expect(settled).toBe(true);
+      expect(emitted).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a deadline cuts a token request that hangs: the deadline's error, not the request's own limit", async () => {
+    const emu = await emulator({ staticTokens: [], clients: [{ id: 'svc', secret: 's' }] });
+    emu.faults.add({ route: 'token', fault: { stall: true } });
+    const { uploads } = connect(
+      {
+        auth: { kind: 'client-credentials', clientId: 'svc', clientSecret: 's' },
+        apiUrl: emu.apiUrl,
+        tokenUrl: emu.tokenUrl,
+        datastore: emu.datastore,
+        retries: 1,
+        checksums: true,
+        retry: FAST_RETRY,
+        // The token request's own limit is far longer than the test: only the deadline can end it.
+        http: { requestTimeoutMs: 10 * 60_000 },
+      },
+      {},
+    );
+    const limit = deadline(undefined, 300, () => new TimeoutError('the deadline'));
+    try {
+      await expect(uploads.within(limit.signal).getUpload('u1')).rejects.toThrow('the deadline');
+    } finally {
+      limit.dispose();
+    }
   });
 
   it('checks-timeout holds while a Retry-After asks to wait longer than is left', async () => {
