@@ -14,6 +14,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       '@typescript-eslint/consistent-type-assertions': ['error', { assertionStyle: 'as', objectLiteralTypeAssertions: 'never' }],
+      // A file a newcomer reads at once, a function that fits a screen.
+      'max-lines': ['error', { max: 300 }],
+      'max-lines-per-function': ['error', { max: 60 }],
     },
   },
   // Plain Node scripts (the release check runs before npm ci's TypeScript tools matter).

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/action-runner.js';
@@ -75,6 +75,23 @@ describe('README and action.yml', () => {
     const description = /^description: (.+)$/m.exec(yaml)?.[1] ?? '';
     expect(description.length).toBeGreaterThan(20);
     expect(description.length).toBeLessThanOrEqual(125);
+  });
+
+  it("draws the tree as it is: every folder of src/ and every file in it named in 'How it is built'", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const built = readme.slice(readme.indexOf('## How it is built'));
+    const tree = built.slice(built.indexOf('```'), built.indexOf('```', built.indexOf('```') + 3));
+    const src = path.join(ROOT, 'src');
+    for (const entry of await readdir(src, { withFileTypes: true })) {
+      if (!entry.isDirectory()) {
+        if (entry.name.endsWith('.ts')) expect(tree).toContain(`src/${entry.name}`);
+        continue;
+      }
+      const block = tree.slice(tree.indexOf(`src/${entry.name}/`), tree.indexOf('\nsrc/', tree.indexOf(`src/${entry.name}/`) + 1));
+      expect(tree, `src/${entry.name}/`).toContain(`src/${entry.name}/`);
+      for (const file of await readdir(path.join(src, entry.name)))
+        if (file.endsWith('.ts') || !file.includes('.')) expect(block, `src/${entry.name}/${file}`).toContain(file.replace(/\.ts$/, ''));
+    }
   });
 
   it('parses quoted descriptions and defaults', () => {
