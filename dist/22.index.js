@@ -1,8 +1,8 @@
-export const id = 324;
-export const ids = [324];
+export const id = 22;
+export const ids = [22];
 export const modules = {
 
-/***/ 9324:
+/***/ 2022:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 __webpack_require__.r(__webpack_exports__);
