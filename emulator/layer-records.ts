@@ -99,6 +99,8 @@ export interface ConfigurationRecord {
   } & Record<string, unknown>;
   tags: Record<string, string>;
   creation: string;
+  /** Changes on every PUT (§12.9). */
+  update?: string;
 }
 
 export interface OfferingRecord {

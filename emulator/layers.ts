@@ -48,6 +48,13 @@ export class LayerRoutes {
   readonly configurations = new Map<string, ConfigurationRecord>();
   readonly offerings = new Map<string, OfferingRecord>();
   readonly endpoints: Endpoint[] = DEFAULT_ENDPOINTS.map((e) => ({ ...e }));
+  /** The stored data a client sees: those soft-deleted (DELETED, about to be gone) left out. */
+  liveStoredData(): StoredDataRecord[] {
+    return [...this.storedData.values()].filter((sd) => sd.status !== 'DELETED');
+  }
+
+  /** Every configuration PUT's body, as sent (tests look for what a client sends back). */
+  readonly putBodies: Array<{ configuration: string; body: Record<string, unknown> }> = [];
 
   constructor(
     private readonly store: () => Store,
@@ -74,7 +81,7 @@ export class LayerRoutes {
         name: 'processings',
         method: 'GET',
         pattern: `${ds}/processings`,
-        handler: (c) => this.page(c, [PYRAMID_PROCESSING, OTHER_PROCESSING], 'processings'),
+        handler: (c) => this.page(c, [this.pyramidProcessing(), OTHER_PROCESSING], 'processings'),
       },
       { name: 'executions', method: 'GET', pattern: `${ds}/processings/executions`, handler: (c) => this.listExecutions(c) },
       { name: 'createExecution', method: 'POST', pattern: `${ds}/processings/executions`, handler: (c) => this.createExecution(c) },
@@ -141,7 +148,13 @@ export class LayerRoutes {
         handler: (c) => this.json(c, 200, this.offeringView(this.offering(c.params[1]))),
       },
       { name: 'syncOffering', method: 'PUT', pattern: `${ds}/offerings/([^/]+)`, handler: (c) => this.syncOffering(c) },
+      { name: 'deleteOffering', method: 'DELETE', pattern: `${ds}/offerings/([^/]+)`, handler: (c) => this.deleteOffering(c) },
     ];
+  }
+
+  /** The processing, under the name the options give it (§12.11: the sources use two). */
+  private pyramidProcessing(): typeof PYRAMID_PROCESSING {
+    return { ...PYRAMID_PROCESSING, name: this.options.processingName ?? PYRAMID_PROCESSING.name };
   }
 
   /** What `GET /datastores/{ds}` adds: the processings it sees and its endpoints, wrapped. */
@@ -164,7 +177,7 @@ export class LayerRoutes {
       throw new HttpError(404, [`Le traitement ${c.params[1]} n'existe pas`]);
     }
     this.json(c, 200, {
-      ...PYRAMID_PROCESSING,
+      ...this.pyramidProcessing(),
       input_types: { upload: ['RASTER'], stored_data: ['ROK4-PYRAMID-RASTER'] },
       output_type: { stored_data: 'ROK4-PYRAMID-RASTER', storage: ['S3'] },
       parameters: PYRAMID_PARAMETERS,
@@ -239,9 +252,12 @@ export class LayerRoutes {
       if (!spec) problems.push(`Paramètre inconnu : ${name}`);
       else if ('enum' in spec.constraints && !(spec.constraints.enum as unknown[]).includes(value))
         problems.push(`Valeur ${String(value)} non autorisée pour ${name}`);
+      else if (spec.constraints.type === 'boolean' && typeof value !== 'boolean')
+        problems.push(`Le paramètre ${name} doit être un booléen, pas ${JSON.stringify(value)}`);
     }
     const base = references.length ? [...this.executions.values()].find((e) => e.storedDataId === references[0]._id) : undefined;
-    for (const name of ['tms', 'compression', 'interpolation', 'bottom', 'top'])
+    // Masks belong to the pyramid: a chained one inherits them (§12.5: an update cannot add them).
+    for (const name of ['tms', 'compression', 'interpolation', 'bottom', 'top', 'mask'])
       if (parameters[name] === undefined && base?.parameters[name] !== undefined) parameters[name] = base.parameters[name];
     for (const name of ['tms', 'compression'])
       if (parameters[name] === undefined) problems.push(`Le paramètre ${name} est obligatoire pour une génération initiale`);
@@ -265,6 +281,14 @@ export class LayerRoutes {
       execution.logs.push(logLine('INFO', `Calcul de la pyramide ${sd.name} (TMS ${String(execution.parameters.tms)})`));
       this.later(duration / 2, () => {
         execution.finish = this.store().now();
+        if ((this.options.abortNext ?? 0) > 0) {
+          // A transient fault on the platform: the execution ends ABORTED, its stored data UNSTABLE.
+          this.options.abortNext = (this.options.abortNext ?? 0) - 1;
+          execution.status = 'ABORTED';
+          sd.status = 'UNSTABLE';
+          execution.logs.push(logLine('ERROR', 'Exécution interrompue'));
+          return;
+        }
         if (this.options.pyramidFailure) {
           execution.status = 'FAILURE';
           sd.status = 'UNSTABLE';
@@ -286,11 +310,18 @@ export class LayerRoutes {
     this.json(c, 200, this.executionView(execution));
   }
 
+  /**
+   * A built pyramid: its levels from its own execution's parameters, or for a chained one from its
+   * upload alone (§12.2: not the ancestor's), and its extent from its upload's files, joined with
+   * the ancestor's (the ancestor's slabs are referenced: §12.3).
+   */
   private generate(sd: StoredDataRecord, execution: ProcessingExecutionRecord): void {
     const tms = String(execution.parameters.tms);
     const all = TMS_LEVELS[tms].levels;
-    const bottom = execution.parameters.bottom !== undefined ? String(execution.parameters.bottom) : String(Math.min(18, all.length - 1));
-    const top = execution.parameters.top !== undefined ? String(execution.parameters.top) : '0';
+    const own = sd.references.length === 0;
+    const bottom =
+      own && execution.parameters.bottom !== undefined ? String(execution.parameters.bottom) : String(Math.min(18, all.length - 1));
+    const top = own && execution.parameters.top !== undefined ? String(execution.parameters.top) : '0';
     // Levels come unordered, as the API gives them.
     const levels = all.filter((l) => Number(l) >= Number(top) && Number(l) <= Number(bottom));
     sd.status = 'GENERATED';
@@ -304,19 +335,56 @@ export class LayerRoutes {
       compression: String(execution.parameters.compression).toUpperCase(),
       nodata_value: '255,255,255',
     };
-    // Around the samples (Paris), lon/lat.
-    sd.extent = {
+    sd.extent = this.extentOf(execution.uploadId, sd.references);
+  }
+
+  /**
+   * Where a pyramid lies, as the server computes it (lon/lat): one small cell near Paris for each
+   * file its upload holds, placed by the file's path, joined with the pyramids it references. Not
+   * GDAL's footprint, but it moves when the files do, as a computed extent does.
+   */
+  private extentOf(uploadId: string, references: string[]): { type: 'Polygon'; coordinates: number[][][] } {
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    const add = (w: number, s: number, e: number, n: number) => {
+      box[0] = Math.min(box[0], w);
+      box[1] = Math.min(box[1], s);
+      box[2] = Math.max(box[2], e);
+      box[3] = Math.max(box[3], n);
+    };
+    for (const path of this.store().uploads.get(uploadId)?.files.keys() ?? []) {
+      if (!path.startsWith('data/')) continue;
+      const cell = [...path].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 100;
+      const [w, s] = [2.3 + (cell % 10) * 0.01, 48.8 + Math.floor(cell / 10) * 0.01];
+      add(w, s, w + 0.01, s + 0.01);
+    }
+    for (const id of references) {
+      const ring = (this.storedData.get(id)?.extent as { coordinates?: number[][][] } | undefined)?.coordinates?.[0] ?? [];
+      for (const [x, y] of ring) add(x, y, x, y);
+    }
+    if (!Number.isFinite(box[0])) add(2.33, 48.84, 2.36, 48.86);
+    const [w, s, e, n] = box;
+    return {
       type: 'Polygon',
       coordinates: [
         [
-          [2.33, 48.84],
-          [2.36, 48.84],
-          [2.36, 48.86],
-          [2.33, 48.86],
-          [2.33, 48.84],
+          [w, s],
+          [e, s],
+          [e, n],
+          [w, n],
+          [w, s],
         ],
       ],
     };
+  }
+
+  /** `type_infos.bbox` as the server computes it when none is given (§12.6): the pyramid's extent. */
+  private computedBbox(typeInfos: ConfigurationRecord['type_infos']): Record<string, number> | undefined {
+    const sd = this.storedData.get(String(typeInfos.used_data[0]?.stored_data));
+    const ring = (sd?.extent as { coordinates?: number[][][] } | undefined)?.coordinates?.[0];
+    if (!ring) return undefined;
+    const xs = ring.map((p) => p[0]);
+    const ys = ring.map((p) => p[1]);
+    return { west: Math.min(...xs), south: Math.min(...ys), east: Math.max(...xs), north: Math.max(...ys) };
   }
 
   private listExecutions(c: Ctx): void {
@@ -335,7 +403,7 @@ export class LayerRoutes {
     const upload = this.store().uploads.get(e.uploadId);
     return {
       _id: e._id,
-      processing: { _id: PYRAMID_PROCESSING._id, name: PYRAMID_PROCESSING.name },
+      processing: { _id: PYRAMID_PROCESSING._id, name: this.pyramidProcessing().name },
       status: e.status,
       creation: e.creation,
       launch: e.launch,
@@ -396,21 +464,24 @@ export class LayerRoutes {
       throw new HttpError(409, [
         `La donnée stockée ${sd._id} est référencée par ${referencing.map((r) => r._id).join(', ')}. Est-ce que vous tentez de supprimer une ressource utilisée ?`,
       ]);
+    // Soft: DELETED for a moment, then gone (§12.8: whether a DELETE is synchronous is UNCERTAIN).
     sd.status = 'DELETED';
-    this.storedData.delete(sd._id);
+    this.later(this.options.deleteLagMs ?? 30, () => void this.storedData.delete(sd._id));
     this.json(c, 204, undefined);
   }
 
   /** The live pyramids that reference `id`. */
   private referencing(id: string): StoredDataRecord[] {
-    return [...this.storedData.values()].filter((other) => other.references.includes(id));
+    return [...this.storedData.values()].filter((other) => other.status !== 'DELETED' && other.references.includes(id));
   }
 
   /** `{used_by, use}`: the pyramids that reference this one, and those it references. */
   private dependencies(c: Ctx): void {
     const sd = this.sd(c.params[1]);
     const brief = (r: StoredDataRecord) => ({ _id: r._id, name: r.name });
-    const use = sd.references.flatMap((id) => (this.storedData.has(id) ? [brief(this.sd(id))] : []));
+    const use = sd.references.flatMap((id) =>
+      this.storedData.get(id)?.status === 'DELETED' || !this.storedData.has(id) ? [] : [brief(this.sd(id))],
+    );
     this.json(c, 200, { used_by: this.referencing(sd._id).map(brief), use });
   }
 
@@ -446,6 +517,7 @@ export class LayerRoutes {
     if ([...this.configurations.values()].some((conf) => conf.type === type && conf.layer_name === layer))
       throw new HttpError(409, [`Le nom de couche ${layer} est déjà utilisé pour le type ${type}`]);
     const typeInfos = this.validTypeInfos(body.type_infos);
+    typeInfos.bbox ??= this.computedBbox(typeInfos);
     const conf: ConfigurationRecord = {
       _id: randomUUID(),
       type,
@@ -456,6 +528,7 @@ export class LayerRoutes {
       tags: {},
       creation: this.store().now(),
     };
+    conf.update = conf.creation;
     this.configurations.set(conf._id, conf);
     this.json(c, 201, conf);
   }
@@ -467,7 +540,11 @@ export class LayerRoutes {
     if (body.layer_name !== undefined && body.layer_name !== conf.layer_name)
       throw new HttpError(400, ['Le nom de couche ne peut pas changer']);
     conf.type_infos = this.validTypeInfos(body.type_infos);
+    // A bbox sent is kept as sent (data outside it stays invisible); none sent is computed again.
+    conf.type_infos.bbox ??= this.computedBbox(conf.type_infos);
     conf.name = String(body.name ?? conf.name);
+    conf.update = this.store().now();
+    this.putBodies.push({ configuration: conf._id, body });
     this.json(c, 200, conf);
   }
 
@@ -530,6 +607,18 @@ export class LayerRoutes {
       this.publishLater(offering, conf);
     });
     this.json(c, 200, this.offeringView(offering));
+  }
+
+  /** UNPUBLISHING for a moment, then gone; its configuration then UNPUBLISHED (docs: SDK and QGIS poll until 404). */
+  private deleteOffering(c: Ctx): void {
+    const offering = this.offering(c.params[1]);
+    offering.status = 'UNPUBLISHING';
+    this.later(this.options.publishDelayMs ?? 50, () => {
+      this.offerings.delete(offering._id);
+      const conf = this.configurations.get(offering.configurationId);
+      if (conf && this.offeringsOf(conf._id).length === 0) conf.status = 'UNPUBLISHED';
+    });
+    this.json(c, 204, undefined);
   }
 
   private publishLater(offering: OfferingRecord, conf: ConfigurationRecord, since = offering.update): void {

@@ -12,6 +12,12 @@ export interface LayerOptions {
   storedDataLagMs?: number;
   /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
   pyramidFailure?: boolean;
+  /** The pyramid processing's name: the sources give two (§12.11). */
+  processingName?: string;
+  /** The next N pyramid executions end ABORTED (a transient fault on the platform); counted down. */
+  abortNext?: number;
+  /** A deleted stored data reads DELETED this long before it is gone. */
+  deleteLagMs?: number;
   /** After a sync's PUT, the offering turns MODIFYING, with a new `update` date, this much later. */
   modifyingLagMs?: number;
   /** An offering is PUBLISHED this long after its creation or a synchronisation. */

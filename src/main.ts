@@ -6,8 +6,8 @@ import { planOffline, publish } from './delivery/publish.js';
 import type { PublishResult } from './delivery/types.js';
 import { publishLayer } from './layer/layer.js';
 import { prepareLayer } from './layer/pyramid.js';
-import type { LayerOptions, LayerPlan, UpdateOptions } from './layer/types.js';
-import { decideUpdate } from './layer/update.js';
+import { builds, SERVICE_TYPE_OF, type LayerOptions, type LayerPlan, type UpdateOptions, type UpdatePlan } from './layer/types.js';
+import { decideUpdate, type DesiredLayer } from './layer/update.js';
 import { commentMarker, renderComment } from './report/comment.js';
 import { isPullRequestEvent, upsertComment as githubComment, type CommentOutcome } from './report/github.js';
 import { Reporter } from './report/reporter.js';
@@ -16,7 +16,7 @@ import { connect, layerOptions, publishOptions, type Apis } from './setup.js';
 import { CancelledError, NetworkError, TimeoutError } from './shared/errors.js';
 import { keepYoungGenerationSmall } from './shared/memory.js';
 import { provenanceTags } from './shared/provenance.js';
-import { changesSince } from './workspace/changes.js';
+import { changesSince, COMMIT_ID } from './workspace/changes.js';
 import { readWorkspace, type LocalFiles } from './workspace/stage.js';
 
 /**
@@ -60,7 +60,7 @@ export async function run({ runner, env, signal, upsertComment = githubComment }
   if (config.dryRun) reporter.log('Dry run: the datastore is read, never changed; the plan follows');
   // A dry run on a pull request tells the reviewers what the merge will publish.
   const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent(env);
-  const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, signal };
+  const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, env, signal };
   try {
     await deliver(stage, commenting);
   } finally {
@@ -74,6 +74,7 @@ interface Stage {
   reporter: Reporter;
   /** The input's tags with the provenance tags, set on what the run makes. */
   tags: Record<string, string>;
+  env: Collaborators['env'];
   signal?: AbortSignal;
 }
 
@@ -116,14 +117,15 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Pro
   // The layer's parameters are checked against the processing before any file is sent.
   const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
   const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
-  if (chain && plan?.update?.kind === 'unchanged') {
+  if (chain && plan && !builds(plan.update.kind)) {
+    // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
     await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
-    const unchanged: PublishResult = { uploaded: 0, checks: [], dryRun: config.dryRun };
-    await reporter.finish(unchanged);
-    return unchanged;
+    const none: PublishResult = { uploaded: 0, checks: [], dryRun: config.dryRun };
+    await reporter.finish(none);
+    return none;
   }
-  const files = plan?.update?.files ?? local.fileSet.files;
-  const only = plan?.update?.kind === 'incremental' ? files : undefined;
+  const files = plan?.update.files ?? local.fileSet.files;
+  const only = plan?.update.kind === 'incremental' ? files : undefined;
   const unread = config.dryRun ? local.unread(files) : 0;
   if (unread) reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
   const options = publishOptions(config, local.fileSet, {
@@ -143,16 +145,35 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Pro
   return result;
 }
 
-/** The processing and parameters checked, and how the live layer is brought up to date (read from git). */
-async function planLayer(stage: Stage, apis: Apis, chain: LayerOptions & UpdateOptions, local: LocalFiles): Promise<LayerPlan> {
-  const { config, workspace, reporter } = stage;
-  const plan = await prepareLayer(apis.layers, chain);
+/** The processing and parameters checked, then the reconcile's plan: the live layer against what this commit asks. */
+async function planLayer(
+  stage: Stage,
+  apis: Apis,
+  chain: LayerOptions & UpdateOptions,
+  local: LocalFiles,
+): Promise<LayerPlan & { update: UpdatePlan }> {
+  const { config, workspace, reporter, signal } = stage;
+  const prepared = await prepareLayer(apis.layers, chain);
   const files = local.fileSet.files;
-  plan.update = await decideUpdate(apis.layers, chain, plan.parameters, files, (since) =>
-    changesSince(since, workspace, config.patterns, files),
+  const title = config.layerTitle ?? config.layer ?? '';
+  const sha = stage.env.GITHUB_SHA;
+  const desired: DesiredLayer = {
+    commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
+    files,
+    parameters: prepared.parameters,
+    services: config.services.map((s) => SERVICE_TYPE_OF[s]),
+    title,
+    abstract: config.layerAbstract ?? title,
+    open: config.public,
+    update: config.update,
+    rebuildEvery: config.rebuildEvery,
+  };
+  const readLfs = !config.dryRun;
+  const update = await decideUpdate(apis.layers, chain, desired, (since) =>
+    changesSince(since, workspace, config.patterns, files, { signal, readLfs }),
   );
-  reporter.layerUpdate(config.layer ?? '', plan.update, files, config.dryRun);
-  return plan;
+  reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
+  return { ...prepared, update };
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

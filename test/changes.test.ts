@@ -35,7 +35,7 @@ const commit = (dir: string, message: string) => {
 };
 const read = async (dir: string, since: string) => {
   const files = (await findFiles(PATTERNS, dir)).files;
-  const reading = await changesSince(since, dir, PATTERNS, files);
+  const reading = await changesSince(since, dir, PATTERNS, files, { readLfs: true });
   if (!reading.ok) throw new Error(reading.why);
   const { added, modified, deleted } = reading.changes;
   return { added: added.map((f) => f.relativePath), modified: modified.map((f) => f.relativePath), deleted };
@@ -81,9 +81,16 @@ describe('changes since a commit', () => {
 
   it('says why when there is no git, or no such commit', async () => {
     const plain = await workspace({ 'rasters/a.tif': 'fixture:geotiff-2154.tif' }, false);
-    expect(await changesSince('0123456', plain, PATTERNS, [])).toEqual({ ok: false, why: 'the workspace is not a git repository' });
+    expect(await changesSince('a'.repeat(40), plain, PATTERNS, [], { readLfs: true })).toEqual({
+      ok: false,
+      why: 'the workspace is not a git repository',
+    });
+    expect(await changesSince('HEAD', plain, PATTERNS, [], { readLfs: true })).toEqual({
+      ok: false,
+      why: 'the live pyramid names no valid commit id',
+    });
     const { dir } = await repository();
-    expect(await changesSince('0'.repeat(40), dir, PATTERNS, [])).toEqual({
+    expect(await changesSince('0'.repeat(40), dir, PATTERNS, [], { readLfs: true })).toEqual({
       ok: false,
       why: 'commit 0000000 of the live pyramid cannot be read, even fetched alone',
     });

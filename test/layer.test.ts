@@ -19,7 +19,7 @@ describe('a layer', () => {
     const run = await runAction({ workspace: dir, inputs: inputs(emu) });
     expect(run.exitCode, run.stdout).toBe(0);
     const [sd] = [...emu.layers.storedData.values()];
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
     expect(sd).toMatchObject({ status: 'GENERATED', tags: { layer: 'ortho_2024', github_repository: 'ign-team/rasters' } });
     expect(run.outputs['stored-data-id']).toBe(sd._id);
     const configurations = [...emu.layers.configurations.values()];
@@ -60,7 +60,7 @@ describe('a later merge', () => {
     expect(second.outputs['layer-urls']).toBe(first.outputs['layer-urls']);
     for (const c of emu.layers.configurations.values())
       expect(c.type_infos.used_data[0].stored_data).toBe(second.outputs['stored-data-id']);
-    expect(emu.layers.storedData.has(oldPyramid)).toBe(false);
+    expect(emu.layers.liveStoredData().some((sd) => sd._id === oldPyramid)).toBe(false);
     expect(count(emu, 'replaceConfiguration')).toBe(2);
     expect(count(emu, 'syncOffering')).toBe(2);
     expect(count(emu, 'createConfiguration')).toBe(2);
@@ -79,7 +79,7 @@ describe('a later merge', () => {
     expect(second.exitCode).toBe(1);
     expect(JSON.stringify([...emu.layers.configurations.values()])).toBe(live);
     expect([...emu.layers.offerings.values()].every((o) => o.status === 'PUBLISHED')).toBe(true);
-    expect(emu.layers.storedData.has(first.outputs['stored-data-id'])).toBe(true);
+    expect(emu.layers.liveStoredData().some((sd) => sd._id === first.outputs['stored-data-id'])).toBe(true);
     expect(second.errors[0]).toMatch(/^::error title=Pyramid failed%3A execution .*::Impossible de lire la dalle/);
     expect(second.errors.at(-1)).toMatch(
       /The pyramid was not built \(execution .* FAILURE\): Impossible de lire la dalle .*; the live layer was left as it was/,
@@ -175,14 +175,14 @@ describe('exactly once, and resumed', () => {
     emu.faults.add({ route: 'createConfiguration', fault: { status: 500 } });
     const first = await runAction({ workspace: dir, inputs: inputs(emu, { retries: '1' }) });
     expect(first.exitCode).toBe(1);
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
     emu.faults.clear();
     const posts = count(emu, 'postData');
     const second = await runAction({ workspace: dir, inputs: inputs(emu) });
     expect(second.exitCode, second.stdout).toBe(0);
     expect(count(emu, 'postData')).toBe(posts);
     expect(count(emu, 'createExecution')).toBe(1);
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
     expect(second.outputs['stored-data-id']).toBe(first.outputs['stored-data-id']);
     expect(second.outputs).toMatchObject({ uploaded: '0', 'upload-id': first.outputs['upload-id'] });
   });
@@ -217,7 +217,7 @@ describe('exactly once, and resumed', () => {
     const first = await runAction({ workspace: dir, inputs: inputs(emu) });
     expect(first.exitCode, first.stdout).toBe(0);
     expect(emu.layers.executions.size).toBe(1);
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
     expect(emu.layers.configurations.size).toBe(2);
     expect(emu.layers.offerings.size).toBe(2);
     for (const route of ['createExecution', 'storedDataTags', 'launch']) expect(count(emu, route), route).toBe(1);
@@ -234,7 +234,7 @@ describe('exactly once, and resumed', () => {
     expect(count(emu, 'replaceConfiguration')).toBe(2);
     expect(count(emu, 'syncOffering')).toBe(2);
     expect(count(emu, 'deleteStoredData')).toBe(1);
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
   });
 
   it('waits when the execution is SUCCESS before its stored data is GENERATED', async () => {

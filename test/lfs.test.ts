@@ -134,6 +134,6 @@ describe('Git LFS', () => {
     expect(closing.stdout).not.toMatch(/Fetching the Git LFS content/);
     for (const file of ['ortho/ortho_650000_6860000.tif', 'mnt/mnt_650000_6860000.jp2'])
       expect((await readFile(path.join(clone, 'rasters', file), 'latin1')).startsWith('version https://git-lfs'), file).toBe(true);
-    expect(emu.layers.storedData.size).toBe(1);
+    expect(emu.layers.liveStoredData().length).toBe(1);
   });
 });

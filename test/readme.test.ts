@@ -40,6 +40,7 @@ describe('README and action.yml', () => {
         'layer',
         'layer-abstract',
         'layer-title',
+        'mask',
         'name',
         'password',
         'poll-interval',

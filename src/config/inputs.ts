@@ -128,6 +128,7 @@ function readLayer(get: (name: string) => string) {
     keepUpload: bool('keep-upload', get('keep-upload'), false),
     update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
     rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
+    mask: oneOf('mask', get('mask') || 'auto', ['auto', 'true', 'false']),
   };
 }
 

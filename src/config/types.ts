@@ -55,6 +55,8 @@ export interface Config {
   keepUpload: boolean;
   /** With `layer`: how a live layer is brought up to date (docs/api.md, "Layers": updates). */
   update: 'auto' | 'incremental' | 'full';
+  /** Masks on the pyramid: `auto` when it is meant to be updated (docs/api.md, "Layers": masks). */
+  mask: 'auto' | 'true' | 'false';
   /** Incremental updates in a row before a full rebuild; 0: never. */
   rebuildEvery: number;
   /** `auto`: a dry run on a pull request writes (and then updates) one comment with its plan. */

@@ -9,6 +9,7 @@ import {
   toStoredData,
 } from './shapes.js';
 import { logLines } from './status.js';
+import { waitFor } from '../http/retry.js';
 import { record } from './json.js';
 import { entityId, unlessGone, type Transport } from './transport.js';
 import type {
@@ -55,11 +56,15 @@ export interface LayerApi {
   /** Asks the servers to reload the offering's configuration; `isDone` tells, after a lost answer, whether they were asked. */
   syncOffering(offeringId: string, isDone: () => Promise<boolean>): Promise<void>;
   offering(offeringId: string): Promise<Offering>;
+  /** Unpublishes the offering: UNPUBLISHING, then gone (docs/api.md, "Layers"); resolves once it is gone. */
+  deleteOffering(offeringId: string): Promise<void>;
   endpoints(): Promise<Endpoint[]>;
   within(signal: AbortSignal): LayerApi;
 }
 
 const PAGE = 100;
+/** How long an unpublished offering is watched until it is gone. */
+const UNPUBLISH_MS = 120_000;
 
 export class LayersClient implements LayerApi {
   constructor(private readonly transport: Transport) {}
@@ -226,6 +231,13 @@ export class LayersClient implements LayerApi {
 
   async offering(offeringId: string): Promise<Offering> {
     return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
+  }
+
+  async deleteOffering(offeringId: string): Promise<void> {
+    const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
+    await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
+    // The SDK and QGIS poll every second until the offering answers 404.
+    await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
   }
 
   async endpoints(): Promise<Endpoint[]> {

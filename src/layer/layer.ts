@@ -1,19 +1,29 @@
-import { errorText, LayerStateError, TimeoutError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
-import type { Configuration, ServiceType, StoredData, Upload } from '../entrepot/types.js';
+import type { Endpoint, StoredData, Upload } from '../entrepot/types.js';
 import type { PollOptions } from '../http/poll.js';
+import { errorText, LayerStateError, TimeoutError } from '../shared/errors.js';
+import { cleanUp } from './cleanup.js';
+import { readLive } from './live.js';
 import { previewUrl } from './preview.js';
-import { PyramidBuilder, TAG_REPLACES } from './pyramid.js';
+import { PyramidBuilder } from './pyramid.js';
 import { ServicePublisher } from './services.js';
-import { SERVICE_TYPE_OF, type LayerEvent, type LayerOptions, type LayerPlan, type LayerReport } from './types.js';
+import {
+  builds,
+  type LayerEvent,
+  type LayerOptions,
+  type LayerPlan,
+  type LayerReport,
+  type ServiceStep,
+  type UpdatePlan,
+} from './types.js';
 
 /**
- * From a CLOSED upload to a served layer, as IGN's developer guides chain it (docs/api.md,
- * "Layers"): build a ROK4 pyramid from the upload, point one configuration per service at it
- * (created the first time, replaced in full on later merges), publish or re-synchronise their
- * offerings, then delete the upload and the pyramid the layer used before. The pyramid and the
- * upload carry tags that let a re-run pick up where an earlier one stopped. Knows nothing of
- * GitHub: it emits events and returns a report.
+ * The plan applied (update.ts made it from the live layer and what the run asks), in IGN's order
+ * (docs/api.md, "Layers"): the pyramid built from the CLOSED upload when the plan builds one; each
+ * service's configuration and offering brought to its steps, every offering confirmed PUBLISHED
+ * since its sync; then the clean-up of what the layer owns and nothing uses, and the upload. Every
+ * write at most once, each confirmed on something that lasts. Knows nothing of GitHub: it emits
+ * events and returns a report.
  */
 
 type Emit = (event: LayerEvent) => void;
@@ -22,140 +32,153 @@ export async function publishLayer(
   api: LayerApi,
   upload: Upload | undefined,
   options: LayerOptions,
-  plan: LayerPlan,
+  plan: LayerPlan & { update: UpdatePlan },
   emit: Emit = () => undefined,
 ): Promise<LayerReport> {
   return new LayerRun(api, upload, options, plan, emit).execute();
 }
 
 class LayerRun {
+  private readonly update: UpdatePlan;
+
   constructor(
     private readonly api: LayerApi,
     private readonly upload: Upload | undefined,
     private readonly options: LayerOptions,
-    private readonly plan: LayerPlan,
+    private readonly plan: LayerPlan & { update: UpdatePlan },
     private readonly emit: Emit,
-  ) {}
+  ) {
+    this.update = plan.update;
+  }
 
   async execute(): Promise<LayerReport> {
-    const layer = this.options.layer as string;
-    this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
-    const types = this.options.services.map((s) => SERVICE_TYPE_OF[s]);
-    const existing = new Map<ServiceType, Configuration>();
-    for (const type of types) {
-      const [configuration] = await this.api.configurationsOf(layer, type);
-      if (configuration) existing.set(type, configuration);
-    }
-    const report: LayerReport = {
-      layer,
-      action: existing.size ? 'updated' : 'created',
+    const { update } = this;
+    const report = this.newReport();
+    // The `update` and `changed` outputs as soon as they are known, whatever fails after.
+    this.emit({ type: 'layer', report });
+    for (const notice of update.notices) this.emit({ type: 'warning', message: notice });
+    if (this.options.dryRun) return this.planOnly(report);
+    if (update.kind === 'stale') return this.stale(report);
+    const building = builds(update.kind);
+    if (building && !this.upload)
+      throw new LayerStateError(`Layer ${report.layer}: a pyramid is to be built, but no CLOSED upload was made`);
+    const storedData = await this.pyramid(building);
+    report.storedData = storedData;
+    this.emit({ type: 'stored-data', storedData });
+    await this.serve(report, storedData);
+    await this.clean(report, storedData);
+    report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+    this.emit({ type: 'layer', report });
+    return report;
+  }
+
+  private newReport(): LayerReport {
+    const { update } = this;
+    const action = update.kind === 'created' ? 'created' : update.kind === 'unchanged' || update.kind === 'stale' ? 'unchanged' : 'updated';
+    return {
+      layer: this.options.layer ?? '',
+      action,
+      update: { kind: update.kind, why: update.why, changed: update.files.length },
       parameters: this.plan.parameters,
       services: [],
       deletedPyramids: [],
       uploadDeleted: false,
       urls: {},
     };
-    const update = this.plan.update;
-    if (update) report.update = { kind: update.kind, why: update.why, changed: update.files.length };
-    // The `update` and `changed` outputs as soon as they are known, whatever fails after.
-    if (update) this.emit({ type: 'layer', report });
-    if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged')) return this.planOnly(report, types, existing);
-    if (update?.kind === 'unchanged' || !this.upload) return this.unchanged(report, types, existing, update?.live);
+  }
 
-    const pyramids = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) =>
+  /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
+  private async pyramid(building: boolean): Promise<StoredData> {
+    const live = this.update.live;
+    if (!building && live) return live;
+    if (!this.upload) throw new LayerStateError('No pyramid to serve and no upload to build one from');
+    this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
+    const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) =>
       this.pollOptions(first, onTimeout),
     );
-    const storedData = await pyramids.build(this.upload, existing);
-    report.storedData = storedData;
-    this.emit({ type: 'stored-data', storedData });
-    const replaced = new Set<string>((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
-    await this.serve(report, types, storedData, existing);
-    await this.cleanUp(report, this.upload, replaced);
-    report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+    return builder.build(this.upload, this.update);
+  }
+
+  /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */
+  private async stale(report: LayerReport): Promise<LayerReport> {
+    this.emit({ type: 'warning', message: `Layer ${report.layer} was left as it is: ${this.update.why}` });
+    report.storedData = this.update.live;
+    await this.describe(report);
     this.emit({ type: 'layer', report });
     return report;
   }
 
-  /** Nothing to send or build: the report describes the live layer as it is. */
-  private async unchanged(
-    report: LayerReport,
-    types: ServiceType[],
-    existing: Map<ServiceType, Configuration>,
-    live?: StoredData,
-  ): Promise<LayerReport> {
-    report.action = 'unchanged';
-    report.storedData = live;
-    if (live) this.emit({ type: 'stored-data', storedData: live });
-    for (const type of types) {
-      const configuration = existing.get(type);
-      if (!configuration) continue;
-      const [offering] = await this.api.offeringsOf(configuration.id);
-      report.services.push({ type, configurationId: configuration.id, offering });
+  /** The services as they are live, for a report that changed none. */
+  private async describe(report: LayerReport): Promise<void> {
+    const live = await readLive(this.api, report.layer);
+    for (const { configuration, offerings } of live.services) {
+      if (!configuration.type) continue;
+      const [offering] = offerings;
+      report.services.push({ type: configuration.type, configurationId: configuration.id, offering });
       for (const url of offering?.urls ?? []) if (url.type) report.urls[url.type] = url.url;
     }
-    this.emit({ type: 'info', message: `Layer ${report.layer} is left as it is: ${report.update?.why ?? 'nothing changed'}` });
-    this.emit({ type: 'layer', report });
-    return report;
   }
 
-  /** A dry run: whether the layer would be created or updated, with which parameters, and where it lies now. */
-  private async planOnly(report: LayerReport, types: ServiceType[], existing: Map<ServiceType, Configuration>): Promise<LayerReport> {
-    report.action = report.update?.kind === 'unchanged' ? 'would leave unchanged' : existing.size ? 'would update' : 'would create';
-    const live = [...existing.values()][0]?.usedData[0]?.stored_data;
-    if (live) report.currentExtent = (await this.api.storedData(live).catch(() => undefined))?.bbox;
+  /** A dry run: what the plan would do, and where the layer lies now. */
+  private planOnly(report: LayerReport): LayerReport {
+    const { update } = this;
+    report.action =
+      update.kind === 'unchanged' || update.kind === 'stale'
+        ? 'would leave unchanged'
+        : update.kind === 'created'
+          ? 'would create'
+          : 'would update';
+    if (update.live) report.currentExtent = update.live.bbox;
     const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
-    const verb = existing.size ? 'updated' : 'created';
-    if (report.update) this.emit({ type: 'info', message: `Update of layer ${report.layer}: ${report.update.kind}, ${report.update.why}` });
-    this.emit({
-      type: 'info',
-      message: `Layer ${report.layer} would be ${verb} (${types.join(', ')}) with a pyramid built with ${parameters.join(', ')}`,
-    });
+    const steps = update.services.map((s) => `${s.type}: configuration ${s.configuration}, offering ${s.offering}`).join('; ');
+    const types = update.services.map((s) => s.type).join(', ');
+    const verb = update.kind === 'created' ? 'created' : 'updated';
+    if (builds(update.kind))
+      this.emit({
+        type: 'info',
+        message: `Layer ${report.layer} would be ${verb} (${types}) with a pyramid built with ${parameters.join(', ')}`,
+      });
+    else this.emit({ type: 'info', message: `Layer ${report.layer}: no pyramid would be built (${update.kind})` });
+    if (steps) this.emit({ type: 'info', message: `Services: ${steps}` });
     this.emit({ type: 'layer', report });
     return report;
   }
 
-  /** Each service: its configuration pointed at the pyramid, its offering PUBLISHED. */
-  private async serve(
-    report: LayerReport,
-    types: ServiceType[],
-    storedData: StoredData,
-    existing: Map<ServiceType, Configuration>,
-  ): Promise<void> {
+  /** Each service brought to its steps, its offering PUBLISHED (since its sync). */
+  private async serve(report: LayerReport, storedData: StoredData): Promise<void> {
     const { options } = this;
-    this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
+    const steps = this.update.services;
+    this.emit({ type: 'phase', phase: 'configure', title: `Configure ${steps.map((s) => s.type).join(' and ')}` });
     const endpoints = await this.api.endpoints();
-    const services = new ServicePublisher(this.api, options, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
-    for (const type of types) {
-      const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
-      if (!endpoint)
-        throw new LayerStateError(
-          `The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`,
-        );
-      const configuration = await services.configure(type, storedData, existing.get(type));
-      this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
-      const offering = await services.offer(configuration, endpoint.id, existing.has(type));
-      report.services.push({ type, configurationId: configuration.id, offering });
+    const services = new ServicePublisher(this.api, options, this.update, this.emit, (first, onTimeout) =>
+      this.pollOptions(first, onTimeout),
+    );
+    for (const step of steps) {
+      const endpoint = endpointFor(endpoints, step, options.public);
+      const configuration = await services.configure(step, storedData, step.live);
+      this.emit({ type: 'phase', phase: 'publish', title: `Publish ${step.type}` });
+      const offering = await services.offer(step, configuration, endpoint, step.live);
+      report.services.push({ type: step.type, configurationId: configuration.id, offering });
       for (const url of offering.urls) if (url.type) report.urls[url.type] = url.url;
       this.emit({ type: 'layer', report });
     }
   }
 
-  /** The pyramids the layer used before, once nothing uses them; then the upload, unless kept. */
-  private async cleanUp(report: LayerReport, upload: Upload, replaced: Set<string>): Promise<void> {
+  /** What the layer owns and nothing uses any more; then the upload, once the pyramid holds its data. */
+  private async clean(report: LayerReport, storedData: StoredData): Promise<void> {
     this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
-    for (const old of replaced) {
-      try {
-        await this.api.deleteStoredData(old);
-        report.deletedPyramids.push(old);
-        this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
-      } catch (error) {
-        this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${errorText(error)}` });
-      }
+    try {
+      report.deletedPyramids = await cleanUp(this.api, report.layer, new Set([storedData.id]), this.emit, this.options.signal);
+    } catch (error) {
+      this.emit({
+        type: 'warning',
+        message: `The layer's earlier pyramids could not be listed (${errorText(error)}); the next run tries again`,
+      });
     }
-    if (this.options.keepUpload) return;
-    await this.options.deleteUpload(upload.id);
+    if (!this.upload || !builds(this.update.kind) || this.options.keepUpload) return;
+    await this.options.deleteUpload(this.upload.id);
     report.uploadDeleted = true;
-    this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
+    this.emit({ type: 'info', message: `Deleted upload ${this.upload.id}: the pyramid holds the data now, and the quota is freed` });
   }
 
   /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
@@ -168,4 +191,14 @@ class LayerRun {
       onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${errorText(error)}); trying again` }),
     };
   }
+}
+
+/** The datastore's endpoint for a service: its type, open or private as asked. */
+function endpointFor(endpoints: Endpoint[], step: ServiceStep, open: boolean): Endpoint {
+  const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+  if (!endpoint)
+    throw new LayerStateError(
+      `The datastore has no ${open ? 'open' : 'private'} ${step.type} endpoint to publish on; set public: ${!open}, or ask IGN to add one`,
+    );
+  return endpoint;
 }

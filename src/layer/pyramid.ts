@@ -1,8 +1,8 @@
 import { InputError, list, PyramidFailedError, TimeoutError, LayerStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import { errorLinesOf, FAILED_EXECUTION_STATUSES, splitLogLine } from '../entrepot/status.js';
-import type { Configuration, ProcessingParameter, ServiceType, StoredData, Upload } from '../entrepot/types.js';
-import type { LayerEvent, LayerOptions, LayerPlan, UpdatePlan } from './types.js';
+import type { ProcessingParameter, StoredData, Upload } from '../entrepot/types.js';
+import type { LayerEvent, LayerOptions, LayerPlan, UpdateOptions, UpdatePlan } from './types.js';
 import { poll, type PollOptions } from '../http/poll.js';
 import { parametersTag, TAG_CHAIN, TAG_PARAMETERS } from './update.js';
 
@@ -12,27 +12,54 @@ import { parametersTag, TAG_CHAIN, TAG_PARAMETERS } from './update.js';
  * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
  */
 
-/** Found by name among the datastore's processings: ids differ between environments. */
-export const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
+/**
+ * Found by name among the datastore's processings (ids differ between environments), under either
+ * name the sources give it (docs/api.md, "Layers": the processing's name).
+ */
+export const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
+const PYRAMID_PROCESSING_NAME = PYRAMID_PROCESSING_NAMES[0];
 
-export async function prepareLayer(api: LayerApi, options: LayerOptions): Promise<LayerPlan> {
+export async function prepareLayer(api: LayerApi, options: LayerOptions & UpdateOptions): Promise<LayerPlan> {
   const all = await api.processings();
-  const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
+  const found = all.find((p) => PYRAMID_PROCESSING_NAMES.includes(p.name));
   if (!found)
     throw new LayerStateError(
       `The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${list(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`,
     );
-  return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
+  const declared = await api.processingParameters(found.id);
+  const parameters = checkParameters(options, declared);
+  return { processingId: found.id, parameters, body: typedParameters(parameters, declared) };
+}
+
+/**
+ * Masks on a pyramid meant to be updated (IGN recommends them; an update cannot add them):
+ * `mask: auto` asks for them unless every update is a full rebuild, when the processing has them.
+ */
+function maskValue(options: LayerOptions & UpdateOptions, declared: ProcessingParameter[]): string | undefined {
+  if (options.mask === 'true' || options.mask === 'false') return options.mask;
+  const known = declared.length === 0 || declared.some((p) => p.name === 'mask');
+  return known && options.update !== 'full' ? 'true' : undefined;
+}
+
+/** Each value as the processing declares its type (`mask` is a string in one copy of the docs, a boolean in another). */
+function typedParameters(parameters: Record<string, string>, declared: ProcessingParameter[]): Record<string, unknown> {
+  const typed: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parameters)) {
+    const type = declared.find((p) => p.name === name)?.type;
+    typed[name] = type === 'boolean' ? value === 'true' : type === 'integer' || type === 'number' ? Number(value) : value;
+  }
+  return typed;
 }
 
 /** The parameters to send, refused when the processing does not allow them. */
-function checkParameters(options: LayerOptions, declared: ProcessingParameter[]): Record<string, string> {
+function checkParameters(options: LayerOptions & UpdateOptions, declared: ProcessingParameter[]): Record<string, string> {
   const wanted: Array<[input: string, name: string, value: string | undefined]> = [
     ['tms', 'tms', options.tms],
     ['compression', 'compression', options.compression],
     ['interpolation', 'interpolation', options.interpolation],
     ['bottom-level', 'bottom', options.bottomLevel],
     ['top-level', 'top', options.topLevel],
+    ['mask', 'mask', maskValue(options, declared)],
   ];
   const parameters: Record<string, string> = {};
   for (const [input, name, value] of wanted) {
@@ -52,10 +79,12 @@ function checkParameters(options: LayerOptions, declared: ProcessingParameter[])
   return parameters;
 }
 
-/** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
-const TAG_LAYER = 'layer';
+/** Tag keys the action sets on the pyramid: which layer (what the clean-up owns), which upload, which attempt. */
+export const TAG_LAYER = 'layer';
 const TAG_UPLOAD = 'upload_id';
-export const TAG_REPLACES = 'replaces';
+const TAG_ATTEMPT = 'attempt';
+/** A pyramid of an upload that failed is built again once on a re-run; twice failed, the run says why. */
+const MAX_ATTEMPTS = 2;
 
 export class PyramidBuilder {
   private readonly layer: string;
@@ -68,63 +97,72 @@ export class PyramidBuilder {
     /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
     private readonly pollOptions: (firstPauseMs: number, onTimeout: () => TimeoutError) => PollOptions,
   ) {
-    this.layer = options.layer as string;
+    this.layer = options.layer ?? '';
   }
 
   /**
    * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
-   * new one. A failed one is never built again from the same upload.
+   * new one. One whose execution ended FAILURE or ABORTED (a transient fault on the platform) is
+   * built again once, and said; a second failure is the run's.
    */
-  async build(upload: Upload, existing: Map<ServiceType, Configuration>): Promise<StoredData> {
-    const mine = (await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id }))[0];
-    if (mine) {
-      this.emit({
-        type: 'info',
-        message: `Pyramid ${mine.id} was made from upload ${upload.id} by an earlier run (${mine.status}): going on with it`,
-      });
-      if (mine.status === 'GENERATED') return mine;
-      const [execution] = await this.api.executionsProducing(mine.id);
-      if (!execution) throw new LayerStateError(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
-      if (execution.status === 'CREATED') await this.api.launchExecution(execution.id);
-      return this.awaitPyramid(execution.id, mine.id);
+  async build(upload: Upload, update: UpdatePlan): Promise<StoredData> {
+    const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
+    const generated = made.find((sd) => sd.status === 'GENERATED');
+    if (generated) return this.resumed(generated, upload);
+    const failed: Array<{ sd: StoredData; executionId?: string; status: string }> = [];
+    for (const sd of made) {
+      const [execution] = await this.api.executionsProducing(sd.id);
+      if (!execution) continue;
+      if (FAILED_EXECUTION_STATUSES.has(execution.status) || sd.status === 'UNSTABLE')
+        failed.push({ sd, executionId: execution.id, status: execution.status });
+      else {
+        this.resumed(sd, upload);
+        if (execution.status === 'CREATED') await this.api.launchExecution(execution.id);
+        return this.awaitPyramid(execution.id, sd.id);
+      }
     }
-    const update = this.plan.update ?? { kind: 'full', why: '', files: [], chain: 0 };
-    const replaces = update.kind === 'incremental' ? [] : await this.replaced(update.live, existing);
-    const { executionId, storedDataId } = await this.start(upload, update, replaces);
+    if (failed.length >= MAX_ATTEMPTS) {
+      const last = failed[failed.length - 1];
+      const lines = last.executionId ? await this.api.executionLogs(last.executionId).catch(() => [] as string[]) : [];
+      throw new PyramidFailedError(
+        last.executionId ?? last.sd.id,
+        errorLinesOf(lines).map((l) => splitLogLine(l).message),
+        last.status,
+      );
+    }
+    if (failed.length)
+      this.emit({
+        type: 'warning',
+        message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
+      });
+    const { executionId, storedDataId } = await this.start(upload, update, failed.length + 1);
     return this.awaitPyramid(executionId, storedDataId);
   }
 
-  /**
-   * What a new or full build replaces, newest first, so that each can be deleted once nothing uses
-   * it: the live pyramid, the pyramids it references (its chain of incremental updates), and any
-   * other pyramid a configuration of the layer uses.
-   */
-  private async replaced(live: StoredData | undefined, existing: Map<ServiceType, Configuration>): Promise<string[]> {
-    const chain: string[] = [];
-    for (let next = live?.id; next && !chain.includes(next);) {
-      chain.push(next);
-      next = (await this.api.dependencies(next)).uses[0];
-    }
-    const used = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
-    return [...new Set([...chain, ...used])];
+  private resumed(sd: StoredData, upload: Upload): StoredData {
+    this.emit({
+      type: 'info',
+      message: `Pyramid ${sd.id} was made from upload ${upload.id} by an earlier run (${sd.status}): going on with it`,
+    });
+    return sd;
   }
 
   /**
-   * Creates the execution, tags its output stored data (how it is built, its place in a chain, what
-   * it replaces), then launches it. An incremental update references the live pyramid and inherits
-   * its parameters (`parameters: {}`, as IGN's guide sends them).
+   * Creates the execution, tags its output stored data (its layer, upload and attempt; how it is
+   * built, as a hint), then launches it. An incremental update references the live pyramid and
+   * inherits its parameters (`parameters: {}`, as IGN's guide sends them).
    */
-  private async start(upload: Upload, update: UpdatePlan, replaces: string[]): Promise<{ executionId: string; storedDataId: string }> {
+  private async start(upload: Upload, update: UpdatePlan, attempt: number): Promise<{ executionId: string; storedDataId: string }> {
     const { api, options } = this;
     // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
-    const outputName = `${this.layer} ${upload.id}`;
-    const chained = update.kind === 'incremental';
+    const outputName = `${this.layer} ${upload.id}${attempt > 1 ? ` #${attempt}` : ''}`;
+    const chained = update.kind === 'incremental' && update.live !== undefined;
     const execution = await api.createExecution(
       {
         processing: this.plan.processingId,
         inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
         output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-        parameters: chained ? {} : this.plan.parameters,
+        parameters: chained ? {} : this.plan.body,
       },
       outputName,
     );
@@ -132,15 +170,14 @@ export class PyramidBuilder {
     const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
     if (!storedDataId)
       throw new LayerStateError(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-    const others = replaces.filter((id) => id !== storedDataId);
-    // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
+    // Tagged before launch, as the portal does: a re-run finds it, the clean-up knows it is the layer's.
     await api.tagStoredData(storedDataId, {
       ...options.tags,
       [TAG_LAYER]: this.layer,
       [TAG_UPLOAD]: upload.id,
+      [TAG_ATTEMPT]: String(attempt),
       [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
       [TAG_CHAIN]: String(update.chain),
-      ...(others.length ? { [TAG_REPLACES]: others.join(',') } : {}),
     });
     this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
     await api.launchExecution(execution.id);

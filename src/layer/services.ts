@@ -1,80 +1,130 @@
-import { TimeoutError, LayerStateError } from '../shared/errors.js';
 import type { LayerApi } from '../entrepot/layers.js';
-import type { Configuration, Offering, ServiceType, StoredData } from '../entrepot/types.js';
 import { record } from '../entrepot/json.js';
-import type { LayerEvent, LayerOptions } from './types.js';
+import type { Configuration, ConfigurationBody, Endpoint, Offering, ServiceType, StoredData, UsedData } from '../entrepot/types.js';
 import { poll, type PollOptions } from '../http/poll.js';
 import { waitFor } from '../http/retry.js';
+import { LayerStateError, TimeoutError } from '../shared/errors.js';
+import type { LiveService } from './live.js';
+import type { LayerEvent, LayerOptions, ServiceStep, UpdatePlan } from './types.js';
 
 /** How long a sync whose answer was lost is looked for before the PUT is made again (as a file's tree after a lost POST). */
 const SYNC_SETTLE_MS = 10_000;
 
 /**
- * One service of a layer (WMTS-TMS or WMS-RASTER): its configuration pointed at the pyramid
- * (created the first time, replaced in full with `PUT` after), and its offering published, or
- * re-synchronised after an update, then awaited until PUBLISHED (docs/api.md, "Layers").
+ * One service of a layer (WMTS-TMS or WMS-RASTER), brought to its plan's steps: its configuration
+ * created, pointed at the pyramid or retitled (a full PUT that keeps what others set, never a `bbox`
+ * the server computed from an older pyramid), then its offering created, re-synchronised (confirmed
+ * by its `update` date or a MODIFYING seen) or published again on the other endpoint, and awaited
+ * until PUBLISHED (docs/api.md, "Layers").
  */
 export class ServicePublisher {
   constructor(
     private readonly api: LayerApi,
     private readonly options: LayerOptions,
+    private readonly update: UpdatePlan,
     private readonly emit: (event: LayerEvent) => void,
     /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
     private readonly pollOptions: (firstPauseMs: number, onTimeout: () => TimeoutError) => PollOptions,
   ) {}
 
-  /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-  async configure(type: ServiceType, storedData: StoredData, current: Configuration | undefined): Promise<Configuration> {
+  /** The step's configuration, pointing at `storedData`. */
+  async configure(step: ServiceStep, storedData: StoredData, live: LiveService | undefined): Promise<Configuration> {
     const { api, options } = this;
-    const levels = storedData.levels.map(Number).filter(Number.isFinite);
-    const usedData = [
-      {
-        stored_data: storedData.id,
-        bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
-        top_level: options.topLevel ?? String(Math.min(...levels)),
-      },
-    ];
     const layer = options.layer ?? '';
     const title = options.layerTitle ?? layer;
+    const abstract = options.layerAbstract ?? title;
+    const current = live?.configuration;
     if (!current) {
+      const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
       const created = await api.createConfiguration({
-        type,
+        type: step.type,
         name: layer,
         layer_name: layer,
-        type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+        type_infos: { title, abstract, used_data: usedData },
       });
-      this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${layer}` });
+      this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
       return created;
     }
-    if (current.usedData.some((u) => u.stored_data === storedData.id)) {
-      this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+    if (step.configuration === 'keep') {
+      this.emit({ type: 'info', message: `The ${step.type} configuration ${current.id} already uses pyramid ${storedData.id}` });
       return current;
     }
-    // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
-    const raw = current.raw;
-    await api.replaceConfiguration(current, {
-      type,
-      name: current.name || layer,
-      ...(raw.attribution ? { attribution: raw.attribution } : {}),
-      ...(raw.metadata ? { metadata: raw.metadata } : {}),
-      type_infos: { ...record(raw.type_infos), title, abstract: options.layerAbstract ?? title, used_data: usedData },
+    const usedData: UsedData[] = [{ stored_data: storedData.id, ...this.levels(storedData, current) }];
+    await api.replaceConfiguration(current, this.fullBody(step.type, current, { title, abstract, usedData }));
+    this.emit({
+      type: 'info',
+      message:
+        step.configuration === 'settings'
+          ? `The ${step.type} configuration ${current.id} now reads title '${title}'`
+          : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
     });
-    this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
     return { ...current, usedData };
   }
 
   /**
-   * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
-   * publication that ended UNSTABLE; then PUBLISHED.
+   * A full PUT: what the action does not set (attribution, metadata, keywords) is kept, but not the
+   * `bbox` the server computed from the pyramid the configuration used before (docs/api.md, "Layers").
    */
-  async offer(configuration: Configuration, endpointId: string, updated: boolean): Promise<Offering> {
+  private fullBody(
+    type: ServiceType,
+    current: Configuration,
+    asked: { title: string; abstract: string; usedData: UsedData[] },
+  ): ConfigurationBody {
+    const raw = current.raw;
+    const { bbox: _computed, ...kept } = record(raw.type_infos);
+    return {
+      type,
+      name: current.name || (this.options.layer ?? ''),
+      ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
+      ...(raw.metadata !== undefined ? { metadata: raw.metadata } : {}),
+      type_infos: { ...kept, title: asked.title, abstract: asked.abstract, used_data: asked.usedData },
+    };
+  }
+
+  /**
+   * The levels to serve: the inputs' when set; else those the configuration serves now when the
+   * pyramid has them (an incremental update keeps them); else the pyramid's own range. A level the
+   * pyramid lacks is refused by the platform after the build: said here, before the PUT.
+   */
+  private levels(storedData: StoredData, current: Configuration | undefined): Pick<UsedData, 'bottom_level' | 'top_level'> {
+    const have = storedData.levels.map(Number).filter(Number.isFinite);
+    let deepest = have[0] ?? 0;
+    let widest = have[0] ?? 0;
+    for (const level of have) {
+      deepest = Math.max(deepest, level);
+      widest = Math.min(widest, level);
+    }
+    const own = { bottom_level: String(deepest), top_level: String(widest) };
+    const liveLevels = current?.usedData[0];
+    const asked =
+      this.options.bottomLevel || this.options.topLevel
+        ? { bottom_level: this.options.bottomLevel ?? own.bottom_level, top_level: this.options.topLevel ?? own.top_level }
+        : this.update.kind === 'incremental' && liveLevels
+          ? { bottom_level: liveLevels.bottom_level, top_level: liveLevels.top_level }
+          : own;
+    const missing = [asked.bottom_level, asked.top_level].filter((level) => !storedData.levels.includes(level));
+    if (missing.length && storedData.levels.length)
+      throw new LayerStateError(
+        `Pyramid ${storedData.id} has levels ${own.top_level} to ${own.bottom_level}, not ${missing.join(' and ')}, which the layer serves: set bottom-level and top-level, or update: full to rebuild it whole`,
+      );
+    return asked;
+  }
+
+  /** The step's offering on `endpoint`: created, re-synchronised, published again on the other endpoint, or as it is; then PUBLISHED. */
+  async offer(step: ServiceStep, configuration: Configuration, endpoint: Endpoint, live: LiveService | undefined): Promise<Offering> {
     const { api } = this;
-    let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
-    if (!offering) {
-      offering = await api.createOffering(configuration.id, endpointId, this.options.public);
-      this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
-    } else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
-      const before = offering;
+    const current = live?.offerings.find((o) => o.endpointId === endpoint.id) ?? live?.offerings[0];
+    if (current && step.offering === 'republish') {
+      await this.unpublish(current);
+      return this.offer({ ...step, offering: 'create' }, configuration, endpoint, undefined);
+    }
+    if (!current || step.offering === 'create') {
+      const offering = await api.createOffering(configuration.id, endpoint.id, this.options.public);
+      this.emit({ type: 'info', message: `Published ${step.type} offering ${offering.id}` });
+      return this.awaitPublished(offering.id);
+    }
+    if (step.offering === 'sync' && current.status !== 'MODIFYING') {
+      const before = await api.offering(current.id);
       // The sync took effect once the offering's `update` date moves, or once it is seen MODIFYING
       // (a state that does not last): docs/api.md, "Layers", updates. Either shows a moment after
       // the PUT, so a lost answer is followed by a bounded look before any second PUT.
@@ -82,11 +132,17 @@ export class ServicePublisher {
         const read = () => api.offering(before.id);
         return syncedSince(await waitFor(read, (now) => syncedSince(now, before), SYNC_SETTLE_MS, this.options.signal), before);
       };
-      await api.syncOffering(offering.id, shows);
-      this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
-      return this.awaitPublished(offering.id, before);
+      await api.syncOffering(current.id, shows);
+      this.emit({ type: 'info', message: `Re-synchronised offering ${current.id}: the servers take the new pyramid` });
+      return this.awaitPublished(current.id, before);
     }
-    return this.awaitPublished(offering.id);
+    return this.awaitPublished(current.id);
+  }
+
+  /** The offering withdrawn (openness changed: the other endpoint), awaited until it is gone. */
+  private async unpublish(offering: Offering): Promise<void> {
+    await this.api.deleteOffering(offering.id);
+    this.emit({ type: 'info', message: `Unpublished offering ${offering.id}: the layer moves to the other endpoint` });
   }
 
   /** PUBLISHED, and after a sync, PUBLISHED since that sync: a PUBLISHED that predates it is not the new pyramid served. */

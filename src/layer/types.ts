@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { Offering, ServiceType, StoredData } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
+import type { LiveService } from './live.js';
 
 /** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
 
@@ -23,6 +24,7 @@ export type LayerOptions = Pick<
   | 'keepUpload'
   | 'pollIntervalMs'
   | 'dryRun'
+  | 'mask'
 > & {
   /** The input's tags and the provenance tags, set on the pyramid too. */
   tags: Record<string, string>;
@@ -66,25 +68,54 @@ export type LayerEvent =
 /** The processing to run and the parameters to send: read, and refused when wrong, before anything is sent. */
 export interface LayerPlan {
   processingId: string;
+  /** The parameters as the inputs say them: compared with the live pyramid's, said in the plan. */
   parameters: Record<string, string>;
+  /** The same, each typed as the processing declares it: the execution's body. */
+  body: Record<string, unknown>;
   /** How the live layer is brought up to date, once decided. */
   update?: UpdatePlan;
 }
 
-export type UpdateKind = 'created' | 'full' | 'incremental' | 'unchanged';
+/**
+ * How the run brings the live layer to what it asks: a pyramid built (`created`, `full`,
+ * `incremental`), or none (`unchanged`; `reconfigured`: configurations or offerings changed to match
+ * what is asked, a service added, a title, services that disagreed; `stale`: the run's commit is
+ * older than the live one, nothing changes).
+ */
+export type UpdateKind = 'created' | 'full' | 'incremental' | 'unchanged' | 'reconfigured' | 'stale';
+
+/** What one service needs: its configuration, then its offering. */
+export interface ServiceStep {
+  type: ServiceType;
+  /** In `services`; a live service that is not is kept in step with the layer all the same. */
+  requested: boolean;
+  configuration: 'create' | 'repoint' | 'settings' | 'keep';
+  offering: 'create' | 'sync' | 'republish' | 'keep';
+  /** The service as it is live, when it is. */
+  live?: LiveService;
+}
 
 export interface UpdatePlan {
   kind: UpdateKind;
   /** Why, in words: for the log, the summary and the pull-request comment. */
   why: string;
-  /** The files to send: all for a new or full build, the added and modified ones for an incremental one. */
+  /** The files to send: all for a new or full build, the changed ones (with their world files) for an incremental one, none otherwise. */
   files: LocalFile[];
-  /** The live pyramid (referenced by an incremental update; its chain deleted after a full one). */
+  /** The live pyramid: referenced by an incremental build; what the layer keeps serving when nothing is built. */
   live?: StoredData;
   /** Incremental updates in a row the new pyramid ends, for `rebuild-every`. */
   chain: number;
+  /** Each service's steps once the pyramid is there. */
+  services: ServiceStep[];
+  /** Said as notices: what the user should know of the decision (history rewritten, a service kept that is not asked). */
+  notices: string[];
 }
 
 export type UpdateOptions = Pick<Config, 'update' | 'rebuildEvery'>;
+
+/** Whether `kind` builds a pyramid. */
+export function builds(kind: UpdateKind): boolean {
+  return kind === 'created' || kind === 'full' || kind === 'incremental';
+}
 
 export type LayerEmit = (event: LayerEvent) => void;

@@ -1,24 +1,24 @@
-import type { ChangeReading } from '../workspace/changes.js';
-import { InputError, list } from '../shared/errors.js';
-import type { StoredData } from '../entrepot/types.js';
-import type { LocalFile } from '../workspace/files.js';
 import type { LayerApi } from '../entrepot/layers.js';
-import { SERVICE_TYPE_OF, type LayerOptions, type UpdateOptions, type UpdatePlan } from './types.js';
-import { PROVENANCE_KEYS } from '../shared/provenance.js';
+import { record, string } from '../entrepot/json.js';
+import type { ServiceType, StoredData } from '../entrepot/types.js';
+import { InputError, list } from '../shared/errors.js';
+import type { ChangeReading } from '../workspace/changes.js';
+import type { LocalFile } from '../workspace/files.js';
+import { readLive, settingsOf, type LiveLayer, type LivePyramid } from './live.js';
+import { type LayerOptions, type ServiceStep, type UpdateKind, type UpdateOptions, type UpdatePlan } from './types.js';
 
 /**
- * How a merge brings a live layer up to date, so that it costs what it changes (docs/api.md,
- * "Layers": updates). Nothing changed: nothing is sent or built. Only additions and modifications:
- * a pyramid of just those files that references the live one (IGN's update "au fur et à mesure").
- * A deletion, a rename away, other parameters, or `rebuild-every` reached: a full rebuild, after
- * which the previous chain is deleted. The pyramid's tags hold what the decision reads.
+ * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
+ * read from the platform (live.ts); what is asked is the run's commit, files and inputs; the plan is
+ * a pure function of the two (`planUpdate`, tested as a table), and the dry run, the log, the
+ * summary and the comment print it. docs/api.md, "Layers": updates, has the facts behind each rule.
  */
 
-/** Tags the action sets on a pyramid, for the next merge's decision. */
+/** Tags the action sets on a pyramid: how it was built (a hint; the platform's own fields decide). */
 export const TAG_PARAMETERS = 'parameters';
 export const TAG_CHAIN = 'chain';
 
-/** The pyramid's parameters as one string: what a pyramid is tagged with, and compared by. */
+/** The pyramid's parameters as one string: what a pyramid is tagged with. */
 export function parametersTag(parameters: Record<string, string>): string {
   return Object.keys(parameters)
     .sort()
@@ -26,72 +26,252 @@ export function parametersTag(parameters: Record<string, string>): string {
     .join(';');
 }
 
-/**
- * The update to make. `readChanges` is called only when the live pyramid allows an incremental
- * update at all; `update: incremental` turns a needed full rebuild into one error that says why.
- */
-export async function planUpdate(
-  options: UpdateOptions,
-  files: LocalFile[],
-  live: StoredData | undefined,
-  parameters: Record<string, string>,
-  readChanges: (since: string) => Promise<ChangeReading>,
-): Promise<UpdatePlan> {
-  if (!live) return { kind: 'created', why: 'the layer is new', files, chain: 0 };
-  const full = (why: string): UpdatePlan => {
-    if (options.update === 'incremental')
-      throw new InputError('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
-    return { kind: 'full', why, files, live, chain: 0 };
-  };
-  if (options.update === 'full') return { kind: 'full', why: 'update: full', files, live, chain: 0 };
-  const was = live.tags[TAG_PARAMETERS];
-  if (was !== parametersTag(parameters))
-    return full(
-      was ? `the pyramid's parameters change (${was} → ${parametersTag(parameters)})` : 'the live pyramid does not say how it was built',
-    );
-  const since = live.tags[PROVENANCE_KEYS.sha];
-  if (!since) return full('the live pyramid does not say which commit it reflects');
-  const chain = Number(live.tags[TAG_CHAIN] ?? 0) || 0;
-  if (options.rebuildEvery > 0 && chain >= options.rebuildEvery)
-    return full(`${chain} incremental updates in a row (rebuild-every: ${options.rebuildEvery})`);
-  const reading = await readChanges(since);
-  if (!reading.ok) return full(reading.why);
-  const { added, modified, deleted } = reading.changes;
-  const short = since.slice(0, 7);
-  if (deleted.length)
-    return full(`${deleted.length} file${deleted.length > 1 ? 's' : ''} deleted or renamed away since ${short} (${list(deleted, 3)})`);
-  const changed = [...added, ...modified];
-  if (changed.length === 0) return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live, chain };
-  const counts = [added.length && `${added.length} added`, modified.length && `${modified.length} modified`].filter(Boolean).join(', ');
-  return {
-    kind: 'incremental',
-    why: `${changed.length} file${changed.length > 1 ? 's' : ''} changed since ${short} (${counts}, of ${files.length})`,
-    files: changed.sort((a, b) => (a.remotePath < b.remotePath ? -1 : 1)),
-    live,
-    chain: chain + 1,
-  };
+/** What the run asks of the layer. */
+export interface DesiredLayer extends UpdateOptions {
+  /** The run's commit (GITHUB_SHA, when it is a commit id). */
+  commit?: string;
+  files: LocalFile[];
+  /** The pyramid's parameters as the run would send them (`tms`, `compression`, …). */
+  parameters: Record<string, string>;
+  services: ServiceType[];
+  title: string;
+  abstract: string;
+  open: boolean;
 }
 
-/**
- * How the live layer is brought up to date: its pyramid (read whole, from the first requested
- * service that has one), then what changed since that pyramid's commit, read from git by `readChanges`.
- */
+/** The live layer, what is asked, and what git says of the live pyramid's commit (when it names one). */
+export interface UpdateInput {
+  live: LiveLayer;
+  desired: DesiredLayer;
+  history?: ChangeReading;
+}
+
+/** The live layer read, then what git says since its pyramid's commit, then the plan. */
 export async function decideUpdate(
   api: LayerApi,
   options: LayerOptions & UpdateOptions,
-  parameters: Record<string, string>,
-  files: LocalFile[],
+  desired: DesiredLayer,
   readChanges: (since: string) => Promise<ChangeReading>,
 ): Promise<UpdatePlan> {
-  return planUpdate(options, files, await livePyramid(api, options), parameters, readChanges);
+  const live = await readLive(api, options.layer ?? '');
+  const used = [...live.pyramids.values()];
+  const commit = used.length === 1 ? used[0].commit : undefined;
+  const history = commit && desired.update !== 'full' ? await readChanges(commit) : undefined;
+  return planUpdate({ live, desired, history });
 }
 
-/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
-export async function livePyramid(api: LayerApi, options: LayerOptions): Promise<StoredData | undefined> {
-  for (const service of options.services) {
-    const [configuration] = await api.configurationsOf(options.layer as string, SERVICE_TYPE_OF[service]);
-    const id = configuration?.usedData[0]?.stored_data;
-    if (id) return api.storedData(id);
+/** The plan: a pure function of the live layer, what is asked, and the history (docs/api.md, "Layers": updates). */
+export function planUpdate(input: UpdateInput): UpdatePlan {
+  const decision = decidePyramid(input);
+  const services = serviceSteps(input, decision);
+  const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep');
+  let { kind, why } = decision;
+  if (kind === 'unchanged' && changesSomething) {
+    kind = 'reconfigured';
+    why = `${why}; ${reconfigurationWhy(services)}`;
   }
-  return undefined;
+  if (kind === 'stale') return { ...decision, kind, why, services: [], notices: decision.notices };
+  return { ...decision, kind, why, services, notices: [...decision.notices, ...unaskedNotices(services)] };
 }
+
+type Decision = Omit<UpdatePlan, 'services'>;
+
+function decidePyramid({ live, desired, history }: UpdateInput): Decision {
+  const base = { files: desired.files, chain: 0, notices: [] as string[] };
+  const full = (why: string, extra: Partial<Decision> = {}): Decision => {
+    if (desired.update === 'incremental')
+      throw new InputError('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
+    return { ...base, kind: 'full', why, ...extra };
+  };
+  const used = [...live.pyramids.values()];
+  if (used.length === 0)
+    return live.services.length
+      ? full('no configuration of the layer uses a pyramid')
+      : { ...base, kind: 'created', why: 'the layer is new' };
+  if (used.length > 1) return converge(used, desired, full);
+  const [pyramid] = used;
+  const sd = pyramid.storedData;
+  if (!sd) return full(`its pyramid ${pyramid.id} no longer exists`);
+  if (sd.status !== 'GENERATED') return full(`its pyramid ${sd.id} is ${sd.status}`, { live: sd });
+  if (desired.update === 'full') return full('update: full', { live: sd });
+  return fromHistory(pyramid, sd, { desired, history }, full);
+}
+
+/** Services on different pyramids: they converge on this commit's one when there is one, else a full rebuild. */
+function converge(used: LivePyramid[], desired: DesiredLayer, full: (why: string) => Decision): Decision {
+  const mine = used.find((p) => p.commit !== undefined && p.commit === desired.commit && p.storedData?.status === 'GENERATED');
+  const names = used.map((p) => p.id).join(', ');
+  if (!mine) return full(`its services serve different pyramids (${names})`);
+  return {
+    kind: 'unchanged',
+    why: `its services serve different pyramids (${names}): all now serve ${mine.id}, this commit's`,
+    files: [],
+    live: mine.storedData,
+    chain: mine.depth,
+    notices: [],
+  };
+}
+
+function fromHistory(
+  pyramid: LivePyramid,
+  sd: StoredData,
+  { desired, history }: Pick<UpdateInput, 'desired' | 'history'>,
+  full: (why: string, extra?: Partial<Decision>) => Decision,
+): Decision {
+  const keep = { live: sd };
+  if (!pyramid.commit) return full('the live pyramid does not say which commit it reflects', keep);
+  const short = pyramid.commit.slice(0, 7);
+  if (!history) return full(`commit ${short} of the live pyramid cannot be compared`, keep);
+  if (!history.ok) return full(history.why, keep);
+  if (history.ancestry === 'backward')
+    return {
+      kind: 'stale',
+      why: `commit ${desired.commit?.slice(0, 7) ?? 'HEAD'} is older than ${short}, which the layer serves: nothing is changed (a re-run of an earlier workflow run?)`,
+      files: [],
+      live: sd,
+      chain: pyramid.depth,
+      notices: [],
+    };
+  if (history.ancestry === 'unrelated')
+    return full(`the live commit ${short} is not an ancestor of this one (history rewritten)`, {
+      ...keep,
+      notices: [`Commit ${short}, which layer serves, is not in this commit's history: a full rebuild from this commit`],
+    });
+  const differs = parameterChange(pyramid, sd, desired);
+  if (differs) return full(`the pyramid's parameters change (${differs})`, keep);
+  if (desired.rebuildEvery > 0 && pyramid.depth >= desired.rebuildEvery)
+    return full(`${pyramid.depth} incremental updates in a row (rebuild-every: ${desired.rebuildEvery})`, keep);
+  return fromChanges(history.changes, pyramid, sd, desired, full);
+}
+
+function fromChanges(
+  changes: Extract<ChangeReading, { ok: true }>['changes'],
+  pyramid: LivePyramid,
+  sd: StoredData,
+  desired: DesiredLayer,
+  full: (why: string, extra?: Partial<Decision>) => Decision,
+): Decision {
+  const short = changes.since.slice(0, 7);
+  const keep = { live: sd };
+  const some = (n: number, what: string) => `${n} file${n > 1 ? 's' : ''} ${what}`;
+  if (changes.opaque.length)
+    return full(
+      `${some(changes.opaque.length, 'lie under a submodule or a symlink')}, where git cannot say what changed (${list(changes.opaque, 3)})`,
+      keep,
+    );
+  if (changes.deleted.length)
+    return full(`${some(changes.deleted.length, `deleted or renamed away since ${short}`)} (${list(changes.deleted, 3)})`, keep);
+  if (changes.moved.length)
+    return full(
+      `the ground moved: ${list(
+        changes.moved.map((m) => `${m.path} (${m.why})`),
+        3,
+      )}`,
+      keep,
+    );
+  const changed = withWorldFiles([...changes.added, ...changes.modified], desired.files);
+  if (changed.length === 0)
+    return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live: sd, chain: pyramid.depth, notices: [] };
+  const counts = [changes.added.length && `${changes.added.length} added`, changes.modified.length && `${changes.modified.length} modified`]
+    .filter(Boolean)
+    .join(', ');
+  const unread = changes.uncompared ? `; the ground of ${changes.uncompared} Git LFS file(s) is compared when they are fetched` : '';
+  return {
+    kind: 'incremental',
+    why: `${some(changes.added.length + changes.modified.length, `changed since ${short}`)} (${counts}, of ${desired.files.length})${unread}`,
+    files: changed,
+    live: sd,
+    chain: pyramid.depth + 1,
+    notices: [],
+  };
+}
+
+/** A TIFF and its world file always travel together: a changed one brings the other. */
+function withWorldFiles(changed: LocalFile[], all: LocalFile[]): LocalFile[] {
+  const stem = (f: LocalFile) => f.remotePath.replace(/\.[^./]+$/, '').toLowerCase();
+  const stems = new Set(changed.map(stem));
+  const sent = new Set(changed);
+  for (const file of all) if (!sent.has(file) && stems.has(stem(file))) sent.add(file);
+  return [...sent].sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+}
+
+/**
+ * What differs between the live pyramid and the parameters asked, read from the platform: the TMS
+ * and compression from `type_infos`, the rest from its execution's parameters; a value the
+ * platform does not give is not a difference (it cannot be read, so it is not guessed).
+ */
+function parameterChange(pyramid: LivePyramid, sd: StoredData, desired: DesiredLayer): string | undefined {
+  const ran = record(pyramid.parameters);
+  const live: Record<string, string | undefined> = {
+    tms: sd.tms ?? string(ran.tms),
+    compression: sd.compression ?? string(ran.compression),
+    interpolation: string(ran.interpolation),
+    bottom: string(ran.bottom) ?? (typeof ran.bottom === 'number' ? String(ran.bottom) : undefined),
+    top: string(ran.top) ?? (typeof ran.top === 'number' ? String(ran.top) : undefined),
+    mask: typeof ran.mask === 'boolean' || typeof ran.mask === 'string' ? String(ran.mask) : undefined,
+  };
+  const changed = Object.entries(desired.parameters).filter(([name, value]) => {
+    const held = live[name];
+    return held !== undefined && held.toLowerCase() !== value.toLowerCase();
+  });
+  return changed.length ? changed.map(([name, value]) => `${name} ${live[name]} → ${value}`).join(', ') : undefined;
+}
+
+/** Each service's steps: the requested ones, and the live ones not requested (kept in step, never left behind). */
+function serviceSteps({ live, desired }: UpdateInput, decision: Decision): ServiceStep[] {
+  const byType = new Map(live.services.flatMap((s) => (s.configuration.type ? [[s.configuration.type, s] as const] : [])));
+  const types = [...new Set([...desired.services, ...byType.keys()])];
+  const building = decision.kind === 'created' || decision.kind === 'full' || decision.kind === 'incremental';
+  const target = decision.live?.id;
+  return types.map((type): ServiceStep => {
+    const requested = desired.services.includes(type);
+    const service = byType.get(type);
+    if (!service) return { type, requested, configuration: 'create', offering: 'create' };
+    const { configuration } = service;
+    const settings = settingsOf(configuration);
+    const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
+    const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract;
+    const step: ServiceStep['configuration'] = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
+    const [offering] = service.offerings;
+    const offer: ServiceStep['offering'] = !offering
+      ? 'create'
+      : offering.open !== undefined && offering.open !== desired.open
+        ? 'republish'
+        : step !== 'keep' || offering.status === 'UNSTABLE'
+          ? 'sync'
+          : 'keep';
+    return { type, requested, configuration: step, offering: offer, live: service };
+  });
+}
+
+function reconfigurationWhy(steps: ServiceStep[]): string {
+  const said: Record<string, string> = {
+    create: 'created',
+    repoint: 'pointed at the pyramid',
+    settings: 'retitled',
+    sync: 're-synchronised',
+    republish: 'published on the other endpoint',
+  };
+  return steps
+    .filter((s) => s.configuration !== 'keep' || s.offering !== 'keep')
+    .map(
+      (s) =>
+        `${s.type} ${[s.configuration, s.offering]
+          .filter((a) => a !== 'keep')
+          .map((a) => said[a])
+          .join(' and ')}`,
+    )
+    .join('; ');
+}
+
+function unaskedNotices(steps: ServiceStep[]): string[] {
+  return steps
+    .filter((s) => !s.requested)
+    .map(
+      (s) =>
+        `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`,
+    );
+}
+
+/** The kinds a run reports when it builds nothing. */
+export const NO_BUILD: readonly UpdateKind[] = ['unchanged', 'reconfigured', 'stale'];

@@ -215,6 +215,20 @@ export class PyramidFailedError extends ActionError {
   }
 }
 
+/**
+ * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`),
+ * `timeout` or `cancelled`. Its arguments are named by the command alone: values stay out of it.
+ */
+export class GitError extends ActionError {
+  constructor(
+    readonly args: readonly string[],
+    readonly kind: 'missing' | 'failed' | 'timeout' | 'cancelled',
+    readonly reason: string,
+  ) {
+    super(`git ${args.slice(0, 2).join(' ')}: ${reason}`);
+  }
+}
+
 /** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
 export class TimeoutError extends ActionError {}
 

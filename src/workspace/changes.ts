@@ -1,16 +1,22 @@
-import { slashRelative } from '../shared/format.js';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { git } from './git.js';
+import { GitError } from '../shared/errors.js';
+import { slashRelative } from '../shared/format.js';
 import { matchedAmong, type LocalFile } from './files.js';
+import { git, networkGitTimeoutMs } from './git.js';
+import { groundReader } from './ground.js';
 
 /**
  * What changed since the commit a live pyramid reflects, read from git, the source of truth of a
- * repository that publishes on merge: the files the patterns match at that commit against those
- * they match now, compared by blob id (a Git LFS file's pointer blob stands for its content, so a
- * content change is seen without the content). A file untracked or modified in the worktree counts
- * as changed. Git itself does the reading (`git ls-tree -r -z`, `git status -z`), not a copy of it.
+ * repository that publishes on merge: how the two commits relate (never move a layer backwards),
+ * the files the patterns match at that commit against those they match now, compared by blob id
+ * (a Git LFS file's pointer blob stands for its content), whether a modified raster's ground moved,
+ * and the matched paths git cannot follow (a submodule, a symlink). A file untracked or modified in
+ * the worktree counts as changed. Git itself does the reading, its values fenced.
  */
+
+/** How the run's commit relates to the live one: `forward` when the live one is its ancestor. */
+export type Ancestry = 'same' | 'forward' | 'backward' | 'unrelated';
 
 export interface Changes {
   /** The commit the live pyramid reflects. */
@@ -21,62 +27,172 @@ export interface Changes {
   modified: LocalFile[];
   /** Matched then, not now (deleted, renamed away, or no longer matched): repository paths. */
   deleted: string[];
+  /** Modified rasters (or their world files) whose ground moved, each with why. */
+  moved: Array<{ path: string; why: string }>;
+  /** Matched paths under a submodule or a symlink, in either commit: git cannot say what changed there. */
+  opaque: string[];
+  /** Modified Git LFS rasters whose ground was not compared (a dry run downloads no content). */
+  uncompared: number;
 }
 
-export type ChangeReading = { ok: true; changes: Changes } | { ok: false; why: string };
+export type ChangeReading = { ok: true; ancestry: Ancestry; changes: Changes } | { ok: false; why: string };
 
-export async function changesSince(since: string, workspace: string, patterns: string[], files: LocalFile[]): Promise<ChangeReading> {
-  const top = await git(workspace, ['rev-parse', '--show-toplevel']).then(
-    (out) => out.trim(),
-    () => undefined,
-  );
-  if (!top) return { ok: false, why: 'the workspace is not a git repository' };
+export interface ChangeOptions {
+  signal?: AbortSignal;
+  /** Whether Git LFS content may be downloaded to compare a modified raster's ground. */
+  readLfs: boolean;
+}
+
+/** A full commit id (SHA-1 or SHA-256); anything else from a tag is not one. */
+export const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+interface TreeEntry {
+  mode: string;
+  type: string;
+  id: string;
+}
+
+export async function changesSince(
+  since: string,
+  workspace: string,
+  patterns: string[],
+  files: LocalFile[],
+  options: ChangeOptions,
+): Promise<ChangeReading> {
+  if (!COMMIT_ID.test(since)) return { ok: false, why: 'the live pyramid names no valid commit id' };
+  const top = await repositoryTop(workspace, options.signal);
+  if (typeof top !== 'string') return top;
   const short = since.slice(0, 7);
-  if (!(await hasCommit(top, since))) {
-    // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone.
-    await git(top, ['fetch', '--quiet', '--depth=1', 'origin', since]).catch(() => undefined);
-    if (!(await hasCommit(top, since))) return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
+  if (!(await hasCommit(top, since, options.signal))) {
+    // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
+    const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
+    await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(rethrowCancel);
+    if (!(await hasCommit(top, since, options.signal)))
+      return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
   }
-  const [then, now, dirty] = await Promise.all([blobs(top, since), blobs(top, 'HEAD'), worktreeChanges(top)]);
+  const ancestry = await ancestryOf(top, since, options.signal);
+  const [then, now, dirty] = await Promise.all([tree(top, since, options.signal), tree(top, 'HEAD', options.signal), worktreeChanges(top)]);
+  const changes = await compare(workspace, top, patterns, files, { since, then, now, dirty }, options);
+  return { ok: true, ancestry, changes };
+}
+
+async function repositoryTop(workspace: string, signal?: AbortSignal): Promise<string | { ok: false; why: string }> {
+  try {
+    return (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
+  } catch (error) {
+    if (error instanceof GitError && error.kind === 'missing') return { ok: false, why: error.reason };
+    rethrowCancel(error);
+    return { ok: false, why: 'the workspace is not a git repository' };
+  }
+}
+
+async function compare(
+  workspace: string,
+  top: string,
+  patterns: string[],
+  files: LocalFile[],
+  commits: { since: string; then: Map<string, TreeEntry>; now: Map<string, TreeEntry>; dirty: Set<string> },
+  options: ChangeOptions,
+): Promise<Changes> {
+  const { since, then, now, dirty } = commits;
   // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
   const inRepo = slashRelative(top, await realpath(workspace));
   const toRepo = (file: string) => path.posix.join(inRepo, slashRelative(workspace, file));
-  const inWorkspace = [...then.keys()].filter((p) => !inRepo || p.startsWith(`${inRepo}/`));
+  const blobsThen = [...then].filter(([p, e]) => e.type === 'blob' && (!inRepo || p.startsWith(`${inRepo}/`))).map(([p]) => p);
   const matchedThen = new Set(
     matchedAmong(
       patterns,
       workspace,
-      inWorkspace.map((p) => path.join(workspace, path.posix.relative(inRepo, p))),
+      blobsThen.map((p) => path.join(workspace, path.posix.relative(inRepo, p))),
     ).map(toRepo),
   );
-  const changes: Changes = { since, added: [], modified: [], deleted: [] };
+  const changes: Changes = { since, added: [], modified: [], deleted: [], moved: [], opaque: [], uncompared: 0 };
   const matchedNow = new Set<string>();
   for (const file of files) {
     const rel = toRepo(file.localPath);
     matchedNow.add(rel);
     if (!matchedThen.has(rel)) changes.added.push(file);
-    else if (dirty.has(rel) || now.get(rel) !== then.get(rel)) changes.modified.push(file);
+    else if (dirty.has(rel) || now.get(rel)?.id !== then.get(rel)?.id) changes.modified.push(file);
   }
   for (const rel of matchedThen) if (!matchedNow.has(rel)) changes.deleted.push(rel);
-  return { ok: true, changes };
+  changes.opaque = opaquePaths([...matchedThen, ...matchedNow], [then, now]);
+  await findMovedGround(top, changes, { then, now, toRepo }, options);
+  return changes;
 }
 
-async function hasCommit(top: string, sha: string): Promise<boolean> {
-  return git(top, ['cat-file', '-e', `${sha}^{commit}`]).then(
+/** Matched paths that lie at or under a submodule (a `commit` entry) or a symlink (mode 120000) of either tree. */
+function opaquePaths(paths: string[], trees: Array<Map<string, TreeEntry>>): string[] {
+  const opaque = new Set<string>();
+  for (const entries of trees)
+    for (const [p, e] of entries)
+      if (e.type === 'commit' || e.mode === '120000') for (const m of paths) if (m === p || m.startsWith(`${p}/`)) opaque.add(m);
+  return [...opaque].sort();
+}
+
+/** A world file that changed, or a modified raster whose header says other ground, moves the ground. */
+async function findMovedGround(
+  top: string,
+  changes: Changes,
+  trees: { then: Map<string, TreeEntry>; now: Map<string, TreeEntry>; toRepo: (file: string) => string },
+  options: ChangeOptions,
+): Promise<void> {
+  const isWorldFile = (p: string) => /\.tfw$/i.test(p);
+  for (const p of changes.deleted) if (isWorldFile(p)) changes.moved.push({ path: p, why: 'its world file was deleted' });
+  const stemsThen = new Set([...trees.then.keys()].map((p) => p.replace(/\.[^./]+$/, '').toLowerCase()));
+  for (const file of changes.added) {
+    const rel = trees.toRepo(file.localPath);
+    if (isWorldFile(rel) && stemsThen.has(rel.replace(/\.[^./]+$/, '').toLowerCase()))
+      changes.moved.push({ path: rel, why: 'a world file now georeferences it' });
+  }
+  const rasters = changes.modified.filter((f) => !isWorldFile(f.localPath));
+  for (const f of changes.modified)
+    if (isWorldFile(f.localPath)) changes.moved.push({ path: trees.toRepo(f.localPath), why: 'its world file changed' });
+  if (rasters.length === 0) return;
+  const reader = await groundReader(top, options);
+  try {
+    for (const file of rasters) {
+      const rel = trees.toRepo(file.localPath);
+      const before = trees.then.get(rel)?.id;
+      if (!before) continue;
+      const { verdict, why } = await reader.compare(rel, before, file.localPath, trees.now.get(rel)?.id);
+      if (verdict === 'moved') changes.moved.push({ path: rel, why: why ?? 'its ground moved' });
+      else if (verdict === 'uncompared') changes.uncompared++;
+    }
+  } finally {
+    await reader.dispose();
+  }
+}
+
+async function hasCommit(top: string, sha: string, signal?: AbortSignal): Promise<boolean> {
+  return git(top, ['cat-file', '-e', `${sha}^{commit}`], { signal }).then(
     () => true,
-    () => false,
+    (error: unknown) => rethrowCancel(error) ?? false,
   );
 }
 
-/** Repository path → blob id of every file of `treeish` (`<mode> blob <id>\t<path>\0`). */
-async function blobs(top: string, treeish: string): Promise<Map<string, string>> {
-  const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', treeish]);
-  const map = new Map<string, string>();
+/** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
+async function ancestryOf(top: string, since: string, signal?: AbortSignal): Promise<Ancestry> {
+  const head = (await git(top, ['rev-parse', '--verify', 'HEAD^{commit}'], { signal })).trim();
+  if (head === since) return 'same';
+  const isAncestor = (a: string, b: string) =>
+    git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(
+      () => true,
+      (error: unknown) => rethrowCancel(error) ?? false,
+    );
+  if (await isAncestor(since, head)) return 'forward';
+  if (await isAncestor(head, since)) return 'backward';
+  return 'unrelated';
+}
+
+/** Repository path → entry of every file of `treeish` (`<mode> <type> <id>\t<path>\0`), submodules and links included. */
+async function tree(top: string, treeish: string, signal?: AbortSignal): Promise<Map<string, TreeEntry>> {
+  const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', treeish], { signal });
+  const map = new Map<string, TreeEntry>();
   for (const entry of out.split('\0')) {
     const tab = entry.indexOf('\t');
     if (tab < 0) continue;
-    const [, type, id] = entry.slice(0, tab).split(' ');
-    if (type === 'blob') map.set(entry.slice(tab + 1), id);
+    const [mode, type, id] = entry.slice(0, tab).split(' ');
+    map.set(entry.slice(tab + 1), { mode, type, id });
   }
   return map;
 }
@@ -94,4 +210,10 @@ async function worktreeChanges(top: string): Promise<Set<string>> {
     if (entry[0] === 'R' || entry[0] === 'C') paths.add(entries[++i]);
   }
   return paths;
+}
+
+/** A cancel is the run's, never "no such commit": it goes on up. */
+function rethrowCancel(error: unknown): undefined {
+  if (error instanceof GitError && error.kind === 'cancelled') throw error;
+  return undefined;
 }
