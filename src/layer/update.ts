@@ -100,7 +100,10 @@ function decidePyramid({ live, desired, history }: UpdateInput): Decision {
 /** Services on different pyramids: they converge on this commit's one when there is one, else a full rebuild. */
 function converge(used: LivePyramid[], desired: DesiredLayer, full: (why: string) => Decision): Decision {
   const mine = used.find((p) => p.commit !== undefined && p.commit === desired.commit && p.storedData?.status === 'GENERATED');
-  const names = used.map((p) => p.id).join(', ');
+  const names = used
+    .map((p) => p.id)
+    .sort()
+    .join(', ');
   if (!mine) return full(`its services serve different pyramids (${names})`);
   return {
     kind: 'unchanged',
