@@ -39384,7 +39384,7 @@ function splitLogLine(line) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9843);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5180);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -39410,7 +39410,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9843:
+/***/ 5180:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39674,6 +39674,7 @@ function readLayer(get) {
         keepUpload: bool('keep-upload', get('keep-upload'), false),
         update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
         rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
+        mask: oneOf('mask', get('mask') || 'auto', ['auto', 'true', 'false']),
     };
 }
 function readAuth(get, dryRun) {
@@ -41057,6 +41058,1356 @@ class PublishRun {
     }
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/workspace/git.ts
+
+
+
+
+/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
+const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
+/** What git says on its error output is kept for the message, up to this. */
+const GIT_STDERR_BYTES = 64 * 1024;
+/** A git call that reads only the local repository (rev-parse, ls-tree, status) ends within this. */
+const LOCAL_GIT_TIMEOUT_MS = 5 * 60_000;
+/**
+ * A git call that talks to a remote (a fetch, git lfs pull) ends within this: an hour by default,
+ * for a large LFS fetch; `GPF_GIT_TIMEOUT_MINUTES` in the step's `env:` changes it (README, "Git").
+ */
+function networkGitTimeoutMs(env = process.env) {
+    const minutes = Number(env.GPF_GIT_TIMEOUT_MINUTES);
+    return Number.isFinite(minutes) && minutes > 0 ? minutes * 60_000 : 60 * 60_000;
+}
+/**
+ * Runs git in `cwd` and resolves with what it printed. No shell: every value is one argument, and
+ * callers fence values with `--end-of-options` or `--`. Git runs in its own process group, so that a
+ * timeout or a cancel kills what it started too (a remote helper, git-lfs). Rejects with a GitError
+ * that tells git missing from git failing.
+ */
+function git(cwd, args, call = {}) {
+    const timeoutMs = call.timeoutMs ?? LOCAL_GIT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, {
+            cwd,
+            detached: true,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+        });
+        const out = [];
+        let outBytes = 0;
+        let err = '';
+        let ended;
+        const kill = (why) => {
+            ended ??= why;
+            // The group: git and what it started. It may be gone already.
+            if (child.pid) {
+                try {
+                    process.kill(-child.pid, 'SIGKILL');
+                }
+                catch {
+                    // already exited
+                }
+            }
+        };
+        const timer = setTimeout(() => kill(new errors/* GitError */.XS(args, 'timeout', `no answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`)), timeoutMs);
+        const stopListening = onAnyAbort([call.signal], () => kill(new errors/* GitError */.XS(args, 'cancelled', 'cancelled')));
+        if (call.stdoutTo)
+            child.stdout.pipe(call.stdoutTo);
+        else
+            child.stdout.on('data', (chunk) => {
+                outBytes += chunk.length;
+                if (outBytes > GIT_OUTPUT_BYTES)
+                    kill(new errors/* GitError */.XS(args, 'failed', 'its answer is too large'));
+                else
+                    out.push(chunk);
+            });
+        child.stderr.on('data', (chunk) => {
+            if (err.length < GIT_STDERR_BYTES)
+                err += chunk.toString('utf8');
+        });
+        child.stdin.on('error', () => undefined);
+        child.stdin.end(call.input ?? '');
+        child.on('error', (error) => {
+            ended ??=
+                error.code === 'ENOENT'
+                    ? new errors/* GitError */.XS(args, 'missing', 'git is not installed on this runner (or not on PATH)')
+                    : new errors/* GitError */.XS(args, 'failed', error.message);
+        });
+        child.on('close', (code) => {
+            clearTimeout(timer);
+            stopListening();
+            if (ended)
+                return reject(ended);
+            if (code !== 0)
+                return reject(new errors/* GitError */.XS(args, 'failed', err.trim() || `exit code ${code}`));
+            resolve(Buffer.concat(out).toString('utf8'));
+        });
+    });
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ./src/shared/fd.ts
+
+/**
+ * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
+ * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
+ * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
+ */
+function openForReading(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
+function readAt(fd, buffer, offset, length, position) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+/** Reads until `length` bytes are in or the file ends; resolves with the count. */
+async function readFully(fd, buffer, offset, length, position) {
+    let done = 0;
+    while (done < length) {
+        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
+        if (n === 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+const identity = (stats) => ({
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    ino: stats.ino,
+});
+function sizeAndTime(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
+function sizeAndTimeAt(path) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+function closeFd(fd) {
+    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+;// CONCATENATED MODULE: ./src/workspace/raster/byte-source.ts
+
+function bufferSource(buffer) {
+    return {
+        size: buffer.length,
+        read: (position, length) => Promise.resolve(buffer.subarray(position, Math.min(buffer.length, position + length))),
+        peek: (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
+    };
+}
+/**
+ * Header reads cluster: the IFD and its values at the start of a file (or all together at its
+ * end), a JP2's boxes one after the other. Each read past the window loads a new 16 KiB window
+ * there, so preflighting thousands of tiles costs a read or two each, not one per tag.
+ */
+const WINDOW_BYTES = 16 * 1024;
+/** Opens a file for header reads; the caller closes it with `close()`. */
+async function openFileSource(path, knownSize) {
+    const fd = await openForReading(path);
+    let size;
+    try {
+        size = knownSize ?? (await sizeAndTime(fd)).size;
+    }
+    catch (error) {
+        await closeFd(fd);
+        throw error;
+    }
+    let window = Buffer.alloc(0);
+    let windowAt = 0;
+    const peek = (position, length) => {
+        const end = Math.min(size, position + length);
+        if (position < windowAt || end > windowAt + window.length)
+            return undefined;
+        return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
+    };
+    return {
+        size,
+        peek,
+        async read(position, length) {
+            const inWindow = peek(position, length);
+            if (inWindow)
+                return inWindow;
+            const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
+            const buffer = Buffer.allocUnsafe(want);
+            window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+            windowAt = position;
+            return peek(position, length) ?? window;
+        },
+        close: () => closeFd(fd),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/workspace/raster/tiff.ts
+
+class TiffFormatError extends errors/* FormatError */.IF {
+}
+// TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
+const TAG_IMAGE_WIDTH = 256;
+const TAG_IMAGE_LENGTH = 257;
+const TAG_MODEL_PIXEL_SCALE = 33550;
+const TAG_MODEL_TIEPOINT = 33922;
+const TAG_MODEL_TRANSFORMATION = 34264;
+const TAG_GEO_KEY_DIRECTORY = 34735;
+const KEY_MODEL_TYPE = 1024;
+const KEY_RASTER_TYPE = 1025;
+const RASTER_PIXEL_IS_POINT = 2;
+const KEY_GEOGRAPHIC_TYPE = 2048;
+const KEY_PROJECTED_CS_TYPE = 3072;
+const MODEL_TYPE_PROJECTED = 1;
+const MODEL_TYPE_GEOGRAPHIC = 2;
+const USER_DEFINED = 32767;
+const WANTED_TAGS = new Set([
+    TAG_IMAGE_WIDTH,
+    TAG_IMAGE_LENGTH,
+    TAG_MODEL_PIXEL_SCALE,
+    TAG_MODEL_TIEPOINT,
+    TAG_MODEL_TRANSFORMATION,
+    TAG_GEO_KEY_DIRECTORY,
+]);
+/** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
+const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
+/** Bytes per value of the numeric types read (SHORT, LONG, DOUBLE, LONG8): what ImageWidth and the model and GeoKey tags use. */
+const NUMBER_WIDTHS = { 3: 2, 4: 4, 12: 8, 16: 8 };
+/** A first IFD with more entries than this is not a raster header we can trust. */
+const MAX_IFD_ENTRIES = 4096;
+/** True when the first bytes are a TIFF (II*\0 / MM\0*) or BigTIFF (II+\0 / MM\0+) signature. */
+function isTiffSignature(head) {
+    if (head.length < 4)
+        return false;
+    const order = head.toString('latin1', 0, 2);
+    if (order !== 'II' && order !== 'MM')
+        return false;
+    const magic = order === 'II' ? head.readUInt16LE(2) : head.readUInt16BE(2);
+    return magic === 42 || magic === 43;
+}
+async function readTiffInfo(source) {
+    const ifd = await readFirstIfd(source);
+    const numbers = await decodeTags(source, ifd);
+    const georeferenced = ifd.tags.has(TAG_MODEL_TRANSFORMATION) || (ifd.tags.has(TAG_MODEL_TIEPOINT) && ifd.tags.has(TAG_MODEL_PIXEL_SCALE));
+    const info = { bigTiff: ifd.bigTiff, userDefinedCrs: false, georeferenced };
+    info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
+    info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
+    info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
+    const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
+    if (directory && directory.length >= 4)
+        applyGeoKeys(info, directory);
+    return info;
+}
+async function readFirstIfd(source) {
+    const head = await source.read(0, 16);
+    if (!isTiffSignature(head))
+        throw new TiffFormatError('not a TIFF file (bad signature)');
+    const le = head.toString('latin1', 0, 2) === 'II';
+    const u16 = (b, o) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
+    const u32 = (b, o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const u64 = (b, o) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
+    const bigTiff = u16(head, 2) === 43;
+    if (bigTiff && head.length < 16)
+        throw new TiffFormatError('truncated BigTIFF header');
+    const ifdOffset = bigTiff ? u64(head, 8) : u32(head, 4);
+    if (ifdOffset < 8 || ifdOffset >= source.size)
+        throw new TiffFormatError('first IFD offset out of range');
+    const countSize = bigTiff ? 8 : 2;
+    const entrySize = bigTiff ? 20 : 12;
+    const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
+    if (countBuf.length < countSize)
+        throw new TiffFormatError('truncated IFD');
+    const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
+    if (count === 0 || count > MAX_IFD_ENTRIES)
+        throw new TiffFormatError(`implausible IFD entry count ${count}`);
+    const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
+    if (entries.length < count * entrySize)
+        throw new TiffFormatError('truncated IFD');
+    // Only the tags read are kept: thousands of tiles are preflighted, so nothing is made for the
+    // others (strip offsets, colour maps…).
+    const tags = new Map();
+    for (let i = 0; i < count; i++) {
+        const o = i * entrySize;
+        const tag = u16(entries, o);
+        if (!WANTED_TAGS.has(tag))
+            continue;
+        const valueAt = o + (bigTiff ? 12 : 8);
+        tags.set(tag, {
+            type: u16(entries, o + 2),
+            count: bigTiff ? u64(entries, o + 4) : u32(entries, o + 4),
+            at: bigTiff ? u64(entries, valueAt) : u32(entries, valueAt),
+            inlineAt: valueAt,
+        });
+    }
+    return { le, bigTiff, entries, tags, u16, u32, u64 };
+}
+/**
+ * Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
+ * entry or in the source's window: only values elsewhere in the file cost a read.
+ */
+async function decodeTags(source, ifd) {
+    const { le, u16, u32, u64 } = ifd;
+    const inlineSize = ifd.bigTiff ? 8 : 4;
+    const numbers = new Map();
+    for (const [tag, entry] of ifd.tags) {
+        const width = NUMBER_WIDTHS[entry.type];
+        // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
+        const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
+        if (!width || !usable)
+            continue;
+        const bytes = entry.count * width;
+        const buf = bytes <= inlineSize
+            ? ifd.entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
+            : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
+        if (buf.length < bytes)
+            throw new TiffFormatError(`truncated tag ${tag}`);
+        const out = new Array(entry.count);
+        for (let k = 0; k < entry.count; k++) {
+            const o = k * width;
+            out[k] =
+                entry.type === 3
+                    ? u16(buf, o)
+                    : entry.type === 4
+                        ? u32(buf, o)
+                        : entry.type === 16
+                            ? u64(buf, o)
+                            : le
+                                ? buf.readDoubleLE(o)
+                                : buf.readDoubleBE(o);
+        }
+        numbers.set(tag, out);
+    }
+    return numbers;
+}
+/** The CRS the GeoKeys name, and a point-registered raster's half-pixel shift. */
+function applyGeoKeys(info, directory) {
+    // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
+    // KeyID, TIFFTagLocation (0 = value inline), Count, Value_Offset.
+    const keys = new Map();
+    const numberOfKeys = directory[3];
+    for (let k = 0; k < numberOfKeys; k++) {
+        const base = 4 + k * 4;
+        if (base + 3 >= directory.length)
+            break;
+        if (directory[base + 1] === 0)
+            keys.set(directory[base], directory[base + 3]);
+    }
+    // A point-registered raster's tie point is a pixel's centre: GDAL moves it half a pixel.
+    if (keys.get(KEY_RASTER_TYPE) === RASTER_PIXEL_IS_POINT && info.transform) {
+        const [t0, t1, t2, t3, t4, t5] = info.transform;
+        info.transform = [t0 - (t1 + t2) / 2, t1, t2, t3 - (t4 + t5) / 2, t4, t5];
+    }
+    const modelType = keys.get(KEY_MODEL_TYPE);
+    const projected = keys.get(KEY_PROJECTED_CS_TYPE);
+    const geographic = keys.get(KEY_GEOGRAPHIC_TYPE);
+    const code = modelType === MODEL_TYPE_GEOGRAPHIC
+        ? geographic
+        : modelType === MODEL_TYPE_PROJECTED || projected !== undefined
+            ? projected
+            : geographic;
+    if (code === USER_DEFINED)
+        info.userDefinedCrs = true;
+    else if (code !== undefined && code > 0)
+        info.epsg = code;
+    else if (modelType !== undefined)
+        info.userDefinedCrs = true;
+}
+/** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */
+function geoTransform(matrix, tiepoint, scale) {
+    if (matrix && matrix.length >= 8)
+        return [matrix[3], matrix[0], matrix[1], matrix[7], matrix[4], matrix[5]];
+    if (tiepoint && tiepoint.length >= 6 && scale && scale.length >= 2) {
+        const [i, j, , x, y] = tiepoint;
+        return [x - i * scale[0], scale[0], 0, y + j * scale[1], 0, -scale[1]];
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/workspace/raster/jp2.ts
+
+
+
+class Jp2FormatError extends errors/* FormatError */.IF {
+}
+/** ISO/IEC 15444-1 signature box: length 12, type 'jP  ', content 0D0A870A. */
+const SIGNATURE = Buffer.from('0000000c6a5020200d0a870a', 'hex');
+/** GeoJP2 UUID box: a degenerate GeoTIFF carrying the GeoKeys (OGC GeoJP2 / GDAL). */
+const GEOJP2_UUID = Buffer.from('b14bf8bd083d4b43a5ae8cd7d5a6ce03', 'hex');
+/** Metadata boxes larger than this are not read: real GeoJP2 and GML boxes are a few KB. */
+const MAX_METADATA_BOX = 4 * 1024 * 1024;
+/** Boxes that contain other boxes and may hold GML. */
+const SUPERBOXES = new Set(['asoc', 'jp2h', 'res ']);
+function isJp2Signature(head) {
+    return head.length >= 12 && head.subarray(0, 12).equals(SIGNATURE);
+}
+async function* boxes(source, from, to) {
+    let at = from;
+    while (at + 8 <= to) {
+        const header = await source.read(at, 16);
+        if (header.length < 8)
+            return;
+        let length = header.readUInt32BE(0);
+        const type = header.toString('latin1', 4, 8);
+        let headerSize = 8;
+        if (length === 1) {
+            if (header.length < 16)
+                return;
+            length = Number(header.readBigUInt64BE(8));
+            headerSize = 16;
+        }
+        else if (length === 0) {
+            length = to - at; // last box runs to the end
+        }
+        if (length < headerSize || at + length > to)
+            throw new Jp2FormatError(`box '${type}' overruns its container`);
+        yield { type, start: at + headerSize, end: at + length };
+        at += length;
+    }
+}
+async function readJp2Info(source) {
+    if (!isJp2Signature(await source.read(0, 12)))
+        throw new Jp2FormatError('not a JPEG2000 JP2 file (bad signature)');
+    const info = { userDefinedCrs: false, georeferenced: false };
+    let gmlEpsg;
+    let gmlFound = false;
+    let gmlTransform;
+    const visit = async (from, to) => {
+        for await (const box of boxes(source, from, to)) {
+            if (box.type === 'jp2c')
+                return true; // the codestream: everything useful came before
+            const size = box.end - box.start;
+            if (box.type === 'uuid' && size > 16 && size <= MAX_METADATA_BOX) {
+                const content = await source.read(box.start, size);
+                if (content.subarray(0, 16).equals(GEOJP2_UUID)) {
+                    const tiff = await readTiffInfo(bufferSource(content.subarray(16)));
+                    info.georeferenced ||= tiff.georeferenced;
+                    info.transform ??= tiff.transform;
+                    if (tiff.epsg !== undefined || tiff.userDefinedCrs) {
+                        info.epsg = tiff.epsg;
+                        info.userDefinedCrs = tiff.userDefinedCrs;
+                        info.crsFrom = 'geojp2';
+                    }
+                }
+            }
+            else if (box.type === 'xml ' && size <= MAX_METADATA_BOX) {
+                const xml = (await source.read(box.start, size)).toString('utf8');
+                if (xml.includes('gml:')) {
+                    gmlFound = true;
+                    gmlEpsg ??= epsgFromSrsName(xml);
+                    gmlTransform ??= gridTransform(xml);
+                }
+            }
+            else if (box.type === 'ihdr' && size >= 8) {
+                const header = await source.read(box.start, 8);
+                info.height = header.readUInt32BE(0);
+                info.width = header.readUInt32BE(4);
+            }
+            else if (SUPERBOXES.has(box.type)) {
+                if (await visit(box.start, box.end))
+                    return true;
+            }
+        }
+        return false;
+    };
+    await visit(0, source.size);
+    info.transform ??= gmlTransform;
+    if (info.crsFrom === undefined && gmlFound) {
+        info.georeferenced = true;
+        info.epsg = gmlEpsg;
+        info.userDefinedCrs = gmlEpsg === undefined;
+        info.crsFrom = 'gmljp2';
+    }
+    return info;
+}
+/** `srsName="urn:ogc:def:crs:EPSG::2154"`, `"EPSG:2154"` or `".../def/crs/EPSG/0/2154"`. */
+function epsgFromSrsName(xml) {
+    const match = /srsName\s*=\s*["'][^"']*?EPSG(?::+|\/\d+\/|\/)(\d+)["']/i.exec(xml);
+    return match ? Number(match[1]) : undefined;
+}
+/**
+ * A GMLJP2 RectifiedGrid as a geotransform: its origin is the centre of the first pixel, its two
+ * offset vectors the steps along columns and rows. Coordinates are taken in x, y order.
+ */
+function gridTransform(xml) {
+    const numbers = (text) => (text ?? '').trim().split(/\s+/).map(Number);
+    const origin = numbers(/<gml:origin>[\s\S]*?<gml:(?:pos|coordinates)[^>]*>([^<]+)</.exec(xml)?.[1]);
+    const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>([^<]+)</g)].map((m) => numbers(m[1]));
+    if (origin.length < 2 || vectors.length < 2 || [...origin, ...vectors[0], ...vectors[1]].some((n) => !Number.isFinite(n)))
+        return undefined;
+    const [[a, d], [b, e]] = vectors;
+    return [origin[0] - (a + b) / 2, a, b, origin[1] - (d + e) / 2, d, e];
+}
+
+;// CONCATENATED MODULE: ./src/workspace/raster/tfw.ts
+
+class WorldFileError extends errors/* FormatError */.IF {
+}
+/** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
+function parseWorldFile(text) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    if (lines.length !== 6)
+        throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
+    const numbers = lines.map(Number);
+    const bad = lines.findIndex((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
+    // Said by its place, never quoted: a world file linked to a secret must not print it.
+    if (bad !== -1)
+        throw new WorldFileError(`value ${bad + 1} of 6 is not a number`);
+    return numbers;
+}
+/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
+function worldFileTransform([a, d, b, e, c, f]) {
+    return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
+}
+
+;// CONCATENATED MODULE: ./src/workspace/raster/index.ts
+
+
+
+
+
+/** Extensions the Géoplateforme accepts in a RASTER upload (docs/api.md, "Sending a file": the raster tutorial). */
+const RASTER_EXTENSIONS = {
+    '.tif': 'tiff',
+    '.tiff': 'tiff',
+    '.jp2': 'jp2',
+    '.tfw': 'tfw',
+};
+/** The format that a file's extension claims, or undefined for an unsupported one. */
+function formatOfPath(path) {
+    const dot = path.lastIndexOf('.');
+    return dot < 0 ? undefined : RASTER_EXTENSIONS[path.slice(dot).toLowerCase()];
+}
+/**
+ * Reads a raster's header (never its pixels) and says what CRS it declares.
+ * Throws with a short reason when the bytes are not the format the extension claims.
+ */
+async function readRasterHeader(path, format, size) {
+    const source = await openFileSource(path, size);
+    try {
+        const head = await source.read(0, 16);
+        if (format === 'tiff') {
+            if (!isTiffSignature(head))
+                throw new TiffFormatError('not a TIFF file (bad signature)');
+            const info = await readTiffInfo(source);
+            return { format, ...info };
+        }
+        if (!isJp2Signature(head))
+            throw new Jp2FormatError('not a JPEG2000 JP2 file (bad signature)');
+        const info = await readJp2Info(source);
+        return {
+            format,
+            epsg: info.epsg,
+            userDefinedCrs: info.userDefinedCrs,
+            georeferenced: info.georeferenced,
+            width: info.width,
+            height: info.height,
+            transform: info.transform,
+        };
+    }
+    finally {
+        await source.close();
+    }
+}
+/** World files are a few dozen bytes; anything bigger is not one. */
+const MAX_WORLD_FILE_BYTES = 4096;
+async function readWorldFile(path) {
+    const source = await openFileSource(path);
+    try {
+        if (source.size > MAX_WORLD_FILE_BYTES)
+            throw new WorldFileError(`too large for a world file (${source.size} bytes)`);
+    }
+    finally {
+        await source.close();
+    }
+    return parseWorldFile(await (0,promises_.readFile)(path, 'utf8'));
+}
+
+;// CONCATENATED MODULE: ./src/workspace/ground.ts
+
+
+
+
+
+
+
+
+/**
+ * Whether a modified raster still covers the same ground: its header's CRS, size and
+ * georeferencing at the live commit against now (docs/api.md, "Layers": a chained update cannot
+ * remove ground, so moved ground is a full rebuild). The old content is read from git; a Git LFS
+ * file's content through `git lfs smudge` (only when `readLfs`: a dry run downloads nothing).
+ */
+const POINTER_START = 'version https://git-lfs.github.com/spec/v1';
+async function groundReader(top, options) {
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'gpf-ground-'));
+    let count = 0;
+    /** A blob's content in a file of its own, LFS content smudged; undefined for LFS content not to be read. */
+    const content = async (blob) => {
+        const file = external_node_path_default().join(dir, String(++count));
+        const out = (0,external_node_fs_namespaceObject.createWriteStream)(file);
+        await Promise.all([git(top, ['cat-file', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
+        const head = await readHead(file, POINTER_START.length);
+        if (head !== POINTER_START)
+            return file;
+        if (!options.readLfs)
+            return undefined;
+        const smudged = external_node_path_default().join(dir, String(++count));
+        const into = (0,external_node_fs_namespaceObject.createWriteStream)(smudged);
+        const pointer = await (0,promises_.readFile)(file, 'utf8');
+        const call = { stdoutTo: into, input: pointer, signal: options.signal, timeoutMs: networkGitTimeoutMs() };
+        await Promise.all([git(top, ['lfs', 'smudge'], call), (0,external_node_stream_promises_namespaceObject.finished)(into)]);
+        return smudged;
+    };
+    const header = async (file, repoPath) => readRasterHeader(file, formatOfPath(repoPath) === 'jp2' ? 'jp2' : 'tiff');
+    return {
+        async compare(repoPath, oldBlob, localPath, newBlob) {
+            try {
+                const before = await content(oldBlob);
+                const onDisk = (await readHead(localPath, POINTER_START.length)) !== POINTER_START;
+                const now = onDisk ? localPath : newBlob ? await content(newBlob) : undefined;
+                if (!before || !now)
+                    return { verdict: 'uncompared' };
+                const [a, b] = await Promise.all([header(before, repoPath), header(now, repoPath)]);
+                const why = groundChange(a, b);
+                return why ? { verdict: 'moved', why } : { verdict: 'same' };
+            }
+            catch (error) {
+                return { verdict: 'moved', why: `its earlier georeferencing could not be read (${(0,errors/* errorText */.kc)(error)})` };
+            }
+        },
+        dispose: () => (0,promises_.rm)(dir, { recursive: true, force: true }),
+    };
+}
+/** How the ground of `before` and `after` differs, in words; undefined when it is the same. */
+function groundChange(before, after) {
+    if (before.epsg !== after.epsg)
+        return `its CRS changed (EPSG:${before.epsg ?? '?'} → EPSG:${after.epsg ?? '?'})`;
+    if (before.width !== after.width || before.height !== after.height)
+        return `its size changed (${before.width}×${before.height} → ${after.width}×${after.height} pixels)`;
+    const [t, u] = [before.transform, after.transform];
+    if (!t || !u)
+        return t === u ? undefined : 'its georeferencing changed (header against world file)';
+    const close = (x, y) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+    return t.every((value, i) => close(value, u[i])) ? undefined : 'its georeferencing changed';
+}
+async function readHead(file, bytes) {
+    const handle = await (0,promises_.open)(file, 'r');
+    try {
+        const buffer = Buffer.alloc(bytes);
+        const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+        return buffer.subarray(0, bytesRead).toString('latin1');
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/workspace/changes.ts
+
+
+
+
+
+
+
+/** A full commit id (SHA-1 or SHA-256); anything else from a tag is not one. */
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+async function changesSince(since, workspace, patterns, files, options) {
+    if (!COMMIT_ID.test(since))
+        return { ok: false, why: 'the live pyramid names no valid commit id' };
+    const top = await repositoryTop(workspace, options.signal);
+    if (typeof top !== 'string')
+        return top;
+    const short = since.slice(0, 7);
+    if (!(await hasCommit(top, since, options.signal))) {
+        // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
+        const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
+        await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(rethrowCancel);
+        if (!(await hasCommit(top, since, options.signal)))
+            return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
+    }
+    const ancestry = await ancestryOf(top, since, options.signal);
+    const [then, now, dirty] = await Promise.all([tree(top, since, options.signal), tree(top, 'HEAD', options.signal), worktreeChanges(top)]);
+    const changes = await compare(workspace, top, patterns, files, { since, then, now, dirty }, options);
+    return { ok: true, ancestry, changes };
+}
+async function repositoryTop(workspace, signal) {
+    try {
+        return (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
+    }
+    catch (error) {
+        if (error instanceof errors/* GitError */.XS && error.kind === 'missing')
+            return { ok: false, why: error.reason };
+        rethrowCancel(error);
+        return { ok: false, why: 'the workspace is not a git repository' };
+    }
+}
+async function compare(workspace, top, patterns, files, commits, options) {
+    const { since, then, now, dirty } = commits;
+    // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
+    const inRepo = (0,format/* slashRelative */.K3)(top, await (0,promises_.realpath)(workspace));
+    const toRepo = (file) => external_node_path_default().posix.join(inRepo, (0,format/* slashRelative */.K3)(workspace, file));
+    const blobsThen = [...then].filter(([p, e]) => e.type === 'blob' && (!inRepo || p.startsWith(`${inRepo}/`))).map(([p]) => p);
+    const matchedThen = new Set((0,workspace_files/* matchedAmong */.Hr)(patterns, workspace, blobsThen.map((p) => external_node_path_default().join(workspace, external_node_path_default().posix.relative(inRepo, p)))).map(toRepo));
+    const changes = { since, added: [], modified: [], deleted: [], moved: [], opaque: [], uncompared: 0 };
+    const matchedNow = new Set();
+    for (const file of files) {
+        const rel = toRepo(file.localPath);
+        matchedNow.add(rel);
+        if (!matchedThen.has(rel))
+            changes.added.push(file);
+        else if (dirty.has(rel) || now.get(rel)?.id !== then.get(rel)?.id)
+            changes.modified.push(file);
+    }
+    for (const rel of matchedThen)
+        if (!matchedNow.has(rel))
+            changes.deleted.push(rel);
+    changes.opaque = opaquePaths([...matchedThen, ...matchedNow], [then, now]);
+    await findMovedGround(top, changes, { then, now, toRepo }, options);
+    return changes;
+}
+/** Matched paths that lie at or under a submodule (a `commit` entry) or a symlink (mode 120000) of either tree. */
+function opaquePaths(paths, trees) {
+    const opaque = new Set();
+    for (const entries of trees)
+        for (const [p, e] of entries)
+            if (e.type === 'commit' || e.mode === '120000')
+                for (const m of paths)
+                    if (m === p || m.startsWith(`${p}/`))
+                        opaque.add(m);
+    return [...opaque].sort();
+}
+/** A world file that changed, or a modified raster whose header says other ground, moves the ground. */
+async function findMovedGround(top, changes, trees, options) {
+    const isWorldFile = (p) => /\.tfw$/i.test(p);
+    for (const p of changes.deleted)
+        if (isWorldFile(p))
+            changes.moved.push({ path: p, why: 'its world file was deleted' });
+    const stemsThen = new Set([...trees.then.keys()].map((p) => p.replace(/\.[^./]+$/, '').toLowerCase()));
+    for (const file of changes.added) {
+        const rel = trees.toRepo(file.localPath);
+        if (isWorldFile(rel) && stemsThen.has(rel.replace(/\.[^./]+$/, '').toLowerCase()))
+            changes.moved.push({ path: rel, why: 'a world file now georeferences it' });
+    }
+    const rasters = changes.modified.filter((f) => !isWorldFile(f.localPath));
+    for (const f of changes.modified)
+        if (isWorldFile(f.localPath))
+            changes.moved.push({ path: trees.toRepo(f.localPath), why: 'its world file changed' });
+    if (rasters.length === 0)
+        return;
+    const reader = await groundReader(top, options);
+    try {
+        for (const file of rasters) {
+            const rel = trees.toRepo(file.localPath);
+            const before = trees.then.get(rel)?.id;
+            if (!before)
+                continue;
+            const { verdict, why } = await reader.compare(rel, before, file.localPath, trees.now.get(rel)?.id);
+            if (verdict === 'moved')
+                changes.moved.push({ path: rel, why: why ?? 'its ground moved' });
+            else if (verdict === 'uncompared')
+                changes.uncompared++;
+        }
+    }
+    finally {
+        await reader.dispose();
+    }
+}
+async function hasCommit(top, sha, signal) {
+    return git(top, ['cat-file', '-e', `${sha}^{commit}`], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
+}
+/** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
+async function ancestryOf(top, since, signal) {
+    const head = (await git(top, ['rev-parse', '--verify', 'HEAD^{commit}'], { signal })).trim();
+    if (head === since)
+        return 'same';
+    const isAncestor = (a, b) => git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
+    if (await isAncestor(since, head))
+        return 'forward';
+    if (await isAncestor(head, since))
+        return 'backward';
+    return 'unrelated';
+}
+/** Repository path → entry of every file of `treeish` (`<mode> <type> <id>\t<path>\0`), submodules and links included. */
+async function tree(top, treeish, signal) {
+    const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', treeish], { signal });
+    const map = new Map();
+    for (const entry of out.split('\0')) {
+        const tab = entry.indexOf('\t');
+        if (tab < 0)
+            continue;
+        const [mode, type, id] = entry.slice(0, tab).split(' ');
+        map.set(entry.slice(tab + 1), { mode, type, id });
+    }
+    return map;
+}
+/** Paths changed in the worktree or the index, or untracked: they count as changed. */
+async function worktreeChanges(top) {
+    const out = await git(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    const paths = new Set();
+    const entries = out.split('\0');
+    for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (entry.length < 4)
+            continue;
+        paths.add(entry.slice(3));
+        // A rename or copy is followed by its source path.
+        if (entry[0] === 'R' || entry[0] === 'C')
+            paths.add(entries[++i]);
+    }
+    return paths;
+}
+/** A cancel is the run's, never "no such commit": it goes on up. */
+function rethrowCancel(error) {
+    if (error instanceof errors/* GitError */.XS && error.kind === 'cancelled')
+        throw error;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/layer/live.ts
+
+
+
+
+
+/** Incremental updates are bounded by `rebuild-every` (at most 1000): a deeper chain is not walked. */
+const MAX_DEPTH = 1000;
+async function readLive(api, layer) {
+    const configurations = (await Promise.all(SERVICE_TYPES.map((type) => api.configurationsOf(layer, type)))).flat();
+    const services = await Promise.all(configurations.map(async (configuration) => ({ configuration, offerings: await api.offeringsOf(configuration.id) })));
+    const used = [...new Set(configurations.flatMap((c) => c.usedData.map((u) => u.stored_data)))];
+    const pyramids = new Map();
+    for (const id of used)
+        pyramids.set(id, await readPyramid(api, id));
+    return { services, pyramids };
+}
+async function readPyramid(api, id) {
+    const storedData = await unlessGone(() => api.storedData(id));
+    if (!storedData)
+        return { id, depth: 0 };
+    const sha = storedData.tags[PROVENANCE_KEYS.sha];
+    const [execution] = await api.executionsProducing(id).catch(() => []);
+    return {
+        id,
+        storedData,
+        commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
+        parameters: execution?.parameters,
+        depth: await chainDepth(api, id),
+    };
+}
+/** How many pyramids lie below `id` along its references (every `use` entry); unknown reads as 0. */
+async function chainDepth(api, id) {
+    let level = [id];
+    const seen = new Set(level);
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+        const next = [];
+        for (const one of level) {
+            const { uses } = await api.dependencies(one).catch(() => ({ uses: [] }));
+            for (const below of uses)
+                if (!seen.has(below)) {
+                    next.push(below);
+                    seen.add(below);
+                }
+        }
+        if (next.length === 0)
+            return depth;
+        level = next;
+    }
+    return MAX_DEPTH;
+}
+/** A service's title and abstract as its configuration holds them. */
+function settingsOf(configuration) {
+    const infos = record(configuration.raw.type_infos);
+    return { title: string(infos.title), abstract: string(infos.abstract) };
+}
+
+;// CONCATENATED MODULE: ./src/layer/update.ts
+
+
+
+/**
+ * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
+ * read from the platform (live.ts); what is asked is the run's commit, files and inputs; the plan is
+ * a pure function of the two (`planUpdate`, tested as a table), and the dry run, the log, the
+ * summary and the comment print it. docs/api.md, "Layers": updates, has the facts behind each rule.
+ */
+/** Tags the action sets on a pyramid: how it was built (a hint; the platform's own fields decide). */
+const TAG_PARAMETERS = 'parameters';
+const TAG_CHAIN = 'chain';
+/** The pyramid's parameters as one string: what a pyramid is tagged with. */
+function parametersTag(parameters) {
+    return Object.keys(parameters)
+        .sort()
+        .map((k) => `${k}=${parameters[k]}`)
+        .join(';');
+}
+/** The live layer read, then what git says since its pyramid's commit, then the plan. */
+async function decideUpdate(api, options, desired, readChanges) {
+    const live = await readLive(api, options.layer ?? '');
+    const used = [...live.pyramids.values()];
+    const commit = used.length === 1 ? used[0].commit : undefined;
+    const history = commit && desired.update !== 'full' ? await readChanges(commit) : undefined;
+    return planUpdate({ live, desired, history });
+}
+/** The plan: a pure function of the live layer, what is asked, and the history (docs/api.md, "Layers": updates). */
+function planUpdate(input) {
+    const decision = decidePyramid(input);
+    const services = serviceSteps(input, decision);
+    const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep');
+    let { kind, why } = decision;
+    if (kind === 'unchanged' && changesSomething) {
+        kind = 'reconfigured';
+        why = `${why}; ${reconfigurationWhy(services)}`;
+    }
+    if (kind === 'stale')
+        return { ...decision, kind, why, services: [], notices: decision.notices };
+    return { ...decision, kind, why, services, notices: [...decision.notices, ...unaskedNotices(services)] };
+}
+function decidePyramid({ live, desired, history }) {
+    const base = { files: desired.files, chain: 0, notices: [] };
+    const full = (why, extra = {}) => {
+        if (desired.update === 'incremental')
+            throw new errors/* InputError */.dz('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
+        return { ...base, kind: 'full', why, ...extra };
+    };
+    const used = [...live.pyramids.values()];
+    if (used.length === 0)
+        return live.services.length
+            ? full('no configuration of the layer uses a pyramid')
+            : { ...base, kind: 'created', why: 'the layer is new' };
+    if (used.length > 1)
+        return converge(used, desired, full);
+    const [pyramid] = used;
+    const sd = pyramid.storedData;
+    if (!sd)
+        return full(`its pyramid ${pyramid.id} no longer exists`);
+    if (sd.status !== 'GENERATED')
+        return full(`its pyramid ${sd.id} is ${sd.status}`, { live: sd });
+    if (desired.update === 'full')
+        return full('update: full', { live: sd });
+    return fromHistory(pyramid, sd, { desired, history }, full);
+}
+/** Services on different pyramids: they converge on this commit's one when there is one, else a full rebuild. */
+function converge(used, desired, full) {
+    const mine = used.find((p) => p.commit !== undefined && p.commit === desired.commit && p.storedData?.status === 'GENERATED');
+    const names = used
+        .map((p) => p.id)
+        .sort()
+        .join(', ');
+    if (!mine)
+        return full(`its services serve different pyramids (${names})`);
+    return {
+        kind: 'unchanged',
+        why: `its services serve different pyramids (${names}): all now serve ${mine.id}, this commit's`,
+        files: [],
+        live: mine.storedData,
+        chain: mine.depth,
+        notices: [],
+    };
+}
+function fromHistory(pyramid, sd, { desired, history }, full) {
+    const keep = { live: sd };
+    if (!pyramid.commit)
+        return full('the live pyramid does not say which commit it reflects', keep);
+    const short = pyramid.commit.slice(0, 7);
+    if (!history)
+        return full(`commit ${short} of the live pyramid cannot be compared`, keep);
+    if (!history.ok)
+        return full(history.why, keep);
+    if (history.ancestry === 'backward')
+        return {
+            kind: 'stale',
+            why: `commit ${desired.commit?.slice(0, 7) ?? 'HEAD'} is older than ${short}, which the layer serves: nothing is changed (a re-run of an earlier workflow run?)`,
+            files: [],
+            live: sd,
+            chain: pyramid.depth,
+            notices: [],
+        };
+    if (history.ancestry === 'unrelated')
+        return full(`the live commit ${short} is not an ancestor of this one (history rewritten)`, {
+            ...keep,
+            notices: [`Commit ${short}, which layer serves, is not in this commit's history: a full rebuild from this commit`],
+        });
+    const differs = parameterChange(pyramid, sd, desired);
+    if (differs)
+        return full(`the pyramid's parameters change (${differs})`, keep);
+    if (desired.rebuildEvery > 0 && pyramid.depth >= desired.rebuildEvery)
+        return full(`${pyramid.depth} incremental updates in a row (rebuild-every: ${desired.rebuildEvery})`, keep);
+    return fromChanges(history.changes, pyramid, sd, desired, full);
+}
+function fromChanges(changes, pyramid, sd, desired, full) {
+    const short = changes.since.slice(0, 7);
+    const keep = { live: sd };
+    const some = (n, what) => `${n} file${n > 1 ? 's' : ''} ${what}`;
+    if (changes.opaque.length)
+        return full(`${some(changes.opaque.length, 'lie under a submodule or a symlink')}, where git cannot say what changed (${(0,errors/* list */.p_)(changes.opaque, 3)})`, keep);
+    if (changes.deleted.length)
+        return full(`${some(changes.deleted.length, `deleted or renamed away since ${short}`)} (${(0,errors/* list */.p_)(changes.deleted, 3)})`, keep);
+    if (changes.moved.length)
+        return full(`the ground moved: ${(0,errors/* list */.p_)(changes.moved.map((m) => `${m.path} (${m.why})`), 3)}`, keep);
+    const changed = withWorldFiles([...changes.added, ...changes.modified], desired.files);
+    if (changed.length === 0)
+        return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live: sd, chain: pyramid.depth, notices: [] };
+    const counts = [changes.added.length && `${changes.added.length} added`, changes.modified.length && `${changes.modified.length} modified`]
+        .filter(Boolean)
+        .join(', ');
+    const unread = changes.uncompared ? `; the ground of ${changes.uncompared} Git LFS file(s) is compared when they are fetched` : '';
+    return {
+        kind: 'incremental',
+        why: `${some(changes.added.length + changes.modified.length, `changed since ${short}`)} (${counts}, of ${desired.files.length})${unread}`,
+        files: changed,
+        live: sd,
+        chain: pyramid.depth + 1,
+        notices: [],
+    };
+}
+/** A TIFF and its world file always travel together: a changed one brings the other. */
+function withWorldFiles(changed, all) {
+    const stem = (f) => f.remotePath.replace(/\.[^./]+$/, '').toLowerCase();
+    const stems = new Set(changed.map(stem));
+    const sent = new Set(changed);
+    for (const file of all)
+        if (!sent.has(file) && stems.has(stem(file)))
+            sent.add(file);
+    return [...sent].sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+}
+/**
+ * What differs between the live pyramid and the parameters asked, read from the platform: the TMS
+ * and compression from `type_infos`, the rest from its execution's parameters; a value the
+ * platform does not give is not a difference (it cannot be read, so it is not guessed).
+ */
+function parameterChange(pyramid, sd, desired) {
+    const ran = record(pyramid.parameters);
+    const live = {
+        tms: sd.tms ?? string(ran.tms),
+        compression: sd.compression ?? string(ran.compression),
+        interpolation: string(ran.interpolation),
+        bottom: string(ran.bottom) ?? (typeof ran.bottom === 'number' ? String(ran.bottom) : undefined),
+        top: string(ran.top) ?? (typeof ran.top === 'number' ? String(ran.top) : undefined),
+        mask: typeof ran.mask === 'boolean' || typeof ran.mask === 'string' ? String(ran.mask) : undefined,
+    };
+    const changed = Object.entries(desired.parameters).filter(([name, value]) => {
+        const held = live[name];
+        return held !== undefined && held.toLowerCase() !== value.toLowerCase();
+    });
+    return changed.length ? changed.map(([name, value]) => `${name} ${live[name]} → ${value}`).join(', ') : undefined;
+}
+/** Each service's steps: the requested ones, and the live ones not requested (kept in step, never left behind). */
+function serviceSteps({ live, desired }, decision) {
+    const byType = new Map(live.services.flatMap((s) => (s.configuration.type ? [[s.configuration.type, s]] : [])));
+    const types = [...new Set([...desired.services, ...byType.keys()])];
+    const building = decision.kind === 'created' || decision.kind === 'full' || decision.kind === 'incremental';
+    const target = decision.live?.id;
+    return types.map((type) => {
+        const requested = desired.services.includes(type);
+        const service = byType.get(type);
+        if (!service)
+            return { type, requested, configuration: 'create', offering: 'create' };
+        const { configuration } = service;
+        const settings = settingsOf(configuration);
+        const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
+        const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract;
+        const step = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
+        const [offering] = service.offerings;
+        const offer = !offering
+            ? 'create'
+            : offering.open !== undefined && offering.open !== desired.open
+                ? 'republish'
+                : step !== 'keep' || offering.status === 'UNSTABLE'
+                    ? 'sync'
+                    : 'keep';
+        return { type, requested, configuration: step, offering: offer, live: service };
+    });
+}
+function reconfigurationWhy(steps) {
+    const said = {
+        create: 'created',
+        repoint: 'pointed at the pyramid',
+        settings: 'retitled',
+        sync: 're-synchronised',
+        republish: 'published on the other endpoint',
+    };
+    return steps
+        .filter((s) => s.configuration !== 'keep' || s.offering !== 'keep')
+        .map((s) => `${s.type} ${[s.configuration, s.offering]
+        .filter((a) => a !== 'keep')
+        .map((a) => said[a])
+        .join(' and ')}`)
+        .join('; ');
+}
+function unaskedNotices(steps) {
+    return steps
+        .filter((s) => !s.requested)
+        .map((s) => `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`);
+}
+/** The kinds a run reports when it builds nothing. */
+const NO_BUILD = (/* unused pure expression or super */ null && (['unchanged', 'reconfigured', 'stale']));
+
+;// CONCATENATED MODULE: ./src/layer/pyramid.ts
+
+
+
+
+/**
+ * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
+ * run made it, else an execution created, its output tagged and launched; then awaited until the
+ * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
+ */
+/**
+ * Found by name among the datastore's processings (ids differ between environments), under either
+ * name the sources give it (docs/api.md, "Layers": the processing's name).
+ */
+const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
+const PYRAMID_PROCESSING_NAME = PYRAMID_PROCESSING_NAMES[0];
+async function prepareLayer(api, options) {
+    const all = await api.processings();
+    const found = all.find((p) => PYRAMID_PROCESSING_NAMES.includes(p.name));
+    if (!found)
+        throw new errors/* LayerStateError */.BD(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${(0,errors/* list */.p_)(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
+    const declared = await api.processingParameters(found.id);
+    const parameters = checkParameters(options, declared);
+    return { processingId: found.id, parameters, body: typedParameters(parameters, declared) };
+}
+/**
+ * Masks on a pyramid meant to be updated (IGN recommends them; an update cannot add them):
+ * `mask: auto` asks for them unless every update is a full rebuild, when the processing has them.
+ */
+function maskValue(options, declared) {
+    if (options.mask === 'true' || options.mask === 'false')
+        return options.mask;
+    const known = declared.length === 0 || declared.some((p) => p.name === 'mask');
+    return known && options.update !== 'full' ? 'true' : undefined;
+}
+/** Each value as the processing declares its type (`mask` is a string in one copy of the docs, a boolean in another). */
+function typedParameters(parameters, declared) {
+    const typed = {};
+    for (const [name, value] of Object.entries(parameters)) {
+        const type = declared.find((p) => p.name === name)?.type;
+        typed[name] = type === 'boolean' ? value === 'true' : type === 'integer' || type === 'number' ? Number(value) : value;
+    }
+    return typed;
+}
+/** The parameters to send, refused when the processing does not allow them. */
+function checkParameters(options, declared) {
+    const wanted = [
+        ['tms', 'tms', options.tms],
+        ['compression', 'compression', options.compression],
+        ['interpolation', 'interpolation', options.interpolation],
+        ['bottom-level', 'bottom', options.bottomLevel],
+        ['top-level', 'top', options.topLevel],
+        ['mask', 'mask', maskValue(options, declared)],
+    ];
+    const parameters = {};
+    for (const [input, name, value] of wanted) {
+        if (value === undefined)
+            continue;
+        parameters[name] = value;
+        // A processing that does not list its parameters cannot be checked against: the server will say.
+        if (declared.length === 0)
+            continue;
+        const spec = declared.find((p) => p.name === name);
+        if (!spec)
+            throw new errors/* InputError */.dz(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
+        if (spec.allowed && !spec.allowed.includes(value))
+            throw new errors/* InputError */.dz(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
+        parameters[name] = value;
+    }
+    return parameters;
+}
+/** Tag keys the action sets on the pyramid: which layer (what the clean-up owns), which upload, which attempt. */
+const TAG_LAYER = 'layer';
+const TAG_UPLOAD = 'upload_id';
+const TAG_ATTEMPT = 'attempt';
+/** A pyramid of an upload that failed is built again once on a re-run; twice failed, the run says why. */
+const MAX_ATTEMPTS = 2;
+class PyramidBuilder {
+    api;
+    options;
+    plan;
+    emit;
+    pollOptions;
+    layer;
+    constructor(api, options, plan, emit, 
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    pollOptions) {
+        this.api = api;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+        this.pollOptions = pollOptions;
+        this.layer = options.layer ?? '';
+    }
+    /**
+     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
+     * new one. One whose execution ended FAILURE or ABORTED (a transient fault on the platform) is
+     * built again once, and said; a second failure is the run's.
+     */
+    async build(upload, update) {
+        const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
+        const generated = made.find((sd) => sd.status === 'GENERATED');
+        if (generated)
+            return this.resumed(generated, upload);
+        const failed = [];
+        for (const sd of made) {
+            const [execution] = await this.api.executionsProducing(sd.id);
+            if (!execution)
+                continue;
+            if (entrepot_status/* FAILED_EXECUTION_STATUSES */.Ck.has(execution.status) || sd.status === 'UNSTABLE')
+                failed.push({ sd, executionId: execution.id, status: execution.status });
+            else {
+                this.resumed(sd, upload);
+                if (execution.status === 'CREATED')
+                    await this.api.launchExecution(execution.id);
+                return this.awaitPyramid(execution.id, sd.id);
+            }
+        }
+        if (failed.length >= MAX_ATTEMPTS) {
+            const last = failed[failed.length - 1];
+            const lines = last.executionId ? await this.api.executionLogs(last.executionId).catch(() => []) : [];
+            throw new errors/* PyramidFailedError */.iw(last.executionId ?? last.sd.id, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), last.status);
+        }
+        if (failed.length)
+            this.emit({
+                type: 'warning',
+                message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
+            });
+        const { executionId, storedDataId } = await this.start(upload, update, failed.length + 1);
+        return this.awaitPyramid(executionId, storedDataId);
+    }
+    resumed(sd, upload) {
+        this.emit({
+            type: 'info',
+            message: `Pyramid ${sd.id} was made from upload ${upload.id} by an earlier run (${sd.status}): going on with it`,
+        });
+        return sd;
+    }
+    /**
+     * Creates the execution, tags its output stored data (its layer, upload and attempt; how it is
+     * built, as a hint), then launches it. An incremental update references the live pyramid and
+     * inherits its parameters (`parameters: {}`, as IGN's guide sends them).
+     */
+    async start(upload, update, attempt) {
+        const { api, options } = this;
+        // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
+        const outputName = `${this.layer} ${upload.id}${attempt > 1 ? ` #${attempt}` : ''}`;
+        const chained = update.kind === 'incremental' && update.live !== undefined;
+        const execution = await api.createExecution({
+            processing: this.plan.processingId,
+            inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
+            output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
+            parameters: chained ? {} : this.plan.body,
+        }, outputName);
+        // The answer names its output; one that does not is found by its run-unique name.
+        const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
+        if (!storedDataId)
+            throw new errors/* LayerStateError */.BD(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
+        // Tagged before launch, as the portal does: a re-run finds it, the clean-up knows it is the layer's.
+        await api.tagStoredData(storedDataId, {
+            ...options.tags,
+            [TAG_LAYER]: this.layer,
+            [TAG_UPLOAD]: upload.id,
+            [TAG_ATTEMPT]: String(attempt),
+            [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
+            [TAG_CHAIN]: String(update.chain),
+        });
+        this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
+        await api.launchExecution(execution.id);
+        return { executionId: execution.id, storedDataId };
+    }
+    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
+    awaitPyramid(executionId, storedDataId) {
+        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`);
+        return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
+            const api = this.api.within(signal);
+            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+            // read after it is already final when the stored data says it failed.
+            const storedData = await api.storedData(storedDataId);
+            const execution = await api.pyramidExecution(executionId);
+            const state = `${execution.status}/${storedData.status}`;
+            if (state !== last)
+                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+            last = state;
+            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
+                return { state, value: storedData };
+            if (entrepot_status/* FAILED_EXECUTION_STATUSES */.Ck.has(execution.status) || storedData.status === 'UNSTABLE') {
+                // Within the deadline, like every read of the wait.
+                const lines = await api.executionLogs(executionId).catch(() => []);
+                throw new errors/* PyramidFailedError */.iw(executionId, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), execution.status);
+            }
+            return { state };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layer/cleanup.ts
+
+
+
+
+/**
+ * The clean-up, on every run, as part of the reconcile: the pyramids this layer's tag owns that no
+ * configuration uses and no other pyramid references are deleted, newest first along their
+ * references (a referenced pyramid cannot be deleted: docs/api.md, "Layers"), each awaited until
+ * DELETED or gone. A refusal is a warning, and the next run tries again: nothing is remembered in a
+ * tag. A pyramid being built (by another run, maybe) is left alone.
+ */
+/** How long a deleted pyramid is watched until it reads DELETED or is gone. */
+const DELETION_MS = 60_000;
+/** Statuses a pyramid is deleted in: finished, well or not. */
+const DELETABLE = new Set(['GENERATED', 'UNSTABLE']);
+async function cleanUp(api, layer, inUse, emit, signal) {
+    const owned = await api.storedDataTagged({ [TAG_LAYER]: layer });
+    let left = owned.filter((sd) => !inUse.has(sd.id) && DELETABLE.has(sd.status));
+    const deleted = [];
+    while (left.length) {
+        const blocked = [];
+        for (const sd of left) {
+            const dependants = await api.dependencies(sd.id).then((d) => d.usedBy.filter((id) => !deleted.includes(id)), (error) => {
+                emit({
+                    type: 'warning',
+                    message: `Pyramid ${sd.id} was kept: its dependencies could not be read (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
+                });
+                return undefined;
+            });
+            if (dependants === undefined)
+                continue;
+            if (dependants.length)
+                blocked.push(sd);
+            else if (await remove(api, sd, emit, signal))
+                deleted.push(sd.id);
+        }
+        // Only what a deletion in this pass has freed is tried again.
+        if (blocked.length === left.length)
+            break;
+        left = blocked;
+    }
+    return deleted;
+}
+async function remove(api, sd, emit, signal) {
+    try {
+        await api.deleteStoredData(sd.id);
+        const gone = async () => ((await unlessGone(() => api.storedData(sd.id)))?.status ?? 'DELETED') === 'DELETED';
+        if (!(await waitFor(gone, (isGone) => isGone, DELETION_MS, signal))) {
+            emit({ type: 'warning', message: `Pyramid ${sd.id} was asked to be deleted but still shows: the next run looks again` });
+            return false;
+        }
+        emit({ type: 'info', message: `Deleted pyramid ${sd.id}: nothing uses it any more` });
+        return true;
+    }
+    catch (error) {
+        emit({ type: 'warning', message: `Pyramid ${sd.id} was kept (${(0,errors/* errorText */.kc)(error)}); the next run tries again` });
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/layer/preview.ts
 /**
  * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
@@ -41112,258 +42463,6 @@ function tile(lon, lat, z) {
     return [x, y];
 }
 
-;// CONCATENATED MODULE: ./src/layer/types.ts
-/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
-/** The input `services`' names, as the API types configurations. */
-const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
-
-;// CONCATENATED MODULE: ./src/layer/update.ts
-
-
-
-/**
- * How a merge brings a live layer up to date, so that it costs what it changes (docs/api.md,
- * "Layers": updates). Nothing changed: nothing is sent or built. Only additions and modifications:
- * a pyramid of just those files that references the live one (IGN's update "au fur et à mesure").
- * A deletion, a rename away, other parameters, or `rebuild-every` reached: a full rebuild, after
- * which the previous chain is deleted. The pyramid's tags hold what the decision reads.
- */
-/** Tags the action sets on a pyramid, for the next merge's decision. */
-const TAG_PARAMETERS = 'parameters';
-const TAG_CHAIN = 'chain';
-/** The pyramid's parameters as one string: what a pyramid is tagged with, and compared by. */
-function parametersTag(parameters) {
-    return Object.keys(parameters)
-        .sort()
-        .map((k) => `${k}=${parameters[k]}`)
-        .join(';');
-}
-/**
- * The update to make. `readChanges` is called only when the live pyramid allows an incremental
- * update at all; `update: incremental` turns a needed full rebuild into one error that says why.
- */
-async function planUpdate(options, files, live, parameters, readChanges) {
-    if (!live)
-        return { kind: 'created', why: 'the layer is new', files, chain: 0 };
-    const full = (why) => {
-        if (options.update === 'incremental')
-            throw new errors/* InputError */.dz('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
-        return { kind: 'full', why, files, live, chain: 0 };
-    };
-    if (options.update === 'full')
-        return { kind: 'full', why: 'update: full', files, live, chain: 0 };
-    const was = live.tags[TAG_PARAMETERS];
-    if (was !== parametersTag(parameters))
-        return full(was ? `the pyramid's parameters change (${was} → ${parametersTag(parameters)})` : 'the live pyramid does not say how it was built');
-    const since = live.tags[PROVENANCE_KEYS.sha];
-    if (!since)
-        return full('the live pyramid does not say which commit it reflects');
-    const chain = Number(live.tags[TAG_CHAIN] ?? 0) || 0;
-    if (options.rebuildEvery > 0 && chain >= options.rebuildEvery)
-        return full(`${chain} incremental updates in a row (rebuild-every: ${options.rebuildEvery})`);
-    const reading = await readChanges(since);
-    if (!reading.ok)
-        return full(reading.why);
-    const { added, modified, deleted } = reading.changes;
-    const short = since.slice(0, 7);
-    if (deleted.length)
-        return full(`${deleted.length} file${deleted.length > 1 ? 's' : ''} deleted or renamed away since ${short} (${(0,errors/* list */.p_)(deleted, 3)})`);
-    const changed = [...added, ...modified];
-    if (changed.length === 0)
-        return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live, chain };
-    const counts = [added.length && `${added.length} added`, modified.length && `${modified.length} modified`].filter(Boolean).join(', ');
-    return {
-        kind: 'incremental',
-        why: `${changed.length} file${changed.length > 1 ? 's' : ''} changed since ${short} (${counts}, of ${files.length})`,
-        files: changed.sort((a, b) => (a.remotePath < b.remotePath ? -1 : 1)),
-        live,
-        chain: chain + 1,
-    };
-}
-/**
- * How the live layer is brought up to date: its pyramid (read whole, from the first requested
- * service that has one), then what changed since that pyramid's commit, read from git by `readChanges`.
- */
-async function decideUpdate(api, options, parameters, files, readChanges) {
-    return planUpdate(options, files, await livePyramid(api, options), parameters, readChanges);
-}
-/** The pyramid the live layer serves (read whole), or undefined when the layer is new. */
-async function livePyramid(api, options) {
-    for (const service of options.services) {
-        const [configuration] = await api.configurationsOf(options.layer, SERVICE_TYPE_OF[service]);
-        const id = configuration?.usedData[0]?.stored_data;
-        if (id)
-            return api.storedData(id);
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/layer/pyramid.ts
-
-
-
-
-/**
- * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
- * run made it, else an execution created, its output tagged and launched; then awaited until the
- * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
- */
-/** Found by name among the datastore's processings: ids differ between environments. */
-const PYRAMID_PROCESSING_NAME = 'Calcul de pyramide raster';
-async function prepareLayer(api, options) {
-    const all = await api.processings();
-    const found = all.find((p) => p.name === PYRAMID_PROCESSING_NAME);
-    if (!found)
-        throw new errors/* LayerStateError */.BD(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${(0,errors/* list */.p_)(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
-    return { processingId: found.id, parameters: checkParameters(options, await api.processingParameters(found.id)) };
-}
-/** The parameters to send, refused when the processing does not allow them. */
-function checkParameters(options, declared) {
-    const wanted = [
-        ['tms', 'tms', options.tms],
-        ['compression', 'compression', options.compression],
-        ['interpolation', 'interpolation', options.interpolation],
-        ['bottom-level', 'bottom', options.bottomLevel],
-        ['top-level', 'top', options.topLevel],
-    ];
-    const parameters = {};
-    for (const [input, name, value] of wanted) {
-        if (value === undefined)
-            continue;
-        parameters[name] = value;
-        // A processing that does not list its parameters cannot be checked against: the server will say.
-        if (declared.length === 0)
-            continue;
-        const spec = declared.find((p) => p.name === name);
-        if (!spec)
-            throw new errors/* InputError */.dz(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
-        if (spec.allowed && !spec.allowed.includes(value))
-            throw new errors/* InputError */.dz(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
-        parameters[name] = value;
-    }
-    return parameters;
-}
-/** Tag keys the action sets on the pyramid: which layer, which upload, which pyramids it replaces. */
-const TAG_LAYER = 'layer';
-const TAG_UPLOAD = 'upload_id';
-const TAG_REPLACES = 'replaces';
-class PyramidBuilder {
-    api;
-    options;
-    plan;
-    emit;
-    pollOptions;
-    layer;
-    constructor(api, options, plan, emit, 
-    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
-    pollOptions) {
-        this.api = api;
-        this.options = options;
-        this.plan = plan;
-        this.emit = emit;
-        this.pollOptions = pollOptions;
-        this.layer = options.layer;
-    }
-    /**
-     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
-     * new one. A failed one is never built again from the same upload.
-     */
-    async build(upload, existing) {
-        const mine = (await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id }))[0];
-        if (mine) {
-            this.emit({
-                type: 'info',
-                message: `Pyramid ${mine.id} was made from upload ${upload.id} by an earlier run (${mine.status}): going on with it`,
-            });
-            if (mine.status === 'GENERATED')
-                return mine;
-            const [execution] = await this.api.executionsProducing(mine.id);
-            if (!execution)
-                throw new errors/* LayerStateError */.BD(`Pyramid ${mine.id} (${mine.status}) has no execution that makes it; delete it and re-run`);
-            if (execution.status === 'CREATED')
-                await this.api.launchExecution(execution.id);
-            return this.awaitPyramid(execution.id, mine.id);
-        }
-        const update = this.plan.update ?? { kind: 'full', why: '', files: [], chain: 0 };
-        const replaces = update.kind === 'incremental' ? [] : await this.replaced(update.live, existing);
-        const { executionId, storedDataId } = await this.start(upload, update, replaces);
-        return this.awaitPyramid(executionId, storedDataId);
-    }
-    /**
-     * What a new or full build replaces, newest first, so that each can be deleted once nothing uses
-     * it: the live pyramid, the pyramids it references (its chain of incremental updates), and any
-     * other pyramid a configuration of the layer uses.
-     */
-    async replaced(live, existing) {
-        const chain = [];
-        for (let next = live?.id; next && !chain.includes(next);) {
-            chain.push(next);
-            next = (await this.api.dependencies(next)).uses[0];
-        }
-        const used = [...existing.values()].flatMap((c) => c.usedData.map((u) => u.stored_data));
-        return [...new Set([...chain, ...used])];
-    }
-    /**
-     * Creates the execution, tags its output stored data (how it is built, its place in a chain, what
-     * it replaces), then launches it. An incremental update references the live pyramid and inherits
-     * its parameters (`parameters: {}`, as IGN's guide sends them).
-     */
-    async start(upload, update, replaces) {
-        const { api, options } = this;
-        // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
-        const outputName = `${this.layer} ${upload.id}`;
-        const chained = update.kind === 'incremental';
-        const execution = await api.createExecution({
-            processing: this.plan.processingId,
-            inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
-            output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-            parameters: chained ? {} : this.plan.parameters,
-        }, outputName);
-        // The answer names its output; one that does not is found by its run-unique name.
-        const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
-        if (!storedDataId)
-            throw new errors/* LayerStateError */.BD(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-        const others = replaces.filter((id) => id !== storedDataId);
-        // Tagged before launch, as the portal does: a re-run finds it, and knows what it replaces.
-        await api.tagStoredData(storedDataId, {
-            ...options.tags,
-            [TAG_LAYER]: this.layer,
-            [TAG_UPLOAD]: upload.id,
-            [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
-            [TAG_CHAIN]: String(update.chain),
-            ...(others.length ? { [TAG_REPLACES]: others.join(',') } : {}),
-        });
-        this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
-        await api.launchExecution(execution.id);
-        return { executionId: execution.id, storedDataId };
-    }
-    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
-    awaitPyramid(executionId, storedDataId) {
-        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
-        let last = '';
-        const timeout = () => new errors/* TimeoutError */.MU(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`);
-        return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
-            const api = this.api.within(signal);
-            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
-            // read after it is already final when the stored data says it failed.
-            const storedData = await api.storedData(storedDataId);
-            const execution = await api.pyramidExecution(executionId);
-            const state = `${execution.status}/${storedData.status}`;
-            if (state !== last)
-                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-            last = state;
-            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
-                return { state, value: storedData };
-            if (entrepot_status/* FAILED_EXECUTION_STATUSES */.Ck.has(execution.status) || storedData.status === 'UNSTABLE') {
-                // Within the deadline, like every read of the wait.
-                const lines = await api.executionLogs(executionId).catch(() => []);
-                throw new errors/* PyramidFailedError */.iw(executionId, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), execution.status);
-            }
-            return { state };
-        });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/layer/services.ts
 
 
@@ -41372,75 +42471,114 @@ class PyramidBuilder {
 /** How long a sync whose answer was lost is looked for before the PUT is made again (as a file's tree after a lost POST). */
 const SYNC_SETTLE_MS = 10_000;
 /**
- * One service of a layer (WMTS-TMS or WMS-RASTER): its configuration pointed at the pyramid
- * (created the first time, replaced in full with `PUT` after), and its offering published, or
- * re-synchronised after an update, then awaited until PUBLISHED (docs/api.md, "Layers").
+ * One service of a layer (WMTS-TMS or WMS-RASTER), brought to its plan's steps: its configuration
+ * created, pointed at the pyramid or retitled (a full PUT that keeps what others set, never a `bbox`
+ * the server computed from an older pyramid), then its offering created, re-synchronised (confirmed
+ * by its `update` date or a MODIFYING seen) or published again on the other endpoint, and awaited
+ * until PUBLISHED (docs/api.md, "Layers").
  */
 class ServicePublisher {
     api;
     options;
+    update;
     emit;
     pollOptions;
-    constructor(api, options, emit, 
+    constructor(api, options, update, emit, 
     /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
     pollOptions) {
         this.api = api;
         this.options = options;
+        this.update = update;
         this.emit = emit;
         this.pollOptions = pollOptions;
     }
-    /** Points a configuration of `type` at the pyramid: a new one, or the existing one replaced in full. */
-    async configure(type, storedData, current) {
+    /** The step's configuration, pointing at `storedData`. */
+    async configure(step, storedData, live) {
         const { api, options } = this;
-        const levels = storedData.levels.map(Number).filter(Number.isFinite);
-        const usedData = [
-            {
-                stored_data: storedData.id,
-                bottom_level: options.bottomLevel ?? String(Math.max(...levels)),
-                top_level: options.topLevel ?? String(Math.min(...levels)),
-            },
-        ];
         const layer = options.layer ?? '';
         const title = options.layerTitle ?? layer;
+        const abstract = options.layerAbstract ?? title;
+        const current = live?.configuration;
         if (!current) {
+            const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
             const created = await api.createConfiguration({
-                type,
+                type: step.type,
                 name: layer,
                 layer_name: layer,
-                type_infos: { title, abstract: options.layerAbstract ?? title, used_data: usedData },
+                type_infos: { title, abstract, used_data: usedData },
             });
-            this.emit({ type: 'info', message: `Created the ${type} configuration ${created.id} of layer ${layer}` });
+            this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
             return created;
         }
-        if (current.usedData.some((u) => u.stored_data === storedData.id)) {
-            this.emit({ type: 'info', message: `The ${type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+        if (step.configuration === 'keep') {
+            this.emit({ type: 'info', message: `The ${step.type} configuration ${current.id} already uses pyramid ${storedData.id}` });
             return current;
         }
-        // A full PUT: what the action does not set (attribution, metadata, keywords) is kept.
-        const raw = current.raw;
-        await api.replaceConfiguration(current, {
-            type,
-            name: current.name || layer,
-            ...(raw.attribution ? { attribution: raw.attribution } : {}),
-            ...(raw.metadata ? { metadata: raw.metadata } : {}),
-            type_infos: { ...record(raw.type_infos), title, abstract: options.layerAbstract ?? title, used_data: usedData },
+        const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, current) }];
+        await api.replaceConfiguration(current, this.fullBody(step.type, current, { title, abstract, usedData }));
+        this.emit({
+            type: 'info',
+            message: step.configuration === 'settings'
+                ? `The ${step.type} configuration ${current.id} now reads title '${title}'`
+                : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
         });
-        this.emit({ type: 'info', message: `The ${type} configuration ${current.id} now uses pyramid ${storedData.id}` });
         return { ...current, usedData };
     }
     /**
-     * The configuration's offering on `endpointId`: created, or re-synchronised after an update or a
-     * publication that ended UNSTABLE; then PUBLISHED.
+     * A full PUT: what the action does not set (attribution, metadata, keywords) is kept, but not the
+     * `bbox` the server computed from the pyramid the configuration used before (docs/api.md, "Layers").
      */
-    async offer(configuration, endpointId, updated) {
-        const { api } = this;
-        let offering = (await api.offeringsOf(configuration.id)).find((o) => o.endpointId === endpointId);
-        if (!offering) {
-            offering = await api.createOffering(configuration.id, endpointId, this.options.public);
-            this.emit({ type: 'info', message: `Published ${configuration.type} offering ${offering.id}` });
+    fullBody(type, current, asked) {
+        const raw = current.raw;
+        const { bbox: _computed, ...kept } = record(raw.type_infos);
+        return {
+            type,
+            name: current.name || (this.options.layer ?? ''),
+            ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
+            ...(raw.metadata !== undefined ? { metadata: raw.metadata } : {}),
+            type_infos: { ...kept, title: asked.title, abstract: asked.abstract, used_data: asked.usedData },
+        };
+    }
+    /**
+     * The levels to serve: the inputs' when set; else those the configuration serves now when the
+     * pyramid has them (an incremental update keeps them); else the pyramid's own range. A level the
+     * pyramid lacks is refused by the platform after the build: said here, before the PUT.
+     */
+    levels(storedData, current) {
+        const have = storedData.levels.map(Number).filter(Number.isFinite);
+        let deepest = have[0] ?? 0;
+        let widest = have[0] ?? 0;
+        for (const level of have) {
+            deepest = Math.max(deepest, level);
+            widest = Math.min(widest, level);
         }
-        else if ((updated || offering.status === 'UNSTABLE') && offering.status !== 'MODIFYING') {
-            const before = offering;
+        const own = { bottom_level: String(deepest), top_level: String(widest) };
+        const liveLevels = current?.usedData[0];
+        const asked = this.options.bottomLevel || this.options.topLevel
+            ? { bottom_level: this.options.bottomLevel ?? own.bottom_level, top_level: this.options.topLevel ?? own.top_level }
+            : this.update.kind === 'incremental' && liveLevels
+                ? { bottom_level: liveLevels.bottom_level, top_level: liveLevels.top_level }
+                : own;
+        const missing = [asked.bottom_level, asked.top_level].filter((level) => !storedData.levels.includes(level));
+        if (missing.length && storedData.levels.length)
+            throw new errors/* LayerStateError */.BD(`Pyramid ${storedData.id} has levels ${own.top_level} to ${own.bottom_level}, not ${missing.join(' and ')}, which the layer serves: set bottom-level and top-level, or update: full to rebuild it whole`);
+        return asked;
+    }
+    /** The step's offering on `endpoint`: created, re-synchronised, published again on the other endpoint, or as it is; then PUBLISHED. */
+    async offer(step, configuration, endpoint, live) {
+        const { api } = this;
+        const current = live?.offerings.find((o) => o.endpointId === endpoint.id) ?? live?.offerings[0];
+        if (current && step.offering === 'republish') {
+            await this.unpublish(current);
+            return this.offer({ ...step, offering: 'create' }, configuration, endpoint, undefined);
+        }
+        if (!current || step.offering === 'create') {
+            const offering = await api.createOffering(configuration.id, endpoint.id, this.options.public);
+            this.emit({ type: 'info', message: `Published ${step.type} offering ${offering.id}` });
+            return this.awaitPublished(offering.id);
+        }
+        if (step.offering === 'sync' && current.status !== 'MODIFYING') {
+            const before = await api.offering(current.id);
             // The sync took effect once the offering's `update` date moves, or once it is seen MODIFYING
             // (a state that does not last): docs/api.md, "Layers", updates. Either shows a moment after
             // the PUT, so a lost answer is followed by a bounded look before any second PUT.
@@ -41448,11 +42586,16 @@ class ServicePublisher {
                 const read = () => api.offering(before.id);
                 return syncedSince(await waitFor(read, (now) => syncedSince(now, before), SYNC_SETTLE_MS, this.options.signal), before);
             };
-            await api.syncOffering(offering.id, shows);
-            this.emit({ type: 'info', message: `Re-synchronised offering ${offering.id}: the servers take the new pyramid` });
-            return this.awaitPublished(offering.id, before);
+            await api.syncOffering(current.id, shows);
+            this.emit({ type: 'info', message: `Re-synchronised offering ${current.id}: the servers take the new pyramid` });
+            return this.awaitPublished(current.id, before);
         }
-        return this.awaitPublished(offering.id);
+        return this.awaitPublished(current.id);
+    }
+    /** The offering withdrawn (openness changed: the other endpoint), awaited until it is gone. */
+    async unpublish(offering) {
+        await this.api.deleteOffering(offering.id);
+        this.emit({ type: 'info', message: `Unpublished offering ${offering.id}: the layer moves to the other endpoint` });
     }
     /** PUBLISHED, and after a sync, PUBLISHED since that sync: a PUBLISHED that predates it is not the new pyramid served. */
     awaitPublished(offeringId, beforeSync) {
@@ -41488,7 +42631,18 @@ function syncedSince(now, before) {
     return now.status === 'PUBLISHED' && before.update === undefined && now.update === undefined;
 }
 
+;// CONCATENATED MODULE: ./src/layer/types.ts
+/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
+/** The input `services`' names, as the API types configurations. */
+const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+/** Whether `kind` builds a pyramid. */
+function builds(kind) {
+    return kind === 'created' || kind === 'full' || kind === 'incremental';
+}
+
 ;// CONCATENATED MODULE: ./src/layer/layer.ts
+
+
 
 
 
@@ -41503,128 +42657,147 @@ class LayerRun {
     options;
     plan;
     emit;
+    update;
     constructor(api, upload, options, plan, emit) {
         this.api = api;
         this.upload = upload;
         this.options = options;
         this.plan = plan;
         this.emit = emit;
+        this.update = plan.update;
     }
     async execute() {
-        const layer = this.options.layer;
-        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${layer}` });
-        const types = this.options.services.map((s) => SERVICE_TYPE_OF[s]);
-        const existing = new Map();
-        for (const type of types) {
-            const [configuration] = await this.api.configurationsOf(layer, type);
-            if (configuration)
-                existing.set(type, configuration);
-        }
-        const report = {
-            layer,
-            action: existing.size ? 'updated' : 'created',
+        const { update } = this;
+        const report = this.newReport();
+        // The `update` and `changed` outputs as soon as they are known, whatever fails after.
+        this.emit({ type: 'layer', report });
+        for (const notice of update.notices)
+            this.emit({ type: 'warning', message: notice });
+        if (this.options.dryRun)
+            return this.planOnly(report);
+        if (update.kind === 'stale')
+            return this.stale(report);
+        const building = builds(update.kind);
+        if (building && !this.upload)
+            throw new errors/* LayerStateError */.BD(`Layer ${report.layer}: a pyramid is to be built, but no CLOSED upload was made`);
+        const storedData = await this.pyramid(building);
+        report.storedData = storedData;
+        this.emit({ type: 'stored-data', storedData });
+        await this.serve(report, storedData);
+        await this.clean(report, storedData);
+        report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    newReport() {
+        const { update } = this;
+        const action = update.kind === 'created' ? 'created' : update.kind === 'unchanged' || update.kind === 'stale' ? 'unchanged' : 'updated';
+        return {
+            layer: this.options.layer ?? '',
+            action,
+            update: { kind: update.kind, why: update.why, changed: update.files.length },
             parameters: this.plan.parameters,
             services: [],
             deletedPyramids: [],
             uploadDeleted: false,
             urls: {},
         };
-        const update = this.plan.update;
-        if (update)
-            report.update = { kind: update.kind, why: update.why, changed: update.files.length };
-        // The `update` and `changed` outputs as soon as they are known, whatever fails after.
-        if (update)
-            this.emit({ type: 'layer', report });
-        if (this.options.dryRun || (!this.upload && update?.kind !== 'unchanged'))
-            return this.planOnly(report, types, existing);
-        if (update?.kind === 'unchanged' || !this.upload)
-            return this.unchanged(report, types, existing, update?.live);
-        const pyramids = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
-        const storedData = await pyramids.build(this.upload, existing);
-        report.storedData = storedData;
-        this.emit({ type: 'stored-data', storedData });
-        const replaced = new Set((storedData.tags[TAG_REPLACES] ?? '').split(',').filter(Boolean));
-        await this.serve(report, types, storedData, existing);
-        await this.cleanUp(report, this.upload, replaced);
-        report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+    }
+    /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
+    async pyramid(building) {
+        const live = this.update.live;
+        if (!building && live)
+            return live;
+        if (!this.upload)
+            throw new errors/* LayerStateError */.BD('No pyramid to serve and no upload to build one from');
+        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
+        const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
+        return builder.build(this.upload, this.update);
+    }
+    /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */
+    async stale(report) {
+        this.emit({ type: 'warning', message: `Layer ${report.layer} was left as it is: ${this.update.why}` });
+        report.storedData = this.update.live;
+        await this.describe(report);
         this.emit({ type: 'layer', report });
         return report;
     }
-    /** Nothing to send or build: the report describes the live layer as it is. */
-    async unchanged(report, types, existing, live) {
-        report.action = 'unchanged';
-        report.storedData = live;
-        if (live)
-            this.emit({ type: 'stored-data', storedData: live });
-        for (const type of types) {
-            const configuration = existing.get(type);
-            if (!configuration)
+    /** The services as they are live, for a report that changed none. */
+    async describe(report) {
+        const live = await readLive(this.api, report.layer);
+        for (const { configuration, offerings } of live.services) {
+            if (!configuration.type)
                 continue;
-            const [offering] = await this.api.offeringsOf(configuration.id);
-            report.services.push({ type, configurationId: configuration.id, offering });
+            const [offering] = offerings;
+            report.services.push({ type: configuration.type, configurationId: configuration.id, offering });
             for (const url of offering?.urls ?? [])
                 if (url.type)
                     report.urls[url.type] = url.url;
         }
-        this.emit({ type: 'info', message: `Layer ${report.layer} is left as it is: ${report.update?.why ?? 'nothing changed'}` });
-        this.emit({ type: 'layer', report });
-        return report;
     }
-    /** A dry run: whether the layer would be created or updated, with which parameters, and where it lies now. */
-    async planOnly(report, types, existing) {
-        report.action = report.update?.kind === 'unchanged' ? 'would leave unchanged' : existing.size ? 'would update' : 'would create';
-        const live = [...existing.values()][0]?.usedData[0]?.stored_data;
-        if (live)
-            report.currentExtent = (await this.api.storedData(live).catch(() => undefined))?.bbox;
+    /** A dry run: what the plan would do, and where the layer lies now. */
+    planOnly(report) {
+        const { update } = this;
+        report.action =
+            update.kind === 'unchanged' || update.kind === 'stale'
+                ? 'would leave unchanged'
+                : update.kind === 'created'
+                    ? 'would create'
+                    : 'would update';
+        if (update.live)
+            report.currentExtent = update.live.bbox;
         const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
-        const verb = existing.size ? 'updated' : 'created';
-        if (report.update)
-            this.emit({ type: 'info', message: `Update of layer ${report.layer}: ${report.update.kind}, ${report.update.why}` });
-        this.emit({
-            type: 'info',
-            message: `Layer ${report.layer} would be ${verb} (${types.join(', ')}) with a pyramid built with ${parameters.join(', ')}`,
-        });
+        const steps = update.services.map((s) => `${s.type}: configuration ${s.configuration}, offering ${s.offering}`).join('; ');
+        const types = update.services.map((s) => s.type).join(', ');
+        const verb = update.kind === 'created' ? 'created' : 'updated';
+        if (builds(update.kind))
+            this.emit({
+                type: 'info',
+                message: `Layer ${report.layer} would be ${verb} (${types}) with a pyramid built with ${parameters.join(', ')}`,
+            });
+        else
+            this.emit({ type: 'info', message: `Layer ${report.layer}: no pyramid would be built (${update.kind})` });
+        if (steps)
+            this.emit({ type: 'info', message: `Services: ${steps}` });
         this.emit({ type: 'layer', report });
         return report;
     }
-    /** Each service: its configuration pointed at the pyramid, its offering PUBLISHED. */
-    async serve(report, types, storedData, existing) {
+    /** Each service brought to its steps, its offering PUBLISHED (since its sync). */
+    async serve(report, storedData) {
         const { options } = this;
-        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${types.join(' and ')}` });
+        const steps = this.update.services;
+        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${steps.map((s) => s.type).join(' and ')}` });
         const endpoints = await this.api.endpoints();
-        const services = new ServicePublisher(this.api, options, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
-        for (const type of types) {
-            const endpoint = endpoints.find((e) => e.type === type && e.open === options.public);
-            if (!endpoint)
-                throw new errors/* LayerStateError */.BD(`The datastore has no ${options.public ? 'open' : 'private'} ${type} endpoint to publish on; set public: ${!options.public}, or ask IGN to add one`);
-            const configuration = await services.configure(type, storedData, existing.get(type));
-            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${type}` });
-            const offering = await services.offer(configuration, endpoint.id, existing.has(type));
-            report.services.push({ type, configurationId: configuration.id, offering });
+        const services = new ServicePublisher(this.api, options, this.update, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
+        for (const step of steps) {
+            const endpoint = endpointFor(endpoints, step, options.public);
+            const configuration = await services.configure(step, storedData, step.live);
+            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${step.type}` });
+            const offering = await services.offer(step, configuration, endpoint, step.live);
+            report.services.push({ type: step.type, configurationId: configuration.id, offering });
             for (const url of offering.urls)
                 if (url.type)
                     report.urls[url.type] = url.url;
             this.emit({ type: 'layer', report });
         }
     }
-    /** The pyramids the layer used before, once nothing uses them; then the upload, unless kept. */
-    async cleanUp(report, upload, replaced) {
+    /** What the layer owns and nothing uses any more; then the upload, once the pyramid holds its data. */
+    async clean(report, storedData) {
         this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
-        for (const old of replaced) {
-            try {
-                await this.api.deleteStoredData(old);
-                report.deletedPyramids.push(old);
-                this.emit({ type: 'info', message: `Deleted the previous pyramid ${old}: nothing uses it any more` });
-            }
-            catch (error) {
-                this.emit({ type: 'warning', message: `The previous pyramid ${old} was kept: ${(0,errors/* errorText */.kc)(error)}` });
-            }
+        try {
+            report.deletedPyramids = await cleanUp(this.api, report.layer, new Set([storedData.id]), this.emit, this.options.signal);
         }
-        if (this.options.keepUpload)
+        catch (error) {
+            this.emit({
+                type: 'warning',
+                message: `The layer's earlier pyramids could not be listed (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
+            });
+        }
+        if (!this.upload || !builds(this.update.kind) || this.options.keepUpload)
             return;
-        await this.options.deleteUpload(upload.id);
+        await this.options.deleteUpload(this.upload.id);
         report.uploadDeleted = true;
-        this.emit({ type: 'info', message: `Deleted upload ${upload.id}: the pyramid holds the data now, and the quota is freed` });
+        this.emit({ type: 'info', message: `Deleted upload ${this.upload.id}: the pyramid holds the data now, and the quota is freed` });
     }
     /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
     pollOptions(firstPauseMs, onTimeout) {
@@ -41636,6 +42809,13 @@ class LayerRun {
             onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${(0,errors/* errorText */.kc)(error)}); trying again` }),
         };
     }
+}
+/** The datastore's endpoint for a service: its type, open or private as asked. */
+function endpointFor(endpoints, step, open) {
+    const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+    if (!endpoint)
+        throw new errors/* LayerStateError */.BD(`The datastore has no ${open ? 'open' : 'private'} ${step.type} endpoint to publish on; set public: ${!open}, or ask IGN to add one`);
+    return endpoint;
 }
 
 // EXTERNAL MODULE: ./src/report/summary.ts
@@ -42394,7 +43574,10 @@ function toMemberships(body) {
 
 
 
+
 const PAGE = 100;
+/** How long an unpublished offering is watched until it is gone. */
+const UNPUBLISH_MS = 120_000;
 class LayersClient {
     transport;
     constructor(transport) {
@@ -42501,6 +43684,12 @@ class LayersClient {
     async offering(offeringId) {
         return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
     }
+    async deleteOffering(offeringId) {
+        const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
+        await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
+        // The SDK and QGIS poll every second until the offering answers 404.
+        await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
+    }
     async endpoints() {
         return this.transport.readJson('read the datastore', '', toEndpoints);
     }
@@ -42520,47 +43709,6 @@ const executionRoute = (id) => `/processings/executions/${encodeURIComponent(id)
 const storedDataRoute = (id) => `/stored_data/${encodeURIComponent(id)}`;
 const configurationRoute = (id) => `/configurations/${encodeURIComponent(id)}`;
 const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
-
-;// CONCATENATED MODULE: ./src/shared/fd.ts
-
-/**
- * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
- * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
- * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
- */
-function openForReading(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
-}
-/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
-function readAt(fd, buffer, offset, length, position) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
-}
-/** Reads until `length` bytes are in or the file ends; resolves with the count. */
-async function readFully(fd, buffer, offset, length, position) {
-    let done = 0;
-    while (done < length) {
-        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
-        if (n === 0)
-            break;
-        done += n;
-    }
-    return done;
-}
-const identity = (stats) => ({
-    size: stats.size,
-    mtimeMs: stats.mtimeMs,
-    ino: stats.ino,
-});
-function sizeAndTime(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
-function sizeAndTimeAt(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-function closeFd(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
-}
 
 ;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
 
@@ -43415,10 +44563,10 @@ function publishOptions(config, fileSet, { only, ...context }) {
 }
 function layerOptions(config, uploads, tags, signal) {
     const { layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract } = config;
-    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery } = config;
+    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask } = config;
     return {
         ...{ layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract, public: config.public },
-        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery },
+        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask },
         tags,
         deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
         signal,
@@ -43447,94 +44595,6 @@ function keepYoungGenerationSmall() {
     external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/workspace/git.ts
-
-/** Git's answers can list a whole repository's tree (about 100 bytes a file). */
-const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
-/**
- * Runs git in `cwd` (the runners have it, with git-lfs) and resolves with what it printed; rejects
- * with what it said on its error output.
- */
-function git(cwd, args) {
-    return new Promise((resolve, reject) => (0,external_node_child_process_namespaceObject.execFile)('git', args, { cwd, maxBuffer: GIT_OUTPUT_BYTES, encoding: 'utf8' }, (error, stdout, stderr) => error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout)));
-}
-
-;// CONCATENATED MODULE: ./src/workspace/changes.ts
-
-
-
-
-
-async function changesSince(since, workspace, patterns, files) {
-    const top = await git(workspace, ['rev-parse', '--show-toplevel']).then((out) => out.trim(), () => undefined);
-    if (!top)
-        return { ok: false, why: 'the workspace is not a git repository' };
-    const short = since.slice(0, 7);
-    if (!(await hasCommit(top, since))) {
-        // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone.
-        await git(top, ['fetch', '--quiet', '--depth=1', 'origin', since]).catch(() => undefined);
-        if (!(await hasCommit(top, since)))
-            return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
-    }
-    const [then, now, dirty] = await Promise.all([blobs(top, since), blobs(top, 'HEAD'), worktreeChanges(top)]);
-    // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
-    const inRepo = (0,format/* slashRelative */.K3)(top, await (0,promises_.realpath)(workspace));
-    const toRepo = (file) => external_node_path_default().posix.join(inRepo, (0,format/* slashRelative */.K3)(workspace, file));
-    const inWorkspace = [...then.keys()].filter((p) => !inRepo || p.startsWith(`${inRepo}/`));
-    const matchedThen = new Set((0,workspace_files/* matchedAmong */.Hr)(patterns, workspace, inWorkspace.map((p) => external_node_path_default().join(workspace, external_node_path_default().posix.relative(inRepo, p)))).map(toRepo));
-    const changes = { since, added: [], modified: [], deleted: [] };
-    const matchedNow = new Set();
-    for (const file of files) {
-        const rel = toRepo(file.localPath);
-        matchedNow.add(rel);
-        if (!matchedThen.has(rel))
-            changes.added.push(file);
-        else if (dirty.has(rel) || now.get(rel) !== then.get(rel))
-            changes.modified.push(file);
-    }
-    for (const rel of matchedThen)
-        if (!matchedNow.has(rel))
-            changes.deleted.push(rel);
-    return { ok: true, changes };
-}
-async function hasCommit(top, sha) {
-    return git(top, ['cat-file', '-e', `${sha}^{commit}`]).then(() => true, () => false);
-}
-/** Repository path → blob id of every file of `treeish` (`<mode> blob <id>\t<path>\0`). */
-async function blobs(top, treeish) {
-    const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', treeish]);
-    const map = new Map();
-    for (const entry of out.split('\0')) {
-        const tab = entry.indexOf('\t');
-        if (tab < 0)
-            continue;
-        const [, type, id] = entry.slice(0, tab).split(' ');
-        if (type === 'blob')
-            map.set(entry.slice(tab + 1), id);
-    }
-    return map;
-}
-/** Paths changed in the worktree or the index, or untracked: they count as changed. */
-async function worktreeChanges(top) {
-    const out = await git(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    const paths = new Set();
-    const entries = out.split('\0');
-    for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i];
-        if (entry.length < 4)
-            continue;
-        paths.add(entry.slice(3));
-        // A rename or copy is followed by its source path.
-        if (entry[0] === 'R' || entry[0] === 'C')
-            paths.add(entries[++i]);
-    }
-    return paths;
-}
-
 ;// CONCATENATED MODULE: ./src/workspace/lfs.ts
 
 
@@ -43550,17 +44610,17 @@ async function worktreeChanges(top) {
  */
 /** A pointer file is a few lines of text (git-lfs's specification: at most 1024 bytes). */
 const MAX_POINTER_BYTES = 1024;
-const POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
+const lfs_POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
 /** Paths given to one `git lfs pull`, within what a command line takes. */
 const BATCH_FILES = 100;
 async function isLfsPointer(file) {
-    if (file.size > MAX_POINTER_BYTES || file.size < POINTER_START.length)
+    if (file.size > MAX_POINTER_BYTES || file.size < lfs_POINTER_START.length)
         return false;
     const fd = await openForReading(file.localPath);
     try {
-        const head = Buffer.alloc(POINTER_START.length);
+        const head = Buffer.alloc(lfs_POINTER_START.length);
         await readFully(fd, head, 0, head.length, 0);
-        return head.equals(POINTER_START);
+        return head.equals(lfs_POINTER_START);
     }
     finally {
         await closeFd(fd);
@@ -43609,440 +44669,6 @@ async function fetchContent(workspace, pointers) {
     if (still.length)
         throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
     return fetched;
-}
-
-;// CONCATENATED MODULE: ./src/workspace/raster/byte-source.ts
-
-function bufferSource(buffer) {
-    return {
-        size: buffer.length,
-        read: (position, length) => Promise.resolve(buffer.subarray(position, Math.min(buffer.length, position + length))),
-        peek: (position, length) => buffer.subarray(position, Math.min(buffer.length, position + length)),
-    };
-}
-/**
- * Header reads cluster: the IFD and its values at the start of a file (or all together at its
- * end), a JP2's boxes one after the other. Each read past the window loads a new 16 KiB window
- * there, so preflighting thousands of tiles costs a read or two each, not one per tag.
- */
-const WINDOW_BYTES = 16 * 1024;
-/** Opens a file for header reads; the caller closes it with `close()`. */
-async function openFileSource(path, knownSize) {
-    const fd = await openForReading(path);
-    let size;
-    try {
-        size = knownSize ?? (await sizeAndTime(fd)).size;
-    }
-    catch (error) {
-        await closeFd(fd);
-        throw error;
-    }
-    let window = Buffer.alloc(0);
-    let windowAt = 0;
-    const peek = (position, length) => {
-        const end = Math.min(size, position + length);
-        if (position < windowAt || end > windowAt + window.length)
-            return undefined;
-        return window.subarray(position - windowAt, Math.max(position - windowAt, end - windowAt));
-    };
-    return {
-        size,
-        peek,
-        async read(position, length) {
-            const inWindow = peek(position, length);
-            if (inWindow)
-                return inWindow;
-            const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
-            const buffer = Buffer.allocUnsafe(want);
-            window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
-            windowAt = position;
-            return peek(position, length) ?? window;
-        },
-        close: () => closeFd(fd),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/workspace/raster/tiff.ts
-
-class TiffFormatError extends errors/* FormatError */.IF {
-}
-// TIFF 6.0 and GeoTIFF 1.1 (OGC 19-008r4) tag and key numbers.
-const TAG_IMAGE_WIDTH = 256;
-const TAG_IMAGE_LENGTH = 257;
-const TAG_MODEL_PIXEL_SCALE = 33550;
-const TAG_MODEL_TIEPOINT = 33922;
-const TAG_MODEL_TRANSFORMATION = 34264;
-const TAG_GEO_KEY_DIRECTORY = 34735;
-const KEY_MODEL_TYPE = 1024;
-const KEY_RASTER_TYPE = 1025;
-const RASTER_PIXEL_IS_POINT = 2;
-const KEY_GEOGRAPHIC_TYPE = 2048;
-const KEY_PROJECTED_CS_TYPE = 3072;
-const MODEL_TYPE_PROJECTED = 1;
-const MODEL_TYPE_GEOGRAPHIC = 2;
-const USER_DEFINED = 32767;
-const WANTED_TAGS = new Set([
-    TAG_IMAGE_WIDTH,
-    TAG_IMAGE_LENGTH,
-    TAG_MODEL_PIXEL_SCALE,
-    TAG_MODEL_TIEPOINT,
-    TAG_MODEL_TRANSFORMATION,
-    TAG_GEO_KEY_DIRECTORY,
-]);
-/** A GeoKey directory longer than this (a 4-short header and 4 shorts a key) is not one to trust. */
-const MAX_GEO_KEY_SHORTS = 4 + 4 * 1024;
-/** Bytes per value of the numeric types read (SHORT, LONG, DOUBLE, LONG8): what ImageWidth and the model and GeoKey tags use. */
-const NUMBER_WIDTHS = { 3: 2, 4: 4, 12: 8, 16: 8 };
-/** A first IFD with more entries than this is not a raster header we can trust. */
-const MAX_IFD_ENTRIES = 4096;
-/** True when the first bytes are a TIFF (II*\0 / MM\0*) or BigTIFF (II+\0 / MM\0+) signature. */
-function isTiffSignature(head) {
-    if (head.length < 4)
-        return false;
-    const order = head.toString('latin1', 0, 2);
-    if (order !== 'II' && order !== 'MM')
-        return false;
-    const magic = order === 'II' ? head.readUInt16LE(2) : head.readUInt16BE(2);
-    return magic === 42 || magic === 43;
-}
-async function readTiffInfo(source) {
-    const ifd = await readFirstIfd(source);
-    const numbers = await decodeTags(source, ifd);
-    const georeferenced = ifd.tags.has(TAG_MODEL_TRANSFORMATION) || (ifd.tags.has(TAG_MODEL_TIEPOINT) && ifd.tags.has(TAG_MODEL_PIXEL_SCALE));
-    const info = { bigTiff: ifd.bigTiff, userDefinedCrs: false, georeferenced };
-    info.width = numbers.get(TAG_IMAGE_WIDTH)?.[0];
-    info.height = numbers.get(TAG_IMAGE_LENGTH)?.[0];
-    info.transform = geoTransform(numbers.get(TAG_MODEL_TRANSFORMATION), numbers.get(TAG_MODEL_TIEPOINT), numbers.get(TAG_MODEL_PIXEL_SCALE));
-    const directory = numbers.get(TAG_GEO_KEY_DIRECTORY);
-    if (directory && directory.length >= 4)
-        applyGeoKeys(info, directory);
-    return info;
-}
-async function readFirstIfd(source) {
-    const head = await source.read(0, 16);
-    if (!isTiffSignature(head))
-        throw new TiffFormatError('not a TIFF file (bad signature)');
-    const le = head.toString('latin1', 0, 2) === 'II';
-    const u16 = (b, o) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b, o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const u64 = (b, o) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
-    const bigTiff = u16(head, 2) === 43;
-    if (bigTiff && head.length < 16)
-        throw new TiffFormatError('truncated BigTIFF header');
-    const ifdOffset = bigTiff ? u64(head, 8) : u32(head, 4);
-    if (ifdOffset < 8 || ifdOffset >= source.size)
-        throw new TiffFormatError('first IFD offset out of range');
-    const countSize = bigTiff ? 8 : 2;
-    const entrySize = bigTiff ? 20 : 12;
-    const countBuf = source.peek?.(ifdOffset, countSize) ?? (await source.read(ifdOffset, countSize));
-    if (countBuf.length < countSize)
-        throw new TiffFormatError('truncated IFD');
-    const count = bigTiff ? u64(countBuf, 0) : u16(countBuf, 0);
-    if (count === 0 || count > MAX_IFD_ENTRIES)
-        throw new TiffFormatError(`implausible IFD entry count ${count}`);
-    const entries = source.peek?.(ifdOffset + countSize, count * entrySize) ?? (await source.read(ifdOffset + countSize, count * entrySize));
-    if (entries.length < count * entrySize)
-        throw new TiffFormatError('truncated IFD');
-    // Only the tags read are kept: thousands of tiles are preflighted, so nothing is made for the
-    // others (strip offsets, colour maps…).
-    const tags = new Map();
-    for (let i = 0; i < count; i++) {
-        const o = i * entrySize;
-        const tag = u16(entries, o);
-        if (!WANTED_TAGS.has(tag))
-            continue;
-        const valueAt = o + (bigTiff ? 12 : 8);
-        tags.set(tag, {
-            type: u16(entries, o + 2),
-            count: bigTiff ? u64(entries, o + 4) : u32(entries, o + 4),
-            at: bigTiff ? u64(entries, valueAt) : u32(entries, valueAt),
-            inlineAt: valueAt,
-        });
-    }
-    return { le, bigTiff, entries, tags, u16, u32, u64 };
-}
-/**
- * Each kept tag's values, decoded once. The bytes are read without waiting when they sit in the
- * entry or in the source's window: only values elsewhere in the file cost a read.
- */
-async function decodeTags(source, ifd) {
-    const { le, u16, u32, u64 } = ifd;
-    const inlineSize = ifd.bigTiff ? 8 : 4;
-    const numbers = new Map();
-    for (const [tag, entry] of ifd.tags) {
-        const width = NUMBER_WIDTHS[entry.type];
-        // The GeoKey directory is SHORT and may be long; the other tags hold a few numbers.
-        const usable = tag === TAG_GEO_KEY_DIRECTORY ? entry.type === 3 && entry.count <= MAX_GEO_KEY_SHORTS : entry.count <= 64;
-        if (!width || !usable)
-            continue;
-        const bytes = entry.count * width;
-        const buf = bytes <= inlineSize
-            ? ifd.entries.subarray(entry.inlineAt, entry.inlineAt + bytes)
-            : (source.peek?.(entry.at, bytes) ?? (await source.read(entry.at, bytes)));
-        if (buf.length < bytes)
-            throw new TiffFormatError(`truncated tag ${tag}`);
-        const out = new Array(entry.count);
-        for (let k = 0; k < entry.count; k++) {
-            const o = k * width;
-            out[k] =
-                entry.type === 3
-                    ? u16(buf, o)
-                    : entry.type === 4
-                        ? u32(buf, o)
-                        : entry.type === 16
-                            ? u64(buf, o)
-                            : le
-                                ? buf.readDoubleLE(o)
-                                : buf.readDoubleBE(o);
-        }
-        numbers.set(tag, out);
-    }
-    return numbers;
-}
-/** The CRS the GeoKeys name, and a point-registered raster's half-pixel shift. */
-function applyGeoKeys(info, directory) {
-    // Header: KeyDirectoryVersion, KeyRevision, MinorRevision, NumberOfKeys; then 4 shorts per key:
-    // KeyID, TIFFTagLocation (0 = value inline), Count, Value_Offset.
-    const keys = new Map();
-    const numberOfKeys = directory[3];
-    for (let k = 0; k < numberOfKeys; k++) {
-        const base = 4 + k * 4;
-        if (base + 3 >= directory.length)
-            break;
-        if (directory[base + 1] === 0)
-            keys.set(directory[base], directory[base + 3]);
-    }
-    // A point-registered raster's tie point is a pixel's centre: GDAL moves it half a pixel.
-    if (keys.get(KEY_RASTER_TYPE) === RASTER_PIXEL_IS_POINT && info.transform) {
-        const [t0, t1, t2, t3, t4, t5] = info.transform;
-        info.transform = [t0 - (t1 + t2) / 2, t1, t2, t3 - (t4 + t5) / 2, t4, t5];
-    }
-    const modelType = keys.get(KEY_MODEL_TYPE);
-    const projected = keys.get(KEY_PROJECTED_CS_TYPE);
-    const geographic = keys.get(KEY_GEOGRAPHIC_TYPE);
-    const code = modelType === MODEL_TYPE_GEOGRAPHIC
-        ? geographic
-        : modelType === MODEL_TYPE_PROJECTED || projected !== undefined
-            ? projected
-            : geographic;
-    if (code === USER_DEFINED)
-        info.userDefinedCrs = true;
-    else if (code !== undefined && code > 0)
-        info.epsg = code;
-    else if (modelType !== undefined)
-        info.userDefinedCrs = true;
-}
-/** GeoTIFF's model tags as a geotransform: a 4x4 transformation, or a tie point and a pixel scale. */
-function geoTransform(matrix, tiepoint, scale) {
-    if (matrix && matrix.length >= 8)
-        return [matrix[3], matrix[0], matrix[1], matrix[7], matrix[4], matrix[5]];
-    if (tiepoint && tiepoint.length >= 6 && scale && scale.length >= 2) {
-        const [i, j, , x, y] = tiepoint;
-        return [x - i * scale[0], scale[0], 0, y + j * scale[1], 0, -scale[1]];
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/workspace/raster/jp2.ts
-
-
-
-class Jp2FormatError extends errors/* FormatError */.IF {
-}
-/** ISO/IEC 15444-1 signature box: length 12, type 'jP  ', content 0D0A870A. */
-const SIGNATURE = Buffer.from('0000000c6a5020200d0a870a', 'hex');
-/** GeoJP2 UUID box: a degenerate GeoTIFF carrying the GeoKeys (OGC GeoJP2 / GDAL). */
-const GEOJP2_UUID = Buffer.from('b14bf8bd083d4b43a5ae8cd7d5a6ce03', 'hex');
-/** Metadata boxes larger than this are not read: real GeoJP2 and GML boxes are a few KB. */
-const MAX_METADATA_BOX = 4 * 1024 * 1024;
-/** Boxes that contain other boxes and may hold GML. */
-const SUPERBOXES = new Set(['asoc', 'jp2h', 'res ']);
-function isJp2Signature(head) {
-    return head.length >= 12 && head.subarray(0, 12).equals(SIGNATURE);
-}
-async function* boxes(source, from, to) {
-    let at = from;
-    while (at + 8 <= to) {
-        const header = await source.read(at, 16);
-        if (header.length < 8)
-            return;
-        let length = header.readUInt32BE(0);
-        const type = header.toString('latin1', 4, 8);
-        let headerSize = 8;
-        if (length === 1) {
-            if (header.length < 16)
-                return;
-            length = Number(header.readBigUInt64BE(8));
-            headerSize = 16;
-        }
-        else if (length === 0) {
-            length = to - at; // last box runs to the end
-        }
-        if (length < headerSize || at + length > to)
-            throw new Jp2FormatError(`box '${type}' overruns its container`);
-        yield { type, start: at + headerSize, end: at + length };
-        at += length;
-    }
-}
-async function readJp2Info(source) {
-    if (!isJp2Signature(await source.read(0, 12)))
-        throw new Jp2FormatError('not a JPEG2000 JP2 file (bad signature)');
-    const info = { userDefinedCrs: false, georeferenced: false };
-    let gmlEpsg;
-    let gmlFound = false;
-    let gmlTransform;
-    const visit = async (from, to) => {
-        for await (const box of boxes(source, from, to)) {
-            if (box.type === 'jp2c')
-                return true; // the codestream: everything useful came before
-            const size = box.end - box.start;
-            if (box.type === 'uuid' && size > 16 && size <= MAX_METADATA_BOX) {
-                const content = await source.read(box.start, size);
-                if (content.subarray(0, 16).equals(GEOJP2_UUID)) {
-                    const tiff = await readTiffInfo(bufferSource(content.subarray(16)));
-                    info.georeferenced ||= tiff.georeferenced;
-                    info.transform ??= tiff.transform;
-                    if (tiff.epsg !== undefined || tiff.userDefinedCrs) {
-                        info.epsg = tiff.epsg;
-                        info.userDefinedCrs = tiff.userDefinedCrs;
-                        info.crsFrom = 'geojp2';
-                    }
-                }
-            }
-            else if (box.type === 'xml ' && size <= MAX_METADATA_BOX) {
-                const xml = (await source.read(box.start, size)).toString('utf8');
-                if (xml.includes('gml:')) {
-                    gmlFound = true;
-                    gmlEpsg ??= epsgFromSrsName(xml);
-                    gmlTransform ??= gridTransform(xml);
-                }
-            }
-            else if (box.type === 'ihdr' && size >= 8) {
-                const header = await source.read(box.start, 8);
-                info.height = header.readUInt32BE(0);
-                info.width = header.readUInt32BE(4);
-            }
-            else if (SUPERBOXES.has(box.type)) {
-                if (await visit(box.start, box.end))
-                    return true;
-            }
-        }
-        return false;
-    };
-    await visit(0, source.size);
-    info.transform ??= gmlTransform;
-    if (info.crsFrom === undefined && gmlFound) {
-        info.georeferenced = true;
-        info.epsg = gmlEpsg;
-        info.userDefinedCrs = gmlEpsg === undefined;
-        info.crsFrom = 'gmljp2';
-    }
-    return info;
-}
-/** `srsName="urn:ogc:def:crs:EPSG::2154"`, `"EPSG:2154"` or `".../def/crs/EPSG/0/2154"`. */
-function epsgFromSrsName(xml) {
-    const match = /srsName\s*=\s*["'][^"']*?EPSG(?::+|\/\d+\/|\/)(\d+)["']/i.exec(xml);
-    return match ? Number(match[1]) : undefined;
-}
-/**
- * A GMLJP2 RectifiedGrid as a geotransform: its origin is the centre of the first pixel, its two
- * offset vectors the steps along columns and rows. Coordinates are taken in x, y order.
- */
-function gridTransform(xml) {
-    const numbers = (text) => (text ?? '').trim().split(/\s+/).map(Number);
-    const origin = numbers(/<gml:origin>[\s\S]*?<gml:(?:pos|coordinates)[^>]*>([^<]+)</.exec(xml)?.[1]);
-    const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>([^<]+)</g)].map((m) => numbers(m[1]));
-    if (origin.length < 2 || vectors.length < 2 || [...origin, ...vectors[0], ...vectors[1]].some((n) => !Number.isFinite(n)))
-        return undefined;
-    const [[a, d], [b, e]] = vectors;
-    return [origin[0] - (a + b) / 2, a, b, origin[1] - (d + e) / 2, d, e];
-}
-
-;// CONCATENATED MODULE: ./src/workspace/raster/tfw.ts
-
-class WorldFileError extends errors/* FormatError */.IF {
-}
-/** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
-function parseWorldFile(text) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-    if (lines.length !== 6)
-        throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
-    const numbers = lines.map(Number);
-    const bad = lines.findIndex((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
-    // Said by its place, never quoted: a world file linked to a secret must not print it.
-    if (bad !== -1)
-        throw new WorldFileError(`value ${bad + 1} of 6 is not a number`);
-    return numbers;
-}
-/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
-function worldFileTransform([a, d, b, e, c, f]) {
-    return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
-}
-
-;// CONCATENATED MODULE: ./src/workspace/raster/index.ts
-
-
-
-
-
-/** Extensions the Géoplateforme accepts in a RASTER upload (docs/api.md, "Sending a file": the raster tutorial). */
-const RASTER_EXTENSIONS = {
-    '.tif': 'tiff',
-    '.tiff': 'tiff',
-    '.jp2': 'jp2',
-    '.tfw': 'tfw',
-};
-/** The format that a file's extension claims, or undefined for an unsupported one. */
-function formatOfPath(path) {
-    const dot = path.lastIndexOf('.');
-    return dot < 0 ? undefined : RASTER_EXTENSIONS[path.slice(dot).toLowerCase()];
-}
-/**
- * Reads a raster's header (never its pixels) and says what CRS it declares.
- * Throws with a short reason when the bytes are not the format the extension claims.
- */
-async function readRasterHeader(path, format, size) {
-    const source = await openFileSource(path, size);
-    try {
-        const head = await source.read(0, 16);
-        if (format === 'tiff') {
-            if (!isTiffSignature(head))
-                throw new TiffFormatError('not a TIFF file (bad signature)');
-            const info = await readTiffInfo(source);
-            return { format, ...info };
-        }
-        if (!isJp2Signature(head))
-            throw new Jp2FormatError('not a JPEG2000 JP2 file (bad signature)');
-        const info = await readJp2Info(source);
-        return {
-            format,
-            epsg: info.epsg,
-            userDefinedCrs: info.userDefinedCrs,
-            georeferenced: info.georeferenced,
-            width: info.width,
-            height: info.height,
-            transform: info.transform,
-        };
-    }
-    finally {
-        await source.close();
-    }
-}
-/** World files are a few dozen bytes; anything bigger is not one. */
-const MAX_WORLD_FILE_BYTES = 4096;
-async function readWorldFile(path) {
-    const source = await openFileSource(path);
-    try {
-        if (source.size > MAX_WORLD_FILE_BYTES)
-            throw new WorldFileError(`too large for a world file (${source.size} bytes)`);
-    }
-    finally {
-        await source.close();
-    }
-    return parseWorldFile(await (0,promises_.readFile)(path, 'utf8'));
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/preflight.ts
@@ -44292,6 +44918,7 @@ async function fetchPointed(options, files, pointed, notes) {
 
 
 
+
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
  * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
@@ -44316,7 +44943,7 @@ async function run({ runner, env, signal, upsertComment = github_upsertComment }
         reporter.log('Dry run: the datastore is read, never changed; the plan follows');
     // A dry run on a pull request tells the reviewers what the merge will publish.
     const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent(env);
-    const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, signal };
+    const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, env, signal };
     try {
         await deliver(stage, commenting);
     }
@@ -44362,14 +44989,15 @@ async function deliverAndServe(stage, apis, local) {
     // The layer's parameters are checked against the processing before any file is sent.
     const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
     const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
-    if (chain && plan?.update?.kind === 'unchanged') {
+    if (chain && plan && !builds(plan.update.kind)) {
+        // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
         await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
-        const unchanged = { uploaded: 0, checks: [], dryRun: config.dryRun };
-        await reporter.finish(unchanged);
-        return unchanged;
+        const none = { uploaded: 0, checks: [], dryRun: config.dryRun };
+        await reporter.finish(none);
+        return none;
     }
-    const files = plan?.update?.files ?? local.fileSet.files;
-    const only = plan?.update?.kind === 'incremental' ? files : undefined;
+    const files = plan?.update.files ?? local.fileSet.files;
+    const only = plan?.update.kind === 'incremental' ? files : undefined;
     const unread = config.dryRun ? local.unread(files) : 0;
     if (unread)
         reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
@@ -44389,14 +45017,28 @@ async function deliverAndServe(stage, apis, local) {
     await reporter.finish(result, failed);
     return result;
 }
-/** The processing and parameters checked, and how the live layer is brought up to date (read from git). */
+/** The processing and parameters checked, then the reconcile's plan: the live layer against what this commit asks. */
 async function planLayer(stage, apis, chain, local) {
-    const { config, workspace, reporter } = stage;
-    const plan = await prepareLayer(apis.layers, chain);
+    const { config, workspace, reporter, signal } = stage;
+    const prepared = await prepareLayer(apis.layers, chain);
     const files = local.fileSet.files;
-    plan.update = await decideUpdate(apis.layers, chain, plan.parameters, files, (since) => changesSince(since, workspace, config.patterns, files));
-    reporter.layerUpdate(config.layer ?? '', plan.update, files, config.dryRun);
-    return plan;
+    const title = config.layerTitle ?? config.layer ?? '';
+    const sha = stage.env.GITHUB_SHA;
+    const desired = {
+        commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
+        files,
+        parameters: prepared.parameters,
+        services: config.services.map((s) => SERVICE_TYPE_OF[s]),
+        title,
+        abstract: config.layerAbstract ?? title,
+        open: config.public,
+        update: config.update,
+        rebuildEvery: config.rebuildEvery,
+    };
+    const readLfs = !config.dryRun;
+    const update = await decideUpdate(apis.layers, chain, desired, (since) => changesSince(since, workspace, config.patterns, files, { signal, readLfs }));
+    reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
+    return { ...prepared, update };
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter, env, upsert) {
@@ -44654,6 +45296,7 @@ function table(head, rows) {
 /* harmony export */   Or: () => (/* binding */ isSystemError),
 /* harmony export */   QD: () => (/* binding */ LocalFileError),
 /* harmony export */   Ro: () => (/* binding */ ChecksFailedError),
+/* harmony export */   XS: () => (/* binding */ GitError),
 /* harmony export */   ZP: () => (/* binding */ QuotaError),
 /* harmony export */   Zz: () => (/* binding */ AccessError),
 /* harmony export */   cc: () => (/* binding */ CancelledError),
@@ -44856,6 +45499,21 @@ class PyramidFailedError extends ActionError {
         this.executionId = executionId;
         this.errorLines = errorLines;
         this.brief = brief;
+    }
+}
+/**
+ * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`),
+ * `timeout` or `cancelled`. Its arguments are named by the command alone: values stay out of it.
+ */
+class GitError extends ActionError {
+    args;
+    kind;
+    reason;
+    constructor(args, kind, reason) {
+        super(`git ${args.slice(0, 2).join(' ')}: ${reason}`);
+        this.args = args;
+        this.kind = kind;
+        this.reason = reason;
     }
 }
 /** A deadline (`checks-timeout`) ran out, even in the middle of a request. */

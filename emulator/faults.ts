@@ -8,6 +8,8 @@ export interface FaultRule {
   route: string;
   method?: string;
   times?: number;
+  /** Let this many matching requests through before the rule fires. */
+  skip?: number;
   probability?: number;
   /** Only for requests whose `path` query parameter matches. */
   pathMatches?: RegExp;
@@ -15,14 +17,14 @@ export interface FaultRule {
 }
 
 export class Faults {
-  private rules: Array<FaultRule & { fired: number }> = [];
+  private rules: Array<FaultRule & { fired: number; seen: number }> = [];
   /** Faults fired so far, for assertions. */
   readonly fired: Array<{ route: string; fault: FaultKind; path?: string }> = [];
 
   constructor(private readonly random: () => number = Math.random) {}
 
   add(...rules: FaultRule[]): void {
-    this.rules.push(...rules.map((r) => ({ ...r, fired: 0 })));
+    this.rules.push(...rules.map((r) => ({ ...r, fired: 0, seen: 0 })));
   }
 
   clear(): void {
@@ -36,6 +38,7 @@ export class Faults {
       if (rule.method && rule.method !== method) continue;
       if (rule.pathMatches && !(path && rule.pathMatches.test(path))) continue;
       if (rule.times !== undefined && rule.fired >= rule.times) continue;
+      if (rule.skip !== undefined && rule.seen++ < rule.skip) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       rule.fired++;
       this.fired.push({ route, fault: rule.fault, path });

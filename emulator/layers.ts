@@ -536,6 +536,7 @@ export class LayerRoutes {
   private async replaceConfiguration(c: Ctx): Promise<void> {
     const conf = this.configuration(c.params[1]);
     const body = parse(await readText(c.req));
+    this.putBodies.push({ configuration: conf._id, body: structuredClone(body) });
     if (body.type !== conf.type) throw new HttpError(400, ['Le type d’une configuration ne peut pas changer']);
     if (body.layer_name !== undefined && body.layer_name !== conf.layer_name)
       throw new HttpError(400, ['Le nom de couche ne peut pas changer']);
@@ -544,7 +545,6 @@ export class LayerRoutes {
     conf.type_infos.bbox ??= this.computedBbox(conf.type_infos);
     conf.name = String(body.name ?? conf.name);
     conf.update = this.store().now();
-    this.putBodies.push({ configuration: conf._id, body });
     this.json(c, 200, conf);
   }
 

@@ -17,6 +17,8 @@ export interface ActionRun {
   summary: string;
   /** The `::error::` lines the runner would turn into annotations. */
   errors: string[];
+  /** The `::warning` lines. */
+  warnings: string[];
   ms: number;
 }
 
@@ -86,7 +88,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const summary = await readFile(summaryFile, 'utf8');
   await rm(dir, { recursive: true, force: true });
   const errors = stdout.split('\n').filter((line) => line.startsWith('::error'));
-  return { exitCode, signal, stdout, stderr, outputs, summary, errors, ms: Date.now() - started };
+  const warnings = stdout.split('\n').filter((line) => line.startsWith('::warning'));
+  return { exitCode, signal, stdout, stderr, outputs, summary, errors, warnings, ms: Date.now() - started };
 }
 
 /**
