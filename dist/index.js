@@ -39384,7 +39384,7 @@ function splitLogLine(line) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5180);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1081);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -39410,7 +39410,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5180:
+/***/ 1081:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39724,6 +39724,100 @@ function readAuth(get, dryRun) {
         password,
         totpSecret: totpSecret || undefined,
     };
+}
+
+;// CONCATENATED MODULE: ./src/config/names.ts
+
+/** Every input of action.yml, in one place (test/readme.test.ts checks they agree). */
+const INPUT_NAMES = [
+    'datastore',
+    'glob',
+    'name',
+    'srs',
+    'description',
+    'token',
+    'client-id',
+    'client-secret',
+    'username',
+    'password',
+    'totp-secret',
+    'api-url',
+    'token-url',
+    'tags',
+    'if-exists',
+    'upload-id',
+    'close',
+    'wait-for-checks',
+    'checks-timeout',
+    'poll-interval',
+    'concurrency',
+    'retries',
+    'checksums',
+    'if-no-files-found',
+    'shard',
+    'dry-run',
+    'prune',
+    'layer',
+    'services',
+    'tms',
+    'compression',
+    'interpolation',
+    'bottom-level',
+    'top-level',
+    'layer-title',
+    'layer-abstract',
+    'public',
+    'processing-timeout',
+    'keep-upload',
+    'update',
+    'rebuild-every',
+    'mask',
+    'comment',
+    'github-token',
+];
+/** How the runner names an input's variable (`@actions/core`'s getInput: spaces to `_`, upper case). */
+const variableOf = (name) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+/**
+ * An `INPUT_*` variable that names no input of the action: a typo in `with:` (`dry_run` for
+ * `dry-run`) that the runner only warns about, and that would publish for real. Refused before
+ * anything is sent, with the near name when there is one.
+ */
+function refuseUnknownInputs(env) {
+    const known = new Map(INPUT_NAMES.map((name) => [variableOf(name), name]));
+    const unknown = Object.keys(env)
+        .filter((key) => key.startsWith('INPUT_') && !known.has(key))
+        .map((key) => key.slice('INPUT_'.length).toLowerCase())
+        .sort();
+    if (unknown.length === 0)
+        return;
+    const [first] = unknown;
+    const near = nearest(first);
+    const more = unknown.length > 1 ? ` (and ${unknown.slice(1).join(', ')})` : '';
+    throw new errors/* InputError */.dz(first, `is not an input of this action${more}; ${near ? `did you mean ${near}?` : 'see the README for the inputs'} A misspelt input is ignored by the runner, so the step stops here`);
+}
+/** The input `name` most likely stands for: the same once `_` and `-` are alike, or one or two letters away. */
+function nearest(name) {
+    const plain = (s) => s.replace(/[_\s]/g, '-').toLowerCase();
+    const same = INPUT_NAMES.find((known) => plain(known) === plain(name));
+    if (same)
+        return same;
+    let best;
+    for (const known of INPUT_NAMES) {
+        const distance = editDistance(plain(name), known);
+        if (distance <= 2 && (!best || distance < best.distance))
+            best = { name: known, distance };
+    }
+    return best?.name;
+}
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++)
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+    }
+    return previous[b.length];
 }
 
 // EXTERNAL MODULE: ./src/shared/format.ts
@@ -44919,6 +45013,7 @@ async function fetchPointed(options, files, pointed, notes) {
 
 
 
+
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
  * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
@@ -44931,6 +45026,7 @@ async function run({ runner, env, signal, upsertComment = github_upsertComment }
     keepYoungGenerationSmall();
     let config;
     try {
+        refuseUnknownInputs(env);
         config = readConfig((name) => runner.getInput(name), (secret) => runner.setSecret(secret));
     }
     catch (error) {
@@ -49033,7 +49129,7 @@ async function matchFiles(patternLines) {
                 continue;
             throw error;
         }
-        await visit(searchPath, patterns, [], found);
+        await visit(searchPath, patterns, [], found, undefined, false);
     }
     return found;
 }
@@ -49053,17 +49149,18 @@ function parse(patternLines) {
     return patterns;
 }
 /** One path: a file is kept when it matches; a directory is read when something below may match. */
-async function visit(item, patterns, ancestors, found, entry) {
+async function visit(item, patterns, ancestors, found, entry, viaLink) {
     const matched = match(patterns, item);
     if (!matched && !partialMatch(patterns, item))
         return;
+    const linked = viaLink || entry?.isSymbolicLink() === true;
     // A directory entry's type comes with the listing; a link (or the search path) needs a stat.
     const isDirectory = entry && !entry.isSymbolicLink() ? entry.isDirectory() : await isDirectoryFollowed(item);
     if (isDirectory === undefined)
         return; // a broken link, or gone since it was listed
     if (!isDirectory) {
         if (matched & MatchKind.File)
-            await keepIfFile(item, found);
+            await keepIfFile(item, found, linked);
         return;
     }
     // A link back to a directory being walked would loop forever.
@@ -49076,11 +49173,11 @@ async function visit(item, patterns, ancestors, found, entry) {
     for (const child of entries) {
         const childPath = external_node_path_default().join(item, child.name);
         if (child.isDirectory() || child.isSymbolicLink())
-            await visit(childPath, patterns, inner, found, child);
+            await visit(childPath, patterns, inner, found, child, linked);
         else if (match(patterns, childPath) & MatchKind.File)
             files.push(childPath);
     }
-    await (0,pool/* forEachLimited */.v)(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found));
+    await (0,pool/* forEachLimited */.v)(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found, linked));
 }
 async function isDirectoryFollowed(item) {
     try {
@@ -49093,11 +49190,11 @@ async function isDirectoryFollowed(item) {
     }
 }
 /** Regular files only (a FIFO or a socket is not a raster); one gone since the listing is skipped. */
-async function keepIfFile(file, found) {
+async function keepIfFile(file, found, linked) {
     try {
         const s = await (0,promises_.stat)(file);
         if (s.isFile())
-            found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs });
+            found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs, linked });
     }
     catch (error) {
         if (!(0,errors/* isSystemError */.Or)(error) || error.code !== 'ENOENT')
@@ -49106,6 +49203,7 @@ async function keepIfFile(file, found) {
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/files.ts
+
 
 
 
@@ -49133,6 +49231,7 @@ async function findFiles(patterns, workspace, shard) {
     const controlled = regular.filter(({ path: p }) => /[\u0000-\u001f\u007f]/.test(p));
     if (controlled.length > 0)
         throw new errors/* InputError */.dz('glob', `matched ${controlled.length} file${controlled.length > 1 ? 's' : ''} whose name holds a control character (${(0,errors/* list */.p_)(controlled.map(({ path: p }) => (0,errors/* escapeControl */.hN)(external_node_path_default().relative(workspace, p))).sort(format/* compareText */.n6), 3)}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`);
+    await refuseOutside(regular, workspace);
     const root = commonRoot(regular.map(({ path: p }) => external_node_path_default().dirname(p)));
     // Every path starts with the root: a slice of the string, not path.relative's resolving of both.
     const skip = root.endsWith((external_node_path_default()).sep) ? root.length : root.length + 1;
@@ -49149,6 +49248,31 @@ async function findFiles(patterns, workspace, shard) {
         matched: files.length,
         sideFiles: sideFiles.sort(format/* compareText */.n6),
     };
+}
+/**
+ * The workspace is the boundary: a matched file reached through a link whose real path lies outside
+ * it (a `.tfw` linked to a key file, a folder linked to the runner's home) is refused, naming the link
+ * and where it points, before anything is read or sent.
+ */
+async function refuseOutside(files, workspace) {
+    const linked = files.filter((f) => f.linked);
+    if (linked.length === 0)
+        return;
+    const boundary = await (0,promises_.realpath)(workspace);
+    const outside = [];
+    for (const file of linked) {
+        const real = await (0,promises_.realpath)(file.path);
+        if (real !== boundary && !real.startsWith(boundary + (external_node_path_default()).sep))
+            outside.push({
+                kind: 'outside-workspace',
+                paths: [(0,format/* toSlashes */.TH)(external_node_path_default().relative(workspace, file.path))],
+                problem: `a link to ${real}, outside the workspace`,
+            });
+    }
+    if (outside.length === 0)
+        return;
+    outside.sort((a, b) => (0,format/* compareText */.n6)(a.paths[0], b.paths[0]));
+    throw new errors/* FileError */.f6(outside, `${(0,errors/* list */.p_)(outside.map((p) => `${p.paths[0]} (${p.problem})`), 3)}: a matched file must lie in the workspace; copy it in, or leave it out of 'glob'`);
 }
 /**
  * The files among `paths` (absolute, such as a commit lists them) that `findFiles` would match

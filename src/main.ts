@@ -1,4 +1,5 @@
 import { readConfig } from './config/inputs.js';
+import { refuseUnknownInputs } from './config/names.js';
 import type { Config } from './config/types.js';
 import { checkAccess } from './delivery/access.js';
 import { checksFailure, readFinalStatus } from './delivery/checks.js';
@@ -44,6 +45,7 @@ export async function run({ runner, env, signal, upsertComment = githubComment }
   keepYoungGenerationSmall();
   let config: Config;
   try {
+    refuseUnknownInputs(env);
     config = readConfig(
       (name) => runner.getInput(name),
       (secret) => runner.setSecret(secret),
@@ -84,7 +86,7 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
   let result: PublishResult | undefined;
   let apis: Apis | undefined;
   try {
-    const local = await readWorkspace({ ...config, workspace, footprints: commenting }, reporter);
+    const local = await readWorkspace({ ...config, workspace, footprints: commenting, signal: stage.signal }, reporter);
     if (!local) return await reporter.finish(undefined);
     // No credentials (a fork's pull request): the local checks are all there is to run.
     if (!config.auth) {

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator, EmulatorOptions } from '../emulator/server.js';
@@ -109,6 +110,33 @@ describe('the bundle, spawned as the runner does', () => {
     expect(emu.requests.filter((r) => r.route === 'postData')).toHaveLength(6);
     expect(emu.store.uploads.size).toBe(1);
     expect(second.summary).toMatch(/6 already there/);
+  });
+
+  it('refuses a misspelt input before anything is sent: dry_run does not publish for real', async () => {
+    const emu = await emulator();
+    const dir = await workspace();
+    const { ['dry-run']: _dry, ...rest } = inputs(emu);
+    const run = await runAction({ workspace: dir, inputs: { ...rest, dry_run: 'true', layer_title: 'x' } });
+    expectOneError(run, /^::error::Input 'dry_run': is not an input of this action \(and layer_title\); did you mean dry-run\?/);
+    expect(emu.requests).toHaveLength(0);
+  });
+
+  it('refuses a world file linked outside the workspace, naming the link, and never shows what the file holds', async () => {
+    const emu = await emulator();
+    const secretDir = await mkdtemp(path.join(os.tmpdir(), 'secret-'));
+    const secret = path.join(secretDir, 'credentials');
+    await writeFile(secret, 'ghp_FAKE-SECRET-1b2c3d4e5f\nline two\n');
+    const dir = await workspace();
+    await rm(path.join(dir, 'rasters', 'scans', 'scan_1950.tfw'));
+    await symlink(secret, path.join(dir, 'rasters', 'scans', 'scan_1950.tfw'));
+    try {
+      const run = await runAction({ workspace: dir, inputs: inputs(emu) });
+      expectOneError(run, /rasters\/scans\/scan_1950\.tfw \(a link to .*credentials, outside the workspace\)/);
+      for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) expect(text).not.toContain('FAKE-SECRET');
+      expect(emu.requests).toHaveLength(0);
+    } finally {
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a file name with a control character before sending anything, naming it escaped', async () => {

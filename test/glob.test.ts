@@ -85,7 +85,7 @@ describe('matchFiles', () => {
   it('gives each file its size and modification time, following links to their target', async () => {
     const [linked] = await matchFiles(path.join(root, 'rasters', 'linked.tif'));
     const target = await stat(path.join(root, 'other', 'd.tif'));
-    expect(linked).toEqual({ path: path.join(root, 'rasters', 'linked.tif'), size: target.size, mtimeMs: target.mtimeMs });
+    expect(linked).toEqual({ path: path.join(root, 'rasters', 'linked.tif'), size: target.size, mtimeMs: target.mtimeMs, linked: true });
   });
 
   it('walks a cycle of links once, and skips broken links and FIFOs', async () => {

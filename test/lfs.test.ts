@@ -78,6 +78,26 @@ describe('Git LFS', () => {
     expect(await size(fresh, 'mnt/mnt_650000_6860000.jp2')).toBeLessThan(200);
   });
 
+  it('a name git-lfs would read as a pattern is fetched by its name alone, never as a pattern', async () => {
+    const emu = await emulator();
+    const { work, clone } = await lfsRepositories();
+    expect((await run(emu, clone)).exitCode).toBe(0);
+    // A later merge adds one tile whose name holds a star, a comma and brackets.
+    await copyFile(path.join(FIXTURES, 'geotiff-2154.tif'), path.join(work, 'rasters', 'ortho', 'ortho_*,[v2].tif'));
+    git(work, ['add', '-A']);
+    git(work, ['commit', '-q', '-m', 'second']);
+    git(work, ['push', '-q', 'origin', 'main']);
+    const fresh = path.join(await temp('lfs-clone-'), 'clone');
+    git(os.tmpdir(), ['clone', '-q', git(clone, ['remote', 'get-url', 'origin']), fresh], noContent);
+    const second = await run(emu, fresh);
+    expect(second.exitCode, second.stdout).toBe(0);
+    expect(second.outputs).toMatchObject({ update: 'incremental', uploaded: '1' });
+    expect(await size(fresh, 'ortho/ortho_*,[v2].tif')).toBe((await stat(path.join(FIXTURES, 'geotiff-2154.tif'))).size);
+    // As a pattern, `ortho_*` would have fetched its neighbours too: they are still pointers.
+    expect(await size(fresh, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200);
+    expect(await size(fresh, 'ortho/ortho_650000_6860000.tif')).toBeLessThan(200);
+  });
+
   it('a dry run plans without fetching content', async () => {
     const emu = await emulator();
     const { clone } = await lfsRepositories();

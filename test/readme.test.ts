@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../scripts/action-runner.js';
+import { INPUT_NAMES } from '../src/config/names.js';
 import { parseActionYaml, regenerateReadme } from '../scripts/readme-tables.js';
 
 describe('README and action.yml', () => {
@@ -16,6 +17,8 @@ describe('README and action.yml', () => {
     const source = await readFile(path.join(ROOT, 'src', 'config', 'inputs.ts'), 'utf8');
     const read = [...source.matchAll(/get\('([\w-]+)'\)|required\('([\w-]+)'|read\(secret\)/g)].map((m) => m[1] ?? m[2]).filter(Boolean);
     for (const name of new Set(read)) expect(inputs).toContain(name);
+    // The names the action knows, to refuse the others (src/config/names.ts), are action.yml's.
+    expect([...INPUT_NAMES].sort()).toEqual(inputs);
     expect(inputs).toEqual(
       [
         'api-url',

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { escapeControl, InputError, list } from '../shared/errors.js';
+import { escapeControl, FileError, InputError, list, type FileProblem } from '../shared/errors.js';
 import { compareText, toSlashes } from '../shared/format.js';
-import { matchFiles, matchingFiles } from './glob.js';
+import { realpath } from 'node:fs/promises';
+import { matchFiles, matchingFiles, type MatchedFile } from './glob.js';
 import type { Shard } from '../config/types.js';
 
 /** Remote files of an upload's data sit under this folder (docs/api.md, "Sending a file"). */
@@ -60,6 +61,7 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
         3,
       )}); rename ${controlled.length > 1 ? 'them' : 'it'}, or exclude ${controlled.length > 1 ? 'them' : 'it'} with a '!' pattern`,
     );
+  await refuseOutside(regular, workspace);
   const root = commonRoot(regular.map(({ path: p }) => path.dirname(p)));
   // Every path starts with the root: a slice of the string, not path.relative's resolving of both.
   const skip = root.endsWith(path.sep) ? root.length : root.length + 1;
@@ -76,6 +78,36 @@ export async function findFiles(patterns: string[], workspace: string, shard?: S
     matched: files.length,
     sideFiles: sideFiles.sort(compareText),
   };
+}
+
+/**
+ * The workspace is the boundary: a matched file reached through a link whose real path lies outside
+ * it (a `.tfw` linked to a key file, a folder linked to the runner's home) is refused, naming the link
+ * and where it points, before anything is read or sent.
+ */
+async function refuseOutside(files: MatchedFile[], workspace: string): Promise<void> {
+  const linked = files.filter((f) => f.linked);
+  if (linked.length === 0) return;
+  const boundary = await realpath(workspace);
+  const outside: FileProblem[] = [];
+  for (const file of linked) {
+    const real = await realpath(file.path);
+    if (real !== boundary && !real.startsWith(boundary + path.sep))
+      outside.push({
+        kind: 'outside-workspace',
+        paths: [toSlashes(path.relative(workspace, file.path))],
+        problem: `a link to ${real}, outside the workspace`,
+      });
+  }
+  if (outside.length === 0) return;
+  outside.sort((a, b) => compareText(a.paths[0], b.paths[0]));
+  throw new FileError(
+    outside,
+    `${list(
+      outside.map((p) => `${p.paths[0]} (${p.problem})`),
+      3,
+    )}: a matched file must lie in the workspace; copy it in, or leave it out of 'glob'`,
+  );
 }
 
 /**

@@ -20,6 +20,8 @@ export interface MatchedFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** Reached through a symbolic link (the file's own, or a folder's above it): its real path may lie elsewhere. */
+  linked: boolean;
 }
 
 /**
@@ -38,7 +40,12 @@ export async function matchFiles(patternLines: string): Promise<MatchedFile[]> {
       if (isSystemError(error) && error.code === 'ENOENT') continue;
       throw error;
     }
-    await visit(searchPath, patterns, [], found);
+    // A search path that is, or lies under, a link: what it reaches may lie elsewhere.
+    const viaLink = await realpath(searchPath).then(
+      (real) => real !== path.resolve(searchPath),
+      () => true,
+    );
+    await visit(searchPath, patterns, [], found, undefined, viaLink);
   }
   return found;
 }
@@ -59,14 +66,22 @@ function parse(patternLines: string): Pattern[] {
 }
 
 /** One path: a file is kept when it matches; a directory is read when something below may match. */
-async function visit(item: string, patterns: Pattern[], ancestors: string[], found: MatchedFile[], entry?: Dirent): Promise<void> {
+async function visit(
+  item: string,
+  patterns: Pattern[],
+  ancestors: string[],
+  found: MatchedFile[],
+  entry: Dirent | undefined,
+  viaLink: boolean,
+): Promise<void> {
   const matched = match(patterns, item);
   if (!matched && !partialMatch(patterns, item)) return;
+  const linked = viaLink || entry?.isSymbolicLink() === true;
   // A directory entry's type comes with the listing; a link (or the search path) needs a stat.
   const isDirectory = entry && !entry.isSymbolicLink() ? entry.isDirectory() : await isDirectoryFollowed(item);
   if (isDirectory === undefined) return; // a broken link, or gone since it was listed
   if (!isDirectory) {
-    if (matched & MatchKind.File) await keepIfFile(item, found);
+    if (matched & MatchKind.File) await keepIfFile(item, found, linked);
     return;
   }
   // A link back to a directory being walked would loop forever.
@@ -77,10 +92,10 @@ async function visit(item: string, patterns: Pattern[], ancestors: string[], fou
   const inner = [...ancestors, real];
   for (const child of entries) {
     const childPath = path.join(item, child.name);
-    if (child.isDirectory() || child.isSymbolicLink()) await visit(childPath, patterns, inner, found, child);
+    if (child.isDirectory() || child.isSymbolicLink()) await visit(childPath, patterns, inner, found, child, linked);
     else if (match(patterns, childPath) & MatchKind.File) files.push(childPath);
   }
-  await forEachLimited(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found));
+  await forEachLimited(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found, linked));
 }
 
 async function isDirectoryFollowed(item: string): Promise<boolean | undefined> {
@@ -93,10 +108,10 @@ async function isDirectoryFollowed(item: string): Promise<boolean | undefined> {
 }
 
 /** Regular files only (a FIFO or a socket is not a raster); one gone since the listing is skipped. */
-async function keepIfFile(file: string, found: MatchedFile[]): Promise<void> {
+async function keepIfFile(file: string, found: MatchedFile[], linked: boolean): Promise<void> {
   try {
     const s = await stat(file);
-    if (s.isFile()) found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs });
+    if (s.isFile()) found.push({ path: file, size: s.size, mtimeMs: s.mtimeMs, linked });
   } catch (error) {
     if (!isSystemError(error) || error.code !== 'ENOENT') throw error;
   }

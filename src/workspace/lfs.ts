@@ -1,7 +1,9 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { git } from './git.js';
-import { LocalFileError, list } from '../shared/errors.js';
+import { createWriteStream } from 'node:fs';
+import { readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
+import { git, networkGitTimeoutMs, type GitCall } from './git.js';
+import { errorText, GitError, LocalFileError, list } from '../shared/errors.js';
 import { toSlashes } from '../shared/format.js';
 import { closeFd, openForReading, readFully } from '../shared/fd.js';
 import type { LocalFile } from './files.js';
@@ -51,22 +53,34 @@ function declaredSize(pointer: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Characters git-lfs reads as a pattern in `--include` (a comma separates patterns): a name with one is fetched alone. */
+const PATTERN_CHARACTERS = /[*?[\]{},\\!]|^#/;
+
 /**
  * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
  * are now, with their real size. A file whose content cannot be fetched is named in one error.
+ * Names are names, never patterns: those git-lfs would read as one (`*.tif`, a comma) are fetched
+ * one by one through `git lfs smudge`, the others in batches. Every call is bounded and obeys cancel.
  */
-export async function fetchContent(workspace: string, pointers: LocalFile[]): Promise<LocalFile[]> {
+export async function fetchContent(workspace: string, pointers: LocalFile[], signal?: AbortSignal): Promise<LocalFile[]> {
   if (pointers.length === 0) return [];
-  const top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
+  const call = { signal, timeoutMs: networkGitTimeoutMs() };
+  const top = (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
   const inRepo = path.relative(top, await realpath(workspace));
   const repoPath = (file: LocalFile) => toSlashes(path.join(inRepo, path.relative(workspace, file.localPath)));
   const failures: string[] = [];
-  for (let i = 0; i < pointers.length; i += BATCH_FILES) {
-    const batch = pointers.slice(i, i + BATCH_FILES);
-    await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error: Error) =>
-      failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message),
-    );
+  const failed = (error: unknown) => {
+    if (error instanceof GitError && error.kind === 'cancelled') throw error;
+    const text = error instanceof GitError ? error.reason : errorText(error);
+    failures.push(text.split('\n').find((line) => line.trim()) ?? text);
+  };
+  const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
+  for (let i = 0; i < plain.length; i += BATCH_FILES) {
+    const batch = plain.slice(i, i + BATCH_FILES);
+    await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
   }
+  for (const file of pointers.filter((f) => PATTERN_CHARACTERS.test(repoPath(f))))
+    await smudge(top, file, repoPath(file), call).catch(failed);
   const fetched = await Promise.all(
     pointers.map(async (file) => {
       const now = await stat(file.localPath);
@@ -80,4 +94,17 @@ export async function fetchContent(workspace: string, pointers: LocalFile[]): Pr
       `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`,
     );
   return fetched;
+}
+
+/** One pointer's content, fetched alone: `git lfs smudge` reads the pointer and writes the content beside it, then in its place. */
+async function smudge(top: string, file: LocalFile, repoPath: string, call: GitCall): Promise<void> {
+  const pointer = await readFile(file.localPath, 'utf8');
+  const partial = `${file.localPath}.lfs-fetch`;
+  const out = createWriteStream(partial);
+  try {
+    await Promise.all([git(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), finished(out)]);
+    await rename(partial, file.localPath);
+  } finally {
+    await rm(partial, { force: true });
+  }
 }

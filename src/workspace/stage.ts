@@ -25,6 +25,8 @@ export type WorkspaceOptions = Pick<Config, 'patterns' | 'shard' | 'epsg' | 'srs
   workspace: string;
   /** Where each raster lies, for the pull-request comment's map (loads proj4). */
   footprints: boolean;
+  /** The run's cancellation: a git call in flight is killed. */
+  signal?: AbortSignal;
 };
 
 /** The matched files, checked. */
@@ -106,7 +108,7 @@ async function fetchPointed(
   if (toFetch.length === 0) return files;
   const others = files.filter((f) => !pointed.has(f.remotePath));
   notes.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
-  const fetched = await fetchContent(options.workspace, toFetch);
+  const fetched = await fetchContent(options.workspace, toFetch, options.signal);
   for (const f of fetched) pointed.delete(f.remotePath);
   for (const warning of (await preflight(fetched, options.epsg, options.workspace, undefined, others)).warnings) notes.warning(warning);
   const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
