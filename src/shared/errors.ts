@@ -216,13 +216,14 @@ export class PyramidFailedError extends ActionError {
 }
 
 /**
- * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`),
- * `timeout` or `cancelled`. Its arguments are named by the command alone: values stay out of it.
+ * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`), or
+ * `timeout`. Its arguments are named by the command alone: values stay out of it. A cancelled call
+ * throws the cancel itself.
  */
 export class GitError extends ActionError {
   constructor(
     readonly args: readonly string[],
-    readonly kind: 'missing' | 'failed' | 'timeout' | 'cancelled',
+    readonly kind: 'missing' | 'failed' | 'timeout',
     readonly reason: string,
   ) {
     super(`git ${args.slice(0, 2).join(' ')}: ${reason}`);

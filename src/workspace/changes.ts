@@ -212,8 +212,8 @@ async function worktreeChanges(top: string): Promise<Set<string>> {
   return paths;
 }
 
-/** A cancel is the run's, never "no such commit": it goes on up. */
+/** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
 function rethrowCancel(error: unknown): undefined {
-  if (error instanceof GitError && error.kind === 'cancelled') throw error;
+  if (!(error instanceof GitError)) throw error;
   return undefined;
 }

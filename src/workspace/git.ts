@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { onAnyAbort } from '../shared/abort.js';
+import { abortError, onAnyAbort } from '../shared/abort.js';
 import { GitError } from '../shared/errors.js';
 import { formatDuration } from '../shared/format.js';
 
@@ -48,8 +48,8 @@ export function git(cwd: string, args: string[], call: GitCall = {}): Promise<st
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
-    let ended: GitError | undefined;
-    const kill = (why: GitError) => {
+    let ended: Error | undefined;
+    const kill = (why: Error) => {
       ended ??= why;
       // The group: git and what it started. It may be gone already.
       if (child.pid) {
@@ -61,7 +61,8 @@ export function git(cwd: string, args: string[], call: GitCall = {}): Promise<st
       }
     };
     const timer = setTimeout(() => kill(new GitError(args, 'timeout', `no answer within ${formatDuration(timeoutMs)}`)), timeoutMs);
-    const stopListening = onAnyAbort([call.signal], () => kill(new GitError(args, 'cancelled', 'cancelled')));
+    // The job's cancel is the run's, said as a cancel: the call is killed, and its error is the abort's.
+    const stopListening = onAnyAbort([call.signal], (signal) => kill(abortError(signal)));
     if (call.stdoutTo) child.stdout.pipe(call.stdoutTo);
     else
       child.stdout.on('data', (chunk: Buffer) => {

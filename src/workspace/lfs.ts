@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { git, networkGitTimeoutMs, type GitCall } from './git.js';
-import { errorText, GitError, LocalFileError, list } from '../shared/errors.js';
+import { GitError, LocalFileError, list } from '../shared/errors.js';
 import { toSlashes } from '../shared/format.js';
 import { closeFd, openForReading, readFully } from '../shared/fd.js';
 import type { LocalFile } from './files.js';
@@ -70,8 +70,8 @@ export async function fetchContent(workspace: string, pointers: LocalFile[], sig
   const repoPath = (file: LocalFile) => toSlashes(path.join(inRepo, path.relative(workspace, file.localPath)));
   const failures: string[] = [];
   const failed = (error: unknown) => {
-    if (error instanceof GitError && error.kind === 'cancelled') throw error;
-    const text = error instanceof GitError ? error.reason : errorText(error);
+    if (!(error instanceof GitError)) throw error;
+    const text = error.reason;
     failures.push(text.split('\n').find((line) => line.trim()) ?? text);
   };
   const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
