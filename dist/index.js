@@ -39384,7 +39384,7 @@ function splitLogLine(line) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1081);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4361);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -39410,7 +39410,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1081:
+/***/ 4361:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41207,7 +41207,8 @@ function git(cwd, args, call = {}) {
             }
         };
         const timer = setTimeout(() => kill(new errors/* GitError */.XS(args, 'timeout', `no answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`)), timeoutMs);
-        const stopListening = onAnyAbort([call.signal], () => kill(new errors/* GitError */.XS(args, 'cancelled', 'cancelled')));
+        // The job's cancel is the run's, said as a cancel: the call is killed, and its error is the abort's.
+        const stopListening = onAnyAbort([call.signal], (signal) => kill(abortError(signal)));
         if (call.stdoutTo)
             child.stdout.pipe(call.stdoutTo);
         else
@@ -41957,9 +41958,9 @@ async function worktreeChanges(top) {
     }
     return paths;
 }
-/** A cancel is the run's, never "no such commit": it goes on up. */
+/** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
 function rethrowCancel(error) {
-    if (error instanceof errors/* GitError */.XS && error.kind === 'cancelled')
+    if (!(error instanceof errors/* GitError */.XS))
         throw error;
     return undefined;
 }
@@ -42912,131 +42913,39 @@ function endpointFor(endpoints, step, open) {
     return endpoint;
 }
 
-// EXTERNAL MODULE: ./src/report/summary.ts
-var summary = __nccwpck_require__(7994);
-;// CONCATENATED MODULE: ./src/report/comment.ts
-
-
+;// CONCATENATED MODULE: ./src/report/comment-map.ts
 
 /**
- * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
- * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
- * run's record, as the log and the job summary are. It stays within GitHub's comment limit
- * whatever the number of files: long lists fold and are cut, and a map too large for the comment
- * is drawn per folder, then as one outline.
+ * The pull-request comment's map: a `geojson` block, which GitHub renders as an interactive map, of
+ * the rasters' outlines in WGS84 and the live layer's extent, kept within its share of the comment.
  */
-/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
-const MAX_COMMENT_CHARS = 60_000;
 const MAX_MAP_CHARS = 30_000;
-const MAX_TABLE_ROWS = 300;
-/** Lists longer than this fold into a <details> block. */
-const FOLD_ROWS = 20;
 /** simplestyle colours: what will be published, what is refused, the layer as it is now. */
 const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
-/** The run as the comment tells it: each file as the repository names it, refused or to send. */
-function commentRecordOf(run) {
-    const workspace = run.context.workspace ?? process.cwd();
-    const ending = run.end?.error;
-    const refused = new Map();
-    if (ending instanceof errors/* FileError */.f6)
-        for (const p of ending.problems)
-            for (const one of p.paths)
-                refused.set(one, p.problem);
-    const files = [...run.rows.values()].map(({ file, outcome }) => {
-        const shown = (0,format/* slashRelative */.K3)(workspace, file.localPath);
-        const place = run.places.get(file.remotePath);
-        const problem = refused.get(shown);
-        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
-        return {
-            path: shown,
-            remotePath: file.remotePath,
-            size: file.size,
-            epsg: place?.epsg,
-            ring: place?.ring,
-            problem,
-            outcome: shownOutcome,
-        };
-    });
-    const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
-    return {
-        name: run.context.name,
-        srs: run.context.srs,
-        apiConsulted: run.apiConsulted,
-        upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
-        verdict: ending ? { ok: false, message: (0,summary/* messageOf */.bD)(ending, run.uploadId, run.status) } : { ok: true },
-        warnings: run.warnings,
-        files,
-        layer: run.layer ? layerLine(run.layer) : undefined,
-        currentExtent: run.layer?.currentExtent,
-    };
-}
-/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
-function layerLine(layer) {
-    const detail = layer.services.map((s) => s.type).join(', ') ||
-        Object.entries(layer.parameters)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ');
-    return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
-}
-/** The hidden marker that finds this upload name's comment again on a later push. */
-function commentMarker(name) {
-    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
-}
-function renderComment(record) {
-    const out = [commentMarker(record.name)];
-    const refused = record.files.filter((f) => f.outcome === 'refused');
-    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
-    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to \`${code(record.name)}\``);
-    out.push('');
-    out.push(record.verdict.ok
-        ? `Every file passes the checks the platform would make (${record.srs}).`
-        : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`);
-    out.push('');
-    const counts = ['to send', 'already there', 'unchanged', 'refused']
-        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
-        .filter(([, n]) => n > 0);
-    out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z3)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
-    out.push(`- **Upload**: ${escapeMd(record.upload)}`);
-    if (!record.apiConsulted)
-        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
-    if (record.layer)
-        out.push(`- **Layer**: ${escapeMd(record.layer)}`);
-    for (const warning of record.warnings.slice(0, 10))
-        out.push(`- ⚠️ ${escapeMd(warning)}`);
-    out.push('');
-    if (refused.length) {
-        out.push(fold(`Refused (${refused.length})`, [
-            '| File | Problem |',
-            '|---|---|',
-            ...refused.slice(0, MAX_TABLE_ROWS).map((f) => `| \`${code(f.path)}\` | ${escapeMd(f.problem ?? '')} |`),
-        ], refused.length, true));
-    }
-    const rows = record.files
-        .slice(0, MAX_TABLE_ROWS)
-        .map((f) => `| \`${code(f.remotePath)}\` | ${(0,format/* formatBytes */.z3)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
-    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...rows], record.files.length, false));
-    const map = mapOf(record);
-    if (map)
-        out.push('', '```geojson', map, '```');
-    const unplaced = record.files.filter((f) => !f.ring && f.remotePath.match(/\.(tiff?|jp2)$/i));
-    if (unplaced.length)
-        out.push('', `${unplaced.length} raster(s) are not on the map: their SRS has no known definition.`);
-    if (record.runUrl)
-        out.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
-    let body = out.join('\n');
-    if (body.length > MAX_COMMENT_CHARS)
-        body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (cut to GitHub's comment size; the job summary has everything)`;
-    return body;
-}
-function fold(title, lines, count, open) {
-    const more = count > MAX_TABLE_ROWS ? `\n\n… and ${count - MAX_TABLE_ROWS} more.` : '';
-    if (count <= FOLD_ROWS)
-        return `${lines.join('\n')}${more}\n`;
-    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
-}
-/** The map: one polygon per raster; per folder if that is too long; one outline if still too long. */
+/**
+ * The map: one polygon per raster; per folder if that is too long; one outline if still too long.
+ * Only outlines inside WGS84's bounds are drawn; the others, and rasters of an unknown CRS, are said.
+ */
 function mapOf(record) {
-    const placed = record.files.filter((f) => f.ring);
+    const rasters = record.files.filter((f) => /\.(tiff?|jp2)$/i.test(f.remotePath));
+    const placed = record.files.filter((f) => f.ring && f.ring.every(inWgs84));
+    const outOfBounds = record.files.filter((f) => f.ring && !f.ring.every(inWgs84)).length;
+    const unknown = rasters.filter((f) => !f.ring).length;
+    const notes = [
+        unknown ? `${unknown} raster(s) are not on the map: their SRS has no known definition.` : '',
+        outOfBounds
+            ? `${outOfBounds} raster(s) are not on the map: their outline falls outside WGS84's bounds (check their georeferencing).`
+            : '',
+    ].filter(Boolean);
+    const note = notes.length ? notes.join(' ') : undefined;
+    const json = mapJson(record, placed);
+    return { json, note };
+}
+/** A point a map can show: finite, longitude within ±180°, latitude within ±90°. */
+function inWgs84([x, y]) {
+    return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x) <= 180 && Math.abs(y) <= 90;
+}
+function mapJson(record, placed) {
     if (!placed.length && !record.currentExtent)
         return undefined;
     const current = record.currentExtent
@@ -43104,52 +43013,224 @@ function feature(ring, properties) {
 function collection(features) {
     return JSON.stringify({ type: 'FeatureCollection', features });
 }
-/** Text in a table cell or a line: no pipe, no newline, no HTML. */
-function escapeMd(text) {
-    return text.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-/** Text inside backticks: a backtick would end it. */
-function code(text) {
-    return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
-}
-/** [west, south, east, north] of rings. */
+/** [west, south, east, north] of rings, by a loop: thousands of points must not overflow the stack. */
 function bounds(rings) {
-    const xs = rings.flat().map((p) => p[0]);
-    const ys = rings.flat().map((p) => p[1]);
-    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const ring of rings)
+        for (const [x, y] of ring) {
+            box[0] = Math.min(box[0], x);
+            box[1] = Math.min(box[1], y);
+            box[2] = Math.max(box[2], x);
+            box[3] = Math.max(box[3], y);
+        }
+    return box;
+}
+
+// EXTERNAL MODULE: ./src/report/summary.ts
+var summary = __nccwpck_require__(7994);
+;// CONCATENATED MODULE: ./src/report/comment.ts
+
+
+
+
+/**
+ * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
+ * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
+ * run's record, as the log and the job summary are. It stays within GitHub's comment limit
+ * whatever the number of files: long lists fold and are cut, and a map too large for the comment
+ * is drawn per folder, then as one outline.
+ */
+/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
+const MAX_COMMENT_CHARS = 60_000;
+const MAX_TABLE_ROWS = 300;
+/** Lists longer than this fold into a <details> block. */
+const FOLD_ROWS = 20;
+/** The run as the comment tells it: each file as the repository names it, refused or to send. */
+function commentRecordOf(run) {
+    const workspace = run.context.workspace ?? process.cwd();
+    const ending = run.end?.error;
+    const refused = new Map();
+    if (ending instanceof errors/* FileError */.f6)
+        for (const p of ending.problems)
+            for (const one of p.paths)
+                refused.set(one, p.problem);
+    const files = [...run.rows.values()].map(({ file, outcome }) => {
+        const shown = (0,format/* slashRelative */.K3)(workspace, file.localPath);
+        const place = run.places.get(file.remotePath);
+        const problem = refused.get(shown);
+        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
+        return {
+            path: shown,
+            remotePath: file.remotePath,
+            size: file.size,
+            epsg: place?.epsg,
+            ring: place?.ring,
+            problem,
+            outcome: shownOutcome,
+        };
+    });
+    const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
+    return {
+        name: run.context.name,
+        srs: run.context.srs,
+        apiConsulted: run.apiConsulted,
+        upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
+        verdict: ending ? { ok: false, message: (0,summary/* messageOf */.bD)(ending, run.uploadId, run.status) } : { ok: true },
+        warnings: run.warnings,
+        files,
+        layer: run.layer ? layerLine(run.layer) : undefined,
+        currentExtent: run.layer?.currentExtent,
+    };
+}
+/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
+function layerLine(layer) {
+    const detail = layer.services.map((s) => s.type).join(', ') ||
+        Object.entries(layer.parameters)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+    return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
+}
+/** The hidden marker that finds this upload name's comment again on a later push. */
+function commentMarker(name) {
+    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
+}
+/**
+ * The comment's body. Everything from outside (file names, the server's words, tags, layer names) is
+ * shown in code spans, where GitHub renders no mention, link, image or HTML; inside tables their
+ * pipes are escaped. A body over GitHub's limit keeps its frame (headline, verdict, map, run link):
+ * the file tables are what is cut, each block closed.
+ */
+function renderComment(record) {
+    const head = headOf(record);
+    const map = mapOf(record);
+    const tail = [];
+    if (map.json)
+        tail.push('', '```geojson', map.json, '```');
+    if (map.note)
+        tail.push('', map.note);
+    if (record.runUrl && /^https:\/\/[^\s()<>]+$/.test(record.runUrl))
+        tail.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
+    const frame = head.join('\n').length + tail.join('\n').length + 200;
+    for (let rows = MAX_TABLE_ROWS;; rows = Math.floor(rows / 2)) {
+        const body = [...head, ...tablesOf(record, rows), ...tail].join('\n');
+        if (body.length <= MAX_COMMENT_CHARS || rows === 0)
+            return body;
+        if (frame > MAX_COMMENT_CHARS)
+            return [...head.slice(0, 4), '', "… (cut to GitHub's comment size; the job summary has everything)", ...tail].join('\n');
+    }
+}
+/** The headline, the verdict, the counts, the upload and the layer, the warnings. */
+function headOf(record) {
+    const out = [commentMarker(record.name)];
+    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
+    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to ${span(record.name)}`);
+    out.push('');
+    out.push(record.verdict.ok
+        ? `Every file passes the checks the platform would make (${span(record.srs)}).`
+        : `**The run would fail:** ${span(record.verdict.message ?? 'the files would be refused')}`);
+    out.push('');
+    const counts = ['to send', 'already there', 'unchanged', 'refused']
+        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
+        .filter(([, n]) => n > 0);
+    out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z3)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
+    out.push(`- **Upload**: ${span(record.upload)}`);
+    if (!record.apiConsulted)
+        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
+    if (record.layer)
+        out.push(`- **Layer**: ${span(record.layer)}`);
+    for (const warning of record.warnings.slice(0, 10))
+        out.push(`- ⚠️ ${span(warning)}`);
+    out.push('');
+    return out;
+}
+/** The refused files, then every file, at most `rows` rows each. */
+function tablesOf(record, rows) {
+    const out = [];
+    const refused = record.files.filter((f) => f.outcome === 'refused');
+    if (refused.length)
+        out.push(fold(`Refused (${refused.length})`, [
+            '| File | Problem |',
+            '|---|---|',
+            ...refused.slice(0, rows).map((f) => `| ${span(f.path, true)} | ${span(f.problem ?? '', true)} |`),
+        ], refused.length, rows, true));
+    const lines = record.files
+        .slice(0, rows)
+        .map((f) => `| ${span(f.remotePath, true)} | ${(0,format/* formatBytes */.z3)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
+    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines], record.files.length, rows, false));
+    return out;
+}
+function fold(title, lines, count, rows, open) {
+    const more = count > rows ? `\n\n… and ${count - rows} more (the job summary lists them all).` : '';
+    if (count <= FOLD_ROWS && count <= rows)
+        return `${lines.join('\n')}${more}\n`;
+    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
+}
+/**
+ * Outside text as a code span: GitHub renders no mention, link, image, emphasis or HTML inside one.
+ * The fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, the
+ * one thing a table reads before the span. Line breaks become spaces.
+ */
+function span(text, inTable = false) {
+    let flat = text.replace(/[\r\n]+/g, ' ');
+    if (inTable)
+        flat = flat.replace(/\|/g, '\\|');
+    if (flat === '')
+        return '';
+    let longest = 0;
+    for (const run of flat.match(/`+/g) ?? [])
+        longest = Math.max(longest, run.length);
+    const fence = '`'.repeat(longest + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/github.ts
 
+
+
+/** The comment's requests together end within this. */
+const COMMENT_TIMEOUT_MS = 30_000;
+/** Who writes with the workflow's GITHUB_TOKEN, which may not read `GET /user`. */
+const ACTIONS_BOT = 'github-actions[bot]';
 /** True on the events that are about a pull request (read from the runner's variables, no client). */
 function isPullRequestEvent(env) {
     const event = env.GITHUB_EVENT_NAME;
     return event === 'pull_request' || event === 'pull_request_target';
 }
-async function github_upsertComment(body, marker, token) {
+async function github_upsertComment(body, marker, token, timeoutMs = COMMENT_TIMEOUT_MS) {
     const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
     const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
     if (typeof number !== 'number')
         return { kind: 'skipped', reason: 'the event names no pull request' };
     const { owner, repo } = github.context.repo;
+    const limit = deadline(undefined, timeoutMs, () => new errors/* TimeoutError */.MU(`GitHub did not answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`));
     try {
-        const octokit = github.getOctokit(token);
+        const octokit = github.getOctokit(token, { request: { signal: limit.signal } });
+        const me = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => ACTIONS_BOT);
         const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-        const mine = comments.find((c) => c.body?.includes(marker));
+        const mine = comments.find((c) => c.user?.login === me && c.body?.includes(marker));
         if (mine) {
-            await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body });
-            return { kind: 'updated', id: mine.id };
+            const updated = await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body }).then(() => true, () => false);
+            if (updated)
+                return { kind: 'updated', id: mine.id };
         }
         const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
         return { kind: 'created', id: data.id };
     }
     catch (error) {
-        const status = error.status;
-        const reason = status === 403 || status === 404
-            ? `the token may not write to this pull request (HTTP ${status}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
-            : `GitHub did not take it (${(0,errors/* errorText */.kc)(error)})`;
-        return { kind: 'skipped', reason };
+        return { kind: 'skipped', reason: skipped(error, limit.signal) };
     }
+    finally {
+        limit.dispose();
+    }
+}
+function skipped(error, signal) {
+    if (signal.aborted && signal.reason instanceof Error)
+        return signal.reason.message;
+    const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
+    return status === 403 || status === 404
+        ? `the token may not write to this pull request (HTTP ${String(status)}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
+        : `GitHub did not take it (${(0,errors/* errorText */.kc)(error)})`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/log.ts
@@ -44696,6 +44777,8 @@ function keepYoungGenerationSmall() {
 
 
 
+
+
 /**
  * Git LFS files in a checkout made without their content (`actions/checkout` with `lfs: false`):
  * a matched file that is still a pointer is never sent, nor refused as "not a raster" when it is
@@ -44740,21 +44823,35 @@ function declaredSize(pointer) {
     const match = /^size (\d+)$/m.exec(pointer);
     return match ? Number(match[1]) : undefined;
 }
+/** Characters git-lfs reads as a pattern in `--include` (a comma separates patterns): a name with one is fetched alone. */
+const PATTERN_CHARACTERS = /[*?[\]{},\\!]|^#/;
 /**
  * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
  * are now, with their real size. A file whose content cannot be fetched is named in one error.
+ * Names are names, never patterns: those git-lfs would read as one (`*.tif`, a comma) are fetched
+ * one by one through `git lfs smudge`, the others in batches. Every call is bounded and obeys cancel.
  */
-async function fetchContent(workspace, pointers) {
+async function fetchContent(workspace, pointers, signal) {
     if (pointers.length === 0)
         return [];
-    const top = (await git(workspace, ['rev-parse', '--show-toplevel'])).trim();
+    const call = { signal, timeoutMs: networkGitTimeoutMs() };
+    const top = (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
     const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
     const repoPath = (file) => (0,format/* toSlashes */.TH)(external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)));
     const failures = [];
-    for (let i = 0; i < pointers.length; i += BATCH_FILES) {
-        const batch = pointers.slice(i, i + BATCH_FILES);
-        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude=']).catch((error) => failures.push(error.message.split('\n').find((line) => line.trim()) ?? error.message));
+    const failed = (error) => {
+        if (!(error instanceof errors/* GitError */.XS))
+            throw error;
+        const text = error.reason;
+        failures.push(text.split('\n').find((line) => line.trim()) ?? text);
+    };
+    const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
+    for (let i = 0; i < plain.length; i += BATCH_FILES) {
+        const batch = plain.slice(i, i + BATCH_FILES);
+        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
     }
+    for (const file of pointers.filter((f) => PATTERN_CHARACTERS.test(repoPath(f))))
+        await smudge(top, file, repoPath(file), call).catch(failed);
     const fetched = await Promise.all(pointers.map(async (file) => {
         const now = await (0,promises_.stat)(file.localPath);
         return { ...file, size: now.size, mtimeMs: now.mtimeMs };
@@ -44763,6 +44860,19 @@ async function fetchContent(workspace, pointers) {
     if (still.length)
         throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
     return fetched;
+}
+/** One pointer's content, fetched alone: `git lfs smudge` reads the pointer and writes the content beside it, then in its place. */
+async function smudge(top, file, repoPath, call) {
+    const pointer = await (0,promises_.readFile)(file.localPath, 'utf8');
+    const partial = `${file.localPath}.lfs-fetch`;
+    const out = (0,external_node_fs_namespaceObject.createWriteStream)(partial);
+    try {
+        await Promise.all([git(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
+        await (0,promises_.rename)(partial, file.localPath);
+    }
+    finally {
+        await (0,promises_.rm)(partial, { force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/preflight.ts
@@ -44985,7 +45095,7 @@ async function fetchPointed(options, files, pointed, notes) {
         return files;
     const others = files.filter((f) => !pointed.has(f.remotePath));
     notes.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
-    const fetched = await fetchContent(options.workspace, toFetch);
+    const fetched = await fetchContent(options.workspace, toFetch, options.signal);
     for (const f of fetched)
         pointed.delete(f.remotePath);
     for (const warning of (await preflight(fetched, options.epsg, options.workspace, undefined, others)).warnings)
@@ -45054,7 +45164,7 @@ async function deliver(stage, commenting) {
     let result;
     let apis;
     try {
-        const local = await readWorkspace({ ...config, workspace, footprints: commenting }, reporter);
+        const local = await readWorkspace({ ...config, workspace, footprints: commenting, signal: stage.signal }, reporter);
         if (!local)
             return await reporter.finish(undefined);
         // No credentials (a fork's pull request): the local checks are all there is to run.
@@ -45147,7 +45257,9 @@ async function comment(config, reporter, env, upsert) {
     try {
         // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
         const body = reporter.redact(renderComment(record));
-        const outcome = await upsert(body, commentMarker(config.name), config.githubToken);
+        // GPF_GITHUB_TIMEOUT_SECONDS in the step's env: bounds the comment's requests (README, "Pull-request comment").
+        const seconds = Number(env.GPF_GITHUB_TIMEOUT_SECONDS);
+        const outcome = await upsert(body, commentMarker(config.name), config.githubToken, seconds > 0 ? seconds * 1000 : undefined);
         if (outcome.kind === 'skipped')
             reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
         else
@@ -45244,8 +45356,11 @@ function layerSection(report) {
     if (sd) {
         const levels = sd.levels.map(Number).filter(Number.isFinite);
         rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
-        if (levels.length)
-            rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+        if (levels.length) {
+            // A loop, not Math.min(...levels): no list is spread into arguments.
+            const [top, bottom] = levels.reduce(([lo, hi], l) => [Math.min(lo, l), Math.max(hi, l)], [Infinity, -Infinity]);
+            rows.push(['Levels', esc(`${top} to ${bottom} (${sd.tms ?? ''})`)]);
+        }
         if (sd.size !== undefined)
             rows.push(['Size', (0,_shared_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(sd.size)]);
     }
@@ -45598,8 +45713,9 @@ class PyramidFailedError extends ActionError {
     }
 }
 /**
- * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`),
- * `timeout` or `cancelled`. Its arguments are named by the command alone: values stay out of it.
+ * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`), or
+ * `timeout`. Its arguments are named by the command alone: values stay out of it. A cancelled call
+ * throws the cancel itself.
  */
 class GitError extends ActionError {
     args;
@@ -49129,7 +49245,9 @@ async function matchFiles(patternLines) {
                 continue;
             throw error;
         }
-        await visit(searchPath, patterns, [], found, undefined, false);
+        // A search path that is, or lies under, a link: what it reaches may lie elsewhere.
+        const viaLink = await (0,promises_.realpath)(searchPath).then((real) => real !== external_node_path_default().resolve(searchPath), () => true);
+        await visit(searchPath, patterns, [], found, undefined, viaLink);
     }
     return found;
 }

@@ -9,13 +9,16 @@ export interface StoredComment {
 
 /**
  * A small local stand-in for GitHub's REST API, as far as issue comments go: list (paged, with a
- * Link header), create and update, and a read-only mode that answers 403 to writes, as a fork's
- * token gets. Reached through GITHUB_API_URL.
+ * Link header), create and update, `GET /user` refused as for the workflow's GITHUB_TOKEN (403), a
+ * read-only mode that answers 403 to writes, as a fork's token gets, and a mode that never answers
+ * (`hang`). Reached through GITHUB_API_URL.
  */
 export class GitHubApi {
   readonly comments = new Map<number, StoredComment[]>(); // issue number → comments
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
   readOnly = false;
+  /** Takes every request and never answers: the client's bound must end the wait. */
+  hang = false;
   private nextId = 1000;
   private server = http.createServer((req, res) => void this.handle(req, res));
   url = '';
@@ -37,6 +40,10 @@ export class GitHubApi {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.hang) {
+      this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: 0 });
+      return;
+    }
     const url = new URL(req.url ?? '/', this.url);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -47,6 +54,8 @@ export class GitHubApi {
     };
     if (req.headers.authorization !== 'token gh-test-token' && req.headers.authorization !== 'Bearer gh-test-token')
       return send(401, { message: 'Bad credentials' });
+    // An installation token (GITHUB_TOKEN) may not read the authenticated user.
+    if (url.pathname === '/user') return send(403, { message: 'Resource not accessible by integration' });
     const list = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(url.pathname);
     const one = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(url.pathname);
     if (list && req.method === 'GET') {

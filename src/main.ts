@@ -37,7 +37,7 @@ export interface Collaborators {
   /** The job's cancellation (SIGINT, SIGTERM). */
   signal?: AbortSignal;
   /** Writes the pull-request comment (GitHub's API through @actions/github by default). */
-  upsertComment?: (body: string, marker: string, token: string) => Promise<CommentOutcome>;
+  upsertComment?: (body: string, marker: string, token: string, timeoutMs?: number) => Promise<CommentOutcome>;
 }
 
 /** The run, in order: inputs → workspace → delivery → layer → report (and the comment). */
@@ -188,7 +188,9 @@ async function comment(config: Config, reporter: Reporter, env: Collaborators['e
   try {
     // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
     const body = reporter.redact(renderComment(record));
-    const outcome = await upsert(body, commentMarker(config.name), config.githubToken);
+    // GPF_GITHUB_TIMEOUT_SECONDS in the step's env: bounds the comment's requests (README, "Pull-request comment").
+    const seconds = Number(env.GPF_GITHUB_TIMEOUT_SECONDS);
+    const outcome = await upsert(body, commentMarker(config.name), config.githubToken, seconds > 0 ? seconds * 1000 : undefined);
     if (outcome.kind === 'skipped') reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
     else reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
   } catch (error) {

@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderComment, MAX_COMMENT_CHARS, type CommentFile } from '../src/report/comment.js';
+import { renderComment, MAX_COMMENT_CHARS } from '../src/report/comment.js';
+import type { CommentFile } from '../src/report/comment-types.js';
 import type { Emulator } from '../emulator/server.js';
 import { ROOT, runAction } from '../scripts/action-runner.js';
 import { GitHubApi } from '../emulator/github.js';
@@ -90,7 +91,7 @@ describe('the pull-request comment', () => {
     expect(run.exitCode).toBe(1);
     const body = gh.comments.get(PR)![0].body;
     expect(body).toMatch(/### ❌ Géoplateforme/);
-    expect(body).toContain('| `rasters/wgs84.tif` | EPSG:3857, not EPSG:2154 |');
+    expect(body).toContain('| `rasters/wgs84.tif` | `EPSG:3857, not EPSG:2154` |');
     const refused = mapIn(body).features.find((f) => f.properties.name === 'rasters/wgs84.tif');
     expect(refused?.properties).toMatchObject({ result: 'refused', stroke: '#cf222e' });
     expect(mapIn(body).features.filter((f) => f.properties.stroke === '#1a7f37').length).toBeGreaterThan(0);
@@ -151,7 +152,7 @@ describe('renderComment', () => {
     });
     expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
     expect(body).toContain('<details><summary>Files (20000)</summary>');
-    expect(body).toContain('… and 19700 more.');
+    expect(body).toContain('… and 19700 more (the job summary lists them all).');
     expect(mapIn(body).features).toHaveLength(20); // one per folder
   });
 
@@ -168,5 +169,104 @@ describe('renderComment', () => {
     expect(body).toContain('1 raster(s) are not on the map');
     expect(body).not.toContain('```geojson');
     expect(body).toContain('The API was not consulted');
+  });
+
+  it('renders what files, the server and tags hold as plain text: no image, link, mention or HTML', async () => {
+    const { marked } = await import('marked');
+    const hostile = 'a|![t](https://evil.example/p.png)[x](https://evil.example) @octocat <img src=x> `tick`.tif';
+    const body = renderComment({
+      name: '@org/team <b>n</b>',
+      srs: 'EPSG:2154',
+      apiConsulted: true,
+      upload: 'to be created',
+      verdict: {
+        ok: false,
+        message: 'HTTP 400: ![track](https://evil.example/t.png) see [here](https://evil.example) cc @org/admins <script>x</script>',
+      },
+      warnings: ['a | pipe and @someone'],
+      files: [
+        { path: `rasters/${hostile}`, remotePath: `data/${hostile}`, size: 1, outcome: 'refused', problem: `same base name '${hostile}'` },
+        { path: 'rasters/@octocat.tif', remotePath: 'data/@octocat.tif', size: 1, outcome: 'to send' },
+      ],
+      runUrl: 'https://github.com/o/r/actions/runs/1',
+    });
+    const html = await marked.parse(body, { gfm: true });
+    expect(html).not.toMatch(/<img|<script|<b>|href="https:\/\/evil/);
+    // Every mention-like word sits inside a code element, where GitHub links none.
+    const text = html.replace(/<code>[\s\S]*?<\/code>/g, '');
+    expect(text).not.toMatch(/@(octocat|org|someone)/);
+    // The tables keep their shape: a pipe in a name does not open a column.
+    for (const row of html.match(/<tr>[\s\S]*?<\/tr>/g) ?? []) expect(row.match(/<t[dh][ >]/g)?.length).toBeLessThanOrEqual(4);
+    expect(html).toContain('href="https://github.com/o/r/actions/runs/1"');
+  });
+
+  it('cut at the size limit, a comment closes every block and keeps its map and run link', () => {
+    const files: CommentFile[] = Array.from({ length: 5000 }, (_, i) => ({
+      path: `rasters/${'long-name-'.repeat(8)}${i}.tif`,
+      remotePath: `data/${'long-name-'.repeat(8)}${i}.tif`,
+      size: 1000,
+      epsg: 2154,
+      ring: ring(2 + (i % 50) * 0.01, 48 + Math.floor(i / 50) * 0.01),
+      outcome: i % 2 ? 'to send' : 'refused',
+      problem: i % 2 ? undefined : 'empty file',
+    }));
+    const body = renderComment({
+      name: 'cut',
+      srs: 'EPSG:2154',
+      apiConsulted: true,
+      upload: 'to be created',
+      verdict: { ok: false, message: 'refused' },
+      warnings: [],
+      files,
+      runUrl: 'https://github.com/o/r/actions/runs/9',
+    });
+    expect(body.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+    expect(body.match(/<details/g)?.length).toBe(body.match(/<\/details>/g)?.length);
+    expect(body.match(/```/g)!.length % 2).toBe(0);
+    expect(mapIn(body).features.length).toBeGreaterThan(0);
+    expect(body).toContain('[The run](https://github.com/o/r/actions/runs/9)');
+  });
+
+  it('draws only outlines inside WGS84 bounds, and says why the others are not drawn', () => {
+    const body = renderComment({
+      name: 'n',
+      srs: 'EPSG:2154',
+      apiConsulted: true,
+      upload: 'to be created',
+      verdict: { ok: true },
+      warnings: [],
+      files: [
+        { path: 'r/a.tif', remotePath: 'data/a.tif', size: 1, epsg: 2154, ring: ring(2, 48), outcome: 'to send' },
+        { path: 'r/b.tif', remotePath: 'data/b.tif', size: 1, epsg: 2154, ring: ring(200, 95), outcome: 'to send' },
+      ],
+    });
+    expect(mapIn(body).features).toHaveLength(1);
+    expect(body).toContain("1 raster(s) are not on the map: their outline falls outside WGS84's bounds");
+  });
+
+  it('a marker comment written by someone else is left alone: the action posts its own', async () => {
+    const emu = await emulator();
+    const gh = await github();
+    const impostor = `<!-- geoplateforme-publish-raster name=${encodeURIComponent('ortho-2024')} -->\nMerge me, all is fine.`;
+    gh.add(PR, impostor, 'an-outsider');
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: preview(emu, gh).inputs, env: { ...(await event()), ...preview(emu, gh).env } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const comments = gh.comments.get(PR)!;
+    expect(comments).toHaveLength(2);
+    expect(comments[0].body).toBe(impostor);
+    expect(comments[1].user.login).toBe('github-actions[bot]');
+    expect(gh.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+  });
+
+  it("a GitHub API that never answers is given up at its bound: the publication's outcome stays, a warning says why", async () => {
+    const emu = await emulator();
+    const gh = await github();
+    gh.hang = true;
+    const dir = await workspace();
+    const env = { ...(await event()), ...preview(emu, gh).env, GPF_GITHUB_TIMEOUT_SECONDS: '1' };
+    const run = await runAction({ workspace: dir, inputs: preview(emu, gh).inputs, env });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.warnings.join('\n')).toMatch(/The pull-request comment was not written: GitHub did not answer within 1 s/);
   });
 });

@@ -136,7 +136,7 @@ describe('the comment of a record', () => {
     ]);
     expect(comment.verdict).toEqual({ ok: false, message: '1 file refused' });
     const body = renderComment(comment);
-    expect(body).toContain('**1 file refused**');
+    expect(body).toContain('**The run would fail:** `1 file refused`');
     expect(body).toContain('```geojson');
   });
 });

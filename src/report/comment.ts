@@ -1,6 +1,8 @@
 import { FileError } from '../shared/errors.js';
 import { formatBytes, slashRelative } from '../shared/format.js';
 import type { RunRecord } from './record.js';
+import { mapOf } from './comment-map.js';
+import type { CommentFile, CommentRecord } from './comment-types.js';
 import { messageOf } from './summary.js';
 
 /**
@@ -13,42 +15,9 @@ import { messageOf } from './summary.js';
 
 /** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
 export const MAX_COMMENT_CHARS = 60_000;
-const MAX_MAP_CHARS = 30_000;
 const MAX_TABLE_ROWS = 300;
 /** Lists longer than this fold into a <details> block. */
 const FOLD_ROWS = 20;
-/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
-const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
-
-export interface CommentFile {
-  /** Path in the repository. */
-  path: string;
-  remotePath: string;
-  size: number;
-  epsg?: number;
-  /** WGS84 outline, when the raster's CRS is known. */
-  ring?: Array<[number, number]>;
-  /** What preflight says of it: a problem refuses it. */
-  problem?: string;
-  outcome: 'to send' | 'already there' | 'unchanged' | 'refused';
-}
-
-export interface CommentRecord {
-  name: string;
-  srs: string;
-  /** False when the API was not consulted (a dry run without credentials). */
-  apiConsulted: boolean;
-  /** What the upload will be: `to be created`, or its id and status. */
-  upload: string;
-  verdict: { ok: boolean; message?: string };
-  warnings: string[];
-  files: CommentFile[];
-  /** What the layer chain would do, e.g. `ortho_2024 would be updated (WMTS-TMS)`. */
-  layer?: string;
-  /** The live layer's extent [west, south, east, north], drawn beside the rasters. */
-  currentExtent?: [number, number, number, number];
-  runUrl?: string;
-}
 
 /** The run as the comment tells it: each file as the repository names it, refused or to send. */
 export function commentRecordOf(run: RunRecord): CommentRecord {
@@ -101,156 +70,105 @@ export function commentMarker(name: string): string {
   return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
 }
 
+/**
+ * The comment's body. Everything from outside (file names, the server's words, tags, layer names) is
+ * shown in code spans, where GitHub renders no mention, link, image or HTML; inside tables their
+ * pipes are escaped. A body over GitHub's limit keeps its frame (headline, verdict, map, run link):
+ * the file tables are what is cut, each block closed.
+ */
 export function renderComment(record: CommentRecord): string {
+  const head = headOf(record);
+  const map = mapOf(record);
+  const tail: string[] = [];
+  if (map.json) tail.push('', '```geojson', map.json, '```');
+  if (map.note) tail.push('', map.note);
+  if (record.runUrl && /^https:\/\/[^\s()<>]+$/.test(record.runUrl))
+    tail.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
+  const frame = head.join('\n').length + tail.join('\n').length + 200;
+  for (let rows = MAX_TABLE_ROWS; ; rows = Math.floor(rows / 2)) {
+    const body = [...head, ...tablesOf(record, rows), ...tail].join('\n');
+    if (body.length <= MAX_COMMENT_CHARS || rows === 0) return body;
+    if (frame > MAX_COMMENT_CHARS)
+      return [...head.slice(0, 4), '', "… (cut to GitHub's comment size; the job summary has everything)", ...tail].join('\n');
+  }
+}
+
+/** The headline, the verdict, the counts, the upload and the layer, the warnings. */
+function headOf(record: CommentRecord): string[] {
   const out: string[] = [commentMarker(record.name)];
-  const refused = record.files.filter((f) => f.outcome === 'refused');
   const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
-  out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to \`${code(record.name)}\``);
+  out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to ${span(record.name)}`);
   out.push('');
   out.push(
     record.verdict.ok
-      ? `Every file passes the checks the platform would make (${record.srs}).`
-      : `**${escapeMd(record.verdict.message ?? 'The files would be refused.')}**`,
+      ? `Every file passes the checks the platform would make (${span(record.srs)}).`
+      : `**The run would fail:** ${span(record.verdict.message ?? 'the files would be refused')}`,
   );
   out.push('');
   const counts = ['to send', 'already there', 'unchanged', 'refused']
     .map((o) => [o, record.files.filter((f) => f.outcome === o).length] as const)
     .filter(([, n]) => n > 0);
   out.push(`- **Files**: ${record.files.length}, ${formatBytes(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
-  out.push(`- **Upload**: ${escapeMd(record.upload)}`);
+  out.push(`- **Upload**: ${span(record.upload)}`);
   if (!record.apiConsulted)
     out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
-  if (record.layer) out.push(`- **Layer**: ${escapeMd(record.layer)}`);
-  for (const warning of record.warnings.slice(0, 10)) out.push(`- ⚠️ ${escapeMd(warning)}`);
+  if (record.layer) out.push(`- **Layer**: ${span(record.layer)}`);
+  for (const warning of record.warnings.slice(0, 10)) out.push(`- ⚠️ ${span(warning)}`);
   out.push('');
-  if (refused.length) {
+  return out;
+}
+
+/** The refused files, then every file, at most `rows` rows each. */
+function tablesOf(record: CommentRecord, rows: number): string[] {
+  const out: string[] = [];
+  const refused = record.files.filter((f) => f.outcome === 'refused');
+  if (refused.length)
     out.push(
       fold(
         `Refused (${refused.length})`,
         [
           '| File | Problem |',
           '|---|---|',
-          ...refused.slice(0, MAX_TABLE_ROWS).map((f) => `| \`${code(f.path)}\` | ${escapeMd(f.problem ?? '')} |`),
+          ...refused.slice(0, rows).map((f) => `| ${span(f.path, true)} | ${span(f.problem ?? '', true)} |`),
         ],
         refused.length,
+        rows,
         true,
       ),
     );
-  }
-  const rows = record.files
-    .slice(0, MAX_TABLE_ROWS)
-    .map((f) => `| \`${code(f.remotePath)}\` | ${formatBytes(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
+  const lines = record.files
+    .slice(0, rows)
+    .map((f) => `| ${span(f.remotePath, true)} | ${formatBytes(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
   out.push(
     fold(
       `Files (${record.files.length})`,
-      ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...rows],
+      ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines],
       record.files.length,
+      rows,
       false,
     ),
   );
-  const map = mapOf(record);
-  if (map) out.push('', '```geojson', map, '```');
-  const unplaced = record.files.filter((f) => !f.ring && f.remotePath.match(/\.(tiff?|jp2)$/i));
-  if (unplaced.length) out.push('', `${unplaced.length} raster(s) are not on the map: their SRS has no known definition.`);
-  if (record.runUrl) out.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
-  let body = out.join('\n');
-  if (body.length > MAX_COMMENT_CHARS)
-    body = `${body.slice(0, MAX_COMMENT_CHARS - 200)}\n\n… (cut to GitHub's comment size; the job summary has everything)`;
-  return body;
+  return out;
 }
 
-function fold(title: string, lines: string[], count: number, open: boolean): string {
-  const more = count > MAX_TABLE_ROWS ? `\n\n… and ${count - MAX_TABLE_ROWS} more.` : '';
-  if (count <= FOLD_ROWS) return `${lines.join('\n')}${more}\n`;
+function fold(title: string, lines: string[], count: number, rows: number, open: boolean): string {
+  const more = count > rows ? `\n\n… and ${count - rows} more (the job summary lists them all).` : '';
+  if (count <= FOLD_ROWS && count <= rows) return `${lines.join('\n')}${more}\n`;
   return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
 }
 
-/** The map: one polygon per raster; per folder if that is too long; one outline if still too long. */
-function mapOf(record: CommentRecord): string | undefined {
-  const placed = record.files.filter((f) => f.ring);
-  if (!placed.length && !record.currentExtent) return undefined;
-  const current = record.currentExtent
-    ? [
-        feature(box(record.currentExtent), {
-          name: 'the layer as it is now',
-          stroke: COLOURS.current,
-          fill: COLOURS.current,
-          'fill-opacity': 0.05,
-        }),
-      ]
-    : [];
-  const colour = (refused: boolean) => (refused ? COLOURS.refused : COLOURS.ok);
-  const perFile = placed.map((f) =>
-    feature(f.ring as Array<[number, number]>, {
-      name: f.path,
-      size: formatBytes(f.size),
-      epsg: f.epsg ? `EPSG:${f.epsg}` : '',
-      result: f.outcome,
-      stroke: colour(f.outcome === 'refused'),
-      fill: colour(f.outcome === 'refused'),
-      'fill-opacity': 0.2,
-    }),
-  );
-  let json = collection([...current, ...perFile]);
-  if (json.length <= MAX_MAP_CHARS) return json;
-  const folders = new Map<string, CommentFile[]>();
-  for (const f of placed) {
-    const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
-    folders.set(folder, [...(folders.get(folder) ?? []), f]);
-  }
-  const perFolder = [...folders].map(([folder, members]) => {
-    const refused = members.some((m) => m.outcome === 'refused');
-    return feature(box(bounds(members.map((m) => m.ring as Array<[number, number]>))), {
-      name: `${folder}/ (${members.length} rasters)`,
-      size: formatBytes(members.reduce((s, m) => s + m.size, 0)),
-      stroke: colour(refused),
-      fill: colour(refused),
-      'fill-opacity': 0.2,
-    });
-  });
-  json = collection([...current, ...perFolder]);
-  if (json.length <= MAX_MAP_CHARS) return json;
-  return collection([
-    ...current,
-    feature(box(bounds(placed.map((f) => f.ring as Array<[number, number]>))), {
-      name: `${placed.length} rasters`,
-      stroke: COLOURS.ok,
-      fill: COLOURS.ok,
-    }),
-  ]);
-}
-
-function box([west, south, east, north]: [number, number, number, number]): Array<[number, number]> {
-  return [
-    [west, south],
-    [east, south],
-    [east, north],
-    [west, north],
-    [west, south],
-  ];
-}
-
-function feature(ring: Array<[number, number]>, properties: Record<string, unknown>): unknown {
-  return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
-}
-
-function collection(features: unknown[]): string {
-  return JSON.stringify({ type: 'FeatureCollection', features });
-}
-
-/** Text in a table cell or a line: no pipe, no newline, no HTML. */
-function escapeMd(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[|<>]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Text inside backticks: a backtick would end it. */
-function code(text: string): string {
-  return text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ');
-}
-
-/** [west, south, east, north] of rings. */
-export function bounds(rings: Array<Array<[number, number]>>): [number, number, number, number] {
-  const xs = rings.flat().map((p) => p[0]);
-  const ys = rings.flat().map((p) => p[1]);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+/**
+ * Outside text as a code span: GitHub renders no mention, link, image, emphasis or HTML inside one.
+ * The fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, the
+ * one thing a table reads before the span. Line breaks become spaces.
+ */
+export function span(text: string, inTable = false): string {
+  let flat = text.replace(/[\r\n]+/g, ' ');
+  if (inTable) flat = flat.replace(/\|/g, '\\|');
+  if (flat === '') return '';
+  let longest = 0;
+  for (const run of flat.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
 }

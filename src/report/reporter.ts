@@ -1,4 +1,5 @@
-import { commentRecordOf, type CommentRecord } from './comment.js';
+import { commentRecordOf } from './comment.js';
+import type { CommentRecord } from './comment-types.js';
 import type { LocalFile } from '../workspace/files.js';
 import type { PublishResult } from '../delivery/types.js';
 import type { UpdatePlan } from '../layer/types.js';

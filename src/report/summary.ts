@@ -63,7 +63,11 @@ function layerSection(report: LayerReport): string {
   if (sd) {
     const levels = sd.levels.map(Number).filter(Number.isFinite);
     rows.push(['Stored data', `${code(sd.id)} ${esc(sd.status)}`]);
-    if (levels.length) rows.push(['Levels', esc(`${Math.min(...levels)} to ${Math.max(...levels)} (${sd.tms ?? ''})`)]);
+    if (levels.length) {
+      // A loop, not Math.min(...levels): no list is spread into arguments.
+      const [top, bottom] = levels.reduce(([lo, hi], l) => [Math.min(lo, l), Math.max(hi, l)], [Infinity, -Infinity]);
+      rows.push(['Levels', esc(`${top} to ${bottom} (${sd.tms ?? ''})`)]);
+    }
     if (sd.size !== undefined) rows.push(['Size', formatBytes(sd.size)]);
   }
   for (const { type, offering } of report.services)
