@@ -41746,7 +41746,7 @@ async function groundReader(top, options) {
     const content = async (blob) => {
         const file = external_node_path_default().join(dir, String(++count));
         const out = (0,external_node_fs_namespaceObject.createWriteStream)(file);
-        await Promise.all([git(top, ['cat-file', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
+        await Promise.all([git(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
         const head = await readHead(file, POINTER_START.length);
         if (head !== POINTER_START)
             return file;
@@ -41915,7 +41915,7 @@ async function findMovedGround(top, changes, trees, options) {
     }
 }
 async function hasCommit(top, sha, signal) {
-    return git(top, ['cat-file', '-e', `${sha}^{commit}`], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
+    return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
 }
 /** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
 async function ancestryOf(top, since, signal) {

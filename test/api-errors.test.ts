@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenTree } from '../src/entrepot/shapes.js';
+import { flattenTree, toStoredData } from '../src/entrepot/shapes.js';
 import { errorDetails, parseContentRangeTotal, parseRetryAfter } from '../src/entrepot/transport.js';
 import { ApiError, AuthError, BadResponseError, LocalFileError, NetworkError } from '../src/shared/errors.js';
 import { backoffDelay, classify } from '../src/http/retry.js';
@@ -83,6 +83,19 @@ describe('API shapes', () => {
     expect(parseContentRangeTotal('items 10-19/20')).toBe(20);
     expect(parseContentRangeTotal('*/0')).toBeUndefined();
     expect(parseContentRangeTotal(undefined)).toBeUndefined();
+  });
+
+  it('reads an extent of 200,000 points without overflowing the stack, and fields of the wrong type as absent', () => {
+    const ring = Array.from({ length: 200_000 }, (_, i) => [2 + (i % 1000) * 1e-4, 48 + Math.floor(i / 1000) * 1e-4]);
+    const sd = toStoredData({
+      _id: 'p',
+      status: 'GENERATED',
+      extent: { type: 'Polygon', coordinates: [ring] },
+      type_infos: { tms: 5, levels: [{}] },
+      tags: { n: 3 },
+    });
+    expect(sd.bbox?.map((v) => Number(v.toFixed(4)))).toEqual([2, 48, 2.0999, 48.0199]);
+    expect(sd).toMatchObject({ tms: undefined, levels: [], tags: { n: '3' } });
   });
 
   it('flattens the tree to path → size', () => {

@@ -111,4 +111,14 @@ describe('hostile input', () => {
     expect(run.errors.at(-1)).toMatch(/Cancelled/);
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(origin.url);
   });
+
+  it('git missing from the runner is said as such, not as "not a git repository"', async () => {
+    const emu = await emulator();
+    const dir = await repository();
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    const run = await publish(emu, dir, { env: { PATH: '/nonexistent' } });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.update).toBe('full');
+    expect(run.stdout).toMatch(/git is not installed on this runner \(or not on PATH\)/);
+  });
 });

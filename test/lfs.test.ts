@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -96,6 +97,30 @@ describe('Git LFS', () => {
     // As a pattern, `ortho_*` would have fetched its neighbours too: they are still pointers.
     expect(await size(fresh, 'ortho/ortho_650320_6860000.tif')).toBeLessThan(200);
     expect(await size(fresh, 'ortho/ortho_650000_6860000.tif')).toBeLessThan(200);
+  });
+
+  it('an LFS server that never answers is given up at its bound, naming the files whose content is missing', async () => {
+    const emu = await emulator();
+    const { clone } = await lfsRepositories();
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    defer(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    git(clone, ['config', 'lfs.url', `http://127.0.0.1:${(server.address() as { port: number }).port}/lfs`]);
+    const started = Date.now();
+    const failed = await runAction({
+      workspace: clone,
+      inputs: actionInputs(emu, TOKEN, { layer: 'lfs_layer', services: 'wmts' }),
+      env: { GITHUB_SHA: git(clone, ['rev-parse', 'HEAD']), GPF_GIT_TIMEOUT_MINUTES: '0.05' },
+    });
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.errors.at(-1)).toMatch(/Git LFS pointers? whose content could not be fetched \(git lfs pull: no answer within 3 s\)/);
+    // One bound per batch, not the hour a default would wait.
+    expect(Date.now() - started).toBeLessThan(45_000);
   });
 
   it('a dry run plans without fetching content', async () => {

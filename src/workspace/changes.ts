@@ -164,7 +164,7 @@ async function findMovedGround(
 }
 
 async function hasCommit(top: string, sha: string, signal?: AbortSignal): Promise<boolean> {
-  return git(top, ['cat-file', '-e', `${sha}^{commit}`], { signal }).then(
+  return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(
     () => true,
     (error: unknown) => rethrowCancel(error) ?? false,
   );

@@ -36,7 +36,7 @@ export async function groundReader(top: string, options: { readLfs: boolean; sig
   const content = async (blob: string): Promise<string | undefined> => {
     const file = path.join(dir, String(++count));
     const out = createWriteStream(file);
-    await Promise.all([git(top, ['cat-file', 'blob', blob], { stdoutTo: out, signal: options.signal }), finished(out)]);
+    await Promise.all([git(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), finished(out)]);
     const head = await readHead(file, POINTER_START.length);
     if (head !== POINTER_START) return file;
     if (!options.readLfs) return undefined;
