@@ -39825,32 +39825,29 @@ var format = __nccwpck_require__(6338);
 ;// CONCATENATED MODULE: ./src/delivery/access.ts
 
 
-/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
-const UPLOAD_RIGHT = 'UPLOAD';
 /**
- * Read-only checks before anything is sent: the account may upload to this datastore and the
- * datastore exists. Returns its upload space for the quota check, once the run knows what it
- * still has to send; undefined when that could not be read (a warning says so).
+ * The rights an account needs in the community that owns the datastore: UPLOAD to deliver, and for
+ * a layer PROCESSING (the pyramid) and BROADCAST (configurations, offerings) (docs/api.md, "Rights").
+ */
+function rightsNeeded(layer) {
+    return layer ? ['UPLOAD', 'PROCESSING', 'BROADCAST'] : ['UPLOAD'];
+}
+/**
+ * Read-only checks before anything is sent: the account holds the rights the run needs on this
+ * datastore, the datastore exists at `api-url`, and a layer name has the datastore's mandatory
+ * prefix. Returns the upload space for the quota check, once the run knows what it still has to
+ * send; undefined when that could not be read (a warning says so).
  */
 async function checkAccess(api, target, warn) {
     // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
-    const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
-    let memberships;
-    if (rights.status === 'fulfilled')
-        memberships = rights.value;
-    else {
-        const error = rights.reason;
-        if (!unreadable(error))
-            throw error;
-        warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
-    }
-    const membership = memberships?.find((m) => m.datastore === target.datastore);
-    if (membership && !membership.rights.includes(UPLOAD_RIGHT))
-        throw new errors/* AccessError */.Zz(`The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`);
+    const [rights, facts] = await Promise.allSettled([api.memberships(), api.datastore()]);
+    checkRights(rights, target, warn);
     try {
-        if (space.status === 'rejected')
-            throw space.reason;
-        const usage = space.value;
+        if (facts.status === 'rejected')
+            throw facts.reason;
+        const { usage, layerNamePrefix } = facts.value;
+        if (target.layer && layerNamePrefix && !target.layer.startsWith(layerNamePrefix))
+            throw new errors/* InputError */.dz('layer', `'${target.layer}' does not start with '${layerNamePrefix}', the prefix datastore ${target.datastore} requires of every layer name; for example layer: ${layerNamePrefix}${target.layer}`);
         if (!usage)
             warn('The datastore does not say how much upload space it has: the quota was not checked');
         return usage;
@@ -39863,6 +39860,24 @@ async function checkAccess(api, target, warn) {
         warn(`Could not read the datastore's upload quota: ${error.message}`);
         return undefined;
     }
+}
+function checkRights(rights, target, warn) {
+    if (rights.status === 'rejected') {
+        const error = rights.reason;
+        // The account's route is the API's own: a 404 there means `api-url` is not the API's root.
+        if (error instanceof errors/* ApiError */.hD && error.status === 404)
+            throw new errors/* InputError */.dz('api-url', `${target.apiUrl} answered 404 to GET /users/me: it is not the API's root; for example api-url: https://data.geopf.fr/api`);
+        if (!unreadable(error))
+            throw error;
+        warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
+        return;
+    }
+    const membership = rights.value.find((m) => m.datastore === target.datastore);
+    if (!membership)
+        return;
+    const missing = rightsNeeded(target.layer !== undefined).filter((right) => !membership.rights.includes(right));
+    if (missing.length)
+        throw new errors/* AccessError */.Zz(`The account lacks the ${missing.join(' and ')} right${missing.length > 1 ? 's' : ''} in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'})${target.layer ? `; publishing a layer needs ${rightsNeeded(true).join(', ')}` : ''}: ask that community's administrator`);
 }
 /** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */
 function unreadable(error) {
@@ -42243,6 +42258,24 @@ function unaskedNotices(steps) {
 }
 /** The kinds a run reports when it builds nothing. */
 const NO_BUILD = (/* unused pure expression or super */ null && (['unchanged', 'reconfigured', 'stale']));
+/**
+ * Each endpoint the plan publishes new offerings on has room for them (its `use` against its
+ * `quota`, as the datastore lists them): a full endpoint is said before anything is sent, not after
+ * the pyramid is built (docs/api.md, "Rights and names").
+ */
+function checkEndpointRoom(plan, endpoints, open) {
+    const wanted = new Map();
+    for (const step of plan.services) {
+        if (step.offering !== 'create' && step.offering !== 'republish')
+            continue;
+        const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+        if (endpoint)
+            wanted.set(endpoint, (wanted.get(endpoint) ?? 0) + 1);
+    }
+    for (const [endpoint, count] of wanted)
+        if (endpoint.use !== undefined && endpoint.quota !== undefined && endpoint.use + count > endpoint.quota)
+            throw new errors/* LayerStateError */.BD(`The datastore's ${open ? 'open' : 'private'} ${endpoint.type} endpoint holds ${endpoint.use} of its ${endpoint.quota} offerings: no room for this layer's; unpublish a layer you no longer serve, or ask IGN for a larger quota`);
+}
 
 ;// CONCATENATED MODULE: ./src/layer/pyramid.ts
 
@@ -43718,8 +43751,11 @@ class DatastoreClient {
     constructor(transport) {
         this.transport = transport;
     }
-    async usage() {
-        return this.transport.readJson('read the datastore', '', toUsage);
+    async datastore() {
+        return this.transport.readJson('read the datastore', '', (body) => ({
+            usage: toUsage(body),
+            layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
+        }));
     }
     async memberships() {
         return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
@@ -45191,7 +45227,8 @@ async function deliver(stage, commenting) {
 /** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
 async function deliverAndServe(stage, apis, local) {
     const { config, workspace, reporter, signal } = stage;
-    const usage = await checkAccess(apis.datastore, { datastore: config.datastore, apiUrl: config.apiUrl }, (m) => reporter.warning(m));
+    const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
+    const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
     // The layer's parameters are checked against the processing before any file is sent.
     const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
     const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
@@ -45244,6 +45281,7 @@ async function planLayer(stage, apis, chain, local) {
     const readLfs = !config.dryRun;
     const update = await decideUpdate(apis.layers, chain, desired, (since) => changesSince(since, workspace, config.patterns, files, { signal, readLfs }));
     reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
+    checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
     return { ...prepared, update };
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

@@ -514,6 +514,8 @@ export class LayerRoutes {
     if (type !== 'WMTS-TMS' && type !== 'WMS-RASTER') throw new HttpError(400, [`Type de configuration inconnu : ${String(type)}`]);
     const layer = String(body.layer_name ?? '');
     if (!/^[A-Za-z_][A-Za-z0-9_\-.]*$/.test(layer)) throw new HttpError(400, [`Le nom de couche ${layer} n'est pas valide`]);
+    const prefix = this.options.layerNamePrefix;
+    if (prefix && !layer.startsWith(prefix)) throw new HttpError(400, [`Le nom de couche doit commencer par le préfixe ${prefix}`]);
     if ([...this.configurations.values()].some((conf) => conf.type === type && conf.layer_name === layer))
       throw new HttpError(409, [`Le nom de couche ${layer} est déjà utilisé pour le type ${type}`]);
     const typeInfos = this.validTypeInfos(body.type_infos);

@@ -12,6 +12,8 @@ export interface LayerOptions {
   storedDataLagMs?: number;
   /** Every pyramid build fails (execution FAILURE, stored data UNSTABLE, ERROR lines in its logs). */
   pyramidFailure?: boolean;
+  /** `configuration_layer_name_prefix`: a layer name must start with it (§12.12). */
+  layerNamePrefix?: string;
   /** The pyramid processing's name: the sources give two (§12.11). */
   processingName?: string;
   /** The next N pyramid executions end ABORTED (a transient fault on the platform); counted down. */

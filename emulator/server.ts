@@ -18,6 +18,18 @@ import { UploadRoutes } from './uploads.js';
 
 export { TOKEN_PATH, type EmulatorOptions, type RequestRecord } from './options.js';
 
+/** The datastore rights an account may hold (`GET /users/me`), and the one each writing route needs (§12.12). */
+const ALL_RIGHTS = ['ANNEX', 'UPLOAD', 'BROADCAST', 'PROCESSING', 'COMMUNITY'];
+const RIGHT_OF_ROUTE: Record<string, string> = {
+  createExecution: 'PROCESSING',
+  launch: 'PROCESSING',
+  createConfiguration: 'BROADCAST',
+  replaceConfiguration: 'BROADCAST',
+  createOffering: 'BROADCAST',
+  syncOffering: 'BROADCAST',
+  deleteOffering: 'BROADCAST',
+};
+
 interface Route {
   name: string;
   method: string;
@@ -202,7 +214,7 @@ export class Emulator implements Core {
         const known = this.routes.some((route) => route.pattern.test(url.pathname));
         throw new HttpError(known ? 405 : 404, [`No route for ${method} ${url.pathname}`]);
       }
-      if (match.route.auth) this.authorize(req, record, url.pathname, match.m[1]);
+      if (match.route.auth) this.authorize(req, record, url.pathname, match.m[1], match.route.name);
 
       if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
       const fault = this.faults.pick(match.route.name, method, url.searchParams.get('path') ?? undefined);
@@ -219,13 +231,21 @@ export class Emulator implements Core {
     }
   }
 
-  /** A known token, and on a datastore's routes this datastore and the UPLOAD right. */
-  private authorize(req: IncomingMessage, record: RequestRecord, pathname: string, ds: string): void {
+  /**
+   * A known token, and on a datastore's routes this datastore and the right the route needs: UPLOAD,
+   * PROCESSING for executions, BROADCAST for configurations and offerings (§12.12).
+   */
+  private authorize(req: IncomingMessage, record: RequestRecord, pathname: string, ds: string, route: string): void {
     this.keycloak.authenticate(req, record);
     if (!pathname.startsWith('/api/datastores/')) return;
     if (ds !== this.datastore) throw new HttpError(404, [`Le datastore ${ds} n'existe pas`]);
-    if (!(this.options.rights ?? ['UPLOAD']).includes('UPLOAD'))
-      throw new HttpError(403, ["Vous n'avez pas les droits nécessaires (UPLOAD) sur ce datastore"]);
+    const needed = RIGHT_OF_ROUTE[route] ?? 'UPLOAD';
+    if (!this.rights().includes(needed))
+      throw new HttpError(403, [`Vous n'avez pas les droits nécessaires (${needed}) sur ce datastore`]);
+  }
+
+  private rights(): string[] {
+    return this.options.rights ?? ALL_RIGHTS;
   }
 
   // ---------------------------------------------------------------- datastore and user
@@ -237,7 +257,7 @@ export class Emulator implements Core {
       communities_member: [
         {
           community: { _id: 'community-1', name: 'Emulated community', datastore: this.datastore },
-          rights: this.options.rights ?? ['UPLOAD'],
+          rights: this.rights(),
         },
       ],
     });
@@ -255,6 +275,7 @@ export class Emulator implements Core {
         [this.options.storageKey === 'upload' ? 'annexe' : 'annexes']: { use: 0, quota },
       },
       checks: [RASTER_CHECK, STANDARD_CHECK],
+      ...(this.options.layers?.layerNamePrefix ? { configuration_layer_name_prefix: this.options.layers.layerNamePrefix } : {}),
       ...this.layers.datastoreFields(),
     });
   }

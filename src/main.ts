@@ -8,7 +8,7 @@ import type { PublishResult } from './delivery/types.js';
 import { publishLayer } from './layer/layer.js';
 import { prepareLayer } from './layer/pyramid.js';
 import { builds, SERVICE_TYPE_OF, type LayerOptions, type LayerPlan, type UpdateOptions, type UpdatePlan } from './layer/types.js';
-import { decideUpdate, type DesiredLayer } from './layer/update.js';
+import { checkEndpointRoom, decideUpdate, type DesiredLayer } from './layer/update.js';
 import { commentMarker, renderComment } from './report/comment.js';
 import { isPullRequestEvent, upsertComment as githubComment, type CommentOutcome } from './report/github.js';
 import { Reporter } from './report/reporter.js';
@@ -115,7 +115,8 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
 /** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
 async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Promise<PublishResult> {
   const { config, workspace, reporter, signal } = stage;
-  const usage = await checkAccess(apis.datastore, { datastore: config.datastore, apiUrl: config.apiUrl }, (m) => reporter.warning(m));
+  const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
+  const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
   // The layer's parameters are checked against the processing before any file is sent.
   const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
   const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
@@ -175,6 +176,7 @@ async function planLayer(
     changesSince(since, workspace, config.patterns, files, { signal, readLfs }),
   );
   reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
+  checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
   return { ...prepared, update };
 }
 

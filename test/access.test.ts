@@ -16,9 +16,11 @@ function deferredApi() {
       asked.push('memberships');
       return new Promise<Membership[] | Error>((resolve) => (answerRights = resolve)).then(settle<Membership[]>);
     },
-    usage: () => {
+    datastore: () => {
       asked.push('usage');
-      return new Promise<DatastoreUsage | Error>((resolve) => (answerUsage = resolve)).then(settle<DatastoreUsage>);
+      return new Promise<DatastoreUsage | Error>((resolve) => (answerUsage = resolve))
+        .then(settle<DatastoreUsage>)
+        .then((usage) => ({ usage }));
     },
   };
   return {
@@ -30,6 +32,24 @@ function deferredApi() {
 }
 
 describe('checkAccess', () => {
+  it('with a layer, asks for PROCESSING and BROADCAST too, naming the rights missing', async () => {
+    const { api, answerRights, answerUsage } = deferredApi();
+    const checking = checkAccess(api, { ...target, layer: 'ortho' }, () => undefined);
+    answerUsage({ use: 1, quota: 10 });
+    answerRights([{ community: 'c', datastore: 'ds-1', rights: ['UPLOAD', 'BROADCAST'] }]);
+    await expect(checking).rejects.toThrow(
+      /lacks the PROCESSING right in community 'c'.*publishing a layer needs UPLOAD, PROCESSING, BROADCAST/,
+    );
+  });
+
+  it("a wrong api-url (a 404 on the account's route) is named as such", async () => {
+    const { api, answerRights, answerUsage } = deferredApi();
+    const checking = checkAccess(api, target, () => undefined);
+    answerUsage(new ApiError(404, 'GET', '/datastores/ds-1', []));
+    answerRights(new ApiError(404, 'GET', '/users/me', []));
+    await expect(checking).rejects.toThrow(/^Input 'api-url': https:\/\/api.example\/api answered 404 to GET \/users\/me/);
+  });
+
   it('asks for the rights and the datastore at once: one round trip', async () => {
     const { api, asked, answerRights, answerUsage } = deferredApi();
     const checking = checkAccess(api, target, () => undefined);

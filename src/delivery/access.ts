@@ -1,39 +1,45 @@
 import type { DatastoreApi } from '../entrepot/datastore.js';
-import type { DatastoreUsage } from '../entrepot/types.js';
+import type { DatastoreUsage, Membership } from '../entrepot/types.js';
 import { AccessError, ApiError, InputError, QuotaError, RequestError } from '../shared/errors.js';
 import { formatBytes } from '../shared/format.js';
 
-/** The right an account needs in the community that owns the datastore (docs/api.md, "Rights"). */
-const UPLOAD_RIGHT = 'UPLOAD';
+/**
+ * The rights an account needs in the community that owns the datastore: UPLOAD to deliver, and for
+ * a layer PROCESSING (the pyramid) and BROADCAST (configurations, offerings) (docs/api.md, "Rights").
+ */
+function rightsNeeded(layer: boolean): string[] {
+  return layer ? ['UPLOAD', 'PROCESSING', 'BROADCAST'] : ['UPLOAD'];
+}
+
+export interface AccessTarget {
+  datastore: string;
+  apiUrl: string;
+  /** The layer to publish, when there is one: its rights and its name's prefix are checked too. */
+  layer?: string;
+}
 
 /**
- * Read-only checks before anything is sent: the account may upload to this datastore and the
- * datastore exists. Returns its upload space for the quota check, once the run knows what it
- * still has to send; undefined when that could not be read (a warning says so).
+ * Read-only checks before anything is sent: the account holds the rights the run needs on this
+ * datastore, the datastore exists at `api-url`, and a layer name has the datastore's mandatory
+ * prefix. Returns the upload space for the quota check, once the run knows what it still has to
+ * send; undefined when that could not be read (a warning says so).
  */
 export async function checkAccess(
   api: DatastoreApi,
-  target: { datastore: string; apiUrl: string },
+  target: AccessTarget,
   warn: (message: string) => void,
 ): Promise<DatastoreUsage | undefined> {
   // Both reads at once (one round trip, not two), judged in order: the rights, then the datastore.
-  const [rights, space] = await Promise.allSettled([api.memberships(), api.usage()]);
-  let memberships;
-  if (rights.status === 'fulfilled') memberships = rights.value;
-  else {
-    const error: unknown = rights.reason;
-    if (!unreadable(error)) throw error;
-    warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
-  }
-  const membership = memberships?.find((m) => m.datastore === target.datastore);
-  if (membership && !membership.rights.includes(UPLOAD_RIGHT))
-    throw new AccessError(
-      `The account lacks the ${UPLOAD_RIGHT} right in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'}); ask that community's administrator for it`,
-    );
-
+  const [rights, facts] = await Promise.allSettled([api.memberships(), api.datastore()]);
+  checkRights(rights, target, warn);
   try {
-    if (space.status === 'rejected') throw space.reason;
-    const usage = space.value;
+    if (facts.status === 'rejected') throw facts.reason;
+    const { usage, layerNamePrefix } = facts.value;
+    if (target.layer && layerNamePrefix && !target.layer.startsWith(layerNamePrefix))
+      throw new InputError(
+        'layer',
+        `'${target.layer}' does not start with '${layerNamePrefix}', the prefix datastore ${target.datastore} requires of every layer name; for example layer: ${layerNamePrefix}${target.layer}`,
+      );
     if (!usage) warn('The datastore does not say how much upload space it has: the quota was not checked');
     return usage;
   } catch (error) {
@@ -46,6 +52,28 @@ export async function checkAccess(
     warn(`Could not read the datastore's upload quota: ${error.message}`);
     return undefined;
   }
+}
+
+function checkRights(rights: PromiseSettledResult<Membership[]>, target: AccessTarget, warn: (message: string) => void): void {
+  if (rights.status === 'rejected') {
+    const error: unknown = rights.reason;
+    // The account's route is the API's own: a 404 there means `api-url` is not the API's root.
+    if (error instanceof ApiError && error.status === 404)
+      throw new InputError(
+        'api-url',
+        `${target.apiUrl} answered 404 to GET /users/me: it is not the API's root; for example api-url: https://data.geopf.fr/api`,
+      );
+    if (!unreadable(error)) throw error;
+    warn(`Could not read the account's rights (GET /users/me): ${error.message}`);
+    return;
+  }
+  const membership = rights.value.find((m) => m.datastore === target.datastore);
+  if (!membership) return;
+  const missing = rightsNeeded(target.layer !== undefined).filter((right) => !membership.rights.includes(right));
+  if (missing.length)
+    throw new AccessError(
+      `The account lacks the ${missing.join(' and ')} right${missing.length > 1 ? 's' : ''} in community '${membership.community}', which owns datastore ${target.datastore} (it has ${membership.rights.join(', ') || 'no right'})${target.layer ? `; publishing a layer needs ${rightsNeeded(true).join(', ')}` : ''}: ask that community's administrator`,
+    );
 }
 
 /** A read that failed on the server's side (not a refused token, a cancel or a bug): worth a warning only. */

@@ -2,10 +2,16 @@ import { array, idOf, number, numeric, record, string, text } from './json.js';
 import type { Transport } from './transport.js';
 import type { DatastoreUsage, Membership } from './types.js';
 
+export interface DatastoreFacts {
+  usage?: DatastoreUsage;
+  /** `configuration_layer_name_prefix`: every layer name of the datastore starts with it (docs/api.md, "Rights and names"). */
+  layerNamePrefix?: string;
+}
+
 /** The account and its datastore, as the read-only checks before a run need them (docs/api.md, "Rights", "Quota"). */
 export interface DatastoreApi {
-  /** The upload space (`use`, `quota` in bytes), or undefined when the datastore does not say. */
-  usage(): Promise<DatastoreUsage | undefined>;
+  /** The upload space (`use`, `quota` in bytes, undefined when it does not say) and the layer names' mandatory prefix. */
+  datastore(): Promise<DatastoreFacts>;
   /** The account's communities with their datastore and rights (`GET /users/me`). */
   memberships(): Promise<Membership[]>;
 }
@@ -13,8 +19,11 @@ export interface DatastoreApi {
 export class DatastoreClient implements DatastoreApi {
   constructor(private readonly transport: Transport) {}
 
-  async usage(): Promise<DatastoreUsage | undefined> {
-    return this.transport.readJson('read the datastore', '', toUsage);
+  async datastore(): Promise<DatastoreFacts> {
+    return this.transport.readJson('read the datastore', '', (body) => ({
+      usage: toUsage(body),
+      layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
+    }));
   }
 
   async memberships(): Promise<Membership[]> {

@@ -1,7 +1,7 @@
 import type { LayerApi } from '../entrepot/layers.js';
 import { record, string } from '../entrepot/json.js';
-import type { ServiceType, StoredData } from '../entrepot/types.js';
-import { InputError, list } from '../shared/errors.js';
+import type { Endpoint, ServiceType, StoredData } from '../entrepot/types.js';
+import { InputError, LayerStateError, list } from '../shared/errors.js';
 import type { ChangeReading } from '../workspace/changes.js';
 import type { LocalFile } from '../workspace/files.js';
 import { readLive, settingsOf, type LiveLayer, type LivePyramid } from './live.js';
@@ -278,3 +278,22 @@ function unaskedNotices(steps: ServiceStep[]): string[] {
 
 /** The kinds a run reports when it builds nothing. */
 export const NO_BUILD: readonly UpdateKind[] = ['unchanged', 'reconfigured', 'stale'];
+
+/**
+ * Each endpoint the plan publishes new offerings on has room for them (its `use` against its
+ * `quota`, as the datastore lists them): a full endpoint is said before anything is sent, not after
+ * the pyramid is built (docs/api.md, "Rights and names").
+ */
+export function checkEndpointRoom(plan: UpdatePlan, endpoints: Endpoint[], open: boolean): void {
+  const wanted = new Map<Endpoint, number>();
+  for (const step of plan.services) {
+    if (step.offering !== 'create' && step.offering !== 'republish') continue;
+    const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+    if (endpoint) wanted.set(endpoint, (wanted.get(endpoint) ?? 0) + 1);
+  }
+  for (const [endpoint, count] of wanted)
+    if (endpoint.use !== undefined && endpoint.quota !== undefined && endpoint.use + count > endpoint.quota)
+      throw new LayerStateError(
+        `The datastore's ${open ? 'open' : 'private'} ${endpoint.type} endpoint holds ${endpoint.use} of its ${endpoint.quota} offerings: no room for this layer's; unpublish a layer you no longer serve, or ask IGN for a larger quota`,
+      );
+}
