@@ -43186,10 +43186,19 @@ function tablesOf(record, rows) {
             '|---|---|',
             ...refused.slice(0, rows).map((f) => `| ${span(f.path, true)} | ${span(f.problem ?? '', true)} |`),
         ], refused.length, rows, true));
-    const lines = record.files
+    // What the merge changes first: refused, then to send, then already there; unchanged files as a count.
+    const rank = { refused: 0, 'to send': 1, 'already there': 2, unchanged: 3 };
+    const listed = record.files
+        .filter((f) => f.outcome !== 'unchanged')
+        .sort((a, b) => rank[a.outcome] - rank[b.outcome] || (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+    const unchanged = record.files.length - listed.length;
+    const lines = listed
         .slice(0, rows)
         .map((f) => `| ${span(f.remotePath, true)} | ${(0,format/* formatBytes */.z3)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
-    out.push(fold(`Files (${record.files.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines], record.files.length, rows, false));
+    if (listed.length)
+        out.push(fold(`Files (${listed.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines], listed.length, rows, false));
+    if (unchanged)
+        out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
     return out;
 }
 function fold(title, lines, count, rows, open) {
@@ -43424,6 +43433,12 @@ function recordEvent(record, event) {
             record.status = event.upload.status;
             break;
         case 'plan':
+            // What the upload holds already is said as such from the plan on, as the log says it.
+            for (const file of event.present) {
+                const row = record.rows.get(file.remotePath);
+                if (row?.outcome === 'pending')
+                    record.rows.set(file.remotePath, { ...row, outcome: 'present' });
+            }
             record.willCreate = event.create !== undefined;
             record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
             record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
@@ -45345,9 +45360,11 @@ const MAX_LINE_CHARS = 500;
 function renderSummary(record) {
     const { error, result } = record.end ?? {};
     const dryRun = result?.dryRun === true;
-    const out = [
-        `<h2>${error ? '❌' : dryRun ? '🔎' : '✅'} Géoplateforme upload ${esc(record.context.name)}${dryRun ? ' (dry run)' : ''}</h2>`,
-    ];
+    const icon = error ? '❌' : dryRun ? '🔎' : '✅';
+    const title = record.layer
+        ? layerTitle(record.layer, record, dryRun, error !== undefined)
+        : `Géoplateforme upload ${esc(record.context.name)}`;
+    const out = [`<h2>${icon} ${title}${dryRun ? ' (dry run)' : ''}</h2>`];
     if (error)
         out.push(`<p><strong>${esc(headline(error, record))}</strong></p>`);
     if (record.layer)
@@ -45403,9 +45420,11 @@ function layerSection(report) {
             rows.push(['Size', (0,_shared_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(sd.size)]);
     }
     for (const { type, offering } of report.services)
+        rows.push([esc(type), offering ? serviceLinks(offering.urls) || esc(offering.status) : '–']);
+    if (report.services.some((s) => s.offering?.open === false))
         rows.push([
-            esc(type),
-            offering ? offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(offering.status) : '–',
+            'Access',
+            'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
         ]);
     if (report.deletedPyramids.length)
         rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
@@ -45415,6 +45434,43 @@ function layerSection(report) {
         ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
         : '';
     return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
+}
+/** What happened to the layer, in the page's title: "Layer ortho_2024 updated: incremental, 3 of 10000 files". */
+function layerTitle(report, record, dryRun, failed) {
+    const name = `Layer ${esc(report.layer)}`;
+    const update = report.update;
+    if (failed)
+        return `${name}: not ${update?.kind === 'created' ? 'created' : 'updated'}`;
+    const of = record.rows.size;
+    const said = {
+        created: `created from ${of} files`,
+        full: `rebuilt in full from ${of} files`,
+        incremental: `updated: incremental, ${update?.changed ?? 0} of ${of} files`,
+        unchanged: 'unchanged',
+        reconfigured: 'reconfigured, no pyramid built',
+        stale: 'left as it is: this commit is older than the live one',
+    };
+    const what = update ? said[update.kind] : report.action;
+    return dryRun ? `${name} would be ${what}` : `${name} ${what}`;
+}
+/**
+ * An offering's URLs as links a GIS user opens: WMTS and WMS GetCapabilities (the WMS URL is a
+ * GetMap template, useless in QGIS), TMS as it is. Only http(s) URLs are links.
+ */
+function serviceLinks(urls) {
+    const link = (label, href) => /^https?:\/\//.test(href) ? `<a href="${esc(href)}">${esc(label)}</a>` : `${esc(label)}: ${code(href)}`;
+    const capabilities = (url, service) => {
+        const base = url.split('?')[0];
+        return `${base}?SERVICE=${service}&REQUEST=GetCapabilities`;
+    };
+    return urls
+        .map(({ type, url }) => {
+        const kind = type.toUpperCase();
+        if (kind === 'WMTS' || kind === 'WMS')
+            return link(`${kind} GetCapabilities`, capabilities(url, kind));
+        return link(kind || 'URL', url);
+    })
+        .join('<br>');
 }
 function pyramidErrors(error) {
     const items = error.errorLines

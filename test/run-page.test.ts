@@ -29,6 +29,23 @@ describe('the run page', () => {
     expect(run.outputs.files).toBe('6');
   });
 
+  it('a layer: the title says what happened to it, and its services are links a GIS user opens', async () => {
+    const emu = await emulator({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
+    const dir = await workspace();
+    const run = await runAction({ workspace: dir, inputs: inputs(emu, { layer: 'ortho_2024', services: 'wmts,wms' }) });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const { marked } = await import('marked');
+    const page = await marked.parse(run.summary, { gfm: true });
+    expect(page).toMatch(/<h2>✅ Layer ortho_2024 created from 6 files<\/h2>/);
+    expect(page).toMatch(
+      /<a href="http:\/\/127\.0\.0\.1:\d+\/[^"]*wmts\?SERVICE=WMTS(&amp;|&#38;)REQUEST=GetCapabilities">WMTS GetCapabilities<\/a>/,
+    );
+    expect(page).toMatch(
+      /<a href="http:\/\/127\.0\.0\.1:\d+\/[^"]*\?SERVICE=WMS(&amp;|&#38;)REQUEST=GetCapabilities">WMS GetCapabilities<\/a>/,
+    );
+    expect(page).toMatch(/<a href="http:\/\/127\.0\.0\.1:\d+\/[^"]*tms\/[^"]*">TMS<\/a>/);
+  });
+
   it('a refused file: an annotation on the file, a headed problem table, no list of files not sent', async () => {
     const emu = await emulator();
     const dir = await workspace({ 'rasters/wgs.tif': await fixture('geotiff-4326.tif') });

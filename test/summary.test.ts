@@ -139,4 +139,18 @@ describe('the comment of a record', () => {
     expect(body).toContain('**The run would fail:** `1 file refused`');
     expect(body).toContain('```geojson');
   });
+
+  it('a 400-file plan with 399 already there says 1 to send, and lists that file first', () => {
+    const files = Array.from({ length: 400 }, (_, i) => file(`t_${String(i).padStart(3, '0')}.tif`));
+    const last = files[399];
+    const record = recordOf([
+      { type: 'files', files },
+      { type: 'plan', toSend: [last], present: files.slice(0, 399), extra: [], prune: true },
+    ]);
+    const body = renderComment(commentRecordOf(record));
+    expect(body).toContain('- **Files**: 400, 160.0 KB: 1 to send, 399 already there');
+    const firstRow = body.split('\n').find((line) => line.startsWith('| `data/'));
+    expect(firstRow).toContain('`data/t_399.tif`');
+    expect(firstRow).toContain('to send');
+  });
 });

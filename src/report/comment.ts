@@ -136,18 +136,26 @@ function tablesOf(record: CommentRecord, rows: number): string[] {
         true,
       ),
     );
-  const lines = record.files
+  // What the merge changes first: refused, then to send, then already there; unchanged files as a count.
+  const rank = { refused: 0, 'to send': 1, 'already there': 2, unchanged: 3 } as const;
+  const listed = record.files
+    .filter((f) => f.outcome !== 'unchanged')
+    .sort((a, b) => rank[a.outcome] - rank[b.outcome] || (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+  const unchanged = record.files.length - listed.length;
+  const lines = listed
     .slice(0, rows)
     .map((f) => `| ${span(f.remotePath, true)} | ${formatBytes(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
-  out.push(
-    fold(
-      `Files (${record.files.length})`,
-      ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines],
-      record.files.length,
-      rows,
-      false,
-    ),
-  );
+  if (listed.length)
+    out.push(
+      fold(
+        `Files (${listed.length})`,
+        ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines],
+        listed.length,
+        rows,
+        false,
+      ),
+    );
+  if (unchanged) out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
   return out;
 }
 

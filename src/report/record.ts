@@ -102,6 +102,11 @@ export function recordEvent(record: RunRecord, event: RunEvent): void {
       record.status = event.upload.status;
       break;
     case 'plan':
+      // What the upload holds already is said as such from the plan on, as the log says it.
+      for (const file of event.present) {
+        const row = record.rows.get(file.remotePath);
+        if (row?.outcome === 'pending') record.rows.set(file.remotePath, { ...row, outcome: 'present' });
+      }
       record.willCreate = event.create !== undefined;
       record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
       record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };

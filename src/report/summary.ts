@@ -19,9 +19,11 @@ const MAX_LINE_CHARS = 500;
 export function renderSummary(record: RunRecord): string {
   const { error, result } = record.end ?? {};
   const dryRun = result?.dryRun === true;
-  const out = [
-    `<h2>${error ? '❌' : dryRun ? '🔎' : '✅'} Géoplateforme upload ${esc(record.context.name)}${dryRun ? ' (dry run)' : ''}</h2>`,
-  ];
+  const icon = error ? '❌' : dryRun ? '🔎' : '✅';
+  const title = record.layer
+    ? layerTitle(record.layer, record, dryRun, error !== undefined)
+    : `Géoplateforme upload ${esc(record.context.name)}`;
+  const out = [`<h2>${icon} ${title}${dryRun ? ' (dry run)' : ''}</h2>`];
   if (error) out.push(`<p><strong>${esc(headline(error, record))}</strong></p>`);
   if (record.layer) out.push(layerSection(record.layer));
   if (error instanceof PyramidFailedError) out.push(pyramidErrors(error));
@@ -71,9 +73,11 @@ function layerSection(report: LayerReport): string {
     if (sd.size !== undefined) rows.push(['Size', formatBytes(sd.size)]);
   }
   for (const { type, offering } of report.services)
+    rows.push([esc(type), offering ? serviceLinks(offering.urls) || esc(offering.status) : '–']);
+  if (report.services.some((s) => s.offering?.open === false))
     rows.push([
-      esc(type),
-      offering ? offering.urls.map((u) => `${esc(u.type)}: ${code(u.url)}`).join('<br>') || esc(offering.status) : '–',
+      'Access',
+      'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
     ]);
   if (report.deletedPyramids.length) rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
   if (report.uploadDeleted) rows.push(['Upload', 'deleted (the pyramid holds the data)']);
@@ -81,6 +85,44 @@ function layerSection(report: LayerReport): string {
     ? `\n<p><img src="${esc(report.preview)}" alt="Preview of layer ${esc(report.layer)}" width="512"></p>`
     : '';
   return `<h3>Layer ${esc(report.layer)}</h3>\n${table([], rows)}${preview}`;
+}
+
+/** What happened to the layer, in the page's title: "Layer ortho_2024 updated: incremental, 3 of 10000 files". */
+function layerTitle(report: LayerReport, record: RunRecord, dryRun: boolean, failed: boolean): string {
+  const name = `Layer ${esc(report.layer)}`;
+  const update = report.update;
+  if (failed) return `${name}: not ${update?.kind === 'created' ? 'created' : 'updated'}`;
+  const of = record.rows.size;
+  const said: Record<string, string> = {
+    created: `created from ${of} files`,
+    full: `rebuilt in full from ${of} files`,
+    incremental: `updated: incremental, ${update?.changed ?? 0} of ${of} files`,
+    unchanged: 'unchanged',
+    reconfigured: 'reconfigured, no pyramid built',
+    stale: 'left as it is: this commit is older than the live one',
+  };
+  const what = update ? said[update.kind] : report.action;
+  return dryRun ? `${name} would be ${what}` : `${name} ${what}`;
+}
+
+/**
+ * An offering's URLs as links a GIS user opens: WMTS and WMS GetCapabilities (the WMS URL is a
+ * GetMap template, useless in QGIS), TMS as it is. Only http(s) URLs are links.
+ */
+function serviceLinks(urls: Array<{ type: string; url: string }>): string {
+  const link = (label: string, href: string) =>
+    /^https?:\/\//.test(href) ? `<a href="${esc(href)}">${esc(label)}</a>` : `${esc(label)}: ${code(href)}`;
+  const capabilities = (url: string, service: string) => {
+    const base = url.split('?')[0];
+    return `${base}?SERVICE=${service}&REQUEST=GetCapabilities`;
+  };
+  return urls
+    .map(({ type, url }) => {
+      const kind = type.toUpperCase();
+      if (kind === 'WMTS' || kind === 'WMS') return link(`${kind} GetCapabilities`, capabilities(url, kind));
+      return link(kind || 'URL', url);
+    })
+    .join('<br>');
 }
 
 function pyramidErrors(error: PyramidFailedError): string {
