@@ -240,8 +240,7 @@ export class Emulator implements Core {
     if (!pathname.startsWith('/api/datastores/')) return;
     if (ds !== this.datastore) throw new HttpError(404, [`Le datastore ${ds} n'existe pas`]);
     const needed = RIGHT_OF_ROUTE[route] ?? 'UPLOAD';
-    if (!this.rights().includes(needed))
-      throw new HttpError(403, [`Vous n'avez pas les droits nécessaires (${needed}) sur ce datastore`]);
+    if (!this.rights().includes(needed)) throw new HttpError(403, [`Vous n'avez pas les droits nécessaires (${needed}) sur ce datastore`]);
   }
 
   private rights(): string[] {

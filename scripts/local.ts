@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, runAction, showAsTheRunner } from './action-runner.js';
@@ -29,8 +30,17 @@ for (const raw of text.split('\n')) {
   if (name.startsWith('INPUT_')) inputs[name.slice(6).toLowerCase()] = value;
   else env[name] = value;
 }
+const workspace = process.env.GITHUB_WORKSPACE ?? ROOT;
+// The commit is the one checked out, as on a runner: a layer's update is decided from it.
+if (!env.GITHUB_SHA) {
+  try {
+    env.GITHUB_SHA = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git repository: no commit, the action says what that means for a layer
+  }
+}
 const run = await runAction({
-  workspace: process.env.GITHUB_WORKSPACE ?? ROOT,
+  workspace,
   inputs,
   env,
   onStdout: showAsTheRunner,

@@ -44,6 +44,7 @@ async function runWorkflow(jobs: Record<string, Job>, emu: Emulator, workspace: 
     'vars.GPF_DATASTORE': emu.datastore,
     'vars.GPF_CLIENT_ID': 'svc',
     'secrets.GPF_CLIENT_SECRET': 's3cret',
+    'github.token': 'gh-test-token',
   };
   const jobOutputs: Record<string, Record<string, string>> = {};
   const runs: JobRun[] = [];
@@ -92,20 +93,21 @@ async function setup() {
 }
 
 describe('README examples', () => {
-  it('has the five workflows this test knows', async () => {
+  it('has the six workflows this test knows, the layer first', async () => {
     expect((await readmeWorkflows()).map((w) => w.title)).toEqual([
-      'Publish on every merge',
-      'Publish a layer',
+      'Publish a layer on every merge',
+      'Review it in the pull request',
+      'Upload only: a delivery',
       'Dry run on pull requests',
       'Keep files in an open upload, close later',
       'One upload across a job matrix',
     ]);
   });
 
-  it('publish on every merge: CLOSED, tagged, the folder README left out by the glob', async () => {
+  it('upload only: CLOSED, tagged, the folder README left out by the glob', async () => {
     const { emu, dir } = await setup();
     await expect(readFile(path.join(dir, 'rasters', 'README.md'), 'utf8')).resolves.toContain('Not a raster');
-    const [workflow] = await readmeWorkflows();
+    const workflow = (await readmeWorkflows())[2];
     const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
     expect(run.exitCode, run.stdout).toBe(0);
     expect(run.outputs).toMatchObject({ status: 'CLOSED', files: '6', uploaded: '6' });
@@ -114,7 +116,7 @@ describe('README examples', () => {
 
   it('publish a layer: the pyramid built, WMTS and WMS published, the upload deleted', async () => {
     const { emu, dir } = await setup();
-    const [{ run }] = await runWorkflow((await readmeWorkflows())[1].jobs, emu, dir);
+    const [{ run }] = await runWorkflow((await readmeWorkflows())[0].jobs, emu, dir);
     expect(run.exitCode, run.stdout).toBe(0);
     expect(Object.keys(JSON.parse(run.outputs['layer-urls']) as object).sort()).toEqual(['TMS', 'WMS', 'WMTS']);
     expect([...emu.layers.configurations.values()].map((c) => [c.type, c.layer_name, c.type_infos.title]).sort()).toEqual([
@@ -124,9 +126,17 @@ describe('README examples', () => {
     expect(emu.store.uploads.get(run.outputs['upload-id'])?.status).toBe('DELETED');
   });
 
+  it('the pull-request review of the layer workflow plans the same layer, with GETs only', async () => {
+    const { emu, dir } = await setup();
+    const [{ run }] = await runWorkflow((await readmeWorkflows())[1].jobs, emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/Layer ortho_2024 would be created \(WMTS-TMS, WMS-RASTER\)/);
+    expect(emu.requests.filter((r) => r.method !== 'GET').map((r) => r.route)).toEqual(['token']);
+  });
+
   it('dry run on pull requests: refuses the README that rasters/** matches, with GETs only', async () => {
     const { emu, dir } = await setup();
-    const workflow = (await readmeWorkflows())[2];
+    const workflow = (await readmeWorkflows())[3];
     const [{ run }] = await runWorkflow(workflow.jobs, emu, dir);
     // rasters/** takes the folder's README.md too: the dry run says so before anything is sent.
     expect(run.exitCode).toBe(1);
@@ -138,7 +148,7 @@ describe('README examples', () => {
     const { emu, dir } = await setup();
     const { rm } = await import('node:fs/promises');
     await rm(path.join(dir, 'rasters', 'README.md'));
-    const [, , dry, stage, matrix] = await readmeWorkflows();
+    const [, , , dry, stage, matrix] = await readmeWorkflows();
 
     const [{ run: plan }] = await runWorkflow(dry.jobs, emu, dir);
     expect(plan.exitCode, plan.stdout).toBe(0);
