@@ -40006,6 +40006,8 @@ function deadline(parent, ms, onExpiry) {
 // A gateway hiccup lasts seconds; the SDK's fixed 5 x 1 s is too short for one (docs/api.md).
 const DEFAULT_RETRY = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 300_000 };
 function classify(error) {
+    if (error instanceof errors/* NetworkError */.Dr && error.unreachable)
+        return 'fatal';
     if (error instanceof errors/* NetworkError */.Dr || error instanceof errors/* BadResponseError */.nS)
         return 'unknown';
     if (error instanceof errors/* ApiError */.hD) {
@@ -42361,6 +42363,10 @@ class PyramidBuilder {
     emit;
     pollOptions;
     layer;
+    /** Whether a layer is live: a failure leaves it as it was. */
+    live = false;
+    /** This build's attempt from its upload. */
+    attempt = 1;
     constructor(api, options, plan, emit, 
     /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
     pollOptions) {
@@ -42377,6 +42383,7 @@ class PyramidBuilder {
      * built again once, and said; a second failure is the run's.
      */
     async build(upload, update) {
+        this.live = update.live !== undefined;
         const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
         const generated = made.find((sd) => sd.status === 'GENERATED');
         if (generated)
@@ -42398,14 +42405,15 @@ class PyramidBuilder {
         if (failed.length >= MAX_ATTEMPTS) {
             const last = failed[failed.length - 1];
             const lines = last.executionId ? await this.api.executionLogs(last.executionId).catch(() => []) : [];
-            throw new errors/* PyramidFailedError */.iw(last.executionId ?? last.sd.id, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), last.status);
+            throw new errors/* PyramidFailedError */.iw(last.executionId ?? last.sd.id, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), last.status, update.live !== undefined, true);
         }
         if (failed.length)
             this.emit({
                 type: 'warning',
                 message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
             });
-        const { executionId, storedDataId } = await this.start(upload, update, failed.length + 1);
+        this.attempt = failed.length + 1;
+        const { executionId, storedDataId } = await this.start(upload, update, this.attempt);
         return this.awaitPyramid(executionId, storedDataId);
     }
     resumed(sd, upload) {
@@ -42468,7 +42476,7 @@ class PyramidBuilder {
             if (entrepot_status/* FAILED_EXECUTION_STATUSES */.Ck.has(execution.status) || storedData.status === 'UNSTABLE') {
                 // Within the deadline, like every read of the wait.
                 const lines = await api.executionLogs(executionId).catch(() => []);
-                throw new errors/* PyramidFailedError */.iw(executionId, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), execution.status);
+                throw new errors/* PyramidFailedError */.iw(executionId, (0,entrepot_status/* errorLinesOf */.FI)(lines).map((l) => (0,entrepot_status/* splitLogLine */.n1)(l).message), execution.status, this.live, this.attempt >= MAX_ATTEMPTS);
             }
             return { state };
         });
@@ -44612,6 +44620,8 @@ function createDispatcher() {
 class Http {
     options;
     dispatcher;
+    /** The origins that have answered this run at least once. */
+    answered = new Set();
     constructor(options = {}) {
         this.options = options;
         this.dispatcher = options.dispatcher ?? createDispatcher();
@@ -44649,6 +44659,7 @@ class Http {
                 tooLarge: () => new errors/* BadResponseError */.nS(req.method, path, `the answer was larger than ${(0,format/* formatBytes */.z3)(maxOk)}; it was not read further`),
             });
             this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+            this.answered.add(url.origin);
             return res;
         }
         catch (error) {
@@ -44665,7 +44676,10 @@ class Http {
                     ? `no whole answer within ${(0,format/* formatDuration */.a3)(timeoutMs, 'ms')}`
                     : describeNetworkError(body.sourceError ?? error);
             this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
-            throw new errors/* NetworkError */.Dr(req.method, path, reason);
+            // Nothing has ever answered at that address, and nothing listens there (or the name is
+            // unknown): a wrong URL, not a hiccup; no retry hides it for half a minute.
+            const unreachable = !this.answered.has(url.origin) && /\b(ECONNREFUSED|ENOTFOUND)\b/.test(reason);
+            throw new errors/* NetworkError */.Dr(req.method, path, reason, unreachable);
         }
         finally {
             guard.dispose();
@@ -45327,7 +45341,7 @@ function unreachable(error, apiUrl) {
     if (!(error instanceof errors/* NetworkError */.Dr) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason))
         return error;
     const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
-    return new errors/* NetworkError */.Dr(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`).withAttempts(error.attempts);
+    return new errors/* NetworkError */.Dr(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.unreachable).withAttempts(error.attempts);
 }
 
 
@@ -45726,8 +45740,12 @@ class ApiError extends RequestError {
 }
 /** The request never got an HTTP answer (reset, refused, timed out, stalled). */
 class NetworkError extends RequestError {
-    constructor(method, path, reason) {
+    unreachable;
+    constructor(method, path, reason, 
+    /** Nothing ever answered at that address this run, and nothing listens there: not worth a retry. */
+    unreachable = false) {
         super(method, path, reason, (n) => `${method} ${path} failed${triesSuffix(n, 'after')}: ${reason}`);
+        this.unreachable = unreachable;
     }
 }
 /**
@@ -45798,8 +45816,16 @@ class PyramidFailedError extends ActionError {
     errorLines;
     /** The message without its pointer to the summary, for the summary itself. */
     brief;
-    constructor(executionId, errorLines, status) {
-        const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; the live layer was left as it was`;
+    constructor(executionId, errorLines, status, 
+    /** Whether a layer is live (left as it was), or none was published yet. */
+    live, 
+    /** Whether a re-run builds it again (after a first failure) or not (the second). */
+    retried) {
+        const layer = live ? 'the live layer was left as it was' : 'no layer was published';
+        const next = retried
+            ? 'it failed twice from this upload: fix the data, then merge again'
+            : 'the CLOSED upload is kept: a re-run builds the pyramid from it once more';
+        const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; ${layer}; ${next}`;
         super(`${brief}. See the job summary for the error lines`);
         this.executionId = executionId;
         this.errorLines = errorLines;

@@ -208,5 +208,6 @@ function unreachable(error: unknown, apiUrl: string): unknown {
     error.method,
     error.path,
     `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`,
+    error.unreachable,
   ).withAttempts(error.attempts);
 }

@@ -223,6 +223,10 @@ describe('the layer reconciled with the merged commit', () => {
     const dir = await repository();
     const first = await publish(emu, dir);
     expect(first.exitCode).toBe(1);
+    // A first pyramid that failed: no layer to leave as it was; what is kept, and what a re-run does.
+    expect(first.errors.at(-1)).toMatch(
+      /ABORTED\).*; no layer was published; the CLOSED upload is kept: a re-run builds the pyramid from it once more/,
+    );
     const again = await publish(emu, dir);
     expect(again.exitCode, again.stdout).toBe(0);
     expect(again.warnings.join('\n')).toMatch(/ended ABORTED: it is built again, once/);

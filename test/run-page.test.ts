@@ -92,6 +92,16 @@ describe('the run page', () => {
     expect(emu.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
+  it('nothing listening at api-url: the run ends at the first refused connection, without retrying for half a minute', async () => {
+    const emu = await emulator();
+    const run = await runAction({ workspace: await workspace(), inputs: inputs(emu, { 'api-url': 'http://127.0.0.1:9/api' }) });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).not.toMatch(/retrying in/);
+    expect(run.errors).toEqual([
+      expect.stringMatching(/ECONNREFUSED.*nothing answers at http:\/\/127\.0\.0\.1:9\/api: check input 'api-url'/),
+    ]);
+  });
+
   it('an API that does not answer: the error names api-url, and how to start the emulator', async () => {
     const emu = await emulator();
     const dir = await workspace();

@@ -49,6 +49,8 @@ interface Body {
 
 export class Http {
   private readonly dispatcher: Dispatcher;
+  /** The origins that have answered this run at least once. */
+  private readonly answered = new Set<string>();
 
   constructor(private readonly options: HttpOptions = {}) {
     this.dispatcher = options.dispatcher ?? createDispatcher();
@@ -83,6 +85,7 @@ export class Http {
         tooLarge: () => new BadResponseError(req.method, path, `the answer was larger than ${formatBytes(maxOk)}; it was not read further`),
       });
       this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+      this.answered.add(url.origin);
       return res;
     } catch (error) {
       await body.stream?.return(undefined); // closes the file
@@ -97,7 +100,10 @@ export class Http {
             ? `no whole answer within ${formatDuration(timeoutMs, 'ms')}`
             : describeNetworkError(body.sourceError ?? error);
       this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
-      throw new NetworkError(req.method, path, reason);
+      // Nothing has ever answered at that address, and nothing listens there (or the name is
+      // unknown): a wrong URL, not a hiccup; no retry hides it for half a minute.
+      const unreachable = !this.answered.has(url.origin) && /\b(ECONNREFUSED|ENOTFOUND)\b/.test(reason);
+      throw new NetworkError(req.method, path, reason, unreachable);
     } finally {
       guard.dispose();
     }

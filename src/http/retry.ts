@@ -31,6 +31,7 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxD
 export type Verdict = 'retry' | 'unknown' | 'fatal';
 
 export function classify(error: unknown): Verdict {
+  if (error instanceof NetworkError && error.unreachable) return 'fatal';
   if (error instanceof NetworkError || error instanceof BadResponseError) return 'unknown';
   if (error instanceof ApiError) {
     if (error.status === 500 || error.status === 502 || error.status === 504) return 'unknown';

@@ -88,6 +88,10 @@ const MAX_ATTEMPTS = 2;
 
 export class PyramidBuilder {
   private readonly layer: string;
+  /** Whether a layer is live: a failure leaves it as it was. */
+  private live = false;
+  /** This build's attempt from its upload. */
+  private attempt = 1;
 
   constructor(
     private readonly api: LayerApi,
@@ -106,6 +110,7 @@ export class PyramidBuilder {
    * built again once, and said; a second failure is the run's.
    */
   async build(upload: Upload, update: UpdatePlan): Promise<StoredData> {
+    this.live = update.live !== undefined;
     const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
     const generated = made.find((sd) => sd.status === 'GENERATED');
     if (generated) return this.resumed(generated, upload);
@@ -128,6 +133,8 @@ export class PyramidBuilder {
         last.executionId ?? last.sd.id,
         errorLinesOf(lines).map((l) => splitLogLine(l).message),
         last.status,
+        update.live !== undefined,
+        true,
       );
     }
     if (failed.length)
@@ -135,7 +142,8 @@ export class PyramidBuilder {
         type: 'warning',
         message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
       });
-    const { executionId, storedDataId } = await this.start(upload, update, failed.length + 1);
+    this.attempt = failed.length + 1;
+    const { executionId, storedDataId } = await this.start(upload, update, this.attempt);
     return this.awaitPyramid(executionId, storedDataId);
   }
 
@@ -210,6 +218,8 @@ export class PyramidBuilder {
           executionId,
           errorLinesOf(lines).map((l) => splitLogLine(l).message),
           execution.status,
+          this.live,
+          this.attempt >= MAX_ATTEMPTS,
         );
       }
       return { state };

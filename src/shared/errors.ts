@@ -130,7 +130,13 @@ export class ApiError extends RequestError {
 
 /** The request never got an HTTP answer (reset, refused, timed out, stalled). */
 export class NetworkError extends RequestError {
-  constructor(method: string, path: string, reason: string) {
+  constructor(
+    method: string,
+    path: string,
+    reason: string,
+    /** Nothing ever answered at that address this run, and nothing listens there: not worth a retry. */
+    readonly unreachable = false,
+  ) {
     super(method, path, reason, (n) => `${method} ${path} failed${triesSuffix(n, 'after')}: ${reason}`);
   }
 }
@@ -208,8 +214,16 @@ export class PyramidFailedError extends ActionError {
     readonly executionId: string,
     readonly errorLines: string[],
     status: string,
+    /** Whether a layer is live (left as it was), or none was published yet. */
+    live: boolean,
+    /** Whether a re-run builds it again (after a first failure) or not (the second). */
+    retried: boolean,
   ) {
-    const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; the live layer was left as it was`;
+    const layer = live ? 'the live layer was left as it was' : 'no layer was published';
+    const next = retried
+      ? 'it failed twice from this upload: fix the data, then merge again'
+      : 'the CLOSED upload is kept: a re-run builds the pyramid from it once more';
+    const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; ${layer}; ${next}`;
     super(`${brief}. See the job summary for the error lines`);
     this.brief = brief;
   }
