@@ -39384,7 +39384,7 @@ function splitLogLine(line) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4361);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8537);
 /* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7994);
 
 
@@ -39410,7 +39410,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4361:
+/***/ 8537:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39607,7 +39607,7 @@ function readConfig(read, mask = () => undefined) {
         prune: bool('prune', get('prune'), true),
         secrets,
         layer,
-        ...readLayer(get),
+        ...readLayer(get, layer),
         comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
         githubToken: get('github-token') || undefined,
     };
@@ -39653,7 +39653,7 @@ function layerName(layer, close, waitForChecks) {
     return layer;
 }
 /** How the layer is built and served. */
-function readLayer(get) {
+function readLayer(get, layer) {
     const level = (input) => {
         const value = get(input);
         if (value && !/^\d{1,2}$/.test(value))
@@ -39675,7 +39675,18 @@ function readLayer(get) {
         update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
         rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
         mask: oneOf('mask', get('mask') || 'auto', ['auto', 'true', 'false']),
+        retainUploads: retainUploads(get('retain-uploads'), layer),
     };
+}
+/** `all`, or how many CLOSED uploads of the name this repository keeps (README, "Upload only"). */
+function retainUploads(value, layer) {
+    if (!value || value === 'all')
+        return 'all';
+    if (layer !== undefined)
+        throw new errors/* InputError */.dz('retain-uploads', "applies without layer: a layer's upload is deleted once its pyramid holds the data; remove retain-uploads");
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000)
+        throw new errors/* InputError */.dz('retain-uploads', `'${value}' is not 'all' nor a number of uploads from 1 to 1000; for example retain-uploads: 3`);
+    return Number(value);
 }
 function readAuth(get, dryRun) {
     const token = get('token');
@@ -39772,6 +39783,7 @@ const INPUT_NAMES = [
     'update',
     'rebuild-every',
     'mask',
+    'retain-uploads',
     'comment',
     'github-token',
 ];
@@ -41167,6 +41179,33 @@ class PublishRun {
         if (Object.keys(this.options.tags).length > 0)
             await this.api.addTags(upload.id, this.options.tags);
     }
+}
+
+;// CONCATENATED MODULE: ./src/delivery/retention.ts
+
+
+async function retention_retainUploads(api, current, options, emit) {
+    if (!options.repository)
+        return undefined;
+    const earlier = (await api.uploadsNamed(options.name))
+        .filter((u) => u.id !== current.id && u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.repository] === options.repository)
+        .sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''));
+    // This run's upload is one of the N kept.
+    const kept = options.keep === 'all' ? earlier : earlier.slice(0, Math.max(0, options.keep - 1));
+    const deleted = [];
+    for (const upload of earlier.filter((u) => !kept.includes(u))) {
+        try {
+            await api.deleteUpload(upload.id);
+            deleted.push(upload.id);
+        }
+        catch (error) {
+            emit({ type: 'warning', message: `Earlier upload ${upload.id} was kept: ${(0,errors/* errorText */.kc)(error)}; the next run tries again` });
+            kept.push(upload);
+        }
+    }
+    const retention = { remaining: kept.length, remainingBytes: kept.reduce((sum, u) => sum + (u.size ?? 0), 0), deleted };
+    emit({ type: 'retention', ...retention, keep: options.keep });
+    return retention;
 }
 
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -43283,126 +43322,8 @@ function skipped(error, signal) {
         : `GitHub did not take it (${(0,errors/* errorText */.kc)(error)})`;
 }
 
-;// CONCATENATED MODULE: ./src/report/log.ts
-
-
-/** Big-file progress lines at most this often. */
-const PROGRESS_LOG_INTERVAL_MS = 10_000;
-/** A dry run's plan lists this many files at most. */
-const MAX_PLAN_LINES = 1000;
-/**
- * The run's log as the run page shows it: a group per phase, a line per file sent, progress for
- * big files, retries, and a dry run's plan file by file. Writes as the events come.
- */
-class LogWriter {
-    sink;
-    dryRun;
-    groupOpen = false;
-    lastProgress = new Map();
-    constructor(sink, dryRun) {
-        this.sink = sink;
-        this.dryRun = dryRun;
-    }
-    /** After `record` has folded `event`. */
-    onEvent(event, record) {
-        switch (event.type) {
-            case 'phase':
-                this.endGroup();
-                this.sink.startGroup(event.title);
-                this.groupOpen = true;
-                break;
-            case 'upload':
-                this.sink.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
-                break;
-            case 'deleted':
-                this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
-                break;
-            case 'plan':
-                this.plan(event);
-                break;
-            case 'pruned':
-                this.sink.log(`− ${event.file.remotePath} ${(0,format/* formatBytes */.z3)(event.file.size)} deleted: no pattern matches it`);
-                break;
-            case 'file-progress':
-                this.progress(event.file, event.bytes);
-                break;
-            case 'file':
-                this.lastProgress.delete(event.file.remotePath);
-                if (event.outcome === 'sent')
-                    this.sink.log(sentLine(event.file, event.ms, event.attempts));
-                else if (event.outcome === 'failed')
-                    this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
-                break;
-            case 'checks':
-                this.sink.log(`Status ${record.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
-                break;
-            case 'retry':
-                this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(0,format/* formatDuration */.a3)(event.delayMs)}`);
-                break;
-            case 'offline':
-                this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
-                break;
-            case 'info':
-                this.sink.log(event.message);
-                break;
-            case 'warning':
-                this.sink.warning(event.message);
-                break;
-            case 'notice':
-                this.sink.notice(event.message);
-                break;
-            case 'end':
-                this.endGroup();
-                break;
-        }
-    }
-    /** A line every PROGRESS_LOG_INTERVAL_MS while a big file goes, from its first progress on. */
-    progress(file, bytes) {
-        const last = this.lastProgress.get(file.remotePath);
-        if (last === undefined)
-            this.lastProgress.set(file.remotePath, Date.now());
-        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
-            this.lastProgress.set(file.remotePath, Date.now());
-            const percent = Math.floor((100 * bytes) / Math.max(1, file.size));
-            this.sink.log(`  … ${file.remotePath}: ${(0,format/* formatBytes */.z3)(bytes)} of ${(0,format/* formatBytes */.z3)(file.size)} (${percent}%)`);
-        }
-    }
-    /** What the run will do, in a line; in a dry run, file by file. */
-    plan({ toSend, present, extra, prune, create }) {
-        if (create?.replacing.length)
-            this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
-        const unmatched = extra.length
-            ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
-            : '';
-        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(present))})${unmatched}`);
-        if (this.dryRun)
-            this.planLines(toSend, present, extra, prune);
-    }
-    /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
-    planLines(toSend, present, extra, prune) {
-        const lines = [
-            ...toSend.map((f) => `+ ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: to send`),
-            ...present.map((f) => `= ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: already there`),
-            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
-        ];
-        for (const line of lines.slice(0, MAX_PLAN_LINES))
-            this.sink.log(line);
-        if (lines.length > MAX_PLAN_LINES)
-            this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
-    }
-    endGroup() {
-        if (this.groupOpen)
-            this.sink.endGroup();
-        this.groupOpen = false;
-    }
-}
-/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
-function sentLine(file, ms, attempts) {
-    const seconds = Math.max(ms, 1) / 1000;
-    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    return `✓ ${file.remotePath} ${(0,format/* formatBytes */.z3)(file.size)} in ${seconds.toFixed(1)} s (${(0,format/* formatBytes */.z3)(file.size / seconds)}/s)${tries}`;
-}
-
+// EXTERNAL MODULE: ./src/report/log.ts
+var log = __nccwpck_require__(6472);
 ;// CONCATENATED MODULE: ./src/report/record.ts
 function newRecord(context) {
     return {
@@ -43450,6 +43371,9 @@ function recordEvent(record, event) {
             record.willCreate = event.create !== undefined;
             record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
             record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+            break;
+        case 'retention':
+            record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
             break;
         case 'pruned':
             record.extra.deleted.add(event.file.remotePath);
@@ -43620,7 +43544,7 @@ class Reporter {
     constructor(context, sink) {
         this.record = newRecord(context);
         this.sink = sink;
-        this.logWriter = new LogWriter(this.sink, context.dryRun === true);
+        this.logWriter = new log/* LogWriter */.G(this.sink, context.dryRun === true);
         this.outputs = new OutputWriter(this.sink);
     }
     onEvent = (event) => {
@@ -45189,6 +45113,7 @@ async function fetchPointed(options, files, pointed, notes) {
 
 
 
+
 /**
  * After a failure, the upload's real status is read once more, within this. After a timeout
  * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
@@ -45286,6 +45211,9 @@ async function deliverAndServe(stage, apis, local) {
     // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
     if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
         await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+    // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
+    if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
+        await retention_retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
     await reporter.finish(result, failed);
     return result;
 }
@@ -45347,6 +45275,146 @@ function unreachable(error, apiUrl) {
 
 /***/ }),
 
+/***/ 6472:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ LogWriter),
+/* harmony export */   b: () => (/* binding */ retentionLine)
+/* harmony export */ });
+/* harmony import */ var _workspace_files_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3652);
+/* harmony import */ var _shared_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6338);
+
+
+/** Big-file progress lines at most this often. */
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+/** A dry run's plan lists this many files at most. */
+const MAX_PLAN_LINES = 1000;
+/**
+ * The run's log as the run page shows it: a group per phase, a line per file sent, progress for
+ * big files, retries, and a dry run's plan file by file. Writes as the events come.
+ */
+class LogWriter {
+    sink;
+    dryRun;
+    groupOpen = false;
+    lastProgress = new Map();
+    constructor(sink, dryRun) {
+        this.sink = sink;
+        this.dryRun = dryRun;
+    }
+    /** After `record` has folded `event`. */
+    onEvent(event, record) {
+        switch (event.type) {
+            case 'phase':
+                this.endGroup();
+                this.sink.startGroup(event.title);
+                this.groupOpen = true;
+                break;
+            case 'upload':
+                this.sink.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+                break;
+            case 'deleted':
+                this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+                break;
+            case 'plan':
+                this.plan(event);
+                break;
+            case 'pruned':
+                this.sink.log(`− ${event.file.remotePath} ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(event.file.size)} deleted: no pattern matches it`);
+                break;
+            case 'file-progress':
+                this.progress(event.file, event.bytes);
+                break;
+            case 'file':
+                this.lastProgress.delete(event.file.remotePath);
+                if (event.outcome === 'sent')
+                    this.sink.log(sentLine(event.file, event.ms, event.attempts));
+                else if (event.outcome === 'failed')
+                    this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+                break;
+            case 'checks':
+                this.sink.log(`Status ${record.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+                break;
+            case 'retry':
+                this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(event.delayMs)}`);
+                break;
+            case 'offline':
+                this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
+                break;
+            case 'info':
+                this.sink.log(event.message);
+                break;
+            case 'warning':
+                this.sink.warning(event.message);
+                break;
+            case 'notice':
+                this.sink.notice(event.message);
+                break;
+            case 'retention':
+                this.sink.log(retentionLine(event.remaining, event.remainingBytes, event.deleted, event.keep));
+                break;
+            case 'end':
+                this.endGroup();
+                break;
+        }
+    }
+    /** A line every PROGRESS_LOG_INTERVAL_MS while a big file goes, from its first progress on. */
+    progress(file, bytes) {
+        const last = this.lastProgress.get(file.remotePath);
+        if (last === undefined)
+            this.lastProgress.set(file.remotePath, Date.now());
+        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
+            this.lastProgress.set(file.remotePath, Date.now());
+            const percent = Math.floor((100 * bytes) / Math.max(1, file.size));
+            this.sink.log(`  … ${file.remotePath}: ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(bytes)} of ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(file.size)} (${percent}%)`);
+        }
+    }
+    /** What the run will do, in a line; in a dry run, file by file. */
+    plan({ toSend, present, extra, prune, create }) {
+        if (create?.replacing.length)
+            this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
+        const unmatched = extra.length
+            ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
+            : '';
+        this.sink.log(`${toSend.length} file(s) to send (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)((0,_workspace_files_js__WEBPACK_IMPORTED_MODULE_0__/* .totalBytes */ .ob)(toSend))}), ${present.length} already there (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)((0,_workspace_files_js__WEBPACK_IMPORTED_MODULE_0__/* .totalBytes */ .ob)(present))})${unmatched}`);
+        if (this.dryRun)
+            this.planLines(toSend, present, extra, prune);
+    }
+    /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
+    planLines(toSend, present, extra, prune) {
+        const lines = [
+            ...toSend.map((f) => `+ ${f.remotePath} ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(f.size)}: to send`),
+            ...present.map((f) => `= ${f.remotePath} ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(f.size)}: already there`),
+            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
+        ];
+        for (const line of lines.slice(0, MAX_PLAN_LINES))
+            this.sink.log(line);
+        if (lines.length > MAX_PLAN_LINES)
+            this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
+    }
+    endGroup() {
+        if (this.groupOpen)
+            this.sink.endGroup();
+        this.groupOpen = false;
+    }
+}
+/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
+function sentLine(file, ms, attempts) {
+    const seconds = Math.max(ms, 1) / 1000;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    return `✓ ${file.remotePath} ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(file.size)} in ${seconds.toFixed(1)} s (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(file.size / seconds)}/s)${tries}`;
+}
+/** What is left of the earlier uploads of the name, as the log and the summary say it. */
+function retentionLine(remaining, bytes, deleted, keep) {
+    const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
+    const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
+    return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(bytes)})${gone}${hint}`;
+}
+
+
+/***/ }),
+
 /***/ 7994:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -45359,6 +45427,8 @@ function unreachable(error, apiUrl) {
 /* harmony import */ var _entrepot_status_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1725);
 /* harmony import */ var _workspace_files_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3652);
 /* harmony import */ var _shared_format_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6338);
+/* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6472);
+
 
 
 
@@ -45511,6 +45581,14 @@ function uploadTable(record) {
         ['SRS', esc(record.context.srs)],
         ['Datastore', code(record.context.datastore)],
         ...(record.replacing.length ? [['Would delete', esc(record.replacing.join(', '))]] : []),
+        ...(record.retention
+            ? [
+                [
+                    'Earlier uploads',
+                    esc((0,_log_js__WEBPACK_IMPORTED_MODULE_4__/* .retentionLine */ .b)(record.retention.remaining, record.retention.bytes, record.retention.deleted, record.retention.keep)),
+                ],
+            ]
+            : []),
     ]);
 }
 function filesSection(record, dryRun) {

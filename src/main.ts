@@ -4,6 +4,7 @@ import type { Config } from './config/types.js';
 import { checkAccess } from './delivery/access.js';
 import { checksFailure, readFinalStatus } from './delivery/checks.js';
 import { planOffline, publish } from './delivery/publish.js';
+import { retainUploads } from './delivery/retention.js';
 import type { PublishResult } from './delivery/types.js';
 import { publishLayer } from './layer/layer.js';
 import { prepareLayer } from './layer/pyramid.js';
@@ -144,6 +145,14 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Pro
   // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
   if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
     await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+  // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
+  if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
+    await retainUploads(
+      apis.uploads,
+      result.upload,
+      { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads },
+      reporter.onEvent,
+    );
   await reporter.finish(result, failed);
   return result;
 }

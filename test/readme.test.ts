@@ -51,6 +51,7 @@ describe('README and action.yml', () => {
         'prune',
         'public',
         'rebuild-every',
+        'retain-uploads',
         'retries',
         'services',
         'shard',

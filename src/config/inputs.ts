@@ -55,7 +55,7 @@ export function readConfig(read: InputReader, mask: (secret: string) => void = (
     prune: bool('prune', get('prune'), true),
     secrets,
     layer,
-    ...readLayer(get),
+    ...readLayer(get, layer),
     comment: oneOf('comment', get('comment') || 'auto', ['auto', 'never']),
     githubToken: get('github-token') || undefined,
   };
@@ -107,7 +107,7 @@ function layerName(layer: string | undefined, close: boolean, waitForChecks: boo
 }
 
 /** How the layer is built and served. */
-function readLayer(get: (name: string) => string) {
+function readLayer(get: (name: string) => string, layer: string | undefined) {
   const level = (input: string) => {
     const value = get(input);
     if (value && !/^\d{1,2}$/.test(value))
@@ -129,7 +129,21 @@ function readLayer(get: (name: string) => string) {
     update: oneOf('update', get('update') || 'auto', ['auto', 'incremental', 'full']),
     rebuildEvery: integer('rebuild-every', get('rebuild-every'), 20, 0, MAX_REBUILD_EVERY),
     mask: oneOf('mask', get('mask') || 'auto', ['auto', 'true', 'false']),
+    retainUploads: retainUploads(get('retain-uploads'), layer),
   };
+}
+
+/** `all`, or how many CLOSED uploads of the name this repository keeps (README, "Upload only"). */
+function retainUploads(value: string, layer: string | undefined): number | 'all' {
+  if (!value || value === 'all') return 'all';
+  if (layer !== undefined)
+    throw new InputError(
+      'retain-uploads',
+      "applies without layer: a layer's upload is deleted once its pyramid holds the data; remove retain-uploads",
+    );
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000)
+    throw new InputError('retain-uploads', `'${value}' is not 'all' nor a number of uploads from 1 to 1000; for example retain-uploads: 3`);
+  return Number(value);
 }
 
 function readAuth(get: (name: string) => string, dryRun: boolean): AuthConfig | undefined {

@@ -44,6 +44,7 @@ export const INPUT_NAMES = [
   'update',
   'rebuild-every',
   'mask',
+  'retain-uploads',
   'comment',
   'github-token',
 ] as const;

@@ -55,6 +55,8 @@ export interface Config {
   keepUpload: boolean;
   /** With `layer`: how a live layer is brought up to date (docs/api.md, "Layers": updates). */
   update: 'auto' | 'incremental' | 'full';
+  /** Without `layer`: how many CLOSED uploads of this name made by this repository are kept; `all` deletes none. */
+  retainUploads: number | 'all';
   /** Masks on the pyramid: `auto` when it is meant to be updated (docs/api.md, "Layers": masks). */
   mask: 'auto' | 'true' | 'false';
   /** Incremental updates in a row before a full rebuild; 0: never. */

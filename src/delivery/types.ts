@@ -62,6 +62,8 @@ export type PublishEvent =
       create?: { replacing: Upload[] };
     }
   | { type: 'pruned'; file: RemoteFile }
+  /** Earlier CLOSED uploads of the name this repository made: how many remain, what was deleted (`retain-uploads`). */
+  | { type: 'retention'; remaining: number; remainingBytes: number; deleted: string[]; keep: number | 'all' }
   | { type: 'file-progress'; file: LocalFile; bytes: number }
   | { type: 'file'; file: LocalFile; outcome: FileOutcome; attempts: number; ms: number; error?: string }
   | { type: 'status'; status: UploadStatus }

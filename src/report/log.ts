@@ -70,6 +70,9 @@ export class LogWriter {
       case 'notice':
         this.sink.notice(event.message);
         break;
+      case 'retention':
+        this.sink.log(retentionLine(event.remaining, event.remainingBytes, event.deleted, event.keep));
+        break;
       case 'end':
         this.endGroup();
         break;
@@ -125,4 +128,11 @@ function sentLine(file: LocalFile, ms: number, attempts: number): string {
   const seconds = Math.max(ms, 1) / 1000;
   const tries = attempts > 1 ? `, ${attempts} attempts` : '';
   return `✓ ${file.remotePath} ${formatBytes(file.size)} in ${seconds.toFixed(1)} s (${formatBytes(file.size / seconds)}/s)${tries}`;
+}
+
+/** What is left of the earlier uploads of the name, as the log and the summary say it. */
+export function retentionLine(remaining: number, bytes: number, deleted: string[], keep: number | 'all'): string {
+  const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
+  const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
+  return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${formatBytes(bytes)})${gone}${hint}`;
 }

@@ -61,6 +61,8 @@ export interface RunRecord {
   apiConsulted: boolean;
   /** Attempts that failed on transient errors and were retried. */
   retries: number;
+  /** Earlier uploads of the name (upload-only runs): how many remain, and their size. */
+  retention?: { remaining: number; bytes: number; deleted: string[]; keep: number | 'all' };
   /** How the run ended, once it has. */
   end?: { result?: PublishResult; error?: unknown };
 }
@@ -110,6 +112,9 @@ export function recordEvent(record: RunRecord, event: RunEvent): void {
       record.willCreate = event.create !== undefined;
       record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
       record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+      break;
+    case 'retention':
+      record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
       break;
     case 'pruned':
       record.extra.deleted.add(event.file.remotePath);

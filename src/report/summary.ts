@@ -4,6 +4,7 @@ import { totalBytes } from '../workspace/files.js';
 import { formatBytes, formatDuration } from '../shared/format.js';
 import type { LayerReport } from '../layer/types.js';
 import type { CheckReport, RemoteFile } from '../delivery/types.js';
+import { retentionLine } from './log.js';
 import type { FileRow, RunRecord } from './record.js';
 
 /**
@@ -154,6 +155,14 @@ function uploadTable(record: RunRecord): string {
       ['SRS', esc(record.context.srs)],
       ['Datastore', code(record.context.datastore)],
       ...(record.replacing.length ? [['Would delete', esc(record.replacing.join(', '))]] : []),
+      ...(record.retention
+        ? [
+            [
+              'Earlier uploads',
+              esc(retentionLine(record.retention.remaining, record.retention.bytes, record.retention.deleted, record.retention.keep)),
+            ],
+          ]
+        : []),
     ],
   );
 }
