@@ -45604,7 +45604,9 @@ function filesSection(record, dryRun) {
     for (const row of rows)
         counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
     const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
-    const shown = [...rows].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
+    // Files that did nothing are a count, not rows: the table is what the run changed.
+    const acted = rows.filter((r) => r.outcome !== 'unchanged');
+    const shown = [...acted].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
     const cells = shown.map((r) => [
         code(r.file.remotePath),
         (0,_shared_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(r.file.size),
@@ -45612,9 +45614,10 @@ function filesSection(record, dryRun) {
         r.attempts ? String(r.attempts) : '',
     ]);
     const out = [`<h3>Files</h3><p>${rows.length} file(s), ${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)((0,_workspace_files_js__WEBPACK_IMPORTED_MODULE_2__/* .totalBytes */ .ob)(rows.map((r) => r.file)))}: ${tally}.</p>`];
-    out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
-    if (rows.length > shown.length)
-        out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
+    if (cells.length)
+        out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
+    if (acted.length > shown.length)
+        out.push(`<p>… and ${acted.length - shown.length} more files not shown (failed files are listed first).</p>`);
     return out.join('\n');
 }
 /** Failed files first, then those not sent, sent, and already there. */

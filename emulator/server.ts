@@ -10,6 +10,7 @@ import type { Context, Core, FaultKind } from './core.js';
 import { answerFault, Faults } from './faults.js';
 import { drain, HttpError } from './http.js';
 import { Keycloak } from './keycloak.js';
+import { serveLayer } from './services.js';
 import { LayerRoutes } from './layers.js';
 import { TOKEN_PATH, type EmulatorOptions, type RequestRecord } from './options.js';
 import { Store, type UploadRecord } from './store.js';
@@ -92,6 +93,14 @@ export class Emulator implements Core {
     );
     this.routes = [
       r('token', 'POST', TOKEN_PATH, (c) => this.keycloak.token(c), false),
+      // The services a published layer is read through (previews, GetCapabilities): no token, as for an open layer.
+      r(
+        'service',
+        'GET',
+        '/geopf/.*',
+        (c) => serveLayer(c, () => [...this.layers.configurations.values()].map((conf) => conf.layer_name)),
+        false,
+      ),
       ...this.layers.routes(ds).map((route) => r(route.name, route.method, route.pattern, route.handler)),
       r('me', 'GET', '/api/users/me', (c) => this.me(c)),
       r('datastore', 'GET', ds, (c) => this.datastoreInfo(c)),

@@ -44,6 +44,14 @@ describe('the run page', () => {
       /<a href="http:\/\/127\.0\.0\.1:\d+\/[^"]*\?SERVICE=WMS(&amp;|&#38;)REQUEST=GetCapabilities">WMS GetCapabilities<\/a>/,
     );
     expect(page).toMatch(/<a href="http:\/\/127\.0\.0\.1:\d+\/[^"]*tms\/[^"]*">TMS<\/a>/);
+    // The preview is a picture the layer's service answers, and the links answer too.
+    const src = /<img src="([^"]+)"/.exec(run.summary)?.[1]?.replace(/&#38;|&amp;/g, '&');
+    expect(src).toBeDefined();
+    const image = await fetch(src!);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await image.arrayBuffer()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const capabilities = /<a href="([^"]+)">WMTS GetCapabilities/.exec(run.summary)![1].replace(/&#38;|&amp;/g, '&');
+    expect(await (await fetch(capabilities)).text()).toContain('<Name>ortho_2024</Name>');
   });
 
   it('a refused file: an annotation on the file, a headed problem table, no list of files not sent', async () => {

@@ -179,7 +179,9 @@ function filesSection(record: RunRecord, dryRun: boolean): string {
   const counts = new Map<FileRow['outcome'], number>();
   for (const row of rows) counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
   const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
-  const shown = [...rows].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
+  // Files that did nothing are a count, not rows: the table is what the run changed.
+  const acted = rows.filter((r) => r.outcome !== 'unchanged');
+  const shown = [...acted].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
   const cells = shown.map((r) => [
     code(r.file.remotePath),
     formatBytes(r.file.size),
@@ -187,9 +189,9 @@ function filesSection(record: RunRecord, dryRun: boolean): string {
     r.attempts ? String(r.attempts) : '',
   ]);
   const out = [`<h3>Files</h3><p>${rows.length} file(s), ${formatBytes(totalBytes(rows.map((r) => r.file)))}: ${tally}.</p>`];
-  out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
-  if (rows.length > shown.length)
-    out.push(`<p>… and ${rows.length - shown.length} more files not shown (failed files are listed first).</p>`);
+  if (cells.length) out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
+  if (acted.length > shown.length)
+    out.push(`<p>… and ${acted.length - shown.length} more files not shown (failed files are listed first).</p>`);
   return out.join('\n');
 }
 
