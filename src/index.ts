@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { run } from './main.js';
-import { messageOf } from './report/summary.js';
+import { messageOf } from './report/text.js';
 
 // A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
 const controller = new AbortController();

@@ -3,7 +3,7 @@ import { formatBytes, slashRelative } from '../shared/format.js';
 import type { RunRecord } from './record.js';
 import { mapOf } from './comment-map.js';
 import type { CommentFile, CommentRecord } from './comment-types.js';
-import { messageOf } from './summary.js';
+import { messageOf } from './text.js';
 
 /**
  * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the

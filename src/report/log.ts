@@ -1,4 +1,5 @@
 import { totalBytes, type LocalFile } from '../workspace/files.js';
+import { retentionLine } from './text.js';
 import { formatBytes, formatDuration } from '../shared/format.js';
 import type { RemoteFile } from '../delivery/types.js';
 import type { RunEvent, RunRecord } from './record.js';
@@ -128,11 +129,4 @@ function sentLine(file: LocalFile, ms: number, attempts: number): string {
   const seconds = Math.max(ms, 1) / 1000;
   const tries = attempts > 1 ? `, ${attempts} attempts` : '';
   return `✓ ${file.remotePath} ${formatBytes(file.size)} in ${seconds.toFixed(1)} s (${formatBytes(file.size / seconds)}/s)${tries}`;
-}
-
-/** What is left of the earlier uploads of the name, as the log and the summary say it. */
-export function retentionLine(remaining: number, bytes: number, deleted: string[], keep: number | 'all'): string {
-  const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
-  const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
-  return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${formatBytes(bytes)})${gone}${hint}`;
 }

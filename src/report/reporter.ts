@@ -7,7 +7,8 @@ import { LogWriter } from './log.js';
 import { OutputWriter } from './outputs.js';
 import { newRecord, recordEvent, type RunContext, type RunEvent, type RunRecord } from './record.js';
 import type { GitHubSink } from './sink.js';
-import { messageOf, renderSummary } from './summary.js';
+import { renderSummary } from './summary.js';
+import { messageOf } from './text.js';
 
 /**
  * What `main` reports through: every event is folded into the run's record, then the log and the

@@ -1,5 +1,5 @@
 import { errorText } from '../shared/errors.js';
-import { esc } from './summary.js';
+import { esc } from './text.js';
 
 /** Too short a value would blank out ordinary words; the runner still masks it in the log. */
 const MIN_SCRUBBED_LENGTH = 4;

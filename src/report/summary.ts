@@ -1,10 +1,10 @@
-import { ActionError, CancelledError, ChecksFailedError, FileError, PyramidFailedError } from '../shared/errors.js';
+import { ChecksFailedError, FileError, PyramidFailedError } from '../shared/errors.js';
 import { failed, splitLogLine } from '../entrepot/status.js';
 import { totalBytes } from '../workspace/files.js';
 import { formatBytes, formatDuration } from '../shared/format.js';
 import type { LayerReport } from '../layer/types.js';
 import type { CheckReport, RemoteFile } from '../delivery/types.js';
-import { retentionLine } from './log.js';
+import { esc, messageOf, retentionLine } from './text.js';
 import type { FileRow, RunRecord } from './record.js';
 
 /**
@@ -35,15 +35,6 @@ export function renderSummary(record: RunRecord): string {
   if (record.extra.files.length) out.push(unmatchedFiles(record, dryRun));
   if (record.checks.length) out.push(checksSection(record.checks));
   return out.join('\n');
-}
-
-/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
-export function messageOf(error: unknown, uploadId?: string, status?: string): string {
-  if (error instanceof CancelledError)
-    return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-  if (error instanceof ActionError) return message;
-  return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
 }
 
 /** The failure in the summary's own words: without the pointer to the summary where it has one. */
@@ -242,15 +233,6 @@ function duration(start?: string, finish?: string): string {
 
 function shortLine(line: string): string {
   return line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line;
-}
-
-/**
- * Escapes text from outside (file names, server messages) for the summary. The summary is made of
- * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
- * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
- */
-export function esc(text: string): string {
-  return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function code(text: string): string {
