@@ -39506,12 +39506,16 @@ function readConfig(read, mask = () => undefined) {
     const close = bool('close', get('close'), true);
     const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
     const layer = layerName(get('layer') || undefined, close, waitForChecks);
+    const given = tags(get('tags'));
+    const datasheet = datasheetName(get('datasheet'), given);
     return {
         ...what,
         auth: readAuth(get, dryRun),
         apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
         tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
-        tags: tags(get('tags')),
+        // The fiche's name is a tag of everything the run makes (docs/api.md, "The fiche").
+        tags: datasheet ? { ...given, [DATASHEET_TAG]: datasheet } : given,
+        datasheet,
         ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
         close,
         waitForChecks,
@@ -39606,6 +39610,17 @@ function retainUploads(value, layer) {
     if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000)
         throw new errors/* InputError */.dz('retain-uploads', `'${value}' is not 'all' nor a number of uploads from 1 to 1000; for example retain-uploads: 3`);
     return Number(value);
+}
+/** The tag that makes a fiche de données of what carries it, in cartes.gouv.fr. */
+const DATASHEET_TAG = 'datasheet_name';
+/** `datasheet`, or a `datasheet_name` in `tags`; both, they must agree. */
+function datasheetName(value, given) {
+    const tagged = given[DATASHEET_TAG];
+    if (value && tagged && value !== tagged)
+        throw new errors/* InputError */.dz('datasheet', `is '${value}' but tags say datasheet_name=${tagged}; give the fiche's name once, in datasheet`);
+    if (value.length > 255)
+        throw new errors/* InputError */.dz('datasheet', 'is longer than 255 characters; a fiche de données has a short name');
+    return value || tagged || undefined;
 }
 function readAuth(get, dryRun) {
     const token = get('token');
@@ -39705,6 +39720,7 @@ const INPUT_NAMES = [
     'retain-uploads',
     'comment',
     'github-token',
+    'datasheet',
 ];
 /** How the runner names an input's variable (`@actions/core`'s getInput: spaces to `_`, upper case). */
 const variableOf = (name) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -44274,6 +44290,7 @@ function toConfiguration(body) {
             return storedData ? [{ stored_data: storedData, bottom_level: json_text(entry.bottom_level), top_level: json_text(entry.top_level) }] : [];
         }),
         update: string(fields.update),
+        tags: tagMap(fields.tags),
     };
 }
 function toOffering(body) {
@@ -45685,7 +45702,7 @@ async function decideUpdate(api, options, desired, readChanges) {
 function planUpdate(input) {
     const decision = decidePyramid(input);
     const services = serviceSteps(input, decision);
-    const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep');
+    const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep' || Object.keys(s.tags).length > 0);
     let { kind, why } = decision;
     if (kind === 'unchanged' && changesSomething) {
         kind = 'reconfigured';
@@ -45834,7 +45851,7 @@ function serviceSteps({ live, desired }, decision) {
         const requested = desired.services.includes(type);
         const service = byType.get(type);
         if (!service)
-            return { type, requested, configuration: 'create', offering: 'create' };
+            return { type, requested, configuration: 'create', offering: 'create', tags: { ...desired.configurationTags } };
         const { configuration } = service;
         const settings = settingsOf(configuration);
         const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
@@ -45848,7 +45865,8 @@ function serviceSteps({ live, desired }, decision) {
                 : step !== 'keep' || offering.status === 'UNSTABLE'
                     ? 'sync'
                     : 'keep';
-        return { type, requested, configuration: step, offering: offer, live: service };
+        const tags = Object.fromEntries(Object.entries(desired.configurationTags).filter(([k, v]) => configuration.tags[k] !== v));
+        return { type, requested, configuration: step, offering: offer, tags, live: service };
     });
 }
 function reconfigurationWhy(steps) {
@@ -45859,12 +45877,11 @@ function reconfigurationWhy(steps) {
         sync: 're-synchronised',
         republish: 'published on the other endpoint',
     };
+    const tagged = (s) => (Object.keys(s.tags).length ? [`tagged ${Object.keys(s.tags).join(', ')}`] : []);
+    const acts = (s) => [...[s.configuration, s.offering].filter((a) => a !== 'keep').map((a) => said[a]), ...tagged(s)];
     return steps
-        .filter((s) => s.configuration !== 'keep' || s.offering !== 'keep')
-        .map((s) => `${s.type} ${[s.configuration, s.offering]
-        .filter((a) => a !== 'keep')
-        .map((a) => said[a])
-        .join(' and ')}`)
+        .filter((s) => acts(s).length > 0)
+        .map((s) => `${s.type} ${acts(s).join(' and ')}`)
         .join('; ');
 }
 function unaskedNotices(steps) {
@@ -46242,8 +46259,19 @@ class ServicePublisher {
         this.emit = emit;
         this.pollOptions = pollOptions;
     }
-    /** The step's configuration, pointing at `storedData`. */
+    /** The step's configuration, pointing at `storedData`, with the tags it lacks. */
     async configure(step, storedData, live) {
+        const configuration = await this.pointed(step, storedData, live);
+        if (Object.keys(step.tags).length) {
+            await this.api.tagConfiguration(configuration.id, step.tags);
+            this.emit({
+                type: 'info',
+                message: `Tagged the ${step.type} configuration ${configuration.id}: ${Object.keys(step.tags).join(', ')}`,
+            });
+        }
+        return configuration;
+    }
+    async pointed(step, storedData, live) {
         const { api, options } = this;
         const layer = options.layer ?? '';
         const title = options.layerTitle ?? layer;
@@ -46451,6 +46479,10 @@ class LayerRun {
             deletedPyramids: [],
             uploadDeleted: false,
             urls: {},
+            // The fiche's page, as the portal's dashboard addresses it (docs/api.md, "The fiche").
+            fiche: this.options.datasheet
+                ? `https://cartes.gouv.fr/tableau-de-bord/entrepots/${encodeURIComponent(this.options.datastore)}/donnees/${encodeURIComponent(this.options.datasheet)}`
+                : undefined,
         };
     }
     /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
@@ -47209,6 +47241,8 @@ class OutputWriter {
         if (!report)
             return;
         this.sink.output('layer-urls', JSON.stringify(report.urls));
+        if (report.fiche)
+            this.sink.output('fiche-url', report.fiche);
         const offerings = report.services.flatMap((s) => s.offering
             ? [{ id: s.offering.id, configuration: s.configurationId, type: s.type, status: s.offering.status, urls: s.offering.urls }]
             : []);
@@ -47296,6 +47330,8 @@ function layerSection(report) {
             'Access',
             'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
         ]);
+    if (report.fiche)
+        rows.push(['Fiche', `<a href="${(0,report_text/* esc */.UQ)(report.fiche)}">the fiche de données in cartes.gouv.fr</a>`]);
     if (report.deletedPyramids.length)
         rows.push(['Previous pyramid', (0,report_text/* esc */.UQ)(`deleted: ${report.deletedPyramids.join(', ')}`)]);
     if (report.uploadDeleted)
@@ -47757,6 +47793,9 @@ class LayersClient {
     async replaceConfiguration(configuration, body) {
         const wanted = JSON.stringify(body.type_infos.used_data);
         await this.transport.change(`update the configuration of ${configuration.layerName}`, 'PUT', configurationRoute(configuration.id), { json: body }, async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted);
+    }
+    async tagConfiguration(configurationId, tags) {
+        await this.transport.tag(`tag configuration ${configurationId}`, configurationRoute(configurationId), tags, async () => (await this.configuration(configurationId)).tags);
     }
     async offeringsOf(configurationId) {
         // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
@@ -48660,10 +48699,10 @@ function publishOptions(config, fileSet, { only, ...context }) {
 }
 function layerOptions(config, uploads, tags, signal) {
     const { layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract } = config;
-    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask } = config;
+    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet } = config;
     return {
         ...{ layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract, public: config.public },
-        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask },
+        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet },
         tags,
         deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
         signal,
@@ -49165,6 +49204,7 @@ async function planLayer(stage, apis, chain, local) {
         title,
         abstract: config.layerAbstract ?? title,
         open: config.public,
+        configurationTags: config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {},
         update: config.update,
         rebuildEvery: config.rebuildEvery,
     };

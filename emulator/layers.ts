@@ -130,6 +130,18 @@ export class LayerRoutes {
       },
       { name: 'createOffering', method: 'POST', pattern: `${ds}/configurations/([^/]+)/offerings`, handler: (c) => this.createOffering(c) },
       {
+        name: 'tagConfiguration',
+        method: 'POST',
+        pattern: `${ds}/configurations/([^/]+)/tags`,
+        handler: async (c) => {
+          const conf = this.configuration(c.params[1]);
+          const body = parse(await readText(c.req));
+          if (Object.values(body).some((v) => typeof v !== 'string')) throw new HttpError(400, ['Les tags doivent être des chaînes']);
+          Object.assign(conf.tags, body);
+          this.json(c, 200, conf.tags);
+        },
+      },
+      {
         name: 'configuration',
         method: 'GET',
         pattern: `${ds}/configurations/([^/]+)`,

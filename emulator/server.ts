@@ -29,6 +29,7 @@ const RIGHT_OF_ROUTE: Record<string, string> = {
   createOffering: 'BROADCAST',
   syncOffering: 'BROADCAST',
   deleteOffering: 'BROADCAST',
+  tagConfiguration: 'BROADCAST',
 };
 
 interface Route {

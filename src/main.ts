@@ -1,4 +1,4 @@
-import { readConfig } from './config/inputs.js';
+import { DATASHEET_TAG, readConfig } from './config/inputs.js';
 import { refuseUnknownInputs } from './config/names.js';
 import type { Config } from './config/types.js';
 import { checkAccess } from './delivery/access.js';
@@ -177,6 +177,7 @@ async function planLayer(
     title,
     abstract: config.layerAbstract ?? title,
     open: config.public,
+    configurationTags: config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {},
     update: config.update,
     rebuildEvery: config.rebuildEvery,
   };

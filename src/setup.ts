@@ -92,10 +92,10 @@ export function layerOptions(
   signal?: AbortSignal,
 ): LayerOptions & UpdateOptions {
   const { layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract } = config;
-  const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask } = config;
+  const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet } = config;
   return {
     ...{ layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract, public: config.public },
-    ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask },
+    ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet },
     tags,
     deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
     signal,

@@ -31,6 +31,7 @@ describe('README and action.yml', () => {
         'comment',
         'compression',
         'concurrency',
+        'datasheet',
         'datastore',
         'description',
         'dry-run',

@@ -43,6 +43,7 @@ function service(type: Configuration['type'], uses: string | undefined, offering
     status: 'PUBLISHED',
     raw: { type_infos: { title, abstract: title } },
     usedData: uses ? [{ stored_data: uses, bottom_level: '18', top_level: '0' }] : [],
+    tags: {},
   };
   const offerings: Offering[] = offering === null ? [] : [{ id: `off-${type}`, status: 'PUBLISHED', open: true, urls: [], ...offering }];
   return { configuration, offerings };
@@ -61,6 +62,7 @@ function desired(extra: Partial<DesiredLayer> = {}): DesiredLayer {
     open: true,
     update: 'auto',
     rebuildEvery: 20,
+    configurationTags: {},
     ...extra,
   };
 }

@@ -35,12 +35,16 @@ export function readConfig(read: InputReader, mask: (secret: string) => void = (
   const close = bool('close', get('close'), true);
   const waitForChecks = bool('wait-for-checks', get('wait-for-checks'), true);
   const layer = layerName(get('layer') || undefined, close, waitForChecks);
+  const given = tags(get('tags'));
+  const datasheet = datasheetName(get('datasheet'), given);
   return {
     ...what,
     auth: readAuth(get, dryRun),
     apiUrl: url('api-url', get('api-url') || 'https://data.geopf.fr/api'),
     tokenUrl: url('token-url', get('token-url') || 'https://sso.geopf.fr/realms/geoplateforme/protocol/openid-connect/token'),
-    tags: tags(get('tags')),
+    // The fiche's name is a tag of everything the run makes (docs/api.md, "The fiche").
+    tags: datasheet ? { ...given, [DATASHEET_TAG]: datasheet } : given,
+    datasheet,
     ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
     close,
     waitForChecks,
@@ -144,6 +148,18 @@ function retainUploads(value: string, layer: string | undefined): number | 'all'
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000)
     throw new InputError('retain-uploads', `'${value}' is not 'all' nor a number of uploads from 1 to 1000; for example retain-uploads: 3`);
   return Number(value);
+}
+
+/** The tag that makes a fiche de données of what carries it, in cartes.gouv.fr. */
+export const DATASHEET_TAG = 'datasheet_name';
+
+/** `datasheet`, or a `datasheet_name` in `tags`; both, they must agree. */
+function datasheetName(value: string, given: Record<string, string>): string | undefined {
+  const tagged = given[DATASHEET_TAG];
+  if (value && tagged && value !== tagged)
+    throw new InputError('datasheet', `is '${value}' but tags say datasheet_name=${tagged}; give the fiche's name once, in datasheet`);
+  if (value.length > 255) throw new InputError('datasheet', 'is longer than 255 characters; a fiche de données has a short name');
+  return value || tagged || undefined;
 }
 
 function readAuth(get: (name: string) => string, dryRun: boolean): AuthConfig | undefined {

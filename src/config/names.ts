@@ -47,6 +47,7 @@ export const INPUT_NAMES = [
   'retain-uploads',
   'comment',
   'github-token',
+  'datasheet',
 ] as const;
 
 /** How the runner names an input's variable (`@actions/core`'s getInput: spaces to `_`, upper case). */

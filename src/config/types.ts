@@ -25,6 +25,8 @@ export interface Config {
   apiUrl: string;
   tokenUrl: string;
   tags: Record<string, string>;
+  /** The fiche de données the layer belongs to (`datasheet_name` on every entity), when there is one. */
+  datasheet?: string;
   ifExists: IfExists;
   uploadId?: string;
   close: boolean;

@@ -51,6 +51,8 @@ export interface LayerApi {
   configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]>;
   createConfiguration(body: NewConfigurationBody): Promise<Configuration>;
   replaceConfiguration(configuration: Configuration, body: ConfigurationBody): Promise<void>;
+  /** Sets tags on a configuration (`datasheet_name`: what a fiche de données lists as its services). */
+  tagConfiguration(configurationId: string, tags: Record<string, string>): Promise<void>;
   offeringsOf(configurationId: string): Promise<Offering[]>;
   createOffering(configurationId: string, endpointId: string, open: boolean): Promise<Offering>;
   /** Asks the servers to reload the offering's configuration; `isDone` tells, after a lost answer, whether they were asked. */
@@ -203,6 +205,15 @@ export class LayersClient implements LayerApi {
       configurationRoute(configuration.id),
       { json: body },
       async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted,
+    );
+  }
+
+  async tagConfiguration(configurationId: string, tags: Record<string, string>): Promise<void> {
+    await this.transport.tag(
+      `tag configuration ${configurationId}`,
+      configurationRoute(configurationId),
+      tags,
+      async () => (await this.configuration(configurationId)).tags,
     );
   }
 

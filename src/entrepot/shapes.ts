@@ -150,6 +150,7 @@ export function toConfiguration(body: unknown): Configuration {
       return storedData ? [{ stored_data: storedData, bottom_level: text(entry.bottom_level), top_level: text(entry.top_level) }] : [];
     }),
     update: string(fields.update),
+    tags: tagMap(fields.tags),
   };
 }
 

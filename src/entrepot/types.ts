@@ -112,6 +112,7 @@ export interface Configuration {
   usedData: UsedData[];
   /** Changes on every PUT (docs/api.md, "Layers": updates). */
   update?: string;
+  tags: Record<string, string>;
 }
 
 /**

@@ -84,6 +84,10 @@ class LayerRun {
       deletedPyramids: [],
       uploadDeleted: false,
       urls: {},
+      // The fiche's page, as the portal's dashboard addresses it (docs/api.md, "The fiche").
+      fiche: this.options.datasheet
+        ? `https://cartes.gouv.fr/tableau-de-bord/entrepots/${encodeURIComponent(this.options.datastore)}/donnees/${encodeURIComponent(this.options.datasheet)}`
+        : undefined,
     };
   }
 

@@ -27,8 +27,20 @@ export class ServicePublisher {
     private readonly pollOptions: (firstPauseMs: number, onTimeout: () => TimeoutError) => PollOptions,
   ) {}
 
-  /** The step's configuration, pointing at `storedData`. */
+  /** The step's configuration, pointing at `storedData`, with the tags it lacks. */
   async configure(step: ServiceStep, storedData: StoredData, live: LiveService | undefined): Promise<Configuration> {
+    const configuration = await this.pointed(step, storedData, live);
+    if (Object.keys(step.tags).length) {
+      await this.api.tagConfiguration(configuration.id, step.tags);
+      this.emit({
+        type: 'info',
+        message: `Tagged the ${step.type} configuration ${configuration.id}: ${Object.keys(step.tags).join(', ')}`,
+      });
+    }
+    return configuration;
+  }
+
+  private async pointed(step: ServiceStep, storedData: StoredData, live: LiveService | undefined): Promise<Configuration> {
     const { api, options } = this;
     const layer = options.layer ?? '';
     const title = options.layerTitle ?? layer;

@@ -25,6 +25,8 @@ export type LayerOptions = Pick<
   | 'pollIntervalMs'
   | 'dryRun'
   | 'mask'
+  | 'datastore'
+  | 'datasheet'
 > & {
   /** The input's tags and the provenance tags, set on the pyramid too. */
   tags: Record<string, string>;
@@ -55,6 +57,8 @@ export interface LayerReport {
   urls: Record<string, string>;
   /** A picture of the layer served by the layer itself (public layers only). */
   preview?: string;
+  /** The fiche de données's page in cartes.gouv.fr, when the layer has one (`datasheet`). */
+  fiche?: string;
   /** In a dry run, the live layer's extent [west, south, east, north], when it exists. */
   currentExtent?: [number, number, number, number];
 }
@@ -91,6 +95,8 @@ export interface ServiceStep {
   requested: boolean;
   configuration: 'create' | 'repoint' | 'settings' | 'keep';
   offering: 'create' | 'sync' | 'republish' | 'keep';
+  /** Tags the configuration lacks (`datasheet_name`), set after it is configured; none: nothing to tag. */
+  tags: Record<string, string>;
   /** The service as it is live, when it is. */
   live?: LiveService;
 }

@@ -37,6 +37,8 @@ export interface DesiredLayer extends UpdateOptions {
   title: string;
   abstract: string;
   open: boolean;
+  /** Tags every configuration carries (`datasheet_name`, the fiche's services). */
+  configurationTags: Record<string, string>;
 }
 
 /** The live layer, what is asked, and what git says of the live pyramid's commit (when it names one). */
@@ -64,7 +66,7 @@ export async function decideUpdate(
 export function planUpdate(input: UpdateInput): UpdatePlan {
   const decision = decidePyramid(input);
   const services = serviceSteps(input, decision);
-  const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep');
+  const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep' || Object.keys(s.tags).length > 0);
   let { kind, why } = decision;
   if (kind === 'unchanged' && changesSomething) {
     kind = 'reconfigured';
@@ -229,7 +231,7 @@ function serviceSteps({ live, desired }: UpdateInput, decision: Decision): Servi
   return types.map((type): ServiceStep => {
     const requested = desired.services.includes(type);
     const service = byType.get(type);
-    if (!service) return { type, requested, configuration: 'create', offering: 'create' };
+    if (!service) return { type, requested, configuration: 'create', offering: 'create', tags: { ...desired.configurationTags } };
     const { configuration } = service;
     const settings = settingsOf(configuration);
     const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
@@ -243,7 +245,8 @@ function serviceSteps({ live, desired }: UpdateInput, decision: Decision): Servi
         : step !== 'keep' || offering.status === 'UNSTABLE'
           ? 'sync'
           : 'keep';
-    return { type, requested, configuration: step, offering: offer, live: service };
+    const tags = Object.fromEntries(Object.entries(desired.configurationTags).filter(([k, v]) => configuration.tags[k] !== v));
+    return { type, requested, configuration: step, offering: offer, tags, live: service };
   });
 }
 
@@ -255,15 +258,11 @@ function reconfigurationWhy(steps: ServiceStep[]): string {
     sync: 're-synchronised',
     republish: 'published on the other endpoint',
   };
+  const tagged = (s: ServiceStep) => (Object.keys(s.tags).length ? [`tagged ${Object.keys(s.tags).join(', ')}`] : []);
+  const acts = (s: ServiceStep) => [...[s.configuration, s.offering].filter((a) => a !== 'keep').map((a) => said[a]), ...tagged(s)];
   return steps
-    .filter((s) => s.configuration !== 'keep' || s.offering !== 'keep')
-    .map(
-      (s) =>
-        `${s.type} ${[s.configuration, s.offering]
-          .filter((a) => a !== 'keep')
-          .map((a) => said[a])
-          .join(' and ')}`,
-    )
+    .filter((s) => acts(s).length > 0)
+    .map((s) => `${s.type} ${acts(s).join(' and ')}`)
     .join('; ');
 }
 

@@ -99,6 +99,7 @@ export class OutputWriter {
     const report = record.layer;
     if (!report) return;
     this.sink.output('layer-urls', JSON.stringify(report.urls));
+    if (report.fiche) this.sink.output('fiche-url', report.fiche);
     const offerings = report.services.flatMap((s) =>
       s.offering
         ? [{ id: s.offering.id, configuration: s.configurationId, type: s.type, status: s.offering.status, urls: s.offering.urls }]

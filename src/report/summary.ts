@@ -71,6 +71,7 @@ function layerSection(report: LayerReport): string {
       'Access',
       'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
     ]);
+  if (report.fiche) rows.push(['Fiche', `<a href="${esc(report.fiche)}">the fiche de données in cartes.gouv.fr</a>`]);
   if (report.deletedPyramids.length) rows.push(['Previous pyramid', esc(`deleted: ${report.deletedPyramids.join(', ')}`)]);
   if (report.uploadDeleted) rows.push(['Upload', 'deleted (the pyramid holds the data)']);
   const preview = report.preview
