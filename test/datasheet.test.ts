@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
 import { actionInputs, harness } from './support/harness.js';
+import { git, initRepository } from './support/git.js';
 
 // Catalogue-ready (issue 27), the fiche: `datasheet` sets the same datasheet_name on the upload, the
 // pyramid and every configuration (the portal lists a fiche's services from its configurations).
@@ -10,15 +10,9 @@ import { actionInputs, harness } from './support/harness.js';
 const TOKEN = 'fiche-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
 const NAME = 'Orthophotos 2024 (région)';
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], { cwd, encoding: 'utf8' }).trim();
 /** The samples in a repository of one commit: a run without a change is then told apart from a rebuild. */
 async function repository(): Promise<string> {
-  const dir = await workspace();
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'first');
-  return dir;
+  return initRepository(await workspace());
 }
 const shaOf = (dir: string) => ({ GITHUB_SHA: git(dir, 'rev-parse', 'HEAD') });
 const publish = (emu: Emulator, dir: string, extra: Record<string, string> = {}) =>

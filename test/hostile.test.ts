@@ -9,22 +9,17 @@ import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FIXTURES } from './support/workspace.js';
+import { git, initRepository } from './support/git.js';
 
 // Hostile input (issue 25): what the datastore's tags, a git origin and the workspace hold never
 // runs, leaks or hangs. Over HTTP with the bundle, on real git repositories.
 
 const TOKEN = 'hostile-token';
 const { emulator, workspace, defer } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', ...args], { cwd, encoding: 'utf8' }).trim();
 const LAYER = 'ortho_hostile';
 
 async function repository(message = 'first'): Promise<string> {
-  const dir = await workspace();
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', message);
-  return dir;
+  return initRepository(await workspace(), message);
 }
 const publish = (emu: Emulator, dir: string, options: { env?: Record<string, string>; onSpawn?: (pid: number) => void } = {}) =>
   runAction({

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { appendFile, copyFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FIXTURES } from './support/workspace.js';
+import { commit, git, initRepository } from './support/git.js';
 
 // The served layer is the merged commit (issue 24): the update as a reconcile of what is live with
 // what the run's commit asks, over HTTP with the bundle, on git workspaces, each run told its commit
@@ -13,21 +13,11 @@ import { FIXTURES } from './support/workspace.js';
 
 const TOKEN = 'reconcile-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'protocol.file.allow=always', ...args], { cwd, encoding: 'utf8' }).trim();
 const count = (emu: Emulator, route: string, since = 0) => emu.requests.slice(since).filter((r) => r.route === route).length;
 const LAYER = 'ortho_reconcile';
 
 async function repository(): Promise<string> {
-  const dir = await workspace();
-  git(dir, 'init', '-q', '-b', 'main');
-  commit(dir, 'first');
-  return dir;
-}
-function commit(dir: string, message: string): string {
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
+  return initRepository(await workspace());
 }
 async function publish(emu: Emulator, dir: string, extra: Record<string, string> = {}) {
   const sha = git(dir, 'rev-parse', 'HEAD');

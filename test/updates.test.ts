@@ -6,26 +6,18 @@ import type { Emulator } from '../emulator/server.js';
 import { runAction } from '../scripts/action-runner.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FIXTURES } from './support/workspace.js';
+import { commit, git, initRepository } from './support/git.js';
 
 // A merge costs what it changes (issue 20): over HTTP with the bundle, on git workspaces of two
 // commits, each run told its commit as GitHub tells it (GITHUB_SHA).
 
 const TOKEN = 'update-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 const count = (emu: Emulator, route: string, since = 0) => emu.requests.slice(since).filter((r) => r.route === route).length;
 
 /** The samples in a repository of one commit. */
 async function repository(): Promise<string> {
-  const dir = await workspace();
-  git(dir, 'init', '-q', '-b', 'main');
-  commit(dir, 'first');
-  return dir;
-}
-function commit(dir: string, message: string): string {
-  git(dir, 'add', '-A');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '--allow-empty', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
+  return initRepository(await workspace());
 }
 async function publish(emu: Emulator, dir: string, extra: Record<string, string> = {}) {
   const sha = git(dir, 'rev-parse', 'HEAD');
