@@ -44172,7 +44172,6 @@ const SERVICE_TYPES = ['WMTS-TMS', 'WMS-RASTER'];
  * value decides something (an entity without an id is not one). Every field goes through a typed
  * reader (json.ts): a field that is absent, or of another type, reads undefined, never a guess.
  */
-
 function flattenTree(body, prefix = '') {
     if (!Array.isArray(body))
         throw new errors/* BadResponseError */.nS('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
@@ -44937,6 +44936,115 @@ function closeFd(fd) {
     return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
 }
 
+;// CONCATENATED MODULE: ./src/workspace/lfs.ts
+
+
+
+
+
+
+
+
+/**
+ * Git LFS files in a checkout made without their content (`actions/checkout` with `lfs: false`):
+ * a matched file that is still a pointer is never sent, nor refused as "not a raster" when it is
+ * not to be sent. Only the files a run sends get their content, with `git lfs pull --include`, in
+ * batches: a merge that changes 3 tiles of a 300 GB layer downloads 3 tiles.
+ */
+/** A pointer file is a few lines of text (git-lfs's specification: at most 1024 bytes). */
+const MAX_POINTER_BYTES = 1024;
+const POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
+/** Paths given to one `git lfs pull`, within what a command line takes. */
+const BATCH_FILES = 100;
+async function isLfsPointer(file) {
+    if (file.size > MAX_POINTER_BYTES || file.size < POINTER_START.length)
+        return false;
+    return startsAsPointer(file.localPath);
+}
+/** Whether the file at `localPath` begins as a Git LFS pointer does (its size unknown). */
+async function startsAsPointer(localPath) {
+    const fd = await openForReading(localPath);
+    try {
+        const head = Buffer.alloc(POINTER_START.length);
+        const read = await readFully(fd, head, 0, head.length, 0);
+        return read === head.length && head.equals(POINTER_START);
+    }
+    finally {
+        await closeFd(fd);
+    }
+}
+/**
+ * The files that are LFS pointers, each with the size of its content as the pointer states it (so
+ * that it compares with what an upload holds before any content is fetched), and the others.
+ */
+async function splitPointers(files) {
+    const pointers = [];
+    const contents = [];
+    for (const file of files) {
+        if (!(await isLfsPointer(file)))
+            contents.push(file);
+        else
+            pointers.push({ ...file, size: declaredSize(await (0,promises_.readFile)(file.localPath, 'utf8')) ?? file.size });
+    }
+    return { pointers, contents };
+}
+/** A pointer's `size <bytes>` line. */
+function declaredSize(pointer) {
+    const match = /^size (\d+)$/m.exec(pointer);
+    return match ? Number(match[1]) : undefined;
+}
+/** Characters git-lfs reads as a pattern in `--include` (a comma separates patterns): a name with one is fetched alone. */
+const PATTERN_CHARACTERS = /[*?[\]{},\\!]|^#/;
+/**
+ * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
+ * are now, with their real size. A file whose content cannot be fetched is named in one error.
+ * Names are names, never patterns: those git-lfs would read as one (`*.tif`, a comma) are fetched
+ * one by one through `git lfs smudge`, the others in batches. Every call is bounded and obeys cancel.
+ */
+async function fetchContent(workspace, pointers, signal) {
+    if (pointers.length === 0)
+        return [];
+    const call = { signal, timeoutMs: networkGitTimeoutMs() };
+    const top = (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
+    const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
+    const repoPath = (file) => (0,format/* toSlashes */.TH)(external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)));
+    const failures = [];
+    const failed = (error) => {
+        if (!(error instanceof errors/* GitError */.XS))
+            throw error;
+        const text = error.reason;
+        failures.push(text.split('\n').find((line) => line.trim()) ?? text);
+    };
+    const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
+    for (let i = 0; i < plain.length; i += BATCH_FILES) {
+        const batch = plain.slice(i, i + BATCH_FILES);
+        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
+    }
+    for (const file of pointers.filter((f) => PATTERN_CHARACTERS.test(repoPath(f))))
+        await smudge(top, file, repoPath(file), call).catch(failed);
+    const fetched = await Promise.all(pointers.map(async (file) => {
+        const now = await (0,promises_.stat)(file.localPath);
+        return { ...file, size: now.size, mtimeMs: now.mtimeMs };
+    }));
+    const still = (await Promise.all(fetched.map(async (f) => ((await isLfsPointer(f)) ? f : undefined)))).filter((f) => f !== undefined);
+    if (still.length)
+        throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
+    return fetched;
+}
+/** One pointer's content, fetched alone: `git lfs smudge` reads the pointer and writes the content beside it, then in its place. */
+async function smudge(top, file, repoPath, call) {
+    const pointer = await (0,promises_.readFile)(file.localPath, 'utf8');
+    const partial = `${file.localPath}.lfs-fetch`;
+    const out = (0,external_node_fs_namespaceObject.createWriteStream)(partial);
+    try {
+        await Promise.all([git(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
+        await (0,promises_.rename)(partial, file.localPath);
+    }
+    finally {
+        await (0,promises_.rm)(partial, { force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/workspace/raster/byte-source.ts
 
 function bufferSource(buffer) {
@@ -45380,13 +45488,7 @@ async function readWorldFile(path) {
 
 
 
-/**
- * Whether a modified raster still covers the same ground: its header's CRS, size and
- * georeferencing at the live commit against now (docs/api.md, "Layers": a chained update cannot
- * remove ground, so moved ground is a full rebuild). The old content is read from git; a Git LFS
- * file's content through `git lfs smudge` (only when `readLfs`: a dry run downloads nothing).
- */
-const POINTER_START = 'version https://git-lfs.github.com/spec/v1';
+
 async function groundReader(top, options) {
     const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'gpf-ground-'));
     let count = 0;
@@ -45395,8 +45497,7 @@ async function groundReader(top, options) {
         const file = external_node_path_default().join(dir, String(++count));
         const out = (0,external_node_fs_namespaceObject.createWriteStream)(file);
         await Promise.all([git(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
-        const head = await readHead(file, POINTER_START.length);
-        if (head !== POINTER_START)
+        if (!(await startsAsPointer(file)))
             return file;
         if (!options.readLfs)
             return undefined;
@@ -45412,7 +45513,7 @@ async function groundReader(top, options) {
         async compare(repoPath, oldBlob, localPath, newBlob) {
             try {
                 const before = await content(oldBlob);
-                const onDisk = (await readHead(localPath, POINTER_START.length)) !== POINTER_START;
+                const onDisk = !(await startsAsPointer(localPath));
                 const now = onDisk ? localPath : newBlob ? await content(newBlob) : undefined;
                 if (!before || !now)
                     return { verdict: 'uncompared' };
@@ -45439,17 +45540,6 @@ function groundChange(before, after) {
     const close = (x, y) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
     return t.every((value, i) => close(value, u[i])) ? undefined : 'its georeferencing changed';
 }
-async function readHead(file, bytes) {
-    const handle = await (0,promises_.open)(file, 'r');
-    try {
-        const buffer = Buffer.alloc(bytes);
-        const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-        return buffer.subarray(0, bytesRead).toString('latin1');
-    }
-    finally {
-        await handle.close();
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/workspace/changes.ts
 
@@ -45471,7 +45561,7 @@ async function changesSince(since, workspace, patterns, files, options) {
     if (!(await hasCommit(top, since, options.signal))) {
         // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
         const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
-        await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(rethrowCancel);
+        await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(onlyGitFailure);
         if (!(await hasCommit(top, since, options.signal)))
             return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
     }
@@ -45487,7 +45577,7 @@ async function repositoryTop(workspace, signal) {
     catch (error) {
         if (error instanceof errors/* GitError */.XS && error.kind === 'missing')
             return { ok: false, why: error.reason };
-        rethrowCancel(error);
+        onlyGitFailure(error);
         return { ok: false, why: 'the workspace is not a git repository' };
     }
 }
@@ -45563,14 +45653,14 @@ async function findMovedGround(top, changes, trees, options) {
     }
 }
 async function hasCommit(top, sha, signal) {
-    return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
+    return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
 }
 /** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
 async function ancestryOf(top, since, signal) {
     const head = (await git(top, ['rev-parse', '--verify', 'HEAD^{commit}'], { signal })).trim();
     if (head === since)
         return 'same';
-    const isAncestor = (a, b) => git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(() => true, (error) => rethrowCancel(error) ?? false);
+    const isAncestor = (a, b) => git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
     if (await isAncestor(since, head))
         return 'forward';
     if (await isAncestor(head, since))
@@ -45607,7 +45697,7 @@ async function worktreeChanges(top) {
     return paths;
 }
 /** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
-function rethrowCancel(error) {
+function onlyGitFailure(error) {
     if (!(error instanceof errors/* GitError */.XS))
         throw error;
     return undefined;
@@ -45889,8 +45979,6 @@ function unaskedNotices(steps) {
         .filter((s) => !s.requested)
         .map((s) => `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`);
 }
-/** The kinds a run reports when it builds nothing. */
-const NO_BUILD = (/* unused pure expression or super */ null && (['unchanged', 'reconfigured', 'stale']));
 /**
  * Each endpoint the plan publishes new offerings on has room for them (its `use` against its
  * `quota`, as the datastore lists them): a full endpoint is said before anything is sent, not after
@@ -48729,111 +48817,6 @@ var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
  */
 function keepYoungGenerationSmall() {
     external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
-}
-
-;// CONCATENATED MODULE: ./src/workspace/lfs.ts
-
-
-
-
-
-
-
-
-/**
- * Git LFS files in a checkout made without their content (`actions/checkout` with `lfs: false`):
- * a matched file that is still a pointer is never sent, nor refused as "not a raster" when it is
- * not to be sent. Only the files a run sends get their content, with `git lfs pull --include`, in
- * batches: a merge that changes 3 tiles of a 300 GB layer downloads 3 tiles.
- */
-/** A pointer file is a few lines of text (git-lfs's specification: at most 1024 bytes). */
-const MAX_POINTER_BYTES = 1024;
-const lfs_POINTER_START = Buffer.from('version https://git-lfs.github.com/spec/v1');
-/** Paths given to one `git lfs pull`, within what a command line takes. */
-const BATCH_FILES = 100;
-async function isLfsPointer(file) {
-    if (file.size > MAX_POINTER_BYTES || file.size < lfs_POINTER_START.length)
-        return false;
-    const fd = await openForReading(file.localPath);
-    try {
-        const head = Buffer.alloc(lfs_POINTER_START.length);
-        await readFully(fd, head, 0, head.length, 0);
-        return head.equals(lfs_POINTER_START);
-    }
-    finally {
-        await closeFd(fd);
-    }
-}
-/**
- * The files that are LFS pointers, each with the size of its content as the pointer states it (so
- * that it compares with what an upload holds before any content is fetched), and the others.
- */
-async function splitPointers(files) {
-    const pointers = [];
-    const contents = [];
-    for (const file of files) {
-        if (!(await isLfsPointer(file)))
-            contents.push(file);
-        else
-            pointers.push({ ...file, size: declaredSize(await (0,promises_.readFile)(file.localPath, 'utf8')) ?? file.size });
-    }
-    return { pointers, contents };
-}
-/** A pointer's `size <bytes>` line. */
-function declaredSize(pointer) {
-    const match = /^size (\d+)$/m.exec(pointer);
-    return match ? Number(match[1]) : undefined;
-}
-/** Characters git-lfs reads as a pattern in `--include` (a comma separates patterns): a name with one is fetched alone. */
-const PATTERN_CHARACTERS = /[*?[\]{},\\!]|^#/;
-/**
- * Fetches the content of `pointers` (files of the workspace's repository) and returns them as they
- * are now, with their real size. A file whose content cannot be fetched is named in one error.
- * Names are names, never patterns: those git-lfs would read as one (`*.tif`, a comma) are fetched
- * one by one through `git lfs smudge`, the others in batches. Every call is bounded and obeys cancel.
- */
-async function fetchContent(workspace, pointers, signal) {
-    if (pointers.length === 0)
-        return [];
-    const call = { signal, timeoutMs: networkGitTimeoutMs() };
-    const top = (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
-    const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
-    const repoPath = (file) => (0,format/* toSlashes */.TH)(external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)));
-    const failures = [];
-    const failed = (error) => {
-        if (!(error instanceof errors/* GitError */.XS))
-            throw error;
-        const text = error.reason;
-        failures.push(text.split('\n').find((line) => line.trim()) ?? text);
-    };
-    const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
-    for (let i = 0; i < plain.length; i += BATCH_FILES) {
-        const batch = plain.slice(i, i + BATCH_FILES);
-        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
-    }
-    for (const file of pointers.filter((f) => PATTERN_CHARACTERS.test(repoPath(f))))
-        await smudge(top, file, repoPath(file), call).catch(failed);
-    const fetched = await Promise.all(pointers.map(async (file) => {
-        const now = await (0,promises_.stat)(file.localPath);
-        return { ...file, size: now.size, mtimeMs: now.mtimeMs };
-    }));
-    const still = (await Promise.all(fetched.map(async (f) => ((await isLfsPointer(f)) ? f : undefined)))).filter((f) => f !== undefined);
-    if (still.length)
-        throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
-    return fetched;
-}
-/** One pointer's content, fetched alone: `git lfs smudge` reads the pointer and writes the content beside it, then in its place. */
-async function smudge(top, file, repoPath, call) {
-    const pointer = await (0,promises_.readFile)(file.localPath, 'utf8');
-    const partial = `${file.localPath}.lfs-fetch`;
-    const out = (0,external_node_fs_namespaceObject.createWriteStream)(partial);
-    try {
-        await Promise.all([git(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
-        await (0,promises_.rename)(partial, file.localPath);
-    }
-    finally {
-        await (0,promises_.rm)(partial, { force: true });
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/workspace/preflight.ts

@@ -1,16 +1,7 @@
-import {
-  text,
-  toConfiguration,
-  toDependencies,
-  toEndpoints,
-  toOffering,
-  toParameters,
-  toPyramidExecution,
-  toStoredData,
-} from './shapes.js';
+import { toConfiguration, toDependencies, toEndpoints, toOffering, toParameters, toPyramidExecution, toStoredData } from './shapes.js';
 import { logLines } from './status.js';
 import { waitFor } from '../http/retry.js';
-import { record } from './json.js';
+import { record, text } from './json.js';
 import { entityId, unlessGone, type Transport } from './transport.js';
 import type {
   Configuration,

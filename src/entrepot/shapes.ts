@@ -31,8 +31,6 @@ import {
  * reader (json.ts): a field that is absent, or of another type, reads undefined, never a guess.
  */
 
-export { text } from './json.js';
-
 export function flattenTree(body: unknown, prefix = ''): RemoteTree {
   if (!Array.isArray(body))
     throw new BadResponseError('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);

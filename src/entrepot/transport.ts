@@ -198,7 +198,7 @@ function hintFor(status: number): string | undefined {
 }
 
 /** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
-export function parseJson(res: HttpResponse, method: string, route: string): unknown {
+function parseJson(res: HttpResponse, method: string, route: string): unknown {
   try {
     return JSON.parse(res.text);
   } catch {

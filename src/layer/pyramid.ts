@@ -16,7 +16,7 @@ import { parametersTag, TAG_CHAIN, TAG_PARAMETERS } from './update.js';
  * Found by name among the datastore's processings (ids differ between environments), under either
  * name the sources give it (docs/api.md, "Layers": the processing's name).
  */
-export const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
+const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
 const PYRAMID_PROCESSING_NAME = PYRAMID_PROCESSING_NAMES[0];
 
 export async function prepareLayer(api: LayerApi, options: LayerOptions & UpdateOptions): Promise<LayerPlan> {

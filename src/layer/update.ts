@@ -5,7 +5,7 @@ import { InputError, LayerStateError, list } from '../shared/errors.js';
 import type { ChangeReading } from '../workspace/changes.js';
 import type { LocalFile } from '../workspace/files.js';
 import { readLive, settingsOf, type LiveLayer, type LivePyramid } from './live.js';
-import { type LayerOptions, type ServiceStep, type UpdateKind, type UpdateOptions, type UpdatePlan } from './types.js';
+import type { LayerOptions, ServiceStep, UpdateOptions, UpdatePlan } from './types.js';
 
 /**
  * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
@@ -274,9 +274,6 @@ function unaskedNotices(steps: ServiceStep[]): string[] {
         `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`,
     );
 }
-
-/** The kinds a run reports when it builds nothing. */
-export const NO_BUILD: readonly UpdateKind[] = ['unchanged', 'reconfigured', 'stale'];
 
 /**
  * Each endpoint the plan publishes new offerings on has room for them (its `use` against its

@@ -170,7 +170,7 @@ function fold(title: string, lines: string[], count: number, rows: number, open:
  * The fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, the
  * one thing a table reads before the span. Line breaks become spaces.
  */
-export function span(text: string, inTable = false): string {
+function span(text: string, inTable = false): string {
   let flat = text.replace(/[\r\n]+/g, ' ');
   if (inTable) flat = flat.replace(/\|/g, '\\|');
   if (flat === '') return '';

@@ -13,7 +13,7 @@ import { formatDuration } from '../shared/format.js';
 export type CommentOutcome = { kind: 'created' | 'updated'; id: number } | { kind: 'skipped'; reason: string };
 
 /** The comment's requests together end within this. */
-export const COMMENT_TIMEOUT_MS = 30_000;
+const COMMENT_TIMEOUT_MS = 30_000;
 /** Who writes with the workflow's GITHUB_TOKEN, which may not read `GET /user`. */
 const ACTIONS_BOT = 'github-actions[bot]';
 

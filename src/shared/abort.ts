@@ -11,7 +11,7 @@ import { ActionError, CancelledError } from './errors.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A timer's delay, clamped to what Node's timers take. */
-export function timerMs(ms: number): number {
+function timerMs(ms: number): number {
   return Math.max(0, Math.min(ms, MAX_TIMER_MS));
 }
 

@@ -66,7 +66,7 @@ export async function changesSince(
   if (!(await hasCommit(top, since, options.signal))) {
     // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
     const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
-    await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(rethrowCancel);
+    await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(onlyGitFailure);
     if (!(await hasCommit(top, since, options.signal)))
       return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
   }
@@ -81,7 +81,7 @@ async function repositoryTop(workspace: string, signal?: AbortSignal): Promise<s
     return (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
   } catch (error) {
     if (error instanceof GitError && error.kind === 'missing') return { ok: false, why: error.reason };
-    rethrowCancel(error);
+    onlyGitFailure(error);
     return { ok: false, why: 'the workspace is not a git repository' };
   }
 }
@@ -166,7 +166,7 @@ async function findMovedGround(
 async function hasCommit(top: string, sha: string, signal?: AbortSignal): Promise<boolean> {
   return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(
     () => true,
-    (error: unknown) => rethrowCancel(error) ?? false,
+    (error: unknown) => onlyGitFailure(error) ?? false,
   );
 }
 
@@ -177,7 +177,7 @@ async function ancestryOf(top: string, since: string, signal?: AbortSignal): Pro
   const isAncestor = (a: string, b: string) =>
     git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(
       () => true,
-      (error: unknown) => rethrowCancel(error) ?? false,
+      (error: unknown) => onlyGitFailure(error) ?? false,
     );
   if (await isAncestor(since, head)) return 'forward';
   if (await isAncestor(head, since)) return 'backward';
@@ -213,7 +213,7 @@ async function worktreeChanges(top: string): Promise<Set<string>> {
 }
 
 /** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
-function rethrowCancel(error: unknown): undefined {
+function onlyGitFailure(error: unknown): undefined {
   if (!(error instanceof GitError)) throw error;
   return undefined;
 }

@@ -9,7 +9,7 @@ const GIT_OUTPUT_BYTES = 512 * 1024 * 1024;
 /** What git says on its error output is kept for the message, up to this. */
 const GIT_STDERR_BYTES = 64 * 1024;
 /** A git call that reads only the local repository (rev-parse, ls-tree, status) ends within this. */
-export const LOCAL_GIT_TIMEOUT_MS = 5 * 60_000;
+const LOCAL_GIT_TIMEOUT_MS = 5 * 60_000;
 /**
  * A git call that talks to a remote (a fetch, git lfs pull) ends within this: an hour by default,
  * for a large LFS fetch; `GPF_GIT_TIMEOUT_MINUTES` in the step's `env:` changes it (README, "Git").

@@ -1,10 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { errorText } from '../shared/errors.js';
 import { git, networkGitTimeoutMs } from './git.js';
+import { startsAsPointer } from './lfs.js';
 import { formatOfPath, readRasterHeader, type RasterHeader } from './raster/index.js';
 
 /**
@@ -13,8 +14,6 @@ import { formatOfPath, readRasterHeader, type RasterHeader } from './raster/inde
  * remove ground, so moved ground is a full rebuild). The old content is read from git; a Git LFS
  * file's content through `git lfs smudge` (only when `readLfs`: a dry run downloads nothing).
  */
-
-const POINTER_START = 'version https://git-lfs.github.com/spec/v1';
 
 export type GroundVerdict = 'same' | 'moved' | 'uncompared';
 
@@ -37,8 +36,7 @@ export async function groundReader(top: string, options: { readLfs: boolean; sig
     const file = path.join(dir, String(++count));
     const out = createWriteStream(file);
     await Promise.all([git(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), finished(out)]);
-    const head = await readHead(file, POINTER_START.length);
-    if (head !== POINTER_START) return file;
+    if (!(await startsAsPointer(file))) return file;
     if (!options.readLfs) return undefined;
     const smudged = path.join(dir, String(++count));
     const into = createWriteStream(smudged);
@@ -53,7 +51,7 @@ export async function groundReader(top: string, options: { readLfs: boolean; sig
     async compare(repoPath, oldBlob, localPath, newBlob) {
       try {
         const before = await content(oldBlob);
-        const onDisk = (await readHead(localPath, POINTER_START.length)) !== POINTER_START;
+        const onDisk = !(await startsAsPointer(localPath));
         const now = onDisk ? localPath : newBlob ? await content(newBlob) : undefined;
         if (!before || !now) return { verdict: 'uncompared' };
         const [a, b] = await Promise.all([header(before, repoPath), header(now, repoPath)]);
@@ -68,7 +66,7 @@ export async function groundReader(top: string, options: { readLfs: boolean; sig
 }
 
 /** How the ground of `before` and `after` differs, in words; undefined when it is the same. */
-export function groundChange(before: RasterHeader, after: RasterHeader): string | undefined {
+function groundChange(before: RasterHeader, after: RasterHeader): string | undefined {
   if (before.epsg !== after.epsg) return `its CRS changed (EPSG:${before.epsg ?? '?'} → EPSG:${after.epsg ?? '?'})`;
   if (before.width !== after.width || before.height !== after.height)
     return `its size changed (${before.width}×${before.height} → ${after.width}×${after.height} pixels)`;
@@ -76,15 +74,4 @@ export function groundChange(before: RasterHeader, after: RasterHeader): string 
   if (!t || !u) return t === u ? undefined : 'its georeferencing changed (header against world file)';
   const close = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
   return t.every((value, i) => close(value, u[i])) ? undefined : 'its georeferencing changed';
-}
-
-async function readHead(file: string, bytes: number): Promise<string> {
-  const handle = await open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(bytes);
-    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-    return buffer.subarray(0, bytesRead).toString('latin1');
-  } finally {
-    await handle.close();
-  }
 }

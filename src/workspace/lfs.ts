@@ -23,11 +23,16 @@ const BATCH_FILES = 100;
 
 export async function isLfsPointer(file: LocalFile): Promise<boolean> {
   if (file.size > MAX_POINTER_BYTES || file.size < POINTER_START.length) return false;
-  const fd = await openForReading(file.localPath);
+  return startsAsPointer(file.localPath);
+}
+
+/** Whether the file at `localPath` begins as a Git LFS pointer does (its size unknown). */
+export async function startsAsPointer(localPath: string): Promise<boolean> {
+  const fd = await openForReading(localPath);
   try {
     const head = Buffer.alloc(POINTER_START.length);
-    await readFully(fd, head, 0, head.length, 0);
-    return head.equals(POINTER_START);
+    const read = await readFully(fd, head, 0, head.length, 0);
+    return read === head.length && head.equals(POINTER_START);
   } finally {
     await closeFd(fd);
   }
