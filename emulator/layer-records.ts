@@ -98,6 +98,10 @@ export interface ConfigurationRecord {
     used_data: Array<{ stored_data: string; bottom_level: string; top_level: string }>;
   } & Record<string, unknown>;
   tags: Record<string, string>;
+  /** Links to the layer's metadata (entrepot-api-catalogue.md §4), kept verbatim across PUTs. */
+  metadata?: Array<{ format: string; url: string; type: string }>;
+  /** Attribution, kept verbatim. */
+  attribution?: unknown;
   creation: string;
   /** Changes on every PUT (§12.9). */
   update?: string;

@@ -514,8 +514,17 @@ export class LayerRoutes {
     const layer = c.query.get('layer_name');
     const type = c.query.get('type');
     // Pattern-like, as on other lists: contains, case-insensitive.
+    const tags = [...c.query.entries()].flatMap(([k, v]) => {
+      const m = /^tags\[(.+)\]$/.exec(k);
+      return m ? [[m[1], v] as const] : [];
+    });
+    const status = c.query.get('status');
     const items = [...this.configurations.values()].filter(
-      (conf) => (!layer || conf.layer_name.toLowerCase().includes(layer.toLowerCase())) && (!type || conf.type === type),
+      (conf) =>
+        (!layer || conf.layer_name.toLowerCase().includes(layer.toLowerCase())) &&
+        (!type || conf.type === type) &&
+        (!status || conf.status === status) &&
+        tags.every(([k, v]) => conf.tags[k] === v),
     );
     this.page(c, items as unknown as Array<Record<string, unknown>>, 'configurations');
   }
@@ -540,6 +549,8 @@ export class LayerRoutes {
       status: 'UNPUBLISHED',
       type_infos: typeInfos,
       tags: {},
+      ...validMetadata(body.metadata),
+      ...(body.attribution !== undefined ? { attribution: body.attribution } : {}),
       creation: this.store().now(),
     };
     conf.update = conf.creation;
@@ -558,6 +569,12 @@ export class LayerRoutes {
     // A bbox sent is kept as sent (data outside it stays invisible); none sent is computed again.
     conf.type_infos.bbox ??= this.computedBbox(conf.type_infos);
     conf.name = String(body.name ?? conf.name);
+    // A full PUT: what the body leaves out is gone (metadata, attribution), as with type_infos.
+    const { metadata } = validMetadata(body.metadata);
+    if (metadata) conf.metadata = metadata;
+    else delete conf.metadata;
+    if (body.attribution !== undefined) conf.attribution = body.attribution;
+    else delete conf.attribution;
     conf.update = this.store().now();
     this.json(c, 200, conf);
   }
@@ -728,6 +745,23 @@ export class LayerRoutes {
     if (contentRange) c.res.setHeader('content-range', contentRange);
     this.json(c, status, kind ? items.map((item) => listItem(item as Record<string, unknown>, kind, c.query, mode)) : items);
   }
+}
+
+/** `metadata[]` as ConfigurationMetadata items: a mime `format`, a `url`, a `type` of the enum (entrepot-api-catalogue.md §4). */
+function validMetadata(value: unknown): { metadata?: Array<{ format: string; url: string; type: string }> } {
+  if (value === undefined || value === null) return {};
+  if (!Array.isArray(value)) throw new HttpError(400, ['metadata doit être une liste']);
+  const types = ['ISO19115:2003', 'FGDC', 'TC211', '19139', 'Other', 'StyleSheet'];
+  return {
+    metadata: value.map((item: Record<string, unknown>) => {
+      const { format, url, type } = item ?? {};
+      if (typeof format !== 'string' || !/^\w+\/[-+.\w]+$/.test(format))
+        throw new HttpError(400, [`metadata.format invalide : ${String(format)}`]);
+      if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new HttpError(400, [`metadata.url invalide : ${String(url)}`]);
+      if (typeof type !== 'string' || !types.includes(type)) throw new HttpError(400, [`metadata.type invalide : ${String(type)}`]);
+      return { format, url, type };
+    }),
+  };
 }
 
 function parse(text: string): Record<string, unknown> {

@@ -4,6 +4,18 @@ import type { ListMode } from './lists.js';
 
 export const TOKEN_PATH = '/realms/geoplateforme/protocol/openid-connect/token';
 
+/** The catalogue routes' variants (emulator/catalogue.ts). */
+export interface CatalogueOptions {
+  /** `metadata_file_identifier_prefix`: an identifier must start with it and a dot. */
+  metadataPrefix?: string;
+  /** Identifiers already used on another datastore: the platform-wide uniqueness. */
+  takenIdentifiers?: string[];
+  /** The METADATA endpoint's quota (published records). */
+  metadataQuota?: number;
+  /** The datastore's technical name, in the annexes' public URLs. */
+  technicalName?: string;
+}
+
 /** The layer routes' timings and variants. */
 export interface LayerOptions {
   /** From launch to the end of a pyramid's build (half WAITING, half PROGRESS). */
@@ -83,6 +95,8 @@ export interface EmulatorOptions {
   tls?: { key: string; cert: string };
   /** The pyramid, configuration and offering routes: timings and a forced failure. */
   layers?: LayerOptions;
+  /** The metadata and annex routes: the identifier prefix, identifiers taken elsewhere, the METADATA quota. */
+  catalogue?: CatalogueOptions;
   /** Added before every answer, as a runner far from the API sees (the benchmark's latency). */
   latencyMs?: number;
 }

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { CatalogueRoutes } from './catalogue.js';
 import { CheckRuns } from './check-runs.js';
 import { RASTER_CHECK, STANDARD_CHECK } from './checks.js';
 import type { Context, Core, FaultKind } from './core.js';
@@ -30,6 +31,8 @@ const RIGHT_OF_ROUTE: Record<string, string> = {
   syncOffering: 'BROADCAST',
   deleteOffering: 'BROADCAST',
   tagConfiguration: 'BROADCAST',
+  createAnnex: 'ANNEX',
+  deleteAnnex: 'ANNEX',
 };
 
 interface Route {
@@ -61,6 +64,8 @@ export class Emulator implements Core {
   private readonly routes: Route[];
   /** Processings, executions, stored data, configurations, endpoints and offerings. */
   readonly layers: LayerRoutes;
+  /** Metadata records, their publication and CSW, and annexes. */
+  readonly catalogue: CatalogueRoutes;
   url = '';
 
   private readonly keycloak: Keycloak;
@@ -92,8 +97,17 @@ export class Emulator implements Core {
       () => `${this.url}/geopf`,
       () => this.listing,
     );
+    this.catalogue = new CatalogueRoutes(
+      (c, status, body) => this.json(c, status, body),
+      () => this.store.now(),
+      { ...options.catalogue },
+      () => this.url,
+      () => this.listing,
+    );
     this.routes = [
       r('token', 'POST', TOKEN_PATH, (c) => this.keycloak.token(c), false),
+      ...this.catalogue.publicRoutes().map((route) => r(route.name, route.method, route.pattern, route.handler, false)),
+      ...this.catalogue.routes(ds).map((route) => r(route.name, route.method, route.pattern, route.handler)),
       // The services a published layer is read through (previews, GetCapabilities): no token, as for an open layer.
       r(
         'service',
@@ -285,8 +299,15 @@ export class Emulator implements Core {
       },
       checks: [RASTER_CHECK, STANDARD_CHECK],
       ...(this.options.layers?.layerNamePrefix ? { configuration_layer_name_prefix: this.options.layers.layerNamePrefix } : {}),
-      ...this.layers.datastoreFields(),
+      ...this.catalogueFields(),
     });
+  }
+
+  /** The layer routes' fields (processings, endpoints) with the catalogue's (prefix, technical name, METADATA endpoint). */
+  private catalogueFields(): Record<string, unknown> {
+    const layers = this.layers.datastoreFields();
+    const catalogue = this.catalogue.datastoreFields();
+    return { ...layers, ...catalogue.fields, endpoints: [...(layers.endpoints as unknown[]), catalogue.endpoint] };
   }
 
   // ---------------------------------------------------------------- uploads
