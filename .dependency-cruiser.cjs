@@ -2,9 +2,9 @@
  * The shape of src/, kept by `npm run deps` (in `npm run all` and CI): one folder per stage of the
  * run, data flowing one way, no import circle (type-only imports count: they are design circles too).
  *
- *   shared ◄─ config ◄─ http ◄─ entrepot ◄─ delivery ─┐
- *      ▲         ▲                   ▲          layer ─┤◄─ report ◄─ main, setup, index
- *      └─────────┴──── workspace ◄───┴─────────────────┘
+ *   shared ◄─ config ◄─ http ◄─ entrepot ◄─ delivery ─────────────┐
+ *      ▲         ▲                   ▲          layer ◄─ catalogue ─┤◄─ report ◄─ main, setup, index
+ *      └─────────┴──── workspace ◄───┴──────────────────────────────┘
  */
 const stage = (name, mayImport) => ({
   name: `${name}-imports-only-${mayImport.join('-')}`,
@@ -24,7 +24,8 @@ module.exports = {
     stage('workspace', ['shared', 'config']),
     stage('delivery', ['shared', 'config', 'http', 'entrepot', 'workspace']),
     stage('layer', ['shared', 'config', 'http', 'entrepot', 'workspace']),
-    stage('report', ['shared', 'config', 'entrepot', 'workspace', 'delivery', 'layer']),
+    stage('catalogue', ['shared', 'config', 'http', 'entrepot', 'workspace', 'layer']),
+    stage('report', ['shared', 'config', 'entrepot', 'workspace', 'delivery', 'layer', 'catalogue']),
     {
       name: 'emulator-apart',
       comment: 'the emulator answers as the public sources say, never from the action code',

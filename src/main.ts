@@ -1,6 +1,11 @@
 import { DATASHEET_TAG, readConfig } from './config/inputs.js';
 import { refuseUnknownInputs } from './config/names.js';
 import type { Config } from './config/types.js';
+import { reconcileRecord } from './catalogue/catalogue.js';
+import { recordRun, type RecordContext } from './catalogue/facts.js';
+import { readRecordSource } from './catalogue/description.js';
+import { planCatalogue, type CataloguePlan } from './catalogue/plan.js';
+import type { RecordSource } from './catalogue/types.js';
 import { checkAccess } from './delivery/access.js';
 import { checksFailure, readFinalStatus } from './delivery/checks.js';
 import { planOffline, publish } from './delivery/publish.js';
@@ -87,8 +92,12 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
   let result: PublishResult | undefined;
   let apis: Apis | undefined;
   try {
-    const local = await readWorkspace({ ...config, workspace, footprints: commenting, signal: stage.signal }, reporter);
+    // Footprints: the comment's map, and the extent of the metadata record.
+    const footprints = commenting || config.metadata !== undefined;
+    const local = await readWorkspace({ ...config, workspace, footprints, signal: stage.signal }, reporter);
     if (!local) return await reporter.finish(undefined);
+    // The record's description is checked with the files, before anything is read or sent.
+    const source = config.layer && config.metadata ? await readRecordSource(workspace, config.metadata) : undefined;
     // No credentials (a fork's pull request): the local checks are all there is to run.
     if (!config.auth) {
       reporter.offline();
@@ -103,7 +112,7 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
         onToken: (token) => reporter.secret(token),
       },
     );
-    result = await deliverAndServe(stage, apis, local);
+    result = await deliverAndServe(stage, apis, local, source);
   } catch (error) {
     if (apis && reporter.uploadId && !(error instanceof CancelledError)) {
       const withinMs = error instanceof TimeoutError ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS;
@@ -114,16 +123,19 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
 }
 
 /** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
-async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Promise<PublishResult> {
+async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles, source: RecordSource | undefined): Promise<PublishResult> {
   const { config, workspace, reporter, signal } = stage;
   const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
   const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
-  // The layer's parameters are checked against the processing before any file is sent.
-  const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
-  const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
+  // The record's description and identifier are checked before any file is sent, as the layer's parameters.
+  const record = source ? await planRecord(stage, apis, source) : undefined;
+  const tags = { ...stage.tags, ...record?.storedDataTags };
+  const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
+  const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
   if (chain && plan && !builds(plan.update.kind)) {
     // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
-    await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+    const layer = await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+    if (record) await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
     const none: PublishResult = { uploaded: 0, checks: [], dryRun: config.dryRun };
     await reporter.finish(none);
     return none;
@@ -136,15 +148,17 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles): Pro
     usage,
     workspace,
     signal,
-    tags: stage.tags,
+    tags,
     only,
     withContent: local.withContent,
   });
   const result = await publish(apis.uploads, files, options, reporter.onEvent);
   const failed = checksFailure(result);
   // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
-  if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
-    await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+  if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED')) {
+    const layer = await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+    if (record) await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
+  }
   // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
   if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
     await retainUploads(
@@ -163,6 +177,7 @@ async function planLayer(
   apis: Apis,
   chain: LayerOptions & UpdateOptions,
   local: LocalFiles,
+  record: CataloguePlan | undefined,
 ): Promise<LayerPlan & { update: UpdatePlan }> {
   const { config, workspace, reporter, signal } = stage;
   const prepared = await prepareLayer(apis.layers, chain);
@@ -177,7 +192,8 @@ async function planLayer(
     title,
     abstract: config.layerAbstract ?? title,
     open: config.public,
-    configurationTags: config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {},
+    configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
+    catalogue: record?.configurations,
     update: config.update,
     rebuildEvery: config.rebuildEvery,
   };
@@ -188,6 +204,34 @@ async function planLayer(
   reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
   checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
   return { ...prepared, update };
+}
+
+/** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
+async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promise<CataloguePlan> {
+  const { config } = stage;
+  const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
+  const plan = await planCatalogue({
+    source,
+    layer: config.layer ?? '',
+    datasheet: config.datasheet,
+    apiUrl: config.apiUrl,
+    publish: config.metadataPublish,
+    datastore,
+    endpoints,
+    api: apis.catalogue,
+  });
+  for (const other of plan.others)
+    stage.reporter.warning(
+      `Metadata record ${other} also carries the fiche's name; the fiche shows one record only, so remove that tag or that record`,
+    );
+  return plan;
+}
+
+/** The fiche's record brought to what the layer now serves and the repository describes. */
+async function keepRecord(stage: Stage, apis: Apis, plan: CataloguePlan, done: Pick<RecordContext, 'layer' | 'update' | 'ground'>) {
+  const { config, workspace, signal } = stage;
+  const endpoints = await apis.layers.endpoints();
+  await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints }), stage.reporter.onEvent);
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

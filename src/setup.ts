@@ -1,5 +1,6 @@
 import { checksumFileName } from './delivery/checksums.js';
 import type { PublishOptions } from './delivery/types.js';
+import { CatalogueClient, type CatalogueApi } from './entrepot/catalogue.js';
 import { DatastoreClient, type DatastoreApi } from './entrepot/datastore.js';
 import { LayersClient, type LayerApi } from './entrepot/layers.js';
 import { Transport } from './entrepot/transport.js';
@@ -20,6 +21,7 @@ import type { FileSet, LocalFile } from './workspace/files.js';
  */
 
 export interface Apis {
+  catalogue: CatalogueApi;
   uploads: UploadsApi;
   layers: LayerApi;
   datastore: DatastoreApi;
@@ -56,6 +58,7 @@ export function connect(settings: ConnectSettings, hooks: ConnectHooks = {}): Ap
     uploads: new UploadsClient(transport, { md5: settings.checksums ? inlineMd5 : noMd5, treeSettleMs: settings.treeSettleMs }),
     layers: new LayersClient(transport),
     datastore: new DatastoreClient(transport),
+    catalogue: new CatalogueClient(transport),
   };
 }
 

@@ -45,6 +45,7 @@ export function readConfig(read: InputReader, mask: (secret: string) => void = (
     // The fiche's name is a tag of everything the run makes (docs/api.md, "The fiche").
     tags: datasheet ? { ...given, [DATASHEET_TAG]: datasheet } : given,
     datasheet,
+    ...readCatalogue(get, layer, datasheet),
     ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
     close,
     waitForChecks,
@@ -160,6 +161,29 @@ function datasheetName(value: string, given: Record<string, string>): string | u
     throw new InputError('datasheet', `is '${value}' but tags say datasheet_name=${tagged}; give the fiche's name once, in datasheet`);
   if (value.length > 255) throw new InputError('datasheet', 'is longer than 255 characters; a fiche de données has a short name');
   return value || tagged || undefined;
+}
+
+/** The record and the thumbnail of the fiche: both need a layer, the record a fiche to belong to. */
+function readCatalogue(get: (name: string) => string, layer: string | undefined, datasheet: string | undefined) {
+  const metadata = get('metadata').trim() || undefined;
+  if (metadata && !layer) throw new InputError('metadata', 'describes a layer; set layer too (or leave metadata empty)');
+  if (metadata && !datasheet)
+    throw new InputError(
+      'metadata',
+      "belongs to a fiche de données; set datasheet (the fiche's name), for example datasheet: Orthophotographie 2024",
+    );
+  if (metadata && (metadata.startsWith('/') || metadata.split(/[\\/]/).includes('..')))
+    throw new InputError('metadata', `'${metadata}' is not a path inside the workspace; give it relative to the repository's root`);
+  const thumbnailInput = get('thumbnail').trim() || 'auto';
+  const thumbnail: Config['thumbnail'] | undefined =
+    thumbnailInput === 'auto' || thumbnailInput === 'none'
+      ? { kind: thumbnailInput }
+      : /\.(png|jpe?g)$/i.test(thumbnailInput) && !thumbnailInput.startsWith('/') && !thumbnailInput.split(/[\\/]/).includes('..')
+        ? { kind: 'file' as const, path: thumbnailInput }
+        : undefined;
+  if (!thumbnail)
+    throw new InputError('thumbnail', `'${thumbnailInput}' is neither auto, none, nor a .png or .jpg file inside the workspace`);
+  return { metadata, metadataPublish: bool('metadata-publish', get('metadata-publish'), true), thumbnail } as const;
 }
 
 function readAuth(get: (name: string) => string, dryRun: boolean): AuthConfig | undefined {

@@ -48,6 +48,9 @@ export const INPUT_NAMES = [
   'comment',
   'github-token',
   'datasheet',
+  'metadata',
+  'metadata-publish',
+  'thumbnail',
 ] as const;
 
 /** How the runner names an input's variable (`@actions/core`'s getInput: spaces to `_`, upper case). */

@@ -27,6 +27,12 @@ export interface Config {
   tags: Record<string, string>;
   /** The fiche de données the layer belongs to (`datasheet_name` on every entity), when there is one. */
   datasheet?: string;
+  /** The metadata record's source in the workspace (YAML or ISO 19139 XML), relative to it. */
+  metadata?: string;
+  /** Publish the record on the METADATA endpoint. */
+  metadataPublish: boolean;
+  /** The fiche's thumbnail: the layer's preview, a file in the workspace, or none. */
+  thumbnail: { kind: 'auto' } | { kind: 'none' } | { kind: 'file'; path: string };
   ifExists: IfExists;
   uploadId?: string;
   close: boolean;

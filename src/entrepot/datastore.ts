@@ -6,6 +6,10 @@ export interface DatastoreFacts {
   usage?: DatastoreUsage;
   /** `configuration_layer_name_prefix`: every layer name of the datastore starts with it (docs/api.md, "Rights and names"). */
   layerNamePrefix?: string;
+  /** `metadata_file_identifier_prefix`: a record's file identifier starts with it and a dot (docs/catalogue.md). */
+  metadataPrefix?: string;
+  /** `technical_name`: the annexes' public URLs hold it. */
+  technicalName?: string;
 }
 
 /** The account and its datastore, as the read-only checks before a run need them (docs/api.md, "Rights", "Quota"). */
@@ -23,6 +27,8 @@ export class DatastoreClient implements DatastoreApi {
     return this.transport.readJson('read the datastore', '', (body) => ({
       usage: toUsage(body),
       layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
+      metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
+      technicalName: string(record(body).technical_name) || undefined,
     }));
   }
 

@@ -198,6 +198,10 @@ export function toEndpoints(body: unknown): Endpoint[] {
         id,
         type: text(endpoint.type).toUpperCase(),
         open: endpoint.open === true,
+        urls: array(endpoint.urls).flatMap((u) => {
+          const [type, url] = [string(record(u).type), string(record(u).url)];
+          return type && url ? [{ type: type.toUpperCase(), url }] : [];
+        }),
         use: number(item.use),
         quota: number(item.quota),
       },

@@ -130,6 +130,13 @@ export interface ConfigurationBody {
 /** A configuration as the action creates it. */
 export type NewConfigurationBody = ConfigurationBody & { layer_name: string };
 
+/** A configuration's `metadata[]` entry (ConfigurationMetadata: docs/catalogue.md, "Configurations"). */
+export interface MetadataLink {
+  format: string;
+  url: string;
+  type: string;
+}
+
 export interface Offering {
   id: string;
   configurationId?: string;
@@ -146,6 +153,8 @@ export interface Endpoint {
   id: string;
   type: string;
   open: boolean;
+  /** Its URLs by type (WMTS, TMS, WMS, METADATA): a record's online resources name them. */
+  urls: Array<{ type: string; url: string }>;
   use?: number;
   quota?: number;
 }

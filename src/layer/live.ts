@@ -1,7 +1,7 @@
-import { record, string } from '../entrepot/json.js';
+import { array, record, string } from '../entrepot/json.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import { unlessGone } from '../entrepot/transport.js';
-import { SERVICE_TYPES, type Configuration, type Offering, type StoredData } from '../entrepot/types.js';
+import { SERVICE_TYPES, type Configuration, type MetadataLink, type Offering, type StoredData } from '../entrepot/types.js';
 import { PROVENANCE_KEYS } from '../shared/provenance.js';
 import { COMMIT_ID } from '../workspace/changes.js';
 
@@ -85,7 +85,46 @@ async function chainDepth(api: LayerApi, id: string): Promise<number> {
 }
 
 /** A service's title and abstract as its configuration holds them. */
-export function settingsOf(configuration: Configuration): { title?: string; abstract?: string } {
+export function settingsOf(configuration: Configuration): { title?: string; abstract?: string; keywords: string[]; links: MetadataLink[] } {
   const infos = record(configuration.raw.type_infos);
-  return { title: string(infos.title), abstract: string(infos.abstract) };
+  return {
+    title: string(infos.title),
+    abstract: string(infos.abstract),
+    keywords: array(infos.keywords).flatMap((k) => string(k) ?? []),
+    links: linksOf(configuration),
+  };
+}
+
+/** A configuration's `metadata[]`, the entries it holds (a malformed one kept as it is by the PUT, not read here). */
+export function linksOf(configuration: Configuration): MetadataLink[] {
+  return array(configuration.raw.metadata).flatMap((value) => {
+    const item = record(value);
+    const [format, url, type] = [string(item.format), string(item.url), string(item.type)];
+    return format && url && type ? [{ format, url, type }] : [];
+  });
+}
+
+/**
+ * What every configuration carries for the fiche's record: the links to it (the CSW GetRecordById
+ * and the catalogue's page; others' entries kept) and its keywords in `type_infos.keywords`.
+ */
+export interface ConfigurationCatalogue {
+  links: MetadataLink[];
+  /** A link the action made for this layer's record before: replaced, not kept beside the new one. */
+  ownsLink: (link: MetadataLink) => boolean;
+  keywords: string[];
+}
+
+/** Whether the configuration carries the record's links and keywords as asked (none asked: it does). */
+export function carriesCatalogue(configuration: Configuration, catalogue: ConfigurationCatalogue | undefined): boolean {
+  if (!catalogue) return true;
+  const { keywords, links } = settingsOf(configuration);
+  const same = (a: MetadataLink, b: MetadataLink) => a.url === b.url && a.type === b.type && a.format === b.format;
+  const stale = links.some((link) => catalogue.ownsLink(link) && !catalogue.links.some((wanted) => same(wanted, link)));
+  return (
+    !stale &&
+    catalogue.links.every((wanted) => links.some((link) => same(wanted, link))) &&
+    keywords.length === catalogue.keywords.length &&
+    keywords.every((k, i) => k === catalogue.keywords[i])
+  );
 }

@@ -183,6 +183,9 @@ export class PyramidBuilder {
       ...options.tags,
       [TAG_LAYER]: this.layer,
       [TAG_UPLOAD]: upload.id,
+      // The portal's history tags: its "Rapport de génération" shows this execution (docs/catalogue.md, "Other tags").
+      proc_int_id: execution.id,
+      proc_pyr_creat_id: execution.id,
       [TAG_ATTEMPT]: String(attempt),
       [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
       [TAG_CHAIN]: String(update.chain),

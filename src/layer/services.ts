@@ -1,6 +1,15 @@
 import type { LayerApi } from '../entrepot/layers.js';
-import { record } from '../entrepot/json.js';
-import type { Configuration, ConfigurationBody, Endpoint, Offering, ServiceType, StoredData, UsedData } from '../entrepot/types.js';
+import { array, record } from '../entrepot/json.js';
+import type {
+  Configuration,
+  ConfigurationBody,
+  Endpoint,
+  MetadataLink,
+  Offering,
+  ServiceType,
+  StoredData,
+  UsedData,
+} from '../entrepot/types.js';
 import { poll, type PollOptions } from '../http/poll.js';
 import { waitFor } from '../http/retry.js';
 import { LayerStateError, TimeoutError } from '../shared/errors.js';
@@ -48,11 +57,13 @@ export class ServicePublisher {
     const current = live?.configuration;
     if (!current) {
       const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
+      const catalogue = options.catalogue;
       const created = await api.createConfiguration({
         type: step.type,
         name: layer,
         layer_name: layer,
-        type_infos: { title, abstract, used_data: usedData },
+        ...(catalogue?.links.length ? { metadata: catalogue.links } : {}),
+        type_infos: { title, abstract, ...(catalogue ? { keywords: catalogue.keywords } : {}), used_data: usedData },
       });
       this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
       return created;
@@ -67,7 +78,7 @@ export class ServicePublisher {
       type: 'info',
       message:
         step.configuration === 'settings'
-          ? `The ${step.type} configuration ${current.id} now reads title '${title}'`
+          ? `The ${step.type} configuration ${current.id} now reads title '${title}'${this.options.catalogue ? ", with the record's links and keywords" : ''}`
           : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
     });
     return { ...current, usedData };
@@ -84,12 +95,23 @@ export class ServicePublisher {
   ): ConfigurationBody {
     const raw = current.raw;
     const { bbox: _computed, ...kept } = record(raw.type_infos);
+    const catalogue = this.options.catalogue;
+    // The record's links replace the action's earlier ones; every other entry is kept as it is.
+    const metadata = catalogue
+      ? [...array(raw.metadata).filter((entry) => !isOwnLink(entry, catalogue.ownsLink)), ...catalogue.links]
+      : raw.metadata;
     return {
       type,
       name: current.name || (this.options.layer ?? ''),
       ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
-      ...(raw.metadata !== undefined ? { metadata: raw.metadata } : {}),
-      type_infos: { ...kept, title: asked.title, abstract: asked.abstract, used_data: asked.usedData },
+      ...(metadata !== undefined ? { metadata } : {}),
+      type_infos: {
+        ...kept,
+        title: asked.title,
+        abstract: asked.abstract,
+        ...(catalogue ? { keywords: catalogue.keywords } : {}),
+        used_data: asked.usedData,
+      },
     };
   }
 
@@ -179,6 +201,13 @@ export class ServicePublisher {
       };
     });
   }
+}
+
+/** Whether a `metadata[]` entry is one the action made for this layer's record (then replaced, not kept). */
+function isOwnLink(entry: unknown, ownsLink: (link: MetadataLink) => boolean): boolean {
+  const item = record(entry);
+  const [format, url, type] = [item.format, item.url, item.type];
+  return typeof format === 'string' && typeof url === 'string' && typeof type === 'string' && ownsLink({ format, url, type });
 }
 
 /**

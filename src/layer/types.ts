@@ -1,7 +1,9 @@
 import type { Config } from '../config/types.js';
 import type { Offering, ServiceType, StoredData } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
-import type { LiveService } from './live.js';
+import type { ConfigurationCatalogue, LiveService } from './live.js';
+
+export type { ConfigurationCatalogue } from './live.js';
 
 /** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
 
@@ -28,6 +30,8 @@ export type LayerOptions = Pick<
   | 'datastore'
   | 'datasheet'
 > & {
+  /** The record's links and keywords each configuration carries, when the layer has a record. */
+  catalogue?: ConfigurationCatalogue;
   /** The input's tags and the provenance tags, set on the pyramid too. */
   tags: Record<string, string>;
   /** Deletes the upload once the pyramid holds its data: the upload routes are not the chain's. */

@@ -4,8 +4,8 @@ import type { Endpoint, ServiceType, StoredData } from '../entrepot/types.js';
 import { InputError, LayerStateError, list } from '../shared/errors.js';
 import type { ChangeReading } from '../workspace/changes.js';
 import type { LocalFile } from '../workspace/files.js';
-import { readLive, settingsOf, type LiveLayer, type LivePyramid } from './live.js';
-import type { LayerOptions, ServiceStep, UpdateOptions, UpdatePlan } from './types.js';
+import { carriesCatalogue, readLive, settingsOf, type LiveLayer, type LivePyramid } from './live.js';
+import type { ConfigurationCatalogue, LayerOptions, ServiceStep, UpdateOptions, UpdatePlan } from './types.js';
 
 /**
  * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
@@ -37,8 +37,10 @@ export interface DesiredLayer extends UpdateOptions {
   title: string;
   abstract: string;
   open: boolean;
-  /** Tags every configuration carries (`datasheet_name`, the fiche's services). */
+  /** Tags every configuration carries (`datasheet_name`, the fiche's services; `theme`). */
   configurationTags: Record<string, string>;
+  /** The record's links and keywords every configuration carries, when the layer has a record. */
+  catalogue?: ConfigurationCatalogue;
 }
 
 /** The live layer, what is asked, and what git says of the live pyramid's commit (when it names one). */
@@ -235,7 +237,8 @@ function serviceSteps({ live, desired }: UpdateInput, decision: Decision): Servi
     const { configuration } = service;
     const settings = settingsOf(configuration);
     const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
-    const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract;
+    const retitled =
+      settings.title !== desired.title || settings.abstract !== desired.abstract || !carriesCatalogue(configuration, desired.catalogue);
     const step: ServiceStep['configuration'] = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
     const [offering] = service.offerings;
     const offer: ServiceStep['offering'] = !offering
@@ -254,7 +257,7 @@ function reconfigurationWhy(steps: ServiceStep[]): string {
   const said: Record<string, string> = {
     create: 'created',
     repoint: 'pointed at the pyramid',
-    settings: 'retitled',
+    settings: 'given its new settings',
     sync: 're-synchronised',
     republish: 'published on the other endpoint',
   };

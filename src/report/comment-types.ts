@@ -27,5 +27,7 @@ export interface CommentRecord {
   layer?: string;
   /** The live layer's extent [west, south, east, north], drawn beside the rasters. */
   currentExtent?: [number, number, number, number];
+  /** What the merge would do to the fiche's metadata record, field by field. */
+  metadata?: { fileIdentifier: string; verdict: string; changes: Array<{ field: string; before: string; after: string }> };
   runUrl?: string;
 }

@@ -4,6 +4,7 @@ import type { RunRecord } from './record.js';
 import { mapOf } from './comment-map.js';
 import type { CommentFile, CommentRecord } from './comment-types.js';
 import { messageOf } from './text.js';
+import { fieldLabel } from '../catalogue/labels.js';
 
 /**
  * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
@@ -18,6 +19,8 @@ export const MAX_COMMENT_CHARS = 60_000;
 const MAX_TABLE_ROWS = 300;
 /** Lists longer than this fold into a <details> block. */
 const FOLD_ROWS = 20;
+/** A record's value shown in the comment: an abstract is long, the table stays readable. */
+const MAX_VALUE_CHARS = 200;
 
 /** The run as the comment tells it: each file as the repository names it, refused or to send. */
 export function commentRecordOf(run: RunRecord): CommentRecord {
@@ -52,6 +55,11 @@ export function commentRecordOf(run: RunRecord): CommentRecord {
     files,
     layer: run.layer ? layerLine(run.layer) : undefined,
     currentExtent: run.layer?.currentExtent,
+    metadata: run.catalogue && {
+      fileIdentifier: run.catalogue.fileIdentifier,
+      verdict: run.catalogue.verdict,
+      changes: run.catalogue.changes.map((c) => ({ field: fieldLabel(c.field), before: c.before, after: c.after })),
+    },
   };
 }
 
@@ -113,6 +121,7 @@ function headOf(record: CommentRecord): string[] {
   if (!record.apiConsulted)
     out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
   if (record.layer) out.push(`- **Layer**: ${span(record.layer)}`);
+  if (record.metadata) out.push(`- **Metadata record** ${span(record.metadata.fileIdentifier)}: ${record.metadata.verdict}`);
   for (const warning of record.warnings.slice(0, 10)) out.push(`- ⚠️ ${span(warning)}`);
   out.push('');
   return out;
@@ -120,7 +129,7 @@ function headOf(record: CommentRecord): string[] {
 
 /** The refused files, then every file, at most `rows` rows each. */
 function tablesOf(record: CommentRecord, rows: number): string[] {
-  const out: string[] = [];
+  const out: string[] = metadataTable(record);
   const refused = record.files.filter((f) => f.outcome === 'refused');
   if (refused.length)
     out.push(
@@ -157,6 +166,24 @@ function tablesOf(record: CommentRecord, rows: number): string[] {
     );
   if (unchanged) out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
   return out;
+}
+
+/** The record's fields the merge changes: before and after, each value outside text in a span. */
+function metadataTable(record: CommentRecord): string[] {
+  const changes = record.metadata?.changes ?? [];
+  if (!changes.length) return [];
+  const cut = (value: string) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
+  const cell = (value: string) => (value ? span(cut(value), true) : '–');
+  const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
+  return [
+    fold(
+      `Metadata record: ${changes.length} field(s) change`,
+      ['| Field | Now | After the merge |', '|---|---|---|', ...lines],
+      changes.length,
+      changes.length,
+      true,
+    ),
+  ];
 }
 
 function fold(title: string, lines: string[], count: number, rows: number, open: boolean): string {

@@ -1,3 +1,5 @@
+import type { CatalogueReport } from '../catalogue/types.js';
+import { fieldLabel } from '../catalogue/labels.js';
 import { totalBytes, type LocalFile } from '../workspace/files.js';
 import { retentionLine } from './text.js';
 import { formatBytes, formatDuration } from '../shared/format.js';
@@ -22,6 +24,8 @@ export class LogWriter {
     private readonly sink: GitHubSink,
     private readonly dryRun: boolean,
   ) {}
+
+  private lastCatalogue = '';
 
   /** After `record` has folded `event`. */
   onEvent(event: RunEvent, record: RunRecord): void {
@@ -71,6 +75,9 @@ export class LogWriter {
       case 'notice':
         this.sink.notice(event.message);
         break;
+      case 'catalogue':
+        this.catalogue(event.report);
+        break;
       case 'retention':
         this.sink.log(retentionLine(event.remaining, event.remainingBytes, event.deleted, event.keep));
         break;
@@ -118,10 +125,26 @@ export class LogWriter {
     if (lines.length > MAX_PLAN_LINES) this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
   }
 
+  /** The record's verdict and its changes, field by field, once per verdict (the event comes as the record moves on). */
+  private catalogue(report: CatalogueReport): void {
+    const line = `Metadata record ${report.fileIdentifier}: ${report.verdict}${report.published ? ', published' : ''}`;
+    if (line === this.lastCatalogue) return;
+    this.lastCatalogue = line;
+    this.sink.log(line);
+    for (const change of report.changes)
+      this.sink.log(`  ${fieldLabel(change.field)}: ${shorten(change.before) || '(none)'} → ${shorten(change.after) || '(none)'}`);
+  }
+
   private endGroup(): void {
     if (this.groupOpen) this.sink.endGroup();
     this.groupOpen = false;
   }
+}
+
+/** A field's value in one line of the log. */
+function shorten(value: string): string {
+  const line = value.replace(/\s+/g, ' ').trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
 
 /** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */

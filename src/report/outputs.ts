@@ -54,6 +54,9 @@ export class OutputWriter {
           this.sink.output('changed', event.report.update.changed);
         }
         break;
+      case 'catalogue':
+        if (event.report.metadataId) this.sink.output('metadata-id', event.report.metadataId);
+        break;
       case 'end':
         this.sink.output('uploaded', record.uploaded);
         if (record.status) this.sink.output('status', record.status);

@@ -1,5 +1,6 @@
 import type { CheckExecution, UploadStatus } from '../entrepot/types.js';
 import type { LocalFile } from '../workspace/files.js';
+import type { CatalogueEvent, CatalogueReport } from '../catalogue/types.js';
 import type { LayerEvent, LayerReport } from '../layer/types.js';
 import type { CheckReport, FileOutcome, PublishEvent, PublishResult, RemoteFile } from '../delivery/types.js';
 
@@ -30,7 +31,7 @@ export type RunNote =
   | { type: 'notice'; message: string }
   | { type: 'end'; result?: PublishResult; error?: unknown };
 
-export type RunEvent = PublishEvent | LayerEvent | RunNote;
+export type RunEvent = PublishEvent | LayerEvent | CatalogueEvent | RunNote;
 
 export interface FileRow {
   file: LocalFile;
@@ -55,6 +56,8 @@ export interface RunRecord {
   /** The checks as last read; with their error lines once the run has described them. */
   checks: CheckReport[];
   layer?: LayerReport;
+  /** The fiche's metadata record: what the run did to it, or would. */
+  catalogue?: CatalogueReport;
   storedDataId?: string;
   warnings: string[];
   places: Map<string, { epsg?: number; ring?: Array<[number, number]> }>;
@@ -104,14 +107,7 @@ export function recordEvent(record: RunRecord, event: RunEvent): void {
       record.status = event.upload.status;
       break;
     case 'plan':
-      // What the upload holds already is said as such from the plan on, as the log says it.
-      for (const file of event.present) {
-        const row = record.rows.get(file.remotePath);
-        if (row?.outcome === 'pending') record.rows.set(file.remotePath, { ...row, outcome: 'present' });
-      }
-      record.willCreate = event.create !== undefined;
-      record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
-      record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+      recordPlan(record, event);
       break;
     case 'retention':
       record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
@@ -135,6 +131,9 @@ export function recordEvent(record: RunRecord, event: RunEvent): void {
     case 'layer':
       record.layer = event.report;
       break;
+    case 'catalogue':
+      record.catalogue = event.report;
+      break;
     case 'warning':
       record.warnings.push(event.message);
       break;
@@ -142,6 +141,17 @@ export function recordEvent(record: RunRecord, event: RunEvent): void {
       recordEnd(record, event.result, event.error);
       break;
   }
+}
+
+function recordPlan(record: RunRecord, event: Extract<RunEvent, { type: 'plan' }>): void {
+  // What the upload holds already is said as such from the plan on, as the log says it.
+  for (const file of event.present) {
+    const row = record.rows.get(file.remotePath);
+    if (row?.outcome === 'pending') record.rows.set(file.remotePath, { ...row, outcome: 'present' });
+  }
+  record.willCreate = event.create !== undefined;
+  record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
+  record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
 }
 
 function recordEnd(record: RunRecord, result: PublishResult | undefined, error: unknown): void {

@@ -1,3 +1,5 @@
+import type { CatalogueReport } from '../catalogue/types.js';
+import { fieldLabel } from '../catalogue/labels.js';
 import { ChecksFailedError, FileError, PyramidFailedError } from '../shared/errors.js';
 import { failed, splitLogLine } from '../entrepot/status.js';
 import { totalBytes } from '../workspace/files.js';
@@ -27,6 +29,7 @@ export function renderSummary(record: RunRecord): string {
   const out = [`<h2>${icon} ${title}${dryRun ? ' (dry run)' : ''}</h2>`];
   if (error) out.push(`<p><strong>${esc(headline(error, record))}</strong></p>`);
   if (record.layer) out.push(layerSection(record.layer));
+  if (record.catalogue) out.push(metadataSection(record.catalogue));
   if (error instanceof PyramidFailedError) out.push(pyramidErrors(error));
   if (error instanceof FileError && error.problems.length) out.push(refusedFiles(error));
   out.push(uploadTable(record));
@@ -35,6 +38,30 @@ export function renderSummary(record: RunRecord): string {
   if (record.extra.files.length) out.push(unmatchedFiles(record, dryRun));
   if (record.checks.length) out.push(checksSection(record.checks));
   return out.join('\n');
+}
+
+/** The fiche's record: what became of it, where the catalogue shows it, and what changed in it. */
+function metadataSection(report: CatalogueReport): string {
+  const link = (href: string, label: string) => (/^https?:\/\//.test(href) ? `<a href="${esc(href)}">${esc(label)}</a>` : code(href));
+  const rows = [
+    ['Identifier', code(report.fileIdentifier)],
+    ['Record', esc(`${report.verdict}${report.metadataId ? ` (${report.metadataId})` : ''}`)],
+    [
+      'Catalogue',
+      report.published
+        ? `${link(report.catalogueUrl, 'the record in the catalogue')} · ${report.cswUrl ? link(report.cswUrl, 'CSW') : ''}`
+        : esc('not published'),
+    ],
+  ];
+  if (report.thumbnail?.url) rows.push(['Thumbnail', `${link(report.thumbnail.url, 'image')} ${esc(report.thumbnail.verdict)}`]);
+  else if (report.thumbnail) rows.push(['Thumbnail', esc(`none${report.thumbnail.why ? `: ${report.thumbnail.why}` : ''}`)]);
+  const changes = report.changes.length
+    ? `\n<details open><summary>${report.changes.length} field(s) ${report.verdict.startsWith('would') ? 'would change' : 'changed'}</summary>\n\n${table(
+        ['Field', 'Before', 'After'],
+        report.changes.map((c) => [esc(fieldLabel(c.field)), esc(shortLine(c.before)) || '–', esc(shortLine(c.after)) || '–']),
+      )}\n</details>`
+    : '';
+  return `<h3>Metadata record</h3>\n${table([], rows)}${changes}`;
 }
 
 /** The failure in the summary's own words: without the pointer to the summary where it has one. */

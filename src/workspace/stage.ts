@@ -36,13 +36,26 @@ export interface LocalFiles {
   withContent: (files: LocalFile[]) => Promise<LocalFile[]>;
   /** How many of `files` are Git LFS pointers whose content was not read. */
   unread: (files: LocalFile[]) => number;
+  /** Where the rasters lie and their finest pixel, from the headers read (with `footprints`). */
+  ground: () => GroundSummary;
+}
+
+/** The rasters' ground, for the metadata record: what the headers read say of it. */
+export interface GroundSummary {
+  /** [west, south, east, north] in WGS84 degrees, the union of the footprints known. */
+  extent?: [number, number, number, number];
+  /** How many rasters (world files aside) have no footprint: a pointer not read, an unknown CRS. */
+  unplaced: number;
+  /** The finest pixel, in metres on the ground. */
+  pixelMetres?: number;
 }
 
 /** The matched files, checked; undefined when there are none to publish (an error, a warning or a line, per input). */
 export async function readWorkspace(options: WorkspaceOptions, notes: WorkspaceNotes): Promise<LocalFiles | undefined> {
   const fileSet = await matchFiles(options, notes);
   if (!fileSet) return undefined;
-  const pointers = await checkLocally(options, fileSet, notes);
+  const places = new Map<string, Place>();
+  const pointers = await checkLocally(options, fileSet, notes, places);
   // A Git LFS pointer stands for its content, of the size it states, until that content is read.
   const stated = new Map(pointers.map((f) => [f.remotePath, f]));
   const matched: FileSet = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
@@ -50,9 +63,38 @@ export async function readWorkspace(options: WorkspaceOptions, notes: WorkspaceN
   const pointed = new Set(stated.keys());
   return {
     fileSet: matched,
-    withContent: (files) => fetchPointed(options, files, pointed, notes),
+    withContent: (files) => fetchPointed(options, files, pointed, notes, places),
     unread: (files) => files.filter((f) => pointed.has(f.remotePath)).length,
+    ground: () => summarise(fileSet.files, places),
   };
+}
+
+interface Place {
+  ring?: Array<[number, number]>;
+  pixelMetres?: number;
+}
+
+/** Metres in a degree at the equator: a raster in degrees has its pixel said in metres so. */
+const METRES_PER_DEGREE = 111_319.49;
+
+function summarise(files: LocalFile[], places: Map<string, Place>): GroundSummary {
+  const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
+  let extent: [number, number, number, number] | undefined;
+  let pixelMetres: number | undefined;
+  let unplaced = 0;
+  for (const file of rasters) {
+    const place = places.get(file.remotePath);
+    if (place?.pixelMetres) pixelMetres = Math.min(pixelMetres ?? Infinity, place.pixelMetres);
+    if (!place?.ring?.length) {
+      unplaced++;
+      continue;
+    }
+    for (const [lon, lat] of place.ring)
+      extent = extent
+        ? [Math.min(extent[0], lon), Math.min(extent[1], lat), Math.max(extent[2], lon), Math.max(extent[3], lat)]
+        : [lon, lat, lon, lat];
+  }
+  return { extent, unplaced, pixelMetres };
 }
 
 async function matchFiles(options: WorkspaceOptions, notes: WorkspaceNotes): Promise<FileSet | undefined> {
@@ -77,18 +119,14 @@ async function matchFiles(options: WorkspaceOptions, notes: WorkspaceNotes): Pro
 }
 
 /** What the platform would refuse, found before anything is sent; the pointers, left for later. */
-async function checkLocally(options: WorkspaceOptions, fileSet: FileSet, notes: WorkspaceNotes): Promise<LocalFile[]> {
-  // proj4 is loaded only for the map of a pull-request comment.
-  const footprint = options.footprints ? (await import('./footprint.js')).footprint : undefined;
+async function checkLocally(
+  options: WorkspaceOptions,
+  fileSet: FileSet,
+  notes: WorkspaceNotes,
+  places: Map<string, Place>,
+): Promise<LocalFile[]> {
   const { pointers, contents } = await splitPointers(fileSet.files);
-  const onGeo = footprint
-    ? (file: LocalFile, geo: RasterGeo) =>
-        notes.place(
-          file,
-          geo.epsg,
-          geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined,
-        )
-    : undefined;
+  const onGeo = await placing(options, notes, places);
   const checked = await preflight(contents, options.epsg, options.workspace, onGeo, pointers);
   for (const warning of checked.warnings) notes.warning(warning);
   notes.log(`${fileSet.files.length} file(s), ${formatBytes(totalBytes(fileSet.files))}, checked against ${options.srs}`);
@@ -97,12 +135,27 @@ async function checkLocally(options: WorkspaceOptions, fileSet: FileSet, notes: 
   return pointers;
 }
 
+/** Where each raster lies and its pixel's size, noted as its header is read (proj4 is loaded only then). */
+async function placing(options: WorkspaceOptions, notes: WorkspaceNotes, places: Map<string, Place>) {
+  if (!options.footprints) return undefined;
+  const footprint = (await import('./footprint.js')).footprint;
+  return (file: LocalFile, geo: RasterGeo) => {
+    const ring =
+      geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined;
+    const size = geo.transform ? Math.abs(geo.transform[1]) : undefined;
+    const degrees = geo.epsg === 4326 || geo.epsg === 4171;
+    places.set(file.remotePath, { ring, pixelMetres: size ? (degrees ? size * METRES_PER_DEGREE : size) : undefined });
+    notes.place(file, geo.epsg, ring);
+  };
+}
+
 /** The pointers among `files` fetched alone (git lfs pull), then checked as the others were before anything was sent. */
 async function fetchPointed(
   options: WorkspaceOptions,
   files: LocalFile[],
   pointed: Set<string>,
   notes: WorkspaceNotes,
+  places: Map<string, Place>,
 ): Promise<LocalFile[]> {
   const toFetch = files.filter((f) => pointed.has(f.remotePath));
   if (toFetch.length === 0) return files;
@@ -110,7 +163,8 @@ async function fetchPointed(
   notes.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
   const fetched = await fetchContent(options.workspace, toFetch, options.signal);
   for (const f of fetched) pointed.delete(f.remotePath);
-  for (const warning of (await preflight(fetched, options.epsg, options.workspace, undefined, others)).warnings) notes.warning(warning);
+  const onGeo = await placing(options, notes, places);
+  for (const warning of (await preflight(fetched, options.epsg, options.workspace, onGeo, others)).warnings) notes.warning(warning);
   const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
   return files.map((f) => byPath.get(f.remotePath) ?? f);
 }

@@ -1,0 +1,86 @@
+import type { Config } from '../config/types.js';
+import type { Endpoint, ServiceType } from '../entrepot/types.js';
+import { builds, type LayerReport, type UpdatePlan } from '../layer/types.js';
+import type { RecordRun } from './catalogue.js';
+import type { CataloguePlan } from './plan.js';
+import type { GroundSummary } from '../workspace/stage.js';
+import type { RecordService } from './types.js';
+
+/** What the run knows once the layer is served (or planned, in a dry run). */
+export interface RecordContext {
+  plan: CataloguePlan;
+  config: Pick<Config, 'datasheet' | 'dryRun' | 'metadataPublish' | 'public' | 'thumbnail'>;
+  workspace: string;
+  signal?: AbortSignal;
+  layer: LayerReport;
+  update: UpdatePlan;
+  ground: GroundSummary;
+  endpoints: Endpoint[];
+}
+
+/** The record's run: the plan, and what the layer and the rasters say. */
+export function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints }: RecordContext): RecordRun {
+  return {
+    plan,
+    datasheet: config.datasheet ?? '',
+    dryRun: config.dryRun,
+    publish: config.metadataPublish,
+    services: recordServices(layer, update, endpoints, config.public, config.dryRun),
+    extent: layerExtent(ground, layer.storedData?.bbox ?? update.live?.bbox),
+    scaleDenominator: scaleDenominator(ground.pixelMetres),
+    thumbnail: { choice: config.thumbnail, workspace, layer: layer.layer, preview: layer.preview, built: builds(update.kind), signal },
+  };
+}
+
+/**
+ * What the record says that the run knows rather than the repository's description: the services
+ * the layer serves (each endpoint's URL and the layer's name), its extent and its resolution.
+ */
+
+/** OGC's standardised rendering pixel, 0.28 mm: a scale denominator is the ground pixel over it. */
+const RENDERING_PIXEL_METRES = 0.00028;
+/** Decimal places of a bound in degrees: about 0.1 m, below any raster's pixel. */
+const BOUND_DECIMALS = 6;
+
+/** One online resource per service the layer serves (a dry run: would serve), WMTS first. */
+export function recordServices(
+  report: LayerReport,
+  update: UpdatePlan,
+  endpoints: Endpoint[],
+  open: boolean,
+  dryRun: boolean,
+): RecordService[] {
+  const types: ServiceType[] = dryRun ? update.services.map((s) => s.type) : report.services.filter((s) => s.offering).map((s) => s.type);
+  return [...new Set(types)].sort().flatMap((type): RecordService[] => {
+    const endpoint = endpoints.find((e) => e.type === type && e.open === open);
+    const wanted = type === 'WMTS-TMS' ? 'WMTS' : 'WMS';
+    const url = endpoint?.urls.find((u) => u.type === wanted)?.url ?? report.urls[wanted];
+    if (!url) return [];
+    // The endpoint's URL, not a GetMap template; doubled slashes dropped as the portal does.
+    const base = url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/');
+    return [{ protocol: type === 'WMTS-TMS' ? 'OGC:WMTS' : 'OGC:WMS', url: base, layerName: report.layer, open }];
+  });
+}
+
+/**
+ * The layer's extent: the union of the rasters' footprints when every raster's header was read;
+ * else the pyramid's extent, which the platform computed from all of them (a pointer never read
+ * has no footprint here); else the footprints known.
+ */
+export function layerExtent(
+  ground: GroundSummary,
+  pyramidBbox: [number, number, number, number] | undefined,
+): [number, number, number, number] | undefined {
+  const chosen = ground.extent && ground.unplaced === 0 ? ground.extent : (pyramidBbox ?? ground.extent);
+  if (!chosen) return undefined;
+  const round = (value: number) => Number(value.toFixed(BOUND_DECIMALS));
+  return [round(chosen[0]), round(chosen[1]), round(chosen[2]), round(chosen[3])];
+}
+
+/** The scale at which one pixel of the data fills one rendering pixel, rounded to two significant digits. */
+export function scaleDenominator(pixelMetres: number | undefined): number | undefined {
+  if (!pixelMetres || !Number.isFinite(pixelMetres)) return undefined;
+  const raw = pixelMetres / RENDERING_PIXEL_METRES;
+  const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(raw)) - 1);
+  return Math.max(1, Math.round(raw / magnitude) * magnitude);
+}

@@ -1,0 +1,205 @@
+import { BadResponseError } from '../shared/errors.js';
+import { array, boolean, record, string, tagMap, text, type JsonRecord } from './json.js';
+import { multipartFile } from './multipart.js';
+import { entityId, type Transport } from './transport.js';
+
+/**
+ * The catalogue's routes (docs/catalogue.md): metadata records, sent as a multipart `file` with
+ * `type` and `open_data` in the query (as the portal, QGIS and the SDK send them), their tags and
+ * their publication on a METADATA endpoint; and annexes (the fiche's thumbnail), their `paths`,
+ * `labels` and `published` in the query (as the SDK sends them). Every write at most once: a lost
+ * answer to a create is reconciled by the record's file identifier or the annex's path, both
+ * unique, before any second try.
+ */
+
+export interface MetadataEntity {
+  id: string;
+  fileIdentifier: string;
+  type?: string;
+  openData?: boolean;
+  tags: Record<string, string>;
+  /** The endpoints it is published on: "published" is a non-empty list (there is no status). */
+  endpointIds: string[];
+  update?: string;
+}
+
+export interface Annex {
+  id: string;
+  /** With their leading `/`, as the API adds it. */
+  paths: string[];
+  labels: string[];
+  published: boolean;
+}
+
+export interface CatalogueApi {
+  /** Every record of the datastore carrying `tags` (all of them with none), as the list gives them: whole. */
+  metadataList(tags?: Record<string, string>): Promise<MetadataEntity[]>;
+  metadata(id: string): Promise<MetadataEntity>;
+  /** The record's XML as the server holds it. */
+  metadataFile(id: string): Promise<string>;
+  createMetadata(xml: string, fileIdentifier: string, flags: { inspire: boolean; openData: boolean }): Promise<MetadataEntity>;
+  /** `isDone`: after a lost answer, whether the server holds the new file. */
+  replaceMetadata(id: string, xml: string, isDone: () => Promise<boolean>): Promise<void>;
+  /** PATCH of `type` and `open_data`. */
+  setMetadataFlags(id: string, flags: { inspire: boolean; openData: boolean }): Promise<void>;
+  tagMetadata(id: string, tags: Record<string, string>): Promise<void>;
+  publishMetadata(id: string, fileIdentifier: string, endpointId: string): Promise<void>;
+  /** Annexes carrying every one of `labels`. */
+  annexes(labels: string[]): Promise<Annex[]>;
+  createAnnex(content: Buffer, path: string, labels: string[]): Promise<Annex>;
+  deleteAnnex(id: string): Promise<void>;
+}
+
+const PAGE = 50;
+
+export class CatalogueClient implements CatalogueApi {
+  constructor(private readonly transport: Transport) {}
+
+  async metadataList(tags: Record<string, string> = {}): Promise<MetadataEntity[]> {
+    const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+    const items = await this.transport.getAll('/metadata', query, PAGE);
+    // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
+    return Promise.all(
+      items
+        .map(record)
+        .map(async (item) =>
+          typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record')),
+        ),
+    );
+  }
+
+  metadata(id: string): Promise<MetadataEntity> {
+    return this.transport.readJson(`read metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, (body) => toMetadata(record(body)));
+  }
+
+  metadataFile(id: string): Promise<string> {
+    const route = `/metadata/${encodeURIComponent(id)}/file`;
+    return this.transport.retry.read(`read the file of metadata ${id}`, async () => (await this.transport.request('GET', route)).text);
+  }
+
+  async createMetadata(xml: string, fileIdentifier: string, flags: { inspire: boolean; openData: boolean }): Promise<MetadataEntity> {
+    const content = Buffer.from(xml, 'utf8');
+    const { value } = await this.transport.retry.write(
+      `create metadata ${fileIdentifier}`,
+      async () => {
+        const res = await this.transport.request('POST', '/metadata', {
+          query: { type: flags.inspire ? 'INSPIRE' : 'ISOAP', open_data: String(flags.openData) },
+          body: () => multipartFile({ content }, 'metadata.xml'),
+        });
+        return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
+      },
+      // The identifier is unique on the platform: a record of ours that holds it was made by this request.
+      async () => {
+        const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
+        return made ? { done: true, value: made } : { done: false };
+      },
+    );
+    if (!value) throw new BadResponseError('POST', '/metadata', 'no record was made');
+    return value;
+  }
+
+  async replaceMetadata(id: string, xml: string, isDone: () => Promise<boolean>): Promise<void> {
+    const content = Buffer.from(xml, 'utf8');
+    await this.transport.change(
+      `replace metadata ${id}`,
+      'PUT',
+      `/metadata/${encodeURIComponent(id)}`,
+      { body: () => multipartFile({ content }, 'metadata.xml') },
+      isDone,
+    );
+  }
+
+  async setMetadataFlags(id: string, flags: { inspire: boolean; openData: boolean }): Promise<void> {
+    const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+    await this.transport.change(
+      `set the flags of metadata ${id}`,
+      'PATCH',
+      `/metadata/${encodeURIComponent(id)}`,
+      { json: { type, open_data: flags.openData } },
+      async () => {
+        const now = await this.metadata(id);
+        return now.type === type && now.openData === flags.openData;
+      },
+    );
+  }
+
+  async tagMetadata(id: string, tags: Record<string, string>): Promise<void> {
+    await this.transport.tag(`tag metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, tags, async () => (await this.metadata(id)).tags);
+  }
+
+  async publishMetadata(id: string, fileIdentifier: string, endpointId: string): Promise<void> {
+    await this.transport.change(
+      `publish metadata ${fileIdentifier}`,
+      'POST',
+      '/metadata/publication',
+      { json: { file_identifiers: [fileIdentifier], endpoint: endpointId } },
+      async () => (await this.metadata(id)).endpointIds.includes(endpointId),
+    );
+  }
+
+  async annexes(labels: string[]): Promise<Annex[]> {
+    const query = new URLSearchParams(labels.map((l): [string, string] => ['labels', l]));
+    // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
+    const items = await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE);
+    return items.map((item) => toAnnex(record(item)));
+  }
+
+  async createAnnex(content: Buffer, path: string, labels: string[]): Promise<Annex> {
+    const route = `/annexes`;
+    const query = new URLSearchParams([['paths', path], ...labels.map((l): [string, string] => ['labels', l]), ['published', 'true']]);
+    const { value } = await this.transport.retry.write(
+      `create annex ${path}`,
+      async () => {
+        const res = await this.transport.request('POST', `${route}?${query.toString()}`, {
+          body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail'),
+        });
+        return toAnnex(record(parseBody(res.text, 'POST', route)));
+      },
+      // A path is unique in the datastore: an annex at it was made by this request.
+      async () => {
+        const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
+        const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
+        return made ? { done: true, value: made } : { done: false };
+      },
+    );
+    if (!value) throw new BadResponseError('POST', route, 'no annex was made');
+    return value;
+  }
+
+  async deleteAnnex(id: string): Promise<void> {
+    const route = `/annexes/${encodeURIComponent(id)}`;
+    await this.transport.remove(`delete annex ${id}`, route, async () => {
+      const items = await this.transport.getAll('/annexes', {}, PAGE);
+      return !items.some((item) => string(record(item)._id) === id);
+    });
+  }
+}
+
+function toMetadata(fields: JsonRecord): MetadataEntity {
+  return {
+    id: entityId(fields, 'a metadata record'),
+    fileIdentifier: text(fields.file_identifier),
+    type: string(fields.type),
+    openData: boolean(fields.open_data),
+    tags: tagMap(fields.tags),
+    endpointIds: array(fields.endpoints).flatMap((e) => string(record(e)._id) ?? string(record(record(e).endpoint)._id) ?? []),
+    update: string(fields.update),
+  };
+}
+
+function toAnnex(fields: JsonRecord): Annex {
+  return {
+    id: entityId(fields, 'an annex'),
+    paths: array(fields.paths).flatMap((p) => string(p) ?? []),
+    labels: array(fields.labels).flatMap((l) => string(l) ?? []),
+    published: fields.published === true,
+  };
+}
+
+function parseBody(text: string, method: string, route: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadResponseError(method, route, 'the answer is not the JSON the API returns');
+  }
+}

@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Emulator, EmulatorOptions } from '../emulator/server.js';
+import { runAction } from '../scripts/action-runner.js';
+import { git, initRepository } from './support/git.js';
+import { actionInputs, harness } from './support/harness.js';
+import { FIXTURES } from './support/workspace.js';
+
+// Catalogue-ready (issue 27), over HTTP with the bundle: the fiche's metadata record generated from
+// the repository's YAML, published, linked from every configuration, kept equal to the merged
+// commit (a write only when its content differs), and refused before anything is sent when wrong.
+
+const TOKEN = 'catalogue-token';
+const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
+const FICHE = 'Orthophotos 2024 (région)';
+const LAYER = 'ortho_2024';
+
+export const DESCRIPTION = `title: Orthophotographie 2024
+abstract: |
+  Orthophotographie de 20 cm de la ville, prises de vues de juin 2024.
+organisation:
+  name: Ville de X
+  email: sig@ville-x.fr
+topic-categories: [imageryBaseMapsEarthCover]
+inspire-themes: [Orthoimagerie]
+keywords: [orthophoto, "2024"]
+creation-date: 2024-06-30
+maintenance-frequency: annually
+lineage: Prises de vues aériennes de juin 2024, orthorectifiées.
+`;
+
+async function repository(description = DESCRIPTION): Promise<string> {
+  return initRepository(await workspace({ 'catalogue/ortho.yml': description }));
+}
+
+async function edit(dir: string, file: string, content: string): Promise<void> {
+  await writeFile(path.join(dir, file), content);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', `edit ${file}`);
+}
+
+const publish = (emu: Emulator, dir: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  runAction({
+    workspace: dir,
+    inputs: actionInputs(emu, TOKEN, { layer: LAYER, services: 'wmts,wms', datasheet: FICHE, metadata: 'catalogue/ortho.yml', ...extra }),
+    env: { GITHUB_SHA: git(dir, 'rev-parse', 'HEAD'), ...env },
+  });
+
+/** The XPath's string value in `xml` (xmllint, an independent reader). */
+function xpath(xml: string, expression: string): string {
+  return execFileSync('xmllint', ['--xpath', expression, '-'], { input: xml, encoding: 'utf8' }).trim();
+}
+const el = (name: string) => `*[local-name()='${name}']`;
+
+/** Writes other than reads and tokens, by route name. */
+function writesSince(emu: Emulator, since: number): string[] {
+  return emu.requests
+    .slice(since)
+    .filter((r) => r.method !== 'GET' && r.route !== 'token')
+    .map((r) => r.route);
+}
+
+/** The samples' WGS84 outlines as GDAL computes them: the extent the record must carry. */
+async function samplesExtent(): Promise<[number, number, number, number]> {
+  const outlines = JSON.parse(await readFile(path.join(FIXTURES, 'extents.json'), 'utf8')) as Record<string, { coordinates: number[][][] }>;
+  const points = Object.entries(outlines)
+    .filter(([file]) => file.startsWith('samples/rasters/'))
+    .flatMap(([, polygon]) => polygon.coordinates[0]);
+  const lons = points.map((p) => p[0]);
+  const lats = points.map((p) => p[1]);
+  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+}
+
+async function published(options: EmulatorOptions = {}, extra: Record<string, string> = {}) {
+  const emu = await emulator(options);
+  const dir = await repository();
+  const first = await publish(emu, dir, extra);
+  expect(first.exitCode, first.stdout).toBe(0);
+  return { emu, dir, first };
+}
+
+describe('the metadata record', () => {
+  it('a first publication: one fiche name everywhere, the record published with the extent and both services, the configurations linked', async () => {
+    const { emu, first } = await published({ catalogue: { metadataPrefix: 'VILLEX' } }, { 'keep-upload': 'true' });
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(record.file_identifier).toBe(`VILLEX.${LAYER}`);
+    expect(first.outputs['metadata-id']).toBe(record._id);
+    // The same datasheet_name on the upload, the pyramid, every configuration, the record and the thumbnail.
+    expect(emu.liveUploads().map((u) => u.tags.datasheet_name)).toEqual([FICHE]);
+    expect(emu.layers.liveStoredData().map((sd) => sd.tags.datasheet_name)).toEqual([FICHE]);
+    const configurations = [...emu.layers.configurations.values()];
+    expect(configurations.map((c) => c.tags.datasheet_name)).toEqual([FICHE, FICHE]);
+    expect(record.tags.datasheet_name).toBe(FICHE);
+    const annexes = [...emu.catalogue.annexes.values()];
+    expect(annexes.map((a) => a.labels.sort())).toEqual([[`datasheet_name=${FICHE}`, 'type=thumbnail']]);
+    // Published on the METADATA endpoint, and the CSW serves it.
+    expect(record.endpoints.map((e) => e.name)).toEqual(['gpf-geonetwork']);
+    const xml = record.file.toString('utf8');
+    execFileSync('xmllint', ['--noout', '-'], { input: xml });
+    const csw = await (await fetch(`${emu.url}/csw?REQUEST=GetRecordById&SERVICE=CSW&VERSION=2.0.2&ID=VILLEX.${LAYER}`)).text();
+    expect(xpath(csw, `string(//${el('fileIdentifier')}/${el('CharacterString')})`)).toBe(`VILLEX.${LAYER}`);
+    // The extent of the rasters (GDAL's outlines), to 1e-5 degree.
+    const box = `//${el('EX_GeographicBoundingBox')}`;
+    const bounds = ['westBoundLongitude', 'southBoundLatitude', 'eastBoundLongitude', 'northBoundLatitude'].map((b) =>
+      Number(xpath(xml, `string(${box}/${el(b)}/${el('Decimal')})`)),
+    );
+    const expected = await samplesExtent();
+    bounds.forEach((value, i) => expect(value).toBeCloseTo(expected[i], 5));
+    // One OGC:WMTS and one OGC:WMS online resource, each with the layer's name and its endpoint's URL.
+    const online = `//${el('onLine')}/${el('CI_OnlineResource')}`;
+    expect(xpath(xml, `count(${online})`)).toBe('2');
+    for (const [protocol, url] of [
+      ['OGC:WMTS', `${emu.url}/geopf/wmts`],
+      ['OGC:WMS', `${emu.url}/geopf/wms-r/wms`],
+    ]) {
+      const resource = `${online}[${el('protocol')}/${el('CharacterString')}='${protocol}']`;
+      expect(xpath(xml, `string(${resource}/${el('name')}/${el('CharacterString')})`)).toBe(LAYER);
+      expect(xpath(xml, `string(${resource}/${el('linkage')}/${el('URL')})`)).toBe(url);
+    }
+    // The fields of the description, and the thumbnail's public URL.
+    expect(xpath(xml, `string(//${el('citation')}//${el('title')}/${el('CharacterString')})`)).toBe('Orthophotographie 2024');
+    expect(xpath(xml, `string(//${el('MD_TopicCategoryCode')})`)).toBe('imageryBaseMapsEarthCover');
+    const thumbnail = xpath(xml, `string(//${el('graphicOverview')}//${el('fileName')}/${el('CharacterString')})`);
+    expect(thumbnail).toBe(`${emu.url}/annexes/${emu.catalogue.technicalName}${annexes[0].paths[0]}`);
+    expect((await fetch(thumbnail)).headers.get('content-type')).toBe('image/png');
+    // Every configuration links the record (CSW and catalogue page) and carries its keywords and theme.
+    for (const c of configurations) {
+      expect(c.metadata?.map((m) => m.url)).toEqual([
+        expect.stringMatching(new RegExp(`^${emu.url}/csw\\?REQUEST=GetRecordById&.*&ID=VILLEX\\.${LAYER}$`)),
+        `https://cartes.gouv.fr/catalogue/dataset/VILLEX.${LAYER}`,
+      ]);
+      expect(c.type_infos.keywords).toEqual(['imageryBaseMapsEarthCover', 'Orthoimagerie', 'orthophoto', '2024']);
+      expect(c.tags.theme).toBe('imageryBaseMapsEarthCover');
+    }
+    expect(emu.layers.liveStoredData()[0].tags).toMatchObject({ producer: 'Ville de X', production_year: '2024' });
+  });
+
+  it('a second run with nothing changed writes nothing', async () => {
+    const { emu, dir } = await published();
+    const since = emu.requests.length;
+    const again = await publish(emu, dir);
+    expect(again.exitCode, again.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual([]);
+    expect(again.stdout).toContain(`Metadata record ${LAYER}: unchanged, published`);
+  });
+
+  it('a new title in the YAML on an unchanged layer: one PUT of the record and nothing else', async () => {
+    const { emu, dir } = await published();
+    await edit(
+      dir,
+      'catalogue/ortho.yml',
+      DESCRIPTION.replace('title: Orthophotographie 2024', 'title: Orthophotographie de la ville, 2024'),
+    );
+    const since = emu.requests.length;
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual(['replaceMetadata']);
+    expect(run.outputs.update).toBe('unchanged');
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(xpath(record.file.toString('utf8'), `string(//${el('citation')}//${el('title')}/${el('CharacterString')})`)).toBe(
+      'Orthophotographie de la ville, 2024',
+    );
+    expect(run.stdout).toContain('title: Orthophotographie 2024 → Orthophotographie de la ville, 2024');
+  });
+
+  it('a YAML without its abstract fails before any data POST, in one line naming the field', async () => {
+    const emu = await emulator();
+    const dir = await repository(DESCRIPTION.replace(/abstract: \|\n.*\n/, ''));
+    const run = await publish(emu, dir);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      "::error::Input 'metadata': catalogue/ortho.yml: field 'abstract' is missing; add abstract: <a few sentences on what the data is>",
+    ]);
+    expect(emu.requests.filter((r) => r.method !== 'GET' && r.route !== 'token')).toEqual([]);
+  });
+
+  it("an XML record whose identifier lacks the datastore's prefix fails before any data POST", async () => {
+    const emu = await emulator({ catalogue: { metadataPrefix: 'VILLEX' } });
+    const record = (await readFile(path.join(FIXTURES, 'metadata-record.xml'), 'utf8')).replaceAll('FILE_ID', 'ortho-2024');
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.xml': record }));
+    const run = await publish(emu, dir, { metadata: 'catalogue/ortho.xml' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      "::error::Input 'metadata': catalogue/ortho.xml's gmd:fileIdentifier 'ortho-2024' must start with this datastore's prefix: write VILLEX.ortho-2024",
+    ]);
+    expect(emu.requests.filter((r) => r.method !== 'GET' && r.route !== 'token')).toEqual([]);
+  });
+
+  it("a user's own XML is sent as it is, tagged, published, and not sent again while it is the same", async () => {
+    const emu = await emulator();
+    const record = (await readFile(path.join(FIXTURES, 'metadata-record.xml'), 'utf8')).replaceAll('FILE_ID', 'ortho-2024');
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.xml': record }));
+    const first = await publish(emu, dir, { metadata: 'catalogue/ortho.xml' });
+    expect(first.exitCode, first.stdout).toBe(0);
+    const [held] = [...emu.catalogue.metadata.values()];
+    expect(held.file.toString('utf8')).toBe(record);
+    expect(held.tags.datasheet_name).toBe(FICHE);
+    expect(held.endpoints).toHaveLength(1);
+    // No thumbnail for a record the action does not write: its graphicOverview is the user's.
+    expect(emu.catalogue.annexes.size).toBe(0);
+    const since = emu.requests.length;
+    expect((await publish(emu, dir, { metadata: 'catalogue/ortho.xml' })).exitCode).toBe(0);
+    expect(writesSince(emu, since)).toEqual([]);
+  });
+});
