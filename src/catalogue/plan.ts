@@ -26,7 +26,7 @@ export interface CataloguePlan {
   /** Other records carrying the fiche's name (the fiche shows the first only). */
   others: string[];
   /** The METADATA endpoint the record is published on (undefined: the datastore has none open). */
-  endpoint?: { id: string; url: string };
+  endpoint?: { id: string };
   catalogueUrl: string;
   cswUrl: string;
   /** `https://…/annexes/{technical_name}`: a published annex's URL is this and its path. */
@@ -88,7 +88,7 @@ export async function planCatalogue(input: CataloguePlanInput): Promise<Catalogu
     fileIdentifier,
     existing,
     others,
-    endpoint: metadataEndpoint && endpointUrl ? { id: metadataEndpoint.id, url: endpointUrl } : undefined,
+    endpoint: metadataEndpoint ? { id: metadataEndpoint.id } : undefined,
     catalogueUrl,
     cswUrl,
     annexRoot: technical ? `${new URL(input.apiUrl).origin}/annexes/${encodeURIComponent(technical)}` : undefined,

@@ -5,9 +5,9 @@ import { entityId, type Transport } from './transport.js';
 
 /**
  * The catalogue's routes (docs/catalogue.md): metadata records, sent as a multipart `file` with
- * `type` and `open_data` in the query (as the portal, QGIS and the SDK send them), their tags and
+ * `type` and `open_data` both as form fields (the docs) and in the query (every client), their tags and
  * their publication on a METADATA endpoint; and annexes (the fiche's thumbnail), their `paths`,
- * `labels` and `published` in the query (as the SDK sends them). Every write at most once: a lost
+ * `labels` and `published` as form parts (as the docs, the portal and QGIS send them). Every write at most once: a lost
  * answer to a create is reconciled by the record's file identifier or the annex's path, both
  * unique, before any second try.
  */
@@ -82,9 +82,16 @@ export class CatalogueClient implements CatalogueApi {
     const { value } = await this.transport.retry.write(
       `create metadata ${fileIdentifier}`,
       async () => {
+        // The docs say form fields, every client sends query parameters: both, the same values.
+        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+        const openData = String(flags.openData);
         const res = await this.transport.request('POST', '/metadata', {
-          query: { type: flags.inspire ? 'INSPIRE' : 'ISOAP', open_data: String(flags.openData) },
-          body: () => multipartFile({ content }, 'metadata.xml'),
+          query: { type, open_data: openData },
+          body: () =>
+            multipartFile({ content }, 'metadata.xml', undefined, [
+              ['type', type],
+              ['open_data', openData],
+            ]),
         });
         return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
       },
@@ -146,12 +153,13 @@ export class CatalogueClient implements CatalogueApi {
 
   async createAnnex(content: Buffer, path: string, labels: string[]): Promise<Annex> {
     const route = `/annexes`;
-    const query = new URLSearchParams([['paths', path], ...labels.map((l): [string, string] => ['labels', l]), ['published', 'true']]);
+    // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
+    const fields: Array<[string, string]> = [['paths', path], ...labels.map((l): [string, string] => ['labels', l]), ['published', 'true']];
     const { value } = await this.transport.retry.write(
       `create annex ${path}`,
       async () => {
-        const res = await this.transport.request('POST', `${route}?${query.toString()}`, {
-          body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail'),
+        const res = await this.transport.request('POST', route, {
+          body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
         });
         return toAnnex(record(parseBody(res.text, 'POST', route)));
       },

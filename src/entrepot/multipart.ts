@@ -31,11 +31,16 @@ export function multipartFile(
   source: FileSource | { content: Buffer },
   fileName: string,
   onChunk?: (chunk: Buffer) => void,
+  /** Text parts before the file (a metadata record's `type`, an annex's `paths` and `labels`), in order. */
+  fields: ReadonlyArray<readonly [string, string]> = [],
 ): RequestBody & { read(): SizeAndTime | undefined } {
   let read: SizeAndTime | undefined;
   const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
+  const textParts = fields
+    .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`)
+    .join('');
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
+    `${textParts}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
       'Content-Type: application/octet-stream\r\n\r\n',
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
