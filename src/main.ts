@@ -1,10 +1,8 @@
 import { DATASHEET_TAG, readConfig } from './config/inputs.js';
 import { refuseUnknownInputs } from './config/names.js';
 import type { Config } from './config/types.js';
-import { reconcileRecord } from './catalogue/catalogue.js';
-import { recordRun, type RecordContext } from './catalogue/facts.js';
-import { readRecordSource } from './catalogue/description.js';
-import { planCatalogue, type CataloguePlan } from './catalogue/plan.js';
+import type { RecordContext } from './catalogue/facts.js';
+import type { CataloguePlan } from './catalogue/plan.js';
 import type { RecordSource } from './catalogue/types.js';
 import { checkAccess } from './delivery/access.js';
 import { checksFailure, readFinalStatus } from './delivery/checks.js';
@@ -97,7 +95,7 @@ async function deliver(stage: Stage, commenting: boolean): Promise<void> {
     const local = await readWorkspace({ ...config, workspace, footprints, signal: stage.signal }, reporter);
     if (!local) return await reporter.finish(undefined);
     // The record's description is checked with the files, before anything is read or sent.
-    const source = config.layer && config.metadata ? await readRecordSource(workspace, config.metadata) : undefined;
+    const source = config.layer && config.metadata ? await (await catalogue()).readRecordSource(workspace, config.metadata) : undefined;
     // No credentials (a fork's pull request): the local checks are all there is to run.
     if (!config.auth) {
       reporter.offline();
@@ -206,11 +204,16 @@ async function planLayer(
   return { ...prepared, update };
 }
 
+/** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
+const catalogue = () => import('./catalogue/index.js');
+
 /** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
 async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promise<CataloguePlan> {
   const { config } = stage;
   const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
-  const plan = await planCatalogue({
+  const plan = await (
+    await catalogue()
+  ).planCatalogue({
     source,
     layer: config.layer ?? '',
     datasheet: config.datasheet,
@@ -231,6 +234,7 @@ async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promi
 async function keepRecord(stage: Stage, apis: Apis, plan: CataloguePlan, done: Pick<RecordContext, 'layer' | 'update' | 'ground'>) {
   const { config, workspace, signal } = stage;
   const endpoints = await apis.layers.endpoints();
+  const { reconcileRecord, recordRun } = await catalogue();
   await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints }), stage.reporter.onEvent);
 }
 

@@ -45,18 +45,16 @@ export async function reconcileRecord(api: CatalogueApi, run: RecordRun, emit: E
     catalogueUrl: plan.catalogueUrl,
     cswUrl: plan.cswUrl,
   };
-  if (existing) emit({ type: 'catalogue', report });
   const held = existing ? await api.metadataFile(existing.id) : undefined;
   const thumbnail = await thumbnailOf(api, run, emit);
   if (thumbnail) report.thumbnail = { url: thumbnail.url ?? '', verdict: thumbnailVerdict(thumbnail), why: thumbnail.why };
   const xml = recordAsked(run, thumbnail);
   const same = held !== undefined && contentOf(held) === contentOf(xml);
   report.changes = same ? [] : fieldChanges(held, xml);
-  if (run.dryRun) {
-    report.verdict = !existing ? 'would create' : same ? 'would leave unchanged' : 'would replace';
-    emit({ type: 'catalogue', report });
-    return report;
-  }
+  report.verdict = !existing ? 'would create' : same ? 'would leave unchanged' : 'would replace';
+  // The `metadata-id` output as soon as the record is known, whatever fails after.
+  if (existing || run.dryRun) emit({ type: 'catalogue', report });
+  if (run.dryRun) return report;
   let entity: MetadataEntity;
   if (!existing) {
     entity = await api.createMetadata(xml, plan.fileIdentifier, flagsOf(plan));

@@ -51,15 +51,18 @@ export function recordServices(
   dryRun: boolean,
 ): RecordService[] {
   const types: ServiceType[] = dryRun ? update.services.map((s) => s.type) : report.services.filter((s) => s.offering).map((s) => s.type);
-  return [...new Set(types)].sort().flatMap((type): RecordService[] => {
-    const endpoint = endpoints.find((e) => e.type === type && e.open === open);
-    const wanted = type === 'WMTS-TMS' ? 'WMTS' : 'WMS';
-    const url = endpoint?.urls.find((u) => u.type === wanted)?.url ?? report.urls[wanted];
-    if (!url) return [];
-    // The endpoint's URL, not a GetMap template; doubled slashes dropped as the portal does.
-    const base = url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/');
-    return [{ protocol: type === 'WMTS-TMS' ? 'OGC:WMTS' : 'OGC:WMS', url: base, layerName: report.layer, open }];
-  });
+  const order: ServiceType[] = ['WMTS-TMS', 'WMS-RASTER'];
+  return order
+    .filter((type) => types.includes(type))
+    .flatMap((type): RecordService[] => {
+      const endpoint = endpoints.find((e) => e.type === type && e.open === open);
+      const wanted = type === 'WMTS-TMS' ? 'WMTS' : 'WMS';
+      const url = endpoint?.urls.find((u) => u.type === wanted)?.url ?? report.urls[wanted];
+      if (!url) return [];
+      // The endpoint's URL, not a GetMap template; doubled slashes dropped as the portal does.
+      const base = url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/');
+      return [{ protocol: type === 'WMTS-TMS' ? 'OGC:WMTS' : 'OGC:WMS', url: base, layerName: report.layer, open }];
+    });
 }
 
 /**

@@ -127,6 +127,8 @@ export class LogWriter {
 
   /** The record's verdict and its changes, field by field, once per verdict (the event comes as the record moves on). */
   private catalogue(report: CatalogueReport): void {
+    // A real run says what it did, once done; the plan it starts from is a dry run's to say.
+    if (!this.dryRun && report.verdict.startsWith('would')) return;
     const line = `Metadata record ${report.fileIdentifier}: ${report.verdict}${report.published ? ', published' : ''}`;
     if (line === this.lastCatalogue) return;
     this.lastCatalogue = line;
