@@ -39298,12 +39298,49 @@ module.exports = {
 
 /***/ }),
 
+/***/ 9586:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b: () => (/* binding */ fieldLabel),
+/* harmony export */   o: () => (/* binding */ FIELD_ORDER)
+/* harmony export */ });
+/** How the log, the summary and the comment name a record's fields. */
+const LABELS = {
+    fileIdentifier: 'identifier',
+    title: 'title',
+    abstract: 'abstract',
+    creationDate: 'creation date',
+    organisation: 'organisation',
+    organisationEmail: "organisation's e-mail",
+    contactEmail: 'contact e-mail',
+    topicCategories: 'topic categories',
+    inspireThemes: 'INSPIRE themes',
+    keywords: 'keywords',
+    maintenanceFrequency: 'maintenance frequency',
+    lineage: 'lineage',
+    language: 'language',
+    level: 'level',
+    scaleDenominator: 'scale denominator',
+    extent: 'extent (W S E N)',
+    thumbnail: 'thumbnail',
+    services: 'services',
+};
+function fieldLabel(field) {
+    return field === 'other elements' ? field : LABELS[field];
+}
+/** The fields in the order people read a record. */
+const FIELD_ORDER = Object.keys(LABELS);
+
+
+/***/ }),
+
 /***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4427);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2861);
 /* harmony import */ var _report_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5655);
 
 
@@ -39329,7 +39366,25 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4427:
+/***/ 776:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ builds),
+/* harmony export */   p: () => (/* binding */ SERVICE_TYPE_OF)
+/* harmony export */ });
+/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
+/** The input `services`' names, as the API types configurations. */
+const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+/** Whether `kind` builds a pyramid. */
+function builds(kind) {
+    return kind === 'created' || kind === 'full' || kind === 'incremental';
+}
+
+
+/***/ }),
+
+/***/ 2861:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39516,6 +39571,7 @@ function readConfig(read, mask = () => undefined) {
         // The fiche's name is a tag of everything the run makes (docs/api.md, "The fiche").
         tags: datasheet ? { ...given, [DATASHEET_TAG]: datasheet } : given,
         datasheet,
+        ...readCatalogue(get, layer, datasheet),
         ifExists: oneOf('if-exists', get('if-exists') || 'resume', ['resume', 'replace', 'fail', 'create']),
         close,
         waitForChecks,
@@ -39622,6 +39678,25 @@ function datasheetName(value, given) {
         throw new errors/* InputError */.dz('datasheet', 'is longer than 255 characters; a fiche de données has a short name');
     return value || tagged || undefined;
 }
+/** The record and the thumbnail of the fiche: both need a layer, the record a fiche to belong to. */
+function readCatalogue(get, layer, datasheet) {
+    const metadata = get('metadata').trim() || undefined;
+    if (metadata && !layer)
+        throw new errors/* InputError */.dz('metadata', 'describes a layer; set layer too (or leave metadata empty)');
+    if (metadata && !datasheet)
+        throw new errors/* InputError */.dz('metadata', "belongs to a fiche de données; set datasheet (the fiche's name), for example datasheet: Orthophotographie 2024");
+    if (metadata && (metadata.startsWith('/') || metadata.split(/[\\/]/).includes('..')))
+        throw new errors/* InputError */.dz('metadata', `'${metadata}' is not a path inside the workspace; give it relative to the repository's root`);
+    const thumbnailInput = get('thumbnail').trim() || 'auto';
+    const thumbnail = thumbnailInput === 'auto' || thumbnailInput === 'none'
+        ? { kind: thumbnailInput }
+        : /\.(png|jpe?g)$/i.test(thumbnailInput) && !thumbnailInput.startsWith('/') && !thumbnailInput.split(/[\\/]/).includes('..')
+            ? { kind: 'file', path: thumbnailInput }
+            : undefined;
+    if (!thumbnail)
+        throw new errors/* InputError */.dz('thumbnail', `'${thumbnailInput}' is neither auto, none, nor a .png or .jpg file inside the workspace`);
+    return { metadata, metadataPublish: bool('metadata-publish', get('metadata-publish'), true), thumbnail };
+}
 function readAuth(get, dryRun) {
     const token = get('token');
     const clientId = get('client-id');
@@ -39721,6 +39796,9 @@ const INPUT_NAMES = [
     'comment',
     'github-token',
     'datasheet',
+    'metadata',
+    'metadata-publish',
+    'thumbnail',
 ];
 /** How the runner names an input's variable (`@actions/core`'s getInput: spaces to `_`, upper case). */
 const variableOf = (name) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -39913,97 +39991,8 @@ function splitLogLine(line) {
     return match ? { time: match[1], message: match[2] } : { message: line };
 }
 
-;// CONCATENATED MODULE: ./src/shared/abort.ts
-
-/**
- * The one way the action combines abort signals and bounds a wait: the run's cancellation (SIGINT,
- * SIGTERM), a deadline (`checks-timeout`, a request's own timer) and the wait itself. Plain
- * listeners rather than `AbortSignal.any`, which keeps dependent signals alive and costs more per
- * request (docs/performance.md); `AbortSignal.timeout` cannot be disposed nor carry our error.
- */
-/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A timer's delay, clamped to what Node's timers take. */
-function timerMs(ms) {
-    return Math.max(0, Math.min(ms, MAX_TIMER_MS));
-}
-/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
-function abortError(signal) {
-    return signal.reason instanceof errors/* ActionError */.lZ ? signal.reason : new errors/* CancelledError */.cc();
-}
-function throwIfAborted(signal) {
-    if (signal?.aborted)
-        throw abortError(signal);
-}
-/**
- * Calls `onAbort` once when any of `signals` aborts (at once if one already has); the returned
- * function removes the listeners.
- */
-function onAnyAbort(signals, onAbort) {
-    const listening = [];
-    const dispose = () => {
-        for (const [signal, listener] of listening)
-            signal.removeEventListener('abort', listener);
-        listening.length = 0;
-    };
-    for (const signal of signals) {
-        if (!signal)
-            continue;
-        if (signal.aborted) {
-            dispose();
-            onAbort(signal);
-            return dispose;
-        }
-        const listener = () => {
-            dispose();
-            onAbort(signal);
-        };
-        signal.addEventListener('abort', listener, { once: true });
-        listening.push([signal, listener]);
-    }
-    return dispose;
-}
-/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const stop = onAnyAbort([signal], (aborted) => {
-            clearTimeout(timer);
-            reject(abortError(aborted));
-        });
-        if (signal?.aborted)
-            return;
-        const timer = setTimeout(() => {
-            stop();
-            resolve();
-        }, timerMs(ms));
-    });
-}
-/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
-function untilAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    return new Promise((resolve, reject) => {
-        const stop = onAnyAbort([signal], (aborted) => reject(abortError(aborted)));
-        promise.then(resolve, reject).finally(stop);
-    });
-}
-/**
- * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
- * deadline that holds while a request is in flight. `dispose` stops its timer.
- */
-function deadline(parent, ms, onExpiry) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(onExpiry()), timerMs(ms));
-    const stop = onAnyAbort([parent], (aborted) => controller.abort(aborted.reason));
-    return {
-        signal: controller.signal,
-        dispose() {
-            clearTimeout(timer);
-            stop();
-        },
-    };
-}
-
+// EXTERNAL MODULE: ./src/shared/abort.ts
+var abort = __nccwpck_require__(4211);
 ;// CONCATENATED MODULE: ./src/http/retry.ts
 
 
@@ -40048,7 +40037,7 @@ class Retrier {
     /** A request that changes nothing: tried again on any transient failure. */
     async read(what, attempt) {
         for (let n = 1;; n++) {
-            throwIfAborted(this.signal);
+            (0,abort/* throwIfAborted */.Te)(this.signal);
             try {
                 return await attempt(n);
             }
@@ -40067,7 +40056,7 @@ class Retrier {
      */
     async write(what, attempt, reconcile, conflicts = [409]) {
         for (let n = 1;; n++) {
-            throwIfAborted(this.signal);
+            (0,abort/* throwIfAborted */.Te)(this.signal);
             try {
                 return { value: await attempt(n), attempts: n, reconciled: false };
             }
@@ -40091,7 +40080,7 @@ class Retrier {
     async pause(what, attempt, error) {
         const delayMs = backoffDelay(this.policy, attempt, error);
         this.onRetry?.({ what, attempt, delayMs, reason: (0,errors/* reasonOf */.A3)(error) });
-        await sleep(delayMs, this.signal);
+        await (0,abort/* sleep */.yy)(delayMs, this.signal);
     }
 }
 /**
@@ -40106,7 +40095,7 @@ async function waitFor(probe, accept, budgetMs, signal, firstPauseMs = 250) {
         const left = until - Date.now();
         if (accept(value) || left <= 0)
             return value;
-        await sleep(Math.min(pause, left), signal);
+        await (0,abort/* sleep */.yy)(Math.min(pause, left), signal);
         pause *= 2;
     }
 }
@@ -40135,7 +40124,7 @@ const ERROR_BUDGET = 3;
  * it makes to it: no read outlives the wait.
  */
 async function poll(options, read) {
-    const limit = deadline(options.signal, options.withinMs, options.onTimeout);
+    const limit = (0,abort/* deadline */.nl)(options.signal, options.withinMs, options.onTimeout);
     const maxPause = Math.max(MAX_PAUSE_MS, options.firstPauseMs);
     let pause = options.firstPauseMs;
     let last;
@@ -40155,7 +40144,7 @@ async function poll(options, read) {
                     throw error;
                 options.onForgiven?.(error);
             }
-            await sleep(pause, limit.signal);
+            await (0,abort/* sleep */.yy)(pause, limit.signal);
         }
     }
     finally {
@@ -40260,7 +40249,7 @@ function checksFailure(result) {
  * within `withinMs`; when that read does not come back in time, the status last seen stands.
  */
 async function readFinalStatus(api, uploadId, withinMs, emit) {
-    const limit = deadline(undefined, withinMs, () => new errors/* TimeoutError */.MU('reading the final status took too long'));
+    const limit = (0,abort/* deadline */.nl)(undefined, withinMs, () => new errors/* TimeoutError */.MU('reading the final status took too long'));
     try {
         const { status } = await api.within(limit.signal).getUpload(uploadId);
         emit({ type: 'status', status });
@@ -44050,7 +44039,7 @@ class Transport {
     async request(method, route, extra = {}, root = this.base) {
         const signal = this.retry.signal;
         const once = async () => {
-            const token = await untilAborted(this.tokens.get(), signal);
+            const token = await (0,abort/* untilAborted */.Eu)(this.tokens.get(), signal);
             return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
         };
         let { token, res } = await once();
@@ -44335,6 +44324,10 @@ function toEndpoints(body) {
                 id,
                 type: json_text(endpoint.type).toUpperCase(),
                 open: endpoint.open === true,
+                urls: array(endpoint.urls).flatMap((u) => {
+                    const [type, url] = [string(record(u).type), string(record(u).url)];
+                    return type && url ? [{ type: type.toUpperCase(), url }] : [];
+                }),
                 use: number(item.use),
                 quota: number(item.quota),
             },
@@ -44604,7 +44597,7 @@ class Transfer {
         // Files sent by an earlier run or stored despite an error were not hashed on the way out.
         const unhashed = await this.withContent(this.files.filter((f) => !this.md5.has(f.remotePath)));
         await forEachLimited(unhashed, this.options.concurrency, async (file) => {
-            throwIfAborted(this.options.signal);
+            (0,abort/* throwIfAborted */.Te)(this.options.signal);
             this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
         });
         const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
@@ -44855,7 +44848,7 @@ function git(cwd, args, call = {}) {
         };
         const timer = setTimeout(() => kill(new errors/* GitError */.XS(args, 'timeout', `no answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`)), timeoutMs);
         // The job's cancel is the run's, said as a cancel: the call is killed, and its error is the abort's.
-        const stopListening = onAnyAbort([call.signal], (signal) => kill(abortError(signal)));
+        const stopListening = (0,abort/* onAnyAbort */.kh)([call.signal], (signal) => kill((0,abort/* abortError */.vt)(signal)));
         if (call.stdoutTo)
             child.stdout.pipe(call.stdoutTo);
         else
@@ -45757,7 +45750,32 @@ async function chainDepth(api, id) {
 /** A service's title and abstract as its configuration holds them. */
 function settingsOf(configuration) {
     const infos = record(configuration.raw.type_infos);
-    return { title: string(infos.title), abstract: string(infos.abstract) };
+    return {
+        title: string(infos.title),
+        abstract: string(infos.abstract),
+        keywords: array(infos.keywords).flatMap((k) => string(k) ?? []),
+        links: linksOf(configuration),
+    };
+}
+/** A configuration's `metadata[]`, the entries it holds (a malformed one kept as it is by the PUT, not read here). */
+function linksOf(configuration) {
+    return array(configuration.raw.metadata).flatMap((value) => {
+        const item = record(value);
+        const [format, url, type] = [string(item.format), string(item.url), string(item.type)];
+        return format && url && type ? [{ format, url, type }] : [];
+    });
+}
+/** Whether the configuration carries the record's links and keywords as asked (none asked: it does). */
+function carriesCatalogue(configuration, catalogue) {
+    if (!catalogue)
+        return true;
+    const { keywords, links } = settingsOf(configuration);
+    const same = (a, b) => a.url === b.url && a.type === b.type && a.format === b.format;
+    const stale = links.some((link) => catalogue.ownsLink(link) && !catalogue.links.some((wanted) => same(wanted, link)));
+    return (!stale &&
+        catalogue.links.every((wanted) => links.some((link) => same(wanted, link))) &&
+        keywords.length === catalogue.keywords.length &&
+        keywords.every((k, i) => k === catalogue.keywords[i]));
 }
 
 ;// CONCATENATED MODULE: ./src/layer/update.ts
@@ -45945,7 +45963,7 @@ function serviceSteps({ live, desired }, decision) {
         const { configuration } = service;
         const settings = settingsOf(configuration);
         const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
-        const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract;
+        const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract || !carriesCatalogue(configuration, desired.catalogue);
         const step = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
         const [offering] = service.offerings;
         const offer = !offering
@@ -45963,7 +45981,7 @@ function reconfigurationWhy(steps) {
     const said = {
         create: 'created',
         repoint: 'pointed at the pyramid',
-        settings: 'retitled',
+        settings: 'given its new settings',
         sync: 're-synchronised',
         republish: 'published on the other endpoint',
     };
@@ -46167,6 +46185,9 @@ class PyramidBuilder {
             ...options.tags,
             [TAG_LAYER]: this.layer,
             [TAG_UPLOAD]: upload.id,
+            // The portal's history tags: its "Rapport de génération" shows this execution (docs/catalogue.md, "Other tags").
+            proc_int_id: execution.id,
+            proc_pyr_creat_id: execution.id,
             [TAG_ATTEMPT]: String(attempt),
             [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
             [TAG_CHAIN]: String(update.chain),
@@ -46367,11 +46388,13 @@ class ServicePublisher {
         const current = live?.configuration;
         if (!current) {
             const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
+            const catalogue = options.catalogue;
             const created = await api.createConfiguration({
                 type: step.type,
                 name: layer,
                 layer_name: layer,
-                type_infos: { title, abstract, used_data: usedData },
+                ...(catalogue?.links.length ? { metadata: catalogue.links } : {}),
+                type_infos: { title, abstract, ...(catalogue ? { keywords: catalogue.keywords } : {}), used_data: usedData },
             });
             this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
             return created;
@@ -46385,7 +46408,7 @@ class ServicePublisher {
         this.emit({
             type: 'info',
             message: step.configuration === 'settings'
-                ? `The ${step.type} configuration ${current.id} now reads title '${title}'`
+                ? `The ${step.type} configuration ${current.id} now reads title '${title}'${this.options.catalogue ? ", with the record's links and keywords" : ''}`
                 : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
         });
         return { ...current, usedData };
@@ -46397,12 +46420,23 @@ class ServicePublisher {
     fullBody(type, current, asked) {
         const raw = current.raw;
         const { bbox: _computed, ...kept } = record(raw.type_infos);
+        const catalogue = this.options.catalogue;
+        // The record's links replace the action's earlier ones; every other entry is kept as it is.
+        const metadata = catalogue
+            ? [...array(raw.metadata).filter((entry) => !isOwnLink(entry, catalogue.ownsLink)), ...catalogue.links]
+            : raw.metadata;
         return {
             type,
             name: current.name || (this.options.layer ?? ''),
             ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
-            ...(raw.metadata !== undefined ? { metadata: raw.metadata } : {}),
-            type_infos: { ...kept, title: asked.title, abstract: asked.abstract, used_data: asked.usedData },
+            ...(metadata !== undefined ? { metadata } : {}),
+            type_infos: {
+                ...kept,
+                title: asked.title,
+                abstract: asked.abstract,
+                ...(catalogue ? { keywords: catalogue.keywords } : {}),
+                used_data: asked.usedData,
+            },
         };
     }
     /**
@@ -46483,6 +46517,12 @@ class ServicePublisher {
         });
     }
 }
+/** Whether a `metadata[]` entry is one the action made for this layer's record (then replaced, not kept). */
+function isOwnLink(entry, ownsLink) {
+    const item = record(entry);
+    const [format, url, type] = [item.format, item.url, item.type];
+    return typeof format === 'string' && typeof url === 'string' && typeof type === 'string' && ownsLink({ format, url, type });
+}
 /**
  * Whether `now` shows the sync asked after `before` was read: a newer `update` date, or MODIFYING.
  * A server that dates nothing and never shows MODIFYING cannot confirm: PUBLISHED then stands for it.
@@ -46497,15 +46537,8 @@ function syncedSince(now, before) {
     return now.status === 'PUBLISHED' && before.update === undefined && now.update === undefined;
 }
 
-;// CONCATENATED MODULE: ./src/layer/types.ts
-/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
-/** The input `services`' names, as the API types configurations. */
-const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
-/** Whether `kind` builds a pyramid. */
-function builds(kind) {
-    return kind === 'created' || kind === 'full' || kind === 'incremental';
-}
-
+// EXTERNAL MODULE: ./src/layer/types.ts
+var layer_types = __nccwpck_require__(776);
 ;// CONCATENATED MODULE: ./src/layer/layer.ts
 
 
@@ -46543,7 +46576,7 @@ class LayerRun {
             return this.planOnly(report);
         if (update.kind === 'stale')
             return this.stale(report);
-        const building = builds(update.kind);
+        const building = (0,layer_types/* builds */.G)(update.kind);
         if (building && !this.upload)
             throw new errors/* LayerStateError */.BD(`Layer ${report.layer}: a pyramid is to be built, but no CLOSED upload was made`);
         const storedData = await this.pyramid(building);
@@ -46620,7 +46653,7 @@ class LayerRun {
         const steps = update.services.map((s) => `${s.type}: configuration ${s.configuration}, offering ${s.offering}`).join('; ');
         const types = update.services.map((s) => s.type).join(', ');
         const verb = update.kind === 'created' ? 'created' : 'updated';
-        if (builds(update.kind))
+        if ((0,layer_types/* builds */.G)(update.kind))
             this.emit({
                 type: 'info',
                 message: `Layer ${report.layer} would be ${verb} (${types}) with a pyramid built with ${parameters.join(', ')}`,
@@ -46663,7 +46696,7 @@ class LayerRun {
                 message: `The layer's earlier pyramids could not be listed (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
             });
         }
-        if (!this.upload || !builds(this.update.kind) || this.options.keepUpload)
+        if (!this.upload || !(0,layer_types/* builds */.G)(this.update.kind) || this.options.keepUpload)
             return;
         await this.options.deleteUpload(this.upload.id);
         report.uploadDeleted = true;
@@ -46803,7 +46836,10 @@ function bounds(rings) {
 
 // EXTERNAL MODULE: ./src/report/text.ts
 var report_text = __nccwpck_require__(5655);
+// EXTERNAL MODULE: ./src/catalogue/labels.ts
+var labels = __nccwpck_require__(9586);
 ;// CONCATENATED MODULE: ./src/report/comment.ts
+
 
 
 
@@ -46820,6 +46856,8 @@ const MAX_COMMENT_CHARS = 60_000;
 const MAX_TABLE_ROWS = 300;
 /** Lists longer than this fold into a <details> block. */
 const FOLD_ROWS = 20;
+/** A record's value shown in the comment: an abstract is long, the table stays readable. */
+const MAX_VALUE_CHARS = 200;
 /** The run as the comment tells it: each file as the repository names it, refused or to send. */
 function commentRecordOf(run) {
     const workspace = run.context.workspace ?? process.cwd();
@@ -46855,6 +46893,11 @@ function commentRecordOf(run) {
         files,
         layer: run.layer ? layerLine(run.layer) : undefined,
         currentExtent: run.layer?.currentExtent,
+        metadata: run.catalogue && {
+            fileIdentifier: run.catalogue.fileIdentifier,
+            verdict: run.catalogue.verdict,
+            changes: run.catalogue.changes.map((c) => ({ field: (0,labels/* fieldLabel */.b)(c.field), before: c.before, after: c.after })),
+        },
     };
 }
 /** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
@@ -46913,6 +46956,8 @@ function headOf(record) {
         out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
     if (record.layer)
         out.push(`- **Layer**: ${span(record.layer)}`);
+    if (record.metadata)
+        out.push(`- **Metadata record** ${span(record.metadata.fileIdentifier)}: ${record.metadata.verdict}`);
     for (const warning of record.warnings.slice(0, 10))
         out.push(`- ⚠️ ${span(warning)}`);
     out.push('');
@@ -46920,7 +46965,7 @@ function headOf(record) {
 }
 /** The refused files, then every file, at most `rows` rows each. */
 function tablesOf(record, rows) {
-    const out = [];
+    const out = metadataTable(record);
     const refused = record.files.filter((f) => f.outcome === 'refused');
     if (refused.length)
         out.push(fold(`Refused (${refused.length})`, [
@@ -46942,6 +46987,18 @@ function tablesOf(record, rows) {
     if (unchanged)
         out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
     return out;
+}
+/** The record's fields the merge changes: before and after, each value outside text in a span. */
+function metadataTable(record) {
+    const changes = record.metadata?.changes ?? [];
+    if (!changes.length)
+        return [];
+    const cut = (value) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
+    const cell = (value) => (value ? span(cut(value), true) : '–');
+    const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
+    return [
+        fold(`Metadata record: ${changes.length} field(s) change`, ['| Field | Now | After the merge |', '|---|---|---|', ...lines], changes.length, changes.length, true),
+    ];
 }
 function fold(title, lines, count, rows, open) {
     const more = count > rows ? `\n\n… and ${count - rows} more (the job summary lists them all).` : '';
@@ -46987,7 +47044,7 @@ async function github_upsertComment(body, marker, token, timeoutMs = COMMENT_TIM
     if (typeof number !== 'number')
         return { kind: 'skipped', reason: 'the event names no pull request' };
     const { owner, repo } = github.context.repo;
-    const limit = deadline(undefined, timeoutMs, () => new errors/* TimeoutError */.MU(`GitHub did not answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`));
+    const limit = (0,abort/* deadline */.nl)(undefined, timeoutMs, () => new errors/* TimeoutError */.MU(`GitHub did not answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`));
     try {
         const octokit = github.getOctokit(token, { request: { signal: limit.signal } });
         const me = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => ACTIONS_BOT);
@@ -47021,6 +47078,7 @@ function skipped(error, signal) {
 
 
 
+
 /** Big-file progress lines at most this often. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 /** A dry run's plan lists this many files at most. */
@@ -47038,6 +47096,7 @@ class LogWriter {
         this.sink = sink;
         this.dryRun = dryRun;
     }
+    lastCatalogue = '';
     /** After `record` has folded `event`. */
     onEvent(event, record) {
         switch (event.type) {
@@ -47086,6 +47145,9 @@ class LogWriter {
             case 'notice':
                 this.sink.notice(event.message);
                 break;
+            case 'catalogue':
+                this.catalogue(event.report);
+                break;
             case 'retention':
                 this.sink.log((0,report_text/* retentionLine */.b)(event.remaining, event.remainingBytes, event.deleted, event.keep));
                 break;
@@ -47128,11 +47190,29 @@ class LogWriter {
         if (lines.length > MAX_PLAN_LINES)
             this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
     }
+    /** The record's verdict and its changes, field by field, once per verdict (the event comes as the record moves on). */
+    catalogue(report) {
+        // A real run says what it did, once done; the plan it starts from is a dry run's to say.
+        if (!this.dryRun && report.verdict.startsWith('would'))
+            return;
+        const line = `Metadata record ${report.fileIdentifier}: ${report.verdict}${report.published ? ', published' : ''}`;
+        if (line === this.lastCatalogue)
+            return;
+        this.lastCatalogue = line;
+        this.sink.log(line);
+        for (const change of report.changes)
+            this.sink.log(`  ${(0,labels/* fieldLabel */.b)(change.field)}: ${shorten(change.before) || '(none)'} → ${shorten(change.after) || '(none)'}`);
+    }
     endGroup() {
         if (this.groupOpen)
             this.sink.endGroup();
         this.groupOpen = false;
     }
+}
+/** A field's value in one line of the log. */
+function shorten(value) {
+    const line = value.replace(/\s+/g, ' ').trim();
+    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
 /** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
 function sentLine(file, ms, attempts) {
@@ -47179,15 +47259,7 @@ function recordEvent(record, event) {
             record.status = event.upload.status;
             break;
         case 'plan':
-            // What the upload holds already is said as such from the plan on, as the log says it.
-            for (const file of event.present) {
-                const row = record.rows.get(file.remotePath);
-                if (row?.outcome === 'pending')
-                    record.rows.set(file.remotePath, { ...row, outcome: 'present' });
-            }
-            record.willCreate = event.create !== undefined;
-            record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
-            record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+            recordPlan(record, event);
             break;
         case 'retention':
             record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
@@ -47212,6 +47284,9 @@ function recordEvent(record, event) {
         case 'layer':
             record.layer = event.report;
             break;
+        case 'catalogue':
+            record.catalogue = event.report;
+            break;
         case 'warning':
             record.warnings.push(event.message);
             break;
@@ -47219,6 +47294,17 @@ function recordEvent(record, event) {
             recordEnd(record, event.result, event.error);
             break;
     }
+}
+function recordPlan(record, event) {
+    // What the upload holds already is said as such from the plan on, as the log says it.
+    for (const file of event.present) {
+        const row = record.rows.get(file.remotePath);
+        if (row?.outcome === 'pending')
+            record.rows.set(file.remotePath, { ...row, outcome: 'present' });
+    }
+    record.willCreate = event.create !== undefined;
+    record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
+    record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
 }
 function recordEnd(record, result, error) {
     record.end = { result, error };
@@ -47288,6 +47374,10 @@ class OutputWriter {
                     this.sink.output('changed', event.report.update.changed);
                 }
                 break;
+            case 'catalogue':
+                if (event.report.metadataId)
+                    this.sink.output('metadata-id', event.report.metadataId);
+                break;
             case 'end':
                 this.sink.output('uploaded', record.uploaded);
                 if (record.status)
@@ -47350,6 +47440,7 @@ function firstLines(lines) {
 
 
 
+
 /**
  * The job summary, a pure function of the run's record: the upload, what became of each file,
  * the checks and their error lines, the layer. GitHub keeps 1 MiB of summary per step; the caps
@@ -47370,6 +47461,8 @@ function renderSummary(record) {
         out.push(`<p><strong>${(0,report_text/* esc */.UQ)(headline(error, record))}</strong></p>`);
     if (record.layer)
         out.push(layerSection(record.layer));
+    if (record.catalogue)
+        out.push(metadataSection(record.catalogue));
     if (error instanceof errors/* PyramidFailedError */.iw)
         out.push(pyramidErrors(error));
     if (error instanceof errors/* FileError */.f6 && error.problems.length)
@@ -47383,6 +47476,28 @@ function renderSummary(record) {
     if (record.checks.length)
         out.push(checksSection(record.checks));
     return out.join('\n');
+}
+/** The fiche's record: what became of it, where the catalogue shows it, and what changed in it. */
+function metadataSection(report) {
+    const link = (href, label) => (/^https?:\/\//.test(href) ? `<a href="${(0,report_text/* esc */.UQ)(href)}">${(0,report_text/* esc */.UQ)(label)}</a>` : code(href));
+    const rows = [
+        ['Identifier', code(report.fileIdentifier)],
+        ['Record', (0,report_text/* esc */.UQ)(`${report.verdict}${report.metadataId ? ` (${report.metadataId})` : ''}`)],
+        [
+            'Catalogue',
+            report.published
+                ? `${link(report.catalogueUrl, 'the record in the catalogue')} · ${report.cswUrl ? link(report.cswUrl, 'CSW') : ''}`
+                : (0,report_text/* esc */.UQ)('not published'),
+        ],
+    ];
+    if (report.thumbnail?.url)
+        rows.push(['Thumbnail', `${link(report.thumbnail.url, 'image')} ${(0,report_text/* esc */.UQ)(report.thumbnail.verdict)}`]);
+    else if (report.thumbnail)
+        rows.push(['Thumbnail', (0,report_text/* esc */.UQ)(`none${report.thumbnail.why ? `: ${report.thumbnail.why}` : ''}`)]);
+    const changes = report.changes.length
+        ? `\n<details open><summary>${report.changes.length} field(s) ${report.verdict.startsWith('would') ? 'would change' : 'changed'}</summary>\n\n${table(['Field', 'Before', 'After'], report.changes.map((c) => [(0,report_text/* esc */.UQ)((0,labels/* fieldLabel */.b)(c.field)), (0,report_text/* esc */.UQ)(shortLine(c.before)) || '–', (0,report_text/* esc */.UQ)(shortLine(c.after)) || '–']))}\n</details>`
+        : '';
+    return `<h3>Metadata record</h3>\n${table([], rows)}${changes}`;
 }
 /** The failure in the summary's own words: without the pointer to the summary where it has one. */
 function headline(error, record) {
@@ -47748,186 +47863,6 @@ class GitHubSink {
     }
 }
 
-;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
-
-class DatastoreClient {
-    transport;
-    constructor(transport) {
-        this.transport = transport;
-    }
-    async datastore() {
-        return this.transport.readJson('read the datastore', '', (body) => ({
-            usage: toUsage(body),
-            layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
-        }));
-    }
-    async memberships() {
-        return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
-    }
-}
-/** `storages.uploads` in the 2026 schema, `storages.upload` in the 2024 tutorial (docs/api.md, "Quota"). */
-function toUsage(body) {
-    const storages = record(record(body).storages);
-    const upload = record(storages.uploads ?? storages.upload);
-    const quota = number(upload.quota);
-    return quota === undefined ? undefined : { use: json_numeric(upload.use) ?? NaN, quota };
-}
-function toMemberships(body) {
-    return array(record(body).communities_member).map((value) => {
-        const member = record(value);
-        const community = record(member.community);
-        return {
-            community: json_text(community.name, '?'),
-            datastore: string(community.datastore) ?? idOf(community.datastore),
-            rights: array(member.rights).flatMap((right) => string(right) ?? []),
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/layers.ts
-
-
-
-
-
-const PAGE = 100;
-/** How long an unpublished offering is watched until it is gone. */
-const UNPUBLISH_MS = 120_000;
-class LayersClient {
-    transport;
-    constructor(transport) {
-        this.transport = transport;
-    }
-    within(signal) {
-        return new LayersClient(this.transport.within(signal));
-    }
-    async processings() {
-        const read = async (id) => ({
-            id,
-            name: await this.transport.readJson(`read processing ${id}`, processingRoute(id), (body) => json_text(record(body).name)),
-        });
-        // `name` is a base field of the list; an item without it is read whole rather than nameless.
-        return this.transport.listWhole('/processings', {}, PAGE, read, {
-            what: 'a processing',
-            fromItem: (item) => (typeof item.name === 'string' ? { id: entityId(item, 'a processing'), name: item.name } : undefined),
-        });
-    }
-    async processingParameters(processingId) {
-        return this.transport.readJson(`read processing ${processingId}`, processingRoute(processingId), toParameters);
-    }
-    async createExecution(body, outputName) {
-        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
-        return this.transport.create(`create the pyramid ${outputName}`, '/processings/executions', body, toPyramidExecution, async () => {
-            const made = (await this.storedDataNamed(outputName))[0];
-            return made ? (await this.executionsProducing(made.id))[0] : undefined;
-        });
-    }
-    async launchExecution(executionId) {
-        // Launched once it is no longer CREATED; a second launch is refused.
-        await this.transport.change(`launch execution ${executionId}`, 'POST', `${executionRoute(executionId)}/launch`, {}, async () => (await this.pyramidExecution(executionId)).status !== 'CREATED', [409]);
-    }
-    async pyramidExecution(executionId) {
-        return this.transport.readJson(`read execution ${executionId}`, executionRoute(executionId), toPyramidExecution);
-    }
-    async executionsProducing(storedDataId) {
-        const executions = await this.transport.listWhole('/processings/executions', { output_stored_data: storedDataId }, PAGE, (id) => this.pyramidExecution(id), { what: 'an execution' });
-        return executions.filter((e) => e.storedDataId === storedDataId);
-    }
-    async executionLogs(executionId) {
-        // Logs may not be there yet (docs/api.md): none rather than a failure.
-        const lines = await unlessGone(() => this.transport.getAll(`${executionRoute(executionId)}/logs`, {}, PAGE, true));
-        return lines ? logLines(lines) : [];
-    }
-    async storedData(storedDataId) {
-        return this.transport.readJson(`read stored data ${storedDataId}`, storedDataRoute(storedDataId), toStoredData);
-    }
-    async storedDataTagged(tags) {
-        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
-        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
-    }
-    async storedDataNamed(name) {
-        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
-    }
-    async tagStoredData(storedDataId, tags) {
-        await this.transport.tag(`tag stored data ${storedDataId}`, storedDataRoute(storedDataId), tags, async () => (await this.storedData(storedDataId)).tags);
-    }
-    async deleteStoredData(storedDataId) {
-        await this.transport.remove(`delete stored data ${storedDataId}`, storedDataRoute(storedDataId), async () => {
-            const held = await unlessGone(() => this.storedData(storedDataId));
-            return held === undefined || held.status === 'DELETED';
-        });
-    }
-    async dependencies(storedDataId) {
-        return this.transport.readJson(`read the dependencies of ${storedDataId}`, `${storedDataRoute(storedDataId)}/dependencies`, toDependencies);
-    }
-    async configurationsOf(layerName, type) {
-        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
-        // item that names another layer or type is not ours. The rest are read whole: a list item has
-        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
-        const read = await this.transport.listWhole('/configurations', { layer_name: layerName, type }, PAGE, (id) => this.configuration(id), {
-            what: 'a configuration',
-            mayBeOurs: (item) => (typeof item.layer_name !== 'string' || item.layer_name === layerName) && (typeof item.type !== 'string' || item.type === type),
-        });
-        return read.filter((c) => c.layerName === layerName && c.type === type);
-    }
-    async configuration(configurationId) {
-        return this.transport.readJson(`read configuration ${configurationId}`, configurationRoute(configurationId), toConfiguration);
-    }
-    async createConfiguration(body) {
-        // layer_name is unique per type: one of ours means it was made.
-        return this.transport.create(`create the ${body.type} configuration of ${body.layer_name}`, '/configurations', body, toConfiguration, async () => (await this.configurationsOf(body.layer_name, body.type))[0]);
-    }
-    async replaceConfiguration(configuration, body) {
-        const wanted = JSON.stringify(body.type_infos.used_data);
-        await this.transport.change(`update the configuration of ${configuration.layerName}`, 'PUT', configurationRoute(configuration.id), { json: body }, async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted);
-    }
-    async tagConfiguration(configurationId, tags) {
-        await this.transport.tag(`tag configuration ${configurationId}`, configurationRoute(configurationId), tags, async () => (await this.configuration(configurationId)).tags);
-    }
-    async offeringsOf(configurationId) {
-        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
-        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
-        return this.transport.listWhole(`${configurationRoute(configurationId)}/offerings`, {}, PAGE, (id) => this.offering(id), {
-            what: 'an offering',
-        });
-    }
-    async createOffering(configurationId, endpointId, open) {
-        // One offering per configuration and endpoint: one there means it was made.
-        return this.transport.create(`publish configuration ${configurationId}`, `${configurationRoute(configurationId)}/offerings`, { endpoint: endpointId, open }, toOffering, async () => (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId));
-    }
-    async syncOffering(offeringId, isDone) {
-        await this.transport.change(`synchronise offering ${offeringId}`, 'PUT', offeringRoute(offeringId), {}, isDone);
-    }
-    async offering(offeringId) {
-        return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
-    }
-    async deleteOffering(offeringId) {
-        const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
-        await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
-        // The SDK and QGIS poll every second until the offering answers 404.
-        await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
-    }
-    async endpoints() {
-        return this.transport.readJson('read the datastore', '', toEndpoints);
-    }
-    /**
-     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
-     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
-     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
-     * not ours; a missing status is never taken for "not DELETED".
-     */
-    async storedDataWhere(query, needed, keep) {
-        const found = await this.transport.listWhole('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, PAGE, (id) => this.storedData(id), { what: 'a stored data', mayBeOurs: (item) => !needed.every((field) => field in item) || keep(toStoredData(item)) });
-        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
-    }
-}
-const processingRoute = (id) => `/processings/${encodeURIComponent(id)}`;
-const executionRoute = (id) => `/processings/executions/${encodeURIComponent(id)}`;
-const storedDataRoute = (id) => `/stored_data/${encodeURIComponent(id)}`;
-const configurationRoute = (id) => `/configurations/${encodeURIComponent(id)}`;
-const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
-
 ;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
 
 
@@ -47946,10 +47881,15 @@ const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
  * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
  * compare once the answer is in.
  */
-function multipartFile(source, fileName, onChunk) {
+function multipartFile(source, fileName, onChunk, 
+/** Text parts before the file (a metadata record's `type`, an annex's `paths` and `labels`), in order. */
+fields = []) {
     let read;
     const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
-    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
+    const textParts = fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`)
+        .join('');
+    const head = Buffer.from(`${textParts}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n');
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     const size = 'content' in source ? source.content.length : source.size;
@@ -48076,6 +48016,317 @@ let boundaryCount = 0;
 function escapeQuoted(value) {
     return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
+
+;// CONCATENATED MODULE: ./src/entrepot/catalogue.ts
+
+
+
+
+const PAGE = 50;
+class CatalogueClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    async metadataList(tags = {}) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        const items = await this.transport.getAll('/metadata', query, PAGE);
+        // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
+        return Promise.all(items
+            .map(record)
+            .map(async (item) => typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record'))));
+    }
+    metadata(id) {
+        return this.transport.readJson(`read metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, (body) => toMetadata(record(body)));
+    }
+    metadataFile(id) {
+        const route = `/metadata/${encodeURIComponent(id)}/file`;
+        return this.transport.retry.read(`read the file of metadata ${id}`, async () => (await this.transport.request('GET', route)).text);
+    }
+    async createMetadata(xml, fileIdentifier, flags) {
+        const content = Buffer.from(xml, 'utf8');
+        const { value } = await this.transport.retry.write(`create metadata ${fileIdentifier}`, async () => {
+            // The docs say form fields, every client sends query parameters: both, the same values.
+            const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+            const openData = String(flags.openData);
+            const res = await this.transport.request('POST', '/metadata', {
+                query: { type, open_data: openData },
+                body: () => multipartFile({ content }, 'metadata.xml', undefined, [
+                    ['type', type],
+                    ['open_data', openData],
+                ]),
+            });
+            return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
+        }, 
+        // The identifier is unique on the platform: a record of ours that holds it was made by this request.
+        async () => {
+            const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
+            return made ? { done: true, value: made } : { done: false };
+        });
+        if (!value)
+            throw new errors/* BadResponseError */.nS('POST', '/metadata', 'no record was made');
+        return value;
+    }
+    async replaceMetadata(id, xml, isDone) {
+        const content = Buffer.from(xml, 'utf8');
+        await this.transport.change(`replace metadata ${id}`, 'PUT', `/metadata/${encodeURIComponent(id)}`, { body: () => multipartFile({ content }, 'metadata.xml') }, isDone);
+    }
+    async setMetadataFlags(id, flags) {
+        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+        await this.transport.change(`set the flags of metadata ${id}`, 'PATCH', `/metadata/${encodeURIComponent(id)}`, { json: { type, open_data: flags.openData } }, async () => {
+            const now = await this.metadata(id);
+            return now.type === type && now.openData === flags.openData;
+        });
+    }
+    async tagMetadata(id, tags) {
+        await this.transport.tag(`tag metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, tags, async () => (await this.metadata(id)).tags);
+    }
+    async publishMetadata(id, fileIdentifier, endpointId) {
+        await this.transport.change(`publish metadata ${fileIdentifier}`, 'POST', '/metadata/publication', { json: { file_identifiers: [fileIdentifier], endpoint: endpointId } }, async () => (await this.metadata(id)).endpointIds.includes(endpointId));
+    }
+    async annexes(labels) {
+        const query = new URLSearchParams(labels.map((l) => ['labels', l]));
+        // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
+        const items = await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE);
+        return items.map((item) => toAnnex(record(item)));
+    }
+    async createAnnex(content, path, labels) {
+        const route = `/annexes`;
+        // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
+        const fields = [['paths', path], ...labels.map((l) => ['labels', l]), ['published', 'true']];
+        const { value } = await this.transport.retry.write(`create annex ${path}`, async () => {
+            const res = await this.transport.request('POST', route, {
+                body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
+            });
+            return toAnnex(record(parseBody(res.text, 'POST', route)));
+        }, 
+        // A path is unique in the datastore: an annex at it was made by this request.
+        async () => {
+            const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
+            const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
+            return made ? { done: true, value: made } : { done: false };
+        });
+        if (!value)
+            throw new errors/* BadResponseError */.nS('POST', route, 'no annex was made');
+        return value;
+    }
+    async deleteAnnex(id) {
+        const route = `/annexes/${encodeURIComponent(id)}`;
+        await this.transport.remove(`delete annex ${id}`, route, async () => {
+            const items = await this.transport.getAll('/annexes', {}, PAGE);
+            return !items.some((item) => string(record(item)._id) === id);
+        });
+    }
+}
+function toMetadata(fields) {
+    return {
+        id: entityId(fields, 'a metadata record'),
+        fileIdentifier: json_text(fields.file_identifier),
+        type: string(fields.type),
+        openData: json_boolean(fields.open_data),
+        tags: tagMap(fields.tags),
+        endpointIds: array(fields.endpoints).flatMap((e) => string(record(e)._id) ?? string(record(record(e).endpoint)._id) ?? []),
+        update: string(fields.update),
+    };
+}
+function toAnnex(fields) {
+    return {
+        id: entityId(fields, 'an annex'),
+        paths: array(fields.paths).flatMap((p) => string(p) ?? []),
+        labels: array(fields.labels).flatMap((l) => string(l) ?? []),
+        published: fields.published === true,
+    };
+}
+function parseBody(text, method, route) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw new errors/* BadResponseError */.nS(method, route, 'the answer is not the JSON the API returns');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
+
+class DatastoreClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    async datastore() {
+        return this.transport.readJson('read the datastore', '', (body) => ({
+            usage: toUsage(body),
+            layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
+            metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
+            technicalName: string(record(body).technical_name) || undefined,
+        }));
+    }
+    async memberships() {
+        return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
+    }
+}
+/** `storages.uploads` in the 2026 schema, `storages.upload` in the 2024 tutorial (docs/api.md, "Quota"). */
+function toUsage(body) {
+    const storages = record(record(body).storages);
+    const upload = record(storages.uploads ?? storages.upload);
+    const quota = number(upload.quota);
+    return quota === undefined ? undefined : { use: json_numeric(upload.use) ?? NaN, quota };
+}
+function toMemberships(body) {
+    return array(record(body).communities_member).map((value) => {
+        const member = record(value);
+        const community = record(member.community);
+        return {
+            community: json_text(community.name, '?'),
+            datastore: string(community.datastore) ?? idOf(community.datastore),
+            rights: array(member.rights).flatMap((right) => string(right) ?? []),
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/layers.ts
+
+
+
+
+
+const layers_PAGE = 100;
+/** How long an unpublished offering is watched until it is gone. */
+const UNPUBLISH_MS = 120_000;
+class LayersClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    within(signal) {
+        return new LayersClient(this.transport.within(signal));
+    }
+    async processings() {
+        const read = async (id) => ({
+            id,
+            name: await this.transport.readJson(`read processing ${id}`, processingRoute(id), (body) => json_text(record(body).name)),
+        });
+        // `name` is a base field of the list; an item without it is read whole rather than nameless.
+        return this.transport.listWhole('/processings', {}, layers_PAGE, read, {
+            what: 'a processing',
+            fromItem: (item) => (typeof item.name === 'string' ? { id: entityId(item, 'a processing'), name: item.name } : undefined),
+        });
+    }
+    async processingParameters(processingId) {
+        return this.transport.readJson(`read processing ${processingId}`, processingRoute(processingId), toParameters);
+    }
+    async createExecution(body, outputName) {
+        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
+        return this.transport.create(`create the pyramid ${outputName}`, '/processings/executions', body, toPyramidExecution, async () => {
+            const made = (await this.storedDataNamed(outputName))[0];
+            return made ? (await this.executionsProducing(made.id))[0] : undefined;
+        });
+    }
+    async launchExecution(executionId) {
+        // Launched once it is no longer CREATED; a second launch is refused.
+        await this.transport.change(`launch execution ${executionId}`, 'POST', `${executionRoute(executionId)}/launch`, {}, async () => (await this.pyramidExecution(executionId)).status !== 'CREATED', [409]);
+    }
+    async pyramidExecution(executionId) {
+        return this.transport.readJson(`read execution ${executionId}`, executionRoute(executionId), toPyramidExecution);
+    }
+    async executionsProducing(storedDataId) {
+        const executions = await this.transport.listWhole('/processings/executions', { output_stored_data: storedDataId }, layers_PAGE, (id) => this.pyramidExecution(id), { what: 'an execution' });
+        return executions.filter((e) => e.storedDataId === storedDataId);
+    }
+    async executionLogs(executionId) {
+        // Logs may not be there yet (docs/api.md): none rather than a failure.
+        const lines = await unlessGone(() => this.transport.getAll(`${executionRoute(executionId)}/logs`, {}, layers_PAGE, true));
+        return lines ? logLines(lines) : [];
+    }
+    async storedData(storedDataId) {
+        return this.transport.readJson(`read stored data ${storedDataId}`, storedDataRoute(storedDataId), toStoredData);
+    }
+    async storedDataTagged(tags) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
+        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    }
+    async storedDataNamed(name) {
+        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
+    }
+    async tagStoredData(storedDataId, tags) {
+        await this.transport.tag(`tag stored data ${storedDataId}`, storedDataRoute(storedDataId), tags, async () => (await this.storedData(storedDataId)).tags);
+    }
+    async deleteStoredData(storedDataId) {
+        await this.transport.remove(`delete stored data ${storedDataId}`, storedDataRoute(storedDataId), async () => {
+            const held = await unlessGone(() => this.storedData(storedDataId));
+            return held === undefined || held.status === 'DELETED';
+        });
+    }
+    async dependencies(storedDataId) {
+        return this.transport.readJson(`read the dependencies of ${storedDataId}`, `${storedDataRoute(storedDataId)}/dependencies`, toDependencies);
+    }
+    async configurationsOf(layerName, type) {
+        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
+        // item that names another layer or type is not ours. The rest are read whole: a list item has
+        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
+        const read = await this.transport.listWhole('/configurations', { layer_name: layerName, type }, layers_PAGE, (id) => this.configuration(id), {
+            what: 'a configuration',
+            mayBeOurs: (item) => (typeof item.layer_name !== 'string' || item.layer_name === layerName) && (typeof item.type !== 'string' || item.type === type),
+        });
+        return read.filter((c) => c.layerName === layerName && c.type === type);
+    }
+    async configuration(configurationId) {
+        return this.transport.readJson(`read configuration ${configurationId}`, configurationRoute(configurationId), toConfiguration);
+    }
+    async createConfiguration(body) {
+        // layer_name is unique per type: one of ours means it was made.
+        return this.transport.create(`create the ${body.type} configuration of ${body.layer_name}`, '/configurations', body, toConfiguration, async () => (await this.configurationsOf(body.layer_name, body.type))[0]);
+    }
+    async replaceConfiguration(configuration, body) {
+        const wanted = JSON.stringify(body.type_infos.used_data);
+        await this.transport.change(`update the configuration of ${configuration.layerName}`, 'PUT', configurationRoute(configuration.id), { json: body }, async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted);
+    }
+    async tagConfiguration(configurationId, tags) {
+        await this.transport.tag(`tag configuration ${configurationId}`, configurationRoute(configurationId), tags, async () => (await this.configuration(configurationId)).tags);
+    }
+    async offeringsOf(configurationId) {
+        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
+        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
+        return this.transport.listWhole(`${configurationRoute(configurationId)}/offerings`, {}, layers_PAGE, (id) => this.offering(id), {
+            what: 'an offering',
+        });
+    }
+    async createOffering(configurationId, endpointId, open) {
+        // One offering per configuration and endpoint: one there means it was made.
+        return this.transport.create(`publish configuration ${configurationId}`, `${configurationRoute(configurationId)}/offerings`, { endpoint: endpointId, open }, toOffering, async () => (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId));
+    }
+    async syncOffering(offeringId, isDone) {
+        await this.transport.change(`synchronise offering ${offeringId}`, 'PUT', offeringRoute(offeringId), {}, isDone);
+    }
+    async offering(offeringId) {
+        return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
+    }
+    async deleteOffering(offeringId) {
+        const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
+        await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
+        // The SDK and QGIS poll every second until the offering answers 404.
+        await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
+    }
+    async endpoints() {
+        return this.transport.readJson('read the datastore', '', toEndpoints);
+    }
+    /**
+     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
+     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
+     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
+     * not ours; a missing status is never taken for "not DELETED".
+     */
+    async storedDataWhere(query, needed, keep) {
+        const found = await this.transport.listWhole('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, layers_PAGE, (id) => this.storedData(id), { what: 'a stored data', mayBeOurs: (item) => !needed.every((field) => field in item) || keep(toStoredData(item)) });
+        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
+    }
+}
+const processingRoute = (id) => `/processings/${encodeURIComponent(id)}`;
+const executionRoute = (id) => `/processings/executions/${encodeURIComponent(id)}`;
+const storedDataRoute = (id) => `/stored_data/${encodeURIComponent(id)}`;
+const configurationRoute = (id) => `/configurations/${encodeURIComponent(id)}`;
+const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
 
 ;// CONCATENATED MODULE: ./src/entrepot/upload-files.ts
 
@@ -48681,7 +48932,7 @@ class Guard {
     stopListening;
     constructor(signals) {
         this.outer = signals.filter((s) => s !== undefined);
-        this.stopListening = onAnyAbort(this.outer, () => this.own.abort());
+        this.stopListening = (0,abort/* onAnyAbort */.kh)(this.outer, () => this.own.abort());
     }
     get signal() {
         return this.own.signal;
@@ -48699,7 +48950,7 @@ class Guard {
     throwIfOuterAborted() {
         for (const signal of this.outer)
             if (signal.aborted)
-                throw abortError(signal);
+                throw (0,abort/* abortError */.vt)(signal);
     }
     dispose() {
         clearTimeout(this.timer);
@@ -48762,6 +49013,7 @@ async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
 
 
 
+
 /** One HTTP client, retry policy and token source, shared by the upload, layer and datastore routes. */
 function connect(settings, hooks = {}) {
     const http = new Http({ ...settings.http, signal: hooks.signal, onRequest: hooks.onRequest });
@@ -48773,6 +49025,7 @@ function connect(settings, hooks = {}) {
         uploads: new UploadsClient(transport, { md5: settings.checksums ? inlineMd5 : noMd5, treeSettleMs: settings.treeSettleMs }),
         layers: new LayersClient(transport),
         datastore: new DatastoreClient(transport),
+        catalogue: new CatalogueClient(transport),
     };
 }
 function publishOptions(config, fileSet, { only, ...context }) {
@@ -48985,7 +49238,8 @@ async function readWorkspace(options, notes) {
     const fileSet = await stage_matchFiles(options, notes);
     if (!fileSet)
         return undefined;
-    const pointers = await checkLocally(options, fileSet, notes);
+    const places = new Map();
+    const pointers = await checkLocally(options, fileSet, notes, places);
     // A Git LFS pointer stands for its content, of the size it states, until that content is read.
     const stated = new Map(pointers.map((f) => [f.remotePath, f]));
     const matched = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
@@ -48994,9 +49248,32 @@ async function readWorkspace(options, notes) {
     const pointed = new Set(stated.keys());
     return {
         fileSet: matched,
-        withContent: (files) => fetchPointed(options, files, pointed, notes),
+        withContent: (files) => fetchPointed(options, files, pointed, notes, places),
         unread: (files) => files.filter((f) => pointed.has(f.remotePath)).length,
+        ground: () => summarise(fileSet.files, places),
     };
+}
+/** Metres in a degree at the equator: a raster in degrees has its pixel said in metres so. */
+const METRES_PER_DEGREE = 111_319.49;
+function summarise(files, places) {
+    const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
+    let extent;
+    let pixelMetres;
+    let unplaced = 0;
+    for (const file of rasters) {
+        const place = places.get(file.remotePath);
+        if (place?.pixelMetres)
+            pixelMetres = Math.min(pixelMetres ?? Infinity, place.pixelMetres);
+        if (!place?.ring?.length) {
+            unplaced++;
+            continue;
+        }
+        for (const [lon, lat] of place.ring)
+            extent = extent
+                ? [Math.min(extent[0], lon), Math.min(extent[1], lat), Math.max(extent[2], lon), Math.max(extent[3], lat)]
+                : [lon, lat, lon, lat];
+    }
+    return { extent, unplaced, pixelMetres };
 }
 async function stage_matchFiles(options, notes) {
     const { patterns, workspace, shard } = options;
@@ -49017,13 +49294,9 @@ async function stage_matchFiles(options, notes) {
     return undefined;
 }
 /** What the platform would refuse, found before anything is sent; the pointers, left for later. */
-async function checkLocally(options, fileSet, notes) {
-    // proj4 is loaded only for the map of a pull-request comment.
-    const footprint = options.footprints ? (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(22)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2022))).footprint : undefined;
+async function checkLocally(options, fileSet, notes, places) {
     const { pointers, contents } = await splitPointers(fileSet.files);
-    const onGeo = footprint
-        ? (file, geo) => notes.place(file, geo.epsg, geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined)
-        : undefined;
+    const onGeo = await placing(options, notes, places);
     const checked = await preflight(contents, options.epsg, options.workspace, onGeo, pointers);
     for (const warning of checked.warnings)
         notes.warning(warning);
@@ -49032,8 +49305,21 @@ async function checkLocally(options, fileSet, notes) {
         notes.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
     return pointers;
 }
+/** Where each raster lies and its pixel's size, noted as its header is read (proj4 is loaded only then). */
+async function placing(options, notes, places) {
+    if (!options.footprints)
+        return undefined;
+    const footprint = (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(22)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2022))).footprint;
+    return (file, geo) => {
+        const ring = geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined;
+        const size = geo.transform ? Math.abs(geo.transform[1]) : undefined;
+        const degrees = geo.epsg === 4326 || geo.epsg === 4171;
+        places.set(file.remotePath, { ring, pixelMetres: size ? (degrees ? size * METRES_PER_DEGREE : size) : undefined });
+        notes.place(file, geo.epsg, ring);
+    };
+}
 /** The pointers among `files` fetched alone (git lfs pull), then checked as the others were before anything was sent. */
-async function fetchPointed(options, files, pointed, notes) {
+async function fetchPointed(options, files, pointed, notes, places) {
     const toFetch = files.filter((f) => pointed.has(f.remotePath));
     if (toFetch.length === 0)
         return files;
@@ -49042,7 +49328,8 @@ async function fetchPointed(options, files, pointed, notes) {
     const fetched = await fetchContent(options.workspace, toFetch, options.signal);
     for (const f of fetched)
         pointed.delete(f.remotePath);
-    for (const warning of (await preflight(fetched, options.epsg, options.workspace, undefined, others)).warnings)
+    const onGeo = await placing(options, notes, places);
+    for (const warning of (await preflight(fetched, options.epsg, options.workspace, onGeo, others)).warnings)
         notes.warning(warning);
     const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
     return files.map((f) => byPath.get(f.remotePath) ?? f);
@@ -49109,9 +49396,13 @@ async function deliver(stage, commenting) {
     let result;
     let apis;
     try {
-        const local = await readWorkspace({ ...config, workspace, footprints: commenting, signal: stage.signal }, reporter);
+        // Footprints: the comment's map, and the extent of the metadata record.
+        const footprints = commenting || config.metadata !== undefined;
+        const local = await readWorkspace({ ...config, workspace, footprints, signal: stage.signal }, reporter);
         if (!local)
             return await reporter.finish(undefined);
+        // The record's description is checked with the files, before anything is read or sent.
+        const source = config.layer && config.metadata ? await (await catalogue()).readRecordSource(workspace, config.metadata) : undefined;
         // No credentials (a fork's pull request): the local checks are all there is to run.
         if (!config.auth) {
             reporter.offline();
@@ -49123,7 +49414,7 @@ async function deliver(stage, commenting) {
             onRetry: (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
             onToken: (token) => reporter.secret(token),
         });
-        result = await deliverAndServe(stage, apis, local);
+        result = await deliverAndServe(stage, apis, local, source);
     }
     catch (error) {
         if (apis && reporter.uploadId && !(error instanceof errors/* CancelledError */.cc)) {
@@ -49134,16 +49425,20 @@ async function deliver(stage, commenting) {
     }
 }
 /** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
-async function deliverAndServe(stage, apis, local) {
+async function deliverAndServe(stage, apis, local, source) {
     const { config, workspace, reporter, signal } = stage;
     const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
     const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
-    // The layer's parameters are checked against the processing before any file is sent.
-    const chain = config.layer ? layerOptions(config, apis.uploads, stage.tags, signal) : undefined;
-    const plan = chain ? await planLayer(stage, apis, chain, local) : undefined;
-    if (chain && plan && !builds(plan.update.kind)) {
+    // The record's description and identifier are checked before any file is sent, as the layer's parameters.
+    const record = source ? await planRecord(stage, apis, source) : undefined;
+    const tags = { ...stage.tags, ...record?.storedDataTags };
+    const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
+    const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
+    if (chain && plan && !(0,layer_types/* builds */.G)(plan.update.kind)) {
         // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
-        await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+        const layer = await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+        if (record)
+            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
         const none = { uploaded: 0, checks: [], dryRun: config.dryRun };
         await reporter.finish(none);
         return none;
@@ -49157,15 +49452,18 @@ async function deliverAndServe(stage, apis, local) {
         usage,
         workspace,
         signal,
-        tags: stage.tags,
+        tags,
         only,
         withContent: local.withContent,
     });
     const result = await publish(apis.uploads, files, options, reporter.onEvent);
     const failed = checksFailure(result);
     // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
-    if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED'))
-        await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+    if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED')) {
+        const layer = await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+        if (record)
+            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
+    }
     // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
     if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
         await retention_retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
@@ -49173,7 +49471,7 @@ async function deliverAndServe(stage, apis, local) {
     return result;
 }
 /** The processing and parameters checked, then the reconcile's plan: the live layer against what this commit asks. */
-async function planLayer(stage, apis, chain, local) {
+async function planLayer(stage, apis, chain, local, record) {
     const { config, workspace, reporter, signal } = stage;
     const prepared = await prepareLayer(apis.layers, chain);
     const files = local.fileSet.files;
@@ -49183,11 +49481,12 @@ async function planLayer(stage, apis, chain, local) {
         commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
         files,
         parameters: prepared.parameters,
-        services: config.services.map((s) => SERVICE_TYPE_OF[s]),
+        services: config.services.map((s) => layer_types/* SERVICE_TYPE_OF */.p[s]),
         title,
         abstract: config.layerAbstract ?? title,
         open: config.public,
-        configurationTags: config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {},
+        configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
+        catalogue: record?.configurations,
         update: config.update,
         rebuildEvery: config.rebuildEvery,
     };
@@ -49196,6 +49495,33 @@ async function planLayer(stage, apis, chain, local) {
     reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
     checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
     return { ...prepared, update };
+}
+/** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
+const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(299)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9299));
+/** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
+async function planRecord(stage, apis, source) {
+    const { config } = stage;
+    const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
+    const plan = await (await catalogue()).planCatalogue({
+        source,
+        layer: config.layer ?? '',
+        datasheet: config.datasheet,
+        apiUrl: config.apiUrl,
+        publish: config.metadataPublish,
+        datastore,
+        endpoints,
+        api: apis.catalogue,
+    });
+    for (const other of plan.others)
+        stage.reporter.warning(`Metadata record ${other} also carries the fiche's name; the fiche shows one record only, so remove that tag or that record`);
+    return plan;
+}
+/** The fiche's record brought to what the layer now serves and the repository describes. */
+async function keepRecord(stage, apis, plan, done) {
+    const { config, workspace, signal } = stage;
+    const endpoints = await apis.layers.endpoints();
+    const { reconcileRecord, recordRun } = await catalogue();
+    await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints }), stage.reporter.onEvent);
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter, env, upsert) {
@@ -49266,6 +49592,111 @@ function retentionLine(remaining, bytes, deleted, keep) {
     const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
     const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
     return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(bytes)})${gone}${hint}`;
+}
+
+
+/***/ }),
+
+/***/ 4211:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Eu: () => (/* binding */ untilAborted),
+/* harmony export */   Te: () => (/* binding */ throwIfAborted),
+/* harmony export */   kh: () => (/* binding */ onAnyAbort),
+/* harmony export */   nl: () => (/* binding */ deadline),
+/* harmony export */   vt: () => (/* binding */ abortError),
+/* harmony export */   yy: () => (/* binding */ sleep)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8382);
+
+/**
+ * The one way the action combines abort signals and bounds a wait: the run's cancellation (SIGINT,
+ * SIGTERM), a deadline (`checks-timeout`, a request's own timer) and the wait itself. Plain
+ * listeners rather than `AbortSignal.any`, which keeps dependent signals alive and costs more per
+ * request (docs/performance.md); `AbortSignal.timeout` cannot be disposed nor carry our error.
+ */
+/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A timer's delay, clamped to what Node's timers take. */
+function timerMs(ms) {
+    return Math.max(0, Math.min(ms, MAX_TIMER_MS));
+}
+/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
+function abortError(signal) {
+    return signal.reason instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ ? signal.reason : new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc();
+}
+function throwIfAborted(signal) {
+    if (signal?.aborted)
+        throw abortError(signal);
+}
+/**
+ * Calls `onAbort` once when any of `signals` aborts (at once if one already has); the returned
+ * function removes the listeners.
+ */
+function onAnyAbort(signals, onAbort) {
+    const listening = [];
+    const dispose = () => {
+        for (const [signal, listener] of listening)
+            signal.removeEventListener('abort', listener);
+        listening.length = 0;
+    };
+    for (const signal of signals) {
+        if (!signal)
+            continue;
+        if (signal.aborted) {
+            dispose();
+            onAbort(signal);
+            return dispose;
+        }
+        const listener = () => {
+            dispose();
+            onAbort(signal);
+        };
+        signal.addEventListener('abort', listener, { once: true });
+        listening.push([signal, listener]);
+    }
+    return dispose;
+}
+/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        const stop = onAnyAbort([signal], (aborted) => {
+            clearTimeout(timer);
+            reject(abortError(aborted));
+        });
+        if (signal?.aborted)
+            return;
+        const timer = setTimeout(() => {
+            stop();
+            resolve();
+        }, timerMs(ms));
+    });
+}
+/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    return new Promise((resolve, reject) => {
+        const stop = onAnyAbort([signal], (aborted) => reject(abortError(aborted)));
+        promise.then(resolve, reject).finally(stop);
+    });
+}
+/**
+ * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
+ * deadline that holds while a request is in flight. `dispose` stops its timer.
+ */
+function deadline(parent, ms, onExpiry) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(onExpiry()), timerMs(ms));
+    const stop = onAnyAbort([parent], (aborted) => controller.abort(aborted.reason));
+    return {
+        signal: controller.signal,
+        dispose() {
+            clearTimeout(timer);
+            stop();
+        },
+    };
 }
 
 
@@ -49626,6 +50057,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
 /***/ 4434:
 /***/ ((module) => {
 
@@ -49843,10 +50281,24 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
+/***/ 932:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
 /***/ 4756:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
 
 /***/ }),
 

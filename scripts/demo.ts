@@ -19,6 +19,7 @@ const scratch = await mkdtemp(path.join(os.tmpdir(), 'demo-'));
 const git = (...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=Demo', '-c', 'user.email=demo@example.org', ...args], { cwd: scratch, encoding: 'utf8' }).trim();
 await cp(path.join(ROOT, 'samples', 'rasters'), path.join(scratch, 'rasters'), { recursive: true });
+await cp(path.join(ROOT, 'samples', 'catalogue'), path.join(scratch, 'catalogue'), { recursive: true });
 git('init', '-q', '-b', 'main');
 git('add', '-A');
 git('commit', '-q', '-m', 'Orthophotos and scans');
@@ -35,7 +36,8 @@ const publish = (show: boolean): Promise<ActionRun> =>
       token,
       'api-url': emulator.apiUrl,
       'token-url': emulator.tokenUrl,
-      tags: 'datasheet_name=demo',
+      datasheet: 'Orthophotos (démo)',
+      metadata: 'catalogue/orthophoto.yml',
       'poll-interval': '0.5',
       layer: 'demo_orthophoto',
       services: 'wmts,wms',
@@ -52,7 +54,7 @@ const first = await publish(true);
 const served = Object.keys(JSON.parse(first.outputs['layer-urls'] ?? '{}') as object).join(', ');
 console.log(
   first.exitCode === 0
-    ? `\nPublished in ${(first.ms / 1000).toFixed(1)} s: upload ${first.outputs.status}, layer demo_orthophoto served by ${served}.`
+    ? `\nPublished in ${(first.ms / 1000).toFixed(1)} s: upload ${first.outputs.status}, layer demo_orthophoto served by ${served}, its metadata record ${first.outputs['metadata-id']} in the catalogue.`
     : `\nThe action failed (exit code ${first.exitCode}).`,
 );
 

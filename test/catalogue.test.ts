@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, realpath, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Emulator, EmulatorOptions } from '../emulator/server.js';
@@ -7,6 +7,9 @@ import { runAction } from '../scripts/action-runner.js';
 import { git, initRepository } from './support/git.js';
 import { actionInputs, harness } from './support/harness.js';
 import { FIXTURES } from './support/workspace.js';
+import { DESCRIPTION, el, writesSince, xpath } from './support/catalogue.js';
+import { portalEdit } from './support/portal.js';
+import { contentOf, readFields } from '../src/catalogue/fields.js';
 
 // Catalogue-ready (issue 27), over HTTP with the bundle: the fiche's metadata record generated from
 // the repository's YAML, published, linked from every configuration, kept equal to the merged
@@ -16,20 +19,6 @@ const TOKEN = 'catalogue-token';
 const { emulator, workspace } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
 const FICHE = 'Orthophotos 2024 (région)';
 const LAYER = 'ortho_2024';
-
-export const DESCRIPTION = `title: Orthophotographie 2024
-abstract: |
-  Orthophotographie de 20 cm de la ville, prises de vues de juin 2024.
-organisation:
-  name: Ville de X
-  email: sig@ville-x.fr
-topic-categories: [imageryBaseMapsEarthCover]
-inspire-themes: [Orthoimagerie]
-keywords: [orthophoto, "2024"]
-creation-date: 2024-06-30
-maintenance-frequency: annually
-lineage: Prises de vues aériennes de juin 2024, orthorectifiées.
-`;
 
 async function repository(description = DESCRIPTION): Promise<string> {
   return initRepository(await workspace({ 'catalogue/ortho.yml': description }));
@@ -47,20 +36,6 @@ const publish = (emu: Emulator, dir: string, extra: Record<string, string> = {},
     inputs: actionInputs(emu, TOKEN, { layer: LAYER, services: 'wmts,wms', datasheet: FICHE, metadata: 'catalogue/ortho.yml', ...extra }),
     env: { GITHUB_SHA: git(dir, 'rev-parse', 'HEAD'), ...env },
   });
-
-/** The XPath's string value in `xml` (xmllint, an independent reader). */
-function xpath(xml: string, expression: string): string {
-  return execFileSync('xmllint', ['--xpath', expression, '-'], { input: xml, encoding: 'utf8' }).trim();
-}
-const el = (name: string) => `*[local-name()='${name}']`;
-
-/** Writes other than reads and tokens, by route name. */
-function writesSince(emu: Emulator, since: number): string[] {
-  return emu.requests
-    .slice(since)
-    .filter((r) => r.method !== 'GET' && r.route !== 'token')
-    .map((r) => r.route);
-}
 
 /** The samples' WGS84 outlines as GDAL computes them: the extent the record must carry. */
 async function samplesExtent(): Promise<[number, number, number, number]> {
@@ -203,5 +178,44 @@ describe('the metadata record', () => {
     const since = emu.requests.length;
     expect((await publish(emu, dir, { metadata: 'catalogue/ortho.xml' })).exitCode).toBe(0);
     expect(writesSince(emu, since)).toEqual([]);
+  });
+});
+
+describe('the record and cartes.gouv.fr', () => {
+  it('survives a portal edit whole in every field the action writes; the next run puts back what the portal changed', async () => {
+    const { emu, dir } = await published({}, { public: 'false', thumbnail: 'none' });
+    const [record] = [...emu.catalogue.metadata.values()];
+    const ours = record.file.toString('utf8');
+    const edited = portalEdit(ours);
+    execFileSync('xmllint', ['--noout', '-'], { input: edited });
+    // Every field the action owns, restricted-access services included, reads the same after the portal's rewrite.
+    expect(readFields(edited)).toEqual(readFields(ours));
+    expect(readFields(ours).services).toEqual([
+      `OGC:WMTS ${LAYER} ${emu.url}/geopf/private/wmts (restricted)`,
+      `OGC:WMS ${LAYER} ${emu.url}/geopf/private/wms-r/wms (restricted)`,
+    ]);
+    // The portal's rewrite differs where it always does (spatialRepresentationType vector): the merged commit wins.
+    record.file = Buffer.from(edited);
+    const since = emu.requests.length;
+    const run = await publish(emu, dir, { public: 'false', thumbnail: 'none' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual(['replaceMetadata']);
+    expect(contentOf(record.file.toString('utf8'))).toBe(contentOf(ours));
+  });
+});
+
+describe('a hostile description', () => {
+  it('a metadata path that leads outside the workspace is refused before any request', async () => {
+    const emu = await emulator();
+    const dir = await repository();
+    const outside = await workspace({ 'secrets.yml': 'token: do-not-read' }, false);
+    await symlink(path.join(outside, 'secrets.yml'), path.join(dir, 'catalogue', 'link.yml'));
+    const run = await publish(emu, dir, { metadata: 'catalogue/link.yml' });
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      `::error::Input 'metadata': 'catalogue/link.yml' leads outside the workspace (to ${await realpath(path.join(outside, 'secrets.yml'))}); give a file of the repository`,
+    ]);
+    expect(run.stdout).not.toContain('do-not-read');
+    expect(emu.requests).toEqual([]);
   });
 });

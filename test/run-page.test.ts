@@ -150,7 +150,9 @@ describe('running it locally', () => {
     const groups = lines.flatMap((line, i) => (line.startsWith('▶ ') ? [i] : []));
     expect(groups.length).toBeGreaterThan(4);
     for (const i of groups) expect(lines[i + 1], lines[i]).not.toMatch(/^▶ |^$/);
-    expect(stdout).toMatch(/Published in [\d.]+ s: upload CLOSED, layer demo_orthophoto served by WMTS, TMS, WMS\./);
+    expect(stdout).toMatch(
+      /Published in [\d.]+ s: upload CLOSED, layer demo_orthophoto served by WMTS, TMS, WMS, its metadata record [\w-]+ in the catalogue\./,
+    );
     // The promise, shown: one tile changed is one tile sent; a re-run changes nothing.
     expect(stdout).toMatch(/updated incrementally: update incremental, 1 file\(s\) changed, 1 sent/);
     expect(stdout).toMatch(/update unchanged, 0 file\(s\) changed, 0 sent/);

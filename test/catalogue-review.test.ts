@@ -1,0 +1,153 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { marked } from 'marked';
+import { describe, expect, it } from 'vitest';
+import { GitHubApi } from '../emulator/github.js';
+import type { Emulator } from '../emulator/server.js';
+import { runAction } from '../scripts/action-runner.js';
+import { DESCRIPTION, el, writesSince, xpath } from './support/catalogue.js';
+import { git, initRepository } from './support/git.js';
+import { actionInputs, harness } from './support/harness.js';
+import { fixture } from './support/workspace.js';
+
+// Catalogue-ready (issue 27): the record's recoveries (a lost answer to its create, to the
+// thumbnail's), the thumbnail replaced when its image changes, keywords that reach every
+// configuration, metadata-publish, and the pull-request review of what a merge changes in the record.
+
+const TOKEN = 'review-token';
+const { emulator, workspace, defer } = harness({ staticTokens: [TOKEN], layers: { pyramidDurationMs: 40, publishDelayMs: 20 } });
+const FICHE = 'Orthophotos 2024';
+const LAYER = 'ortho_2024';
+const PR = 7;
+
+const publish = (emu: Emulator, dir: string, extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  runAction({
+    workspace: dir,
+    inputs: actionInputs(emu, TOKEN, { layer: LAYER, services: 'wmts,wms', datasheet: FICHE, metadata: 'catalogue/ortho.yml', ...extra }),
+    env: { GITHUB_SHA: git(dir, 'rev-parse', 'HEAD'), ...env },
+  });
+
+async function edit(dir: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [file, content] of Object.entries(files)) await writeFile(path.join(dir, file), content);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'edit');
+}
+
+async function pullRequest(gh: GitHubApi): Promise<Record<string, string>> {
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'event-'));
+  defer(() => rm(folder, { recursive: true, force: true }));
+  const file = path.join(folder, 'event.json');
+  await writeFile(
+    file,
+    JSON.stringify({ number: PR, pull_request: { number: PR }, repository: { name: 'rasters', owner: { login: 'ign' } } }),
+  );
+  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file, GITHUB_API_URL: gh.url };
+}
+
+describe('the record, exactly once', () => {
+  it('a lost answer to the record’s create: found again by its identifier, never made twice', async () => {
+    const emu = await emulator();
+    emu.faults.add({ route: 'createMetadata', times: 1, fault: { storeThen: 502 } });
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(emu.faults.fired.map((f) => f.route)).toContain('createMetadata');
+    expect(emu.catalogue.metadata.size).toBe(1);
+    expect(emu.requests.filter((r) => r.route === 'createMetadata')).toHaveLength(1);
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(record.tags.datasheet_name).toBe(FICHE);
+    expect(record.endpoints).toHaveLength(1);
+    expect(run.outputs['metadata-id']).toBe(record._id);
+  });
+
+  it('a lost answer to the thumbnail’s create: found again at its path, never made twice', async () => {
+    const emu = await emulator();
+    emu.faults.add({ route: 'createAnnex', times: 1, fault: { storeThen: 'reset' } });
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(emu.requests.filter((r) => r.route === 'createAnnex')).toHaveLength(1);
+    expect(emu.catalogue.annexes.size).toBe(1);
+  });
+});
+
+describe('the thumbnail, the keywords, the publication', () => {
+  it('a thumbnail file that changes gets a new path; the record names it and the old one is deleted', async () => {
+    const emu = await emulator();
+    const png = await fixture('preview.png');
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION, 'catalogue/thumb.png': png }));
+    expect((await publish(emu, dir, { thumbnail: 'catalogue/thumb.png' })).exitCode).toBe(0);
+    const [before] = [...emu.catalogue.annexes.values()];
+    await edit(dir, { 'catalogue/thumb.png': Buffer.concat([png, Buffer.from('more bytes after the image end')]) });
+    const since = emu.requests.length;
+    const run = await publish(emu, dir, { thumbnail: 'catalogue/thumb.png' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual(['createAnnex', 'replaceMetadata', 'deleteAnnex']);
+    const [after] = [...emu.catalogue.annexes.values()];
+    expect(after.paths[0]).not.toBe(before.paths[0]);
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(xpath(record.file.toString('utf8'), `string(//${el('graphicOverview')}//${el('fileName')}/${el('CharacterString')})`)).toBe(
+      `${emu.url}/annexes/${emu.catalogue.technicalName}${after.paths[0]}`,
+    );
+  });
+
+  it('a new keyword reaches every configuration (PUT, then each offering re-synchronised) and the record, nothing rebuilt', async () => {
+    const emu = await emulator();
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    await edit(dir, {
+      'catalogue/ortho.yml': DESCRIPTION.replace('keywords: [orthophoto, "2024"]', 'keywords: [orthophoto, "2024", ville]'),
+    });
+    const since = emu.requests.length;
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.outputs.update).toBe('reconfigured');
+    expect(writesSince(emu, since).sort()).toEqual([
+      'replaceConfiguration',
+      'replaceConfiguration',
+      'replaceMetadata',
+      'syncOffering',
+      'syncOffering',
+    ]);
+    for (const c of emu.layers.configurations.values()) expect(c.type_infos.keywords).toContain('ville');
+  });
+
+  it('metadata-publish: false keeps the record in the datastore only', async () => {
+    const emu = await emulator();
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const run = await publish(emu, dir, { 'metadata-publish': 'false' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(record.endpoints).toEqual([]);
+    expect(emu.requests.filter((r) => r.route === 'publishMetadata')).toEqual([]);
+  });
+});
+
+describe('the review of a pull request', () => {
+  it('a dry run on a pull request shows what the merge changes in the record, field by field, outside text in code spans', async () => {
+    const emu = await emulator();
+    const gh = new GitHubApi();
+    await gh.start();
+    defer(() => gh.stop());
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    const hostile = 'Ortho <img src=x onerror=alert(1)> | @team';
+    await edit(dir, { 'catalogue/ortho.yml': DESCRIPTION.replace('title: Orthophotographie 2024', `title: "${hostile}"`) });
+    const since = emu.requests.length;
+    const run = await publish(emu, dir, { 'dry-run': 'true', 'github-token': 'gh-test-token' }, await pullRequest(gh));
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual([]);
+    const body = gh.comments.get(PR)?.[0]?.body ?? '';
+    expect(body).toContain(`- **Metadata record** \`${LAYER}\`: would replace`);
+    expect(body).toContain('| title | `Orthophotographie 2024` | `Ortho <img src=x onerror=alert(1)> \\| @team` |');
+    // Rendered as GitHub renders Markdown: the title is text in a code span, never an element or a mention.
+    const html = await marked.parse(body);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('<code>Ortho &lt;img src=x onerror=alert(1)&gt; | @team</code>');
+    expect(run.summary).toContain('<h3>Metadata record</h3>');
+    expect(run.summary).toContain(
+      '<td>title</td><td>Orthophotographie 2024</td><td>Ortho &#60;img src=x onerror=alert(1)&#62; &#124; @team</td>',
+    );
+  });
+});
