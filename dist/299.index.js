@@ -111,9 +111,20 @@ function servicesOf(root) {
         return `${first([resource], 'protocol', 'CharacterString')} ${first([resource], 'name', 'CharacterString')} ${first([resource], 'linkage', 'URL')}${restricted}`;
     });
 }
+/** The commit the action wrote the record from, as its maintenance note says (record.ts); undefined for any other record. */
+function writtenFrom(xml) {
+    const root = at([parser.parse(xml)], 'MD_Metadata');
+    const notes = texts(root, 'metadataMaintenance', 'MD_MaintenanceInformation', 'maintenanceNote', 'CharacterString');
+    for (const note of notes) {
+        const match = new RegExp(`^${labels/* WRITTEN_FROM */.hi} ([0-9a-f]{40}|[0-9a-f]{64})$`).exec(note.trim());
+        if (match)
+            return match[1];
+    }
+    return undefined;
+}
 /**
  * The whole document as comparable data: element order, attributes and text, whitespace between
- * elements and the `dateStamp` (when it was written) left out. Two files equal here hold the same record.
+ * elements, the `dateStamp` (when it was written) and the metadata's maintenance (which commit wrote it) left out. Two files equal here hold the same record.
  */
 function contentOf(xml) {
     const ordered = new XMLParser/* default */.A({
@@ -124,7 +135,7 @@ function contentOf(xml) {
         parseTagValue: false,
     });
     const strip = (nodes) => nodes
-        .filter((node) => !(node && typeof node === 'object' && ('dateStamp' in node || '?xml' in node)))
+        .filter((node) => !(node && typeof node === 'object' && ('dateStamp' in node || 'metadataMaintenance' in node || '?xml' in node)))
         .map((node) => {
         if (!node || typeof node !== 'object')
             return node;
@@ -148,7 +159,7 @@ function fieldChanges(before, after) {
     const now = readFields(after);
     const shown = (value) => (Array.isArray(value) ? value.join('; ') : value);
     const changes = [];
-    for (const key of labels/* FIELD_ORDER */.o) {
+    for (const key of labels/* FIELD_ORDER */.ot) {
         const was = old ? shown(old[key]) : '';
         const will = shown(now[key]);
         if (was !== will)
@@ -162,6 +173,7 @@ function fieldChanges(before, after) {
 // EXTERNAL MODULE: ./node_modules/xmlbuilder2/lib/index.js
 var lib = __webpack_require__(4697);
 ;// CONCATENATED MODULE: ./src/catalogue/record.ts
+
 
 const NS = {
     gmd: 'http://www.isotc211.org/2005/gmd',
@@ -207,6 +219,12 @@ function renderRecord(input) {
             .ele('gmd:MD_DigitalTransferOptions');
         for (const service of input.services)
             onLine(options, service);
+    }
+    // Which commit wrote it: a later run of an older commit leaves the record alone.
+    if (input.commit) {
+        const maintenance = root.ele('gmd:metadataMaintenance').ele('gmd:MD_MaintenanceInformation');
+        code(maintenance.ele('gmd:maintenanceAndUpdateFrequency'), 'gmd:MD_MaintenanceFrequencyCode', `${CL2}#MD_MaintenanceFrequencyCode`, 'asNeeded');
+        string(maintenance.ele('gmd:maintenanceNote'), `${labels/* WRITTEN_FROM */.hi} ${input.commit}`);
     }
     return root.end({ prettyPrint: true });
 }
@@ -447,6 +465,14 @@ async function reconcileRecord(api, run, emit) {
         cswUrl: plan.cswUrl,
     };
     const held = existing ? await api.metadataFile(existing.id) : undefined;
+    const written = held === undefined ? undefined : writtenFrom(held);
+    if (written && (await newerThanRun(run, written))) {
+        emit({
+            type: 'warning',
+            message: `The metadata record was left as it is: it was written from commit ${written.slice(0, 7)}, newer than this run's`,
+        });
+        return report;
+    }
     const thumbnail = await thumbnailOf(api, run, emit);
     if (thumbnail)
         report.thumbnail = { url: thumbnail.url ?? '', verdict: thumbnailVerdict(thumbnail), why: thumbnail.why };
@@ -459,9 +485,29 @@ async function reconcileRecord(api, run, emit) {
         emit({ type: 'catalogue', report });
     if (run.dryRun)
         return report;
+    const entity = await writeRecord(api, run, report, xml, same, emit);
+    report.metadataId = entity.id;
+    emit({ type: 'catalogue', report });
+    const flagsChanged = await keepFlags(api, entity, plan, emit);
+    if (entity.tags[DATASHEET_TAG] !== run.datasheet)
+        await api.tagMetadata(entity.id, { [DATASHEET_TAG]: run.datasheet });
+    await publication(api, entity, run, report, flagsChanged, emit);
+    emit({ type: 'catalogue', report });
+    await deleteStale(api, thumbnail, emit);
+    return report;
+}
+/** The record created, or replaced when its content differs; the entity as the server holds it. */
+async function writeRecord(api, run, report, xml, same, emit) {
+    const { plan } = run;
+    const existing = plan.existing;
     let entity;
     if (!existing) {
-        entity = await api.createMetadata(xml, plan.fileIdentifier, flagsOf(plan));
+        entity = await api.createMetadata(xml, plan.fileIdentifier, flagsOf(plan)).catch((error) => {
+            // Not ours (the lost-answer lookup found none in this datastore): another datastore holds it.
+            if (error instanceof errors/* ApiError */.hD && error.status === 409)
+                throw takenIdentifier(plan, error);
+            throw error;
+        });
         report.verdict = 'created';
         emit({ type: 'info', message: `Created metadata record ${entity.id} (${plan.fileIdentifier})` });
     }
@@ -473,15 +519,18 @@ async function reconcileRecord(api, run, emit) {
             emit({ type: 'info', message: `Replaced metadata record ${existing.id}: ${report.changes.map((c) => c.field).join(', ')}` });
         }
     }
-    report.metadataId = entity.id;
-    emit({ type: 'catalogue', report });
-    const flagsChanged = await keepFlags(api, entity, plan, emit);
-    if (entity.tags[DATASHEET_TAG] !== run.datasheet)
-        await api.tagMetadata(entity.id, { [DATASHEET_TAG]: run.datasheet });
-    await publication(api, entity, run, report, flagsChanged, emit);
-    emit({ type: 'catalogue', report });
-    await deleteStale(api, thumbnail, emit);
-    return report;
+    return entity;
+}
+/** Whether the record was written from a commit the run's commit precedes: then it is newer than the run. */
+async function newerThanRun(run, written) {
+    if (!run.commit || written === run.commit)
+        return false;
+    return (await run.ancestry(written)) === 'backward';
+}
+/** Identifiers are unique on the whole platform: one another datastore holds is the user's to change. */
+function takenIdentifier(plan, error) {
+    const fix = plan.source.kind === 'yaml' ? `set identifier in ${plan.source.path}` : `change gmd:fileIdentifier in ${plan.source.path}`;
+    return new errors/* InputError */.dz('metadata', `the record's identifier ${plan.fileIdentifier} is taken on the platform, by a record outside this datastore (${error.details.join('; ') || `HTTP ${error.status}`}); ${fix} to one of your own`);
 }
 /** The record's XML: the user's own, or rendered (dateStamp: now, left out of the comparison). */
 function recordAsked(run, thumbnail) {
@@ -495,6 +544,7 @@ function recordAsked(run, thumbnail) {
         extent: run.extent,
         scaleDenominator: source.description.scaleDenominator ?? run.scaleDenominator,
         services: run.services,
+        commit: run.commit,
         thumbnail: thumbnail?.url && thumbnail.fileType ? { url: thumbnail.url, fileType: thumbnail.fileType } : undefined,
         dateStamp: now.toISOString().slice(0, 19),
     });
@@ -828,12 +878,17 @@ class Fields {
 
 // EXTERNAL MODULE: ./src/layer/types.ts
 var types = __webpack_require__(776);
+// EXTERNAL MODULE: ./src/workspace/changes.ts + 2 modules
+var changes = __webpack_require__(6114);
 ;// CONCATENATED MODULE: ./src/catalogue/facts.ts
 
+
 /** The record's run: the plan, and what the layer and the rasters say. */
-function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints }) {
+function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints, commit }) {
     return {
         plan,
+        commit,
+        ancestry: (since) => (0,changes/* ancestrySince */.sw)(since, workspace, signal),
         datasheet: config.datasheet ?? '',
         dryRun: config.dryRun,
         publish: config.metadataPublish,

@@ -39302,8 +39302,9 @@ module.exports = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   b: () => (/* binding */ fieldLabel),
-/* harmony export */   o: () => (/* binding */ FIELD_ORDER)
+/* harmony export */   bk: () => (/* binding */ fieldLabel),
+/* harmony export */   hi: () => (/* binding */ WRITTEN_FROM),
+/* harmony export */   ot: () => (/* binding */ FIELD_ORDER)
 /* harmony export */ });
 /** How the log, the summary and the comment name a record's fields. */
 const LABELS = {
@@ -39331,6 +39332,8 @@ function fieldLabel(field) {
 }
 /** The fields in the order people read a record. */
 const FIELD_ORDER = Object.keys(LABELS);
+/** How a record's maintenance note names the commit the action wrote it from (record.ts writes it, fields.ts reads it). */
+const WRITTEN_FROM = 'Écrite par geoplateforme-publish-raster depuis le commit';
 
 
 /***/ }),
@@ -39340,7 +39343,7 @@ const FIELD_ORDER = Object.keys(LABELS);
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2861);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1259);
 /* harmony import */ var _report_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5655);
 
 
@@ -39384,7 +39387,7 @@ function builds(kind) {
 
 /***/ }),
 
-/***/ 2861:
+/***/ 1259:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40262,9 +40265,5695 @@ async function readFinalStatus(api, uploadId, withinMs, emit) {
     }
 }
 
+// EXTERNAL MODULE: ./src/workspace/files.ts + 14 modules
+var workspace_files = __nccwpck_require__(3652);
+;// CONCATENATED MODULE: ./src/entrepot/json.ts
+/**
+ * Typed readers for the API's JSON: each takes an `unknown` and gives the type it names, or
+ * undefined (or an empty value) when the answer holds something else. No cast: a field that is not
+ * there, or not of its type, is never taken for one that is. A schema library was measured against
+ * these (see docs/performance.md, "Decoding"): a dozen readers cost less in the bundle and per answer.
+ */
+const EMPTY = Object.freeze({});
+/** An object's fields; anything else (an array, a string, null) as an object with none. */
+function record(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : EMPTY;
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function string(value) {
+    return typeof value === 'string' ? value : undefined;
+}
+/** A string or a number as text (ids, levels); anything else as `fallback`, never `[object Object]`. */
+function json_text(value, fallback = '') {
+    return typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : fallback;
+}
+function number(value) {
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+/** A number, or a string that holds one (`"1024"`): sizes some servers write as text. */
+function numeric(value) {
+    if (typeof value === 'string' && value.trim() !== '')
+        return number(Number(value));
+    return number(value);
+}
+function json_boolean(value) {
+    return typeof value === 'boolean' ? value : undefined;
+}
+function array(value) {
+    return Array.isArray(value) ? value : [];
+}
+/** An entity named by its id: `"abc"` or `{ _id: "abc", … }`. */
+function idOf(value) {
+    return typeof value === 'string' ? value : string(record(value)._id);
+}
+/** Tags as the API gives them (flat `{key: value}`), every value as text. */
+function tagMap(value) {
+    const tags = {};
+    for (const [key, held] of Object.entries(record(value)))
+        tags[key] = typeof held === 'string' ? held : JSON.stringify(held);
+    return tags;
+}
+/** `value` if it is one of `allowed`. */
+function json_oneOf(value, allowed) {
+    return allowed.find((one) => one === value);
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/transport.ts
+
+
+
+
+/**
+ * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a
+ * 2xx answer read as the JSON the API returns (never an HTML page or an empty body taken for
+ * "nothing"), every page of a list, the API's error bodies in words, and the run's retry policy.
+ * The upload routes (`uploads.ts`) and the layer routes (`layers.ts`) are built on one transport.
+ */
+/** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
+const MAX_PAGES = 10_000;
+class Transport {
+    http;
+    retry;
+    root;
+    datastore;
+    tokens;
+    /** The datastore's routes start here. */
+    base;
+    constructor(http, 
+    /** Every request goes through it; its signal (a deadline, the run's cancellation) cuts them. */
+    retry, 
+    /** The API's root, for the routes outside a datastore (`/users/me`). */
+    root, datastore, tokens) {
+        this.http = http;
+        this.retry = retry;
+        this.root = root;
+        this.datastore = datastore;
+        this.tokens = tokens;
+        this.base = `${root}/datastores/${encodeURIComponent(datastore)}`;
+    }
+    /** The same transport, every request and wait bound to `signal` (a deadline). */
+    within(signal) {
+        return new Transport(this.http, this.retry.within(signal), this.root, this.datastore, this.tokens);
+    }
+    /**
+     * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
+     * accepts: an unexpected shape is read again like a gateway's error page.
+     */
+    readJson(what, route, read, root = this.base) {
+        return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
+    }
+    /**
+     * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
+     * string for a whole list (some servers answer logs so).
+     */
+    async getAll(route, query, limit, lenient = false) {
+        const items = [];
+        let previous = '';
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const { body, headers } = await this.retry.read(`list ${route}`, async () => {
+                const res = await this.request('GET', route, { query: { ...query, page, limit } });
+                return { body: parseJson(res, 'GET', route), headers: res.headers };
+            });
+            if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
+                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
+            const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
+            // A server that ignores paging answers more than asked, or the same page again: stop there.
+            const signature = JSON.stringify(batch);
+            if (page > 1 && signature === previous)
+                break;
+            previous = signature;
+            items.push(...batch);
+            const total = parseContentRangeTotal(headers['content-range']);
+            if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit))
+                break;
+        }
+        return items;
+    }
+    /**
+     * Every item of a list, each read whole with `readWhole` (a list item is reduced: docs/api.md,
+     * "List items"), except those `mayBeOurs` rules out from what the item says, and those whose item
+     * already holds all the caller decides on (`fromItem` gives the entity then).
+     */
+    async listWhole(route, query, limit, readWhole, options) {
+        const items = (await this.getAll(route, query, limit)).map(record).filter((item) => options.mayBeOurs?.(item) ?? true);
+        return Promise.all(items.map(async (item) => options.fromItem?.(item) ?? readWhole(entityId(item, options.what))));
+    }
+    /**
+     * A POST that makes an entity, at most once. Making is not idempotent: after an unknown outcome
+     * or a 409, `findMade` looks for what this request would have made, and that is the result.
+     */
+    async create(what, route, json, decode, findMade) {
+        const { value } = await this.retry.write(what, async () => decode(parseJson(await this.request('POST', route, { json }), 'POST', route)), async () => {
+            const made = await findMade();
+            return made === undefined ? NOT_DONE : { done: true, value: made };
+        });
+        return value;
+    }
+    /**
+     * A change made at most once: after an unknown outcome (or one of `conflicts`, which a lost
+     * earlier answer explains), `isDone` reads whether the server holds it before trying again.
+     */
+    async change(what, method, route, extra, isDone, conflicts = []) {
+        await this.retry.write(what, async () => void (await this.request(method, route, extra)), async () => ((await isDone()) ? DONE : NOT_DONE), conflicts);
+    }
+    /** Tags set on the entity at `route` (POST `…/tags`), confirmed by reading them back. */
+    async tag(what, route, tags, readTags) {
+        await this.change(what, 'POST', `${route}/tags`, { json: tags }, async () => {
+            const held = await readTags();
+            return Object.entries(tags).every(([key, value]) => held[key] === value);
+        });
+    }
+    /** A DELETE, idempotent: a second one answers 404, so gone (`isGone`, or a 404) is done. */
+    async remove(what, route, isGone, extra = {}) {
+        await this.change(what, 'DELETE', route, extra, isGone, [404]);
+    }
+    /**
+     * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
+     * A non-2xx answer becomes an ApiError with the API's words and a hint.
+     */
+    async request(method, route, extra = {}, root = this.base) {
+        const signal = this.retry.signal;
+        const once = async () => {
+            const token = await (0,abort/* untilAborted */.Eu)(this.tokens.get(), signal);
+            return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
+        };
+        let { token, res } = await once();
+        if (res.status === 401) {
+            this.tokens.invalidate(token);
+            ({ token, res } = await once());
+        }
+        if (res.status >= 200 && res.status < 300)
+            return res;
+        throw new errors/* ApiError */.hD(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
+    }
+}
+const DONE = { done: true, value: undefined };
+const NOT_DONE = { done: false };
+/** `read`'s value, or undefined when the server answers 404 (the entity is gone). */
+async function unlessGone(read) {
+    try {
+        return await read();
+    }
+    catch (error) {
+        if (error instanceof errors/* ApiError */.hD && error.status === 404)
+            return undefined;
+        throw error;
+    }
+}
+/** An entity's id; an item without one is not that entity. */
+function entityId(fields, what) {
+    const value = fields._id ?? fields.id;
+    if (typeof value !== 'string' || !value)
+        throw new errors/* BadResponseError */.nS('GET', what, `the answer is not ${what} (no _id)`);
+    return value;
+}
+function hintFor(status) {
+    if (status === 401)
+        return 'The token was refused: check the authentication inputs';
+    if (status === 403)
+        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
+    if (status === 413)
+        return 'The server refused the size of the request';
+    return undefined;
+}
+/** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
+function parseJson(res, method, route) {
+    try {
+        return JSON.parse(res.text);
+    }
+    catch {
+        const excerpt = (0,format/* plainText */.wh)(res.text).slice(0, 80);
+        throw new errors/* BadResponseError */.nS(method, route, res.text.trim() === ''
+            ? `HTTP ${res.status} with an empty answer where the API returns JSON`
+            : `HTTP ${res.status} with an answer that is not JSON (${res.headers['content-type'] ?? 'no content type'}: ${excerpt}${res.text.length > 80 ? '…' : ''})`);
+    }
+}
+/** An error body as JSON when it is JSON, else its text. */
+function parseLoose(text) {
+    if (text === '')
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+function describeJson(value) {
+    return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+/**
+ * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
+ * `{message}`, a bare array or string, or a gateway's HTML page.
+ */
+function errorDetails(body) {
+    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
+    let lines;
+    if (isRecord(body)) {
+        lines = strings(body.error_description);
+        if (lines.length === 0)
+            lines = strings(body.message);
+        if (typeof body.error === 'string' && !lines.includes(body.error))
+            lines = lines.length ? lines : [body.error];
+    }
+    else if (typeof body === 'string') {
+        const text = (0,format/* plainText */.wh)(body);
+        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
+    }
+    else {
+        lines = strings(body);
+    }
+    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
+}
+/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
+function parseRetryAfter(value) {
+    if (!value)
+        return undefined;
+    if (/^\d+$/.test(value.trim()))
+        return Number(value.trim()) * 1000;
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+/** `0-9/42` → 42; `*` or anything else → undefined (then a short page ends the list). */
+function parseContentRangeTotal(value) {
+    const match = /(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)/.exec(value ?? '');
+    return match ? Number(match[3]) : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/types.ts
+/** Shapes of the API Entrepôt, as far as the action reads them (docs/api.md). */
+const SERVICE_TYPES = ['WMTS-TMS', 'WMS-RASTER'];
+
+;// CONCATENATED MODULE: ./src/entrepot/shapes.ts
+
+
+
+
+
+/**
+ * What the API's JSON means to the action: each entity read from its detail (or a list item, for
+ * what a list carries: docs/api.md, "List items"), leniently where servers vary, strictly where a
+ * value decides something (an entity without an id is not one). Every field goes through a typed
+ * reader (json.ts): a field that is absent, or of another type, reads undefined, never a guess.
+ */
+function flattenTree(body, prefix = '') {
+    if (!Array.isArray(body))
+        throw new errors/* BadResponseError */.nS('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
+    const tree = new Map();
+    const walk = (nodes, at) => {
+        for (const value of array(nodes)) {
+            const node = record(value);
+            const name = string(node.name);
+            if (!name)
+                continue;
+            const here = at ? `${at}/${name}` : name;
+            if (json_text(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children))
+                walk(node.children, here);
+            else
+                tree.set(here, numeric(node.size) ?? NaN);
+        }
+    };
+    walk(body, prefix);
+    return tree;
+}
+/** An upload from the API's JSON; an answer without an id is not one. */
+function toUpload(item, method, route) {
+    const fields = record(item);
+    const id = string(fields._id) ?? string(fields.id);
+    if (!id)
+        throw new errors/* BadResponseError */.nS(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
+    const rawStatus = typeof fields.status === 'string' ? fields.status.toUpperCase() : json_text(fields.status, String(fields.status));
+    return {
+        id,
+        name: string(fields.name) ?? '',
+        status: statusOf(rawStatus, UPLOAD_STATUSES),
+        rawStatus,
+        srs: string(fields.srs),
+        type: string(fields.type),
+        size: number(fields.size),
+        tags: tagMap(fields.tags),
+        lastEventDate: string(record(fields.last_event).date) ?? string(fields.creation),
+    };
+}
+/** The most recently active of `uploads`. */
+function newest(uploads) {
+    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
+}
+function toCheckExecution(item, status) {
+    const fields = record(item);
+    const check = record(fields.check);
+    const id = json_text(fields._id ?? fields.id);
+    return { id, name: json_text(check.name ?? fields.name ?? check._id, id), status };
+}
+function toPyramidExecution(body) {
+    const fields = record(body);
+    const output = idOf(record(fields.output).stored_data);
+    return {
+        id: entityId(fields, 'an execution'),
+        status: statusOf(fields.status, EXECUTION_STATUSES),
+        storedDataId: output,
+        uploadIds: array(record(fields.inputs).upload).flatMap((u) => idOf(u) ?? []),
+        inputStoredDataIds: array(record(fields.inputs).stored_data).flatMap((s) => idOf(s) ?? []),
+        parameters: isRecord(fields.parameters) ? fields.parameters : undefined,
+    };
+}
+function toStoredData(body) {
+    const fields = record(body);
+    const infos = record(fields.type_infos);
+    return {
+        id: entityId(fields, 'a stored data'),
+        name: json_text(fields.name),
+        status: statusOf(fields.status, STORED_DATA_STATUSES),
+        tags: tagMap(fields.tags),
+        size: number(fields.size),
+        srs: string(fields.srs),
+        tms: string(infos.tms),
+        compression: string(infos.compression),
+        levels: array(infos.levels).flatMap((level) => {
+            const id = json_text(level);
+            return id ? [id] : [];
+        }),
+        hasTypeInfos: isRecord(fields.type_infos),
+        bbox: bboxOf(fields.extent),
+    };
+}
+/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
+function bboxOf(extent) {
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    // A loop, not Math.min(...): an extent of 200,000 points must not overflow the stack.
+    const walk = (value) => {
+        const point = array(value);
+        const [x, y] = point;
+        if (typeof x === 'number' && typeof y === 'number') {
+            box[0] = Math.min(box[0], x);
+            box[1] = Math.min(box[1], y);
+            box[2] = Math.max(box[2], x);
+            box[3] = Math.max(box[3], y);
+        }
+        else
+            for (const inner of point)
+                walk(inner);
+    };
+    walk(record(extent).coordinates);
+    return Number.isFinite(box[0]) ? [box[0], box[1], box[2], box[3]] : undefined;
+}
+function toConfiguration(body) {
+    const fields = record(body);
+    const infos = record(fields.type_infos);
+    return {
+        id: entityId(fields, 'a configuration'),
+        type: json_oneOf(fields.type, SERVICE_TYPES),
+        layerName: json_text(fields.layer_name),
+        name: json_text(fields.name),
+        status: statusOf(fields.status, CONFIGURATION_STATUSES),
+        raw: fields,
+        usedData: array(infos.used_data).flatMap((used) => {
+            const entry = record(used);
+            const storedData = idOf(entry.stored_data);
+            return storedData ? [{ stored_data: storedData, bottom_level: json_text(entry.bottom_level), top_level: json_text(entry.top_level) }] : [];
+        }),
+        update: string(fields.update),
+        tags: tagMap(fields.tags),
+    };
+}
+function toOffering(body) {
+    const fields = record(body);
+    return {
+        id: entityId(fields, 'an offering'),
+        configurationId: idOf(fields.configuration),
+        endpointId: idOf(fields.endpoint),
+        type: string(fields.type),
+        status: statusOf(fields.status, OFFERING_STATUSES),
+        open: json_boolean(fields.open),
+        // Plain strings are accepted too (the SDK does).
+        urls: array(fields.urls).map((u) => typeof u === 'string' ? { type: '', url: u } : { type: json_text(record(u).type), url: json_text(record(u).url) }),
+        update: string(fields.update),
+    };
+}
+/** A processing's parameters, as it describes itself; none listed: nothing to check against (the server will say). */
+function toParameters(body) {
+    return array(record(body).parameters).map((value) => {
+        const parameter = record(value);
+        const constraints = record(parameter.constraints);
+        // The docs show `enum`; accept the other spellings a schema may use.
+        const allowed = constraints.enum ?? constraints.values ?? constraints.allowed_values;
+        return {
+            name: json_text(parameter.name),
+            mandatory: parameter.mandatory === true,
+            defaultValue: parameter.default_value,
+            allowed: Array.isArray(allowed) ? allowed.map((a) => json_text(a, JSON.stringify(a))) : undefined,
+            type: string(parameter.type) ?? string(constraints.type),
+        };
+    });
+}
+/** The datastore's endpoints: wrapped `{use, quota, endpoint: {...}}` in the datastore, bare in other lists. */
+function toEndpoints(body) {
+    return array(record(body).endpoints).flatMap((value) => {
+        const item = record(value);
+        const endpoint = isRecord(item.endpoint) ? item.endpoint : item;
+        const id = string(endpoint._id);
+        if (!id)
+            return [];
+        return [
+            {
+                id,
+                type: json_text(endpoint.type).toUpperCase(),
+                open: endpoint.open === true,
+                urls: array(endpoint.urls).flatMap((u) => {
+                    const [type, url] = [string(record(u).type), string(record(u).url)];
+                    return type && url ? [{ type: type.toUpperCase(), url }] : [];
+                }),
+                use: number(item.use),
+                quota: number(item.quota),
+            },
+        ];
+    });
+}
+/** `{used_by: [{_id, name}], use: [...]}` (docs/api.md, "Layers"); ids alone are accepted too. */
+function toDependencies(body) {
+    const fields = record(body);
+    const ids = (value) => array(value).flatMap((v) => idOf(v) ?? []);
+    return { usedBy: ids(fields.used_by), uses: ids(fields.use) };
+}
+
+;// CONCATENATED MODULE: ./src/delivery/target.ts
+
+
+
+
+class TargetFinder {
+    api;
+    options;
+    emit;
+    constructor(api, options, emit) {
+        this.api = api;
+        this.options = options;
+        this.emit = emit;
+    }
+    /** The upload to use, or the decision to create one (and which uploads that replaces). */
+    async find() {
+        const { api, options } = this;
+        if (options.uploadId) {
+            const upload = await api.getUpload(options.uploadId);
+            const problem = unusable(upload);
+            if (problem)
+                throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} (input 'upload-id') ${problem}`);
+            this.checkSrs(upload);
+            this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
+            return { kind: 'use', upload };
+        }
+        const named = await api.uploadsNamed(options.name);
+        const existing = new Set(named.map((u) => u.id));
+        if (options.ifExists === 'fail' && named.length > 0) {
+            throw new errors/* UploadStateError */.Dl(`An upload named '${options.name}' already exists (${(0,errors/* list */.p_)(named.map((u) => `${u.id} ${u.rawStatus}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
+        }
+        if (options.ifExists === 'resume') {
+            const open = newest(named.filter((u) => u.status === 'OPEN'));
+            if (open) {
+                this.checkSrs(open);
+                this.emit({ type: 'upload', upload: open, how: 'resumed' });
+                return { kind: 'use', upload: open, resumed: true };
+            }
+            const checking = newest(named.filter((u) => u.status === 'CHECKING'));
+            if (checking) {
+                this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
+                this.emit({ type: 'upload', upload: checking, how: 'awaited' });
+                return { kind: 'use', upload: checking };
+            }
+            // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
+            const sha = options.tags[PROVENANCE_KEYS.sha];
+            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.sha] === sha)) : undefined;
+            if (delivered) {
+                this.emit({
+                    type: 'info',
+                    message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
+                });
+                this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
+                return { kind: 'use', upload: delivered };
+            }
+        }
+        const replacing = options.ifExists === 'replace' ? named : [];
+        const busy = replacing.filter((u) => BUSY_UPLOAD_STATUSES.has(u.status));
+        if (busy.length)
+            throw new errors/* UploadStateError */.Dl(`Cannot replace ${(0,errors/* list */.p_)(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`);
+        return { kind: 'create', replacing, existing };
+    }
+    /** An upload made for another projection would fail its raster check an hour from now. */
+    checkSrs(upload) {
+        if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
+            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
+    }
+    /** Another run may have created an upload of the same name at the same time: say so. */
+    async warnIfRaced(upload, existing) {
+        const others = (await this.api.uploadsNamed(this.options.name)).filter((u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN');
+        if (others.length)
+            this.emit({
+                type: 'warning',
+                message: `Another OPEN upload named '${this.options.name}' (${(0,errors/* list */.p_)(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
+            });
+    }
+}
+/** Why an upload given by id cannot be used, or undefined when it can. */
+function unusable(upload) {
+    switch (upload.status) {
+        case 'OPEN':
+        case 'CHECKING':
+        case 'CLOSED':
+        case 'UNSTABLE':
+            return undefined;
+        case 'DELETED':
+            return 'is DELETED; remove upload-id to create a new one';
+        case 'CREATED':
+        case 'GENERATING':
+        case 'MODIFYING':
+            return `is ${upload.status}, not OPEN; wait until the platform is done with it`;
+        case 'UNKNOWN':
+            return `has the status '${upload.rawStatus}', which this action does not know; check it in the datastore before publishing into it`;
+    }
+}
+
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/delivery/checksums.ts
+/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
+function checksumFile(entries) {
+    return [...entries]
+        .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
+        .map((e) => `${e.md5}  ${e.remotePath}\n`)
+        .join('');
+}
+/** The checksum file's name at the upload's root: one per shard, so matrix jobs never collide. */
+function checksumFileName(shard) {
+    return shard ? `checksums-${shard.index}-of-${shard.count}.md5` : 'checksums.md5';
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ./src/shared/hash.ts
+
+
+/**
+ * MD5 on the sending thread, fed as the bytes stream out, so each file is read once. It runs near
+ * 540 MB/s per core; a worker thread was tried and was slower on a 2-core machine (docs/benchmarks.md).
+ */
+const inlineMd5 = {
+    session() {
+        const hash = (0,external_node_crypto_.createHash)('md5');
+        return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
+    },
+};
+/** For runs without checksums: nothing is computed. */
+const noMd5 = {
+    session: () => ({ update: () => undefined, digest: () => '' }),
+};
+/** Read size for a file: 1 MiB for big ones (fewer syscalls), no bigger than the file itself. */
+function readChunkSize(size) {
+    return Math.max(64 * 1024, Math.min(1024 * 1024, size + 1));
+}
+/** MD5 of a file read from disk, streamed: memory stays flat whatever its size. */
+async function md5File(path, size) {
+    const session = inlineMd5.session();
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path, { highWaterMark: readChunkSize(size) }))
+        session.update(chunk);
+    return session.digest();
+}
+
+// EXTERNAL MODULE: ./src/shared/pool.ts
+var pool = __nccwpck_require__(5135);
+;// CONCATENATED MODULE: ./src/delivery/transfer.ts
+
+
+
+
+
+
+
+/**
+ * What goes into an OPEN upload: the plan against its tree (files to send, with the size of a stale
+ * copy to replace; files already there; files no pattern matches), the pruning, the files sent a
+ * few at a time, the tree verified, and the MD5 checksum file. Each change is the API client's to
+ * make at most once; this keeps the MD5 of what was sent and the count of files sent.
+ */
+class Transfer {
+    api;
+    files;
+    options;
+    emit;
+    md5 = new Map();
+    /** Files sent by this run. */
+    uploaded = 0;
+    constructor(api, files, options, emit) {
+        this.api = api;
+        this.files = files;
+        this.options = options;
+        this.emit = emit;
+    }
+    /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
+    diff(tree) {
+        const toSend = [];
+        const present = [];
+        const stale = new Map();
+        for (const file of this.files) {
+            const remote = tree.get(file.remotePath);
+            if (remote === file.size)
+                present.push(file);
+            else {
+                if (remote !== undefined)
+                    stale.set(file.remotePath, remote);
+                toSend.push(file);
+            }
+        }
+        const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
+        const extra = [];
+        for (const [remotePath, size] of tree)
+            if (remotePath.startsWith(`${workspace_files/* REMOTE_DATA_DIR */.Ml}/`) && !keep.has(remotePath))
+                extra.push({ remotePath, size });
+        return { toSend, present, stale, extra };
+    }
+    /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
+    async prune(upload, extra) {
+        if (extra.length === 0)
+            return;
+        if (!this.options.prune) {
+            this.emit({
+                type: 'warning',
+                message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${(0,errors/* list */.p_)(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
+            });
+            return;
+        }
+        this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
+        await (0,pool/* forEachLimited */.v)(extra, this.options.concurrency, async (file) => {
+            await this.api.deleteFile(upload.id, file.remotePath);
+            this.emit({ type: 'pruned', file });
+        });
+    }
+    /** Sends `toSend`, `concurrency` at a time; a stale copy is deleted first. */
+    async sendAll(upload, toSend, stale) {
+        const ready = await this.withContent(toSend);
+        await (0,pool/* forEachLimited */.v)(ready, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
+    }
+    /** Files whose content is not on the disk yet (Git LFS pointers) get it, only when it is read. */
+    async withContent(files) {
+        return files.length && this.options.withContent ? this.options.withContent(files) : files;
+    }
+    async sendFile(upload, file, stale) {
+        const started = Date.now();
+        try {
+            if (stale)
+                await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
+            const label = external_node_path_default().relative(this.options.workspace ?? process.cwd(), file.localPath);
+            const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
+            if (md5)
+                this.md5.set(file.remotePath, md5);
+            this.uploaded++;
+            this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
+        }
+        catch (error) {
+            if (error instanceof errors/* CancelledError */.cc || error instanceof errors/* TimeoutError */.MU)
+                throw error;
+            const attempts = attemptsOf(error);
+            this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: (0,errors/* reasonOf */.A3)(error) });
+            // A local file's problem is the user's to fix, and says so itself.
+            throw error instanceof errors/* LocalFileError */.QD ? error : new errors/* FileUploadError */.eI(file.remotePath, attempts, error);
+        }
+    }
+    verify(tree) {
+        const { missing, wrongSize } = this.compare(tree);
+        if (missing.length || wrongSize.length)
+            throw new errors/* RemoteTreeError */.f0(missing, wrongSize);
+    }
+    /** The local files the tree lacks, and those it holds with another size. */
+    compare(tree) {
+        const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
+        const wrongSize = this.files
+            .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
+            .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
+        return { missing, wrongSize };
+    }
+    async sendChecksums(upload, tree, fileName) {
+        // Files sent by an earlier run or stored despite an error were not hashed on the way out.
+        const unhashed = await this.withContent(this.files.filter((f) => !this.md5.has(f.remotePath)));
+        await (0,pool/* forEachLimited */.v)(unhashed, this.options.concurrency, async (file) => {
+            (0,abort/* throwIfAborted */.Te)(this.options.signal);
+            this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
+        });
+        const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
+        // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
+        if (tree.has(fileName))
+            await this.api.deleteMd5(upload.id, fileName);
+        await this.api.sendMd5(upload.id, fileName, content);
+        this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
+    }
+}
+function attemptsOf(error) {
+    return error instanceof errors/* RequestError */.GI ? error.attempts : 1;
+}
+
+;// CONCATENATED MODULE: ./src/delivery/publish.ts
+
+
+
+
+
+
+/**
+ * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
+ * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
+ * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
+ * API client's business: every call here changes the datastore at most once.
+ */
+async function publish(api, files, options, emit = () => undefined) {
+    return new PublishRun(api, files, options, emit).execute();
+}
+/** A dry run that could not consult the API (no credentials): the plan assumes a new upload. */
+function planOffline(files, prune, emit) {
+    emit({ type: 'plan', toSend: files, present: [], extra: [], prune, create: { replacing: [] } });
+    return { uploaded: 0, checks: [], dryRun: true };
+}
+class PublishRun {
+    api;
+    files;
+    options;
+    emit;
+    finder;
+    transfer;
+    constructor(api, files, options, emit) {
+        this.api = api;
+        this.files = files;
+        this.options = options;
+        this.emit = emit;
+        this.finder = new TargetFinder(api, options, emit);
+        this.transfer = new Transfer(api, files, options, emit);
+    }
+    async execute() {
+        this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
+        const target = await this.finder.find();
+        // A resumed upload carries this run's tags too (a created one's go out with its first files).
+        if (target.kind === 'use' && target.resumed && !this.options.dryRun)
+            await this.tag(target.upload);
+        const upload = target.kind === 'create' ? await this.create(target) : target.upload;
+        if (!upload)
+            return { uploaded: 0, checks: [], dryRun: true };
+        if (upload.status === 'OPEN') {
+            const early = await this.deliver(upload, target);
+            if (early)
+                return early;
+        }
+        else if (this.options.dryRun) {
+            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
+        }
+        else {
+            await this.checkHeld(upload);
+        }
+        return this.awaitChecks(upload);
+    }
+    /** A new upload, after those it replaces are deleted; in a dry run, only the plan (undefined). */
+    async create(target) {
+        const { api, options } = this;
+        // A new upload takes every byte; the uploads it replaces give theirs back.
+        this.checkQuota((0,workspace_files/* totalBytes */.ob)(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
+        if (options.dryRun) {
+            const create = { replacing: target.replacing };
+            this.emit({ type: 'plan', toSend: this.files, present: [], extra: [], prune: options.prune, create });
+            return undefined;
+        }
+        for (const old of target.replacing) {
+            await api.deleteUpload(old.id);
+            this.emit({ type: 'deleted', upload: old });
+        }
+        const upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
+        this.emit({ type: 'upload', upload, how: 'created' });
+        return upload;
+    }
+    /**
+     * Sends what an OPEN upload lacks, verifies its tree, sends the checksums and closes it; returns
+     * early (a dry run, `close: false`) with the result, or undefined when the checks are next.
+     */
+    async deliver(upload, target) {
+        const { api, options, transfer } = this;
+        const created = target.kind === 'create';
+        // A created upload's tags go out with its first files: one round trip less before the data.
+        // Its tree is empty, so it is not read either (a racing run is told apart after the send).
+        const tagging = created ? this.tag(upload) : undefined;
+        tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+        const { toSend, present, stale, extra } = transfer.diff(created ? new Map() : await api.tree(upload.id));
+        this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
+        // What a resumed upload holds already counts in `use`: only the bytes still to send need
+        // room, and stale or pruned copies give theirs back.
+        if (!created)
+            this.checkQuota((0,workspace_files/* totalBytes */.ob)(toSend), [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? (0,workspace_files/* totalBytes */.ob)(extra) : 0));
+        if (options.dryRun)
+            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
+        for (const file of present)
+            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+        await transfer.prune(upload, extra);
+        this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
+        await transfer.sendAll(upload, toSend, stale);
+        await tagging;
+        this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
+        // Two reads at once: the tree, and the list that tells whether another run raced this one.
+        const [after] = await Promise.all([api.tree(upload.id), created ? this.finder.warnIfRaced(upload, target.existing) : undefined]);
+        transfer.verify(after);
+        this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
+        if (options.checksumFile) {
+            this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
+            await transfer.sendChecksums(upload, after, options.checksumFile);
+        }
+        if (!options.close)
+            return { upload, status: 'OPEN', uploaded: transfer.uploaded, checks: [], dryRun: false };
+        this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
+        await api.close(upload.id);
+        this.emit({ type: 'status', status: 'CHECKING' });
+        this.emit({ type: 'info', message: `Upload ${upload.id} closed: it is CHECKING, the platform runs its checks` });
+        return undefined;
+    }
+    /** An upload found CHECKING, CLOSED or UNSTABLE is never touched, only awaited: it must hold every file. */
+    async checkHeld(upload) {
+        const { missing, wrongSize } = this.transfer.compare(await this.api.tree(upload.id));
+        if (missing.length || wrongSize.length)
+            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} is ${upload.status} and does not hold every file (${(0,errors/* list */.p_)([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
+        for (const file of this.files)
+            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
+    }
+    /** The checks, awaited (or only the status read, with `wait-for-checks: false`), and described. */
+    async awaitChecks(upload) {
+        const uploaded = this.transfer.uploaded;
+        if (!this.options.waitForChecks) {
+            const { status } = await this.api.getUpload(upload.id);
+            this.emit({ type: 'status', status });
+            return { upload, status, uploaded, checks: [], dryRun: false };
+        }
+        this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
+        const checks = new Checks(this.api, this.options, this.emit);
+        const last = await checks.awaitChecks(upload, upload.status === 'OPEN' ? 'CHECKING' : upload.status);
+        return { upload, status: last.status, uploaded, checks: await checks.describeChecks(last.checks), dryRun: false };
+    }
+    /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
+    checkQuota(needed, freed) {
+        if (!this.options.usage)
+            return;
+        const verdict = quotaVerdict(this.options.usage, needed, freed);
+        if (verdict.kind === 'warn')
+            this.emit({ type: 'warning', message: verdict.message });
+        if (verdict.kind === 'refuse')
+            throw verdict.error;
+    }
+    async tag(upload) {
+        if (Object.keys(this.options.tags).length > 0)
+            await this.api.addTags(upload.id, this.options.tags);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/delivery/retention.ts
+
+
+async function retention_retainUploads(api, current, options, emit) {
+    if (!options.repository)
+        return undefined;
+    const earlier = (await api.uploadsNamed(options.name))
+        .filter((u) => u.id !== current.id && u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.repository] === options.repository)
+        .sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''));
+    // This run's upload is one of the N kept.
+    const kept = options.keep === 'all' ? earlier : earlier.slice(0, Math.max(0, options.keep - 1));
+    const deleted = [];
+    for (const upload of earlier.filter((u) => !kept.includes(u))) {
+        try {
+            await api.deleteUpload(upload.id);
+            deleted.push(upload.id);
+        }
+        catch (error) {
+            emit({ type: 'warning', message: `Earlier upload ${upload.id} was kept: ${(0,errors/* errorText */.kc)(error)}; the next run tries again` });
+            kept.push(upload);
+        }
+    }
+    const retention = { remaining: kept.length, remainingBytes: kept.reduce((sum, u) => sum + (u.size ?? 0), 0), deleted };
+    emit({ type: 'retention', ...retention, keep: options.keep });
+    return retention;
+}
+
+// EXTERNAL MODULE: ./src/workspace/changes.ts + 2 modules
+var changes = __nccwpck_require__(6114);
+;// CONCATENATED MODULE: ./src/layer/live.ts
+
+
+
+
+
+/** Incremental updates are bounded by `rebuild-every` (at most 1000): a deeper chain is not walked. */
+const MAX_DEPTH = 1000;
+async function readLive(api, layer) {
+    const configurations = (await Promise.all(SERVICE_TYPES.map((type) => api.configurationsOf(layer, type)))).flat();
+    const services = await Promise.all(configurations.map(async (configuration) => ({ configuration, offerings: await api.offeringsOf(configuration.id) })));
+    const used = [...new Set(configurations.flatMap((c) => c.usedData.map((u) => u.stored_data)))];
+    const pyramids = new Map();
+    for (const id of used)
+        pyramids.set(id, await readPyramid(api, id));
+    return { services, pyramids };
+}
+async function readPyramid(api, id) {
+    const storedData = await unlessGone(() => api.storedData(id));
+    if (!storedData)
+        return { id, depth: 0 };
+    const sha = storedData.tags[PROVENANCE_KEYS.sha];
+    const [execution] = await api.executionsProducing(id).catch(() => []);
+    return {
+        id,
+        storedData,
+        commit: sha && changes/* COMMIT_ID */.Gw.test(sha) ? sha : undefined,
+        parameters: execution?.parameters,
+        depth: await chainDepth(api, id),
+    };
+}
+/** How many pyramids lie below `id` along its references (every `use` entry); unknown reads as 0. */
+async function chainDepth(api, id) {
+    let level = [id];
+    const seen = new Set(level);
+    for (let depth = 0; depth < MAX_DEPTH; depth++) {
+        const next = [];
+        for (const one of level) {
+            const { uses } = await api.dependencies(one).catch(() => ({ uses: [] }));
+            for (const below of uses)
+                if (!seen.has(below)) {
+                    next.push(below);
+                    seen.add(below);
+                }
+        }
+        if (next.length === 0)
+            return depth;
+        level = next;
+    }
+    return MAX_DEPTH;
+}
+/** A service's title and abstract as its configuration holds them. */
+function settingsOf(configuration) {
+    const infos = record(configuration.raw.type_infos);
+    return {
+        title: string(infos.title),
+        abstract: string(infos.abstract),
+        keywords: array(infos.keywords).flatMap((k) => string(k) ?? []),
+        links: linksOf(configuration),
+    };
+}
+/** A configuration's `metadata[]`, the entries it holds (a malformed one kept as it is by the PUT, not read here). */
+function linksOf(configuration) {
+    return array(configuration.raw.metadata).flatMap((value) => {
+        const item = record(value);
+        const [format, url, type] = [string(item.format), string(item.url), string(item.type)];
+        return format && url && type ? [{ format, url, type }] : [];
+    });
+}
+/** Whether the configuration carries the record's links and keywords as asked (none asked: it does). */
+function carriesCatalogue(configuration, catalogue) {
+    if (!catalogue)
+        return true;
+    const { keywords, links } = settingsOf(configuration);
+    const same = (a, b) => a.url === b.url && a.type === b.type && a.format === b.format;
+    const stale = links.some((link) => catalogue.ownsLink(link) && !catalogue.links.some((wanted) => same(wanted, link)));
+    return (!stale &&
+        catalogue.links.every((wanted) => links.some((link) => same(wanted, link))) &&
+        keywords.length === catalogue.keywords.length &&
+        keywords.every((k, i) => k === catalogue.keywords[i]));
+}
+
+;// CONCATENATED MODULE: ./src/layer/update.ts
+
+
+
+/**
+ * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
+ * read from the platform (live.ts); what is asked is the run's commit, files and inputs; the plan is
+ * a pure function of the two (`planUpdate`, tested as a table), and the dry run, the log, the
+ * summary and the comment print it. docs/api.md, "Layers": updates, has the facts behind each rule.
+ */
+/** Tags the action sets on a pyramid: how it was built (a hint; the platform's own fields decide). */
+const TAG_PARAMETERS = 'parameters';
+const TAG_CHAIN = 'chain';
+/** The pyramid's parameters as one string: what a pyramid is tagged with. */
+function parametersTag(parameters) {
+    return Object.keys(parameters)
+        .sort()
+        .map((k) => `${k}=${parameters[k]}`)
+        .join(';');
+}
+/** The live layer read, then what git says since its pyramid's commit, then the plan. */
+async function decideUpdate(api, options, desired, readChanges) {
+    const live = await readLive(api, options.layer ?? '');
+    const used = [...live.pyramids.values()];
+    const commit = used.length === 1 ? used[0].commit : undefined;
+    const history = commit && desired.update !== 'full' ? await readChanges(commit) : undefined;
+    return planUpdate({ live, desired, history });
+}
+/** The plan: a pure function of the live layer, what is asked, and the history (docs/api.md, "Layers": updates). */
+function planUpdate(input) {
+    const decision = decidePyramid(input);
+    const services = serviceSteps(input, decision);
+    const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep' || Object.keys(s.tags).length > 0);
+    let { kind, why } = decision;
+    if (kind === 'unchanged' && changesSomething) {
+        kind = 'reconfigured';
+        why = `${why}; ${reconfigurationWhy(services)}`;
+    }
+    if (kind === 'stale')
+        return { ...decision, kind, why, services: [], notices: decision.notices };
+    return { ...decision, kind, why, services, notices: [...decision.notices, ...unaskedNotices(services)] };
+}
+function decidePyramid({ live, desired, history }) {
+    const base = { files: desired.files, chain: 0, notices: [] };
+    const full = (why, extra = {}) => {
+        if (desired.update === 'incremental')
+            throw new errors/* InputError */.dz('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
+        return { ...base, kind: 'full', why, ...extra };
+    };
+    const used = [...live.pyramids.values()];
+    if (used.length === 0)
+        return live.services.length
+            ? full('no configuration of the layer uses a pyramid')
+            : { ...base, kind: 'created', why: 'the layer is new' };
+    if (used.length > 1)
+        return converge(used, desired, full);
+    const [pyramid] = used;
+    const sd = pyramid.storedData;
+    if (!sd)
+        return full(`its pyramid ${pyramid.id} no longer exists`);
+    if (sd.status !== 'GENERATED')
+        return full(`its pyramid ${sd.id} is ${sd.status}`, { live: sd });
+    if (desired.update === 'full')
+        return full('update: full', { live: sd });
+    return fromHistory(pyramid, sd, { desired, history }, full);
+}
+/** Services on different pyramids: they converge on this commit's one when there is one, else a full rebuild. */
+function converge(used, desired, full) {
+    const mine = used.find((p) => p.commit !== undefined && p.commit === desired.commit && p.storedData?.status === 'GENERATED');
+    const names = used
+        .map((p) => p.id)
+        .sort()
+        .join(', ');
+    if (!mine)
+        return full(`its services serve different pyramids (${names})`);
+    return {
+        kind: 'unchanged',
+        why: `its services serve different pyramids (${names}): all now serve ${mine.id}, this commit's`,
+        files: [],
+        live: mine.storedData,
+        chain: mine.depth,
+        notices: [],
+    };
+}
+function fromHistory(pyramid, sd, { desired, history }, full) {
+    const keep = { live: sd };
+    if (!pyramid.commit)
+        return full('the live pyramid does not say which commit it reflects', keep);
+    const short = pyramid.commit.slice(0, 7);
+    if (!history)
+        return full(`commit ${short} of the live pyramid cannot be compared`, keep);
+    if (!history.ok)
+        return full(history.why, keep);
+    if (history.ancestry === 'backward')
+        return {
+            kind: 'stale',
+            why: `commit ${desired.commit?.slice(0, 7) ?? 'HEAD'} is older than ${short}, which the layer serves: nothing is changed (a re-run of an earlier workflow run?)`,
+            files: [],
+            live: sd,
+            chain: pyramid.depth,
+            notices: [],
+        };
+    if (history.ancestry === 'unrelated')
+        return full(`the live commit ${short} is not an ancestor of this one (history rewritten)`, {
+            ...keep,
+            notices: [`Commit ${short}, which layer serves, is not in this commit's history: a full rebuild from this commit`],
+        });
+    const differs = parameterChange(pyramid, sd, desired);
+    if (differs)
+        return full(`the pyramid's parameters change (${differs})`, keep);
+    if (desired.rebuildEvery > 0 && pyramid.depth >= desired.rebuildEvery)
+        return full(`${pyramid.depth} incremental updates in a row (rebuild-every: ${desired.rebuildEvery})`, keep);
+    return fromChanges(history.changes, pyramid, sd, desired, full);
+}
+function fromChanges(changes, pyramid, sd, desired, full) {
+    const short = changes.since.slice(0, 7);
+    const keep = { live: sd };
+    const some = (n, what) => `${n} file${n > 1 ? 's' : ''} ${what}`;
+    if (changes.opaque.length)
+        return full(`${some(changes.opaque.length, 'lie under a submodule or a symlink')}, where git cannot say what changed (${(0,errors/* list */.p_)(changes.opaque, 3)})`, keep);
+    if (changes.deleted.length)
+        return full(`${some(changes.deleted.length, `deleted or renamed away since ${short}`)} (${(0,errors/* list */.p_)(changes.deleted, 3)})`, keep);
+    if (changes.moved.length)
+        return full(`the ground moved: ${(0,errors/* list */.p_)(changes.moved.map((m) => `${m.path} (${m.why})`), 3)}`, keep);
+    const changed = withWorldFiles([...changes.added, ...changes.modified], desired.files);
+    if (changed.length === 0)
+        return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live: sd, chain: pyramid.depth, notices: [] };
+    const counts = [changes.added.length && `${changes.added.length} added`, changes.modified.length && `${changes.modified.length} modified`]
+        .filter(Boolean)
+        .join(', ');
+    const unread = changes.uncompared ? `; the ground of ${changes.uncompared} Git LFS file(s) is compared when they are fetched` : '';
+    return {
+        kind: 'incremental',
+        why: `${some(changes.added.length + changes.modified.length, `changed since ${short}`)} (${counts}, of ${desired.files.length})${unread}`,
+        files: changed,
+        live: sd,
+        chain: pyramid.depth + 1,
+        notices: [],
+    };
+}
+/** A TIFF and its world file always travel together: a changed one brings the other. */
+function withWorldFiles(changed, all) {
+    const stem = (f) => f.remotePath.replace(/\.[^./]+$/, '').toLowerCase();
+    const stems = new Set(changed.map(stem));
+    const sent = new Set(changed);
+    for (const file of all)
+        if (!sent.has(file) && stems.has(stem(file)))
+            sent.add(file);
+    return [...sent].sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+}
+/**
+ * What differs between the live pyramid and the parameters asked, read from the platform: the TMS
+ * and compression from `type_infos`, the rest from its execution's parameters; a value the
+ * platform does not give is not a difference (it cannot be read, so it is not guessed).
+ */
+function parameterChange(pyramid, sd, desired) {
+    const ran = record(pyramid.parameters);
+    const live = {
+        tms: sd.tms ?? string(ran.tms),
+        compression: sd.compression ?? string(ran.compression),
+        interpolation: string(ran.interpolation),
+        bottom: string(ran.bottom) ?? (typeof ran.bottom === 'number' ? String(ran.bottom) : undefined),
+        top: string(ran.top) ?? (typeof ran.top === 'number' ? String(ran.top) : undefined),
+        mask: typeof ran.mask === 'boolean' || typeof ran.mask === 'string' ? String(ran.mask) : undefined,
+    };
+    const changed = Object.entries(desired.parameters).filter(([name, value]) => {
+        const held = live[name];
+        return held !== undefined && held.toLowerCase() !== value.toLowerCase();
+    });
+    return changed.length ? changed.map(([name, value]) => `${name} ${live[name]} → ${value}`).join(', ') : undefined;
+}
+/** Each service's steps: the requested ones, and the live ones not requested (kept in step, never left behind). */
+function serviceSteps({ live, desired }, decision) {
+    const byType = new Map(live.services.flatMap((s) => (s.configuration.type ? [[s.configuration.type, s]] : [])));
+    const types = [...new Set([...desired.services, ...byType.keys()])];
+    const building = decision.kind === 'created' || decision.kind === 'full' || decision.kind === 'incremental';
+    const target = decision.live?.id;
+    return types.map((type) => {
+        const requested = desired.services.includes(type);
+        const service = byType.get(type);
+        if (!service)
+            return { type, requested, configuration: 'create', offering: 'create', tags: { ...desired.configurationTags } };
+        const { configuration } = service;
+        const settings = settingsOf(configuration);
+        const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
+        const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract || !carriesCatalogue(configuration, desired.catalogue);
+        const step = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
+        const [offering] = service.offerings;
+        const offer = !offering
+            ? 'create'
+            : offering.open !== undefined && offering.open !== desired.open
+                ? 'republish'
+                : step !== 'keep' || offering.status === 'UNSTABLE'
+                    ? 'sync'
+                    : 'keep';
+        const tags = Object.fromEntries(Object.entries(desired.configurationTags).filter(([k, v]) => configuration.tags[k] !== v));
+        return { type, requested, configuration: step, offering: offer, tags, live: service };
+    });
+}
+function reconfigurationWhy(steps) {
+    const said = {
+        create: 'created',
+        repoint: 'pointed at the pyramid',
+        settings: 'given its new settings',
+        sync: 're-synchronised',
+        republish: 'published on the other endpoint',
+    };
+    const tagged = (s) => (Object.keys(s.tags).length ? [`tagged ${Object.keys(s.tags).join(', ')}`] : []);
+    const acts = (s) => [...[s.configuration, s.offering].filter((a) => a !== 'keep').map((a) => said[a]), ...tagged(s)];
+    return steps
+        .filter((s) => acts(s).length > 0)
+        .map((s) => `${s.type} ${acts(s).join(' and ')}`)
+        .join('; ');
+}
+function unaskedNotices(steps) {
+    return steps
+        .filter((s) => !s.requested)
+        .map((s) => `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`);
+}
+/**
+ * Each endpoint the plan publishes new offerings on has room for them (its `use` against its
+ * `quota`, as the datastore lists them): a full endpoint is said before anything is sent, not after
+ * the pyramid is built (docs/api.md, "Rights and names").
+ */
+function checkEndpointRoom(plan, endpoints, open) {
+    const wanted = new Map();
+    for (const step of plan.services) {
+        if (step.offering !== 'create' && step.offering !== 'republish')
+            continue;
+        const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+        if (endpoint)
+            wanted.set(endpoint, (wanted.get(endpoint) ?? 0) + 1);
+    }
+    for (const [endpoint, count] of wanted)
+        if (endpoint.use !== undefined && endpoint.quota !== undefined && endpoint.use + count > endpoint.quota)
+            throw new errors/* LayerStateError */.BD(`The datastore's ${open ? 'open' : 'private'} ${endpoint.type} endpoint holds ${endpoint.use} of its ${endpoint.quota} offerings: no room for this layer's; unpublish a layer you no longer serve, or ask IGN for a larger quota`);
+}
+
+;// CONCATENATED MODULE: ./src/layer/pyramid.ts
+
+
+
+
+/**
+ * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
+ * run made it, else an execution created, its output tagged and launched; then awaited until the
+ * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
+ */
+/**
+ * Found by name among the datastore's processings (ids differ between environments), under either
+ * name the sources give it (docs/api.md, "Layers": the processing's name).
+ */
+const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
+const PYRAMID_PROCESSING_NAME = PYRAMID_PROCESSING_NAMES[0];
+async function prepareLayer(api, options) {
+    const all = await api.processings();
+    const found = all.find((p) => PYRAMID_PROCESSING_NAMES.includes(p.name));
+    if (!found)
+        throw new errors/* LayerStateError */.BD(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${(0,errors/* list */.p_)(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
+    const declared = await api.processingParameters(found.id);
+    const parameters = checkParameters(options, declared);
+    return { processingId: found.id, parameters, body: typedParameters(parameters, declared) };
+}
+/**
+ * Masks on a pyramid meant to be updated (IGN recommends them; an update cannot add them):
+ * `mask: auto` asks for them unless every update is a full rebuild, when the processing has them.
+ */
+function maskValue(options, declared) {
+    if (options.mask === 'true' || options.mask === 'false')
+        return options.mask;
+    const known = declared.length === 0 || declared.some((p) => p.name === 'mask');
+    return known && options.update !== 'full' ? 'true' : undefined;
+}
+/** Each value as the processing declares its type (`mask` is a string in one copy of the docs, a boolean in another). */
+function typedParameters(parameters, declared) {
+    const typed = {};
+    for (const [name, value] of Object.entries(parameters)) {
+        const type = declared.find((p) => p.name === name)?.type;
+        typed[name] = type === 'boolean' ? value === 'true' : type === 'integer' || type === 'number' ? Number(value) : value;
+    }
+    return typed;
+}
+/** The parameters to send, refused when the processing does not allow them. */
+function checkParameters(options, declared) {
+    const wanted = [
+        ['tms', 'tms', options.tms],
+        ['compression', 'compression', options.compression],
+        ['interpolation', 'interpolation', options.interpolation],
+        ['bottom-level', 'bottom', options.bottomLevel],
+        ['top-level', 'top', options.topLevel],
+        ['mask', 'mask', maskValue(options, declared)],
+    ];
+    const parameters = {};
+    for (const [input, name, value] of wanted) {
+        if (value === undefined)
+            continue;
+        parameters[name] = value;
+        // A processing that does not list its parameters cannot be checked against: the server will say.
+        if (declared.length === 0)
+            continue;
+        const spec = declared.find((p) => p.name === name);
+        if (!spec)
+            throw new errors/* InputError */.dz(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
+        if (spec.allowed && !spec.allowed.includes(value))
+            throw new errors/* InputError */.dz(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
+        parameters[name] = value;
+    }
+    return parameters;
+}
+/** Tag keys the action sets on the pyramid: which layer (what the clean-up owns), which upload, which attempt. */
+const TAG_LAYER = 'layer';
+const TAG_UPLOAD = 'upload_id';
+const TAG_ATTEMPT = 'attempt';
+/** A pyramid of an upload that failed is built again once on a re-run; twice failed, the run says why. */
+const MAX_ATTEMPTS = 2;
+class PyramidBuilder {
+    api;
+    options;
+    plan;
+    emit;
+    pollOptions;
+    layer;
+    /** Whether a layer is live: a failure leaves it as it was. */
+    live = false;
+    /** This build's attempt from its upload. */
+    attempt = 1;
+    constructor(api, options, plan, emit, 
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    pollOptions) {
+        this.api = api;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+        this.pollOptions = pollOptions;
+        this.layer = options.layer ?? '';
+    }
+    /**
+     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
+     * new one. One whose execution ended FAILURE or ABORTED (a transient fault on the platform) is
+     * built again once, and said; a second failure is the run's.
+     */
+    async build(upload, update) {
+        this.live = update.live !== undefined;
+        const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
+        const generated = made.find((sd) => sd.status === 'GENERATED');
+        if (generated)
+            return this.resumed(generated, upload);
+        const failed = [];
+        for (const sd of made) {
+            const [execution] = await this.api.executionsProducing(sd.id);
+            if (!execution)
+                continue;
+            if (FAILED_EXECUTION_STATUSES.has(execution.status) || sd.status === 'UNSTABLE')
+                failed.push({ sd, executionId: execution.id, status: execution.status });
+            else {
+                this.resumed(sd, upload);
+                if (execution.status === 'CREATED')
+                    await this.api.launchExecution(execution.id);
+                return this.awaitPyramid(execution.id, sd.id);
+            }
+        }
+        if (failed.length >= MAX_ATTEMPTS) {
+            const last = failed[failed.length - 1];
+            const lines = last.executionId ? await this.api.executionLogs(last.executionId).catch(() => []) : [];
+            throw new errors/* PyramidFailedError */.iw(last.executionId ?? last.sd.id, errorLinesOf(lines).map((l) => splitLogLine(l).message), last.status, update.live !== undefined, true);
+        }
+        if (failed.length)
+            this.emit({
+                type: 'warning',
+                message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
+            });
+        this.attempt = failed.length + 1;
+        const { executionId, storedDataId } = await this.start(upload, update, this.attempt);
+        return this.awaitPyramid(executionId, storedDataId);
+    }
+    resumed(sd, upload) {
+        this.emit({
+            type: 'info',
+            message: `Pyramid ${sd.id} was made from upload ${upload.id} by an earlier run (${sd.status}): going on with it`,
+        });
+        return sd;
+    }
+    /**
+     * Creates the execution, tags its output stored data (its layer, upload and attempt; how it is
+     * built, as a hint), then launches it. An incremental update references the live pyramid and
+     * inherits its parameters (`parameters: {}`, as IGN's guide sends them).
+     */
+    async start(upload, update, attempt) {
+        const { api, options } = this;
+        // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
+        const outputName = `${this.layer} ${upload.id}${attempt > 1 ? ` #${attempt}` : ''}`;
+        const chained = update.kind === 'incremental' && update.live !== undefined;
+        const execution = await api.createExecution({
+            processing: this.plan.processingId,
+            inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
+            output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
+            parameters: chained ? {} : this.plan.body,
+        }, outputName);
+        // The answer names its output; one that does not is found by its run-unique name.
+        const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
+        if (!storedDataId)
+            throw new errors/* LayerStateError */.BD(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
+        // Tagged before launch, as the portal does: a re-run finds it, the clean-up knows it is the layer's.
+        await api.tagStoredData(storedDataId, {
+            ...options.tags,
+            [TAG_LAYER]: this.layer,
+            [TAG_UPLOAD]: upload.id,
+            // The portal's history tags: its "Rapport de génération" shows this execution (docs/catalogue.md, "Other tags").
+            proc_int_id: execution.id,
+            proc_pyr_creat_id: execution.id,
+            [TAG_ATTEMPT]: String(attempt),
+            [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
+            [TAG_CHAIN]: String(update.chain),
+        });
+        this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
+        await api.launchExecution(execution.id);
+        return { executionId: execution.id, storedDataId };
+    }
+    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
+    awaitPyramid(executionId, storedDataId) {
+        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`);
+        return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
+            const api = this.api.within(signal);
+            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
+            // read after it is already final when the stored data says it failed.
+            const storedData = await api.storedData(storedDataId);
+            const execution = await api.pyramidExecution(executionId);
+            const state = `${execution.status}/${storedData.status}`;
+            if (state !== last)
+                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
+            last = state;
+            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
+                return { state, value: storedData };
+            if (FAILED_EXECUTION_STATUSES.has(execution.status) || storedData.status === 'UNSTABLE') {
+                // Within the deadline, like every read of the wait.
+                const lines = await api.executionLogs(executionId).catch(() => []);
+                throw new errors/* PyramidFailedError */.iw(executionId, errorLinesOf(lines).map((l) => splitLogLine(l).message), execution.status, this.live, this.attempt >= MAX_ATTEMPTS);
+            }
+            return { state };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layer/cleanup.ts
+
+
+
+
+/**
+ * The clean-up, on every run, as part of the reconcile: the pyramids this layer's tag owns that no
+ * configuration uses and no other pyramid references are deleted, newest first along their
+ * references (a referenced pyramid cannot be deleted: docs/api.md, "Layers"), each awaited until
+ * DELETED or gone. A refusal is a warning, and the next run tries again: nothing is remembered in a
+ * tag. A pyramid being built (by another run, maybe) is left alone.
+ */
+/** How long a deleted pyramid is watched until it reads DELETED or is gone. */
+const DELETION_MS = 60_000;
+/** Statuses a pyramid is deleted in: finished, well or not. */
+const DELETABLE = new Set(['GENERATED', 'UNSTABLE']);
+async function cleanUp(api, layer, inUse, emit, signal) {
+    const owned = await api.storedDataTagged({ [TAG_LAYER]: layer });
+    let left = owned.filter((sd) => !inUse.has(sd.id) && DELETABLE.has(sd.status));
+    const deleted = [];
+    while (left.length) {
+        const blocked = [];
+        for (const sd of left) {
+            const dependants = await api.dependencies(sd.id).then((d) => d.usedBy.filter((id) => !deleted.includes(id)), (error) => {
+                emit({
+                    type: 'warning',
+                    message: `Pyramid ${sd.id} was kept: its dependencies could not be read (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
+                });
+                return undefined;
+            });
+            if (dependants === undefined)
+                continue;
+            if (dependants.length)
+                blocked.push(sd);
+            else if (await remove(api, sd, emit, signal))
+                deleted.push(sd.id);
+        }
+        // Only what a deletion in this pass has freed is tried again.
+        if (blocked.length === left.length)
+            break;
+        left = blocked;
+    }
+    return deleted;
+}
+async function remove(api, sd, emit, signal) {
+    try {
+        await api.deleteStoredData(sd.id);
+        const gone = async () => ((await unlessGone(() => api.storedData(sd.id)))?.status ?? 'DELETED') === 'DELETED';
+        if (!(await waitFor(gone, (isGone) => isGone, DELETION_MS, signal))) {
+            emit({ type: 'warning', message: `Pyramid ${sd.id} was asked to be deleted but still shows: the next run looks again` });
+            return false;
+        }
+        emit({ type: 'info', message: `Deleted pyramid ${sd.id}: nothing uses it any more` });
+        return true;
+    }
+    catch (error) {
+        emit({ type: 'warning', message: `Pyramid ${sd.id} was kept (${(0,errors/* errorText */.kc)(error)}); the next run tries again` });
+        return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layer/preview.ts
+/**
+ * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
+ * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
+ */
+function previewUrl(report, storedData, compression) {
+    const bbox = storedData.bbox;
+    if (!bbox)
+        return undefined;
+    const [west, south, east, north] = bbox;
+    const wms = report.urls.WMS;
+    if (wms?.includes('{xmin}')) {
+        const [x0, y0] = mercator(west, south);
+        const [x1, y1] = mercator(east, north);
+        const width = 512;
+        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
+        return wms
+            .replace('{xmin}', x0.toFixed(2))
+            .replace('{ymin}', y0.toFixed(2))
+            .replace('{xmax}', x1.toFixed(2))
+            .replace('{ymax}', y1.toFixed(2))
+            .replace('{styles}', '')
+            .replace('{width}', String(width))
+            .replace('{height}', String(Math.min(height, 1024)))
+            .replace('{srs}', 'EPSG:3857')
+            .replace('{format}', 'image/png');
+    }
+    const tms = report.urls.TMS;
+    if (!tms)
+        return undefined;
+    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
+    let z = 0;
+    for (let candidate = 1; candidate <= 18; candidate++) {
+        const [a, b] = tile(west, north, candidate);
+        const [c, d] = tile(east, south, candidate);
+        if (a !== c || b !== d)
+            break;
+        z = candidate;
+    }
+    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
+    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
+    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
+}
+function mercator(lon, lat) {
+    const r = 6378137;
+    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
+}
+function tile(lon, lat, z) {
+    const n = 2 ** z;
+    const x = Math.floor(((lon + 180) / 360) * n);
+    const rad = (lat * Math.PI) / 180;
+    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
+    return [x, y];
+}
+
+;// CONCATENATED MODULE: ./src/layer/services.ts
+
+
+
+
+/** How long a sync whose answer was lost is looked for before the PUT is made again (as a file's tree after a lost POST). */
+const SYNC_SETTLE_MS = 10_000;
+/**
+ * One service of a layer (WMTS-TMS or WMS-RASTER), brought to its plan's steps: its configuration
+ * created, pointed at the pyramid or retitled (a full PUT that keeps what others set, never a `bbox`
+ * the server computed from an older pyramid), then its offering created, re-synchronised (confirmed
+ * by its `update` date or a MODIFYING seen) or published again on the other endpoint, and awaited
+ * until PUBLISHED (docs/api.md, "Layers").
+ */
+class ServicePublisher {
+    api;
+    options;
+    update;
+    emit;
+    pollOptions;
+    constructor(api, options, update, emit, 
+    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
+    pollOptions) {
+        this.api = api;
+        this.options = options;
+        this.update = update;
+        this.emit = emit;
+        this.pollOptions = pollOptions;
+    }
+    /** The step's configuration, pointing at `storedData`, with the tags it lacks. */
+    async configure(step, storedData, live) {
+        const configuration = await this.pointed(step, storedData, live);
+        if (Object.keys(step.tags).length) {
+            await this.api.tagConfiguration(configuration.id, step.tags);
+            this.emit({
+                type: 'info',
+                message: `Tagged the ${step.type} configuration ${configuration.id}: ${Object.keys(step.tags).join(', ')}`,
+            });
+        }
+        return configuration;
+    }
+    async pointed(step, storedData, live) {
+        const { api, options } = this;
+        const layer = options.layer ?? '';
+        const title = options.layerTitle ?? layer;
+        const abstract = options.layerAbstract ?? title;
+        const current = live?.configuration;
+        if (!current) {
+            const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
+            const catalogue = options.catalogue;
+            const created = await api.createConfiguration({
+                type: step.type,
+                name: layer,
+                layer_name: layer,
+                ...(catalogue?.links.length ? { metadata: catalogue.links } : {}),
+                type_infos: { title, abstract, ...(catalogue ? { keywords: catalogue.keywords } : {}), used_data: usedData },
+            });
+            this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
+            return created;
+        }
+        if (step.configuration === 'keep') {
+            this.emit({ type: 'info', message: `The ${step.type} configuration ${current.id} already uses pyramid ${storedData.id}` });
+            return current;
+        }
+        const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, current) }];
+        await api.replaceConfiguration(current, this.fullBody(step.type, current, { title, abstract, usedData }));
+        this.emit({
+            type: 'info',
+            message: step.configuration === 'settings'
+                ? `The ${step.type} configuration ${current.id} now reads title '${title}'${this.options.catalogue ? ", with the record's links and keywords" : ''}`
+                : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
+        });
+        return { ...current, usedData };
+    }
+    /**
+     * A full PUT: what the action does not set (attribution, metadata, keywords) is kept, but not the
+     * `bbox` the server computed from the pyramid the configuration used before (docs/api.md, "Layers").
+     */
+    fullBody(type, current, asked) {
+        const raw = current.raw;
+        const { bbox: _computed, ...kept } = record(raw.type_infos);
+        const catalogue = this.options.catalogue;
+        // The record's links replace the action's earlier ones; every other entry is kept as it is.
+        const metadata = catalogue
+            ? [...array(raw.metadata).filter((entry) => !isOwnLink(entry, catalogue.ownsLink)), ...catalogue.links]
+            : raw.metadata;
+        return {
+            type,
+            name: current.name || (this.options.layer ?? ''),
+            ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
+            ...(metadata !== undefined ? { metadata } : {}),
+            type_infos: {
+                ...kept,
+                title: asked.title,
+                abstract: asked.abstract,
+                ...(catalogue ? { keywords: catalogue.keywords } : {}),
+                used_data: asked.usedData,
+            },
+        };
+    }
+    /**
+     * The levels to serve: the inputs' when set; else those the configuration serves now when the
+     * pyramid has them (an incremental update keeps them); else the pyramid's own range. A level the
+     * pyramid lacks is refused by the platform after the build: said here, before the PUT.
+     */
+    levels(storedData, current) {
+        const have = storedData.levels.map(Number).filter(Number.isFinite);
+        let deepest = have[0] ?? 0;
+        let widest = have[0] ?? 0;
+        for (const level of have) {
+            deepest = Math.max(deepest, level);
+            widest = Math.min(widest, level);
+        }
+        const own = { bottom_level: String(deepest), top_level: String(widest) };
+        const liveLevels = current?.usedData[0];
+        const asked = this.options.bottomLevel || this.options.topLevel
+            ? { bottom_level: this.options.bottomLevel ?? own.bottom_level, top_level: this.options.topLevel ?? own.top_level }
+            : this.update.kind === 'incremental' && liveLevels
+                ? { bottom_level: liveLevels.bottom_level, top_level: liveLevels.top_level }
+                : own;
+        const missing = [asked.bottom_level, asked.top_level].filter((level) => !storedData.levels.includes(level));
+        if (missing.length && storedData.levels.length)
+            throw new errors/* LayerStateError */.BD(`Pyramid ${storedData.id} has levels ${own.top_level} to ${own.bottom_level}, not ${missing.join(' and ')}, which the layer serves: set bottom-level and top-level, or update: full to rebuild it whole`);
+        return asked;
+    }
+    /** The step's offering on `endpoint`: created, re-synchronised, published again on the other endpoint, or as it is; then PUBLISHED. */
+    async offer(step, configuration, endpoint, live) {
+        const { api } = this;
+        const current = live?.offerings.find((o) => o.endpointId === endpoint.id) ?? live?.offerings[0];
+        if (current && step.offering === 'republish') {
+            await this.unpublish(current);
+            return this.offer({ ...step, offering: 'create' }, configuration, endpoint, undefined);
+        }
+        if (!current || step.offering === 'create') {
+            const offering = await api.createOffering(configuration.id, endpoint.id, this.options.public);
+            this.emit({ type: 'info', message: `Published ${step.type} offering ${offering.id}` });
+            return this.awaitPublished(offering.id);
+        }
+        if (step.offering === 'sync' && current.status !== 'MODIFYING') {
+            const before = await api.offering(current.id);
+            // The sync took effect once the offering's `update` date moves, or once it is seen MODIFYING
+            // (a state that does not last): docs/api.md, "Layers", updates. Either shows a moment after
+            // the PUT, so a lost answer is followed by a bounded look before any second PUT.
+            const shows = async () => {
+                const read = () => api.offering(before.id);
+                return syncedSince(await waitFor(read, (now) => syncedSince(now, before), SYNC_SETTLE_MS, this.options.signal), before);
+            };
+            await api.syncOffering(current.id, shows);
+            this.emit({ type: 'info', message: `Re-synchronised offering ${current.id}: the servers take the new pyramid` });
+            return this.awaitPublished(current.id, before);
+        }
+        return this.awaitPublished(current.id);
+    }
+    /** The offering withdrawn (openness changed: the other endpoint), awaited until it is gone. */
+    async unpublish(offering) {
+        await this.api.deleteOffering(offering.id);
+        this.emit({ type: 'info', message: `Unpublished offering ${offering.id}: the layer moves to the other endpoint` });
+    }
+    /** PUBLISHED, and after a sync, PUBLISHED since that sync: a PUBLISHED that predates it is not the new pyramid served. */
+    awaitPublished(offeringId, beforeSync) {
+        let synced = beforeSync === undefined;
+        let last = '';
+        const timeout = () => new errors/* TimeoutError */.MU(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`);
+        // An offering is "normalement quasiment instantané" (the SDK polls it every second).
+        return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
+            const offering = await this.api.within(signal).offering(offeringId);
+            last = offering.status;
+            synced ||= beforeSync !== undefined && syncedSince(offering, beforeSync);
+            // Before the sync shows, UNSTABLE is what the offering was: the sync is what repairs it.
+            if (offering.status === 'UNSTABLE' && synced)
+                throw new errors/* LayerStateError */.BD(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
+            return {
+                state: `${offering.status} ${offering.update ?? ''}`,
+                value: offering.status === 'PUBLISHED' && synced ? offering : undefined,
+            };
+        });
+    }
+}
+/** Whether a `metadata[]` entry is one the action made for this layer's record (then replaced, not kept). */
+function isOwnLink(entry, ownsLink) {
+    const item = record(entry);
+    const [format, url, type] = [item.format, item.url, item.type];
+    return typeof format === 'string' && typeof url === 'string' && typeof type === 'string' && ownsLink({ format, url, type });
+}
+/**
+ * Whether `now` shows the sync asked after `before` was read: a newer `update` date, or MODIFYING.
+ * A server that dates nothing and never shows MODIFYING cannot confirm: PUBLISHED then stands for it.
+ */
+function syncedSince(now, before) {
+    if (now.status === 'MODIFYING')
+        return true;
+    if (now.update !== undefined && before.update !== undefined) {
+        const [after, earlier] = [Date.parse(now.update), Date.parse(before.update)];
+        return Number.isFinite(after) && Number.isFinite(earlier) ? after > earlier : now.update !== before.update;
+    }
+    return now.status === 'PUBLISHED' && before.update === undefined && now.update === undefined;
+}
+
+// EXTERNAL MODULE: ./src/layer/types.ts
+var layer_types = __nccwpck_require__(776);
+;// CONCATENATED MODULE: ./src/layer/layer.ts
+
+
+
+
+
+
+
+async function publishLayer(api, upload, options, plan, emit = () => undefined) {
+    return new LayerRun(api, upload, options, plan, emit).execute();
+}
+class LayerRun {
+    api;
+    upload;
+    options;
+    plan;
+    emit;
+    update;
+    constructor(api, upload, options, plan, emit) {
+        this.api = api;
+        this.upload = upload;
+        this.options = options;
+        this.plan = plan;
+        this.emit = emit;
+        this.update = plan.update;
+    }
+    async execute() {
+        const { update } = this;
+        const report = this.newReport();
+        // The `update` and `changed` outputs as soon as they are known, whatever fails after.
+        this.emit({ type: 'layer', report });
+        for (const notice of update.notices)
+            this.emit({ type: 'warning', message: notice });
+        if (this.options.dryRun)
+            return this.planOnly(report);
+        if (update.kind === 'stale')
+            return this.stale(report);
+        const building = (0,layer_types/* builds */.G)(update.kind);
+        if (building && !this.upload)
+            throw new errors/* LayerStateError */.BD(`Layer ${report.layer}: a pyramid is to be built, but no CLOSED upload was made`);
+        const storedData = await this.pyramid(building);
+        report.storedData = storedData;
+        this.emit({ type: 'stored-data', storedData });
+        await this.serve(report, storedData);
+        await this.clean(report, storedData);
+        report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    newReport() {
+        const { update } = this;
+        const action = update.kind === 'created' ? 'created' : update.kind === 'unchanged' || update.kind === 'stale' ? 'unchanged' : 'updated';
+        return {
+            layer: this.options.layer ?? '',
+            action,
+            update: { kind: update.kind, why: update.why, changed: update.files.length },
+            parameters: this.plan.parameters,
+            services: [],
+            deletedPyramids: [],
+            uploadDeleted: false,
+            urls: {},
+            // The fiche's page, as the portal's dashboard addresses it (docs/api.md, "The fiche").
+            fiche: this.options.datasheet
+                ? `https://cartes.gouv.fr/tableau-de-bord/entrepots/${encodeURIComponent(this.options.datastore)}/donnees/${encodeURIComponent(this.options.datasheet)}`
+                : undefined,
+        };
+    }
+    /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
+    async pyramid(building) {
+        const live = this.update.live;
+        if (!building && live)
+            return live;
+        if (!this.upload)
+            throw new errors/* LayerStateError */.BD('No pyramid to serve and no upload to build one from');
+        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
+        const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
+        return builder.build(this.upload, this.update);
+    }
+    /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */
+    async stale(report) {
+        this.emit({ type: 'warning', message: `Layer ${report.layer} was left as it is: ${this.update.why}` });
+        report.storedData = this.update.live;
+        await this.describe(report);
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    /** The services as they are live, for a report that changed none. */
+    async describe(report) {
+        const live = await readLive(this.api, report.layer);
+        for (const { configuration, offerings } of live.services) {
+            if (!configuration.type)
+                continue;
+            const [offering] = offerings;
+            report.services.push({ type: configuration.type, configurationId: configuration.id, offering });
+            for (const url of offering?.urls ?? [])
+                if (url.type)
+                    report.urls[url.type] = url.url;
+        }
+    }
+    /** A dry run: what the plan would do, and where the layer lies now. */
+    planOnly(report) {
+        const { update } = this;
+        report.action =
+            update.kind === 'unchanged' || update.kind === 'stale'
+                ? 'would leave unchanged'
+                : update.kind === 'created'
+                    ? 'would create'
+                    : 'would update';
+        if (update.live)
+            report.currentExtent = update.live.bbox;
+        const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
+        const steps = update.services.map((s) => `${s.type}: configuration ${s.configuration}, offering ${s.offering}`).join('; ');
+        const types = update.services.map((s) => s.type).join(', ');
+        const verb = update.kind === 'created' ? 'created' : 'updated';
+        if ((0,layer_types/* builds */.G)(update.kind))
+            this.emit({
+                type: 'info',
+                message: `Layer ${report.layer} would be ${verb} (${types}) with a pyramid built with ${parameters.join(', ')}`,
+            });
+        else
+            this.emit({ type: 'info', message: `Layer ${report.layer}: no pyramid would be built (${update.kind})` });
+        if (steps)
+            this.emit({ type: 'info', message: `Services: ${steps}` });
+        this.emit({ type: 'layer', report });
+        return report;
+    }
+    /** Each service brought to its steps, its offering PUBLISHED (since its sync). */
+    async serve(report, storedData) {
+        const { options } = this;
+        const steps = this.update.services;
+        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${steps.map((s) => s.type).join(' and ')}` });
+        const endpoints = await this.api.endpoints();
+        const services = new ServicePublisher(this.api, options, this.update, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
+        for (const step of steps) {
+            const endpoint = endpointFor(endpoints, step, options.public);
+            const configuration = await services.configure(step, storedData, step.live);
+            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${step.type}` });
+            const offering = await services.offer(step, configuration, endpoint, step.live);
+            report.services.push({ type: step.type, configurationId: configuration.id, offering });
+            for (const url of offering.urls)
+                if (url.type)
+                    report.urls[url.type] = url.url;
+            this.emit({ type: 'layer', report });
+        }
+    }
+    /** What the layer owns and nothing uses any more; then the upload, once the pyramid holds its data. */
+    async clean(report, storedData) {
+        this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
+        try {
+            report.deletedPyramids = await cleanUp(this.api, report.layer, new Set([storedData.id]), this.emit, this.options.signal);
+        }
+        catch (error) {
+            this.emit({
+                type: 'warning',
+                message: `The layer's earlier pyramids could not be listed (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
+            });
+        }
+        if (!this.upload || !(0,layer_types/* builds */.G)(this.update.kind) || this.options.keepUpload)
+            return;
+        await this.options.deleteUpload(this.upload.id);
+        report.uploadDeleted = true;
+        this.emit({ type: 'info', message: `Deleted upload ${this.upload.id}: the pyramid holds the data now, and the quota is freed` });
+    }
+    /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
+    pollOptions(firstPauseMs, onTimeout) {
+        return {
+            firstPauseMs,
+            withinMs: this.options.processingTimeoutMs,
+            onTimeout,
+            signal: this.options.signal,
+            onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${(0,errors/* errorText */.kc)(error)}); trying again` }),
+        };
+    }
+}
+/** The datastore's endpoint for a service: its type, open or private as asked. */
+function endpointFor(endpoints, step, open) {
+    const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
+    if (!endpoint)
+        throw new errors/* LayerStateError */.BD(`The datastore has no ${open ? 'open' : 'private'} ${step.type} endpoint to publish on; set public: ${!open}, or ask IGN to add one`);
+    return endpoint;
+}
+
+;// CONCATENATED MODULE: ./src/report/comment-map.ts
+
+/**
+ * The pull-request comment's map: a `geojson` block, which GitHub renders as an interactive map, of
+ * the rasters' outlines in WGS84 and the live layer's extent, kept within its share of the comment.
+ */
+const MAX_MAP_CHARS = 30_000;
+/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
+const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
+/**
+ * The map: one polygon per raster; per folder if that is too long; one outline if still too long.
+ * Only outlines inside WGS84's bounds are drawn; the others, and rasters of an unknown CRS, are said.
+ */
+function mapOf(record) {
+    const rasters = record.files.filter((f) => /\.(tiff?|jp2)$/i.test(f.remotePath));
+    const placed = record.files.filter((f) => f.ring && f.ring.every(inWgs84));
+    const outOfBounds = record.files.filter((f) => f.ring && !f.ring.every(inWgs84)).length;
+    const unknown = rasters.filter((f) => !f.ring).length;
+    const notes = [
+        unknown ? `${unknown} raster(s) are not on the map: their SRS has no known definition.` : '',
+        outOfBounds
+            ? `${outOfBounds} raster(s) are not on the map: their outline falls outside WGS84's bounds (check their georeferencing).`
+            : '',
+    ].filter(Boolean);
+    const note = notes.length ? notes.join(' ') : undefined;
+    const json = mapJson(record, placed);
+    return { json, note };
+}
+/** A point a map can show: finite, longitude within ±180°, latitude within ±90°. */
+function inWgs84([x, y]) {
+    return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x) <= 180 && Math.abs(y) <= 90;
+}
+function mapJson(record, placed) {
+    if (!placed.length && !record.currentExtent)
+        return undefined;
+    const current = record.currentExtent
+        ? [
+            feature(box(record.currentExtent), {
+                name: 'the layer as it is now',
+                stroke: COLOURS.current,
+                fill: COLOURS.current,
+                'fill-opacity': 0.05,
+            }),
+        ]
+        : [];
+    const colour = (refused) => (refused ? COLOURS.refused : COLOURS.ok);
+    const perFile = placed.map((f) => feature(f.ring, {
+        name: f.path,
+        size: (0,format/* formatBytes */.z3)(f.size),
+        epsg: f.epsg ? `EPSG:${f.epsg}` : '',
+        result: f.outcome,
+        stroke: colour(f.outcome === 'refused'),
+        fill: colour(f.outcome === 'refused'),
+        'fill-opacity': 0.2,
+    }));
+    let json = collection([...current, ...perFile]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    const folders = new Map();
+    for (const f of placed) {
+        const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
+        folders.set(folder, [...(folders.get(folder) ?? []), f]);
+    }
+    const perFolder = [...folders].map(([folder, members]) => {
+        const refused = members.some((m) => m.outcome === 'refused');
+        return feature(box(bounds(members.map((m) => m.ring))), {
+            name: `${folder}/ (${members.length} rasters)`,
+            size: (0,format/* formatBytes */.z3)(members.reduce((s, m) => s + m.size, 0)),
+            stroke: colour(refused),
+            fill: colour(refused),
+            'fill-opacity': 0.2,
+        });
+    });
+    json = collection([...current, ...perFolder]);
+    if (json.length <= MAX_MAP_CHARS)
+        return json;
+    return collection([
+        ...current,
+        feature(box(bounds(placed.map((f) => f.ring))), {
+            name: `${placed.length} rasters`,
+            stroke: COLOURS.ok,
+            fill: COLOURS.ok,
+        }),
+    ]);
+}
+function box([west, south, east, north]) {
+    return [
+        [west, south],
+        [east, south],
+        [east, north],
+        [west, north],
+        [west, south],
+    ];
+}
+function feature(ring, properties) {
+    return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
+}
+function collection(features) {
+    return JSON.stringify({ type: 'FeatureCollection', features });
+}
+/** [west, south, east, north] of rings, by a loop: thousands of points must not overflow the stack. */
+function bounds(rings) {
+    const box = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const ring of rings)
+        for (const [x, y] of ring) {
+            box[0] = Math.min(box[0], x);
+            box[1] = Math.min(box[1], y);
+            box[2] = Math.max(box[2], x);
+            box[3] = Math.max(box[3], y);
+        }
+    return box;
+}
+
+// EXTERNAL MODULE: ./src/report/text.ts
+var report_text = __nccwpck_require__(5655);
+// EXTERNAL MODULE: ./src/catalogue/labels.ts
+var labels = __nccwpck_require__(9586);
+;// CONCATENATED MODULE: ./src/report/comment.ts
+
+
+
+
+
+/**
+ * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
+ * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
+ * run's record, as the log and the job summary are. It stays within GitHub's comment limit
+ * whatever the number of files: long lists fold and are cut, and a map too large for the comment
+ * is drawn per folder, then as one outline.
+ */
+/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
+const MAX_COMMENT_CHARS = 60_000;
+const MAX_TABLE_ROWS = 300;
+/** Lists longer than this fold into a <details> block. */
+const FOLD_ROWS = 20;
+/** A record's value shown in the comment: an abstract is long, the table stays readable. */
+const MAX_VALUE_CHARS = 200;
+/** The run as the comment tells it: each file as the repository names it, refused or to send. */
+function commentRecordOf(run) {
+    const workspace = run.context.workspace ?? process.cwd();
+    const ending = run.end?.error;
+    const refused = new Map();
+    if (ending instanceof errors/* FileError */.f6)
+        for (const p of ending.problems)
+            for (const one of p.paths)
+                refused.set(one, p.problem);
+    const files = [...run.rows.values()].map(({ file, outcome }) => {
+        const shown = (0,format/* slashRelative */.K3)(workspace, file.localPath);
+        const place = run.places.get(file.remotePath);
+        const problem = refused.get(shown);
+        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
+        return {
+            path: shown,
+            remotePath: file.remotePath,
+            size: file.size,
+            epsg: place?.epsg,
+            ring: place?.ring,
+            problem,
+            outcome: shownOutcome,
+        };
+    });
+    const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
+    return {
+        name: run.context.name,
+        srs: run.context.srs,
+        apiConsulted: run.apiConsulted,
+        upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
+        verdict: ending ? { ok: false, message: (0,report_text/* messageOf */.bD)(ending, run.uploadId, run.status) } : { ok: true },
+        warnings: run.warnings,
+        files,
+        layer: run.layer ? layerLine(run.layer) : undefined,
+        currentExtent: run.layer?.currentExtent,
+        metadata: run.catalogue && {
+            fileIdentifier: run.catalogue.fileIdentifier,
+            verdict: run.catalogue.verdict,
+            changes: run.catalogue.changes.map((c) => ({ field: (0,labels/* fieldLabel */.bk)(c.field), before: c.before, after: c.after })),
+        },
+    };
+}
+/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
+function layerLine(layer) {
+    const detail = layer.services.map((s) => s.type).join(', ') ||
+        Object.entries(layer.parameters)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ');
+    return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
+}
+/** The hidden marker that finds this upload name's comment again on a later push. */
+function commentMarker(name) {
+    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
+}
+/**
+ * The comment's body. Everything from outside (file names, the server's words, tags, layer names) is
+ * shown in code spans, where GitHub renders no mention, link, image or HTML; inside tables their
+ * pipes are escaped. A body over GitHub's limit keeps its frame (headline, verdict, map, run link):
+ * the file tables are what is cut, each block closed.
+ */
+function renderComment(record) {
+    const head = headOf(record);
+    const map = mapOf(record);
+    const tail = [];
+    if (map.json)
+        tail.push('', '```geojson', map.json, '```');
+    if (map.note)
+        tail.push('', map.note);
+    if (record.runUrl && /^https:\/\/[^\s()<>]+$/.test(record.runUrl))
+        tail.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
+    const frame = head.join('\n').length + tail.join('\n').length + 200;
+    for (let rows = MAX_TABLE_ROWS;; rows = Math.floor(rows / 2)) {
+        const body = [...head, ...tablesOf(record, rows), ...tail].join('\n');
+        if (body.length <= MAX_COMMENT_CHARS || rows === 0)
+            return body;
+        if (frame > MAX_COMMENT_CHARS)
+            return [...head.slice(0, 4), '', "… (cut to GitHub's comment size; the job summary has everything)", ...tail].join('\n');
+    }
+}
+/** The headline, the verdict, the counts, the upload and the layer, the warnings. */
+function headOf(record) {
+    const out = [commentMarker(record.name)];
+    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
+    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to ${span(record.name)}`);
+    out.push('');
+    out.push(record.verdict.ok
+        ? `Every file passes the checks the platform would make (${span(record.srs)}).`
+        : `**The run would fail:** ${span(record.verdict.message ?? 'the files would be refused')}`);
+    out.push('');
+    const counts = ['to send', 'already there', 'unchanged', 'refused']
+        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
+        .filter(([, n]) => n > 0);
+    out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z3)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
+    out.push(`- **Upload**: ${span(record.upload)}`);
+    if (!record.apiConsulted)
+        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
+    if (record.layer)
+        out.push(`- **Layer**: ${span(record.layer)}`);
+    if (record.metadata)
+        out.push(`- **Metadata record** ${span(record.metadata.fileIdentifier)}: ${record.metadata.verdict}`);
+    for (const warning of record.warnings.slice(0, 10))
+        out.push(`- ⚠️ ${span(warning)}`);
+    out.push('');
+    return out;
+}
+/** The refused files, then every file, at most `rows` rows each. */
+function tablesOf(record, rows) {
+    const out = metadataTable(record);
+    const refused = record.files.filter((f) => f.outcome === 'refused');
+    if (refused.length)
+        out.push(fold(`Refused (${refused.length})`, [
+            '| File | Problem |',
+            '|---|---|',
+            ...refused.slice(0, rows).map((f) => `| ${span(f.path, true)} | ${span(f.problem ?? '', true)} |`),
+        ], refused.length, rows, true));
+    // What the merge changes first: refused, then to send, then already there; unchanged files as a count.
+    const rank = { refused: 0, 'to send': 1, 'already there': 2, unchanged: 3 };
+    const listed = record.files
+        .filter((f) => f.outcome !== 'unchanged')
+        .sort((a, b) => rank[a.outcome] - rank[b.outcome] || (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
+    const unchanged = record.files.length - listed.length;
+    const lines = listed
+        .slice(0, rows)
+        .map((f) => `| ${span(f.remotePath, true)} | ${(0,format/* formatBytes */.z3)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
+    if (listed.length)
+        out.push(fold(`Files (${listed.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines], listed.length, rows, false));
+    if (unchanged)
+        out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
+    return out;
+}
+/** The record's fields the merge changes: before and after, each value outside text in a span. */
+function metadataTable(record) {
+    const changes = record.metadata?.changes ?? [];
+    if (!changes.length)
+        return [];
+    const cut = (value) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
+    const cell = (value) => (value ? span(cut(value), true) : '–');
+    const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
+    return [
+        fold(`Metadata record: ${changes.length} field(s) change`, ['| Field | Now | After the merge |', '|---|---|---|', ...lines], changes.length, changes.length, true),
+    ];
+}
+function fold(title, lines, count, rows, open) {
+    const more = count > rows ? `\n\n… and ${count - rows} more (the job summary lists them all).` : '';
+    if (count <= FOLD_ROWS && count <= rows)
+        return `${lines.join('\n')}${more}\n`;
+    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
+}
+/**
+ * Outside text as a code span: GitHub renders no mention, link, image, emphasis or HTML inside one.
+ * The fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, the
+ * one thing a table reads before the span. Line breaks become spaces.
+ */
+function span(text, inTable = false) {
+    let flat = text.replace(/[\r\n]+/g, ' ');
+    if (inTable)
+        flat = flat.replace(/\|/g, '\\|');
+    if (flat === '')
+        return '';
+    let longest = 0;
+    for (const run of flat.match(/`+/g) ?? [])
+        longest = Math.max(longest, run.length);
+    const fence = '`'.repeat(longest + 1);
+    const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
+    return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/github.ts
+
+
+
+/** The comment's requests together end within this. */
+const COMMENT_TIMEOUT_MS = 30_000;
+/** Who writes with the workflow's GITHUB_TOKEN, which may not read `GET /user`. */
+const ACTIONS_BOT = 'github-actions[bot]';
+/** True on the events that are about a pull request (read from the runner's variables, no client). */
+function isPullRequestEvent(env) {
+    const event = env.GITHUB_EVENT_NAME;
+    return event === 'pull_request' || event === 'pull_request_target';
+}
+async function github_upsertComment(body, marker, token, timeoutMs = COMMENT_TIMEOUT_MS) {
+    const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
+    const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
+    if (typeof number !== 'number')
+        return { kind: 'skipped', reason: 'the event names no pull request' };
+    const { owner, repo } = github.context.repo;
+    const limit = (0,abort/* deadline */.nl)(undefined, timeoutMs, () => new errors/* TimeoutError */.MU(`GitHub did not answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`));
+    try {
+        const octokit = github.getOctokit(token, { request: { signal: limit.signal } });
+        const me = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => ACTIONS_BOT);
+        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
+        const mine = comments.find((c) => c.user?.login === me && c.body?.includes(marker));
+        if (mine) {
+            const updated = await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body }).then(() => true, () => false);
+            if (updated)
+                return { kind: 'updated', id: mine.id };
+        }
+        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
+        return { kind: 'created', id: data.id };
+    }
+    catch (error) {
+        return { kind: 'skipped', reason: skipped(error, limit.signal) };
+    }
+    finally {
+        limit.dispose();
+    }
+}
+function skipped(error, signal) {
+    if (signal.aborted && signal.reason instanceof Error)
+        return signal.reason.message;
+    const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
+    return status === 403 || status === 404
+        ? `the token may not write to this pull request (HTTP ${String(status)}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
+        : `GitHub did not take it (${(0,errors/* errorText */.kc)(error)})`;
+}
+
+;// CONCATENATED MODULE: ./src/report/log.ts
+
+
+
+
+/** Big-file progress lines at most this often. */
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+/** A dry run's plan lists this many files at most. */
+const MAX_PLAN_LINES = 1000;
+/**
+ * The run's log as the run page shows it: a group per phase, a line per file sent, progress for
+ * big files, retries, and a dry run's plan file by file. Writes as the events come.
+ */
+class LogWriter {
+    sink;
+    dryRun;
+    groupOpen = false;
+    lastProgress = new Map();
+    constructor(sink, dryRun) {
+        this.sink = sink;
+        this.dryRun = dryRun;
+    }
+    lastCatalogue = '';
+    /** After `record` has folded `event`. */
+    onEvent(event, record) {
+        switch (event.type) {
+            case 'phase':
+                this.endGroup();
+                this.sink.startGroup(event.title);
+                this.groupOpen = true;
+                break;
+            case 'upload':
+                this.sink.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
+                break;
+            case 'deleted':
+                this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
+                break;
+            case 'plan':
+                this.plan(event);
+                break;
+            case 'pruned':
+                this.sink.log(`− ${event.file.remotePath} ${(0,format/* formatBytes */.z3)(event.file.size)} deleted: no pattern matches it`);
+                break;
+            case 'file-progress':
+                this.progress(event.file, event.bytes);
+                break;
+            case 'file':
+                this.lastProgress.delete(event.file.remotePath);
+                if (event.outcome === 'sent')
+                    this.sink.log(sentLine(event.file, event.ms, event.attempts));
+                else if (event.outcome === 'failed')
+                    this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
+                break;
+            case 'checks':
+                this.sink.log(`Status ${record.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
+                break;
+            case 'retry':
+                this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(0,format/* formatDuration */.a3)(event.delayMs)}`);
+                break;
+            case 'offline':
+                this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
+                break;
+            case 'info':
+                this.sink.log(event.message);
+                break;
+            case 'warning':
+                this.sink.warning(event.message);
+                break;
+            case 'notice':
+                this.sink.notice(event.message);
+                break;
+            case 'catalogue':
+                this.catalogue(event.report);
+                break;
+            case 'retention':
+                this.sink.log((0,report_text/* retentionLine */.b)(event.remaining, event.remainingBytes, event.deleted, event.keep));
+                break;
+            case 'end':
+                this.endGroup();
+                break;
+        }
+    }
+    /** A line every PROGRESS_LOG_INTERVAL_MS while a big file goes, from its first progress on. */
+    progress(file, bytes) {
+        const last = this.lastProgress.get(file.remotePath);
+        if (last === undefined)
+            this.lastProgress.set(file.remotePath, Date.now());
+        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
+            this.lastProgress.set(file.remotePath, Date.now());
+            const percent = Math.floor((100 * bytes) / Math.max(1, file.size));
+            this.sink.log(`  … ${file.remotePath}: ${(0,format/* formatBytes */.z3)(bytes)} of ${(0,format/* formatBytes */.z3)(file.size)} (${percent}%)`);
+        }
+    }
+    /** What the run will do, in a line; in a dry run, file by file. */
+    plan({ toSend, present, extra, prune, create }) {
+        if (create?.replacing.length)
+            this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
+        const unmatched = extra.length
+            ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
+            : '';
+        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(present))})${unmatched}`);
+        if (this.dryRun)
+            this.planLines(toSend, present, extra, prune);
+    }
+    /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
+    planLines(toSend, present, extra, prune) {
+        const lines = [
+            ...toSend.map((f) => `+ ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: to send`),
+            ...present.map((f) => `= ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: already there`),
+            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
+        ];
+        for (const line of lines.slice(0, MAX_PLAN_LINES))
+            this.sink.log(line);
+        if (lines.length > MAX_PLAN_LINES)
+            this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
+    }
+    /** The record's verdict and its changes, field by field, once per verdict (the event comes as the record moves on). */
+    catalogue(report) {
+        // A real run says what it did, once done; the plan it starts from is a dry run's to say.
+        if (!this.dryRun && report.verdict.startsWith('would'))
+            return;
+        const line = `Metadata record ${report.fileIdentifier}: ${report.verdict}${report.published ? ', published' : ''}`;
+        if (line === this.lastCatalogue)
+            return;
+        this.lastCatalogue = line;
+        this.sink.log(line);
+        for (const change of report.changes)
+            this.sink.log(`  ${(0,labels/* fieldLabel */.bk)(change.field)}: ${shorten(change.before) || '(none)'} → ${shorten(change.after) || '(none)'}`);
+    }
+    endGroup() {
+        if (this.groupOpen)
+            this.sink.endGroup();
+        this.groupOpen = false;
+    }
+}
+/** A field's value in one line of the log. */
+function shorten(value) {
+    const line = value.replace(/\s+/g, ' ').trim();
+    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
+function sentLine(file, ms, attempts) {
+    const seconds = Math.max(ms, 1) / 1000;
+    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
+    return `✓ ${file.remotePath} ${(0,format/* formatBytes */.z3)(file.size)} in ${seconds.toFixed(1)} s (${(0,format/* formatBytes */.z3)(file.size / seconds)}/s)${tries}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/record.ts
+function newRecord(context) {
+    return {
+        context,
+        willCreate: false,
+        replacing: [],
+        rows: new Map(),
+        uploaded: 0,
+        extra: { files: [], prune: true, deleted: new Set() },
+        checks: [],
+        warnings: [],
+        places: new Map(),
+        apiConsulted: true,
+        retries: 0,
+    };
+}
+/** Folds one event into the record. */
+function recordEvent(record, event) {
+    switch (event.type) {
+        case 'files':
+            for (const file of event.files)
+                record.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
+            break;
+        case 'place':
+            record.places.set(event.file.remotePath, { epsg: event.epsg, ring: event.ring });
+            break;
+        case 'offline':
+            record.apiConsulted = false;
+            break;
+        case 'retry':
+            record.retries++;
+            break;
+        case 'upload':
+            record.uploadId = event.upload.id;
+            record.willCreate = false;
+            record.status = event.upload.status;
+            break;
+        case 'plan':
+            recordPlan(record, event);
+            break;
+        case 'retention':
+            record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
+            break;
+        case 'pruned':
+            record.extra.deleted.add(event.file.remotePath);
+            break;
+        case 'file':
+            record.rows.set(event.file.remotePath, { file: event.file, outcome: event.outcome, attempts: event.attempts, error: event.error });
+            if (event.outcome === 'sent')
+                record.uploaded++;
+            break;
+        case 'status':
+            record.status = event.status;
+            break;
+        case 'checks':
+            record.checks = event.checks.map((c) => ({ ...c, errorLines: [] }));
+            break;
+        case 'stored-data':
+            record.storedDataId = event.storedData.id;
+            break;
+        case 'layer':
+            record.layer = event.report;
+            break;
+        case 'catalogue':
+            record.catalogue = event.report;
+            break;
+        case 'warning':
+            record.warnings.push(event.message);
+            break;
+        case 'end':
+            recordEnd(record, event.result, event.error);
+            break;
+    }
+}
+function recordPlan(record, event) {
+    // What the upload holds already is said as such from the plan on, as the log says it.
+    for (const file of event.present) {
+        const row = record.rows.get(file.remotePath);
+        if (row?.outcome === 'pending')
+            record.rows.set(file.remotePath, { ...row, outcome: 'present' });
+    }
+    record.willCreate = event.create !== undefined;
+    record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
+    record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
+}
+function recordEnd(record, result, error) {
+    record.end = { result, error };
+    if (result?.status)
+        record.status = result.status;
+    if (result?.checks.length)
+        record.checks = result.checks;
+}
+/** Checks as a list of `{id, name, status}`, as the `checks` output gives them. */
+function checkList(checks) {
+    return checks.map((c) => ({ id: c.id, name: c.name, status: c.status }));
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+
+
+/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
+const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
+/** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
+const ANNOTATION_LINES = 5;
+const ANNOTATION_LIMIT = 10;
+const MAX_LINE_CHARS = 500;
+/**
+ * The step's outputs, set as soon as they are known so that later steps have them even when this
+ * one fails; and at the end, the annotations.
+ */
+class OutputWriter {
+    sink;
+    uploadedWrittenAt = 0;
+    constructor(sink) {
+        this.sink = sink;
+    }
+    /** After `record` has folded `event`. */
+    onEvent(event, record) {
+        switch (event.type) {
+            case 'files':
+                this.sink.output('files', event.files.length);
+                this.sink.output('bytes', (0,workspace_files/* totalBytes */.ob)(event.files));
+                break;
+            case 'upload':
+                this.sink.output('upload-id', event.upload.id);
+                this.sink.output('status', event.upload.status);
+                break;
+            case 'status':
+                this.sink.output('status', event.status);
+                break;
+            case 'file':
+                // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
+                if (event.outcome === 'sent' && Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
+                    this.uploadedWrittenAt = Date.now();
+                    this.sink.output('uploaded', record.uploaded);
+                }
+                break;
+            case 'checks':
+                this.checks(record);
+                break;
+            case 'stored-data':
+                this.sink.output('stored-data-id', event.storedData.id);
+                break;
+            case 'layer':
+                if (event.report.services.length)
+                    this.layer(record);
+                if (event.report.update) {
+                    this.sink.output('update', event.report.update.kind);
+                    this.sink.output('changed', event.report.update.changed);
+                }
+                break;
+            case 'catalogue':
+                if (event.report.metadataId)
+                    this.sink.output('metadata-id', event.report.metadataId);
+                break;
+            case 'end':
+                this.sink.output('uploaded', record.uploaded);
+                if (record.status)
+                    this.sink.output('status', record.status);
+                if (record.checks.length || event.result)
+                    this.checks(record);
+                break;
+        }
+    }
+    /** Annotations that say what went wrong where: refused files, a failed pyramid, failed checks, retries. */
+    annotate(record) {
+        const { error, result } = record.end ?? {};
+        // A refused file gets its own annotation on the file (GitHub shows the first 10).
+        if (error instanceof errors/* FileError */.f6)
+            for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
+                this.sink.warning(problem.problem, { file: problem.paths[0], title: 'Refused before sending' });
+        if (error instanceof errors/* PyramidFailedError */.iw)
+            this.sink.error(firstLines(error.errorLines) || 'failed without ERROR lines in its log', {
+                title: `Pyramid failed: execution ${error.executionId}`,
+            });
+        for (const check of failed(result?.checks ?? []))
+            this.sink.error(firstLines(check.errorLines) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
+        if (record.retries > 0)
+            this.sink.warning(`${record.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
+        if (record.uploadId && !result?.dryRun)
+            this.sink.notice(record.layer?.uploadDeleted
+                ? `Upload ${record.uploadId} was ${record.status}, then deleted: layer ${record.layer.layer} is served from its pyramid ${record.layer.storedData?.id}`
+                : `Upload ${record.uploadId} is ${record.status}`, { title: 'Géoplateforme upload' });
+        // A bug, not a user's mistake: its stack helps whoever fixes it.
+        if (error && !(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
+            this.sink.log(error.stack);
+    }
+    checks(record) {
+        this.sink.output('checks', JSON.stringify(checkList(record.checks)));
+        this.sink.output('checks-failed', failed(record.checks).length);
+    }
+    layer(record) {
+        const report = record.layer;
+        if (!report)
+            return;
+        this.sink.output('layer-urls', JSON.stringify(report.urls));
+        if (report.fiche)
+            this.sink.output('fiche-url', report.fiche);
+        const offerings = report.services.flatMap((s) => s.offering
+            ? [{ id: s.offering.id, configuration: s.configurationId, type: s.type, status: s.offering.status, urls: s.offering.urls }]
+            : []);
+        this.sink.output('offerings', JSON.stringify(offerings));
+    }
+}
+function firstLines(lines) {
+    return lines
+        .slice(0, ANNOTATION_LINES)
+        .map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line))
+        .join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+
+
+
+/**
+ * The job summary, a pure function of the run's record: the upload, what became of each file,
+ * the checks and their error lines, the layer. GitHub keeps 1 MiB of summary per step; the caps
+ * keep this one well under it whatever the number of files or error lines.
+ */
+const MAX_FILE_ROWS = 1000;
+const MAX_ERROR_LINES_PER_CHECK = 200;
+const summary_MAX_LINE_CHARS = 500;
+function renderSummary(record) {
+    const { error, result } = record.end ?? {};
+    const dryRun = result?.dryRun === true;
+    const icon = error ? '❌' : dryRun ? '🔎' : '✅';
+    const title = record.layer
+        ? layerTitle(record.layer, record, dryRun, error !== undefined)
+        : `Géoplateforme upload ${(0,report_text/* esc */.UQ)(record.context.name)}`;
+    const out = [`<h2>${icon} ${title}${dryRun ? ' (dry run)' : ''}</h2>`];
+    if (error)
+        out.push(`<p><strong>${(0,report_text/* esc */.UQ)(headline(error, record))}</strong></p>`);
+    if (record.layer)
+        out.push(layerSection(record.layer));
+    if (record.catalogue)
+        out.push(metadataSection(record.catalogue));
+    if (error instanceof errors/* PyramidFailedError */.iw)
+        out.push(pyramidErrors(error));
+    if (error instanceof errors/* FileError */.f6 && error.problems.length)
+        out.push(refusedFiles(error));
+    out.push(uploadTable(record));
+    // Refused before sending: the problems above say it all, no file list of "not sent".
+    if (record.rows.size && !(error instanceof errors/* FileError */.f6))
+        out.push(filesSection(record, dryRun));
+    if (record.extra.files.length)
+        out.push(unmatchedFiles(record, dryRun));
+    if (record.checks.length)
+        out.push(checksSection(record.checks));
+    return out.join('\n');
+}
+/** The fiche's record: what became of it, where the catalogue shows it, and what changed in it. */
+function metadataSection(report) {
+    const link = (href, label) => (/^https?:\/\//.test(href) ? `<a href="${(0,report_text/* esc */.UQ)(href)}">${(0,report_text/* esc */.UQ)(label)}</a>` : code(href));
+    const rows = [
+        ['Identifier', code(report.fileIdentifier)],
+        ['Record', (0,report_text/* esc */.UQ)(`${report.verdict}${report.metadataId ? ` (${report.metadataId})` : ''}`)],
+        [
+            'Catalogue',
+            report.published
+                ? `${link(report.catalogueUrl, 'the record in the catalogue')} · ${report.cswUrl ? link(report.cswUrl, 'CSW') : ''}`
+                : (0,report_text/* esc */.UQ)('not published'),
+        ],
+    ];
+    if (report.thumbnail?.url)
+        rows.push(['Thumbnail', `${link(report.thumbnail.url, 'image')} ${(0,report_text/* esc */.UQ)(report.thumbnail.verdict)}`]);
+    else if (report.thumbnail)
+        rows.push(['Thumbnail', (0,report_text/* esc */.UQ)(`none${report.thumbnail.why ? `: ${report.thumbnail.why}` : ''}`)]);
+    const changes = report.changes.length
+        ? `\n<details open><summary>${report.changes.length} field(s) ${report.verdict.startsWith('would') ? 'would change' : 'changed'}</summary>\n\n${table(['Field', 'Before', 'After'], report.changes.map((c) => [(0,report_text/* esc */.UQ)((0,labels/* fieldLabel */.bk)(c.field)), (0,report_text/* esc */.UQ)(shortLine(c.before)) || '–', (0,report_text/* esc */.UQ)(shortLine(c.after)) || '–']))}\n</details>`
+        : '';
+    return `<h3>Metadata record</h3>\n${table([], rows)}${changes}`;
+}
+/** The failure in the summary's own words: without the pointer to the summary where it has one. */
+function headline(error, record) {
+    return error instanceof errors/* ChecksFailedError */.Ro || error instanceof errors/* PyramidFailedError */.iw
+        ? error.brief
+        : (0,report_text/* messageOf */.bD)(error, record.uploadId, record.status);
+}
+/** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
+function layerSection(report) {
+    const sd = report.storedData;
+    const parameters = Object.entries(report.parameters).map(([k, v]) => `${k} ${v}`);
+    const rows = [
+        ['Layer', code(report.layer)],
+        ['Action', (0,report_text/* esc */.UQ)(report.action)],
+        ...(report.update ? [['Update', (0,report_text/* esc */.UQ)(`${report.update.kind}: ${report.update.why}`)]] : []),
+        ['Pyramid', (0,report_text/* esc */.UQ)(parameters.join(', '))],
+    ];
+    if (sd) {
+        const levels = sd.levels.map(Number).filter(Number.isFinite);
+        rows.push(['Stored data', `${code(sd.id)} ${(0,report_text/* esc */.UQ)(sd.status)}`]);
+        if (levels.length) {
+            // A loop, not Math.min(...levels): no list is spread into arguments.
+            const [top, bottom] = levels.reduce(([lo, hi], l) => [Math.min(lo, l), Math.max(hi, l)], [Infinity, -Infinity]);
+            rows.push(['Levels', (0,report_text/* esc */.UQ)(`${top} to ${bottom} (${sd.tms ?? ''})`)]);
+        }
+        if (sd.size !== undefined)
+            rows.push(['Size', (0,format/* formatBytes */.z3)(sd.size)]);
+    }
+    for (const { type, offering } of report.services)
+        rows.push([(0,report_text/* esc */.UQ)(type), offering ? serviceLinks(offering.urls) || (0,report_text/* esc */.UQ)(offering.status) : '–']);
+    if (report.services.some((s) => s.offering?.open === false))
+        rows.push([
+            'Access',
+            'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
+        ]);
+    if (report.fiche)
+        rows.push(['Fiche', `<a href="${(0,report_text/* esc */.UQ)(report.fiche)}">the fiche de données in cartes.gouv.fr</a>`]);
+    if (report.deletedPyramids.length)
+        rows.push(['Previous pyramid', (0,report_text/* esc */.UQ)(`deleted: ${report.deletedPyramids.join(', ')}`)]);
+    if (report.uploadDeleted)
+        rows.push(['Upload', 'deleted (the pyramid holds the data)']);
+    const preview = report.preview
+        ? `\n<p><img src="${(0,report_text/* esc */.UQ)(report.preview)}" alt="Preview of layer ${(0,report_text/* esc */.UQ)(report.layer)}" width="512"></p>`
+        : '';
+    return `<h3>Layer ${(0,report_text/* esc */.UQ)(report.layer)}</h3>\n${table([], rows)}${preview}`;
+}
+/** What happened to the layer, in the page's title: "Layer ortho_2024 updated: incremental, 3 of 10000 files". */
+function layerTitle(report, record, dryRun, failed) {
+    const name = `Layer ${(0,report_text/* esc */.UQ)(report.layer)}`;
+    const update = report.update;
+    if (failed)
+        return `${name}: not ${update?.kind === 'created' ? 'created' : 'updated'}`;
+    const of = record.rows.size;
+    const said = {
+        created: `created from ${of} files`,
+        full: `rebuilt in full from ${of} files`,
+        incremental: `updated: incremental, ${update?.changed ?? 0} of ${of} files`,
+        unchanged: 'unchanged',
+        reconfigured: 'reconfigured, no pyramid built',
+        stale: 'left as it is: this commit is older than the live one',
+    };
+    const what = update ? said[update.kind] : report.action;
+    return dryRun ? `${name} would be ${what}` : `${name} ${what}`;
+}
+/**
+ * An offering's URLs as links a GIS user opens: WMTS and WMS GetCapabilities (the WMS URL is a
+ * GetMap template, useless in QGIS), TMS as it is. Only http(s) URLs are links.
+ */
+function serviceLinks(urls) {
+    const link = (label, href) => /^https?:\/\//.test(href) ? `<a href="${(0,report_text/* esc */.UQ)(href)}">${(0,report_text/* esc */.UQ)(label)}</a>` : `${(0,report_text/* esc */.UQ)(label)}: ${code(href)}`;
+    const capabilities = (url, service) => {
+        const base = url.split('?')[0];
+        return `${base}?SERVICE=${service}&REQUEST=GetCapabilities`;
+    };
+    return urls
+        .map(({ type, url }) => {
+        const kind = type.toUpperCase();
+        if (kind === 'WMTS' || kind === 'WMS')
+            return link(`${kind} GetCapabilities`, capabilities(url, kind));
+        return link(kind || 'URL', url);
+    })
+        .join('<br>');
+}
+function pyramidErrors(error) {
+    const items = error.errorLines
+        .slice(0, MAX_ERROR_LINES_PER_CHECK)
+        .map((l) => `<li>${(0,report_text/* esc */.UQ)(shortLine(l))}</li>`)
+        .join('');
+    return `<details open><summary>Pyramid execution ${(0,report_text/* esc */.UQ)(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${items}</ul>\n</details>`;
+}
+function refusedFiles(error) {
+    const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [p.paths.map(code).join(' and '), (0,report_text/* esc */.UQ)(p.problem)]);
+    const more = error.problems.length - rows.length;
+    return [
+        '<h3>Refused before sending</h3>',
+        table(['File', 'Problem'], rows),
+        ...(more > 0 ? [`<p>… and ${more} more problems not shown.</p>`] : []),
+    ].join('\n');
+}
+function uploadTable(record) {
+    const planned = record.willCreate ? 'to be created' : '–';
+    return table([], [
+        ['Name', (0,report_text/* esc */.UQ)(record.context.name)],
+        ['Id', record.uploadId ? code(record.uploadId) : planned],
+        ['Status', (0,report_text/* esc */.UQ)(record.status ?? planned)],
+        ['SRS', (0,report_text/* esc */.UQ)(record.context.srs)],
+        ['Datastore', code(record.context.datastore)],
+        ...(record.replacing.length ? [['Would delete', (0,report_text/* esc */.UQ)(record.replacing.join(', '))]] : []),
+        ...(record.retention
+            ? [
+                [
+                    'Earlier uploads',
+                    (0,report_text/* esc */.UQ)((0,report_text/* retentionLine */.b)(record.retention.remaining, record.retention.bytes, record.retention.deleted, record.retention.keep)),
+                ],
+            ]
+            : []),
+    ]);
+}
+function filesSection(record, dryRun) {
+    const rows = [...record.rows.values()];
+    const label = {
+        sent: 'sent',
+        present: 'already there',
+        failed: 'failed',
+        pending: dryRun ? 'to send' : 'not sent',
+        unchanged: 'unchanged: the live pyramid holds it',
+    };
+    const counts = new Map();
+    for (const row of rows)
+        counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
+    const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
+    // Files that did nothing are a count, not rows: the table is what the run changed.
+    const acted = rows.filter((r) => r.outcome !== 'unchanged');
+    const shown = [...acted].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
+    const cells = shown.map((r) => [
+        code(r.file.remotePath),
+        (0,format/* formatBytes */.z3)(r.file.size),
+        (0,report_text/* esc */.UQ)(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
+        r.attempts ? String(r.attempts) : '',
+    ]);
+    const out = [`<h3>Files</h3><p>${rows.length} file(s), ${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(rows.map((r) => r.file)))}: ${tally}.</p>`];
+    if (cells.length)
+        out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
+    if (acted.length > shown.length)
+        out.push(`<p>… and ${acted.length - shown.length} more files not shown (failed files are listed first).</p>`);
+    return out.join('\n');
+}
+/** Failed files first, then those not sent, sent, and already there. */
+const ORDER = { failed: 0, pending: 1, sent: 2, present: 3, unchanged: 4 };
+function unmatchedFiles(record, dryRun) {
+    const { files, prune, deleted } = record.extra;
+    const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : dryRun ? 'to delete' : 'not deleted';
+    const rows = files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), (0,format/* formatBytes */.z3)(f.size), (0,report_text/* esc */.UQ)(state(f))]);
+    const out = [`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(files))}.</p>`];
+    out.push(table(['Remote path', 'Size', 'Result'], rows));
+    if (files.length > MAX_FILE_ROWS)
+        out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
+    return out.join('\n');
+}
+function checksSection(checks) {
+    const out = [
+        '<h3>Checks</h3>',
+        table(['Check', 'Status', 'Duration'], checks.map((c) => [(0,report_text/* esc */.UQ)(c.name), (0,report_text/* esc */.UQ)(c.status), duration(c.start, c.finish)])),
+    ];
+    for (const check of failed(checks)) {
+        const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
+        const more = check.errorLines.length - lines.length;
+        // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
+        // with is what would be cut off. The time leads each line; the platform's prefix goes.
+        const items = lines.map((line) => {
+            const { time, message } = splitLogLine(line);
+            return `<li>${time ? `<code>${(0,report_text/* esc */.UQ)(time)}</code> ` : ''}${(0,report_text/* esc */.UQ)(message)}</li>`;
+        });
+        out.push(`<details open><summary>${(0,report_text/* esc */.UQ)(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`);
+    }
+    return out.join('\n');
+}
+function duration(start, finish) {
+    if (!start || !finish)
+        return '';
+    const ms = Date.parse(finish) - Date.parse(start);
+    if (!Number.isFinite(ms) || ms < 0)
+        return '';
+    return (0,format/* formatDuration */.a3)(ms);
+}
+function shortLine(line) {
+    return line.length > summary_MAX_LINE_CHARS ? `${line.slice(0, summary_MAX_LINE_CHARS)}…` : line;
+}
+function code(text) {
+    return `<code>${(0,report_text/* esc */.UQ)(text)}</code>`;
+}
+/** An HTML table; with no head, a key-value table whose first column is bold. */
+function table(head, rows) {
+    const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
+    const cells = (r) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
+    return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
+}
+
+;// CONCATENATED MODULE: ./src/report/reporter.ts
+
+
+
+
+
+
+/**
+ * What `main` reports through: every event is folded into the run's record, then the log and the
+ * outputs are written from it as it comes; at the end, the annotations, the job summary and the
+ * failure. A failed or cancelled run still reports all that happened.
+ */
+class Reporter {
+    record;
+    sink;
+    logWriter;
+    outputs;
+    constructor(context, sink) {
+        this.record = newRecord(context);
+        this.sink = sink;
+        this.logWriter = new LogWriter(this.sink, context.dryRun === true);
+        this.outputs = new OutputWriter(this.sink);
+    }
+    onEvent = (event) => {
+        recordEvent(this.record, event);
+        this.logWriter.onEvent(event, this.record);
+        this.outputs.onEvent(event, this.record);
+    };
+    /** The upload the run used, once known. */
+    get uploadId() {
+        return this.record.uploadId;
+    }
+    /** A request's line, for the debug log only. */
+    debug(line) {
+        this.sink.debug(line);
+    }
+    /** A value that must never show (a token obtained). */
+    secret(value) {
+        this.sink.secret(value);
+    }
+    /** Matched files are known: `files` and `bytes` outputs right away. */
+    files(files) {
+        this.onEvent({ type: 'files', files });
+    }
+    place(file, epsg, ring) {
+        this.onEvent({ type: 'place', file, epsg, ring });
+    }
+    offline() {
+        this.onEvent({ type: 'offline' });
+    }
+    /** A request or a file that is tried again: a log line, and one warning at the end for all. */
+    retried(what, attempt, reason, delayMs) {
+        this.onEvent({ type: 'retry', what, attempt, reason, delayMs });
+    }
+    log(message) {
+        this.onEvent({ type: 'info', message });
+    }
+    warning(message) {
+        this.onEvent({ type: 'warning', message });
+    }
+    notice(message) {
+        this.onEvent({ type: 'notice', message });
+    }
+    /** How the layer is brought up to date: a notice for a full rebuild the user did not ask for; the files it leaves out, unchanged. */
+    layerUpdate(layer, update, matched, dryRun) {
+        if (update.kind === 'full' && !dryRun && update.why !== 'update: full')
+            this.notice(`A full rebuild of layer ${layer}: ${update.why}`);
+        this.log(`Update of layer ${layer}: ${update.kind}, ${update.why}`);
+        const sent = new Set(update.files);
+        for (const file of matched)
+            if (!sent.has(file))
+                this.onEvent({ type: 'file', file, outcome: 'unchanged', attempts: 0, ms: 0 });
+    }
+    /** The pull-request comment's view of the record; its rendered body goes out through `redact`. */
+    commentRecord() {
+        return commentRecordOf(this.record);
+    }
+    redact(text) {
+        return this.sink.redact(text);
+    }
+    /** Writes the final outputs, the annotations and the summary; then fails the step if `error`. */
+    async finish(result, error) {
+        if (this.record.end)
+            return;
+        this.onEvent({ type: 'end', result, error });
+        this.outputs.annotate(this.record);
+        await this.sink.summary(renderSummary(this.record));
+        if (error)
+            this.sink.fail((0,report_text/* messageOf */.bD)(error, this.record.uploadId, this.record.status));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/sink.ts
+
+
+/** Too short a value would blank out ordinary words; the runner still masks it in the log. */
+const MIN_SCRUBBED_LENGTH = 4;
+/**
+ * Everything the run writes to GitHub goes through here: log lines, annotations, outputs, the job
+ * summary, the failure, and the pull-request comment's body. Text from outside (a token endpoint
+ * echoing the form it got, a file name, a server message) may hold a secret in any shape: the
+ * runner masks the log, but the summary, the annotations, the outputs and the comment are ours, so
+ * every one of them is redacted here, at this one boundary.
+ */
+class GitHubSink {
+    runner;
+    /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
+    secrets;
+    constructor(runner, secrets = []) {
+        this.runner = runner;
+        this.secrets = [...secrets];
+    }
+    /** A debug line, written only when the runner shows them (its cost is skipped otherwise). */
+    debug(line) {
+        if (this.runner.isDebug())
+            this.runner.debug(this.redact(line()));
+    }
+    /** A value that must never show: the runner masks it in the log, and the rest is scrubbed here. */
+    secret(value) {
+        this.runner.setSecret(value);
+        this.secrets.push(value);
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.secrets)
+            if (secret.length >= MIN_SCRUBBED_LENGTH)
+                out = out.split(secret).join('***').split((0,report_text/* esc */.UQ)(secret)).join('***');
+        return out;
+    }
+    /**
+     * A log line. Text from outside may hold a newline, and a line that starts with `::` is a
+     * workflow command to the runner: every line is made one line.
+     */
+    log(text) {
+        this.runner.info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
+    }
+    warning(message, properties) {
+        this.runner.warning(this.redact(message), properties);
+    }
+    notice(message, properties) {
+        this.runner.notice(this.redact(message), properties);
+    }
+    error(message, properties) {
+        this.runner.error(this.redact(message), properties);
+    }
+    output(name, value) {
+        this.runner.setOutput(name, typeof value === 'string' ? this.redact(value) : value);
+    }
+    startGroup(title) {
+        this.runner.startGroup(this.redact(title));
+    }
+    endGroup() {
+        this.runner.endGroup();
+    }
+    async summary(html) {
+        try {
+            await this.runner.summary.addRaw(this.redact(html), true).write();
+        }
+        catch (error) {
+            this.runner.warning(`Could not write the job summary: ${(0,errors/* errorText */.kc)(error)}`);
+        }
+    }
+    fail(message) {
+        this.runner.setFailed(this.redact(message));
+    }
+}
+
+// EXTERNAL MODULE: ./src/shared/fd.ts
+var shared_fd = __nccwpck_require__(9203);
+;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
+
+
+
+
+/**
+ * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
+ * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
+ * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
+ *
+ * A file that changes (size or modification time against those it was matched with, and for a big
+ * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
+ * its last bytes leave: without its closing boundary the server cannot take the body as a whole
+ * file, so a changed file is never stored. A small file is read whole before anything leaves.
+ * The last bytes can still be read before a change that comes while they travel or while the
+ * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
+ * compare once the answer is in.
+ */
+function multipartFile(source, fileName, onChunk, 
+/** Text parts before the file (a metadata record's `type`, an annex's `paths` and `labels`), in order. */
+fields = []) {
+    let read;
+    const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
+    const textParts = fields
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`)
+        .join('');
+    const head = Buffer.from(`${textParts}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n');
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const size = 'content' in source ? source.content.length : source.size;
+    // The head rides with the first bytes and the tail with the last: fewer, fuller TCP writes,
+    // which for small files halves the server's work per request.
+    async function* parts() {
+        if ('content' in source) {
+            onChunk?.(source.content);
+            yield Buffer.concat([head, source.content, tail]);
+            return;
+        }
+        let fd;
+        try {
+            fd = await (0,shared_fd/* openForReading */.sb)(source.path);
+            const frame = { fd, source, head, tail, onChunk, onRead: (stat) => (read = stat) };
+            yield* source.size < readChunkSize(source.size) ? smallFile(frame) : bigFile(frame);
+        }
+        catch (error) {
+            if (error instanceof errors/* LocalFileError */.QD)
+                throw error;
+            throw new errors/* LocalFileError */.QD(source.label, multipart_unreadable(error));
+        }
+        finally {
+            if (fd !== undefined)
+                await (0,shared_fd/* closeFd */.zF)(fd);
+        }
+    }
+    return {
+        stream: parts(),
+        length: head.length + size + tail.length,
+        contentType: `multipart/form-data; boundary=${boundary}`,
+        read: () => read,
+    };
+}
+/**
+ * A small file: read whole into the body's one buffer, between its head and tail, then one stat.
+ * Nothing has left yet when the stat is compared, so a change is refused unsent.
+ */
+async function* smallFile({ fd, source, head, tail, onChunk, onRead }) {
+    const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
+    head.copy(body, 0);
+    const got = await (0,shared_fd/* readFully */.lR)(fd, body, head.length, source.size, 0);
+    const now = await (0,shared_fd/* sizeAndTime */.mu)(fd);
+    onRead(now);
+    if (isChanged(source, now))
+        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${multipart_changes(source, now)}); it was not sent`);
+    if (got < source.size)
+        throw new errors/* LocalFileError */.QD(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
+    tail.copy(body, head.length + source.size);
+    onChunk?.(body.subarray(head.length, head.length + source.size));
+    yield body;
+}
+/**
+ * A big file, read a chunk at a time as the socket takes them, with a stat before and after: a
+ * change refuses the tail, so the server never gets a whole body of a changed file.
+ */
+async function* bigFile({ fd, source, head, tail, onChunk, onRead }) {
+    const chunkSize = readChunkSize(source.size);
+    const before = await (0,shared_fd/* sizeAndTime */.mu)(fd);
+    onRead(before);
+    if (isChanged(source, before))
+        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${multipart_changes(source, before)}); it was not sent`);
+    let held = head;
+    for (let position = 0; position < source.size;) {
+        const want = Math.min(chunkSize, source.size - position);
+        const chunk = Buffer.allocUnsafe(want);
+        const bytesRead = await (0,shared_fd/* readAt */.m6)(fd, chunk, 0, want, position);
+        if (bytesRead === 0)
+            throw new errors/* LocalFileError */.QD(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
+        const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
+        position += bytesRead;
+        onChunk?.(bytes);
+        if (held === head)
+            held = Buffer.concat([head, bytes]);
+        else {
+            yield held;
+            held = bytes;
+        }
+    }
+    const after = await (0,shared_fd/* sizeAndTime */.mu)(fd);
+    if (isChanged(before, after))
+        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${multipart_changes(before, after)}); it was not stored`);
+    yield Buffer.concat([held, tail]);
+}
+/**
+ * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
+ * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
+ * that is not the final one: the caller removes that copy.
+ */
+async function assertUnchanged(source, read) {
+    if (!read)
+        return;
+    const now = await (0,shared_fd/* sizeAndTimeAt */.b3)(source.path).catch((error) => {
+        throw new errors/* LocalFileError */.QD(source.label, `${multipart_unreadable(error)} while it was sent; the copy sent is not kept`);
+    });
+    if (isChanged(read, now))
+        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${multipart_changes(read, now)}); the copy sent is not kept`);
+}
+/** Why a local file could not be read, in words. */
+function multipart_unreadable(error) {
+    const code = error.code;
+    if (code === 'ENOENT')
+        return 'no longer exists (deleted or moved after it was matched)';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'cannot be read: permission denied';
+    if (code === 'EISDIR')
+        return 'is now a directory';
+    return `could not be read: ${code ?? (0,errors/* errorText */.kc)(error)}`;
+}
+function isChanged(was, now) {
+    return (now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino));
+}
+function multipart_changes(was, now) {
+    if (was.size !== now.size)
+        return `${was.size} bytes, now ${now.size}`;
+    if (was.ino !== undefined && was.ino !== now.ino)
+        return 'replaced by another file';
+    return `modified at ${new Date(now.mtimeMs).toISOString()}`;
+}
+/** One random prefix per process and a counter: unique boundaries without entropy per file. */
+const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
+let boundaryCount = 0;
+/** WHATWG form encoding of a quoted header parameter: `"`, CR and LF percent-encoded. */
+function escapeQuoted(value) {
+    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/catalogue.ts
+
+
+
+
+const PAGE = 50;
+class CatalogueClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    async metadataList(tags = {}) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        const items = await this.transport.getAll('/metadata', query, PAGE);
+        // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
+        return Promise.all(items
+            .map(record)
+            .map(async (item) => typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record'))));
+    }
+    metadata(id) {
+        return this.transport.readJson(`read metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, (body) => toMetadata(record(body)));
+    }
+    metadataFile(id) {
+        const route = `/metadata/${encodeURIComponent(id)}/file`;
+        return this.transport.retry.read(`read the file of metadata ${id}`, async () => (await this.transport.request('GET', route)).text);
+    }
+    async createMetadata(xml, fileIdentifier, flags) {
+        const content = Buffer.from(xml, 'utf8');
+        const { value } = await this.transport.retry.write(`create metadata ${fileIdentifier}`, async () => {
+            // The docs say form fields, every client sends query parameters: both, the same values.
+            const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+            const openData = String(flags.openData);
+            const res = await this.transport.request('POST', '/metadata', {
+                query: { type, open_data: openData },
+                body: () => multipartFile({ content }, 'metadata.xml', undefined, [
+                    ['type', type],
+                    ['open_data', openData],
+                ]),
+            });
+            return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
+        }, 
+        // The identifier is unique on the platform: a record of ours that holds it was made by this request.
+        async () => {
+            const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
+            return made ? { done: true, value: made } : { done: false };
+        });
+        if (!value)
+            throw new errors/* BadResponseError */.nS('POST', '/metadata', 'no record was made');
+        return value;
+    }
+    async replaceMetadata(id, xml, isDone) {
+        const content = Buffer.from(xml, 'utf8');
+        await this.transport.change(`replace metadata ${id}`, 'PUT', `/metadata/${encodeURIComponent(id)}`, { body: () => multipartFile({ content }, 'metadata.xml') }, isDone);
+    }
+    async setMetadataFlags(id, flags) {
+        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+        await this.transport.change(`set the flags of metadata ${id}`, 'PATCH', `/metadata/${encodeURIComponent(id)}`, { json: { type, open_data: flags.openData } }, async () => {
+            const now = await this.metadata(id);
+            return now.type === type && now.openData === flags.openData;
+        });
+    }
+    async tagMetadata(id, tags) {
+        await this.transport.tag(`tag metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, tags, async () => (await this.metadata(id)).tags);
+    }
+    async publishMetadata(id, fileIdentifier, endpointId) {
+        await this.transport.change(`publish metadata ${fileIdentifier}`, 'POST', '/metadata/publication', { json: { file_identifiers: [fileIdentifier], endpoint: endpointId } }, async () => (await this.metadata(id)).endpointIds.includes(endpointId));
+    }
+    async annexes(labels) {
+        const query = new URLSearchParams(labels.map((l) => ['labels', l]));
+        // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
+        const items = await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE);
+        return items.map((item) => toAnnex(record(item)));
+    }
+    async createAnnex(content, path, labels) {
+        const route = `/annexes`;
+        // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
+        const fields = [['paths', path], ...labels.map((l) => ['labels', l]), ['published', 'true']];
+        const { value } = await this.transport.retry.write(`create annex ${path}`, async () => {
+            const res = await this.transport.request('POST', route, {
+                body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
+            });
+            return toAnnex(record(parseBody(res.text, 'POST', route)));
+        }, 
+        // A path is unique in the datastore: an annex at it was made by this request.
+        async () => {
+            const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
+            const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
+            return made ? { done: true, value: made } : { done: false };
+        });
+        if (!value)
+            throw new errors/* BadResponseError */.nS('POST', route, 'no annex was made');
+        return value;
+    }
+    async deleteAnnex(id) {
+        const route = `/annexes/${encodeURIComponent(id)}`;
+        await this.transport.remove(`delete annex ${id}`, route, async () => {
+            const items = await this.transport.getAll('/annexes', {}, PAGE);
+            return !items.some((item) => string(record(item)._id) === id);
+        });
+    }
+}
+function toMetadata(fields) {
+    return {
+        id: entityId(fields, 'a metadata record'),
+        fileIdentifier: json_text(fields.file_identifier),
+        type: string(fields.type),
+        openData: json_boolean(fields.open_data),
+        tags: tagMap(fields.tags),
+        endpointIds: array(fields.endpoints).flatMap((e) => string(record(e)._id) ?? string(record(record(e).endpoint)._id) ?? []),
+        update: string(fields.update),
+    };
+}
+function toAnnex(fields) {
+    return {
+        id: entityId(fields, 'an annex'),
+        paths: array(fields.paths).flatMap((p) => string(p) ?? []),
+        labels: array(fields.labels).flatMap((l) => string(l) ?? []),
+        published: fields.published === true,
+    };
+}
+function parseBody(text, method, route) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw new errors/* BadResponseError */.nS(method, route, 'the answer is not the JSON the API returns');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
+
+class DatastoreClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    async datastore() {
+        return this.transport.readJson('read the datastore', '', (body) => ({
+            usage: toUsage(body),
+            layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
+            metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
+            technicalName: string(record(body).technical_name) || undefined,
+        }));
+    }
+    async memberships() {
+        return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
+    }
+}
+/** `storages.uploads` in the 2026 schema, `storages.upload` in the 2024 tutorial (docs/api.md, "Quota"). */
+function toUsage(body) {
+    const storages = record(record(body).storages);
+    const upload = record(storages.uploads ?? storages.upload);
+    const quota = number(upload.quota);
+    return quota === undefined ? undefined : { use: numeric(upload.use) ?? NaN, quota };
+}
+function toMemberships(body) {
+    return array(record(body).communities_member).map((value) => {
+        const member = record(value);
+        const community = record(member.community);
+        return {
+            community: json_text(community.name, '?'),
+            datastore: string(community.datastore) ?? idOf(community.datastore),
+            rights: array(member.rights).flatMap((right) => string(right) ?? []),
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/layers.ts
+
+
+
+
+
+const layers_PAGE = 100;
+/** How long an unpublished offering is watched until it is gone. */
+const UNPUBLISH_MS = 120_000;
+class LayersClient {
+    transport;
+    constructor(transport) {
+        this.transport = transport;
+    }
+    within(signal) {
+        return new LayersClient(this.transport.within(signal));
+    }
+    async processings() {
+        const read = async (id) => ({
+            id,
+            name: await this.transport.readJson(`read processing ${id}`, processingRoute(id), (body) => json_text(record(body).name)),
+        });
+        // `name` is a base field of the list; an item without it is read whole rather than nameless.
+        return this.transport.listWhole('/processings', {}, layers_PAGE, read, {
+            what: 'a processing',
+            fromItem: (item) => (typeof item.name === 'string' ? { id: entityId(item, 'a processing'), name: item.name } : undefined),
+        });
+    }
+    async processingParameters(processingId) {
+        return this.transport.readJson(`read processing ${processingId}`, processingRoute(processingId), toParameters);
+    }
+    async createExecution(body, outputName) {
+        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
+        return this.transport.create(`create the pyramid ${outputName}`, '/processings/executions', body, toPyramidExecution, async () => {
+            const made = (await this.storedDataNamed(outputName))[0];
+            return made ? (await this.executionsProducing(made.id))[0] : undefined;
+        });
+    }
+    async launchExecution(executionId) {
+        // Launched once it is no longer CREATED; a second launch is refused.
+        await this.transport.change(`launch execution ${executionId}`, 'POST', `${executionRoute(executionId)}/launch`, {}, async () => (await this.pyramidExecution(executionId)).status !== 'CREATED', [409]);
+    }
+    async pyramidExecution(executionId) {
+        return this.transport.readJson(`read execution ${executionId}`, executionRoute(executionId), toPyramidExecution);
+    }
+    async executionsProducing(storedDataId) {
+        const executions = await this.transport.listWhole('/processings/executions', { output_stored_data: storedDataId }, layers_PAGE, (id) => this.pyramidExecution(id), { what: 'an execution' });
+        return executions.filter((e) => e.storedDataId === storedDataId);
+    }
+    async executionLogs(executionId) {
+        // Logs may not be there yet (docs/api.md): none rather than a failure.
+        const lines = await unlessGone(() => this.transport.getAll(`${executionRoute(executionId)}/logs`, {}, layers_PAGE, true));
+        return lines ? logLines(lines) : [];
+    }
+    async storedData(storedDataId) {
+        return this.transport.readJson(`read stored data ${storedDataId}`, storedDataRoute(storedDataId), toStoredData);
+    }
+    async storedDataTagged(tags) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
+        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
+    }
+    async storedDataNamed(name) {
+        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
+    }
+    async tagStoredData(storedDataId, tags) {
+        await this.transport.tag(`tag stored data ${storedDataId}`, storedDataRoute(storedDataId), tags, async () => (await this.storedData(storedDataId)).tags);
+    }
+    async deleteStoredData(storedDataId) {
+        await this.transport.remove(`delete stored data ${storedDataId}`, storedDataRoute(storedDataId), async () => {
+            const held = await unlessGone(() => this.storedData(storedDataId));
+            return held === undefined || held.status === 'DELETED';
+        });
+    }
+    async dependencies(storedDataId) {
+        return this.transport.readJson(`read the dependencies of ${storedDataId}`, `${storedDataRoute(storedDataId)}/dependencies`, toDependencies);
+    }
+    async configurationsOf(layerName, type) {
+        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
+        // item that names another layer or type is not ours. The rest are read whole: a list item has
+        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
+        const read = await this.transport.listWhole('/configurations', { layer_name: layerName, type }, layers_PAGE, (id) => this.configuration(id), {
+            what: 'a configuration',
+            mayBeOurs: (item) => (typeof item.layer_name !== 'string' || item.layer_name === layerName) && (typeof item.type !== 'string' || item.type === type),
+        });
+        return read.filter((c) => c.layerName === layerName && c.type === type);
+    }
+    async configuration(configurationId) {
+        return this.transport.readJson(`read configuration ${configurationId}`, configurationRoute(configurationId), toConfiguration);
+    }
+    async createConfiguration(body) {
+        // layer_name is unique per type: one of ours means it was made.
+        return this.transport.create(`create the ${body.type} configuration of ${body.layer_name}`, '/configurations', body, toConfiguration, async () => (await this.configurationsOf(body.layer_name, body.type))[0]);
+    }
+    async replaceConfiguration(configuration, body) {
+        const wanted = JSON.stringify(body.type_infos.used_data);
+        await this.transport.change(`update the configuration of ${configuration.layerName}`, 'PUT', configurationRoute(configuration.id), { json: body }, async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted);
+    }
+    async tagConfiguration(configurationId, tags) {
+        await this.transport.tag(`tag configuration ${configurationId}`, configurationRoute(configurationId), tags, async () => (await this.configuration(configurationId)).tags);
+    }
+    async offeringsOf(configurationId) {
+        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
+        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
+        return this.transport.listWhole(`${configurationRoute(configurationId)}/offerings`, {}, layers_PAGE, (id) => this.offering(id), {
+            what: 'an offering',
+        });
+    }
+    async createOffering(configurationId, endpointId, open) {
+        // One offering per configuration and endpoint: one there means it was made.
+        return this.transport.create(`publish configuration ${configurationId}`, `${configurationRoute(configurationId)}/offerings`, { endpoint: endpointId, open }, toOffering, async () => (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId));
+    }
+    async syncOffering(offeringId, isDone) {
+        await this.transport.change(`synchronise offering ${offeringId}`, 'PUT', offeringRoute(offeringId), {}, isDone);
+    }
+    async offering(offeringId) {
+        return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
+    }
+    async deleteOffering(offeringId) {
+        const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
+        await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
+        // The SDK and QGIS poll every second until the offering answers 404.
+        await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
+    }
+    async endpoints() {
+        return this.transport.readJson('read the datastore', '', toEndpoints);
+    }
+    /**
+     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
+     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
+     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
+     * not ours; a missing status is never taken for "not DELETED".
+     */
+    async storedDataWhere(query, needed, keep) {
+        const found = await this.transport.listWhole('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, layers_PAGE, (id) => this.storedData(id), { what: 'a stored data', mayBeOurs: (item) => !needed.every((field) => field in item) || keep(toStoredData(item)) });
+        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
+    }
+}
+const processingRoute = (id) => `/processings/${encodeURIComponent(id)}`;
+const executionRoute = (id) => `/processings/executions/${encodeURIComponent(id)}`;
+const storedDataRoute = (id) => `/stored_data/${encodeURIComponent(id)}`;
+const configurationRoute = (id) => `/configurations/${encodeURIComponent(id)}`;
+const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
+
+;// CONCATENATED MODULE: ./src/entrepot/upload-files.ts
+
+
+
+
+
+
+/**
+ * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
+ * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
+ */
+const TREE_SETTLE_MS = 10_000;
+class UploadFiles {
+    transport;
+    options;
+    constructor(transport, options = {}) {
+        this.transport = transport;
+        this.options = options;
+    }
+    async sendFile(uploadId, file, onProgress) {
+        let md5;
+        let sent = 0;
+        let body;
+        const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
+        const send = async () => {
+            const outcome = await this.transport.retry.write(file.remotePath, async () => {
+                md5 = undefined;
+                let hash = this.md5.session();
+                await this.transport.request('POST', `${uploadRoute(uploadId)}/data`, {
+                    query: { path: file.remotePath },
+                    body: () => {
+                        // A fresh stream and hash for each attempt, from the file's first byte.
+                        hash = this.md5.session();
+                        sent = 0;
+                        return (body = multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
+                            sent += chunk.length;
+                            onProgress?.(sent);
+                            hash.update(chunk);
+                        }));
+                    },
+                });
+                md5 = hash.digest();
+            }, 
+            // The server may have stored it anyway (a 502 after the body went through). It can only
+            // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
+            // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
+            (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'));
+            // The server holds the bytes as they were read: the file must still be that one.
+            await assertUnchanged(source, body?.read());
+            return outcome;
+        };
+        const { attempts, reconciled } = await send().catch(async (error) => {
+            // A file that changed while it was sent must not stay stored, whatever the server kept of it
+            // (nothing can be there when not a byte left).
+            if (error instanceof errors/* LocalFileError */.QD && sent > 0)
+                await this.removeStray(uploadId, file.remotePath, 'data');
+            throw error;
+        });
+        return { md5: reconciled ? undefined : md5, attempts };
+    }
+    async deleteFile(uploadId, remotePath) {
+        await this.deleteStored(uploadId, remotePath, 'data');
+    }
+    async tree(uploadId) {
+        return this.transport.readJson(`read the tree of ${uploadId}`, `${uploadRoute(uploadId)}/tree`, flattenTree);
+    }
+    async sendMd5(uploadId, fileName, content) {
+        const bytes = Buffer.from(content, 'utf8');
+        await this.transport.retry.write(`send ${fileName}`, async () => void (await this.transport.request('POST', `${uploadRoute(uploadId)}/md5`, {
+            body: () => multipartFile({ content: bytes }, fileName),
+        })), (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'));
+    }
+    async deleteMd5(uploadId, fileName) {
+        await this.deleteStored(uploadId, fileName, 'md5');
+    }
+    /**
+     * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
+     * it is deleted so that the next attempt starts clean.
+     */
+    async reconcileStored(uploadId, remotePath, size, 
+    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
+    mayLag, kind = 'data') {
+        const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
+        const held = mayLag
+            ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal)
+            : await read();
+        if (held === size)
+            return { done: true, value: undefined };
+        if (held !== undefined)
+            await this.deleteStored(uploadId, remotePath, kind);
+        return { done: false, retry: true };
+    }
+    /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
+    async deleteStored(uploadId, remotePath, kind) {
+        await this.transport.remove(`delete ${remotePath}`, `${uploadRoute(uploadId)}/${kind}`, async () => !(await this.tree(uploadId)).has(remotePath), {
+            query: { path: remotePath },
+        });
+    }
+    /**
+     * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
+     * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
+     * lost answer, for `treeSettleMs`, before deciding that nothing is there.
+     */
+    async removeStray(uploadId, remotePath, kind) {
+        const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
+        const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal);
+        if (held)
+            await this.deleteStored(uploadId, remotePath, kind);
+    }
+    get md5() {
+        return this.options.md5 ?? inlineMd5;
+    }
+}
+const uploadRoute = (uploadId) => `/uploads/${encodeURIComponent(uploadId)}`;
+function mayLag(error) {
+    if (error instanceof errors/* ApiError */.hD)
+        return error.status === 502 || error.status === 504;
+    return error instanceof errors/* RequestError */.GI;
+}
+
+;// CONCATENATED MODULE: ./src/entrepot/uploads.ts
+
+
+
+
+
+
+/** Items per list page. The portal uses 100 (docs/api.md, "Listing uploads"); the maximum is unknown. */
+const LIST_PAGE_SIZE = 100;
+/** Log lines per page; QGIS reads pages of 50. */
+const LOG_PAGE_SIZE = 100;
+/**
+ * What `publish` decides on for an upload found by name: which one to resume or await (status,
+ * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
+ * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
+ * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
+ */
+const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'];
+class UploadsClient {
+    transport;
+    options;
+    files;
+    constructor(transport, options = {}) {
+        this.transport = transport;
+        this.options = options;
+        this.files = new UploadFiles(transport, options);
+    }
+    within(signal) {
+        return new UploadsClient(this.transport.within(signal), this.options);
+    }
+    // ---------------------------------------------------------------- uploads
+    async uploadsNamed(name) {
+        const uploads = await this.transport.listWhole('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE, (id) => this.getUpload(id), {
+            what: 'an upload',
+            // The name filter is pattern-like: an item that names another upload is not one of ours.
+            mayBeOurs: (item) => typeof item.name !== 'string' || item.name === name,
+            fromItem: (item) => (UPLOAD_DECISION_FIELDS.every((field) => field in item) ? toUpload(item, 'GET', '/uploads') : undefined),
+        });
+        // DELETED uploads may or may not be listed (docs/api.md): never one to use.
+        return uploads.filter((u) => u.name === name && u.status !== 'DELETED');
+    }
+    async getUpload(uploadId) {
+        const route = uploads_uploadRoute(uploadId);
+        return this.transport.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
+    }
+    async createUpload(fields, existing) {
+        return this.transport.create(`create upload '${fields.name}'`, '/uploads', 
+        // Only the documented fields: an unknown one can make creation fail (docs/api.md).
+        { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs }, (body) => toUpload(body, 'POST', '/uploads'), 
+        // Creating is not idempotent: an upload of that name that was not there before is ours.
+        async () => newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id))));
+    }
+    async deleteUpload(uploadId) {
+        // The upload is gone when it reads DELETED or not at all.
+        await this.transport.remove(`delete upload ${uploadId}`, uploads_uploadRoute(uploadId), async () => (await this.statusOrGone(uploadId)) === 'DELETED');
+    }
+    async addTags(uploadId, tags) {
+        await this.transport.tag(`tag upload ${uploadId}`, uploads_uploadRoute(uploadId), tags, async () => (await this.getUpload(uploadId)).tags);
+    }
+    // ---------------------------------------------------------------- files
+    sendFile(uploadId, file, onProgress) {
+        return this.files.sendFile(uploadId, file, onProgress);
+    }
+    deleteFile(uploadId, remotePath) {
+        return this.files.deleteFile(uploadId, remotePath);
+    }
+    tree(uploadId) {
+        return this.files.tree(uploadId);
+    }
+    sendMd5(uploadId, fileName, content) {
+        return this.files.sendMd5(uploadId, fileName, content);
+    }
+    deleteMd5(uploadId, fileName) {
+        return this.files.deleteMd5(uploadId, fileName);
+    }
+    async close(uploadId) {
+        // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
+        await this.transport.change(`close upload ${uploadId}`, 'POST', `${uploads_uploadRoute(uploadId)}/close`, { json: {} }, async () => {
+            const status = await this.statusOrGone(uploadId);
+            if (status === 'DELETED')
+                throw new errors/* UploadStateError */.Dl(`Upload ${uploadId} was deleted while it was being closed`);
+            return status !== 'OPEN';
+        }, [409]);
+    }
+    // ---------------------------------------------------------------- checks
+    async checks(uploadId) {
+        const route = `${uploads_uploadRoute(uploadId)}/checks`;
+        return this.transport.readJson(`read the checks of ${uploadId}`, route, (body) => {
+            if (!isRecord(body))
+                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
+            const read = (key, status) => array(body[key]).map((item) => toCheckExecution(item, status));
+            return {
+                asked: read('asked', 'WAITING'),
+                inProgress: read('in_progress', 'PROGRESS'),
+                passed: read('passed', 'SUCCESS'),
+                failed: read('failed', 'FAILURE'),
+            };
+        });
+    }
+    async execution(executionId) {
+        return this.transport.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`, (body) => {
+            const fields = record(body);
+            return { ...toCheckExecution(fields, checkStatusOf(fields.status)), start: string(fields.start), finish: string(fields.finish) };
+        });
+    }
+    async logs(executionId) {
+        return logLines(await this.transport.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true));
+    }
+    /** The upload's status, or DELETED when the server no longer knows it. */
+    async statusOrGone(uploadId) {
+        return (await unlessGone(() => this.getUpload(uploadId)))?.status ?? 'DELETED';
+    }
+}
+const uploads_uploadRoute = (uploadId) => `/uploads/${encodeURIComponent(uploadId)}`;
+
+;// CONCATENATED MODULE: ./src/http/auth.ts
+
+
+
+/**
+ * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
+ * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
+ */
+const MAX_RENEWAL_MARGIN_MS = 60_000;
+const RENEWAL_MARGIN_FRACTION = 0.2;
+function createTokenSource(auth, tokenUrl, http, retry, onToken) {
+    if (auth.kind === 'token')
+        return { get: () => Promise.resolve(auth.token), invalidate: () => undefined };
+    const form = () => auth.kind === 'client-credentials'
+        ? { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }
+        : {
+            grant_type: 'password',
+            client_id: auth.clientId,
+            ...(auth.clientSecret ? { client_secret: auth.clientSecret } : {}),
+            username: auth.username,
+            password: auth.password,
+            ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
+        };
+    return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
+}
+class OAuthTokenSource {
+    tokenUrl;
+    form;
+    http;
+    retry;
+    passwordGrant;
+    onToken;
+    current;
+    pending;
+    /** A token request that failed for good: every later get() fails the same way, at once. */
+    failure;
+    constructor(tokenUrl, form, http, retry, passwordGrant, onToken) {
+        this.tokenUrl = tokenUrl;
+        this.form = form;
+        this.http = http;
+        this.retry = retry;
+        this.passwordGrant = passwordGrant;
+        this.onToken = onToken;
+    }
+    get() {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        if (this.current && Date.now() < this.current.renewAt)
+            return Promise.resolve(this.current.token);
+        // Concurrent requests share one token request.
+        this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+        return this.pending;
+    }
+    invalidate(token) {
+        if (this.current?.token === token)
+            this.current = undefined;
+    }
+    async fetch() {
+        const requestedAt = Date.now();
+        let body;
+        try {
+            // A token request changes nothing on the datastore: retried as a read, on its own budget.
+            body = await this.retry.read('token request', async () => {
+                const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
+                if (res.status >= 200 && res.status < 300)
+                    return parseTokenAnswer(res.text);
+                throw new errors/* ApiError */.hD(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
+            });
+        }
+        catch (error) {
+            if (error instanceof errors/* ApiError */.hD && error.status >= 400 && error.status < 500)
+                throw (this.failure = this.refusal(error));
+            if (error instanceof errors/* AuthError */.lR)
+                throw (this.failure = error);
+            if (error instanceof errors/* CancelledError */.cc)
+                throw error;
+            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint ${this.tokenUrl} could not give a token (${(0,errors/* reasonOf */.A3)(error)}); check input 'token-url', or try again later`));
+        }
+        if (typeof body.access_token !== 'string' || !body.access_token)
+            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint answered without an access_token (${this.tokenUrl})`));
+        const token = body.access_token;
+        this.onToken?.(token);
+        const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
+        const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
+        this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
+        return token;
+    }
+    refusal(error) {
+        const reason = error.details.join('; ') || `HTTP ${error.status}`;
+        const hint = this.passwordGrant
+            ? 'Check username, password and totp-secret; Géoplateforme passwords must be renewed every year, and accounts made through FranceConnect or ProConnect have none (use a service account)'
+            : 'Check client-id and client-secret of the service account';
+        return new errors/* AuthError */.lR(`The token endpoint refused the credentials (${reason}). ${hint}`);
+    }
+}
+function parseTokenAnswer(text) {
+    try {
+        const body = JSON.parse(text);
+        if (body && typeof body === 'object')
+            return body;
+    }
+    catch {
+        // not JSON: said below
+    }
+    throw new errors/* AuthError */.lR("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
+}
+/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
+function keycloakError(text) {
+    try {
+        const body = JSON.parse(text);
+        const description = body.error_description ?? body.error;
+        if (description !== undefined)
+            return [typeof description === 'string' ? description : JSON.stringify(description)];
+    }
+    catch {
+        // a gateway's page
+    }
+    const plain = (0,format/* plainText */.wh)(text);
+    return plain ? [plain.slice(0, 200)] : [];
+}
+/** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */
+function totp(secret, now = Date.now(), stepSeconds = 30, digits = 6) {
+    const key = base32Decode(secret);
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / stepSeconds)));
+    const mac = (0,external_node_crypto_.createHmac)('sha1', key).update(counter).digest();
+    const offset = mac[mac.length - 1] & 0x0f;
+    const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
+    return String(code).padStart(digits, '0');
+}
+function base32Decode(secret) {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+    const clean = secret.toUpperCase().replace(/[\s=-]/g, '');
+    let bits = 0;
+    let value = 0;
+    const out = [];
+    for (const char of clean) {
+        const index = alphabet.indexOf(char);
+        if (index < 0)
+            throw new errors/* AuthError */.lR('totp-secret is not base32');
+        value = (value << 5) | index;
+        bits += 5;
+        if (bits >= 8) {
+            out.push((value >>> (bits - 8)) & 0xff);
+            bits -= 8;
+        }
+    }
+    return Buffer.from(out);
+}
+
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/http/answer.ts
+/**
+ * Reading one answer on undici's dispatcher handler interface, bounded in what it keeps (http.ts
+ * sends the request, with its timers and aborts).
+ */
+/** An error answer is only read for its message: the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * One request on the dispatcher's handler interface: no stream objects per answer, which for
+ * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
+ * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
+ * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
+ * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
+ */
+function exchange(dispatcher, url, method, headers, body, signal, bounds) {
+    return new Promise((resolve, reject) => {
+        const reader = new AnswerReader(signal, bounds, resolve, reject);
+        // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
+        dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, reader);
+    });
+}
+/** Reads one answer as `exchange` says, settling its promise once. */
+class AnswerReader {
+    signal;
+    bounds;
+    resolve;
+    reject;
+    controller;
+    settled = false;
+    status = 0;
+    headers = {};
+    limit = MAX_ERROR_BODY_BYTES;
+    chunks = [];
+    size = 0;
+    onAbort = () => {
+        this.controller?.abort(new Error('aborted'));
+        this.finish(() => this.reject(this.signal.reason));
+    };
+    constructor(signal, bounds, resolve, reject) {
+        this.signal = signal;
+        this.bounds = bounds;
+        this.resolve = resolve;
+        this.reject = reject;
+        signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    onRequestStart(controller) {
+        this.controller = controller;
+        if (this.signal.aborted)
+            controller.abort(new Error('aborted'));
+    }
+    onResponseStart(_c, statusCode, headers) {
+        if (statusCode < 200)
+            return; // an informational answer; the real one follows
+        this.status = statusCode;
+        this.headers = flattenHeaders(headers);
+        if (statusCode < 300)
+            this.limit = this.bounds.maxOk;
+        this.bounds.onResponse();
+    }
+    onResponseData(c, chunk) {
+        if (this.settled)
+            return;
+        if (this.size + chunk.length <= this.limit) {
+            this.chunks.push(chunk);
+            this.size += chunk.length;
+            return;
+        }
+        if (this.status >= 200 && this.status < 300) {
+            const error = this.bounds.tooLarge();
+            c.abort(error);
+            this.finish(() => this.reject(error));
+            return;
+        }
+        this.chunks.push(chunk.subarray(0, this.limit - this.size));
+        this.size = this.limit;
+        c.abort(new Error('the rest of an error answer is not read'));
+        this.finish(() => this.resolve(this.answer()));
+    }
+    onResponseEnd() {
+        this.finish(() => this.resolve(this.answer()));
+    }
+    onResponseError(_c, error) {
+        this.finish(() => this.reject(error));
+    }
+    answer() {
+        return { status: this.status, headers: this.headers, text: Buffer.concat(this.chunks, this.size).toString('utf8') };
+    }
+    finish(settle) {
+        if (this.settled)
+            return;
+        this.settled = true;
+        this.signal.removeEventListener('abort', this.onAbort);
+        settle();
+    }
+}
+function flattenHeaders(headers) {
+    const flat = {};
+    for (const [key, value] of Object.entries(headers))
+        flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    return flat;
+}
+
+;// CONCATENATED MODULE: ./src/http/request.ts
+
+
+
+
+
+/**
+ * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
+ * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
+ * (see retry.ts).
+ */
+/**
+ * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
+ * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
+ */
+const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
+const BODY_TIMEOUT_MS = 5 * 60_000;
+/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
+const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
+/** A request body that makes no progress for this long is aborted as stalled. */
+const STALL_TIMEOUT_MS = 2 * 60_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
+ * bytes a file); an endless body stops here instead of filling the memory.
+ */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
+function createDispatcher() {
+    return new undici.EnvHttpProxyAgent({
+        connect: { timeout: CONNECT_TIMEOUT_MS },
+        headersTimeout: DATA_ANSWER_TIMEOUT_MS,
+        bodyTimeout: BODY_TIMEOUT_MS,
+    });
+}
+class Http {
+    options;
+    dispatcher;
+    /** The origins that have answered this run at least once. */
+    answered = new Set();
+    constructor(options = {}) {
+        this.options = options;
+        this.dispatcher = options.dispatcher ?? createDispatcher();
+    }
+    /**
+     * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
+     * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
+     * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
+     */
+    async send(req) {
+        const url = new URL(req.url);
+        for (const [key, value] of Object.entries(req.query ?? {}))
+            if (value !== undefined)
+                url.searchParams.set(key, String(value));
+        const headers = { accept: 'application/json', ...req.headers };
+        if (req.bearer)
+            headers.authorization = `Bearer ${req.bearer}`;
+        const guard = new Guard([this.options.signal, req.signal]);
+        const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
+        const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
+        const body = requestBody(req, headers, guard, stallMs);
+        if (body.stream)
+            guard.after(stallMs, { kind: 'stall' });
+        else
+            guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs });
+        const started = Date.now();
+        const path = url.pathname;
+        try {
+            guard.throwIfOuterAborted();
+            const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+            const res = await exchange(this.dispatcher, url, req.method, headers, body.body, guard.signal, {
+                // The body is sent: from here on the answer's body is under the request timeout.
+                onResponse: () => body.stream && guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
+                maxOk,
+                tooLarge: () => new errors/* BadResponseError */.nS(req.method, path, `the answer was larger than ${(0,format/* formatBytes */.z3)(maxOk)}; it was not read further`),
+            });
+            this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
+            this.answered.add(url.origin);
+            return res;
+        }
+        catch (error) {
+            await body.stream?.return(undefined); // closes the file
+            if (error instanceof errors/* BadResponseError */.nS)
+                throw error;
+            guard.throwIfOuterAborted();
+            if (body.sourceError instanceof errors/* LocalFileError */.QD)
+                throw body.sourceError;
+            const why = guard.reason;
+            const reason = why?.kind === 'stall'
+                ? `no upload progress for ${(0,format/* formatDuration */.a3)(stallMs, 'ms')}`
+                : why?.kind === 'timeout'
+                    ? `no whole answer within ${(0,format/* formatDuration */.a3)(timeoutMs, 'ms')}`
+                    : describeNetworkError(body.sourceError ?? error);
+            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
+            // Nothing has ever answered at that address, and nothing listens there (or the name is
+            // unknown): a wrong URL, not a hiccup; no retry hides it for half a minute.
+            const unreachable = !this.answered.has(url.origin) && /\b(ECONNREFUSED|ENOTFOUND)\b/.test(reason);
+            throw new errors/* NetworkError */.Dr(req.method, path, reason, unreachable);
+        }
+        finally {
+            guard.dispose();
+        }
+    }
+}
+/**
+ * One request's abort: the run's cancellation and the caller's signal (a deadline), and the timer
+ * of a stall or of the answer, re-armed as the body moves (shared/abort.ts combines the signals).
+ */
+class Guard {
+    own = new AbortController();
+    outer;
+    timer;
+    stopListening;
+    constructor(signals) {
+        this.outer = signals.filter((s) => s !== undefined);
+        this.stopListening = (0,abort/* onAnyAbort */.kh)(this.outer, () => this.own.abort());
+    }
+    get signal() {
+        return this.own.signal;
+    }
+    /** Why the request was aborted by its own timer, if it was. */
+    get reason() {
+        return this.own.signal.reason;
+    }
+    /** Aborts the request in `ms` unless re-armed first. */
+    after(ms, why) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.own.abort(why), ms);
+    }
+    /** An outer signal's own error: a cancellation, or a deadline's TimeoutError. */
+    throwIfOuterAborted() {
+        for (const signal of this.outer)
+            if (signal.aborted)
+                throw (0,abort/* abortError */.vt)(signal);
+    }
+    dispose() {
+        clearTimeout(this.timer);
+        this.stopListening();
+    }
+}
+/** The body of `req`, its content type set in `headers`. */
+function requestBody(req, headers, guard, stallMs) {
+    if (req.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        return { body: JSON.stringify(req.json) };
+    }
+    if (req.form) {
+        headers['content-type'] = 'application/x-www-form-urlencoded';
+        return { body: new URLSearchParams(req.form).toString() };
+    }
+    if (!req.body)
+        return {};
+    const made = req.body();
+    headers['content-type'] = made.contentType;
+    headers['content-length'] = String(made.length);
+    const body = { stream: made.stream };
+    // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body to
+    // its owner, so the tap stops when the request is aborted; it keeps the source's own error (a
+    // local file that changed), which is not the network's.
+    body.body = tap(made.stream, () => guard.after(stallMs, { kind: 'stall' }), () => guard.after(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }), guard.signal, (error) => (body.sourceError = error));
+    return body;
+}
+function describeNetworkError(error) {
+    const e = error;
+    const code = e?.code ?? e?.cause?.code;
+    const message = e?.cause?.message ?? e?.message ?? String(error);
+    return code && !message.includes(code) ? `${code} ${message}` : message;
+}
+/** Passes the body's chunks on, saying when each leaves and when the last has left. */
+async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
+    try {
+        for await (const chunk of stream) {
+            if (signal.aborted)
+                throw signal.reason;
+            onChunk();
+            yield chunk;
+        }
+        onEnd();
+    }
+    catch (error) {
+        if (!signal.aborted)
+            onSourceError(error);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/setup.ts
+
+
+
+
+
+
+
+
+
+
+/** One HTTP client, retry policy and token source, shared by the upload, layer and datastore routes. */
+function connect(settings, hooks = {}) {
+    const http = new Http({ ...settings.http, signal: hooks.signal, onRequest: hooks.onRequest });
+    const retry = new Retrier({ ...(settings.retry ?? DEFAULT_RETRY), attempts: settings.retries }, hooks.signal, hooks.onRetry);
+    const tokens = createTokenSource(settings.auth, settings.tokenUrl, http, retry, hooks.onToken);
+    const transport = new Transport(http, retry, settings.apiUrl, settings.datastore, tokens);
+    return {
+        // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
+        uploads: new UploadsClient(transport, { md5: settings.checksums ? inlineMd5 : noMd5, treeSettleMs: settings.treeSettleMs }),
+        layers: new LayersClient(transport),
+        datastore: new DatastoreClient(transport),
+        catalogue: new CatalogueClient(transport),
+    };
+}
+function publishOptions(config, fileSet, { only, ...context }) {
+    const { name, description, srs, ifExists, uploadId, close, waitForChecks, checksTimeoutMs, pollIntervalMs, concurrency, dryRun, prune } = config;
+    return {
+        ...{ name, description, srs, ifExists, uploadId, close, waitForChecks, checksTimeoutMs, pollIntervalMs, concurrency, dryRun, prune },
+        ...context,
+        checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
+        // Every shard's files: a resumed upload keeps them all.
+        keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
+    };
+}
+function layerOptions(config, uploads, tags, signal) {
+    const { layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract } = config;
+    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet } = config;
+    return {
+        ...{ layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract, public: config.public },
+        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet },
+        tags,
+        deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
+        signal,
+    };
+}
+
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
+;// CONCATENATED MODULE: ./src/shared/memory.ts
+
+/**
+ * Keeps V8's young generation at its starting size for the run.
+ *
+ * V8 doubles the young generation each time the bytes that survive its collections add up to its
+ * size; a run that sends thousands of files always has a few requests in flight, so it keeps
+ * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
+ * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
+ * more CPU on such a run (docs/performance.md, "Memory against the number of files").
+ *
+ * The growth factor is read each time V8 would grow the young generation, so setting it once the
+ * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
+ * V8 ignores it runs as before, with more memory.
+ */
+function keepYoungGenerationSmall() {
+    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+// EXTERNAL MODULE: ./src/workspace/lfs.ts
+var lfs = __nccwpck_require__(9570);
+// EXTERNAL MODULE: ./src/workspace/raster/index.ts + 3 modules
+var raster = __nccwpck_require__(850);
+// EXTERNAL MODULE: ./src/workspace/raster/tfw.ts
+var raster_tfw = __nccwpck_require__(5096);
+;// CONCATENATED MODULE: ./src/workspace/preflight.ts
+
+
+
+
+
+
+/** Headers read at the same time: small reads, so a few more than the upload concurrency. */
+const HEADER_READ_CONCURRENCY = 16;
+/**
+ * Checks every file as the platform would, reading headers only: supported format, non-empty,
+ * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
+ * Throws a FileError listing every problem; returns the warnings.
+ */
+async function preflight(files, epsg, workspace = process.cwd(), onGeo, 
+/** Other matched files, checked apart (Git LFS pointers): they count for pairing a TIFF and its world file. */
+others = []) {
+    return new Preflight(files, epsg, workspace, onGeo, others).run();
+}
+class Preflight {
+    files;
+    epsg;
+    workspace;
+    onGeo;
+    others;
+    problems = [];
+    warnings = [];
+    worldFiles = new Map(); // stem (lower case) -> its world file
+    tfwStems;
+    constructor(files, epsg, workspace, onGeo, others = []) {
+        this.files = files;
+        this.epsg = epsg;
+        this.workspace = workspace;
+        this.onGeo = onGeo;
+        this.others = others;
+        this.tfwStems = new Set([...files, ...others].filter((f) => (0,raster/* formatOfPath */.gj)(f.localPath) === 'tfw').map(stemOf));
+    }
+    async run() {
+        this.refuseUnsupported();
+        this.checkNames();
+        this.checkWorldFilePairs();
+        await this.readHeaders();
+        if (this.problems.length > 0)
+            throw this.refusal();
+        return { warnings: this.warnings };
+    }
+    /** Files are named by their path in the repository, as an annotation's `file=` wants them. */
+    shown(file) {
+        return (0,format/* slashRelative */.K3)(this.workspace, file.localPath);
+    }
+    refuseUnsupported() {
+        const unsupported = this.files.filter((f) => (0,raster/* formatOfPath */.gj)(f.localPath) === undefined);
+        if (unsupported.length === 0)
+            return;
+        throw new errors/* FileError */.f6(unsupported.map((f) => ({ kind: 'unsupported', paths: [this.shown(f)], problem: 'unsupported extension' })), `Unsupported file${unsupported.length > 1 ? 's' : ''} ${(0,errors/* list */.p_)(unsupported.map((f) => this.shown(f)))}: a RASTER upload takes ${Object.keys(raster/* RASTER_EXTENSIONS */.$A).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`);
+    }
+    /** Empty files, names the platform ignores, and base names that two folders share. */
+    checkNames() {
+        // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
+        const firstWithBase = new Map();
+        const clashes = new Map();
+        for (const file of this.files) {
+            const base = external_node_path_default().posix.basename(file.relativePath);
+            const first = firstWithBase.get(base);
+            if (first === undefined)
+                firstWithBase.set(base, file);
+            else
+                clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
+            if (base.startsWith('__'))
+                this.warnings.push(`${this.shown(file)}: the platform ignores files whose name starts with '__'`);
+            if (file.size === 0)
+                this.problems.push({ kind: 'empty', paths: [this.shown(file)], problem: 'empty file' });
+        }
+        for (const [base, same] of clashes)
+            this.problems.push({
+                kind: 'name-clash',
+                paths: same.map((f) => this.shown(f)).sort(),
+                problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
+            });
+    }
+    /** A world file pairs with the TIFF of the same folder and name, whatever the case. */
+    checkWorldFilePairs() {
+        if (this.tfwStems.size === 0)
+            return;
+        const tiffStems = new Set([...this.files, ...this.others].filter((f) => (0,raster/* formatOfPath */.gj)(f.localPath) === 'tiff').map(stemOf));
+        for (const tfw of this.files.filter((f) => f.size > 0 && (0,raster/* formatOfPath */.gj)(f.localPath) === 'tfw'))
+            if (!tiffStems.has(stemOf(tfw)))
+                this.problems.push({
+                    kind: 'world-file',
+                    paths: [this.shown(tfw)],
+                    problem: 'world file without its TIFF (same folder and name, .tif)',
+                });
+    }
+    /** Every header, world files first: a TIFF without its own georeferencing takes its world file's. */
+    async readHeaders() {
+        const nonEmpty = this.files.filter((f) => f.size > 0);
+        const tfws = nonEmpty.filter((f) => (0,raster/* formatOfPath */.gj)(f.localPath) === 'tfw');
+        const rasters = nonEmpty.filter((f) => (0,raster/* formatOfPath */.gj)(f.localPath) !== 'tfw');
+        const geo = [];
+        await (0,pool/* forEachLimited */.v)([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
+            try {
+                if ((0,raster/* formatOfPath */.gj)(file.localPath) === 'tfw')
+                    this.worldFiles.set(stemOf(file), await (0,raster/* readWorldFile */.Dp)(file.localPath));
+                else {
+                    const found = await this.checkRaster(file);
+                    if (this.onGeo)
+                        geo.push([file, found]);
+                }
+            }
+            catch (error) {
+                // The file's fault (its format, or the disk's answer); anything else is a bug, and says so.
+                if (!(error instanceof errors/* FormatError */.IF) && !(0,errors/* isSystemError */.Or)(error))
+                    throw error;
+                this.problems.push({ kind: 'unreadable', paths: [this.shown(file)], problem: `unreadable: ${error.message}` });
+            }
+        });
+        for (const [file, found] of geo) {
+            const tfw = this.worldFiles.get(stemOf(file));
+            const transform = found.transform ?? (tfw ? (0,raster_tfw/* worldFileTransform */.Ds)(tfw) : undefined);
+            this.onGeo?.(file, { ...found, epsg: found.epsg ?? this.epsg, transform });
+        }
+    }
+    /** A raster's EPSG against `srs`, and its georeferencing; what its header says of where it lies. */
+    async checkRaster(file) {
+        const header = await (0,raster/* readRasterHeader */.LZ)(file.localPath, (0,raster/* formatOfPath */.gj)(file.localPath) === 'jp2' ? 'jp2' : 'tiff', file.size);
+        if (header.epsg !== undefined && header.epsg !== this.epsg)
+            this.problems.push({ kind: 'srs', paths: [this.shown(file)], problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
+        else if (header.userDefinedCrs)
+            this.warnings.push(`${this.shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${this.epsg}`);
+        else if (header.format === 'tiff' && !header.georeferenced && !this.tfwStems.has(stemOf(file)))
+            this.problems.push({
+                kind: 'no-georeferencing',
+                paths: [this.shown(file)],
+                problem: 'TIFF with no georeferencing and no .tfw world file beside it',
+            });
+        return { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform };
+    }
+    /** One error for every problem, in path order, said in one line. */
+    refusal() {
+        const { problems, epsg } = this;
+        // Whatever order the reads ended in, the same files give the same message.
+        problems.sort((a, b) => (0,format/* compareText */.n6)(a.paths[0], b.paths[0]) || (0,format/* compareText */.n6)(a.problem, b.problem));
+        const named = (p) => p.paths.join(' and ');
+        const srsOnly = problems.every((p) => p.kind === 'srs');
+        const summary = srsOnly
+            ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${(0,errors/* list */.p_)(problems.map((p) => `${named(p)} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
+            : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${(0,errors/* list */.p_)(problems.map((p) => `${named(p)}: ${p.problem}`), 3)}`;
+        return new errors/* FileError */.f6(problems, summary);
+    }
+}
+/** A file's path without its extension, in lower case: how a TIFF and its world file pair. */
+function stemOf(file) {
+    return file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
+}
+
+;// CONCATENATED MODULE: ./src/workspace/stage.ts
+
+
+
+
+
+/** The matched files, checked; undefined when there are none to publish (an error, a warning or a line, per input). */
+async function readWorkspace(options, notes) {
+    const fileSet = await matchFiles(options, notes);
+    if (!fileSet)
+        return undefined;
+    const places = new Map();
+    const pointers = await checkLocally(options, fileSet, notes, places);
+    // A Git LFS pointer stands for its content, of the size it states, until that content is read.
+    const stated = new Map(pointers.map((f) => [f.remotePath, f]));
+    const matched = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
+    if (pointers.length)
+        notes.files(matched.files);
+    const pointed = new Set(stated.keys());
+    return {
+        fileSet: matched,
+        withContent: (files) => fetchPointed(options, files, pointed, notes, places),
+        unread: (files) => files.filter((f) => pointed.has(f.remotePath)).length,
+        ground: () => summarise(fileSet.files, places),
+    };
+}
+/** Metres in a degree at the equator: a raster in degrees has its pixel said in metres so. */
+const METRES_PER_DEGREE = 111_319.49;
+function summarise(files, places) {
+    const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
+    let extent;
+    let pixelMetres;
+    let unplaced = 0;
+    for (const file of rasters) {
+        const place = places.get(file.remotePath);
+        if (place?.pixelMetres)
+            pixelMetres = Math.min(pixelMetres ?? Infinity, place.pixelMetres);
+        if (!place?.ring?.length) {
+            unplaced++;
+            continue;
+        }
+        for (const [lon, lat] of place.ring)
+            extent = extent
+                ? [Math.min(extent[0], lon), Math.min(extent[1], lat), Math.max(extent[2], lon), Math.max(extent[3], lat)]
+                : [lon, lat, lon, lat];
+    }
+    return { extent, unplaced, pixelMetres };
+}
+async function matchFiles(options, notes) {
+    const { patterns, workspace, shard } = options;
+    const fileSet = await (0,workspace_files/* findFiles */.lY)(patterns, workspace, shard);
+    notes.files(fileSet.files);
+    if (fileSet.sideFiles.length)
+        notes.notice(`Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${(0,errors/* list */.p_)(fileSet.sideFiles)}`);
+    if (fileSet.files.length > 0)
+        return fileSet;
+    if (options.ifNoFilesFound === 'error' && fileSet.matched === 0)
+        throw new errors/* InputError */.dz('glob', `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`);
+    const inShard = shard ? ` in shard ${shard.index}/${shard.count} of ${fileSet.matched} files` : '';
+    const message = `No file matched input 'glob' (${patterns.join(', ')}) under ${workspace}${inShard}`;
+    if (options.ifNoFilesFound !== 'ignore')
+        notes.warning(message);
+    else
+        notes.log(message);
+    return undefined;
+}
+/** What the platform would refuse, found before anything is sent; the pointers, left for later. */
+async function checkLocally(options, fileSet, notes, places) {
+    const { pointers, contents } = await (0,lfs/* splitPointers */.Jq)(fileSet.files);
+    const onGeo = await placing(options, notes, places);
+    const checked = await preflight(contents, options.epsg, options.workspace, onGeo, pointers);
+    for (const warning of checked.warnings)
+        notes.warning(warning);
+    notes.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z3)((0,workspace_files/* totalBytes */.ob)(fileSet.files))}, checked against ${options.srs}`);
+    if (pointers.length)
+        notes.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
+    return pointers;
+}
+/** Where each raster lies and its pixel's size, noted as its header is read (proj4 is loaded only then). */
+async function placing(options, notes, places) {
+    if (!options.footprints)
+        return undefined;
+    const footprint = (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(22)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2022))).footprint;
+    return (file, geo) => {
+        const ring = geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined;
+        const size = geo.transform ? Math.abs(geo.transform[1]) : undefined;
+        const degrees = geo.epsg === 4326 || geo.epsg === 4171;
+        places.set(file.remotePath, { ring, pixelMetres: size ? (degrees ? size * METRES_PER_DEGREE : size) : undefined });
+        notes.place(file, geo.epsg, ring);
+    };
+}
+/** The pointers among `files` fetched alone (git lfs pull), then checked as the others were before anything was sent. */
+async function fetchPointed(options, files, pointed, notes, places) {
+    const toFetch = files.filter((f) => pointed.has(f.remotePath));
+    if (toFetch.length === 0)
+        return files;
+    const others = files.filter((f) => !pointed.has(f.remotePath));
+    notes.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
+    const fetched = await (0,lfs/* fetchContent */.Ix)(options.workspace, toFetch, options.signal);
+    for (const f of fetched)
+        pointed.delete(f.remotePath);
+    const onGeo = await placing(options, notes, places);
+    for (const warning of (await preflight(fetched, options.epsg, options.workspace, onGeo, others)).warnings)
+        notes.warning(warning);
+    const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
+    return files.map((f) => byPath.get(f.remotePath) ?? f);
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * After a failure, the upload's real status is read once more, within this. After a timeout
+ * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
+ * and the status last seen stands when the read does not come back in time.
+ */
+const FINAL_STATUS_READ_MS = 10_000;
+const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
+/** The run, in order: inputs → workspace → delivery → layer → report (and the comment). */
+async function run({ runner, env, signal, upsertComment = github_upsertComment }) {
+    keepYoungGenerationSmall();
+    let config;
+    try {
+        refuseUnknownInputs(env);
+        config = readConfig((name) => runner.getInput(name), (secret) => runner.setSecret(secret));
+    }
+    catch (error) {
+        runner.setFailed(error instanceof Error ? error.message : String(error));
+        return;
+    }
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace }, new GitHubSink(runner, config.secrets));
+    if (config.dryRun)
+        reporter.log('Dry run: the datastore is read, never changed; the plan follows');
+    // A dry run on a pull request tells the reviewers what the merge will publish.
+    const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent(env);
+    const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, env, signal };
+    try {
+        await deliver(stage, commenting);
+    }
+    finally {
+        if (commenting)
+            await comment(config, reporter, env, upsertComment);
+    }
+}
+/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
+async function deliver(stage, commenting) {
+    const { config, workspace, reporter } = stage;
+    let result;
+    let apis;
+    try {
+        // Footprints: the comment's map, and the extent of the metadata record.
+        const footprints = commenting || config.metadata !== undefined;
+        const local = await readWorkspace({ ...config, workspace, footprints, signal: stage.signal }, reporter);
+        if (!local)
+            return await reporter.finish(undefined);
+        // The record's description is checked with the files, before anything is read or sent.
+        const source = config.layer && config.metadata ? await (await catalogue()).readRecordSource(workspace, config.metadata) : undefined;
+        // No credentials (a fork's pull request): the local checks are all there is to run.
+        if (!config.auth) {
+            reporter.offline();
+            return await reporter.finish(planOffline(local.fileSet.files, config.prune, reporter.onEvent));
+        }
+        apis = connect({ ...config, auth: config.auth }, {
+            signal: stage.signal,
+            onRequest: (log) => reporter.debug(() => `${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`),
+            onRetry: (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
+            onToken: (token) => reporter.secret(token),
+        });
+        result = await deliverAndServe(stage, apis, local, source);
+    }
+    catch (error) {
+        if (apis && reporter.uploadId && !(error instanceof errors/* CancelledError */.cc)) {
+            const withinMs = error instanceof errors/* TimeoutError */.MU ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS;
+            await readFinalStatus(apis.uploads, reporter.uploadId, withinMs, reporter.onEvent);
+        }
+        await reporter.finish(result, unreachable(error, config.apiUrl));
+    }
+}
+/** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
+async function deliverAndServe(stage, apis, local, source) {
+    const { config, workspace, reporter, signal } = stage;
+    const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
+    const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
+    // The record's description and identifier are checked before any file is sent, as the layer's parameters.
+    const record = source ? await planRecord(stage, apis, source) : undefined;
+    const tags = { ...stage.tags, ...record?.storedDataTags };
+    const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
+    const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
+    if (chain && plan && !(0,layer_types/* builds */.G)(plan.update.kind)) {
+        // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
+        const layer = await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
+        if (record)
+            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
+        const none = { uploaded: 0, checks: [], dryRun: config.dryRun };
+        await reporter.finish(none);
+        return none;
+    }
+    const files = plan?.update.files ?? local.fileSet.files;
+    const only = plan?.update.kind === 'incremental' ? files : undefined;
+    const unread = config.dryRun ? local.unread(files) : 0;
+    if (unread)
+        reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
+    const options = publishOptions(config, local.fileSet, {
+        usage,
+        workspace,
+        signal,
+        tags,
+        only,
+        withContent: local.withContent,
+    });
+    const result = await publish(apis.uploads, files, options, reporter.onEvent);
+    const failed = checksFailure(result);
+    // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
+    if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED')) {
+        const layer = await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
+        if (record)
+            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
+    }
+    // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
+    if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
+        await retention_retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
+    await reporter.finish(result, failed);
+    return result;
+}
+/** The processing and parameters checked, then the reconcile's plan: the live layer against what this commit asks. */
+async function planLayer(stage, apis, chain, local, record) {
+    const { config, workspace, reporter, signal } = stage;
+    const prepared = await prepareLayer(apis.layers, chain);
+    const files = local.fileSet.files;
+    const title = config.layerTitle ?? config.layer ?? '';
+    const sha = stage.env.GITHUB_SHA;
+    const desired = {
+        commit: sha && changes/* COMMIT_ID */.Gw.test(sha) ? sha : undefined,
+        files,
+        parameters: prepared.parameters,
+        services: config.services.map((s) => layer_types/* SERVICE_TYPE_OF */.p[s]),
+        title,
+        abstract: config.layerAbstract ?? title,
+        open: config.public,
+        configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
+        catalogue: record?.configurations,
+        update: config.update,
+        rebuildEvery: config.rebuildEvery,
+    };
+    const readLfs = !config.dryRun;
+    const update = await decideUpdate(apis.layers, chain, desired, (since) => (0,changes/* changesSince */.sR)(since, workspace, config.patterns, files, { signal, readLfs }));
+    reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
+    checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
+    return { ...prepared, update };
+}
+/** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
+const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(299)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9299));
+/** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
+async function planRecord(stage, apis, source) {
+    const { config } = stage;
+    const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
+    const plan = await (await catalogue()).planCatalogue({
+        source,
+        layer: config.layer ?? '',
+        datasheet: config.datasheet,
+        apiUrl: config.apiUrl,
+        publish: config.metadataPublish,
+        datastore,
+        endpoints,
+        api: apis.catalogue,
+    });
+    for (const other of plan.others)
+        stage.reporter.warning(`Metadata record ${other} also carries the fiche's name; the fiche shows one record only, so remove that tag or that record`);
+    return plan;
+}
+/** The fiche's record brought to what the layer now serves and the repository describes. */
+async function keepRecord(stage, apis, plan, done) {
+    // An older commit than the live layer's describes an older layer: its record is not written either.
+    if (done.update.kind === 'stale')
+        return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
+    const { config, workspace, signal } = stage;
+    const endpoints = await apis.layers.endpoints();
+    const { reconcileRecord, recordRun } = await catalogue();
+    const sha = stage.env.GITHUB_SHA;
+    const commit = sha && changes/* COMMIT_ID */.Gw.test(sha) ? sha : undefined;
+    await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints, commit }), stage.reporter.onEvent);
+}
+/** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
+async function comment(config, reporter, env, upsert) {
+    if (!config.githubToken)
+        return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
+    const record = reporter.commentRecord();
+    if (server && repository && runId)
+        record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
+    try {
+        // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
+        const body = reporter.redact(renderComment(record));
+        // GPF_GITHUB_TIMEOUT_SECONDS in the step's env: bounds the comment's requests (README, "Pull-request comment").
+        const seconds = Number(env.GPF_GITHUB_TIMEOUT_SECONDS);
+        const outcome = await upsert(body, commentMarker(config.name), config.githubToken, seconds > 0 ? seconds * 1000 : undefined);
+        if (outcome.kind === 'skipped')
+            reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
+        else
+            reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
+    }
+    catch (error) {
+        reporter.warning(`The pull-request comment was not written: ${error instanceof Error ? error.message : String(error)}`);
+    }
+}
+/** Nothing listens at the API's address: say which input names it, rather than blame the network. */
+function unreachable(error, apiUrl) {
+    if (!(error instanceof errors/* NetworkError */.Dr) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason))
+        return error;
+    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
+    return new errors/* NetworkError */.Dr(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.unreachable).withAttempts(error.attempts);
+}
+
+
+/***/ }),
+
+/***/ 5655:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   UQ: () => (/* binding */ esc),
+/* harmony export */   b: () => (/* binding */ retentionLine),
+/* harmony export */   bD: () => (/* binding */ messageOf)
+/* harmony export */ });
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8382);
+/* harmony import */ var _shared_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6338);
+
+
+/** The report's words and escaping, shared by its renderers (log, summary, comment) and the sink. */
+/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
+function messageOf(error, uploadId, status) {
+    if (error instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc)
+        return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+    if (error instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ)
+        return message;
+    return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
+}
+/**
+ * Escapes text from outside (file names, server messages) for the summary. The summary is made of
+ * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
+ * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
+ */
+function esc(text) {
+    return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** What is left of the earlier uploads of the name, as the log and the summary say it. */
+function retentionLine(remaining, bytes, deleted, keep) {
+    const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
+    const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
+    return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(bytes)})${gone}${hint}`;
+}
+
+
+/***/ }),
+
+/***/ 4211:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Eu: () => (/* binding */ untilAborted),
+/* harmony export */   Te: () => (/* binding */ throwIfAborted),
+/* harmony export */   kh: () => (/* binding */ onAnyAbort),
+/* harmony export */   nl: () => (/* binding */ deadline),
+/* harmony export */   vt: () => (/* binding */ abortError),
+/* harmony export */   yy: () => (/* binding */ sleep)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8382);
+
+/**
+ * The one way the action combines abort signals and bounds a wait: the run's cancellation (SIGINT,
+ * SIGTERM), a deadline (`checks-timeout`, a request's own timer) and the wait itself. Plain
+ * listeners rather than `AbortSignal.any`, which keeps dependent signals alive and costs more per
+ * request (docs/performance.md); `AbortSignal.timeout` cannot be disposed nor carry our error.
+ */
+/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A timer's delay, clamped to what Node's timers take. */
+function timerMs(ms) {
+    return Math.max(0, Math.min(ms, MAX_TIMER_MS));
+}
+/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
+function abortError(signal) {
+    return signal.reason instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ ? signal.reason : new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc();
+}
+function throwIfAborted(signal) {
+    if (signal?.aborted)
+        throw abortError(signal);
+}
+/**
+ * Calls `onAbort` once when any of `signals` aborts (at once if one already has); the returned
+ * function removes the listeners.
+ */
+function onAnyAbort(signals, onAbort) {
+    const listening = [];
+    const dispose = () => {
+        for (const [signal, listener] of listening)
+            signal.removeEventListener('abort', listener);
+        listening.length = 0;
+    };
+    for (const signal of signals) {
+        if (!signal)
+            continue;
+        if (signal.aborted) {
+            dispose();
+            onAbort(signal);
+            return dispose;
+        }
+        const listener = () => {
+            dispose();
+            onAbort(signal);
+        };
+        signal.addEventListener('abort', listener, { once: true });
+        listening.push([signal, listener]);
+    }
+    return dispose;
+}
+/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
+function sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+        const stop = onAnyAbort([signal], (aborted) => {
+            clearTimeout(timer);
+            reject(abortError(aborted));
+        });
+        if (signal?.aborted)
+            return;
+        const timer = setTimeout(() => {
+            stop();
+            resolve();
+        }, timerMs(ms));
+    });
+}
+/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
+function untilAborted(promise, signal) {
+    if (!signal)
+        return promise;
+    return new Promise((resolve, reject) => {
+        const stop = onAnyAbort([signal], (aborted) => reject(abortError(aborted)));
+        promise.then(resolve, reject).finally(stop);
+    });
+}
+/**
+ * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
+ * deadline that holds while a request is in flight. `dispose` stops its timer.
+ */
+function deadline(parent, ms, onExpiry) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(onExpiry()), timerMs(ms));
+    const stop = onAnyAbort([parent], (aborted) => controller.abort(aborted.reason));
+    return {
+        signal: controller.signal,
+        dispose() {
+            clearTimeout(timer);
+            stop();
+        },
+    };
+}
+
+
+/***/ }),
+
+/***/ 8382:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   A3: () => (/* binding */ reasonOf),
+/* harmony export */   BD: () => (/* binding */ LayerStateError),
+/* harmony export */   Dl: () => (/* binding */ UploadStateError),
+/* harmony export */   Dr: () => (/* binding */ NetworkError),
+/* harmony export */   GI: () => (/* binding */ RequestError),
+/* harmony export */   IF: () => (/* binding */ FormatError),
+/* harmony export */   MU: () => (/* binding */ TimeoutError),
+/* harmony export */   Or: () => (/* binding */ isSystemError),
+/* harmony export */   QD: () => (/* binding */ LocalFileError),
+/* harmony export */   Ro: () => (/* binding */ ChecksFailedError),
+/* harmony export */   XS: () => (/* binding */ GitError),
+/* harmony export */   ZP: () => (/* binding */ QuotaError),
+/* harmony export */   Zz: () => (/* binding */ AccessError),
+/* harmony export */   cc: () => (/* binding */ CancelledError),
+/* harmony export */   dz: () => (/* binding */ InputError),
+/* harmony export */   eI: () => (/* binding */ FileUploadError),
+/* harmony export */   f0: () => (/* binding */ RemoteTreeError),
+/* harmony export */   f6: () => (/* binding */ FileError),
+/* harmony export */   hD: () => (/* binding */ ApiError),
+/* harmony export */   hN: () => (/* binding */ escapeControl),
+/* harmony export */   iw: () => (/* binding */ PyramidFailedError),
+/* harmony export */   kc: () => (/* binding */ errorText),
+/* harmony export */   lR: () => (/* binding */ AuthError),
+/* harmony export */   lZ: () => (/* binding */ ActionError),
+/* harmony export */   nS: () => (/* binding */ BadResponseError),
+/* harmony export */   p_: () => (/* binding */ list)
+/* harmony export */ });
+/**
+ * Typed errors that carry what the user needs. Every `ActionError` is something the user can act
+ * on: `main` turns it into one `::error::` line from `message`, so each message is a single line
+ * that says what went wrong and what to do. Any other error is a bug in the action, reported as
+ * such (with its stack in the log).
+ */
+class ActionError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+class InputError extends ActionError {
+    input;
+    constructor(input, problem) {
+        super(`Input '${input}': ${problem}`);
+        this.input = input;
+    }
+}
+/** Local files that the platform would refuse; found before anything is sent. */
+class FileError extends ActionError {
+    problems;
+    constructor(problems, summary) {
+        super(summary);
+        this.problems = problems;
+    }
+}
+/** The files to send do not fit in the datastore's upload space. */
+class QuotaError extends ActionError {
+    neededBytes;
+    freeBytes;
+    constructor(neededBytes, freeBytes, message) {
+        super(message);
+        this.neededBytes = neededBytes;
+        this.freeBytes = freeBytes;
+    }
+}
+/**
+ * A raster's header or a world file is not what its format says (a truncated TIFF, a world file
+ * that is not six numbers): the user's file, said without quoting what it holds.
+ */
+class FormatError extends ActionError {
+}
+/** A local file could not be read, or changed while it was sent: not the network's fault. */
+class LocalFileError extends ActionError {
+    localPath;
+    problem;
+    constructor(localPath, problem) {
+        super(`${localPath} ${problem}`);
+        this.localPath = localPath;
+        this.problem = problem;
+    }
+}
+const triesSuffix = (attempts, form) => attempts <= 1 ? '' : form === 'after' ? ` after ${attempts} attempts` : ` (${attempts} attempts)`;
+/**
+ * A request that failed: what was asked (`method`, `path`), why (`reason`) and how many attempts
+ * were made. The retry layer annotates the attempts (as smithy's `$metadata.attempts` does) rather
+ * than make a new error, so the stack and the cause stay those of the failure itself.
+ */
+class RequestError extends ActionError {
+    method;
+    path;
+    reason;
+    describe;
+    tries = 1;
+    constructor(method, path, 
+    /** What went wrong, without the request line. */
+    reason, describe) {
+        super(describe(1));
+        this.method = method;
+        this.path = path;
+        this.reason = reason;
+        this.describe = describe;
+    }
+    get attempts() {
+        return this.tries;
+    }
+    /** Says that `attempts` attempts were made, the last of which failed so. */
+    withAttempts(attempts) {
+        this.tries = attempts;
+        this.message = this.describe(attempts);
+        return this;
+    }
+}
+/** The API answered with an error status that retrying will not fix (or retries ran out). */
+class ApiError extends RequestError {
+    status;
+    details;
+    hint;
+    retryAfterMs;
+    constructor(status, method, path, 
+    /** The server's `error_description` lines, or a short excerpt of a non-JSON body. */
+    details, 
+    /** What the user can do about this status (a right to ask for, a size to reduce). */
+    hint, 
+    /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
+    retryAfterMs) {
+        const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
+        const advice = hint ? `. ${hint}` : '';
+        super(method, path, `HTTP ${status}${detail}${advice}`, (n) => `${method} ${path} failed with HTTP ${status}${triesSuffix(n, 'after')}${detail}${advice}`);
+        this.status = status;
+        this.details = details;
+        this.hint = hint;
+        this.retryAfterMs = retryAfterMs;
+    }
+}
+/** The request never got an HTTP answer (reset, refused, timed out, stalled). */
+class NetworkError extends RequestError {
+    unreachable;
+    constructor(method, path, reason, 
+    /** Nothing ever answered at that address this run, and nothing listens there: not worth a retry. */
+    unreachable = false) {
+        super(method, path, reason, (n) => `${method} ${path} failed${triesSuffix(n, 'after')}: ${reason}`);
+        this.unreachable = unreachable;
+    }
+}
+/**
+ * A 2xx answer that is not what the API returns (an HTML page, an empty or truncated body, one
+ * too large to read): never read as "nothing there".
+ */
+class BadResponseError extends RequestError {
+    constructor(method, path, reason) {
+        super(method, path, reason, (n) => `${method} ${path}: ${reason}${triesSuffix(n, 'paren')}`);
+    }
+}
+/** The account may not do what the run needs (a right is missing). */
+class AccessError extends ActionError {
+}
+/** The token endpoint refused to issue a token, or could not be reached. */
+class AuthError extends ActionError {
+}
+/** A file could not be sent; names the file and the attempts made. */
+class FileUploadError extends ActionError {
+    remotePath;
+    attempts;
+    cause;
+    constructor(remotePath, attempts, cause) {
+        super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${reasonOf(cause)}`);
+        this.remotePath = remotePath;
+        this.attempts = attempts;
+        this.cause = cause;
+    }
+}
+/** The remote tree does not hold every file with its size: the upload is not closed. */
+class RemoteTreeError extends ActionError {
+    missing;
+    wrongSize;
+    constructor(missing, wrongSize) {
+        const parts = [];
+        if (missing.length)
+            parts.push(`missing ${list(missing)}`);
+        if (wrongSize.length)
+            parts.push(`wrong size ${list(wrongSize)}`);
+        super(`The upload's file tree is incomplete (${parts.join('; ')}); the upload was left OPEN: re-run to resume`);
+        this.missing = missing;
+        this.wrongSize = wrongSize;
+    }
+}
+/** The upload is in a state this run cannot work with (e.g. CLOSED with `upload-id`). */
+class UploadStateError extends ActionError {
+}
+/**
+ * The layer's parts are not what the run can work with: the processing, the endpoints, a pyramid,
+ * a configuration or an offering (docs/api.md, "Layers").
+ */
+class LayerStateError extends ActionError {
+}
+class ChecksFailedError extends ActionError {
+    failed;
+    /** The message without its pointer to the summary, for the summary itself. */
+    brief;
+    constructor(failed, firstError) {
+        const brief = `Check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}; the upload is UNSTABLE` + (firstError ? ` (${firstError})` : '');
+        super(`${brief}. See the job summary for the error lines`);
+        this.failed = failed;
+        this.brief = brief;
+    }
+}
+/** The pyramid could not be built: the execution failed; its ERROR log lines say why. */
+class PyramidFailedError extends ActionError {
+    executionId;
+    errorLines;
+    /** The message without its pointer to the summary, for the summary itself. */
+    brief;
+    constructor(executionId, errorLines, status, 
+    /** Whether a layer is live (left as it was), or none was published yet. */
+    live, 
+    /** Whether a re-run builds it again (after a first failure) or not (the second). */
+    retried) {
+        const layer = live ? 'the live layer was left as it was' : 'no layer was published';
+        const next = retried
+            ? 'it failed twice from this upload: fix the data, then merge again'
+            : 'the CLOSED upload is kept: a re-run builds the pyramid from it once more';
+        const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; ${layer}; ${next}`;
+        super(`${brief}. See the job summary for the error lines`);
+        this.executionId = executionId;
+        this.errorLines = errorLines;
+        this.brief = brief;
+    }
+}
+/**
+ * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`), or
+ * `timeout`. Its arguments are named by the command alone: values stay out of it. A cancelled call
+ * throws the cancel itself.
+ */
+class GitError extends ActionError {
+    args;
+    kind;
+    reason;
+    constructor(args, kind, reason) {
+        super(`git ${args.slice(0, 2).join(' ')}: ${reason}`);
+        this.args = args;
+        this.kind = kind;
+        this.reason = reason;
+    }
+}
+/** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
+class TimeoutError extends ActionError {
+}
+class CancelledError extends ActionError {
+    constructor(message = 'Cancelled') {
+        super(message);
+    }
+}
+/** `a, b, c and 12 more`: keeps one-line messages short whatever the count. */
+function list(items, max = 5) {
+    const shown = items.slice(0, max).join(', ');
+    return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+/** What went wrong, without the request line: `HTTP 500: <the API's words>. <hint>`, or the reason. */
+function reasonOf(error) {
+    if (error instanceof RequestError)
+        return error.reason;
+    return error instanceof Error ? error.message : String(error);
+}
+/** Escapes control characters (CR, LF, tab…) so that a name shows on one line, as `\n` and so on. */
+function escapeControl(text) {
+    const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+/** An error from the operating system (a file that cannot be opened, a refused read): `ENOENT`, `EACCES`… */
+function isSystemError(error) {
+    if (!(error instanceof Error) || !('code' in error))
+        return false;
+    return typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
+}
+/** An error's own words, whatever was thrown. */
+function errorText(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 9203:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   b3: () => (/* binding */ sizeAndTimeAt),
+/* harmony export */   lR: () => (/* binding */ readFully),
+/* harmony export */   m6: () => (/* binding */ readAt),
+/* harmony export */   mu: () => (/* binding */ sizeAndTime),
+/* harmony export */   sb: () => (/* binding */ openForReading),
+/* harmony export */   zF: () => (/* binding */ closeFd)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+
+/**
+ * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
+ * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
+ * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
+ */
+function openForReading(path) {
+    return new Promise((resolve, reject) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
+function readAt(fd, buffer, offset, length, position) {
+    return new Promise((resolve, reject) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+/** Reads until `length` bytes are in or the file ends; resolves with the count. */
+async function readFully(fd, buffer, offset, length, position) {
+    let done = 0;
+    while (done < length) {
+        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
+        if (n === 0)
+            break;
+        done += n;
+    }
+    return done;
+}
+const identity = (stats) => ({
+    size: stats.size,
+    mtimeMs: stats.mtimeMs,
+    ino: stats.ino,
+});
+function sizeAndTime(fd) {
+    return new Promise((resolve, reject) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
+function sizeAndTimeAt(path) {
+    return new Promise((resolve, reject) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
+}
+function closeFd(fd) {
+    return new Promise((resolve, reject) => (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.close)(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+
+/***/ }),
+
+/***/ 6338:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K3: () => (/* binding */ slashRelative),
+/* harmony export */   TH: () => (/* binding */ toSlashes),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   n6: () => (/* binding */ compareText),
+/* harmony export */   wh: () => (/* binding */ plainText),
+/* harmony export */   z3: () => (/* binding */ formatBytes)
+/* harmony export */ });
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+
+/** Sizes for people: 1000-based units, as disks and networks count them. */
+function formatBytes(bytes) {
+    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+/** A body as one line of plain text: a gateway's HTML page without its tags. */
+function plainText(body) {
+    return body
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/**
+ * Durations for people: `300 ms` (with `smallest: 'ms'`), `0.8 s`, `42 s`, `3 min`, `2 min 5 s`.
+ * Deadlines set in seconds read best in seconds; a request's own timers in milliseconds.
+ */
+function formatDuration(ms, smallest = 's') {
+    if (smallest === 'ms' && ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${Number((ms / 1000).toFixed(1))} s`;
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1000);
+    return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}
+/** A path relative to `from`, with `/` whatever the platform: as the repository and the upload name files. */
+function slashRelative(from, to) {
+    const relative = node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(from, to);
+    return (node_path__WEBPACK_IMPORTED_MODULE_0___default().sep) === '/' ? relative : relative.split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/');
+}
+/** A path with `/` whatever the platform. */
+function toSlashes(native) {
+    return (node_path__WEBPACK_IMPORTED_MODULE_0___default().sep) === '/' ? native : native.split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/');
+}
+/** Orders text by UTF-16 code units, the same on every machine and locale: for lists users read. */
+function compareText(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 5135:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   v: () => (/* binding */ forEachLimited)
+/* harmony export */ });
+/**
+ * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
+ * starts; the ones running finish, then the first error is thrown.
+ */
+async function forEachLimited(items, limit, task) {
+    let next = 0;
+    let failure;
+    const worker = async () => {
+        while (next < items.length && !failure) {
+            const index = next++;
+            try {
+                await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (failure)
+        throw failure.error;
+}
+
+
+/***/ }),
+
+/***/ 6114:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Gw: () => (/* binding */ COMMIT_ID),
+  sw: () => (/* binding */ ancestrySince),
+  sR: () => (/* binding */ changesSince)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(8382);
+// EXTERNAL MODULE: ./src/shared/format.ts
+var format = __nccwpck_require__(6338);
+// EXTERNAL MODULE: ./src/workspace/files.ts + 14 modules
+var workspace_files = __nccwpck_require__(3652);
+// EXTERNAL MODULE: ./src/workspace/git.ts + 1 modules
+var git = __nccwpck_require__(7848);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
+// EXTERNAL MODULE: ./src/workspace/lfs.ts
+var lfs = __nccwpck_require__(9570);
+// EXTERNAL MODULE: ./src/workspace/raster/index.ts + 3 modules
+var raster = __nccwpck_require__(850);
+;// CONCATENATED MODULE: ./src/workspace/ground.ts
+
+
+
+
+
+
+
+
+
+async function groundReader(top, options) {
+    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'gpf-ground-'));
+    let count = 0;
+    /** A blob's content in a file of its own, LFS content smudged; undefined for LFS content not to be read. */
+    const content = async (blob) => {
+        const file = external_node_path_default().join(dir, String(++count));
+        const out = (0,external_node_fs_.createWriteStream)(file);
+        await Promise.all([(0,git/* git */.$)(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_.finished)(out)]);
+        if (!(await (0,lfs/* startsAsPointer */.V0)(file)))
+            return file;
+        if (!options.readLfs)
+            return undefined;
+        const smudged = external_node_path_default().join(dir, String(++count));
+        const into = (0,external_node_fs_.createWriteStream)(smudged);
+        const pointer = await (0,promises_.readFile)(file, 'utf8');
+        const call = { stdoutTo: into, input: pointer, signal: options.signal, timeoutMs: (0,git/* networkGitTimeoutMs */.e)() };
+        await Promise.all([(0,git/* git */.$)(top, ['lfs', 'smudge'], call), (0,external_node_stream_promises_.finished)(into)]);
+        return smudged;
+    };
+    const header = async (file, repoPath) => (0,raster/* readRasterHeader */.LZ)(file, (0,raster/* formatOfPath */.gj)(repoPath) === 'jp2' ? 'jp2' : 'tiff');
+    return {
+        async compare(repoPath, oldBlob, localPath, newBlob) {
+            try {
+                const before = await content(oldBlob);
+                const onDisk = !(await (0,lfs/* startsAsPointer */.V0)(localPath));
+                const now = onDisk ? localPath : newBlob ? await content(newBlob) : undefined;
+                if (!before || !now)
+                    return { verdict: 'uncompared' };
+                const [a, b] = await Promise.all([header(before, repoPath), header(now, repoPath)]);
+                const why = groundChange(a, b);
+                return why ? { verdict: 'moved', why } : { verdict: 'same' };
+            }
+            catch (error) {
+                return { verdict: 'moved', why: `its earlier georeferencing could not be read (${(0,errors/* errorText */.kc)(error)})` };
+            }
+        },
+        dispose: () => (0,promises_.rm)(dir, { recursive: true, force: true }),
+    };
+}
+/** How the ground of `before` and `after` differs, in words; undefined when it is the same. */
+function groundChange(before, after) {
+    if (before.epsg !== after.epsg)
+        return `its CRS changed (EPSG:${before.epsg ?? '?'} → EPSG:${after.epsg ?? '?'})`;
+    if (before.width !== after.width || before.height !== after.height)
+        return `its size changed (${before.width}×${before.height} → ${after.width}×${after.height} pixels)`;
+    const [t, u] = [before.transform, after.transform];
+    if (!t || !u)
+        return t === u ? undefined : 'its georeferencing changed (header against world file)';
+    const close = (x, y) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
+    return t.every((value, i) => close(value, u[i])) ? undefined : 'its georeferencing changed';
+}
+
+;// CONCATENATED MODULE: ./src/workspace/changes.ts
+
+
+
+
+
+
+
+/** A full commit id (SHA-1 or SHA-256); anything else from a tag is not one. */
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+async function changesSince(since, workspace, patterns, files, options) {
+    if (!COMMIT_ID.test(since))
+        return { ok: false, why: 'the live pyramid names no valid commit id' };
+    const top = await repositoryTop(workspace, options.signal);
+    if (typeof top !== 'string')
+        return top;
+    const short = since.slice(0, 7);
+    if (!(await hasCommit(top, since, options.signal))) {
+        // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
+        const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
+        await (0,git/* git */.$)(top, fetch, { signal: options.signal, timeoutMs: (0,git/* networkGitTimeoutMs */.e)() }).catch(onlyGitFailure);
+        if (!(await hasCommit(top, since, options.signal)))
+            return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
+    }
+    const ancestry = await ancestryOf(top, since, options.signal);
+    const [then, now, dirty] = await Promise.all([tree(top, since, options.signal), tree(top, 'HEAD', options.signal), worktreeChanges(top)]);
+    const changes = await compare(workspace, top, patterns, files, { since, then, now, dirty }, options);
+    return { ok: true, ancestry, changes };
+}
+/**
+ * How the checked-out commit relates to `since` (another entity's commit: the metadata record's),
+ * fetching `since` alone when a shallow checkout lacks it; undefined when git cannot tell.
+ */
+async function ancestrySince(since, workspace, signal) {
+    if (!COMMIT_ID.test(since))
+        return undefined;
+    const top = await repositoryTop(workspace, signal);
+    if (typeof top !== 'string')
+        return undefined;
+    if (!(await hasCommit(top, since, signal))) {
+        const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
+        await (0,git/* git */.$)(top, fetch, { signal, timeoutMs: (0,git/* networkGitTimeoutMs */.e)() }).catch(onlyGitFailure);
+        if (!(await hasCommit(top, since, signal)))
+            return undefined;
+    }
+    return ancestryOf(top, since, signal);
+}
+async function repositoryTop(workspace, signal) {
+    try {
+        return (await (0,git/* git */.$)(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
+    }
+    catch (error) {
+        if (error instanceof errors/* GitError */.XS && error.kind === 'missing')
+            return { ok: false, why: error.reason };
+        onlyGitFailure(error);
+        return { ok: false, why: 'the workspace is not a git repository' };
+    }
+}
+async function compare(workspace, top, patterns, files, commits, options) {
+    const { since, then, now, dirty } = commits;
+    // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
+    const inRepo = (0,format/* slashRelative */.K3)(top, await (0,promises_.realpath)(workspace));
+    const toRepo = (file) => external_node_path_default().posix.join(inRepo, (0,format/* slashRelative */.K3)(workspace, file));
+    const blobsThen = [...then].filter(([p, e]) => e.type === 'blob' && (!inRepo || p.startsWith(`${inRepo}/`))).map(([p]) => p);
+    const matchedThen = new Set((0,workspace_files/* matchedAmong */.Hr)(patterns, workspace, blobsThen.map((p) => external_node_path_default().join(workspace, external_node_path_default().posix.relative(inRepo, p)))).map(toRepo));
+    const changes = { since, added: [], modified: [], deleted: [], moved: [], opaque: [], uncompared: 0 };
+    const matchedNow = new Set();
+    for (const file of files) {
+        const rel = toRepo(file.localPath);
+        matchedNow.add(rel);
+        if (!matchedThen.has(rel))
+            changes.added.push(file);
+        else if (dirty.has(rel) || now.get(rel)?.id !== then.get(rel)?.id)
+            changes.modified.push(file);
+    }
+    for (const rel of matchedThen)
+        if (!matchedNow.has(rel))
+            changes.deleted.push(rel);
+    changes.opaque = opaquePaths([...matchedThen, ...matchedNow], [then, now]);
+    await findMovedGround(top, changes, { then, now, toRepo }, options);
+    return changes;
+}
+/** Matched paths that lie at or under a submodule (a `commit` entry) or a symlink (mode 120000) of either tree. */
+function opaquePaths(paths, trees) {
+    const opaque = new Set();
+    for (const entries of trees)
+        for (const [p, e] of entries)
+            if (e.type === 'commit' || e.mode === '120000')
+                for (const m of paths)
+                    if (m === p || m.startsWith(`${p}/`))
+                        opaque.add(m);
+    return [...opaque].sort();
+}
+/** A world file that changed, or a modified raster whose header says other ground, moves the ground. */
+async function findMovedGround(top, changes, trees, options) {
+    const isWorldFile = (p) => /\.tfw$/i.test(p);
+    for (const p of changes.deleted)
+        if (isWorldFile(p))
+            changes.moved.push({ path: p, why: 'its world file was deleted' });
+    const stemsThen = new Set([...trees.then.keys()].map((p) => p.replace(/\.[^./]+$/, '').toLowerCase()));
+    for (const file of changes.added) {
+        const rel = trees.toRepo(file.localPath);
+        if (isWorldFile(rel) && stemsThen.has(rel.replace(/\.[^./]+$/, '').toLowerCase()))
+            changes.moved.push({ path: rel, why: 'a world file now georeferences it' });
+    }
+    const rasters = changes.modified.filter((f) => !isWorldFile(f.localPath));
+    for (const f of changes.modified)
+        if (isWorldFile(f.localPath))
+            changes.moved.push({ path: trees.toRepo(f.localPath), why: 'its world file changed' });
+    if (rasters.length === 0)
+        return;
+    const reader = await groundReader(top, options);
+    try {
+        for (const file of rasters) {
+            const rel = trees.toRepo(file.localPath);
+            const before = trees.then.get(rel)?.id;
+            if (!before)
+                continue;
+            const { verdict, why } = await reader.compare(rel, before, file.localPath, trees.now.get(rel)?.id);
+            if (verdict === 'moved')
+                changes.moved.push({ path: rel, why: why ?? 'its ground moved' });
+            else if (verdict === 'uncompared')
+                changes.uncompared++;
+        }
+    }
+    finally {
+        await reader.dispose();
+    }
+}
+async function hasCommit(top, sha, signal) {
+    return (0,git/* git */.$)(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
+}
+/** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
+async function ancestryOf(top, since, signal) {
+    const head = (await (0,git/* git */.$)(top, ['rev-parse', '--verify', 'HEAD^{commit}'], { signal })).trim();
+    if (head === since)
+        return 'same';
+    const isAncestor = (a, b) => (0,git/* git */.$)(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
+    if (await isAncestor(since, head))
+        return 'forward';
+    if (await isAncestor(head, since))
+        return 'backward';
+    return 'unrelated';
+}
+/** Repository path → entry of every file of `treeish` (`<mode> <type> <id>\t<path>\0`), submodules and links included. */
+async function tree(top, treeish, signal) {
+    const out = await (0,git/* git */.$)(top, ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', treeish], { signal });
+    const map = new Map();
+    for (const entry of out.split('\0')) {
+        const tab = entry.indexOf('\t');
+        if (tab < 0)
+            continue;
+        const [mode, type, id] = entry.slice(0, tab).split(' ');
+        map.set(entry.slice(tab + 1), { mode, type, id });
+    }
+    return map;
+}
+/** Paths changed in the worktree or the index, or untracked: they count as changed. */
+async function worktreeChanges(top) {
+    const out = await (0,git/* git */.$)(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    const paths = new Set();
+    const entries = out.split('\0');
+    for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (entry.length < 4)
+            continue;
+        paths.add(entry.slice(3));
+        // A rename or copy is followed by its source path.
+        if (entry[0] === 'R' || entry[0] === 'C')
+            paths.add(entries[++i]);
+    }
+    return paths;
+}
+/** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
+function onlyGitFailure(error) {
+    if (!(error instanceof errors/* GitError */.XS))
+        throw error;
+    return undefined;
+}
+
+
+/***/ }),
+
+/***/ 3652:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ml: () => (/* binding */ REMOTE_DATA_DIR),
+  lY: () => (/* binding */ findFiles),
+  Hr: () => (/* binding */ matchedAmong),
+  ob: () => (/* binding */ totalBytes)
+});
+
+// UNUSED EXPORTS: commonRoot, shardFiles
+
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(8382);
+// EXTERNAL MODULE: ./src/shared/format.ts
+var format = __nccwpck_require__(6338);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: ./src/workspace/vendor/actions-glob/internal-match-kind.js
@@ -43593,30 +49282,8 @@ class Pattern {
     }
 }
 
-;// CONCATENATED MODULE: ./src/shared/pool.ts
-/**
- * Runs `task` over `items` with at most `limit` at once. After the first failure no new item
- * starts; the ones running finish, then the first error is thrown.
- */
-async function forEachLimited(items, limit, task) {
-    let next = 0;
-    let failure;
-    const worker = async () => {
-        while (next < items.length && !failure) {
-            const index = next++;
-            try {
-                await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (failure)
-        throw failure.error;
-}
-
+// EXTERNAL MODULE: ./src/shared/pool.ts
+var pool = __nccwpck_require__(5135);
 ;// CONCATENATED MODULE: ./src/workspace/glob.ts
 
 
@@ -43700,7 +49367,7 @@ async function visit(item, patterns, ancestors, found, entry, viaLink) {
         else if (match(patterns, childPath) & MatchKind.File)
             files.push(childPath);
     }
-    await forEachLimited(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found, linked));
+    await (0,pool/* forEachLimited */.v)(files, STAT_CONCURRENCY, (file) => keepIfFile(file, found, linked));
 }
 async function isDirectoryFollowed(item) {
     try {
@@ -43870,932 +49537,27 @@ function totalBytes(files) {
     return files.reduce((sum, f) => sum + f.size, 0);
 }
 
-;// CONCATENATED MODULE: ./src/entrepot/json.ts
-/**
- * Typed readers for the API's JSON: each takes an `unknown` and gives the type it names, or
- * undefined (or an empty value) when the answer holds something else. No cast: a field that is not
- * there, or not of its type, is never taken for one that is. A schema library was measured against
- * these (see docs/performance.md, "Decoding"): a dozen readers cost less in the bundle and per answer.
- */
-const EMPTY = Object.freeze({});
-/** An object's fields; anything else (an array, a string, null) as an object with none. */
-function record(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : EMPTY;
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function string(value) {
-    return typeof value === 'string' ? value : undefined;
-}
-/** A string or a number as text (ids, levels); anything else as `fallback`, never `[object Object]`. */
-function json_text(value, fallback = '') {
-    return typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : fallback;
-}
-function number(value) {
-    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-/** A number, or a string that holds one (`"1024"`): sizes some servers write as text. */
-function json_numeric(value) {
-    if (typeof value === 'string' && value.trim() !== '')
-        return number(Number(value));
-    return number(value);
-}
-function json_boolean(value) {
-    return typeof value === 'boolean' ? value : undefined;
-}
-function array(value) {
-    return Array.isArray(value) ? value : [];
-}
-/** An entity named by its id: `"abc"` or `{ _id: "abc", … }`. */
-function idOf(value) {
-    return typeof value === 'string' ? value : string(record(value)._id);
-}
-/** Tags as the API gives them (flat `{key: value}`), every value as text. */
-function tagMap(value) {
-    const tags = {};
-    for (const [key, held] of Object.entries(record(value)))
-        tags[key] = typeof held === 'string' ? held : JSON.stringify(held);
-    return tags;
-}
-/** `value` if it is one of `allowed`. */
-function json_oneOf(value, allowed) {
-    return allowed.find((one) => one === value);
-}
 
-;// CONCATENATED MODULE: ./src/entrepot/transport.ts
+/***/ }),
+
+/***/ 7848:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
-
-
-/**
- * What every route of the API Entrepôt shares: one attempt with a token (a 401 renews it once), a
- * 2xx answer read as the JSON the API returns (never an HTML page or an empty body taken for
- * "nothing"), every page of a list, the API's error bodies in words, and the run's retry policy.
- * The upload routes (`uploads.ts`) and the layer routes (`layers.ts`) are built on one transport.
- */
-/** A list longer than this many pages means the server ignores `page`: stop rather than loop. */
-const MAX_PAGES = 10_000;
-class Transport {
-    http;
-    retry;
-    root;
-    datastore;
-    tokens;
-    /** The datastore's routes start here. */
-    base;
-    constructor(http, 
-    /** Every request goes through it; its signal (a deadline, the run's cancellation) cuts them. */
-    retry, 
-    /** The API's root, for the routes outside a datastore (`/users/me`). */
-    root, datastore, tokens) {
-        this.http = http;
-        this.retry = retry;
-        this.root = root;
-        this.datastore = datastore;
-        this.tokens = tokens;
-        this.base = `${root}/datastores/${encodeURIComponent(datastore)}`;
-    }
-    /** The same transport, every request and wait bound to `signal` (a deadline). */
-    within(signal) {
-        return new Transport(this.http, this.retry.within(signal), this.root, this.datastore, this.tokens);
-    }
-    /**
-     * A GET, retried on transient failures, whose 2xx answer must be JSON of the shape `read`
-     * accepts: an unexpected shape is read again like a gateway's error page.
-     */
-    readJson(what, route, read, root = this.base) {
-        return this.retry.read(what, async () => read(parseJson(await this.request('GET', route, {}, root), 'GET', route)));
-    }
-    /**
-     * Every page of a list, following `Content-Range: first-last/total`. `lenient` accepts one
-     * string for a whole list (some servers answer logs so).
-     */
-    async getAll(route, query, limit, lenient = false) {
-        const items = [];
-        let previous = '';
-        for (let page = 1; page <= MAX_PAGES; page++) {
-            const { body, headers } = await this.retry.read(`list ${route}`, async () => {
-                const res = await this.request('GET', route, { query: { ...query, page, limit } });
-                return { body: parseJson(res, 'GET', route), headers: res.headers };
-            });
-            if (!Array.isArray(body) && !(lenient && typeof body === 'string'))
-                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the list the API returns`);
-            const batch = Array.isArray(body) ? body : page === 1 ? [body] : [];
-            // A server that ignores paging answers more than asked, or the same page again: stop there.
-            const signature = JSON.stringify(batch);
-            if (page > 1 && signature === previous)
-                break;
-            previous = signature;
-            items.push(...batch);
-            const total = parseContentRangeTotal(headers['content-range']);
-            if (batch.length === 0 || batch.length > limit || (total !== undefined ? items.length >= total : batch.length < limit))
-                break;
-        }
-        return items;
-    }
-    /**
-     * Every item of a list, each read whole with `readWhole` (a list item is reduced: docs/api.md,
-     * "List items"), except those `mayBeOurs` rules out from what the item says, and those whose item
-     * already holds all the caller decides on (`fromItem` gives the entity then).
-     */
-    async listWhole(route, query, limit, readWhole, options) {
-        const items = (await this.getAll(route, query, limit)).map(record).filter((item) => options.mayBeOurs?.(item) ?? true);
-        return Promise.all(items.map(async (item) => options.fromItem?.(item) ?? readWhole(entityId(item, options.what))));
-    }
-    /**
-     * A POST that makes an entity, at most once. Making is not idempotent: after an unknown outcome
-     * or a 409, `findMade` looks for what this request would have made, and that is the result.
-     */
-    async create(what, route, json, decode, findMade) {
-        const { value } = await this.retry.write(what, async () => decode(parseJson(await this.request('POST', route, { json }), 'POST', route)), async () => {
-            const made = await findMade();
-            return made === undefined ? NOT_DONE : { done: true, value: made };
-        });
-        return value;
-    }
-    /**
-     * A change made at most once: after an unknown outcome (or one of `conflicts`, which a lost
-     * earlier answer explains), `isDone` reads whether the server holds it before trying again.
-     */
-    async change(what, method, route, extra, isDone, conflicts = []) {
-        await this.retry.write(what, async () => void (await this.request(method, route, extra)), async () => ((await isDone()) ? DONE : NOT_DONE), conflicts);
-    }
-    /** Tags set on the entity at `route` (POST `…/tags`), confirmed by reading them back. */
-    async tag(what, route, tags, readTags) {
-        await this.change(what, 'POST', `${route}/tags`, { json: tags }, async () => {
-            const held = await readTags();
-            return Object.entries(tags).every(([key, value]) => held[key] === value);
-        });
-    }
-    /** A DELETE, idempotent: a second one answers 404, so gone (`isGone`, or a 404) is done. */
-    async remove(what, route, isGone, extra = {}) {
-        await this.change(what, 'DELETE', route, extra, isGone, [404]);
-    }
-    /**
-     * One attempt with a token; a 401 renews the token once (it expired early or was revoked).
-     * A non-2xx answer becomes an ApiError with the API's words and a hint.
-     */
-    async request(method, route, extra = {}, root = this.base) {
-        const signal = this.retry.signal;
-        const once = async () => {
-            const token = await (0,abort/* untilAborted */.Eu)(this.tokens.get(), signal);
-            return { token, res: await this.http.send({ method, url: `${root}${route}`, bearer: token, signal, ...extra }) };
-        };
-        let { token, res } = await once();
-        if (res.status === 401) {
-            this.tokens.invalidate(token);
-            ({ token, res } = await once());
-        }
-        if (res.status >= 200 && res.status < 300)
-            return res;
-        throw new errors/* ApiError */.hD(res.status, method, new URL(`${root}${route}`).pathname, errorDetails(parseLoose(res.text)), hintFor(res.status), parseRetryAfter(res.headers['retry-after']));
-    }
-}
-const DONE = { done: true, value: undefined };
-const NOT_DONE = { done: false };
-/** `read`'s value, or undefined when the server answers 404 (the entity is gone). */
-async function unlessGone(read) {
-    try {
-        return await read();
-    }
-    catch (error) {
-        if (error instanceof errors/* ApiError */.hD && error.status === 404)
-            return undefined;
-        throw error;
-    }
-}
-/** An entity's id; an item without one is not that entity. */
-function entityId(fields, what) {
-    const value = fields._id ?? fields.id;
-    if (typeof value !== 'string' || !value)
-        throw new errors/* BadResponseError */.nS('GET', what, `the answer is not ${what} (no _id)`);
-    return value;
-}
-function hintFor(status) {
-    if (status === 401)
-        return 'The token was refused: check the authentication inputs';
-    if (status === 403)
-        return 'The account lacks a right on this datastore: it needs the UPLOAD right in the community that owns it';
-    if (status === 413)
-        return 'The server refused the size of the request';
-    return undefined;
-}
-/** A 2xx answer's JSON. HTML, an empty body or truncated JSON is an error, never "nothing". */
-function parseJson(res, method, route) {
-    try {
-        return JSON.parse(res.text);
-    }
-    catch {
-        const excerpt = (0,format/* plainText */.wh)(res.text).slice(0, 80);
-        throw new errors/* BadResponseError */.nS(method, route, res.text.trim() === ''
-            ? `HTTP ${res.status} with an empty answer where the API returns JSON`
-            : `HTTP ${res.status} with an answer that is not JSON (${res.headers['content-type'] ?? 'no content type'}: ${excerpt}${res.text.length > 80 ? '…' : ''})`);
-    }
-}
-/** An error body as JSON when it is JSON, else its text. */
-function parseLoose(text) {
-    if (text === '')
-        return undefined;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeJson(value) {
-    return value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-/**
- * The API's error lines, whatever the body's shape: `{error_description: [..] | ".."}`, `{error}`,
- * `{message}`, a bare array or string, or a gateway's HTML page.
- */
-function errorDetails(body) {
-    const strings = (value) => Array.isArray(value) ? value.flatMap(strings) : typeof value === 'string' ? [value] : value == null ? [] : [JSON.stringify(value)];
-    let lines;
-    if (isRecord(body)) {
-        lines = strings(body.error_description);
-        if (lines.length === 0)
-            lines = strings(body.message);
-        if (typeof body.error === 'string' && !lines.includes(body.error))
-            lines = lines.length ? lines : [body.error];
-    }
-    else if (typeof body === 'string') {
-        const text = (0,format/* plainText */.wh)(body);
-        lines = text ? [text.length > 200 ? `${text.slice(0, 200)}…` : text] : [];
-    }
-    else {
-        lines = strings(body);
-    }
-    return lines.map((line) => line.replace(/\s+/g, ' ').trim()).filter(Boolean);
-}
-/** Milliseconds from `Retry-After` (delta-seconds or an HTTP date), if any. */
-function parseRetryAfter(value) {
-    if (!value)
-        return undefined;
-    if (/^\d+$/.test(value.trim()))
-        return Number(value.trim()) * 1000;
-    const date = Date.parse(value);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-/** `0-9/42` → 42; `*` or anything else → undefined (then a short page ends the list). */
-function parseContentRangeTotal(value) {
-    const match = /(\d+)\s*-\s*(\d+)\s*\/\s*(\d+)/.exec(value ?? '');
-    return match ? Number(match[3]) : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/types.ts
-/** Shapes of the API Entrepôt, as far as the action reads them (docs/api.md). */
-const SERVICE_TYPES = ['WMTS-TMS', 'WMS-RASTER'];
-
-;// CONCATENATED MODULE: ./src/entrepot/shapes.ts
-
-
-
-
-
-/**
- * What the API's JSON means to the action: each entity read from its detail (or a list item, for
- * what a list carries: docs/api.md, "List items"), leniently where servers vary, strictly where a
- * value decides something (an entity without an id is not one). Every field goes through a typed
- * reader (json.ts): a field that is absent, or of another type, reads undefined, never a guess.
- */
-function flattenTree(body, prefix = '') {
-    if (!Array.isArray(body))
-        throw new errors/* BadResponseError */.nS('GET', '…/tree', `the answer is ${describeJson(body)}, not the list the API returns`);
-    const tree = new Map();
-    const walk = (nodes, at) => {
-        for (const value of array(nodes)) {
-            const node = record(value);
-            const name = string(node.name);
-            if (!name)
-                continue;
-            const here = at ? `${at}/${name}` : name;
-            if (json_text(node.type).toUpperCase() === 'DIRECTORY' || Array.isArray(node.children))
-                walk(node.children, here);
-            else
-                tree.set(here, json_numeric(node.size) ?? NaN);
-        }
-    };
-    walk(body, prefix);
-    return tree;
-}
-/** An upload from the API's JSON; an answer without an id is not one. */
-function toUpload(item, method, route) {
-    const fields = record(item);
-    const id = string(fields._id) ?? string(fields.id);
-    if (!id)
-        throw new errors/* BadResponseError */.nS(method, route, `the answer is not an upload (no _id): ${JSON.stringify(item)?.slice(0, 80)}`);
-    const rawStatus = typeof fields.status === 'string' ? fields.status.toUpperCase() : json_text(fields.status, String(fields.status));
-    return {
-        id,
-        name: string(fields.name) ?? '',
-        status: statusOf(rawStatus, UPLOAD_STATUSES),
-        rawStatus,
-        srs: string(fields.srs),
-        type: string(fields.type),
-        size: number(fields.size),
-        tags: tagMap(fields.tags),
-        lastEventDate: string(record(fields.last_event).date) ?? string(fields.creation),
-    };
-}
-/** The most recently active of `uploads`. */
-function newest(uploads) {
-    return [...uploads].sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''))[0];
-}
-function toCheckExecution(item, status) {
-    const fields = record(item);
-    const check = record(fields.check);
-    const id = json_text(fields._id ?? fields.id);
-    return { id, name: json_text(check.name ?? fields.name ?? check._id, id), status };
-}
-function toPyramidExecution(body) {
-    const fields = record(body);
-    const output = idOf(record(fields.output).stored_data);
-    return {
-        id: entityId(fields, 'an execution'),
-        status: statusOf(fields.status, EXECUTION_STATUSES),
-        storedDataId: output,
-        uploadIds: array(record(fields.inputs).upload).flatMap((u) => idOf(u) ?? []),
-        inputStoredDataIds: array(record(fields.inputs).stored_data).flatMap((s) => idOf(s) ?? []),
-        parameters: isRecord(fields.parameters) ? fields.parameters : undefined,
-    };
-}
-function toStoredData(body) {
-    const fields = record(body);
-    const infos = record(fields.type_infos);
-    return {
-        id: entityId(fields, 'a stored data'),
-        name: json_text(fields.name),
-        status: statusOf(fields.status, STORED_DATA_STATUSES),
-        tags: tagMap(fields.tags),
-        size: number(fields.size),
-        srs: string(fields.srs),
-        tms: string(infos.tms),
-        compression: string(infos.compression),
-        levels: array(infos.levels).flatMap((level) => {
-            const id = json_text(level);
-            return id ? [id] : [];
-        }),
-        hasTypeInfos: isRecord(fields.type_infos),
-        bbox: bboxOf(fields.extent),
-    };
-}
-/** The bounding box of a GeoJSON extent, [west, south, east, north]; the docs show lon/lat. */
-function bboxOf(extent) {
-    const box = [Infinity, Infinity, -Infinity, -Infinity];
-    // A loop, not Math.min(...): an extent of 200,000 points must not overflow the stack.
-    const walk = (value) => {
-        const point = array(value);
-        const [x, y] = point;
-        if (typeof x === 'number' && typeof y === 'number') {
-            box[0] = Math.min(box[0], x);
-            box[1] = Math.min(box[1], y);
-            box[2] = Math.max(box[2], x);
-            box[3] = Math.max(box[3], y);
-        }
-        else
-            for (const inner of point)
-                walk(inner);
-    };
-    walk(record(extent).coordinates);
-    return Number.isFinite(box[0]) ? [box[0], box[1], box[2], box[3]] : undefined;
-}
-function toConfiguration(body) {
-    const fields = record(body);
-    const infos = record(fields.type_infos);
-    return {
-        id: entityId(fields, 'a configuration'),
-        type: json_oneOf(fields.type, SERVICE_TYPES),
-        layerName: json_text(fields.layer_name),
-        name: json_text(fields.name),
-        status: statusOf(fields.status, CONFIGURATION_STATUSES),
-        raw: fields,
-        usedData: array(infos.used_data).flatMap((used) => {
-            const entry = record(used);
-            const storedData = idOf(entry.stored_data);
-            return storedData ? [{ stored_data: storedData, bottom_level: json_text(entry.bottom_level), top_level: json_text(entry.top_level) }] : [];
-        }),
-        update: string(fields.update),
-        tags: tagMap(fields.tags),
-    };
-}
-function toOffering(body) {
-    const fields = record(body);
-    return {
-        id: entityId(fields, 'an offering'),
-        configurationId: idOf(fields.configuration),
-        endpointId: idOf(fields.endpoint),
-        type: string(fields.type),
-        status: statusOf(fields.status, OFFERING_STATUSES),
-        open: json_boolean(fields.open),
-        // Plain strings are accepted too (the SDK does).
-        urls: array(fields.urls).map((u) => typeof u === 'string' ? { type: '', url: u } : { type: json_text(record(u).type), url: json_text(record(u).url) }),
-        update: string(fields.update),
-    };
-}
-/** A processing's parameters, as it describes itself; none listed: nothing to check against (the server will say). */
-function toParameters(body) {
-    return array(record(body).parameters).map((value) => {
-        const parameter = record(value);
-        const constraints = record(parameter.constraints);
-        // The docs show `enum`; accept the other spellings a schema may use.
-        const allowed = constraints.enum ?? constraints.values ?? constraints.allowed_values;
-        return {
-            name: json_text(parameter.name),
-            mandatory: parameter.mandatory === true,
-            defaultValue: parameter.default_value,
-            allowed: Array.isArray(allowed) ? allowed.map((a) => json_text(a, JSON.stringify(a))) : undefined,
-            type: string(parameter.type) ?? string(constraints.type),
-        };
-    });
-}
-/** The datastore's endpoints: wrapped `{use, quota, endpoint: {...}}` in the datastore, bare in other lists. */
-function toEndpoints(body) {
-    return array(record(body).endpoints).flatMap((value) => {
-        const item = record(value);
-        const endpoint = isRecord(item.endpoint) ? item.endpoint : item;
-        const id = string(endpoint._id);
-        if (!id)
-            return [];
-        return [
-            {
-                id,
-                type: json_text(endpoint.type).toUpperCase(),
-                open: endpoint.open === true,
-                urls: array(endpoint.urls).flatMap((u) => {
-                    const [type, url] = [string(record(u).type), string(record(u).url)];
-                    return type && url ? [{ type: type.toUpperCase(), url }] : [];
-                }),
-                use: number(item.use),
-                quota: number(item.quota),
-            },
-        ];
-    });
-}
-/** `{used_by: [{_id, name}], use: [...]}` (docs/api.md, "Layers"); ids alone are accepted too. */
-function toDependencies(body) {
-    const fields = record(body);
-    const ids = (value) => array(value).flatMap((v) => idOf(v) ?? []);
-    return { usedBy: ids(fields.used_by), uses: ids(fields.use) };
-}
-
-;// CONCATENATED MODULE: ./src/delivery/target.ts
-
-
-
-
-class TargetFinder {
-    api;
-    options;
-    emit;
-    constructor(api, options, emit) {
-        this.api = api;
-        this.options = options;
-        this.emit = emit;
-    }
-    /** The upload to use, or the decision to create one (and which uploads that replaces). */
-    async find() {
-        const { api, options } = this;
-        if (options.uploadId) {
-            const upload = await api.getUpload(options.uploadId);
-            const problem = unusable(upload);
-            if (problem)
-                throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} (input 'upload-id') ${problem}`);
-            this.checkSrs(upload);
-            this.emit({ type: 'upload', upload, how: upload.status === 'OPEN' ? 'attached' : 'awaited' });
-            return { kind: 'use', upload };
-        }
-        const named = await api.uploadsNamed(options.name);
-        const existing = new Set(named.map((u) => u.id));
-        if (options.ifExists === 'fail' && named.length > 0) {
-            throw new errors/* UploadStateError */.Dl(`An upload named '${options.name}' already exists (${(0,errors/* list */.p_)(named.map((u) => `${u.id} ${u.rawStatus}`), 3)}) and if-exists is 'fail'; use if-exists: resume, or another name`);
-        }
-        if (options.ifExists === 'resume') {
-            const open = newest(named.filter((u) => u.status === 'OPEN'));
-            if (open) {
-                this.checkSrs(open);
-                this.emit({ type: 'upload', upload: open, how: 'resumed' });
-                return { kind: 'use', upload: open, resumed: true };
-            }
-            const checking = newest(named.filter((u) => u.status === 'CHECKING'));
-            if (checking) {
-                this.emit({ type: 'info', message: `Upload ${checking.id} of that name is CHECKING: waiting for it instead of creating another` });
-                this.emit({ type: 'upload', upload: checking, how: 'awaited' });
-                return { kind: 'use', upload: checking };
-            }
-            // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
-            const sha = options.tags[PROVENANCE_KEYS.sha];
-            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.sha] === sha)) : undefined;
-            if (delivered) {
-                this.emit({
-                    type: 'info',
-                    message: `Upload ${delivered.id} of that name was delivered for this commit by an earlier run: going on from it`,
-                });
-                this.emit({ type: 'upload', upload: delivered, how: 'awaited' });
-                return { kind: 'use', upload: delivered };
-            }
-        }
-        const replacing = options.ifExists === 'replace' ? named : [];
-        const busy = replacing.filter((u) => BUSY_UPLOAD_STATUSES.has(u.status));
-        if (busy.length)
-            throw new errors/* UploadStateError */.Dl(`Cannot replace ${(0,errors/* list */.p_)(busy.map((u) => `upload ${u.id} (${u.rawStatus})`))}: the platform is working on it; re-run once it is done`);
-        return { kind: 'create', replacing, existing };
-    }
-    /** An upload made for another projection would fail its raster check an hour from now. */
-    checkSrs(upload) {
-        if (upload.srs && upload.srs.toUpperCase() !== this.options.srs)
-            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} was made for ${upload.srs}, not ${this.options.srs} (input 'srs'); publish with if-exists: replace, or under another name`);
-    }
-    /** Another run may have created an upload of the same name at the same time: say so. */
-    async warnIfRaced(upload, existing) {
-        const others = (await this.api.uploadsNamed(this.options.name)).filter((u) => u.id !== upload.id && !existing.has(u.id) && u.status === 'OPEN');
-        if (others.length)
-            this.emit({
-                type: 'warning',
-                message: `Another OPEN upload named '${this.options.name}' (${(0,errors/* list */.p_)(others.map((u) => u.id))}) appeared beside this run's upload ${upload.id}: two runs are publishing at once; give the workflow a concurrency group`,
-            });
-    }
-}
-/** Why an upload given by id cannot be used, or undefined when it can. */
-function unusable(upload) {
-    switch (upload.status) {
-        case 'OPEN':
-        case 'CHECKING':
-        case 'CLOSED':
-        case 'UNSTABLE':
-            return undefined;
-        case 'DELETED':
-            return 'is DELETED; remove upload-id to create a new one';
-        case 'CREATED':
-        case 'GENERATING':
-        case 'MODIFYING':
-            return `is ${upload.status}, not OPEN; wait until the platform is done with it`;
-        case 'UNKNOWN':
-            return `has the status '${upload.rawStatus}', which this action does not know; check it in the datastore before publishing into it`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/delivery/checksums.ts
-/** md5sum format, one `<md5>  <path inside the upload>` line per file, LF endings (docs/api.md, "Sending a file"). */
-function checksumFile(entries) {
-    return [...entries]
-        .sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0))
-        .map((e) => `${e.md5}  ${e.remotePath}\n`)
-        .join('');
-}
-/** The checksum file's name at the upload's root: one per shard, so matrix jobs never collide. */
-function checksumFileName(shard) {
-    return shard ? `checksums-${shard.index}-of-${shard.count}.md5` : 'checksums.md5';
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/shared/hash.ts
-
-
-/**
- * MD5 on the sending thread, fed as the bytes stream out, so each file is read once. It runs near
- * 540 MB/s per core; a worker thread was tried and was slower on a 2-core machine (docs/benchmarks.md).
- */
-const inlineMd5 = {
-    session() {
-        const hash = (0,external_node_crypto_.createHash)('md5');
-        return { update: (chunk) => void hash.update(chunk), digest: () => hash.digest('hex') };
-    },
-};
-/** For runs without checksums: nothing is computed. */
-const noMd5 = {
-    session: () => ({ update: () => undefined, digest: () => '' }),
-};
-/** Read size for a file: 1 MiB for big ones (fewer syscalls), no bigger than the file itself. */
-function readChunkSize(size) {
-    return Math.max(64 * 1024, Math.min(1024 * 1024, size + 1));
-}
-/** MD5 of a file read from disk, streamed: memory stays flat whatever its size. */
-async function md5File(path, size) {
-    const session = inlineMd5.session();
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path, { highWaterMark: readChunkSize(size) }))
-        session.update(chunk);
-    return session.digest();
-}
-
-;// CONCATENATED MODULE: ./src/delivery/transfer.ts
-
-
-
-
-
-
-
-/**
- * What goes into an OPEN upload: the plan against its tree (files to send, with the size of a stale
- * copy to replace; files already there; files no pattern matches), the pruning, the files sent a
- * few at a time, the tree verified, and the MD5 checksum file. Each change is the API client's to
- * make at most once; this keeps the MD5 of what was sent and the count of files sent.
- */
-class Transfer {
-    api;
-    files;
-    options;
-    emit;
-    md5 = new Map();
-    /** Files sent by this run. */
-    uploaded = 0;
-    constructor(api, files, options, emit) {
-        this.api = api;
-        this.files = files;
-        this.options = options;
-        this.emit = emit;
-    }
-    /** Files to send (with the size of a stale copy to replace), files there, and unmatched files. */
-    diff(tree) {
-        const toSend = [];
-        const present = [];
-        const stale = new Map();
-        for (const file of this.files) {
-            const remote = tree.get(file.remotePath);
-            if (remote === file.size)
-                present.push(file);
-            else {
-                if (remote !== undefined)
-                    stale.set(file.remotePath, remote);
-                toSend.push(file);
-            }
-        }
-        const keep = this.options.keep ?? new Set(this.files.map((f) => f.remotePath));
-        const extra = [];
-        for (const [remotePath, size] of tree)
-            if (remotePath.startsWith(`${REMOTE_DATA_DIR}/`) && !keep.has(remotePath))
-                extra.push({ remotePath, size });
-        return { toSend, present, stale, extra };
-    }
-    /** Files a resumed upload holds that no pattern matches: deleted with `prune`, else a warning. */
-    async prune(upload, extra) {
-        if (extra.length === 0)
-            return;
-        if (!this.options.prune) {
-            this.emit({
-                type: 'warning',
-                message: `Upload ${upload.id} holds ${extra.length} file(s) that no pattern matches (${(0,errors/* list */.p_)(extra.map((f) => f.remotePath))}); they will be published with it (prune: false)`,
-            });
-            return;
-        }
-        this.emit({ type: 'phase', phase: 'prune', title: `Remove ${extra.length} unmatched file${extra.length === 1 ? '' : 's'}` });
-        await forEachLimited(extra, this.options.concurrency, async (file) => {
-            await this.api.deleteFile(upload.id, file.remotePath);
-            this.emit({ type: 'pruned', file });
-        });
-    }
-    /** Sends `toSend`, `concurrency` at a time; a stale copy is deleted first. */
-    async sendAll(upload, toSend, stale) {
-        const ready = await this.withContent(toSend);
-        await forEachLimited(ready, this.options.concurrency, (file) => this.sendFile(upload, file, stale.has(file.remotePath)));
-    }
-    /** Files whose content is not on the disk yet (Git LFS pointers) get it, only when it is read. */
-    async withContent(files) {
-        return files.length && this.options.withContent ? this.options.withContent(files) : files;
-    }
-    async sendFile(upload, file, stale) {
-        const started = Date.now();
-        try {
-            if (stale)
-                await this.api.deleteFile(upload.id, file.remotePath); // a partial file from an earlier run
-            const label = external_node_path_default().relative(this.options.workspace ?? process.cwd(), file.localPath);
-            const { md5, attempts } = await this.api.sendFile(upload.id, { ...file, label }, (bytes) => this.emit({ type: 'file-progress', file, bytes }));
-            if (md5)
-                this.md5.set(file.remotePath, md5);
-            this.uploaded++;
-            this.emit({ type: 'file', file, outcome: 'sent', attempts, ms: Date.now() - started });
-        }
-        catch (error) {
-            if (error instanceof errors/* CancelledError */.cc || error instanceof errors/* TimeoutError */.MU)
-                throw error;
-            const attempts = attemptsOf(error);
-            this.emit({ type: 'file', file, outcome: 'failed', attempts, ms: Date.now() - started, error: (0,errors/* reasonOf */.A3)(error) });
-            // A local file's problem is the user's to fix, and says so itself.
-            throw error instanceof errors/* LocalFileError */.QD ? error : new errors/* FileUploadError */.eI(file.remotePath, attempts, error);
-        }
-    }
-    verify(tree) {
-        const { missing, wrongSize } = this.compare(tree);
-        if (missing.length || wrongSize.length)
-            throw new errors/* RemoteTreeError */.f0(missing, wrongSize);
-    }
-    /** The local files the tree lacks, and those it holds with another size. */
-    compare(tree) {
-        const missing = this.files.filter((f) => !tree.has(f.remotePath)).map((f) => f.remotePath);
-        const wrongSize = this.files
-            .filter((f) => tree.has(f.remotePath) && tree.get(f.remotePath) !== f.size)
-            .map((f) => `${f.remotePath} (${tree.get(f.remotePath)} bytes, ${f.size} expected)`);
-        return { missing, wrongSize };
-    }
-    async sendChecksums(upload, tree, fileName) {
-        // Files sent by an earlier run or stored despite an error were not hashed on the way out.
-        const unhashed = await this.withContent(this.files.filter((f) => !this.md5.has(f.remotePath)));
-        await forEachLimited(unhashed, this.options.concurrency, async (file) => {
-            (0,abort/* throwIfAborted */.Te)(this.options.signal);
-            this.md5.set(file.remotePath, await md5File(file.localPath, file.size));
-        });
-        const content = checksumFile(this.files.map((f) => ({ remotePath: f.remotePath, md5: this.md5.get(f.remotePath) })));
-        // Whether a re-POST overwrites is undocumented (docs/api.md): remove an older one first.
-        if (tree.has(fileName))
-            await this.api.deleteMd5(upload.id, fileName);
-        await this.api.sendMd5(upload.id, fileName, content);
-        this.emit({ type: 'info', message: `Sent ${fileName}: the MD5 of ${this.files.length} file(s), for the platform's standard check` });
-    }
-}
-function attemptsOf(error) {
-    return error instanceof errors/* RequestError */.GI ? error.attempts : 1;
-}
-
-;// CONCATENATED MODULE: ./src/delivery/publish.ts
-
-
-
-
-
-
-/**
- * The livraison lifecycle: find or create the upload, send what is missing, verify the tree, send
- * checksums, close, wait for the checks. Knows nothing of GitHub: it emits events and returns a
- * result, and throws a typed error when the run cannot go on. Retries and lost answers are the
- * API client's business: every call here changes the datastore at most once.
- */
-async function publish(api, files, options, emit = () => undefined) {
-    return new PublishRun(api, files, options, emit).execute();
-}
-/** A dry run that could not consult the API (no credentials): the plan assumes a new upload. */
-function planOffline(files, prune, emit) {
-    emit({ type: 'plan', toSend: files, present: [], extra: [], prune, create: { replacing: [] } });
-    return { uploaded: 0, checks: [], dryRun: true };
-}
-class PublishRun {
-    api;
-    files;
-    options;
-    emit;
-    finder;
-    transfer;
-    constructor(api, files, options, emit) {
-        this.api = api;
-        this.files = files;
-        this.options = options;
-        this.emit = emit;
-        this.finder = new TargetFinder(api, options, emit);
-        this.transfer = new Transfer(api, files, options, emit);
-    }
-    async execute() {
-        this.emit({ type: 'phase', phase: 'find', title: 'Find or create the upload' });
-        const target = await this.finder.find();
-        // A resumed upload carries this run's tags too (a created one's go out with its first files).
-        if (target.kind === 'use' && target.resumed && !this.options.dryRun)
-            await this.tag(target.upload);
-        const upload = target.kind === 'create' ? await this.create(target) : target.upload;
-        if (!upload)
-            return { uploaded: 0, checks: [], dryRun: true };
-        if (upload.status === 'OPEN') {
-            const early = await this.deliver(upload, target);
-            if (early)
-                return early;
-        }
-        else if (this.options.dryRun) {
-            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
-        }
-        else {
-            await this.checkHeld(upload);
-        }
-        return this.awaitChecks(upload);
-    }
-    /** A new upload, after those it replaces are deleted; in a dry run, only the plan (undefined). */
-    async create(target) {
-        const { api, options } = this;
-        // A new upload takes every byte; the uploads it replaces give theirs back.
-        this.checkQuota(totalBytes(this.files), target.replacing.reduce((sum, u) => sum + (u.size ?? 0), 0));
-        if (options.dryRun) {
-            const create = { replacing: target.replacing };
-            this.emit({ type: 'plan', toSend: this.files, present: [], extra: [], prune: options.prune, create });
-            return undefined;
-        }
-        for (const old of target.replacing) {
-            await api.deleteUpload(old.id);
-            this.emit({ type: 'deleted', upload: old });
-        }
-        const upload = await api.createUpload({ name: options.name, description: options.description, srs: options.srs }, target.existing);
-        this.emit({ type: 'upload', upload, how: 'created' });
-        return upload;
-    }
-    /**
-     * Sends what an OPEN upload lacks, verifies its tree, sends the checksums and closes it; returns
-     * early (a dry run, `close: false`) with the result, or undefined when the checks are next.
-     */
-    async deliver(upload, target) {
-        const { api, options, transfer } = this;
-        const created = target.kind === 'create';
-        // A created upload's tags go out with its first files: one round trip less before the data.
-        // Its tree is empty, so it is not read either (a racing run is told apart after the send).
-        const tagging = created ? this.tag(upload) : undefined;
-        tagging?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-        const { toSend, present, stale, extra } = transfer.diff(created ? new Map() : await api.tree(upload.id));
-        this.emit({ type: 'plan', toSend, present, extra, prune: options.prune });
-        // What a resumed upload holds already counts in `use`: only the bytes still to send need
-        // room, and stale or pruned copies give theirs back.
-        if (!created)
-            this.checkQuota(totalBytes(toSend), [...stale.values()].reduce((a, b) => a + b, 0) + (options.prune ? totalBytes(extra) : 0));
-        if (options.dryRun)
-            return { upload, status: upload.status, uploaded: 0, checks: [], dryRun: true };
-        for (const file of present)
-            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
-        await transfer.prune(upload, extra);
-        this.emit({ type: 'phase', phase: 'send', title: `Send ${toSend.length} file${toSend.length === 1 ? '' : 's'}` });
-        await transfer.sendAll(upload, toSend, stale);
-        await tagging;
-        this.emit({ type: 'phase', phase: 'verify', title: 'Verify the remote tree' });
-        // Two reads at once: the tree, and the list that tells whether another run raced this one.
-        const [after] = await Promise.all([api.tree(upload.id), created ? this.finder.warnIfRaced(upload, target.existing) : undefined]);
-        transfer.verify(after);
-        this.emit({ type: 'info', message: `The upload holds all ${this.files.length} file(s), each with its size` });
-        if (options.checksumFile) {
-            this.emit({ type: 'phase', phase: 'checksums', title: 'Send MD5 checksums' });
-            await transfer.sendChecksums(upload, after, options.checksumFile);
-        }
-        if (!options.close)
-            return { upload, status: 'OPEN', uploaded: transfer.uploaded, checks: [], dryRun: false };
-        this.emit({ type: 'phase', phase: 'close', title: 'Close the upload' });
-        await api.close(upload.id);
-        this.emit({ type: 'status', status: 'CHECKING' });
-        this.emit({ type: 'info', message: `Upload ${upload.id} closed: it is CHECKING, the platform runs its checks` });
-        return undefined;
-    }
-    /** An upload found CHECKING, CLOSED or UNSTABLE is never touched, only awaited: it must hold every file. */
-    async checkHeld(upload) {
-        const { missing, wrongSize } = this.transfer.compare(await this.api.tree(upload.id));
-        if (missing.length || wrongSize.length)
-            throw new errors/* UploadStateError */.Dl(`Upload ${upload.id} is ${upload.status} and does not hold every file (${(0,errors/* list */.p_)([...missing, ...wrongSize], 3)}); files cannot be added to it: reopen it, or publish with if-exists: create`);
-        for (const file of this.files)
-            this.emit({ type: 'file', file, outcome: 'present', attempts: 0, ms: 0 });
-    }
-    /** The checks, awaited (or only the status read, with `wait-for-checks: false`), and described. */
-    async awaitChecks(upload) {
-        const uploaded = this.transfer.uploaded;
-        if (!this.options.waitForChecks) {
-            const { status } = await this.api.getUpload(upload.id);
-            this.emit({ type: 'status', status });
-            return { upload, status, uploaded, checks: [], dryRun: false };
-        }
-        this.emit({ type: 'phase', phase: 'checks', title: 'Wait for the checks' });
-        const checks = new Checks(this.api, this.options, this.emit);
-        const last = await checks.awaitChecks(upload, upload.status === 'OPEN' ? 'CHECKING' : upload.status);
-        return { upload, status: last.status, uploaded, checks: await checks.describeChecks(last.checks), dryRun: false };
-    }
-    /** Refuses to send more than the upload space holds; warns when the server's figures are not to be trusted. */
-    checkQuota(needed, freed) {
-        if (!this.options.usage)
-            return;
-        const verdict = quotaVerdict(this.options.usage, needed, freed);
-        if (verdict.kind === 'warn')
-            this.emit({ type: 'warning', message: verdict.message });
-        if (verdict.kind === 'refuse')
-            throw verdict.error;
-    }
-    async tag(upload) {
-        if (Object.keys(this.options.tags).length > 0)
-            await this.api.addTags(upload.id, this.options.tags);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/delivery/retention.ts
-
-
-async function retention_retainUploads(api, current, options, emit) {
-    if (!options.repository)
-        return undefined;
-    const earlier = (await api.uploadsNamed(options.name))
-        .filter((u) => u.id !== current.id && u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.repository] === options.repository)
-        .sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''));
-    // This run's upload is one of the N kept.
-    const kept = options.keep === 'all' ? earlier : earlier.slice(0, Math.max(0, options.keep - 1));
-    const deleted = [];
-    for (const upload of earlier.filter((u) => !kept.includes(u))) {
-        try {
-            await api.deleteUpload(upload.id);
-            deleted.push(upload.id);
-        }
-        catch (error) {
-            emit({ type: 'warning', message: `Earlier upload ${upload.id} was kept: ${(0,errors/* errorText */.kc)(error)}; the next run tries again` });
-            kept.push(upload);
-        }
-    }
-    const retention = { remaining: kept.length, remainingBytes: kept.reduce((sum, u) => sum + (u.size ?? 0), 0), deleted };
-    emit({ type: 'retention', ...retention, keep: options.keep });
-    return retention;
-}
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  $: () => (/* binding */ git),
+  e: () => (/* binding */ networkGitTimeoutMs)
+});
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: ./src/shared/abort.ts
+var abort = __nccwpck_require__(4211);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(8382);
+// EXTERNAL MODULE: ./src/shared/format.ts
+var format = __nccwpck_require__(6338);
 ;// CONCATENATED MODULE: ./src/workspace/git.ts
 
 
@@ -44883,53 +49645,30 @@ function git(cwd, args, call = {}) {
     });
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./src/shared/fd.ts
 
-/**
- * File reads on plain descriptors. fs/promises' FileHandle makes an object, a close promise and
- * more garbage for every file: opening, reading and closing 2,000 small tiles cost about a quarter
- * less CPU with the callbacks (docs/performance.md). The caller closes what it opens, in a `finally`.
- */
-function openForReading(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.open)(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
-}
-/** Reads up to `length` bytes at `position` into `buffer` at `offset`; resolves with the count. */
-function readAt(fd, buffer, offset, length, position) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.read)(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
-}
-/** Reads until `length` bytes are in or the file ends; resolves with the count. */
-async function readFully(fd, buffer, offset, length, position) {
-    let done = 0;
-    while (done < length) {
-        const n = await readAt(fd, buffer, offset + done, length - done, position + done);
-        if (n === 0)
-            break;
-        done += n;
-    }
-    return done;
-}
-const identity = (stats) => ({
-    size: stats.size,
-    mtimeMs: stats.mtimeMs,
-    ino: stats.ino,
-});
-function sizeAndTime(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.fstat)(fd, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-/** The same, of whatever file is at `path` now: a file an editor or git replaced shows another inode. */
-function sizeAndTimeAt(path) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.stat)(path, (error, stats) => (error ? reject(error) : resolve(identity(stats)))));
-}
-function closeFd(fd) {
-    return new Promise((resolve, reject) => (0,external_node_fs_namespaceObject.close)(fd, (error) => (error ? reject(error) : resolve())));
-}
+/***/ }),
 
-;// CONCATENATED MODULE: ./src/workspace/lfs.ts
+/***/ 9570:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ix: () => (/* binding */ fetchContent),
+/* harmony export */   Jq: () => (/* binding */ splitPointers),
+/* harmony export */   V0: () => (/* binding */ startsAsPointer)
+/* harmony export */ });
+/* unused harmony export isLfsPointer */
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6466);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var _git_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7848);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8382);
+/* harmony import */ var _shared_format_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6338);
+/* harmony import */ var _shared_fd_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9203);
 
 
 
@@ -44956,14 +49695,14 @@ async function isLfsPointer(file) {
 }
 /** Whether the file at `localPath` begins as a Git LFS pointer does (its size unknown). */
 async function startsAsPointer(localPath) {
-    const fd = await openForReading(localPath);
+    const fd = await (0,_shared_fd_js__WEBPACK_IMPORTED_MODULE_7__/* .openForReading */ .sb)(localPath);
     try {
         const head = Buffer.alloc(POINTER_START.length);
-        const read = await readFully(fd, head, 0, head.length, 0);
+        const read = await (0,_shared_fd_js__WEBPACK_IMPORTED_MODULE_7__/* .readFully */ .lR)(fd, head, 0, head.length, 0);
         return read === head.length && head.equals(POINTER_START);
     }
     finally {
-        await closeFd(fd);
+        await (0,_shared_fd_js__WEBPACK_IMPORTED_MODULE_7__/* .closeFd */ .zF)(fd);
     }
 }
 /**
@@ -44977,7 +49716,7 @@ async function splitPointers(files) {
         if (!(await isLfsPointer(file)))
             contents.push(file);
         else
-            pointers.push({ ...file, size: declaredSize(await (0,promises_.readFile)(file.localPath, 'utf8')) ?? file.size });
+            pointers.push({ ...file, size: declaredSize(await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(file.localPath, 'utf8')) ?? file.size });
     }
     return { pointers, contents };
 }
@@ -44997,13 +49736,13 @@ const PATTERN_CHARACTERS = /[*?[\]{},\\!]|^#/;
 async function fetchContent(workspace, pointers, signal) {
     if (pointers.length === 0)
         return [];
-    const call = { signal, timeoutMs: networkGitTimeoutMs() };
-    const top = (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
-    const inRepo = external_node_path_default().relative(top, await (0,promises_.realpath)(workspace));
-    const repoPath = (file) => (0,format/* toSlashes */.TH)(external_node_path_default().join(inRepo, external_node_path_default().relative(workspace, file.localPath)));
+    const call = { signal, timeoutMs: (0,_git_js__WEBPACK_IMPORTED_MODULE_4__/* .networkGitTimeoutMs */ .e)() };
+    const top = (await (0,_git_js__WEBPACK_IMPORTED_MODULE_4__/* .git */ .$)(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
+    const inRepo = node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(top, await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.realpath)(workspace));
+    const repoPath = (file) => (0,_shared_format_js__WEBPACK_IMPORTED_MODULE_6__/* .toSlashes */ .TH)(node_path__WEBPACK_IMPORTED_MODULE_0___default().join(inRepo, node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(workspace, file.localPath)));
     const failures = [];
     const failed = (error) => {
-        if (!(error instanceof errors/* GitError */.XS))
+        if (!(error instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .GitError */ .XS))
             throw error;
         const text = error.reason;
         failures.push(text.split('\n').find((line) => line.trim()) ?? text);
@@ -45011,33 +49750,52 @@ async function fetchContent(workspace, pointers, signal) {
     const plain = pointers.filter((f) => !PATTERN_CHARACTERS.test(repoPath(f)));
     for (let i = 0; i < plain.length; i += BATCH_FILES) {
         const batch = plain.slice(i, i + BATCH_FILES);
-        await git(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
+        await (0,_git_js__WEBPACK_IMPORTED_MODULE_4__/* .git */ .$)(top, ['lfs', 'pull', `--include=${batch.map(repoPath).join(',')}`, '--exclude='], call).catch(failed);
     }
     for (const file of pointers.filter((f) => PATTERN_CHARACTERS.test(repoPath(f))))
         await smudge(top, file, repoPath(file), call).catch(failed);
     const fetched = await Promise.all(pointers.map(async (file) => {
-        const now = await (0,promises_.stat)(file.localPath);
+        const now = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat)(file.localPath);
         return { ...file, size: now.size, mtimeMs: now.mtimeMs };
     }));
     const still = (await Promise.all(fetched.map(async (f) => ((await isLfsPointer(f)) ? f : undefined)))).filter((f) => f !== undefined);
     if (still.length)
-        throw new errors/* LocalFileError */.QD((0,errors/* list */.p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .LocalFileError */ .QD((0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_5__/* .list */ .p_)(still.map((f) => repoPath(f))), `${still.length > 1 ? 'are' : 'is a'} Git LFS pointer${still.length > 1 ? 's' : ''} whose content could not be fetched (git lfs pull${failures.length ? `: ${failures[0]}` : ''}); check out with lfs: true, or check the LFS remote`);
     return fetched;
 }
 /** One pointer's content, fetched alone: `git lfs smudge` reads the pointer and writes the content beside it, then in its place. */
 async function smudge(top, file, repoPath, call) {
-    const pointer = await (0,promises_.readFile)(file.localPath, 'utf8');
+    const pointer = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readFile)(file.localPath, 'utf8');
     const partial = `${file.localPath}.lfs-fetch`;
-    const out = (0,external_node_fs_namespaceObject.createWriteStream)(partial);
+    const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(partial);
     try {
-        await Promise.all([git(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
-        await (0,promises_.rename)(partial, file.localPath);
+        await Promise.all([(0,_git_js__WEBPACK_IMPORTED_MODULE_4__/* .git */ .$)(top, ['lfs', 'smudge', '--', repoPath], { ...call, input: pointer, stdoutTo: out }), (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_3__.finished)(out)]);
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rename)(partial, file.localPath);
     }
     finally {
-        await (0,promises_.rm)(partial, { force: true });
+        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm)(partial, { force: true });
     }
 }
 
+
+/***/ }),
+
+/***/ 850:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  $A: () => (/* binding */ RASTER_EXTENSIONS),
+  gj: () => (/* binding */ formatOfPath),
+  LZ: () => (/* binding */ readRasterHeader),
+  Dp: () => (/* binding */ readWorldFile)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./src/shared/fd.ts
+var shared_fd = __nccwpck_require__(9203);
 ;// CONCATENATED MODULE: ./src/workspace/raster/byte-source.ts
 
 function bufferSource(buffer) {
@@ -45055,13 +49813,13 @@ function bufferSource(buffer) {
 const WINDOW_BYTES = 16 * 1024;
 /** Opens a file for header reads; the caller closes it with `close()`. */
 async function openFileSource(path, knownSize) {
-    const fd = await openForReading(path);
+    const fd = await (0,shared_fd/* openForReading */.sb)(path);
     let size;
     try {
-        size = knownSize ?? (await sizeAndTime(fd)).size;
+        size = knownSize ?? (await (0,shared_fd/* sizeAndTime */.mu)(fd)).size;
     }
     catch (error) {
-        await closeFd(fd);
+        await (0,shared_fd/* closeFd */.zF)(fd);
         throw error;
     }
     let window = Buffer.alloc(0);
@@ -45081,14 +49839,16 @@ async function openFileSource(path, knownSize) {
                 return inWindow;
             const want = Math.max(0, Math.min(Math.max(length, WINDOW_BYTES), size - position));
             const buffer = Buffer.allocUnsafe(want);
-            window = buffer.subarray(0, await readFully(fd, buffer, 0, want, position));
+            window = buffer.subarray(0, await (0,shared_fd/* readFully */.lR)(fd, buffer, 0, want, position));
             windowAt = position;
             return peek(position, length) ?? window;
         },
-        close: () => closeFd(fd),
+        close: () => (0,shared_fd/* closeFd */.zF)(fd),
     };
 }
 
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(8382);
 ;// CONCATENATED MODULE: ./src/workspace/raster/tiff.ts
 
 class TiffFormatError extends errors/* FormatError */.IF {
@@ -45385,30 +50145,8 @@ function gridTransform(xml) {
     return [origin[0] - (a + b) / 2, a, b, origin[1] - (d + e) / 2, d, e];
 }
 
-;// CONCATENATED MODULE: ./src/workspace/raster/tfw.ts
-
-class WorldFileError extends errors/* FormatError */.IF {
-}
-/** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
-function parseWorldFile(text) {
-    const lines = text
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '');
-    if (lines.length !== 6)
-        throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
-    const numbers = lines.map(Number);
-    const bad = lines.findIndex((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
-    // Said by its place, never quoted: a world file linked to a secret must not print it.
-    if (bad !== -1)
-        throw new WorldFileError(`value ${bad + 1} of 6 is not a number`);
-    return numbers;
-}
-/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
-function worldFileTransform([a, d, b, e, c, f]) {
-    return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
-}
-
+// EXTERNAL MODULE: ./src/workspace/raster/tfw.ts
+var tfw = __nccwpck_require__(5096);
 ;// CONCATENATED MODULE: ./src/workspace/raster/index.ts
 
 
@@ -45464,4587 +50202,47 @@ async function readWorldFile(path) {
     const source = await openFileSource(path);
     try {
         if (source.size > MAX_WORLD_FILE_BYTES)
-            throw new WorldFileError(`too large for a world file (${source.size} bytes)`);
+            throw new tfw/* WorldFileError */.n9(`too large for a world file (${source.size} bytes)`);
     }
     finally {
         await source.close();
     }
-    return parseWorldFile(await (0,promises_.readFile)(path, 'utf8'));
-}
-
-;// CONCATENATED MODULE: ./src/workspace/ground.ts
-
-
-
-
-
-
-
-
-
-async function groundReader(top, options) {
-    const dir = await (0,promises_.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'gpf-ground-'));
-    let count = 0;
-    /** A blob's content in a file of its own, LFS content smudged; undefined for LFS content not to be read. */
-    const content = async (blob) => {
-        const file = external_node_path_default().join(dir, String(++count));
-        const out = (0,external_node_fs_namespaceObject.createWriteStream)(file);
-        await Promise.all([git(top, ['cat-file', '--end-of-options', 'blob', blob], { stdoutTo: out, signal: options.signal }), (0,external_node_stream_promises_namespaceObject.finished)(out)]);
-        if (!(await startsAsPointer(file)))
-            return file;
-        if (!options.readLfs)
-            return undefined;
-        const smudged = external_node_path_default().join(dir, String(++count));
-        const into = (0,external_node_fs_namespaceObject.createWriteStream)(smudged);
-        const pointer = await (0,promises_.readFile)(file, 'utf8');
-        const call = { stdoutTo: into, input: pointer, signal: options.signal, timeoutMs: networkGitTimeoutMs() };
-        await Promise.all([git(top, ['lfs', 'smudge'], call), (0,external_node_stream_promises_namespaceObject.finished)(into)]);
-        return smudged;
-    };
-    const header = async (file, repoPath) => readRasterHeader(file, formatOfPath(repoPath) === 'jp2' ? 'jp2' : 'tiff');
-    return {
-        async compare(repoPath, oldBlob, localPath, newBlob) {
-            try {
-                const before = await content(oldBlob);
-                const onDisk = !(await startsAsPointer(localPath));
-                const now = onDisk ? localPath : newBlob ? await content(newBlob) : undefined;
-                if (!before || !now)
-                    return { verdict: 'uncompared' };
-                const [a, b] = await Promise.all([header(before, repoPath), header(now, repoPath)]);
-                const why = groundChange(a, b);
-                return why ? { verdict: 'moved', why } : { verdict: 'same' };
-            }
-            catch (error) {
-                return { verdict: 'moved', why: `its earlier georeferencing could not be read (${(0,errors/* errorText */.kc)(error)})` };
-            }
-        },
-        dispose: () => (0,promises_.rm)(dir, { recursive: true, force: true }),
-    };
-}
-/** How the ground of `before` and `after` differs, in words; undefined when it is the same. */
-function groundChange(before, after) {
-    if (before.epsg !== after.epsg)
-        return `its CRS changed (EPSG:${before.epsg ?? '?'} → EPSG:${after.epsg ?? '?'})`;
-    if (before.width !== after.width || before.height !== after.height)
-        return `its size changed (${before.width}×${before.height} → ${after.width}×${after.height} pixels)`;
-    const [t, u] = [before.transform, after.transform];
-    if (!t || !u)
-        return t === u ? undefined : 'its georeferencing changed (header against world file)';
-    const close = (x, y) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x), Math.abs(y));
-    return t.every((value, i) => close(value, u[i])) ? undefined : 'its georeferencing changed';
-}
-
-;// CONCATENATED MODULE: ./src/workspace/changes.ts
-
-
-
-
-
-
-
-/** A full commit id (SHA-1 or SHA-256); anything else from a tag is not one. */
-const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-async function changesSince(since, workspace, patterns, files, options) {
-    if (!COMMIT_ID.test(since))
-        return { ok: false, why: 'the live pyramid names no valid commit id' };
-    const top = await repositoryTop(workspace, options.signal);
-    if (typeof top !== 'string')
-        return top;
-    const short = since.slice(0, 7);
-    if (!(await hasCommit(top, since, options.signal))) {
-        // A shallow checkout (actions/checkout's default) lacks the commit: fetch it alone, the id fenced.
-        const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
-        await git(top, fetch, { signal: options.signal, timeoutMs: networkGitTimeoutMs() }).catch(onlyGitFailure);
-        if (!(await hasCommit(top, since, options.signal)))
-            return { ok: false, why: `commit ${short} of the live pyramid cannot be read, even fetched alone` };
-    }
-    const ancestry = await ancestryOf(top, since, options.signal);
-    const [then, now, dirty] = await Promise.all([tree(top, since, options.signal), tree(top, 'HEAD', options.signal), worktreeChanges(top)]);
-    const changes = await compare(workspace, top, patterns, files, { since, then, now, dirty }, options);
-    return { ok: true, ancestry, changes };
-}
-async function repositoryTop(workspace, signal) {
-    try {
-        return (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
-    }
-    catch (error) {
-        if (error instanceof errors/* GitError */.XS && error.kind === 'missing')
-            return { ok: false, why: error.reason };
-        onlyGitFailure(error);
-        return { ok: false, why: 'the workspace is not a git repository' };
-    }
-}
-async function compare(workspace, top, patterns, files, commits, options) {
-    const { since, then, now, dirty } = commits;
-    // Where the workspace sits in the repository (git answers with real paths, the files have the workspace's).
-    const inRepo = (0,format/* slashRelative */.K3)(top, await (0,promises_.realpath)(workspace));
-    const toRepo = (file) => external_node_path_default().posix.join(inRepo, (0,format/* slashRelative */.K3)(workspace, file));
-    const blobsThen = [...then].filter(([p, e]) => e.type === 'blob' && (!inRepo || p.startsWith(`${inRepo}/`))).map(([p]) => p);
-    const matchedThen = new Set(matchedAmong(patterns, workspace, blobsThen.map((p) => external_node_path_default().join(workspace, external_node_path_default().posix.relative(inRepo, p)))).map(toRepo));
-    const changes = { since, added: [], modified: [], deleted: [], moved: [], opaque: [], uncompared: 0 };
-    const matchedNow = new Set();
-    for (const file of files) {
-        const rel = toRepo(file.localPath);
-        matchedNow.add(rel);
-        if (!matchedThen.has(rel))
-            changes.added.push(file);
-        else if (dirty.has(rel) || now.get(rel)?.id !== then.get(rel)?.id)
-            changes.modified.push(file);
-    }
-    for (const rel of matchedThen)
-        if (!matchedNow.has(rel))
-            changes.deleted.push(rel);
-    changes.opaque = opaquePaths([...matchedThen, ...matchedNow], [then, now]);
-    await findMovedGround(top, changes, { then, now, toRepo }, options);
-    return changes;
-}
-/** Matched paths that lie at or under a submodule (a `commit` entry) or a symlink (mode 120000) of either tree. */
-function opaquePaths(paths, trees) {
-    const opaque = new Set();
-    for (const entries of trees)
-        for (const [p, e] of entries)
-            if (e.type === 'commit' || e.mode === '120000')
-                for (const m of paths)
-                    if (m === p || m.startsWith(`${p}/`))
-                        opaque.add(m);
-    return [...opaque].sort();
-}
-/** A world file that changed, or a modified raster whose header says other ground, moves the ground. */
-async function findMovedGround(top, changes, trees, options) {
-    const isWorldFile = (p) => /\.tfw$/i.test(p);
-    for (const p of changes.deleted)
-        if (isWorldFile(p))
-            changes.moved.push({ path: p, why: 'its world file was deleted' });
-    const stemsThen = new Set([...trees.then.keys()].map((p) => p.replace(/\.[^./]+$/, '').toLowerCase()));
-    for (const file of changes.added) {
-        const rel = trees.toRepo(file.localPath);
-        if (isWorldFile(rel) && stemsThen.has(rel.replace(/\.[^./]+$/, '').toLowerCase()))
-            changes.moved.push({ path: rel, why: 'a world file now georeferences it' });
-    }
-    const rasters = changes.modified.filter((f) => !isWorldFile(f.localPath));
-    for (const f of changes.modified)
-        if (isWorldFile(f.localPath))
-            changes.moved.push({ path: trees.toRepo(f.localPath), why: 'its world file changed' });
-    if (rasters.length === 0)
-        return;
-    const reader = await groundReader(top, options);
-    try {
-        for (const file of rasters) {
-            const rel = trees.toRepo(file.localPath);
-            const before = trees.then.get(rel)?.id;
-            if (!before)
-                continue;
-            const { verdict, why } = await reader.compare(rel, before, file.localPath, trees.now.get(rel)?.id);
-            if (verdict === 'moved')
-                changes.moved.push({ path: rel, why: why ?? 'its ground moved' });
-            else if (verdict === 'uncompared')
-                changes.uncompared++;
-        }
-    }
-    finally {
-        await reader.dispose();
-    }
-}
-async function hasCommit(top, sha, signal) {
-    return git(top, ['cat-file', '-e', '--end-of-options', `${sha}^{commit}`], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
-}
-/** `git merge-base --is-ancestor` both ways (exit 0: yes, 1: no). */
-async function ancestryOf(top, since, signal) {
-    const head = (await git(top, ['rev-parse', '--verify', 'HEAD^{commit}'], { signal })).trim();
-    if (head === since)
-        return 'same';
-    const isAncestor = (a, b) => git(top, ['merge-base', '--is-ancestor', '--end-of-options', a, b], { signal }).then(() => true, (error) => onlyGitFailure(error) ?? false);
-    if (await isAncestor(since, head))
-        return 'forward';
-    if (await isAncestor(head, since))
-        return 'backward';
-    return 'unrelated';
-}
-/** Repository path → entry of every file of `treeish` (`<mode> <type> <id>\t<path>\0`), submodules and links included. */
-async function tree(top, treeish, signal) {
-    const out = await git(top, ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', treeish], { signal });
-    const map = new Map();
-    for (const entry of out.split('\0')) {
-        const tab = entry.indexOf('\t');
-        if (tab < 0)
-            continue;
-        const [mode, type, id] = entry.slice(0, tab).split(' ');
-        map.set(entry.slice(tab + 1), { mode, type, id });
-    }
-    return map;
-}
-/** Paths changed in the worktree or the index, or untracked: they count as changed. */
-async function worktreeChanges(top) {
-    const out = await git(top, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    const paths = new Set();
-    const entries = out.split('\0');
-    for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i];
-        if (entry.length < 4)
-            continue;
-        paths.add(entry.slice(3));
-        // A rename or copy is followed by its source path.
-        if (entry[0] === 'R' || entry[0] === 'C')
-            paths.add(entries[++i]);
-    }
-    return paths;
-}
-/** Only git's own failure means "no such commit": a cancel, a deadline or a bug goes on up. */
-function onlyGitFailure(error) {
-    if (!(error instanceof errors/* GitError */.XS))
-        throw error;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/layer/live.ts
-
-
-
-
-
-/** Incremental updates are bounded by `rebuild-every` (at most 1000): a deeper chain is not walked. */
-const MAX_DEPTH = 1000;
-async function readLive(api, layer) {
-    const configurations = (await Promise.all(SERVICE_TYPES.map((type) => api.configurationsOf(layer, type)))).flat();
-    const services = await Promise.all(configurations.map(async (configuration) => ({ configuration, offerings: await api.offeringsOf(configuration.id) })));
-    const used = [...new Set(configurations.flatMap((c) => c.usedData.map((u) => u.stored_data)))];
-    const pyramids = new Map();
-    for (const id of used)
-        pyramids.set(id, await readPyramid(api, id));
-    return { services, pyramids };
-}
-async function readPyramid(api, id) {
-    const storedData = await unlessGone(() => api.storedData(id));
-    if (!storedData)
-        return { id, depth: 0 };
-    const sha = storedData.tags[PROVENANCE_KEYS.sha];
-    const [execution] = await api.executionsProducing(id).catch(() => []);
-    return {
-        id,
-        storedData,
-        commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
-        parameters: execution?.parameters,
-        depth: await chainDepth(api, id),
-    };
-}
-/** How many pyramids lie below `id` along its references (every `use` entry); unknown reads as 0. */
-async function chainDepth(api, id) {
-    let level = [id];
-    const seen = new Set(level);
-    for (let depth = 0; depth < MAX_DEPTH; depth++) {
-        const next = [];
-        for (const one of level) {
-            const { uses } = await api.dependencies(one).catch(() => ({ uses: [] }));
-            for (const below of uses)
-                if (!seen.has(below)) {
-                    next.push(below);
-                    seen.add(below);
-                }
-        }
-        if (next.length === 0)
-            return depth;
-        level = next;
-    }
-    return MAX_DEPTH;
-}
-/** A service's title and abstract as its configuration holds them. */
-function settingsOf(configuration) {
-    const infos = record(configuration.raw.type_infos);
-    return {
-        title: string(infos.title),
-        abstract: string(infos.abstract),
-        keywords: array(infos.keywords).flatMap((k) => string(k) ?? []),
-        links: linksOf(configuration),
-    };
-}
-/** A configuration's `metadata[]`, the entries it holds (a malformed one kept as it is by the PUT, not read here). */
-function linksOf(configuration) {
-    return array(configuration.raw.metadata).flatMap((value) => {
-        const item = record(value);
-        const [format, url, type] = [string(item.format), string(item.url), string(item.type)];
-        return format && url && type ? [{ format, url, type }] : [];
-    });
-}
-/** Whether the configuration carries the record's links and keywords as asked (none asked: it does). */
-function carriesCatalogue(configuration, catalogue) {
-    if (!catalogue)
-        return true;
-    const { keywords, links } = settingsOf(configuration);
-    const same = (a, b) => a.url === b.url && a.type === b.type && a.format === b.format;
-    const stale = links.some((link) => catalogue.ownsLink(link) && !catalogue.links.some((wanted) => same(wanted, link)));
-    return (!stale &&
-        catalogue.links.every((wanted) => links.some((link) => same(wanted, link))) &&
-        keywords.length === catalogue.keywords.length &&
-        keywords.every((k, i) => k === catalogue.keywords[i]));
-}
-
-;// CONCATENATED MODULE: ./src/layer/update.ts
-
-
-
-/**
- * How a run brings the live layer to what its commit and inputs ask: a reconcile. The live layer is
- * read from the platform (live.ts); what is asked is the run's commit, files and inputs; the plan is
- * a pure function of the two (`planUpdate`, tested as a table), and the dry run, the log, the
- * summary and the comment print it. docs/api.md, "Layers": updates, has the facts behind each rule.
- */
-/** Tags the action sets on a pyramid: how it was built (a hint; the platform's own fields decide). */
-const TAG_PARAMETERS = 'parameters';
-const TAG_CHAIN = 'chain';
-/** The pyramid's parameters as one string: what a pyramid is tagged with. */
-function parametersTag(parameters) {
-    return Object.keys(parameters)
-        .sort()
-        .map((k) => `${k}=${parameters[k]}`)
-        .join(';');
-}
-/** The live layer read, then what git says since its pyramid's commit, then the plan. */
-async function decideUpdate(api, options, desired, readChanges) {
-    const live = await readLive(api, options.layer ?? '');
-    const used = [...live.pyramids.values()];
-    const commit = used.length === 1 ? used[0].commit : undefined;
-    const history = commit && desired.update !== 'full' ? await readChanges(commit) : undefined;
-    return planUpdate({ live, desired, history });
-}
-/** The plan: a pure function of the live layer, what is asked, and the history (docs/api.md, "Layers": updates). */
-function planUpdate(input) {
-    const decision = decidePyramid(input);
-    const services = serviceSteps(input, decision);
-    const changesSomething = services.some((s) => s.configuration !== 'keep' || s.offering !== 'keep' || Object.keys(s.tags).length > 0);
-    let { kind, why } = decision;
-    if (kind === 'unchanged' && changesSomething) {
-        kind = 'reconfigured';
-        why = `${why}; ${reconfigurationWhy(services)}`;
-    }
-    if (kind === 'stale')
-        return { ...decision, kind, why, services: [], notices: decision.notices };
-    return { ...decision, kind, why, services, notices: [...decision.notices, ...unaskedNotices(services)] };
-}
-function decidePyramid({ live, desired, history }) {
-    const base = { files: desired.files, chain: 0, notices: [] };
-    const full = (why, extra = {}) => {
-        if (desired.update === 'incremental')
-            throw new errors/* InputError */.dz('update', `is incremental, but ${why}: a full rebuild is needed; set update: auto (or full)`);
-        return { ...base, kind: 'full', why, ...extra };
-    };
-    const used = [...live.pyramids.values()];
-    if (used.length === 0)
-        return live.services.length
-            ? full('no configuration of the layer uses a pyramid')
-            : { ...base, kind: 'created', why: 'the layer is new' };
-    if (used.length > 1)
-        return converge(used, desired, full);
-    const [pyramid] = used;
-    const sd = pyramid.storedData;
-    if (!sd)
-        return full(`its pyramid ${pyramid.id} no longer exists`);
-    if (sd.status !== 'GENERATED')
-        return full(`its pyramid ${sd.id} is ${sd.status}`, { live: sd });
-    if (desired.update === 'full')
-        return full('update: full', { live: sd });
-    return fromHistory(pyramid, sd, { desired, history }, full);
-}
-/** Services on different pyramids: they converge on this commit's one when there is one, else a full rebuild. */
-function converge(used, desired, full) {
-    const mine = used.find((p) => p.commit !== undefined && p.commit === desired.commit && p.storedData?.status === 'GENERATED');
-    const names = used
-        .map((p) => p.id)
-        .sort()
-        .join(', ');
-    if (!mine)
-        return full(`its services serve different pyramids (${names})`);
-    return {
-        kind: 'unchanged',
-        why: `its services serve different pyramids (${names}): all now serve ${mine.id}, this commit's`,
-        files: [],
-        live: mine.storedData,
-        chain: mine.depth,
-        notices: [],
-    };
-}
-function fromHistory(pyramid, sd, { desired, history }, full) {
-    const keep = { live: sd };
-    if (!pyramid.commit)
-        return full('the live pyramid does not say which commit it reflects', keep);
-    const short = pyramid.commit.slice(0, 7);
-    if (!history)
-        return full(`commit ${short} of the live pyramid cannot be compared`, keep);
-    if (!history.ok)
-        return full(history.why, keep);
-    if (history.ancestry === 'backward')
-        return {
-            kind: 'stale',
-            why: `commit ${desired.commit?.slice(0, 7) ?? 'HEAD'} is older than ${short}, which the layer serves: nothing is changed (a re-run of an earlier workflow run?)`,
-            files: [],
-            live: sd,
-            chain: pyramid.depth,
-            notices: [],
-        };
-    if (history.ancestry === 'unrelated')
-        return full(`the live commit ${short} is not an ancestor of this one (history rewritten)`, {
-            ...keep,
-            notices: [`Commit ${short}, which layer serves, is not in this commit's history: a full rebuild from this commit`],
-        });
-    const differs = parameterChange(pyramid, sd, desired);
-    if (differs)
-        return full(`the pyramid's parameters change (${differs})`, keep);
-    if (desired.rebuildEvery > 0 && pyramid.depth >= desired.rebuildEvery)
-        return full(`${pyramid.depth} incremental updates in a row (rebuild-every: ${desired.rebuildEvery})`, keep);
-    return fromChanges(history.changes, pyramid, sd, desired, full);
-}
-function fromChanges(changes, pyramid, sd, desired, full) {
-    const short = changes.since.slice(0, 7);
-    const keep = { live: sd };
-    const some = (n, what) => `${n} file${n > 1 ? 's' : ''} ${what}`;
-    if (changes.opaque.length)
-        return full(`${some(changes.opaque.length, 'lie under a submodule or a symlink')}, where git cannot say what changed (${(0,errors/* list */.p_)(changes.opaque, 3)})`, keep);
-    if (changes.deleted.length)
-        return full(`${some(changes.deleted.length, `deleted or renamed away since ${short}`)} (${(0,errors/* list */.p_)(changes.deleted, 3)})`, keep);
-    if (changes.moved.length)
-        return full(`the ground moved: ${(0,errors/* list */.p_)(changes.moved.map((m) => `${m.path} (${m.why})`), 3)}`, keep);
-    const changed = withWorldFiles([...changes.added, ...changes.modified], desired.files);
-    if (changed.length === 0)
-        return { kind: 'unchanged', why: `no matched file changed since ${short}`, files: [], live: sd, chain: pyramid.depth, notices: [] };
-    const counts = [changes.added.length && `${changes.added.length} added`, changes.modified.length && `${changes.modified.length} modified`]
-        .filter(Boolean)
-        .join(', ');
-    const unread = changes.uncompared ? `; the ground of ${changes.uncompared} Git LFS file(s) is compared when they are fetched` : '';
-    return {
-        kind: 'incremental',
-        why: `${some(changes.added.length + changes.modified.length, `changed since ${short}`)} (${counts}, of ${desired.files.length})${unread}`,
-        files: changed,
-        live: sd,
-        chain: pyramid.depth + 1,
-        notices: [],
-    };
-}
-/** A TIFF and its world file always travel together: a changed one brings the other. */
-function withWorldFiles(changed, all) {
-    const stem = (f) => f.remotePath.replace(/\.[^./]+$/, '').toLowerCase();
-    const stems = new Set(changed.map(stem));
-    const sent = new Set(changed);
-    for (const file of all)
-        if (!sent.has(file) && stems.has(stem(file)))
-            sent.add(file);
-    return [...sent].sort((a, b) => (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
-}
-/**
- * What differs between the live pyramid and the parameters asked, read from the platform: the TMS
- * and compression from `type_infos`, the rest from its execution's parameters; a value the
- * platform does not give is not a difference (it cannot be read, so it is not guessed).
- */
-function parameterChange(pyramid, sd, desired) {
-    const ran = record(pyramid.parameters);
-    const live = {
-        tms: sd.tms ?? string(ran.tms),
-        compression: sd.compression ?? string(ran.compression),
-        interpolation: string(ran.interpolation),
-        bottom: string(ran.bottom) ?? (typeof ran.bottom === 'number' ? String(ran.bottom) : undefined),
-        top: string(ran.top) ?? (typeof ran.top === 'number' ? String(ran.top) : undefined),
-        mask: typeof ran.mask === 'boolean' || typeof ran.mask === 'string' ? String(ran.mask) : undefined,
-    };
-    const changed = Object.entries(desired.parameters).filter(([name, value]) => {
-        const held = live[name];
-        return held !== undefined && held.toLowerCase() !== value.toLowerCase();
-    });
-    return changed.length ? changed.map(([name, value]) => `${name} ${live[name]} → ${value}`).join(', ') : undefined;
-}
-/** Each service's steps: the requested ones, and the live ones not requested (kept in step, never left behind). */
-function serviceSteps({ live, desired }, decision) {
-    const byType = new Map(live.services.flatMap((s) => (s.configuration.type ? [[s.configuration.type, s]] : [])));
-    const types = [...new Set([...desired.services, ...byType.keys()])];
-    const building = decision.kind === 'created' || decision.kind === 'full' || decision.kind === 'incremental';
-    const target = decision.live?.id;
-    return types.map((type) => {
-        const requested = desired.services.includes(type);
-        const service = byType.get(type);
-        if (!service)
-            return { type, requested, configuration: 'create', offering: 'create', tags: { ...desired.configurationTags } };
-        const { configuration } = service;
-        const settings = settingsOf(configuration);
-        const repoint = building || !configuration.usedData.length || configuration.usedData.some((u) => u.stored_data !== target);
-        const retitled = settings.title !== desired.title || settings.abstract !== desired.abstract || !carriesCatalogue(configuration, desired.catalogue);
-        const step = repoint ? 'repoint' : retitled ? 'settings' : 'keep';
-        const [offering] = service.offerings;
-        const offer = !offering
-            ? 'create'
-            : offering.open !== undefined && offering.open !== desired.open
-                ? 'republish'
-                : step !== 'keep' || offering.status === 'UNSTABLE'
-                    ? 'sync'
-                    : 'keep';
-        const tags = Object.fromEntries(Object.entries(desired.configurationTags).filter(([k, v]) => configuration.tags[k] !== v));
-        return { type, requested, configuration: step, offering: offer, tags, live: service };
-    });
-}
-function reconfigurationWhy(steps) {
-    const said = {
-        create: 'created',
-        repoint: 'pointed at the pyramid',
-        settings: 'given its new settings',
-        sync: 're-synchronised',
-        republish: 'published on the other endpoint',
-    };
-    const tagged = (s) => (Object.keys(s.tags).length ? [`tagged ${Object.keys(s.tags).join(', ')}`] : []);
-    const acts = (s) => [...[s.configuration, s.offering].filter((a) => a !== 'keep').map((a) => said[a]), ...tagged(s)];
-    return steps
-        .filter((s) => acts(s).length > 0)
-        .map((s) => `${s.type} ${acts(s).join(' and ')}`)
-        .join('; ');
-}
-function unaskedNotices(steps) {
-    return steps
-        .filter((s) => !s.requested)
-        .map((s) => `${s.type} serves this layer but is not in input 'services': it is kept in step with the layer (unpublish it by hand to end it)`);
-}
-/**
- * Each endpoint the plan publishes new offerings on has room for them (its `use` against its
- * `quota`, as the datastore lists them): a full endpoint is said before anything is sent, not after
- * the pyramid is built (docs/api.md, "Rights and names").
- */
-function checkEndpointRoom(plan, endpoints, open) {
-    const wanted = new Map();
-    for (const step of plan.services) {
-        if (step.offering !== 'create' && step.offering !== 'republish')
-            continue;
-        const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
-        if (endpoint)
-            wanted.set(endpoint, (wanted.get(endpoint) ?? 0) + 1);
-    }
-    for (const [endpoint, count] of wanted)
-        if (endpoint.use !== undefined && endpoint.quota !== undefined && endpoint.use + count > endpoint.quota)
-            throw new errors/* LayerStateError */.BD(`The datastore's ${open ? 'open' : 'private'} ${endpoint.type} endpoint holds ${endpoint.use} of its ${endpoint.quota} offerings: no room for this layer's; unpublish a layer you no longer serve, or ask IGN for a larger quota`);
-}
-
-;// CONCATENATED MODULE: ./src/layer/pyramid.ts
-
-
-
-
-/**
- * The ROK4 pyramid of an upload (docs/api.md, "Layers"): found again by its tags when an earlier
- * run made it, else an execution created, its output tagged and launched; then awaited until the
- * execution is SUCCESS and the stored data GENERATED, within `processing-timeout`.
- */
-/**
- * Found by name among the datastore's processings (ids differ between environments), under either
- * name the sources give it (docs/api.md, "Layers": the processing's name).
- */
-const PYRAMID_PROCESSING_NAMES = ['Calcul de pyramide raster', 'Calcul ou mise à jour de pyramide raster'];
-const PYRAMID_PROCESSING_NAME = PYRAMID_PROCESSING_NAMES[0];
-async function prepareLayer(api, options) {
-    const all = await api.processings();
-    const found = all.find((p) => PYRAMID_PROCESSING_NAMES.includes(p.name));
-    if (!found)
-        throw new errors/* LayerStateError */.BD(`The datastore has no processing named '${PYRAMID_PROCESSING_NAME}' (it has ${(0,errors/* list */.p_)(all.map((p) => p.name)) || 'none'}); ask IGN to give the datastore access to it`);
-    const declared = await api.processingParameters(found.id);
-    const parameters = checkParameters(options, declared);
-    return { processingId: found.id, parameters, body: typedParameters(parameters, declared) };
-}
-/**
- * Masks on a pyramid meant to be updated (IGN recommends them; an update cannot add them):
- * `mask: auto` asks for them unless every update is a full rebuild, when the processing has them.
- */
-function maskValue(options, declared) {
-    if (options.mask === 'true' || options.mask === 'false')
-        return options.mask;
-    const known = declared.length === 0 || declared.some((p) => p.name === 'mask');
-    return known && options.update !== 'full' ? 'true' : undefined;
-}
-/** Each value as the processing declares its type (`mask` is a string in one copy of the docs, a boolean in another). */
-function typedParameters(parameters, declared) {
-    const typed = {};
-    for (const [name, value] of Object.entries(parameters)) {
-        const type = declared.find((p) => p.name === name)?.type;
-        typed[name] = type === 'boolean' ? value === 'true' : type === 'integer' || type === 'number' ? Number(value) : value;
-    }
-    return typed;
-}
-/** The parameters to send, refused when the processing does not allow them. */
-function checkParameters(options, declared) {
-    const wanted = [
-        ['tms', 'tms', options.tms],
-        ['compression', 'compression', options.compression],
-        ['interpolation', 'interpolation', options.interpolation],
-        ['bottom-level', 'bottom', options.bottomLevel],
-        ['top-level', 'top', options.topLevel],
-        ['mask', 'mask', maskValue(options, declared)],
-    ];
-    const parameters = {};
-    for (const [input, name, value] of wanted) {
-        if (value === undefined)
-            continue;
-        parameters[name] = value;
-        // A processing that does not list its parameters cannot be checked against: the server will say.
-        if (declared.length === 0)
-            continue;
-        const spec = declared.find((p) => p.name === name);
-        if (!spec)
-            throw new errors/* InputError */.dz(input, `the processing '${PYRAMID_PROCESSING_NAME}' has no parameter '${name}'; remove ${input}`);
-        if (spec.allowed && !spec.allowed.includes(value))
-            throw new errors/* InputError */.dz(input, `'${value}' is not one the processing allows (${spec.allowed.join(', ')}); for example ${input}: ${spec.allowed[0]}`);
-        parameters[name] = value;
-    }
-    return parameters;
-}
-/** Tag keys the action sets on the pyramid: which layer (what the clean-up owns), which upload, which attempt. */
-const TAG_LAYER = 'layer';
-const TAG_UPLOAD = 'upload_id';
-const TAG_ATTEMPT = 'attempt';
-/** A pyramid of an upload that failed is built again once on a re-run; twice failed, the run says why. */
-const MAX_ATTEMPTS = 2;
-class PyramidBuilder {
-    api;
-    options;
-    plan;
-    emit;
-    pollOptions;
-    layer;
-    /** Whether a layer is live: a failure leaves it as it was. */
-    live = false;
-    /** This build's attempt from its upload. */
-    attempt = 1;
-    constructor(api, options, plan, emit, 
-    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
-    pollOptions) {
-        this.api = api;
-        this.options = options;
-        this.plan = plan;
-        this.emit = emit;
-        this.pollOptions = pollOptions;
-        this.layer = options.layer ?? '';
-    }
-    /**
-     * The pyramid of this upload: the one an earlier run built or started (found by its tags), or a
-     * new one. One whose execution ended FAILURE or ABORTED (a transient fault on the platform) is
-     * built again once, and said; a second failure is the run's.
-     */
-    async build(upload, update) {
-        this.live = update.live !== undefined;
-        const made = await this.api.storedDataTagged({ [TAG_LAYER]: this.layer, [TAG_UPLOAD]: upload.id });
-        const generated = made.find((sd) => sd.status === 'GENERATED');
-        if (generated)
-            return this.resumed(generated, upload);
-        const failed = [];
-        for (const sd of made) {
-            const [execution] = await this.api.executionsProducing(sd.id);
-            if (!execution)
-                continue;
-            if (FAILED_EXECUTION_STATUSES.has(execution.status) || sd.status === 'UNSTABLE')
-                failed.push({ sd, executionId: execution.id, status: execution.status });
-            else {
-                this.resumed(sd, upload);
-                if (execution.status === 'CREATED')
-                    await this.api.launchExecution(execution.id);
-                return this.awaitPyramid(execution.id, sd.id);
-            }
-        }
-        if (failed.length >= MAX_ATTEMPTS) {
-            const last = failed[failed.length - 1];
-            const lines = last.executionId ? await this.api.executionLogs(last.executionId).catch(() => []) : [];
-            throw new errors/* PyramidFailedError */.iw(last.executionId ?? last.sd.id, errorLinesOf(lines).map((l) => splitLogLine(l).message), last.status, update.live !== undefined, true);
-        }
-        if (failed.length)
-            this.emit({
-                type: 'warning',
-                message: `Pyramid ${failed[0].sd.id} of upload ${upload.id} ended ${failed[0].status}: it is built again, once`,
-            });
-        this.attempt = failed.length + 1;
-        const { executionId, storedDataId } = await this.start(upload, update, this.attempt);
-        return this.awaitPyramid(executionId, storedDataId);
-    }
-    resumed(sd, upload) {
-        this.emit({
-            type: 'info',
-            message: `Pyramid ${sd.id} was made from upload ${upload.id} by an earlier run (${sd.status}): going on with it`,
-        });
-        return sd;
-    }
-    /**
-     * Creates the execution, tags its output stored data (its layer, upload and attempt; how it is
-     * built, as a hint), then launches it. An incremental update references the live pyramid and
-     * inherits its parameters (`parameters: {}`, as IGN's guide sends them).
-     */
-    async start(upload, update, attempt) {
-        const { api, options } = this;
-        // Run-unique name: after a lost answer, a stored data of this name says the execution was made.
-        const outputName = `${this.layer} ${upload.id}${attempt > 1 ? ` #${attempt}` : ''}`;
-        const chained = update.kind === 'incremental' && update.live !== undefined;
-        const execution = await api.createExecution({
-            processing: this.plan.processingId,
-            inputs: { upload: [upload.id], ...(chained ? { stored_data: [update.live?.id] } : {}) },
-            output: { stored_data: { name: outputName, storage_tags: ['PYRAMIDE'] } },
-            parameters: chained ? {} : this.plan.body,
-        }, outputName);
-        // The answer names its output; one that does not is found by its run-unique name.
-        const storedDataId = execution.storedDataId ?? (await api.storedDataNamed(outputName))[0]?.id;
-        if (!storedDataId)
-            throw new errors/* LayerStateError */.BD(`Execution ${execution.id} names no output stored data, and none is named '${outputName}'`);
-        // Tagged before launch, as the portal does: a re-run finds it, the clean-up knows it is the layer's.
-        await api.tagStoredData(storedDataId, {
-            ...options.tags,
-            [TAG_LAYER]: this.layer,
-            [TAG_UPLOAD]: upload.id,
-            // The portal's history tags: its "Rapport de génération" shows this execution (docs/catalogue.md, "Other tags").
-            proc_int_id: execution.id,
-            proc_pyr_creat_id: execution.id,
-            [TAG_ATTEMPT]: String(attempt),
-            [TAG_PARAMETERS]: parametersTag(this.plan.parameters),
-            [TAG_CHAIN]: String(update.chain),
-        });
-        this.emit({ type: 'stored-data', storedData: await api.storedData(storedDataId) });
-        await api.launchExecution(execution.id);
-        return { executionId: execution.id, storedDataId };
-    }
-    /** Polls until the execution is SUCCESS and its stored data GENERATED, within `processing-timeout`. */
-    awaitPyramid(executionId, storedDataId) {
-        const minutes = Math.round(this.options.processingTimeoutMs / 60_000);
-        let last = '';
-        const timeout = () => new errors/* TimeoutError */.MU(`The pyramid was not built within ${minutes} min (input 'processing-timeout'); last status ${last || 'WAITING'}. Re-run to keep waiting: the same pyramid is awaited, not built again`);
-        return poll(this.pollOptions(this.options.pollIntervalMs, timeout), async (signal) => {
-            const api = this.api.within(signal);
-            // The stored data first: it turns UNSTABLE with its execution's FAILURE, so an execution
-            // read after it is already final when the stored data says it failed.
-            const storedData = await api.storedData(storedDataId);
-            const execution = await api.pyramidExecution(executionId);
-            const state = `${execution.status}/${storedData.status}`;
-            if (state !== last)
-                this.emit({ type: 'info', message: `Pyramid ${storedDataId}: execution ${execution.status}, stored data ${storedData.status}` });
-            last = state;
-            if (execution.status === 'SUCCESS' && storedData.status === 'GENERATED')
-                return { state, value: storedData };
-            if (FAILED_EXECUTION_STATUSES.has(execution.status) || storedData.status === 'UNSTABLE') {
-                // Within the deadline, like every read of the wait.
-                const lines = await api.executionLogs(executionId).catch(() => []);
-                throw new errors/* PyramidFailedError */.iw(executionId, errorLinesOf(lines).map((l) => splitLogLine(l).message), execution.status, this.live, this.attempt >= MAX_ATTEMPTS);
-            }
-            return { state };
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/layer/cleanup.ts
-
-
-
-
-/**
- * The clean-up, on every run, as part of the reconcile: the pyramids this layer's tag owns that no
- * configuration uses and no other pyramid references are deleted, newest first along their
- * references (a referenced pyramid cannot be deleted: docs/api.md, "Layers"), each awaited until
- * DELETED or gone. A refusal is a warning, and the next run tries again: nothing is remembered in a
- * tag. A pyramid being built (by another run, maybe) is left alone.
- */
-/** How long a deleted pyramid is watched until it reads DELETED or is gone. */
-const DELETION_MS = 60_000;
-/** Statuses a pyramid is deleted in: finished, well or not. */
-const DELETABLE = new Set(['GENERATED', 'UNSTABLE']);
-async function cleanUp(api, layer, inUse, emit, signal) {
-    const owned = await api.storedDataTagged({ [TAG_LAYER]: layer });
-    let left = owned.filter((sd) => !inUse.has(sd.id) && DELETABLE.has(sd.status));
-    const deleted = [];
-    while (left.length) {
-        const blocked = [];
-        for (const sd of left) {
-            const dependants = await api.dependencies(sd.id).then((d) => d.usedBy.filter((id) => !deleted.includes(id)), (error) => {
-                emit({
-                    type: 'warning',
-                    message: `Pyramid ${sd.id} was kept: its dependencies could not be read (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
-                });
-                return undefined;
-            });
-            if (dependants === undefined)
-                continue;
-            if (dependants.length)
-                blocked.push(sd);
-            else if (await remove(api, sd, emit, signal))
-                deleted.push(sd.id);
-        }
-        // Only what a deletion in this pass has freed is tried again.
-        if (blocked.length === left.length)
-            break;
-        left = blocked;
-    }
-    return deleted;
-}
-async function remove(api, sd, emit, signal) {
-    try {
-        await api.deleteStoredData(sd.id);
-        const gone = async () => ((await unlessGone(() => api.storedData(sd.id)))?.status ?? 'DELETED') === 'DELETED';
-        if (!(await waitFor(gone, (isGone) => isGone, DELETION_MS, signal))) {
-            emit({ type: 'warning', message: `Pyramid ${sd.id} was asked to be deleted but still shows: the next run looks again` });
-            return false;
-        }
-        emit({ type: 'info', message: `Deleted pyramid ${sd.id}: nothing uses it any more` });
-        return true;
-    }
-    catch (error) {
-        emit({ type: 'warning', message: `Pyramid ${sd.id} was kept (${(0,errors/* errorText */.kc)(error)}); the next run tries again` });
-        return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/layer/preview.ts
-/**
- * A picture of the layer, served by the layer itself: a WMS GetMap of the pyramid's extent, or
- * the TMS tile that covers it. GitHub shows it in the summary through its image proxy.
- */
-function previewUrl(report, storedData, compression) {
-    const bbox = storedData.bbox;
-    if (!bbox)
-        return undefined;
-    const [west, south, east, north] = bbox;
-    const wms = report.urls.WMS;
-    if (wms?.includes('{xmin}')) {
-        const [x0, y0] = mercator(west, south);
-        const [x1, y1] = mercator(east, north);
-        const width = 512;
-        const height = Math.max(1, Math.round((width * (y1 - y0)) / Math.max(1e-9, x1 - x0)));
-        return wms
-            .replace('{xmin}', x0.toFixed(2))
-            .replace('{ymin}', y0.toFixed(2))
-            .replace('{xmax}', x1.toFixed(2))
-            .replace('{ymax}', y1.toFixed(2))
-            .replace('{styles}', '')
-            .replace('{width}', String(width))
-            .replace('{height}', String(Math.min(height, 1024)))
-            .replace('{srs}', 'EPSG:3857')
-            .replace('{format}', 'image/png');
-    }
-    const tms = report.urls.TMS;
-    if (!tms)
-        return undefined;
-    // The deepest level whose one tile still holds the whole extent (Web Mercator tiling).
-    let z = 0;
-    for (let candidate = 1; candidate <= 18; candidate++) {
-        const [a, b] = tile(west, north, candidate);
-        const [c, d] = tile(east, south, candidate);
-        if (a !== c || b !== d)
-            break;
-        z = candidate;
-    }
-    const [x, y] = tile((west + east) / 2, (south + north) / 2, z);
-    const tmsY = 2 ** z - 1 - y; // TMS counts rows from the bottom
-    return `${tms.replace(/\/+$/, '')}/${z}/${x}/${tmsY}.${compression === 'png' ? 'png' : 'jpeg'}`;
-}
-function mercator(lon, lat) {
-    const r = 6378137;
-    return [(r * lon * Math.PI) / 180, r * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360))];
-}
-function tile(lon, lat, z) {
-    const n = 2 ** z;
-    const x = Math.floor(((lon + 180) / 360) * n);
-    const rad = (lat * Math.PI) / 180;
-    const y = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n);
-    return [x, y];
-}
-
-;// CONCATENATED MODULE: ./src/layer/services.ts
-
-
-
-
-/** How long a sync whose answer was lost is looked for before the PUT is made again (as a file's tree after a lost POST). */
-const SYNC_SETTLE_MS = 10_000;
-/**
- * One service of a layer (WMTS-TMS or WMS-RASTER), brought to its plan's steps: its configuration
- * created, pointed at the pyramid or retitled (a full PUT that keeps what others set, never a `bbox`
- * the server computed from an older pyramid), then its offering created, re-synchronised (confirmed
- * by its `update` date or a MODIFYING seen) or published again on the other endpoint, and awaited
- * until PUBLISHED (docs/api.md, "Layers").
- */
-class ServicePublisher {
-    api;
-    options;
-    update;
-    emit;
-    pollOptions;
-    constructor(api, options, update, emit, 
-    /** The chain's waits share their rules: within `processing-timeout`, forgiven failed reads said. */
-    pollOptions) {
-        this.api = api;
-        this.options = options;
-        this.update = update;
-        this.emit = emit;
-        this.pollOptions = pollOptions;
-    }
-    /** The step's configuration, pointing at `storedData`, with the tags it lacks. */
-    async configure(step, storedData, live) {
-        const configuration = await this.pointed(step, storedData, live);
-        if (Object.keys(step.tags).length) {
-            await this.api.tagConfiguration(configuration.id, step.tags);
-            this.emit({
-                type: 'info',
-                message: `Tagged the ${step.type} configuration ${configuration.id}: ${Object.keys(step.tags).join(', ')}`,
-            });
-        }
-        return configuration;
-    }
-    async pointed(step, storedData, live) {
-        const { api, options } = this;
-        const layer = options.layer ?? '';
-        const title = options.layerTitle ?? layer;
-        const abstract = options.layerAbstract ?? title;
-        const current = live?.configuration;
-        if (!current) {
-            const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, undefined) }];
-            const catalogue = options.catalogue;
-            const created = await api.createConfiguration({
-                type: step.type,
-                name: layer,
-                layer_name: layer,
-                ...(catalogue?.links.length ? { metadata: catalogue.links } : {}),
-                type_infos: { title, abstract, ...(catalogue ? { keywords: catalogue.keywords } : {}), used_data: usedData },
-            });
-            this.emit({ type: 'info', message: `Created the ${step.type} configuration ${created.id} of layer ${layer}` });
-            return created;
-        }
-        if (step.configuration === 'keep') {
-            this.emit({ type: 'info', message: `The ${step.type} configuration ${current.id} already uses pyramid ${storedData.id}` });
-            return current;
-        }
-        const usedData = [{ stored_data: storedData.id, ...this.levels(storedData, current) }];
-        await api.replaceConfiguration(current, this.fullBody(step.type, current, { title, abstract, usedData }));
-        this.emit({
-            type: 'info',
-            message: step.configuration === 'settings'
-                ? `The ${step.type} configuration ${current.id} now reads title '${title}'${this.options.catalogue ? ", with the record's links and keywords" : ''}`
-                : `The ${step.type} configuration ${current.id} now uses pyramid ${storedData.id}`,
-        });
-        return { ...current, usedData };
-    }
-    /**
-     * A full PUT: what the action does not set (attribution, metadata, keywords) is kept, but not the
-     * `bbox` the server computed from the pyramid the configuration used before (docs/api.md, "Layers").
-     */
-    fullBody(type, current, asked) {
-        const raw = current.raw;
-        const { bbox: _computed, ...kept } = record(raw.type_infos);
-        const catalogue = this.options.catalogue;
-        // The record's links replace the action's earlier ones; every other entry is kept as it is.
-        const metadata = catalogue
-            ? [...array(raw.metadata).filter((entry) => !isOwnLink(entry, catalogue.ownsLink)), ...catalogue.links]
-            : raw.metadata;
-        return {
-            type,
-            name: current.name || (this.options.layer ?? ''),
-            ...(raw.attribution !== undefined ? { attribution: raw.attribution } : {}),
-            ...(metadata !== undefined ? { metadata } : {}),
-            type_infos: {
-                ...kept,
-                title: asked.title,
-                abstract: asked.abstract,
-                ...(catalogue ? { keywords: catalogue.keywords } : {}),
-                used_data: asked.usedData,
-            },
-        };
-    }
-    /**
-     * The levels to serve: the inputs' when set; else those the configuration serves now when the
-     * pyramid has them (an incremental update keeps them); else the pyramid's own range. A level the
-     * pyramid lacks is refused by the platform after the build: said here, before the PUT.
-     */
-    levels(storedData, current) {
-        const have = storedData.levels.map(Number).filter(Number.isFinite);
-        let deepest = have[0] ?? 0;
-        let widest = have[0] ?? 0;
-        for (const level of have) {
-            deepest = Math.max(deepest, level);
-            widest = Math.min(widest, level);
-        }
-        const own = { bottom_level: String(deepest), top_level: String(widest) };
-        const liveLevels = current?.usedData[0];
-        const asked = this.options.bottomLevel || this.options.topLevel
-            ? { bottom_level: this.options.bottomLevel ?? own.bottom_level, top_level: this.options.topLevel ?? own.top_level }
-            : this.update.kind === 'incremental' && liveLevels
-                ? { bottom_level: liveLevels.bottom_level, top_level: liveLevels.top_level }
-                : own;
-        const missing = [asked.bottom_level, asked.top_level].filter((level) => !storedData.levels.includes(level));
-        if (missing.length && storedData.levels.length)
-            throw new errors/* LayerStateError */.BD(`Pyramid ${storedData.id} has levels ${own.top_level} to ${own.bottom_level}, not ${missing.join(' and ')}, which the layer serves: set bottom-level and top-level, or update: full to rebuild it whole`);
-        return asked;
-    }
-    /** The step's offering on `endpoint`: created, re-synchronised, published again on the other endpoint, or as it is; then PUBLISHED. */
-    async offer(step, configuration, endpoint, live) {
-        const { api } = this;
-        const current = live?.offerings.find((o) => o.endpointId === endpoint.id) ?? live?.offerings[0];
-        if (current && step.offering === 'republish') {
-            await this.unpublish(current);
-            return this.offer({ ...step, offering: 'create' }, configuration, endpoint, undefined);
-        }
-        if (!current || step.offering === 'create') {
-            const offering = await api.createOffering(configuration.id, endpoint.id, this.options.public);
-            this.emit({ type: 'info', message: `Published ${step.type} offering ${offering.id}` });
-            return this.awaitPublished(offering.id);
-        }
-        if (step.offering === 'sync' && current.status !== 'MODIFYING') {
-            const before = await api.offering(current.id);
-            // The sync took effect once the offering's `update` date moves, or once it is seen MODIFYING
-            // (a state that does not last): docs/api.md, "Layers", updates. Either shows a moment after
-            // the PUT, so a lost answer is followed by a bounded look before any second PUT.
-            const shows = async () => {
-                const read = () => api.offering(before.id);
-                return syncedSince(await waitFor(read, (now) => syncedSince(now, before), SYNC_SETTLE_MS, this.options.signal), before);
-            };
-            await api.syncOffering(current.id, shows);
-            this.emit({ type: 'info', message: `Re-synchronised offering ${current.id}: the servers take the new pyramid` });
-            return this.awaitPublished(current.id, before);
-        }
-        return this.awaitPublished(current.id);
-    }
-    /** The offering withdrawn (openness changed: the other endpoint), awaited until it is gone. */
-    async unpublish(offering) {
-        await this.api.deleteOffering(offering.id);
-        this.emit({ type: 'info', message: `Unpublished offering ${offering.id}: the layer moves to the other endpoint` });
-    }
-    /** PUBLISHED, and after a sync, PUBLISHED since that sync: a PUBLISHED that predates it is not the new pyramid served. */
-    awaitPublished(offeringId, beforeSync) {
-        let synced = beforeSync === undefined;
-        let last = '';
-        const timeout = () => new errors/* TimeoutError */.MU(`Offering ${offeringId} was not PUBLISHED within the processing-timeout (last status ${last}); re-run to keep waiting`);
-        // An offering is "normalement quasiment instantané" (the SDK polls it every second).
-        return poll(this.pollOptions(Math.min(this.options.pollIntervalMs, 1000), timeout), async (signal) => {
-            const offering = await this.api.within(signal).offering(offeringId);
-            last = offering.status;
-            synced ||= beforeSync !== undefined && syncedSince(offering, beforeSync);
-            // Before the sync shows, UNSTABLE is what the offering was: the sync is what repairs it.
-            if (offering.status === 'UNSTABLE' && synced)
-                throw new errors/* LayerStateError */.BD(`Offering ${offeringId} is UNSTABLE: the layer could not be published`);
-            return {
-                state: `${offering.status} ${offering.update ?? ''}`,
-                value: offering.status === 'PUBLISHED' && synced ? offering : undefined,
-            };
-        });
-    }
-}
-/** Whether a `metadata[]` entry is one the action made for this layer's record (then replaced, not kept). */
-function isOwnLink(entry, ownsLink) {
-    const item = record(entry);
-    const [format, url, type] = [item.format, item.url, item.type];
-    return typeof format === 'string' && typeof url === 'string' && typeof type === 'string' && ownsLink({ format, url, type });
-}
-/**
- * Whether `now` shows the sync asked after `before` was read: a newer `update` date, or MODIFYING.
- * A server that dates nothing and never shows MODIFYING cannot confirm: PUBLISHED then stands for it.
- */
-function syncedSince(now, before) {
-    if (now.status === 'MODIFYING')
-        return true;
-    if (now.update !== undefined && before.update !== undefined) {
-        const [after, earlier] = [Date.parse(now.update), Date.parse(before.update)];
-        return Number.isFinite(after) && Number.isFinite(earlier) ? after > earlier : now.update !== before.update;
-    }
-    return now.status === 'PUBLISHED' && before.update === undefined && now.update === undefined;
-}
-
-// EXTERNAL MODULE: ./src/layer/types.ts
-var layer_types = __nccwpck_require__(776);
-;// CONCATENATED MODULE: ./src/layer/layer.ts
-
-
-
-
-
-
-
-async function publishLayer(api, upload, options, plan, emit = () => undefined) {
-    return new LayerRun(api, upload, options, plan, emit).execute();
-}
-class LayerRun {
-    api;
-    upload;
-    options;
-    plan;
-    emit;
-    update;
-    constructor(api, upload, options, plan, emit) {
-        this.api = api;
-        this.upload = upload;
-        this.options = options;
-        this.plan = plan;
-        this.emit = emit;
-        this.update = plan.update;
-    }
-    async execute() {
-        const { update } = this;
-        const report = this.newReport();
-        // The `update` and `changed` outputs as soon as they are known, whatever fails after.
-        this.emit({ type: 'layer', report });
-        for (const notice of update.notices)
-            this.emit({ type: 'warning', message: notice });
-        if (this.options.dryRun)
-            return this.planOnly(report);
-        if (update.kind === 'stale')
-            return this.stale(report);
-        const building = (0,layer_types/* builds */.G)(update.kind);
-        if (building && !this.upload)
-            throw new errors/* LayerStateError */.BD(`Layer ${report.layer}: a pyramid is to be built, but no CLOSED upload was made`);
-        const storedData = await this.pyramid(building);
-        report.storedData = storedData;
-        this.emit({ type: 'stored-data', storedData });
-        await this.serve(report, storedData);
-        await this.clean(report, storedData);
-        report.preview = this.options.public ? previewUrl(report, storedData, this.options.compression) : undefined;
-        this.emit({ type: 'layer', report });
-        return report;
-    }
-    newReport() {
-        const { update } = this;
-        const action = update.kind === 'created' ? 'created' : update.kind === 'unchanged' || update.kind === 'stale' ? 'unchanged' : 'updated';
-        return {
-            layer: this.options.layer ?? '',
-            action,
-            update: { kind: update.kind, why: update.why, changed: update.files.length },
-            parameters: this.plan.parameters,
-            services: [],
-            deletedPyramids: [],
-            uploadDeleted: false,
-            urls: {},
-            // The fiche's page, as the portal's dashboard addresses it (docs/api.md, "The fiche").
-            fiche: this.options.datasheet
-                ? `https://cartes.gouv.fr/tableau-de-bord/entrepots/${encodeURIComponent(this.options.datastore)}/donnees/${encodeURIComponent(this.options.datasheet)}`
-                : undefined,
-        };
-    }
-    /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
-    async pyramid(building) {
-        const live = this.update.live;
-        if (!building && live)
-            return live;
-        if (!this.upload)
-            throw new errors/* LayerStateError */.BD('No pyramid to serve and no upload to build one from');
-        this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
-        const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
-        return builder.build(this.upload, this.update);
-    }
-    /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */
-    async stale(report) {
-        this.emit({ type: 'warning', message: `Layer ${report.layer} was left as it is: ${this.update.why}` });
-        report.storedData = this.update.live;
-        await this.describe(report);
-        this.emit({ type: 'layer', report });
-        return report;
-    }
-    /** The services as they are live, for a report that changed none. */
-    async describe(report) {
-        const live = await readLive(this.api, report.layer);
-        for (const { configuration, offerings } of live.services) {
-            if (!configuration.type)
-                continue;
-            const [offering] = offerings;
-            report.services.push({ type: configuration.type, configurationId: configuration.id, offering });
-            for (const url of offering?.urls ?? [])
-                if (url.type)
-                    report.urls[url.type] = url.url;
-        }
-    }
-    /** A dry run: what the plan would do, and where the layer lies now. */
-    planOnly(report) {
-        const { update } = this;
-        report.action =
-            update.kind === 'unchanged' || update.kind === 'stale'
-                ? 'would leave unchanged'
-                : update.kind === 'created'
-                    ? 'would create'
-                    : 'would update';
-        if (update.live)
-            report.currentExtent = update.live.bbox;
-        const parameters = Object.entries(report.parameters).map(([k, v]) => `${k}=${v}`);
-        const steps = update.services.map((s) => `${s.type}: configuration ${s.configuration}, offering ${s.offering}`).join('; ');
-        const types = update.services.map((s) => s.type).join(', ');
-        const verb = update.kind === 'created' ? 'created' : 'updated';
-        if ((0,layer_types/* builds */.G)(update.kind))
-            this.emit({
-                type: 'info',
-                message: `Layer ${report.layer} would be ${verb} (${types}) with a pyramid built with ${parameters.join(', ')}`,
-            });
-        else
-            this.emit({ type: 'info', message: `Layer ${report.layer}: no pyramid would be built (${update.kind})` });
-        if (steps)
-            this.emit({ type: 'info', message: `Services: ${steps}` });
-        this.emit({ type: 'layer', report });
-        return report;
-    }
-    /** Each service brought to its steps, its offering PUBLISHED (since its sync). */
-    async serve(report, storedData) {
-        const { options } = this;
-        const steps = this.update.services;
-        this.emit({ type: 'phase', phase: 'configure', title: `Configure ${steps.map((s) => s.type).join(' and ')}` });
-        const endpoints = await this.api.endpoints();
-        const services = new ServicePublisher(this.api, options, this.update, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
-        for (const step of steps) {
-            const endpoint = endpointFor(endpoints, step, options.public);
-            const configuration = await services.configure(step, storedData, step.live);
-            this.emit({ type: 'phase', phase: 'publish', title: `Publish ${step.type}` });
-            const offering = await services.offer(step, configuration, endpoint, step.live);
-            report.services.push({ type: step.type, configurationId: configuration.id, offering });
-            for (const url of offering.urls)
-                if (url.type)
-                    report.urls[url.type] = url.url;
-            this.emit({ type: 'layer', report });
-        }
-    }
-    /** What the layer owns and nothing uses any more; then the upload, once the pyramid holds its data. */
-    async clean(report, storedData) {
-        this.emit({ type: 'phase', phase: 'clean', title: 'Clean up' });
-        try {
-            report.deletedPyramids = await cleanUp(this.api, report.layer, new Set([storedData.id]), this.emit, this.options.signal);
-        }
-        catch (error) {
-            this.emit({
-                type: 'warning',
-                message: `The layer's earlier pyramids could not be listed (${(0,errors/* errorText */.kc)(error)}); the next run tries again`,
-            });
-        }
-        if (!this.upload || !(0,layer_types/* builds */.G)(this.update.kind) || this.options.keepUpload)
-            return;
-        await this.options.deleteUpload(this.upload.id);
-        report.uploadDeleted = true;
-        this.emit({ type: 'info', message: `Deleted upload ${this.upload.id}: the pyramid holds the data now, and the quota is freed` });
-    }
-    /** A wait of the chain: within `processing-timeout`, a forgiven failed read said in a warning. */
-    pollOptions(firstPauseMs, onTimeout) {
-        return {
-            firstPauseMs,
-            withinMs: this.options.processingTimeoutMs,
-            onTimeout,
-            signal: this.options.signal,
-            onForgiven: (error) => this.emit({ type: 'warning', message: `A read failed (${(0,errors/* errorText */.kc)(error)}); trying again` }),
-        };
-    }
-}
-/** The datastore's endpoint for a service: its type, open or private as asked. */
-function endpointFor(endpoints, step, open) {
-    const endpoint = endpoints.find((e) => e.type === step.type && e.open === open);
-    if (!endpoint)
-        throw new errors/* LayerStateError */.BD(`The datastore has no ${open ? 'open' : 'private'} ${step.type} endpoint to publish on; set public: ${!open}, or ask IGN to add one`);
-    return endpoint;
-}
-
-;// CONCATENATED MODULE: ./src/report/comment-map.ts
-
-/**
- * The pull-request comment's map: a `geojson` block, which GitHub renders as an interactive map, of
- * the rasters' outlines in WGS84 and the live layer's extent, kept within its share of the comment.
- */
-const MAX_MAP_CHARS = 30_000;
-/** simplestyle colours: what will be published, what is refused, the layer as it is now. */
-const COLOURS = { ok: '#1a7f37', refused: '#cf222e', current: '#0969da' };
-/**
- * The map: one polygon per raster; per folder if that is too long; one outline if still too long.
- * Only outlines inside WGS84's bounds are drawn; the others, and rasters of an unknown CRS, are said.
- */
-function mapOf(record) {
-    const rasters = record.files.filter((f) => /\.(tiff?|jp2)$/i.test(f.remotePath));
-    const placed = record.files.filter((f) => f.ring && f.ring.every(inWgs84));
-    const outOfBounds = record.files.filter((f) => f.ring && !f.ring.every(inWgs84)).length;
-    const unknown = rasters.filter((f) => !f.ring).length;
-    const notes = [
-        unknown ? `${unknown} raster(s) are not on the map: their SRS has no known definition.` : '',
-        outOfBounds
-            ? `${outOfBounds} raster(s) are not on the map: their outline falls outside WGS84's bounds (check their georeferencing).`
-            : '',
-    ].filter(Boolean);
-    const note = notes.length ? notes.join(' ') : undefined;
-    const json = mapJson(record, placed);
-    return { json, note };
-}
-/** A point a map can show: finite, longitude within ±180°, latitude within ±90°. */
-function inWgs84([x, y]) {
-    return Number.isFinite(x) && Number.isFinite(y) && Math.abs(x) <= 180 && Math.abs(y) <= 90;
-}
-function mapJson(record, placed) {
-    if (!placed.length && !record.currentExtent)
-        return undefined;
-    const current = record.currentExtent
-        ? [
-            feature(box(record.currentExtent), {
-                name: 'the layer as it is now',
-                stroke: COLOURS.current,
-                fill: COLOURS.current,
-                'fill-opacity': 0.05,
-            }),
-        ]
-        : [];
-    const colour = (refused) => (refused ? COLOURS.refused : COLOURS.ok);
-    const perFile = placed.map((f) => feature(f.ring, {
-        name: f.path,
-        size: (0,format/* formatBytes */.z3)(f.size),
-        epsg: f.epsg ? `EPSG:${f.epsg}` : '',
-        result: f.outcome,
-        stroke: colour(f.outcome === 'refused'),
-        fill: colour(f.outcome === 'refused'),
-        'fill-opacity': 0.2,
-    }));
-    let json = collection([...current, ...perFile]);
-    if (json.length <= MAX_MAP_CHARS)
-        return json;
-    const folders = new Map();
-    for (const f of placed) {
-        const folder = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '.';
-        folders.set(folder, [...(folders.get(folder) ?? []), f]);
-    }
-    const perFolder = [...folders].map(([folder, members]) => {
-        const refused = members.some((m) => m.outcome === 'refused');
-        return feature(box(bounds(members.map((m) => m.ring))), {
-            name: `${folder}/ (${members.length} rasters)`,
-            size: (0,format/* formatBytes */.z3)(members.reduce((s, m) => s + m.size, 0)),
-            stroke: colour(refused),
-            fill: colour(refused),
-            'fill-opacity': 0.2,
-        });
-    });
-    json = collection([...current, ...perFolder]);
-    if (json.length <= MAX_MAP_CHARS)
-        return json;
-    return collection([
-        ...current,
-        feature(box(bounds(placed.map((f) => f.ring))), {
-            name: `${placed.length} rasters`,
-            stroke: COLOURS.ok,
-            fill: COLOURS.ok,
-        }),
-    ]);
-}
-function box([west, south, east, north]) {
-    return [
-        [west, south],
-        [east, south],
-        [east, north],
-        [west, north],
-        [west, south],
-    ];
-}
-function feature(ring, properties) {
-    return { type: 'Feature', properties, geometry: { type: 'Polygon', coordinates: [ring] } };
-}
-function collection(features) {
-    return JSON.stringify({ type: 'FeatureCollection', features });
-}
-/** [west, south, east, north] of rings, by a loop: thousands of points must not overflow the stack. */
-function bounds(rings) {
-    const box = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const ring of rings)
-        for (const [x, y] of ring) {
-            box[0] = Math.min(box[0], x);
-            box[1] = Math.min(box[1], y);
-            box[2] = Math.max(box[2], x);
-            box[3] = Math.max(box[3], y);
-        }
-    return box;
-}
-
-// EXTERNAL MODULE: ./src/report/text.ts
-var report_text = __nccwpck_require__(5655);
-// EXTERNAL MODULE: ./src/catalogue/labels.ts
-var labels = __nccwpck_require__(9586);
-;// CONCATENATED MODULE: ./src/report/comment.ts
-
-
-
-
-
-/**
- * The pull-request comment: what a merge will publish, the preflight verdict, and a map of the
- * rasters (a `geojson` block, which GitHub renders as an interactive map). One renderer of the
- * run's record, as the log and the job summary are. It stays within GitHub's comment limit
- * whatever the number of files: long lists fold and are cut, and a map too large for the comment
- * is drawn per folder, then as one outline.
- */
-/** GitHub refuses a comment body over 65,536 characters; keep clear of it. */
-const MAX_COMMENT_CHARS = 60_000;
-const MAX_TABLE_ROWS = 300;
-/** Lists longer than this fold into a <details> block. */
-const FOLD_ROWS = 20;
-/** A record's value shown in the comment: an abstract is long, the table stays readable. */
-const MAX_VALUE_CHARS = 200;
-/** The run as the comment tells it: each file as the repository names it, refused or to send. */
-function commentRecordOf(run) {
-    const workspace = run.context.workspace ?? process.cwd();
-    const ending = run.end?.error;
-    const refused = new Map();
-    if (ending instanceof errors/* FileError */.f6)
-        for (const p of ending.problems)
-            for (const one of p.paths)
-                refused.set(one, p.problem);
-    const files = [...run.rows.values()].map(({ file, outcome }) => {
-        const shown = (0,format/* slashRelative */.K3)(workspace, file.localPath);
-        const place = run.places.get(file.remotePath);
-        const problem = refused.get(shown);
-        const shownOutcome = problem !== undefined ? 'refused' : outcome === 'present' ? 'already there' : outcome === 'unchanged' ? 'unchanged' : 'to send';
-        return {
-            path: shown,
-            remotePath: file.remotePath,
-            size: file.size,
-            epsg: place?.epsg,
-            ring: place?.ring,
-            problem,
-            outcome: shownOutcome,
-        };
-    });
-    const unconsulted = run.apiConsulted ? 'to be created' : 'to be created (unless one of that name is OPEN)';
-    return {
-        name: run.context.name,
-        srs: run.context.srs,
-        apiConsulted: run.apiConsulted,
-        upload: run.uploadId ? `${run.uploadId} (${run.status}), to be resumed` : unconsulted,
-        verdict: ending ? { ok: false, message: (0,report_text/* messageOf */.bD)(ending, run.uploadId, run.status) } : { ok: true },
-        warnings: run.warnings,
-        files,
-        layer: run.layer ? layerLine(run.layer) : undefined,
-        currentExtent: run.layer?.currentExtent,
-        metadata: run.catalogue && {
-            fileIdentifier: run.catalogue.fileIdentifier,
-            verdict: run.catalogue.verdict,
-            changes: run.catalogue.changes.map((c) => ({ field: (0,labels/* fieldLabel */.b)(c.field), before: c.before, after: c.after })),
-        },
-    };
-}
-/** `ortho_2024 would be updated (WMTS-TMS)`, or with the pyramid's parameters before any service. */
-function layerLine(layer) {
-    const detail = layer.services.map((s) => s.type).join(', ') ||
-        Object.entries(layer.parameters)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ');
-    return `${layer.layer} ${layer.action} (${detail})${layer.update ? `; ${layer.update.kind}: ${layer.update.why}` : ''}`;
-}
-/** The hidden marker that finds this upload name's comment again on a later push. */
-function commentMarker(name) {
-    return `<!-- geoplateforme-publish-raster name=${encodeURIComponent(name)} -->`;
-}
-/**
- * The comment's body. Everything from outside (file names, the server's words, tags, layer names) is
- * shown in code spans, where GitHub renders no mention, link, image or HTML; inside tables their
- * pipes are escaped. A body over GitHub's limit keeps its frame (headline, verdict, map, run link):
- * the file tables are what is cut, each block closed.
- */
-function renderComment(record) {
-    const head = headOf(record);
-    const map = mapOf(record);
-    const tail = [];
-    if (map.json)
-        tail.push('', '```geojson', map.json, '```');
-    if (map.note)
-        tail.push('', map.note);
-    if (record.runUrl && /^https:\/\/[^\s()<>]+$/.test(record.runUrl))
-        tail.push('', `<sub>[The run](${record.runUrl}) · updated on every push</sub>`);
-    const frame = head.join('\n').length + tail.join('\n').length + 200;
-    for (let rows = MAX_TABLE_ROWS;; rows = Math.floor(rows / 2)) {
-        const body = [...head, ...tablesOf(record, rows), ...tail].join('\n');
-        if (body.length <= MAX_COMMENT_CHARS || rows === 0)
-            return body;
-        if (frame > MAX_COMMENT_CHARS)
-            return [...head.slice(0, 4), '', "… (cut to GitHub's comment size; the job summary has everything)", ...tail].join('\n');
-    }
-}
-/** The headline, the verdict, the counts, the upload and the layer, the warnings. */
-function headOf(record) {
-    const out = [commentMarker(record.name)];
-    const bytes = record.files.reduce((sum, f) => sum + f.size, 0);
-    out.push(`### ${record.verdict.ok ? '✅' : '❌'} Géoplateforme: what merging publishes to ${span(record.name)}`);
-    out.push('');
-    out.push(record.verdict.ok
-        ? `Every file passes the checks the platform would make (${span(record.srs)}).`
-        : `**The run would fail:** ${span(record.verdict.message ?? 'the files would be refused')}`);
-    out.push('');
-    const counts = ['to send', 'already there', 'unchanged', 'refused']
-        .map((o) => [o, record.files.filter((f) => f.outcome === o).length])
-        .filter(([, n]) => n > 0);
-    out.push(`- **Files**: ${record.files.length}, ${(0,format/* formatBytes */.z3)(bytes)}: ${counts.map(([o, n]) => `${n} ${o}`).join(', ')}`);
-    out.push(`- **Upload**: ${span(record.upload)}`);
-    if (!record.apiConsulted)
-        out.push('- The API was not consulted (no credentials, as for a pull request from a fork): the plan assumes a new upload.');
-    if (record.layer)
-        out.push(`- **Layer**: ${span(record.layer)}`);
-    if (record.metadata)
-        out.push(`- **Metadata record** ${span(record.metadata.fileIdentifier)}: ${record.metadata.verdict}`);
-    for (const warning of record.warnings.slice(0, 10))
-        out.push(`- ⚠️ ${span(warning)}`);
-    out.push('');
-    return out;
-}
-/** The refused files, then every file, at most `rows` rows each. */
-function tablesOf(record, rows) {
-    const out = metadataTable(record);
-    const refused = record.files.filter((f) => f.outcome === 'refused');
-    if (refused.length)
-        out.push(fold(`Refused (${refused.length})`, [
-            '| File | Problem |',
-            '|---|---|',
-            ...refused.slice(0, rows).map((f) => `| ${span(f.path, true)} | ${span(f.problem ?? '', true)} |`),
-        ], refused.length, rows, true));
-    // What the merge changes first: refused, then to send, then already there; unchanged files as a count.
-    const rank = { refused: 0, 'to send': 1, 'already there': 2, unchanged: 3 };
-    const listed = record.files
-        .filter((f) => f.outcome !== 'unchanged')
-        .sort((a, b) => rank[a.outcome] - rank[b.outcome] || (a.remotePath < b.remotePath ? -1 : a.remotePath > b.remotePath ? 1 : 0));
-    const unchanged = record.files.length - listed.length;
-    const lines = listed
-        .slice(0, rows)
-        .map((f) => `| ${span(f.remotePath, true)} | ${(0,format/* formatBytes */.z3)(f.size)} | ${f.epsg ? `EPSG:${f.epsg}` : '–'} | ${f.outcome} |`);
-    if (listed.length)
-        out.push(fold(`Files (${listed.length})`, ['| Remote path | Size | SRS | Result |', '|---|---|---|---|', ...lines], listed.length, rows, false));
-    if (unchanged)
-        out.push(`${unchanged} file(s) unchanged since the live layer's commit: the live pyramid holds them.`);
-    return out;
-}
-/** The record's fields the merge changes: before and after, each value outside text in a span. */
-function metadataTable(record) {
-    const changes = record.metadata?.changes ?? [];
-    if (!changes.length)
-        return [];
-    const cut = (value) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
-    const cell = (value) => (value ? span(cut(value), true) : '–');
-    const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
-    return [
-        fold(`Metadata record: ${changes.length} field(s) change`, ['| Field | Now | After the merge |', '|---|---|---|', ...lines], changes.length, changes.length, true),
-    ];
-}
-function fold(title, lines, count, rows, open) {
-    const more = count > rows ? `\n\n… and ${count - rows} more (the job summary lists them all).` : '';
-    if (count <= FOLD_ROWS && count <= rows)
-        return `${lines.join('\n')}${more}\n`;
-    return `<details${open ? ' open' : ''}><summary>${title}</summary>\n\n${lines.join('\n')}${more}\n\n</details>\n`;
-}
-/**
- * Outside text as a code span: GitHub renders no mention, link, image, emphasis or HTML inside one.
- * The fence is longer than any run of backticks in the text; in a table cell a pipe is escaped, the
- * one thing a table reads before the span. Line breaks become spaces.
- */
-function span(text, inTable = false) {
-    let flat = text.replace(/[\r\n]+/g, ' ');
-    if (inTable)
-        flat = flat.replace(/\|/g, '\\|');
-    if (flat === '')
-        return '';
-    let longest = 0;
-    for (const run of flat.match(/`+/g) ?? [])
-        longest = Math.max(longest, run.length);
-    const fence = '`'.repeat(longest + 1);
-    const pad = flat.startsWith('`') || flat.endsWith('`') || (flat.startsWith(' ') && flat.endsWith(' ')) ? ' ' : '';
-    return `${fence}${pad}${flat}${pad}${fence}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/github.ts
-
-
-
-/** The comment's requests together end within this. */
-const COMMENT_TIMEOUT_MS = 30_000;
-/** Who writes with the workflow's GITHUB_TOKEN, which may not read `GET /user`. */
-const ACTIONS_BOT = 'github-actions[bot]';
-/** True on the events that are about a pull request (read from the runner's variables, no client). */
-function isPullRequestEvent(env) {
-    const event = env.GITHUB_EVENT_NAME;
-    return event === 'pull_request' || event === 'pull_request_target';
-}
-async function github_upsertComment(body, marker, token, timeoutMs = COMMENT_TIMEOUT_MS) {
-    const github = await __nccwpck_require__.e(/* import() */ 157).then(__nccwpck_require__.bind(__nccwpck_require__, 157));
-    const number = github.context.payload.pull_request?.number ?? github.context.payload.number;
-    if (typeof number !== 'number')
-        return { kind: 'skipped', reason: 'the event names no pull request' };
-    const { owner, repo } = github.context.repo;
-    const limit = (0,abort/* deadline */.nl)(undefined, timeoutMs, () => new errors/* TimeoutError */.MU(`GitHub did not answer within ${(0,format/* formatDuration */.a3)(timeoutMs)}`));
-    try {
-        const octokit = github.getOctokit(token, { request: { signal: limit.signal } });
-        const me = await octokit.rest.users.getAuthenticated().then(({ data }) => data.login, () => ACTIONS_BOT);
-        const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-        const mine = comments.find((c) => c.user?.login === me && c.body?.includes(marker));
-        if (mine) {
-            const updated = await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body }).then(() => true, () => false);
-            if (updated)
-                return { kind: 'updated', id: mine.id };
-        }
-        const { data } = await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body });
-        return { kind: 'created', id: data.id };
-    }
-    catch (error) {
-        return { kind: 'skipped', reason: skipped(error, limit.signal) };
-    }
-    finally {
-        limit.dispose();
-    }
-}
-function skipped(error, signal) {
-    if (signal.aborted && signal.reason instanceof Error)
-        return signal.reason.message;
-    const status = typeof error === 'object' && error !== null && 'status' in error ? error.status : undefined;
-    return status === 403 || status === 404
-        ? `the token may not write to this pull request (HTTP ${String(status)}); a pull request from a fork gets a read-only token, or the workflow lacks permissions: pull-requests: write`
-        : `GitHub did not take it (${(0,errors/* errorText */.kc)(error)})`;
-}
-
-;// CONCATENATED MODULE: ./src/report/log.ts
-
-
-
-
-/** Big-file progress lines at most this often. */
-const PROGRESS_LOG_INTERVAL_MS = 10_000;
-/** A dry run's plan lists this many files at most. */
-const MAX_PLAN_LINES = 1000;
-/**
- * The run's log as the run page shows it: a group per phase, a line per file sent, progress for
- * big files, retries, and a dry run's plan file by file. Writes as the events come.
- */
-class LogWriter {
-    sink;
-    dryRun;
-    groupOpen = false;
-    lastProgress = new Map();
-    constructor(sink, dryRun) {
-        this.sink = sink;
-        this.dryRun = dryRun;
-    }
-    lastCatalogue = '';
-    /** After `record` has folded `event`. */
-    onEvent(event, record) {
-        switch (event.type) {
-            case 'phase':
-                this.endGroup();
-                this.sink.startGroup(event.title);
-                this.groupOpen = true;
-                break;
-            case 'upload':
-                this.sink.log(`Upload ${event.upload.id} (${event.upload.status}) ${event.how}`);
-                break;
-            case 'deleted':
-                this.sink.log(`Deleted upload ${event.upload.id} (was ${event.upload.status})`);
-                break;
-            case 'plan':
-                this.plan(event);
-                break;
-            case 'pruned':
-                this.sink.log(`− ${event.file.remotePath} ${(0,format/* formatBytes */.z3)(event.file.size)} deleted: no pattern matches it`);
-                break;
-            case 'file-progress':
-                this.progress(event.file, event.bytes);
-                break;
-            case 'file':
-                this.lastProgress.delete(event.file.remotePath);
-                if (event.outcome === 'sent')
-                    this.sink.log(sentLine(event.file, event.ms, event.attempts));
-                else if (event.outcome === 'failed')
-                    this.sink.log(`✗ ${event.file.remotePath} after ${event.attempts} attempt(s): ${event.error}`);
-                break;
-            case 'checks':
-                this.sink.log(`Status ${record.status}; checks: ${event.checks.map((c) => `${c.name} ${c.status}`).join(', ') || 'none registered yet'}`);
-                break;
-            case 'retry':
-                this.sink.log(`${event.what}: attempt ${event.attempt} failed (${event.reason}); retrying in ${(0,format/* formatDuration */.a3)(event.delayMs)}`);
-                break;
-            case 'offline':
-                this.sink.log('No credentials: the API was not consulted; the local checks ran, and the plan assumes a new upload');
-                break;
-            case 'info':
-                this.sink.log(event.message);
-                break;
-            case 'warning':
-                this.sink.warning(event.message);
-                break;
-            case 'notice':
-                this.sink.notice(event.message);
-                break;
-            case 'catalogue':
-                this.catalogue(event.report);
-                break;
-            case 'retention':
-                this.sink.log((0,report_text/* retentionLine */.b)(event.remaining, event.remainingBytes, event.deleted, event.keep));
-                break;
-            case 'end':
-                this.endGroup();
-                break;
-        }
-    }
-    /** A line every PROGRESS_LOG_INTERVAL_MS while a big file goes, from its first progress on. */
-    progress(file, bytes) {
-        const last = this.lastProgress.get(file.remotePath);
-        if (last === undefined)
-            this.lastProgress.set(file.remotePath, Date.now());
-        else if (Date.now() - last >= PROGRESS_LOG_INTERVAL_MS) {
-            this.lastProgress.set(file.remotePath, Date.now());
-            const percent = Math.floor((100 * bytes) / Math.max(1, file.size));
-            this.sink.log(`  … ${file.remotePath}: ${(0,format/* formatBytes */.z3)(bytes)} of ${(0,format/* formatBytes */.z3)(file.size)} (${percent}%)`);
-        }
-    }
-    /** What the run will do, in a line; in a dry run, file by file. */
-    plan({ toSend, present, extra, prune, create }) {
-        if (create?.replacing.length)
-            this.sink.log(`Would delete ${create.replacing.map((u) => `upload ${u.id} (${u.rawStatus})`).join(', ')} (if-exists: replace)`);
-        const unmatched = extra.length
-            ? `, ${extra.length} in the upload that no pattern matches (${prune ? 'to delete' : 'kept: prune is false'})`
-            : '';
-        this.sink.log(`${toSend.length} file(s) to send (${(0,format/* formatBytes */.z3)(totalBytes(toSend))}), ${present.length} already there (${(0,format/* formatBytes */.z3)(totalBytes(present))})${unmatched}`);
-        if (this.dryRun)
-            this.planLines(toSend, present, extra, prune);
-    }
-    /** The dry run's plan, one line a file: `+` to send, `=` already there, `−` to delete. */
-    planLines(toSend, present, extra, prune) {
-        const lines = [
-            ...toSend.map((f) => `+ ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: to send`),
-            ...present.map((f) => `= ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: already there`),
-            ...extra.map((f) => `${prune ? '−' : '!'} ${f.remotePath} ${(0,format/* formatBytes */.z3)(f.size)}: ${prune ? 'to delete, no pattern matches it' : 'kept (prune: false)'}`),
-        ];
-        for (const line of lines.slice(0, MAX_PLAN_LINES))
-            this.sink.log(line);
-        if (lines.length > MAX_PLAN_LINES)
-            this.sink.log(`… and ${lines.length - MAX_PLAN_LINES} more`);
-    }
-    /** The record's verdict and its changes, field by field, once per verdict (the event comes as the record moves on). */
-    catalogue(report) {
-        // A real run says what it did, once done; the plan it starts from is a dry run's to say.
-        if (!this.dryRun && report.verdict.startsWith('would'))
-            return;
-        const line = `Metadata record ${report.fileIdentifier}: ${report.verdict}${report.published ? ', published' : ''}`;
-        if (line === this.lastCatalogue)
-            return;
-        this.lastCatalogue = line;
-        this.sink.log(line);
-        for (const change of report.changes)
-            this.sink.log(`  ${(0,labels/* fieldLabel */.b)(change.field)}: ${shorten(change.before) || '(none)'} → ${shorten(change.after) || '(none)'}`);
-    }
-    endGroup() {
-        if (this.groupOpen)
-            this.sink.endGroup();
-        this.groupOpen = false;
-    }
-}
-/** A field's value in one line of the log. */
-function shorten(value) {
-    const line = value.replace(/\s+/g, ' ').trim();
-    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
-}
-/** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
-function sentLine(file, ms, attempts) {
-    const seconds = Math.max(ms, 1) / 1000;
-    const tries = attempts > 1 ? `, ${attempts} attempts` : '';
-    return `✓ ${file.remotePath} ${(0,format/* formatBytes */.z3)(file.size)} in ${seconds.toFixed(1)} s (${(0,format/* formatBytes */.z3)(file.size / seconds)}/s)${tries}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/record.ts
-function newRecord(context) {
-    return {
-        context,
-        willCreate: false,
-        replacing: [],
-        rows: new Map(),
-        uploaded: 0,
-        extra: { files: [], prune: true, deleted: new Set() },
-        checks: [],
-        warnings: [],
-        places: new Map(),
-        apiConsulted: true,
-        retries: 0,
-    };
-}
-/** Folds one event into the record. */
-function recordEvent(record, event) {
-    switch (event.type) {
-        case 'files':
-            for (const file of event.files)
-                record.rows.set(file.remotePath, { file, outcome: 'pending', attempts: 0 });
-            break;
-        case 'place':
-            record.places.set(event.file.remotePath, { epsg: event.epsg, ring: event.ring });
-            break;
-        case 'offline':
-            record.apiConsulted = false;
-            break;
-        case 'retry':
-            record.retries++;
-            break;
-        case 'upload':
-            record.uploadId = event.upload.id;
-            record.willCreate = false;
-            record.status = event.upload.status;
-            break;
-        case 'plan':
-            recordPlan(record, event);
-            break;
-        case 'retention':
-            record.retention = { remaining: event.remaining, bytes: event.remainingBytes, deleted: event.deleted, keep: event.keep };
-            break;
-        case 'pruned':
-            record.extra.deleted.add(event.file.remotePath);
-            break;
-        case 'file':
-            record.rows.set(event.file.remotePath, { file: event.file, outcome: event.outcome, attempts: event.attempts, error: event.error });
-            if (event.outcome === 'sent')
-                record.uploaded++;
-            break;
-        case 'status':
-            record.status = event.status;
-            break;
-        case 'checks':
-            record.checks = event.checks.map((c) => ({ ...c, errorLines: [] }));
-            break;
-        case 'stored-data':
-            record.storedDataId = event.storedData.id;
-            break;
-        case 'layer':
-            record.layer = event.report;
-            break;
-        case 'catalogue':
-            record.catalogue = event.report;
-            break;
-        case 'warning':
-            record.warnings.push(event.message);
-            break;
-        case 'end':
-            recordEnd(record, event.result, event.error);
-            break;
-    }
-}
-function recordPlan(record, event) {
-    // What the upload holds already is said as such from the plan on, as the log says it.
-    for (const file of event.present) {
-        const row = record.rows.get(file.remotePath);
-        if (row?.outcome === 'pending')
-            record.rows.set(file.remotePath, { ...row, outcome: 'present' });
-    }
-    record.willCreate = event.create !== undefined;
-    record.replacing = (event.create?.replacing ?? []).map((u) => `${u.id} (${u.rawStatus})`);
-    record.extra = { files: event.extra, prune: event.prune, deleted: new Set() };
-}
-function recordEnd(record, result, error) {
-    record.end = { result, error };
-    if (result?.status)
-        record.status = result.status;
-    if (result?.checks.length)
-        record.checks = result.checks;
-}
-/** Checks as a list of `{id, name, status}`, as the `checks` output gives them. */
-function checkList(checks) {
-    return checks.map((c) => ({ id: c.id, name: c.name, status: c.status }));
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-
-
-
-
-/** The `uploaded` output is rewritten at most this often while files go (and always at the end). */
-const UPLOADED_OUTPUT_INTERVAL_MS = 1000;
-/** GitHub shows at most 10 error annotations per step; a few lines each is enough. */
-const ANNOTATION_LINES = 5;
-const ANNOTATION_LIMIT = 10;
-const MAX_LINE_CHARS = 500;
-/**
- * The step's outputs, set as soon as they are known so that later steps have them even when this
- * one fails; and at the end, the annotations.
- */
-class OutputWriter {
-    sink;
-    uploadedWrittenAt = 0;
-    constructor(sink) {
-        this.sink = sink;
-    }
-    /** After `record` has folded `event`. */
-    onEvent(event, record) {
-        switch (event.type) {
-            case 'files':
-                this.sink.output('files', event.files.length);
-                this.sink.output('bytes', totalBytes(event.files));
-                break;
-            case 'upload':
-                this.sink.output('upload-id', event.upload.id);
-                this.sink.output('status', event.upload.status);
-                break;
-            case 'status':
-                this.sink.output('status', event.status);
-                break;
-            case 'file':
-                // Each write appends to GITHUB_OUTPUT: once per file costs more than the file itself.
-                if (event.outcome === 'sent' && Date.now() - this.uploadedWrittenAt >= UPLOADED_OUTPUT_INTERVAL_MS) {
-                    this.uploadedWrittenAt = Date.now();
-                    this.sink.output('uploaded', record.uploaded);
-                }
-                break;
-            case 'checks':
-                this.checks(record);
-                break;
-            case 'stored-data':
-                this.sink.output('stored-data-id', event.storedData.id);
-                break;
-            case 'layer':
-                if (event.report.services.length)
-                    this.layer(record);
-                if (event.report.update) {
-                    this.sink.output('update', event.report.update.kind);
-                    this.sink.output('changed', event.report.update.changed);
-                }
-                break;
-            case 'catalogue':
-                if (event.report.metadataId)
-                    this.sink.output('metadata-id', event.report.metadataId);
-                break;
-            case 'end':
-                this.sink.output('uploaded', record.uploaded);
-                if (record.status)
-                    this.sink.output('status', record.status);
-                if (record.checks.length || event.result)
-                    this.checks(record);
-                break;
-        }
-    }
-    /** Annotations that say what went wrong where: refused files, a failed pyramid, failed checks, retries. */
-    annotate(record) {
-        const { error, result } = record.end ?? {};
-        // A refused file gets its own annotation on the file (GitHub shows the first 10).
-        if (error instanceof errors/* FileError */.f6)
-            for (const problem of error.problems.slice(0, ANNOTATION_LIMIT))
-                this.sink.warning(problem.problem, { file: problem.paths[0], title: 'Refused before sending' });
-        if (error instanceof errors/* PyramidFailedError */.iw)
-            this.sink.error(firstLines(error.errorLines) || 'failed without ERROR lines in its log', {
-                title: `Pyramid failed: execution ${error.executionId}`,
-            });
-        for (const check of failed(result?.checks ?? []))
-            this.sink.error(firstLines(check.errorLines) || 'failed without ERROR lines in its log', { title: `Check failed: ${check.name}` });
-        if (record.retries > 0)
-            this.sink.warning(`${record.retries} attempt(s) failed on transient errors and were retried (see the log); the network or the API was unsteady`);
-        if (record.uploadId && !result?.dryRun)
-            this.sink.notice(record.layer?.uploadDeleted
-                ? `Upload ${record.uploadId} was ${record.status}, then deleted: layer ${record.layer.layer} is served from its pyramid ${record.layer.storedData?.id}`
-                : `Upload ${record.uploadId} is ${record.status}`, { title: 'Géoplateforme upload' });
-        // A bug, not a user's mistake: its stack helps whoever fixes it.
-        if (error && !(error instanceof errors/* ActionError */.lZ) && error instanceof Error && error.stack)
-            this.sink.log(error.stack);
-    }
-    checks(record) {
-        this.sink.output('checks', JSON.stringify(checkList(record.checks)));
-        this.sink.output('checks-failed', failed(record.checks).length);
-    }
-    layer(record) {
-        const report = record.layer;
-        if (!report)
-            return;
-        this.sink.output('layer-urls', JSON.stringify(report.urls));
-        if (report.fiche)
-            this.sink.output('fiche-url', report.fiche);
-        const offerings = report.services.flatMap((s) => s.offering
-            ? [{ id: s.offering.id, configuration: s.configurationId, type: s.type, status: s.offering.status, urls: s.offering.urls }]
-            : []);
-        this.sink.output('offerings', JSON.stringify(offerings));
-    }
-}
-function firstLines(lines) {
-    return lines
-        .slice(0, ANNOTATION_LINES)
-        .map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line))
-        .join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-
-
-
-/**
- * The job summary, a pure function of the run's record: the upload, what became of each file,
- * the checks and their error lines, the layer. GitHub keeps 1 MiB of summary per step; the caps
- * keep this one well under it whatever the number of files or error lines.
- */
-const MAX_FILE_ROWS = 1000;
-const MAX_ERROR_LINES_PER_CHECK = 200;
-const summary_MAX_LINE_CHARS = 500;
-function renderSummary(record) {
-    const { error, result } = record.end ?? {};
-    const dryRun = result?.dryRun === true;
-    const icon = error ? '❌' : dryRun ? '🔎' : '✅';
-    const title = record.layer
-        ? layerTitle(record.layer, record, dryRun, error !== undefined)
-        : `Géoplateforme upload ${(0,report_text/* esc */.UQ)(record.context.name)}`;
-    const out = [`<h2>${icon} ${title}${dryRun ? ' (dry run)' : ''}</h2>`];
-    if (error)
-        out.push(`<p><strong>${(0,report_text/* esc */.UQ)(headline(error, record))}</strong></p>`);
-    if (record.layer)
-        out.push(layerSection(record.layer));
-    if (record.catalogue)
-        out.push(metadataSection(record.catalogue));
-    if (error instanceof errors/* PyramidFailedError */.iw)
-        out.push(pyramidErrors(error));
-    if (error instanceof errors/* FileError */.f6 && error.problems.length)
-        out.push(refusedFiles(error));
-    out.push(uploadTable(record));
-    // Refused before sending: the problems above say it all, no file list of "not sent".
-    if (record.rows.size && !(error instanceof errors/* FileError */.f6))
-        out.push(filesSection(record, dryRun));
-    if (record.extra.files.length)
-        out.push(unmatchedFiles(record, dryRun));
-    if (record.checks.length)
-        out.push(checksSection(record.checks));
-    return out.join('\n');
-}
-/** The fiche's record: what became of it, where the catalogue shows it, and what changed in it. */
-function metadataSection(report) {
-    const link = (href, label) => (/^https?:\/\//.test(href) ? `<a href="${(0,report_text/* esc */.UQ)(href)}">${(0,report_text/* esc */.UQ)(label)}</a>` : code(href));
-    const rows = [
-        ['Identifier', code(report.fileIdentifier)],
-        ['Record', (0,report_text/* esc */.UQ)(`${report.verdict}${report.metadataId ? ` (${report.metadataId})` : ''}`)],
-        [
-            'Catalogue',
-            report.published
-                ? `${link(report.catalogueUrl, 'the record in the catalogue')} · ${report.cswUrl ? link(report.cswUrl, 'CSW') : ''}`
-                : (0,report_text/* esc */.UQ)('not published'),
-        ],
-    ];
-    if (report.thumbnail?.url)
-        rows.push(['Thumbnail', `${link(report.thumbnail.url, 'image')} ${(0,report_text/* esc */.UQ)(report.thumbnail.verdict)}`]);
-    else if (report.thumbnail)
-        rows.push(['Thumbnail', (0,report_text/* esc */.UQ)(`none${report.thumbnail.why ? `: ${report.thumbnail.why}` : ''}`)]);
-    const changes = report.changes.length
-        ? `\n<details open><summary>${report.changes.length} field(s) ${report.verdict.startsWith('would') ? 'would change' : 'changed'}</summary>\n\n${table(['Field', 'Before', 'After'], report.changes.map((c) => [(0,report_text/* esc */.UQ)((0,labels/* fieldLabel */.b)(c.field)), (0,report_text/* esc */.UQ)(shortLine(c.before)) || '–', (0,report_text/* esc */.UQ)(shortLine(c.after)) || '–']))}\n</details>`
-        : '';
-    return `<h3>Metadata record</h3>\n${table([], rows)}${changes}`;
-}
-/** The failure in the summary's own words: without the pointer to the summary where it has one. */
-function headline(error, record) {
-    return error instanceof errors/* ChecksFailedError */.Ro || error instanceof errors/* PyramidFailedError */.iw
-        ? error.brief
-        : (0,report_text/* messageOf */.bD)(error, record.uploadId, record.status);
-}
-/** The layer: name, what was done, services and URLs, the pyramid, and a preview for a public layer. */
-function layerSection(report) {
-    const sd = report.storedData;
-    const parameters = Object.entries(report.parameters).map(([k, v]) => `${k} ${v}`);
-    const rows = [
-        ['Layer', code(report.layer)],
-        ['Action', (0,report_text/* esc */.UQ)(report.action)],
-        ...(report.update ? [['Update', (0,report_text/* esc */.UQ)(`${report.update.kind}: ${report.update.why}`)]] : []),
-        ['Pyramid', (0,report_text/* esc */.UQ)(parameters.join(', '))],
-    ];
-    if (sd) {
-        const levels = sd.levels.map(Number).filter(Number.isFinite);
-        rows.push(['Stored data', `${code(sd.id)} ${(0,report_text/* esc */.UQ)(sd.status)}`]);
-        if (levels.length) {
-            // A loop, not Math.min(...levels): no list is spread into arguments.
-            const [top, bottom] = levels.reduce(([lo, hi], l) => [Math.min(lo, l), Math.max(hi, l)], [Infinity, -Infinity]);
-            rows.push(['Levels', (0,report_text/* esc */.UQ)(`${top} to ${bottom} (${sd.tms ?? ''})`)]);
-        }
-        if (sd.size !== undefined)
-            rows.push(['Size', (0,format/* formatBytes */.z3)(sd.size)]);
-    }
-    for (const { type, offering } of report.services)
-        rows.push([(0,report_text/* esc */.UQ)(type), offering ? serviceLinks(offering.urls) || (0,report_text/* esc */.UQ)(offering.status) : '–']);
-    if (report.services.some((s) => s.offering?.open === false))
-        rows.push([
-            'Access',
-            'private: only the keys granted access to this layer read it; grant them in the datastore (cartes.gouv.fr, Accès)',
-        ]);
-    if (report.fiche)
-        rows.push(['Fiche', `<a href="${(0,report_text/* esc */.UQ)(report.fiche)}">the fiche de données in cartes.gouv.fr</a>`]);
-    if (report.deletedPyramids.length)
-        rows.push(['Previous pyramid', (0,report_text/* esc */.UQ)(`deleted: ${report.deletedPyramids.join(', ')}`)]);
-    if (report.uploadDeleted)
-        rows.push(['Upload', 'deleted (the pyramid holds the data)']);
-    const preview = report.preview
-        ? `\n<p><img src="${(0,report_text/* esc */.UQ)(report.preview)}" alt="Preview of layer ${(0,report_text/* esc */.UQ)(report.layer)}" width="512"></p>`
-        : '';
-    return `<h3>Layer ${(0,report_text/* esc */.UQ)(report.layer)}</h3>\n${table([], rows)}${preview}`;
-}
-/** What happened to the layer, in the page's title: "Layer ortho_2024 updated: incremental, 3 of 10000 files". */
-function layerTitle(report, record, dryRun, failed) {
-    const name = `Layer ${(0,report_text/* esc */.UQ)(report.layer)}`;
-    const update = report.update;
-    if (failed)
-        return `${name}: not ${update?.kind === 'created' ? 'created' : 'updated'}`;
-    const of = record.rows.size;
-    const said = {
-        created: `created from ${of} files`,
-        full: `rebuilt in full from ${of} files`,
-        incremental: `updated: incremental, ${update?.changed ?? 0} of ${of} files`,
-        unchanged: 'unchanged',
-        reconfigured: 'reconfigured, no pyramid built',
-        stale: 'left as it is: this commit is older than the live one',
-    };
-    const what = update ? said[update.kind] : report.action;
-    return dryRun ? `${name} would be ${what}` : `${name} ${what}`;
-}
-/**
- * An offering's URLs as links a GIS user opens: WMTS and WMS GetCapabilities (the WMS URL is a
- * GetMap template, useless in QGIS), TMS as it is. Only http(s) URLs are links.
- */
-function serviceLinks(urls) {
-    const link = (label, href) => /^https?:\/\//.test(href) ? `<a href="${(0,report_text/* esc */.UQ)(href)}">${(0,report_text/* esc */.UQ)(label)}</a>` : `${(0,report_text/* esc */.UQ)(label)}: ${code(href)}`;
-    const capabilities = (url, service) => {
-        const base = url.split('?')[0];
-        return `${base}?SERVICE=${service}&REQUEST=GetCapabilities`;
-    };
-    return urls
-        .map(({ type, url }) => {
-        const kind = type.toUpperCase();
-        if (kind === 'WMTS' || kind === 'WMS')
-            return link(`${kind} GetCapabilities`, capabilities(url, kind));
-        return link(kind || 'URL', url);
-    })
-        .join('<br>');
-}
-function pyramidErrors(error) {
-    const items = error.errorLines
-        .slice(0, MAX_ERROR_LINES_PER_CHECK)
-        .map((l) => `<li>${(0,report_text/* esc */.UQ)(shortLine(l))}</li>`)
-        .join('');
-    return `<details open><summary>Pyramid execution ${(0,report_text/* esc */.UQ)(error.executionId)}: ${error.errorLines.length} error line(s)</summary>\n<ul>${items}</ul>\n</details>`;
-}
-function refusedFiles(error) {
-    const rows = error.problems.slice(0, MAX_FILE_ROWS).map((p) => [p.paths.map(code).join(' and '), (0,report_text/* esc */.UQ)(p.problem)]);
-    const more = error.problems.length - rows.length;
-    return [
-        '<h3>Refused before sending</h3>',
-        table(['File', 'Problem'], rows),
-        ...(more > 0 ? [`<p>… and ${more} more problems not shown.</p>`] : []),
-    ].join('\n');
-}
-function uploadTable(record) {
-    const planned = record.willCreate ? 'to be created' : '–';
-    return table([], [
-        ['Name', (0,report_text/* esc */.UQ)(record.context.name)],
-        ['Id', record.uploadId ? code(record.uploadId) : planned],
-        ['Status', (0,report_text/* esc */.UQ)(record.status ?? planned)],
-        ['SRS', (0,report_text/* esc */.UQ)(record.context.srs)],
-        ['Datastore', code(record.context.datastore)],
-        ...(record.replacing.length ? [['Would delete', (0,report_text/* esc */.UQ)(record.replacing.join(', '))]] : []),
-        ...(record.retention
-            ? [
-                [
-                    'Earlier uploads',
-                    (0,report_text/* esc */.UQ)((0,report_text/* retentionLine */.b)(record.retention.remaining, record.retention.bytes, record.retention.deleted, record.retention.keep)),
-                ],
-            ]
-            : []),
-    ]);
-}
-function filesSection(record, dryRun) {
-    const rows = [...record.rows.values()];
-    const label = {
-        sent: 'sent',
-        present: 'already there',
-        failed: 'failed',
-        pending: dryRun ? 'to send' : 'not sent',
-        unchanged: 'unchanged: the live pyramid holds it',
-    };
-    const counts = new Map();
-    for (const row of rows)
-        counts.set(row.outcome, (counts.get(row.outcome) ?? 0) + 1);
-    const tally = [...counts].map(([outcome, n]) => `${n} ${label[outcome]}`).join(', ');
-    // Files that did nothing are a count, not rows: the table is what the run changed.
-    const acted = rows.filter((r) => r.outcome !== 'unchanged');
-    const shown = [...acted].sort((a, b) => ORDER[a.outcome] - ORDER[b.outcome]).slice(0, MAX_FILE_ROWS);
-    const cells = shown.map((r) => [
-        code(r.file.remotePath),
-        (0,format/* formatBytes */.z3)(r.file.size),
-        (0,report_text/* esc */.UQ)(label[r.outcome] + (r.error ? `: ${shortLine(r.error)}` : '')),
-        r.attempts ? String(r.attempts) : '',
-    ]);
-    const out = [`<h3>Files</h3><p>${rows.length} file(s), ${(0,format/* formatBytes */.z3)(totalBytes(rows.map((r) => r.file)))}: ${tally}.</p>`];
-    if (cells.length)
-        out.push(table(['Remote path', 'Size', 'Result', 'Attempts'], cells));
-    if (acted.length > shown.length)
-        out.push(`<p>… and ${acted.length - shown.length} more files not shown (failed files are listed first).</p>`);
-    return out.join('\n');
-}
-/** Failed files first, then those not sent, sent, and already there. */
-const ORDER = { failed: 0, pending: 1, sent: 2, present: 3, unchanged: 4 };
-function unmatchedFiles(record, dryRun) {
-    const { files, prune, deleted } = record.extra;
-    const state = (f) => deleted.has(f.remotePath) ? 'deleted' : !prune ? 'kept (prune: false)' : dryRun ? 'to delete' : 'not deleted';
-    const rows = files.slice(0, MAX_FILE_ROWS).map((f) => [code(f.remotePath), (0,format/* formatBytes */.z3)(f.size), (0,report_text/* esc */.UQ)(state(f))]);
-    const out = [`<h3>Files no pattern matches</h3><p>${files.length} file(s) in the upload, ${(0,format/* formatBytes */.z3)(totalBytes(files))}.</p>`];
-    out.push(table(['Remote path', 'Size', 'Result'], rows));
-    if (files.length > MAX_FILE_ROWS)
-        out.push(`<p>… and ${files.length - MAX_FILE_ROWS} more not shown.</p>`);
-    return out.join('\n');
-}
-function checksSection(checks) {
-    const out = [
-        '<h3>Checks</h3>',
-        table(['Check', 'Status', 'Duration'], checks.map((c) => [(0,report_text/* esc */.UQ)(c.name), (0,report_text/* esc */.UQ)(c.status), duration(c.start, c.finish)])),
-    ];
-    for (const check of failed(checks)) {
-        const lines = check.errorLines.slice(0, MAX_ERROR_LINES_PER_CHECK).map(shortLine);
-        const more = check.errorLines.length - lines.length;
-        // A list, not a <pre>: GitHub's styles do not wrap a <pre>, and the file name a line ends
-        // with is what would be cut off. The time leads each line; the platform's prefix goes.
-        const items = lines.map((line) => {
-            const { time, message } = splitLogLine(line);
-            return `<li>${time ? `<code>${(0,report_text/* esc */.UQ)(time)}</code> ` : ''}${(0,report_text/* esc */.UQ)(message)}</li>`;
-        });
-        out.push(`<details open><summary>${(0,report_text/* esc */.UQ)(check.name)}: ${check.errorLines.length} error line(s)</summary>\n<ul>${items.join('')}</ul>${more > 0 ? `<p>… ${more} more lines not shown.</p>` : ''}\n</details>`);
-    }
-    return out.join('\n');
-}
-function duration(start, finish) {
-    if (!start || !finish)
-        return '';
-    const ms = Date.parse(finish) - Date.parse(start);
-    if (!Number.isFinite(ms) || ms < 0)
-        return '';
-    return (0,format/* formatDuration */.a3)(ms);
-}
-function shortLine(line) {
-    return line.length > summary_MAX_LINE_CHARS ? `${line.slice(0, summary_MAX_LINE_CHARS)}…` : line;
-}
-function code(text) {
-    return `<code>${(0,report_text/* esc */.UQ)(text)}</code>`;
-}
-/** An HTML table; with no head, a key-value table whose first column is bold. */
-function table(head, rows) {
-    const th = head.length ? `<tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n` : '';
-    const cells = (r) => r.map((c, i) => (head.length || i > 0 ? `<td>${c}</td>` : `<th>${c}</th>`)).join('');
-    return `<table>\n${th}${rows.map((r) => `<tr>${cells(r)}</tr>`).join('\n')}\n</table>`;
-}
-
-;// CONCATENATED MODULE: ./src/report/reporter.ts
-
-
-
-
-
-
-/**
- * What `main` reports through: every event is folded into the run's record, then the log and the
- * outputs are written from it as it comes; at the end, the annotations, the job summary and the
- * failure. A failed or cancelled run still reports all that happened.
- */
-class Reporter {
-    record;
-    sink;
-    logWriter;
-    outputs;
-    constructor(context, sink) {
-        this.record = newRecord(context);
-        this.sink = sink;
-        this.logWriter = new LogWriter(this.sink, context.dryRun === true);
-        this.outputs = new OutputWriter(this.sink);
-    }
-    onEvent = (event) => {
-        recordEvent(this.record, event);
-        this.logWriter.onEvent(event, this.record);
-        this.outputs.onEvent(event, this.record);
-    };
-    /** The upload the run used, once known. */
-    get uploadId() {
-        return this.record.uploadId;
-    }
-    /** A request's line, for the debug log only. */
-    debug(line) {
-        this.sink.debug(line);
-    }
-    /** A value that must never show (a token obtained). */
-    secret(value) {
-        this.sink.secret(value);
-    }
-    /** Matched files are known: `files` and `bytes` outputs right away. */
-    files(files) {
-        this.onEvent({ type: 'files', files });
-    }
-    place(file, epsg, ring) {
-        this.onEvent({ type: 'place', file, epsg, ring });
-    }
-    offline() {
-        this.onEvent({ type: 'offline' });
-    }
-    /** A request or a file that is tried again: a log line, and one warning at the end for all. */
-    retried(what, attempt, reason, delayMs) {
-        this.onEvent({ type: 'retry', what, attempt, reason, delayMs });
-    }
-    log(message) {
-        this.onEvent({ type: 'info', message });
-    }
-    warning(message) {
-        this.onEvent({ type: 'warning', message });
-    }
-    notice(message) {
-        this.onEvent({ type: 'notice', message });
-    }
-    /** How the layer is brought up to date: a notice for a full rebuild the user did not ask for; the files it leaves out, unchanged. */
-    layerUpdate(layer, update, matched, dryRun) {
-        if (update.kind === 'full' && !dryRun && update.why !== 'update: full')
-            this.notice(`A full rebuild of layer ${layer}: ${update.why}`);
-        this.log(`Update of layer ${layer}: ${update.kind}, ${update.why}`);
-        const sent = new Set(update.files);
-        for (const file of matched)
-            if (!sent.has(file))
-                this.onEvent({ type: 'file', file, outcome: 'unchanged', attempts: 0, ms: 0 });
-    }
-    /** The pull-request comment's view of the record; its rendered body goes out through `redact`. */
-    commentRecord() {
-        return commentRecordOf(this.record);
-    }
-    redact(text) {
-        return this.sink.redact(text);
-    }
-    /** Writes the final outputs, the annotations and the summary; then fails the step if `error`. */
-    async finish(result, error) {
-        if (this.record.end)
-            return;
-        this.onEvent({ type: 'end', result, error });
-        this.outputs.annotate(this.record);
-        await this.sink.summary(renderSummary(this.record));
-        if (error)
-            this.sink.fail((0,report_text/* messageOf */.bD)(error, this.record.uploadId, this.record.status));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report/sink.ts
-
-
-/** Too short a value would blank out ordinary words; the runner still masks it in the log. */
-const MIN_SCRUBBED_LENGTH = 4;
-/**
- * Everything the run writes to GitHub goes through here: log lines, annotations, outputs, the job
- * summary, the failure, and the pull-request comment's body. Text from outside (a token endpoint
- * echoing the form it got, a file name, a server message) may hold a secret in any shape: the
- * runner masks the log, but the summary, the annotations, the outputs and the comment are ours, so
- * every one of them is redacted here, at this one boundary.
- */
-class GitHubSink {
-    runner;
-    /** Every shape of every secret (raw, form-encoded…) and the tokens obtained. */
-    secrets;
-    constructor(runner, secrets = []) {
-        this.runner = runner;
-        this.secrets = [...secrets];
-    }
-    /** A debug line, written only when the runner shows them (its cost is skipped otherwise). */
-    debug(line) {
-        if (this.runner.isDebug())
-            this.runner.debug(this.redact(line()));
-    }
-    /** A value that must never show: the runner masks it in the log, and the rest is scrubbed here. */
-    secret(value) {
-        this.runner.setSecret(value);
-        this.secrets.push(value);
-    }
-    redact(text) {
-        let out = text;
-        for (const secret of this.secrets)
-            if (secret.length >= MIN_SCRUBBED_LENGTH)
-                out = out.split(secret).join('***').split((0,report_text/* esc */.UQ)(secret)).join('***');
-        return out;
-    }
-    /**
-     * A log line. Text from outside may hold a newline, and a line that starts with `::` is a
-     * workflow command to the runner: every line is made one line.
-     */
-    log(text) {
-        this.runner.info(this.redact(text).replace(/[\r\n]+/g, ' ⏎ '));
-    }
-    warning(message, properties) {
-        this.runner.warning(this.redact(message), properties);
-    }
-    notice(message, properties) {
-        this.runner.notice(this.redact(message), properties);
-    }
-    error(message, properties) {
-        this.runner.error(this.redact(message), properties);
-    }
-    output(name, value) {
-        this.runner.setOutput(name, typeof value === 'string' ? this.redact(value) : value);
-    }
-    startGroup(title) {
-        this.runner.startGroup(this.redact(title));
-    }
-    endGroup() {
-        this.runner.endGroup();
-    }
-    async summary(html) {
-        try {
-            await this.runner.summary.addRaw(this.redact(html), true).write();
-        }
-        catch (error) {
-            this.runner.warning(`Could not write the job summary: ${(0,errors/* errorText */.kc)(error)}`);
-        }
-    }
-    fail(message) {
-        this.runner.setFailed(this.redact(message));
-    }
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/multipart.ts
-
-
-
-
-/**
- * A multipart/form-data body with one part named `file` (docs/api.md, "Sending a file"), streamed
- * from disk: preamble, the file's bytes, epilogue. The length is known up front, so the request
- * carries Content-Length and no chunked encoding. `onChunk` sees every byte as it leaves.
- *
- * A file that changes (size or modification time against those it was matched with, and for a big
- * file before and after it is read; or fewer bytes than its size) throws a LocalFileError before
- * its last bytes leave: without its closing boundary the server cannot take the body as a whole
- * file, so a changed file is never stored. A small file is read whole before anything leaves.
- * The last bytes can still be read before a change that comes while they travel or while the
- * answer is awaited: `read()` gives the file as its bytes were read, for `assertUnchanged` to
- * compare once the answer is in.
- */
-function multipartFile(source, fileName, onChunk, 
-/** Text parts before the file (a metadata record's `type`, an annex's `paths` and `labels`), in order. */
-fields = []) {
-    let read;
-    const boundary = `----gpf-publish-${BOUNDARY_PREFIX}${(boundaryCount++).toString(36)}`;
-    const textParts = fields
-        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${escapeQuoted(name)}"\r\n\r\n${value}\r\n`)
-        .join('');
-    const head = Buffer.from(`${textParts}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escapeQuoted(fileName)}"\r\n` +
-        'Content-Type: application/octet-stream\r\n\r\n');
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const size = 'content' in source ? source.content.length : source.size;
-    // The head rides with the first bytes and the tail with the last: fewer, fuller TCP writes,
-    // which for small files halves the server's work per request.
-    async function* parts() {
-        if ('content' in source) {
-            onChunk?.(source.content);
-            yield Buffer.concat([head, source.content, tail]);
-            return;
-        }
-        let fd;
-        try {
-            fd = await openForReading(source.path);
-            const frame = { fd, source, head, tail, onChunk, onRead: (stat) => (read = stat) };
-            yield* source.size < readChunkSize(source.size) ? smallFile(frame) : bigFile(frame);
-        }
-        catch (error) {
-            if (error instanceof errors/* LocalFileError */.QD)
-                throw error;
-            throw new errors/* LocalFileError */.QD(source.label, multipart_unreadable(error));
-        }
-        finally {
-            if (fd !== undefined)
-                await closeFd(fd);
-        }
-    }
-    return {
-        stream: parts(),
-        length: head.length + size + tail.length,
-        contentType: `multipart/form-data; boundary=${boundary}`,
-        read: () => read,
-    };
-}
-/**
- * A small file: read whole into the body's one buffer, between its head and tail, then one stat.
- * Nothing has left yet when the stat is compared, so a change is refused unsent.
- */
-async function* smallFile({ fd, source, head, tail, onChunk, onRead }) {
-    const body = Buffer.allocUnsafe(head.length + source.size + tail.length);
-    head.copy(body, 0);
-    const got = await readFully(fd, body, head.length, source.size, 0);
-    const now = await sizeAndTime(fd);
-    onRead(now);
-    if (isChanged(source, now))
-        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${changes(source, now)}); it was not sent`);
-    if (got < source.size)
-        throw new errors/* LocalFileError */.QD(source.label, `shrank while it was read (${got} of ${source.size} bytes); it was not sent`);
-    tail.copy(body, head.length + source.size);
-    onChunk?.(body.subarray(head.length, head.length + source.size));
-    yield body;
-}
-/**
- * A big file, read a chunk at a time as the socket takes them, with a stat before and after: a
- * change refuses the tail, so the server never gets a whole body of a changed file.
- */
-async function* bigFile({ fd, source, head, tail, onChunk, onRead }) {
-    const chunkSize = readChunkSize(source.size);
-    const before = await sizeAndTime(fd);
-    onRead(before);
-    if (isChanged(source, before))
-        throw new errors/* LocalFileError */.QD(source.label, `changed after it was matched (${changes(source, before)}); it was not sent`);
-    let held = head;
-    for (let position = 0; position < source.size;) {
-        const want = Math.min(chunkSize, source.size - position);
-        const chunk = Buffer.allocUnsafe(want);
-        const bytesRead = await readAt(fd, chunk, 0, want, position);
-        if (bytesRead === 0)
-            throw new errors/* LocalFileError */.QD(source.label, `shrank while it was sent (${position} of ${source.size} bytes read); it was not stored`);
-        const bytes = bytesRead < want ? chunk.subarray(0, bytesRead) : chunk;
-        position += bytesRead;
-        onChunk?.(bytes);
-        if (held === head)
-            held = Buffer.concat([head, bytes]);
-        else {
-            yield held;
-            held = bytes;
-        }
-    }
-    const after = await sizeAndTime(fd);
-    if (isChanged(before, after))
-        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${changes(before, after)}); it was not stored`);
-    yield Buffer.concat([held, tail]);
-}
-/**
- * Throws when the file at `source.path` is no longer the one whose bytes were sent (`read`): one
- * stat after the answer, by path, for small files as for big ones. The server holds bytes of a file
- * that is not the final one: the caller removes that copy.
- */
-async function assertUnchanged(source, read) {
-    if (!read)
-        return;
-    const now = await sizeAndTimeAt(source.path).catch((error) => {
-        throw new errors/* LocalFileError */.QD(source.label, `${multipart_unreadable(error)} while it was sent; the copy sent is not kept`);
-    });
-    if (isChanged(read, now))
-        throw new errors/* LocalFileError */.QD(source.label, `changed while it was sent (${changes(read, now)}); the copy sent is not kept`);
-}
-/** Why a local file could not be read, in words. */
-function multipart_unreadable(error) {
-    const code = error.code;
-    if (code === 'ENOENT')
-        return 'no longer exists (deleted or moved after it was matched)';
-    if (code === 'EACCES' || code === 'EPERM')
-        return 'cannot be read: permission denied';
-    if (code === 'EISDIR')
-        return 'is now a directory';
-    return `could not be read: ${code ?? (0,errors/* errorText */.kc)(error)}`;
-}
-function isChanged(was, now) {
-    return (now.size !== was.size || (was.mtimeMs !== undefined && now.mtimeMs !== was.mtimeMs) || (was.ino !== undefined && now.ino !== was.ino));
-}
-function changes(was, now) {
-    if (was.size !== now.size)
-        return `${was.size} bytes, now ${now.size}`;
-    if (was.ino !== undefined && was.ino !== now.ino)
-        return 'replaced by another file';
-    return `modified at ${new Date(now.mtimeMs).toISOString()}`;
-}
-/** One random prefix per process and a counter: unique boundaries without entropy per file. */
-const BOUNDARY_PREFIX = (0,external_node_crypto_.randomBytes)(12).toString('hex');
-let boundaryCount = 0;
-/** WHATWG form encoding of a quoted header parameter: `"`, CR and LF percent-encoded. */
-function escapeQuoted(value) {
-    return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/catalogue.ts
-
-
-
-
-const PAGE = 50;
-class CatalogueClient {
-    transport;
-    constructor(transport) {
-        this.transport = transport;
-    }
-    async metadataList(tags = {}) {
-        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-        const items = await this.transport.getAll('/metadata', query, PAGE);
-        // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
-        return Promise.all(items
-            .map(record)
-            .map(async (item) => typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record'))));
-    }
-    metadata(id) {
-        return this.transport.readJson(`read metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, (body) => toMetadata(record(body)));
-    }
-    metadataFile(id) {
-        const route = `/metadata/${encodeURIComponent(id)}/file`;
-        return this.transport.retry.read(`read the file of metadata ${id}`, async () => (await this.transport.request('GET', route)).text);
-    }
-    async createMetadata(xml, fileIdentifier, flags) {
-        const content = Buffer.from(xml, 'utf8');
-        const { value } = await this.transport.retry.write(`create metadata ${fileIdentifier}`, async () => {
-            // The docs say form fields, every client sends query parameters: both, the same values.
-            const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
-            const openData = String(flags.openData);
-            const res = await this.transport.request('POST', '/metadata', {
-                query: { type, open_data: openData },
-                body: () => multipartFile({ content }, 'metadata.xml', undefined, [
-                    ['type', type],
-                    ['open_data', openData],
-                ]),
-            });
-            return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
-        }, 
-        // The identifier is unique on the platform: a record of ours that holds it was made by this request.
-        async () => {
-            const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
-            return made ? { done: true, value: made } : { done: false };
-        });
-        if (!value)
-            throw new errors/* BadResponseError */.nS('POST', '/metadata', 'no record was made');
-        return value;
-    }
-    async replaceMetadata(id, xml, isDone) {
-        const content = Buffer.from(xml, 'utf8');
-        await this.transport.change(`replace metadata ${id}`, 'PUT', `/metadata/${encodeURIComponent(id)}`, { body: () => multipartFile({ content }, 'metadata.xml') }, isDone);
-    }
-    async setMetadataFlags(id, flags) {
-        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
-        await this.transport.change(`set the flags of metadata ${id}`, 'PATCH', `/metadata/${encodeURIComponent(id)}`, { json: { type, open_data: flags.openData } }, async () => {
-            const now = await this.metadata(id);
-            return now.type === type && now.openData === flags.openData;
-        });
-    }
-    async tagMetadata(id, tags) {
-        await this.transport.tag(`tag metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, tags, async () => (await this.metadata(id)).tags);
-    }
-    async publishMetadata(id, fileIdentifier, endpointId) {
-        await this.transport.change(`publish metadata ${fileIdentifier}`, 'POST', '/metadata/publication', { json: { file_identifiers: [fileIdentifier], endpoint: endpointId } }, async () => (await this.metadata(id)).endpointIds.includes(endpointId));
-    }
-    async annexes(labels) {
-        const query = new URLSearchParams(labels.map((l) => ['labels', l]));
-        // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
-        const items = await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE);
-        return items.map((item) => toAnnex(record(item)));
-    }
-    async createAnnex(content, path, labels) {
-        const route = `/annexes`;
-        // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
-        const fields = [['paths', path], ...labels.map((l) => ['labels', l]), ['published', 'true']];
-        const { value } = await this.transport.retry.write(`create annex ${path}`, async () => {
-            const res = await this.transport.request('POST', route, {
-                body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
-            });
-            return toAnnex(record(parseBody(res.text, 'POST', route)));
-        }, 
-        // A path is unique in the datastore: an annex at it was made by this request.
-        async () => {
-            const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
-            const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
-            return made ? { done: true, value: made } : { done: false };
-        });
-        if (!value)
-            throw new errors/* BadResponseError */.nS('POST', route, 'no annex was made');
-        return value;
-    }
-    async deleteAnnex(id) {
-        const route = `/annexes/${encodeURIComponent(id)}`;
-        await this.transport.remove(`delete annex ${id}`, route, async () => {
-            const items = await this.transport.getAll('/annexes', {}, PAGE);
-            return !items.some((item) => string(record(item)._id) === id);
-        });
-    }
-}
-function toMetadata(fields) {
-    return {
-        id: entityId(fields, 'a metadata record'),
-        fileIdentifier: json_text(fields.file_identifier),
-        type: string(fields.type),
-        openData: json_boolean(fields.open_data),
-        tags: tagMap(fields.tags),
-        endpointIds: array(fields.endpoints).flatMap((e) => string(record(e)._id) ?? string(record(record(e).endpoint)._id) ?? []),
-        update: string(fields.update),
-    };
-}
-function toAnnex(fields) {
-    return {
-        id: entityId(fields, 'an annex'),
-        paths: array(fields.paths).flatMap((p) => string(p) ?? []),
-        labels: array(fields.labels).flatMap((l) => string(l) ?? []),
-        published: fields.published === true,
-    };
-}
-function parseBody(text, method, route) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        throw new errors/* BadResponseError */.nS(method, route, 'the answer is not the JSON the API returns');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
-
-class DatastoreClient {
-    transport;
-    constructor(transport) {
-        this.transport = transport;
-    }
-    async datastore() {
-        return this.transport.readJson('read the datastore', '', (body) => ({
-            usage: toUsage(body),
-            layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
-            metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
-            technicalName: string(record(body).technical_name) || undefined,
-        }));
-    }
-    async memberships() {
-        return this.transport.readJson('read the account', '/users/me', toMemberships, this.transport.root);
-    }
-}
-/** `storages.uploads` in the 2026 schema, `storages.upload` in the 2024 tutorial (docs/api.md, "Quota"). */
-function toUsage(body) {
-    const storages = record(record(body).storages);
-    const upload = record(storages.uploads ?? storages.upload);
-    const quota = number(upload.quota);
-    return quota === undefined ? undefined : { use: json_numeric(upload.use) ?? NaN, quota };
-}
-function toMemberships(body) {
-    return array(record(body).communities_member).map((value) => {
-        const member = record(value);
-        const community = record(member.community);
-        return {
-            community: json_text(community.name, '?'),
-            datastore: string(community.datastore) ?? idOf(community.datastore),
-            rights: array(member.rights).flatMap((right) => string(right) ?? []),
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/layers.ts
-
-
-
-
-
-const layers_PAGE = 100;
-/** How long an unpublished offering is watched until it is gone. */
-const UNPUBLISH_MS = 120_000;
-class LayersClient {
-    transport;
-    constructor(transport) {
-        this.transport = transport;
-    }
-    within(signal) {
-        return new LayersClient(this.transport.within(signal));
-    }
-    async processings() {
-        const read = async (id) => ({
-            id,
-            name: await this.transport.readJson(`read processing ${id}`, processingRoute(id), (body) => json_text(record(body).name)),
-        });
-        // `name` is a base field of the list; an item without it is read whole rather than nameless.
-        return this.transport.listWhole('/processings', {}, layers_PAGE, read, {
-            what: 'a processing',
-            fromItem: (item) => (typeof item.name === 'string' ? { id: entityId(item, 'a processing'), name: item.name } : undefined),
-        });
-    }
-    async processingParameters(processingId) {
-        return this.transport.readJson(`read processing ${processingId}`, processingRoute(processingId), toParameters);
-    }
-    async createExecution(body, outputName) {
-        // Not idempotent: a stored data of our (run-unique) name means the execution was made.
-        return this.transport.create(`create the pyramid ${outputName}`, '/processings/executions', body, toPyramidExecution, async () => {
-            const made = (await this.storedDataNamed(outputName))[0];
-            return made ? (await this.executionsProducing(made.id))[0] : undefined;
-        });
-    }
-    async launchExecution(executionId) {
-        // Launched once it is no longer CREATED; a second launch is refused.
-        await this.transport.change(`launch execution ${executionId}`, 'POST', `${executionRoute(executionId)}/launch`, {}, async () => (await this.pyramidExecution(executionId)).status !== 'CREATED', [409]);
-    }
-    async pyramidExecution(executionId) {
-        return this.transport.readJson(`read execution ${executionId}`, executionRoute(executionId), toPyramidExecution);
-    }
-    async executionsProducing(storedDataId) {
-        const executions = await this.transport.listWhole('/processings/executions', { output_stored_data: storedDataId }, layers_PAGE, (id) => this.pyramidExecution(id), { what: 'an execution' });
-        return executions.filter((e) => e.storedDataId === storedDataId);
-    }
-    async executionLogs(executionId) {
-        // Logs may not be there yet (docs/api.md): none rather than a failure.
-        const lines = await unlessGone(() => this.transport.getAll(`${executionRoute(executionId)}/logs`, {}, layers_PAGE, true));
-        return lines ? logLines(lines) : [];
-    }
-    async storedData(storedDataId) {
-        return this.transport.readJson(`read stored data ${storedDataId}`, storedDataRoute(storedDataId), toStoredData);
-    }
-    async storedDataTagged(tags) {
-        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
-        // Filters may be looser than asked: keep what carries every tag, read from an answer that has them.
-        return this.storedDataWhere(query, ['tags', 'status'], (sd) => Object.entries(tags).every(([k, v]) => sd.tags[k] === v));
-    }
-    async storedDataNamed(name) {
-        return this.storedDataWhere({ name }, ['name', 'status'], (sd) => sd.name === name);
-    }
-    async tagStoredData(storedDataId, tags) {
-        await this.transport.tag(`tag stored data ${storedDataId}`, storedDataRoute(storedDataId), tags, async () => (await this.storedData(storedDataId)).tags);
-    }
-    async deleteStoredData(storedDataId) {
-        await this.transport.remove(`delete stored data ${storedDataId}`, storedDataRoute(storedDataId), async () => {
-            const held = await unlessGone(() => this.storedData(storedDataId));
-            return held === undefined || held.status === 'DELETED';
-        });
-    }
-    async dependencies(storedDataId) {
-        return this.transport.readJson(`read the dependencies of ${storedDataId}`, `${storedDataRoute(storedDataId)}/dependencies`, toDependencies);
-    }
-    async configurationsOf(layerName, type) {
-        // The layer_name filter may match more than the exact name (docs/api.md, "Listing uploads"); an
-        // item that names another layer or type is not ours. The rest are read whole: a list item has
-        // no used data (docs/api.md, "List items"), and one may lack even its layer name.
-        const read = await this.transport.listWhole('/configurations', { layer_name: layerName, type }, layers_PAGE, (id) => this.configuration(id), {
-            what: 'a configuration',
-            mayBeOurs: (item) => (typeof item.layer_name !== 'string' || item.layer_name === layerName) && (typeof item.type !== 'string' || item.type === type),
-        });
-        return read.filter((c) => c.layerName === layerName && c.type === type);
-    }
-    async configuration(configurationId) {
-        return this.transport.readJson(`read configuration ${configurationId}`, configurationRoute(configurationId), toConfiguration);
-    }
-    async createConfiguration(body) {
-        // layer_name is unique per type: one of ours means it was made.
-        return this.transport.create(`create the ${body.type} configuration of ${body.layer_name}`, '/configurations', body, toConfiguration, async () => (await this.configurationsOf(body.layer_name, body.type))[0]);
-    }
-    async replaceConfiguration(configuration, body) {
-        const wanted = JSON.stringify(body.type_infos.used_data);
-        await this.transport.change(`update the configuration of ${configuration.layerName}`, 'PUT', configurationRoute(configuration.id), { json: body }, async () => JSON.stringify((await this.configuration(configuration.id)).usedData) === wanted);
-    }
-    async tagConfiguration(configurationId, tags) {
-        await this.transport.tag(`tag configuration ${configurationId}`, configurationRoute(configurationId), tags, async () => (await this.configuration(configurationId)).tags);
-    }
-    async offeringsOf(configurationId) {
-        // A list item has no endpoint and no urls (docs/api.md, "List items"; the portal reads each
-        // offering's detail before using its endpoint): read each one whole. A configuration has one or two.
-        return this.transport.listWhole(`${configurationRoute(configurationId)}/offerings`, {}, layers_PAGE, (id) => this.offering(id), {
-            what: 'an offering',
-        });
-    }
-    async createOffering(configurationId, endpointId, open) {
-        // One offering per configuration and endpoint: one there means it was made.
-        return this.transport.create(`publish configuration ${configurationId}`, `${configurationRoute(configurationId)}/offerings`, { endpoint: endpointId, open }, toOffering, async () => (await this.offeringsOf(configurationId)).find((o) => o.endpointId === endpointId));
-    }
-    async syncOffering(offeringId, isDone) {
-        await this.transport.change(`synchronise offering ${offeringId}`, 'PUT', offeringRoute(offeringId), {}, isDone);
-    }
-    async offering(offeringId) {
-        return this.transport.readJson(`read offering ${offeringId}`, offeringRoute(offeringId), toOffering);
-    }
-    async deleteOffering(offeringId) {
-        const gone = async () => (await unlessGone(() => this.offering(offeringId))) === undefined;
-        await this.transport.remove(`unpublish offering ${offeringId}`, offeringRoute(offeringId), gone);
-        // The SDK and QGIS poll every second until the offering answers 404.
-        await waitFor(gone, (isGone) => isGone, UNPUBLISH_MS, this.transport.retry.signal, 1000);
-    }
-    async endpoints() {
-        return this.transport.readJson('read the datastore', '', toEndpoints);
-    }
-    /**
-     * The live pyramids of a filtered list that `keep` keeps, each read whole: a list item carries
-     * neither `status` nor `tags`, nor the levels and extent a layer is configured with (docs/api.md,
-     * "List items"). `needed` is asked with `fields=` only to pass over, unread, the items that are
-     * not ours; a missing status is never taken for "not DELETED".
-     */
-    async storedDataWhere(query, needed, keep) {
-        const found = await this.transport.listWhole('/stored_data', { ...query, type: 'ROK4-PYRAMID-RASTER', fields: needed.join(',') }, layers_PAGE, (id) => this.storedData(id), { what: 'a stored data', mayBeOurs: (item) => !needed.every((field) => field in item) || keep(toStoredData(item)) });
-        return found.filter((sd) => sd.status !== 'DELETED' && keep(sd));
-    }
-}
-const processingRoute = (id) => `/processings/${encodeURIComponent(id)}`;
-const executionRoute = (id) => `/processings/executions/${encodeURIComponent(id)}`;
-const storedDataRoute = (id) => `/stored_data/${encodeURIComponent(id)}`;
-const configurationRoute = (id) => `/configurations/${encodeURIComponent(id)}`;
-const offeringRoute = (id) => `/offerings/${encodeURIComponent(id)}`;
-
-;// CONCATENATED MODULE: ./src/entrepot/upload-files.ts
-
-
-
-
-
-
-/**
- * After a data POST whose answer was lost once its whole body had gone, the tree can take a while
- * to show the file (IGN's QGIS plugin waits for it): look for this long before sending it again.
- */
-const TREE_SETTLE_MS = 10_000;
-class UploadFiles {
-    transport;
-    options;
-    constructor(transport, options = {}) {
-        this.transport = transport;
-        this.options = options;
-    }
-    async sendFile(uploadId, file, onProgress) {
-        let md5;
-        let sent = 0;
-        let body;
-        const source = { path: file.localPath, label: file.label, size: file.size, mtimeMs: file.mtimeMs };
-        const send = async () => {
-            const outcome = await this.transport.retry.write(file.remotePath, async () => {
-                md5 = undefined;
-                let hash = this.md5.session();
-                await this.transport.request('POST', `${uploadRoute(uploadId)}/data`, {
-                    query: { path: file.remotePath },
-                    body: () => {
-                        // A fresh stream and hash for each attempt, from the file's first byte.
-                        hash = this.md5.session();
-                        sent = 0;
-                        return (body = multipartFile(source, external_node_path_default().basename(file.localPath), (chunk) => {
-                            sent += chunk.length;
-                            onProgress?.(sent);
-                            hash.update(chunk);
-                        }));
-                    },
-                });
-                md5 = hash.digest();
-            }, 
-            // The server may have stored it anyway (a 502 after the body went through). It can only
-            // hold the whole file if every byte left; then, behind a gateway error or a lost answer,
-            // the tree may lag (the S3 copy behind the 502): give it time. A 500 is the server's own.
-            (error) => this.reconcileStored(uploadId, file.remotePath, file.size, sent === file.size && mayLag(error), 'data'));
-            // The server holds the bytes as they were read: the file must still be that one.
-            await assertUnchanged(source, body?.read());
-            return outcome;
-        };
-        const { attempts, reconciled } = await send().catch(async (error) => {
-            // A file that changed while it was sent must not stay stored, whatever the server kept of it
-            // (nothing can be there when not a byte left).
-            if (error instanceof errors/* LocalFileError */.QD && sent > 0)
-                await this.removeStray(uploadId, file.remotePath, 'data');
-            throw error;
-        });
-        return { md5: reconciled ? undefined : md5, attempts };
-    }
-    async deleteFile(uploadId, remotePath) {
-        await this.deleteStored(uploadId, remotePath, 'data');
-    }
-    async tree(uploadId) {
-        return this.transport.readJson(`read the tree of ${uploadId}`, `${uploadRoute(uploadId)}/tree`, flattenTree);
-    }
-    async sendMd5(uploadId, fileName, content) {
-        const bytes = Buffer.from(content, 'utf8');
-        await this.transport.retry.write(`send ${fileName}`, async () => void (await this.transport.request('POST', `${uploadRoute(uploadId)}/md5`, {
-            body: () => multipartFile({ content: bytes }, fileName),
-        })), (error) => this.reconcileStored(uploadId, fileName, bytes.length, mayLag(error), 'md5'));
-    }
-    async deleteMd5(uploadId, fileName) {
-        await this.deleteStored(uploadId, fileName, 'md5');
-    }
-    /**
-     * Whether `remotePath` is stored whole after a lost answer. A copy of another size is partial:
-     * it is deleted so that the next attempt starts clean.
-     */
-    async reconcileStored(uploadId, remotePath, size, 
-    /** The whole body left and the answer was lost or a gateway's: the tree may show the file later. */
-    mayLag, kind = 'data') {
-        const read = () => this.tree(uploadId).then((tree) => tree.get(remotePath));
-        const held = mayLag
-            ? await waitFor(read, (s) => s === size, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal)
-            : await read();
-        if (held === size)
-            return { done: true, value: undefined };
-        if (held !== undefined)
-            await this.deleteStored(uploadId, remotePath, kind);
-        return { done: false, retry: true };
-    }
-    /** DELETE a stored file at most once: it is gone when the tree no longer lists it. */
-    async deleteStored(uploadId, remotePath, kind) {
-        await this.transport.remove(`delete ${remotePath}`, `${uploadRoute(uploadId)}/${kind}`, async () => !(await this.tree(uploadId)).has(remotePath), {
-            query: { path: remotePath },
-        });
-    }
-    /**
-     * Removes whatever an aborted or changed send left at `remotePath`. A server may store what it got
-     * of an abandoned body a moment later (the S3 copy behind a 502): the tree is watched as after a
-     * lost answer, for `treeSettleMs`, before deciding that nothing is there.
-     */
-    async removeStray(uploadId, remotePath, kind) {
-        const read = () => this.tree(uploadId).then((tree) => tree.has(remotePath));
-        const held = await waitFor(read, (has) => has, this.options.treeSettleMs ?? TREE_SETTLE_MS, this.transport.retry.signal);
-        if (held)
-            await this.deleteStored(uploadId, remotePath, kind);
-    }
-    get md5() {
-        return this.options.md5 ?? inlineMd5;
-    }
-}
-const uploadRoute = (uploadId) => `/uploads/${encodeURIComponent(uploadId)}`;
-function mayLag(error) {
-    if (error instanceof errors/* ApiError */.hD)
-        return error.status === 502 || error.status === 504;
-    return error instanceof errors/* RequestError */.GI;
-}
-
-;// CONCATENATED MODULE: ./src/entrepot/uploads.ts
-
-
-
-
-
-
-/** Items per list page. The portal uses 100 (docs/api.md, "Listing uploads"); the maximum is unknown. */
-const LIST_PAGE_SIZE = 100;
-/** Log lines per page; QGIS reads pages of 50. */
-const LOG_PAGE_SIZE = 100;
-/**
- * What `publish` decides on for an upload found by name: which one to resume or await (status,
- * last_event), whether it is this commit's (tags), its projection (srs) and the bytes it frees
- * (size). The list's base fields lack most of them (docs/api.md, "List items"): they are asked with
- * `fields=`, and an item that comes without one of them is read whole, never taken as "none".
- */
-const UPLOAD_DECISION_FIELDS = ['name', 'status', 'srs', 'size', 'tags', 'last_event'];
-class UploadsClient {
-    transport;
-    options;
-    files;
-    constructor(transport, options = {}) {
-        this.transport = transport;
-        this.options = options;
-        this.files = new UploadFiles(transport, options);
-    }
-    within(signal) {
-        return new UploadsClient(this.transport.within(signal), this.options);
-    }
-    // ---------------------------------------------------------------- uploads
-    async uploadsNamed(name) {
-        const uploads = await this.transport.listWhole('/uploads', { name, fields: UPLOAD_DECISION_FIELDS.join(',') }, LIST_PAGE_SIZE, (id) => this.getUpload(id), {
-            what: 'an upload',
-            // The name filter is pattern-like: an item that names another upload is not one of ours.
-            mayBeOurs: (item) => typeof item.name !== 'string' || item.name === name,
-            fromItem: (item) => (UPLOAD_DECISION_FIELDS.every((field) => field in item) ? toUpload(item, 'GET', '/uploads') : undefined),
-        });
-        // DELETED uploads may or may not be listed (docs/api.md): never one to use.
-        return uploads.filter((u) => u.name === name && u.status !== 'DELETED');
-    }
-    async getUpload(uploadId) {
-        const route = uploads_uploadRoute(uploadId);
-        return this.transport.readJson(`read upload ${uploadId}`, route, (body) => toUpload(body, 'GET', route));
-    }
-    async createUpload(fields, existing) {
-        return this.transport.create(`create upload '${fields.name}'`, '/uploads', 
-        // Only the documented fields: an unknown one can make creation fail (docs/api.md).
-        { name: fields.name, description: fields.description, type: 'RASTER', srs: fields.srs }, (body) => toUpload(body, 'POST', '/uploads'), 
-        // Creating is not idempotent: an upload of that name that was not there before is ours.
-        async () => newest((await this.uploadsNamed(fields.name)).filter((u) => !existing.has(u.id))));
-    }
-    async deleteUpload(uploadId) {
-        // The upload is gone when it reads DELETED or not at all.
-        await this.transport.remove(`delete upload ${uploadId}`, uploads_uploadRoute(uploadId), async () => (await this.statusOrGone(uploadId)) === 'DELETED');
-    }
-    async addTags(uploadId, tags) {
-        await this.transport.tag(`tag upload ${uploadId}`, uploads_uploadRoute(uploadId), tags, async () => (await this.getUpload(uploadId)).tags);
-    }
-    // ---------------------------------------------------------------- files
-    sendFile(uploadId, file, onProgress) {
-        return this.files.sendFile(uploadId, file, onProgress);
-    }
-    deleteFile(uploadId, remotePath) {
-        return this.files.deleteFile(uploadId, remotePath);
-    }
-    tree(uploadId) {
-        return this.files.tree(uploadId);
-    }
-    sendMd5(uploadId, fileName, content) {
-        return this.files.sendMd5(uploadId, fileName, content);
-    }
-    deleteMd5(uploadId, fileName) {
-        return this.files.deleteMd5(uploadId, fileName);
-    }
-    async close(uploadId) {
-        // Close is not idempotent (a second one is refused): an upload no longer OPEN was closed.
-        await this.transport.change(`close upload ${uploadId}`, 'POST', `${uploads_uploadRoute(uploadId)}/close`, { json: {} }, async () => {
-            const status = await this.statusOrGone(uploadId);
-            if (status === 'DELETED')
-                throw new errors/* UploadStateError */.Dl(`Upload ${uploadId} was deleted while it was being closed`);
-            return status !== 'OPEN';
-        }, [409]);
-    }
-    // ---------------------------------------------------------------- checks
-    async checks(uploadId) {
-        const route = `${uploads_uploadRoute(uploadId)}/checks`;
-        return this.transport.readJson(`read the checks of ${uploadId}`, route, (body) => {
-            if (!isRecord(body))
-                throw new errors/* BadResponseError */.nS('GET', route, `the answer is ${describeJson(body)}, not the object of check lists the API returns`);
-            const read = (key, status) => array(body[key]).map((item) => toCheckExecution(item, status));
-            return {
-                asked: read('asked', 'WAITING'),
-                inProgress: read('in_progress', 'PROGRESS'),
-                passed: read('passed', 'SUCCESS'),
-                failed: read('failed', 'FAILURE'),
-            };
-        });
-    }
-    async execution(executionId) {
-        return this.transport.readJson(`read check execution ${executionId}`, `/checks/executions/${encodeURIComponent(executionId)}`, (body) => {
-            const fields = record(body);
-            return { ...toCheckExecution(fields, checkStatusOf(fields.status)), start: string(fields.start), finish: string(fields.finish) };
-        });
-    }
-    async logs(executionId) {
-        return logLines(await this.transport.getAll(`/checks/executions/${encodeURIComponent(executionId)}/logs`, {}, LOG_PAGE_SIZE, true));
-    }
-    /** The upload's status, or DELETED when the server no longer knows it. */
-    async statusOrGone(uploadId) {
-        return (await unlessGone(() => this.getUpload(uploadId)))?.status ?? 'DELETED';
-    }
-}
-const uploads_uploadRoute = (uploadId) => `/uploads/${encodeURIComponent(uploadId)}`;
-
-;// CONCATENATED MODULE: ./src/http/auth.ts
-
-
-
-/**
- * Renew this long before `expires_in` runs out: a minute, or a fifth of a short lifetime, so a
- * request never leaves with a token about to expire. The SDK uses no margin (docs/api.md).
- */
-const MAX_RENEWAL_MARGIN_MS = 60_000;
-const RENEWAL_MARGIN_FRACTION = 0.2;
-function createTokenSource(auth, tokenUrl, http, retry, onToken) {
-    if (auth.kind === 'token')
-        return { get: () => Promise.resolve(auth.token), invalidate: () => undefined };
-    const form = () => auth.kind === 'client-credentials'
-        ? { grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }
-        : {
-            grant_type: 'password',
-            client_id: auth.clientId,
-            ...(auth.clientSecret ? { client_secret: auth.clientSecret } : {}),
-            username: auth.username,
-            password: auth.password,
-            ...(auth.totpSecret ? { totp: totp(auth.totpSecret) } : {}),
-        };
-    return new OAuthTokenSource(tokenUrl, form, http, retry, auth.kind === 'password', onToken);
-}
-class OAuthTokenSource {
-    tokenUrl;
-    form;
-    http;
-    retry;
-    passwordGrant;
-    onToken;
-    current;
-    pending;
-    /** A token request that failed for good: every later get() fails the same way, at once. */
-    failure;
-    constructor(tokenUrl, form, http, retry, passwordGrant, onToken) {
-        this.tokenUrl = tokenUrl;
-        this.form = form;
-        this.http = http;
-        this.retry = retry;
-        this.passwordGrant = passwordGrant;
-        this.onToken = onToken;
-    }
-    get() {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        if (this.current && Date.now() < this.current.renewAt)
-            return Promise.resolve(this.current.token);
-        // Concurrent requests share one token request.
-        this.pending ??= this.fetch().finally(() => (this.pending = undefined));
-        return this.pending;
-    }
-    invalidate(token) {
-        if (this.current?.token === token)
-            this.current = undefined;
-    }
-    async fetch() {
-        const requestedAt = Date.now();
-        let body;
-        try {
-            // A token request changes nothing on the datastore: retried as a read, on its own budget.
-            body = await this.retry.read('token request', async () => {
-                const res = await this.http.send({ method: 'POST', url: this.tokenUrl, form: this.form() });
-                if (res.status >= 200 && res.status < 300)
-                    return parseTokenAnswer(res.text);
-                throw new errors/* ApiError */.hD(res.status, 'POST', new URL(this.tokenUrl).pathname, keycloakError(res.text));
-            });
-        }
-        catch (error) {
-            if (error instanceof errors/* ApiError */.hD && error.status >= 400 && error.status < 500)
-                throw (this.failure = this.refusal(error));
-            if (error instanceof errors/* AuthError */.lR)
-                throw (this.failure = error);
-            if (error instanceof errors/* CancelledError */.cc)
-                throw error;
-            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint ${this.tokenUrl} could not give a token (${(0,errors/* reasonOf */.A3)(error)}); check input 'token-url', or try again later`));
-        }
-        if (typeof body.access_token !== 'string' || !body.access_token)
-            throw (this.failure = new errors/* AuthError */.lR(`The token endpoint answered without an access_token (${this.tokenUrl})`));
-        const token = body.access_token;
-        this.onToken?.(token);
-        const lifetimeMs = Number(body.expires_in) > 0 ? Number(body.expires_in) * 1000 : MAX_RENEWAL_MARGIN_MS * 5;
-        const margin = Math.min(MAX_RENEWAL_MARGIN_MS, lifetimeMs * RENEWAL_MARGIN_FRACTION);
-        this.current = { token, renewAt: requestedAt + lifetimeMs - margin };
-        return token;
-    }
-    refusal(error) {
-        const reason = error.details.join('; ') || `HTTP ${error.status}`;
-        const hint = this.passwordGrant
-            ? 'Check username, password and totp-secret; Géoplateforme passwords must be renewed every year, and accounts made through FranceConnect or ProConnect have none (use a service account)'
-            : 'Check client-id and client-secret of the service account';
-        return new errors/* AuthError */.lR(`The token endpoint refused the credentials (${reason}). ${hint}`);
-    }
-}
-function parseTokenAnswer(text) {
-    try {
-        const body = JSON.parse(text);
-        if (body && typeof body === 'object')
-            return body;
-    }
-    catch {
-        // not JSON: said below
-    }
-    throw new errors/* AuthError */.lR("The token endpoint answered something that is not a token (not JSON); check input 'token-url'");
-}
-/** Keycloak's `{error, error_description}` (a string), or the first words of a non-JSON body. */
-function keycloakError(text) {
-    try {
-        const body = JSON.parse(text);
-        const description = body.error_description ?? body.error;
-        if (description !== undefined)
-            return [typeof description === 'string' ? description : JSON.stringify(description)];
-    }
-    catch {
-        // a gateway's page
-    }
-    const plain = (0,format/* plainText */.wh)(text);
-    return plain ? [plain.slice(0, 200)] : [];
-}
-/** RFC 6238 TOTP: HMAC-SHA1, 30 s steps, 6 digits, from a base32 secret (RFC 4648). */
-function totp(secret, now = Date.now(), stepSeconds = 30, digits = 6) {
-    const key = base32Decode(secret);
-    const counter = Buffer.alloc(8);
-    counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / stepSeconds)));
-    const mac = (0,external_node_crypto_.createHmac)('sha1', key).update(counter).digest();
-    const offset = mac[mac.length - 1] & 0x0f;
-    const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
-    return String(code).padStart(digits, '0');
-}
-function base32Decode(secret) {
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-    const clean = secret.toUpperCase().replace(/[\s=-]/g, '');
-    let bits = 0;
-    let value = 0;
-    const out = [];
-    for (const char of clean) {
-        const index = alphabet.indexOf(char);
-        if (index < 0)
-            throw new errors/* AuthError */.lR('totp-secret is not base32');
-        value = (value << 5) | index;
-        bits += 5;
-        if (bits >= 8) {
-            out.push((value >>> (bits - 8)) & 0xff);
-            bits -= 8;
-        }
-    }
-    return Buffer.from(out);
-}
-
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/http/answer.ts
-/**
- * Reading one answer on undici's dispatcher handler interface, bounded in what it keeps (http.ts
- * sends the request, with its timers and aborts).
- */
-/** An error answer is only read for its message: the rest is dropped. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/**
- * One request on the dispatcher's handler interface: no stream objects per answer, which for
- * thousands of small files is most of what a request makes (docs/performance.md). Resolves with
- * the status, the headers and the body as text, read up to a bound: past `maxOk` a 2xx rejects
- * with `tooLarge()`; an error answer is cut at 64 KiB. Either way the rest is never read (the
- * socket is dropped). Rejects with the signal's reason when it aborts, else undici's error.
- */
-function exchange(dispatcher, url, method, headers, body, signal, bounds) {
-    return new Promise((resolve, reject) => {
-        const reader = new AnswerReader(signal, bounds, resolve, reject);
-        // The dispatcher takes an async iterable body (Dispatcher.dispatch's docs); its types omit it.
-        dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method, headers, body: body }, reader);
-    });
-}
-/** Reads one answer as `exchange` says, settling its promise once. */
-class AnswerReader {
-    signal;
-    bounds;
-    resolve;
-    reject;
-    controller;
-    settled = false;
-    status = 0;
-    headers = {};
-    limit = MAX_ERROR_BODY_BYTES;
-    chunks = [];
-    size = 0;
-    onAbort = () => {
-        this.controller?.abort(new Error('aborted'));
-        this.finish(() => this.reject(this.signal.reason));
-    };
-    constructor(signal, bounds, resolve, reject) {
-        this.signal = signal;
-        this.bounds = bounds;
-        this.resolve = resolve;
-        this.reject = reject;
-        signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    onRequestStart(controller) {
-        this.controller = controller;
-        if (this.signal.aborted)
-            controller.abort(new Error('aborted'));
-    }
-    onResponseStart(_c, statusCode, headers) {
-        if (statusCode < 200)
-            return; // an informational answer; the real one follows
-        this.status = statusCode;
-        this.headers = flattenHeaders(headers);
-        if (statusCode < 300)
-            this.limit = this.bounds.maxOk;
-        this.bounds.onResponse();
-    }
-    onResponseData(c, chunk) {
-        if (this.settled)
-            return;
-        if (this.size + chunk.length <= this.limit) {
-            this.chunks.push(chunk);
-            this.size += chunk.length;
-            return;
-        }
-        if (this.status >= 200 && this.status < 300) {
-            const error = this.bounds.tooLarge();
-            c.abort(error);
-            this.finish(() => this.reject(error));
-            return;
-        }
-        this.chunks.push(chunk.subarray(0, this.limit - this.size));
-        this.size = this.limit;
-        c.abort(new Error('the rest of an error answer is not read'));
-        this.finish(() => this.resolve(this.answer()));
-    }
-    onResponseEnd() {
-        this.finish(() => this.resolve(this.answer()));
-    }
-    onResponseError(_c, error) {
-        this.finish(() => this.reject(error));
-    }
-    answer() {
-        return { status: this.status, headers: this.headers, text: Buffer.concat(this.chunks, this.size).toString('utf8') };
-    }
-    finish(settle) {
-        if (this.settled)
-            return;
-        this.settled = true;
-        this.signal.removeEventListener('abort', this.onAbort);
-        settle();
-    }
-}
-function flattenHeaders(headers) {
-    const flat = {};
-    for (const [key, value] of Object.entries(headers))
-        flat[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-    return flat;
-}
-
-;// CONCATENATED MODULE: ./src/http/request.ts
-
-
-
-
-
-/**
- * One HTTP request, bounded in time and in what it reads. Knows sockets, proxies and timeouts, not
- * the Entrepôt: it answers every status as it came, and the API client reads it. No retries here
- * (see retry.ts).
- */
-/**
- * Once its body is sent, a data POST waits long for its answer: the portal allows 20 min idle
- * (docs/api.md, "Sending a file"), and a server may copy a big file to S3 before it answers.
- */
-const DATA_ANSWER_TIMEOUT_MS = 20 * 60_000;
-const BODY_TIMEOUT_MS = 5 * 60_000;
-/** A JSON request (a list, a tree, a close) gets an answer within this, body included. */
-const JSON_REQUEST_TIMEOUT_MS = 2 * 60_000;
-/** A request body that makes no progress for this long is aborted as stalled. */
-const STALL_TIMEOUT_MS = 2 * 60_000;
-const CONNECT_TIMEOUT_MS = 30_000;
-/**
- * The largest answer read. The biggest the action reads is the tree of a huge upload (about 100
- * bytes a file); an endless body stops here instead of filling the memory.
- */
-const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** One dispatcher for the run: keep-alive connections, proxy from HTTP(S)_PROXY / NO_PROXY. */
-function createDispatcher() {
-    return new undici.EnvHttpProxyAgent({
-        connect: { timeout: CONNECT_TIMEOUT_MS },
-        headersTimeout: DATA_ANSWER_TIMEOUT_MS,
-        bodyTimeout: BODY_TIMEOUT_MS,
-    });
-}
-class Http {
-    options;
-    dispatcher;
-    /** The origins that have answered this run at least once. */
-    answered = new Set();
-    constructor(options = {}) {
-        this.options = options;
-        this.dispatcher = options.dispatcher ?? createDispatcher();
-    }
-    /**
-     * One attempt. Resolves with any HTTP status; throws NetworkError when no whole answer came,
-     * BadResponseError when a 2xx answer is larger than the bound, LocalFileError when the body's
-     * file failed, and the abort's error (CancelledError, TimeoutError) when a signal fired.
-     */
-    async send(req) {
-        const url = new URL(req.url);
-        for (const [key, value] of Object.entries(req.query ?? {}))
-            if (value !== undefined)
-                url.searchParams.set(key, String(value));
-        const headers = { accept: 'application/json', ...req.headers };
-        if (req.bearer)
-            headers.authorization = `Bearer ${req.bearer}`;
-        const guard = new Guard([this.options.signal, req.signal]);
-        const stallMs = this.options.stallTimeoutMs ?? STALL_TIMEOUT_MS;
-        const timeoutMs = this.options.requestTimeoutMs ?? JSON_REQUEST_TIMEOUT_MS;
-        const body = requestBody(req, headers, guard, stallMs);
-        if (body.stream)
-            guard.after(stallMs, { kind: 'stall' });
-        else
-            guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs });
-        const started = Date.now();
-        const path = url.pathname;
-        try {
-            guard.throwIfOuterAborted();
-            const maxOk = this.options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-            const res = await exchange(this.dispatcher, url, req.method, headers, body.body, guard.signal, {
-                // The body is sent: from here on the answer's body is under the request timeout.
-                onResponse: () => body.stream && guard.after(timeoutMs, { kind: 'timeout', ms: timeoutMs }),
-                maxOk,
-                tooLarge: () => new errors/* BadResponseError */.nS(req.method, path, `the answer was larger than ${(0,format/* formatBytes */.z3)(maxOk)}; it was not read further`),
-            });
-            this.options.onRequest?.({ method: req.method, path, status: res.status, ms: Date.now() - started });
-            this.answered.add(url.origin);
-            return res;
-        }
-        catch (error) {
-            await body.stream?.return(undefined); // closes the file
-            if (error instanceof errors/* BadResponseError */.nS)
-                throw error;
-            guard.throwIfOuterAborted();
-            if (body.sourceError instanceof errors/* LocalFileError */.QD)
-                throw body.sourceError;
-            const why = guard.reason;
-            const reason = why?.kind === 'stall'
-                ? `no upload progress for ${(0,format/* formatDuration */.a3)(stallMs, 'ms')}`
-                : why?.kind === 'timeout'
-                    ? `no whole answer within ${(0,format/* formatDuration */.a3)(timeoutMs, 'ms')}`
-                    : describeNetworkError(body.sourceError ?? error);
-            this.options.onRequest?.({ method: req.method, path, ms: Date.now() - started, error: reason });
-            // Nothing has ever answered at that address, and nothing listens there (or the name is
-            // unknown): a wrong URL, not a hiccup; no retry hides it for half a minute.
-            const unreachable = !this.answered.has(url.origin) && /\b(ECONNREFUSED|ENOTFOUND)\b/.test(reason);
-            throw new errors/* NetworkError */.Dr(req.method, path, reason, unreachable);
-        }
-        finally {
-            guard.dispose();
-        }
-    }
-}
-/**
- * One request's abort: the run's cancellation and the caller's signal (a deadline), and the timer
- * of a stall or of the answer, re-armed as the body moves (shared/abort.ts combines the signals).
- */
-class Guard {
-    own = new AbortController();
-    outer;
-    timer;
-    stopListening;
-    constructor(signals) {
-        this.outer = signals.filter((s) => s !== undefined);
-        this.stopListening = (0,abort/* onAnyAbort */.kh)(this.outer, () => this.own.abort());
-    }
-    get signal() {
-        return this.own.signal;
-    }
-    /** Why the request was aborted by its own timer, if it was. */
-    get reason() {
-        return this.own.signal.reason;
-    }
-    /** Aborts the request in `ms` unless re-armed first. */
-    after(ms, why) {
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.own.abort(why), ms);
-    }
-    /** An outer signal's own error: a cancellation, or a deadline's TimeoutError. */
-    throwIfOuterAborted() {
-        for (const signal of this.outer)
-            if (signal.aborted)
-                throw (0,abort/* abortError */.vt)(signal);
-    }
-    dispose() {
-        clearTimeout(this.timer);
-        this.stopListening();
-    }
-}
-/** The body of `req`, its content type set in `headers`. */
-function requestBody(req, headers, guard, stallMs) {
-    if (req.json !== undefined) {
-        headers['content-type'] = 'application/json';
-        return { body: JSON.stringify(req.json) };
-    }
-    if (req.form) {
-        headers['content-type'] = 'application/x-www-form-urlencoded';
-        return { body: new URLSearchParams(req.form).toString() };
-    }
-    if (!req.body)
-        return {};
-    const made = req.body();
-    headers['content-type'] = made.contentType;
-    headers['content-length'] = String(made.length);
-    const body = { stream: made.stream };
-    // Every chunk undici pulls re-arms the stall timer. undici leaves aborting an iterable body to
-    // its owner, so the tap stops when the request is aborted; it keeps the source's own error (a
-    // local file that changed), which is not the network's.
-    body.body = tap(made.stream, () => guard.after(stallMs, { kind: 'stall' }), () => guard.after(DATA_ANSWER_TIMEOUT_MS, { kind: 'timeout', ms: DATA_ANSWER_TIMEOUT_MS }), guard.signal, (error) => (body.sourceError = error));
-    return body;
-}
-function describeNetworkError(error) {
-    const e = error;
-    const code = e?.code ?? e?.cause?.code;
-    const message = e?.cause?.message ?? e?.message ?? String(error);
-    return code && !message.includes(code) ? `${code} ${message}` : message;
-}
-/** Passes the body's chunks on, saying when each leaves and when the last has left. */
-async function* tap(stream, onChunk, onEnd, signal, onSourceError) {
-    try {
-        for await (const chunk of stream) {
-            if (signal.aborted)
-                throw signal.reason;
-            onChunk();
-            yield chunk;
-        }
-        onEnd();
-    }
-    catch (error) {
-        if (!signal.aborted)
-            onSourceError(error);
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/setup.ts
-
-
-
-
-
-
-
-
-
-
-/** One HTTP client, retry policy and token source, shared by the upload, layer and datastore routes. */
-function connect(settings, hooks = {}) {
-    const http = new Http({ ...settings.http, signal: hooks.signal, onRequest: hooks.onRequest });
-    const retry = new Retrier({ ...(settings.retry ?? DEFAULT_RETRY), attempts: settings.retries }, hooks.signal, hooks.onRetry);
-    const tokens = createTokenSource(settings.auth, settings.tokenUrl, http, retry, hooks.onToken);
-    const transport = new Transport(http, retry, settings.apiUrl, settings.datastore, tokens);
-    return {
-        // Without checksums nothing is hashed: MD5 is most of the CPU a big upload costs.
-        uploads: new UploadsClient(transport, { md5: settings.checksums ? inlineMd5 : noMd5, treeSettleMs: settings.treeSettleMs }),
-        layers: new LayersClient(transport),
-        datastore: new DatastoreClient(transport),
-        catalogue: new CatalogueClient(transport),
-    };
-}
-function publishOptions(config, fileSet, { only, ...context }) {
-    const { name, description, srs, ifExists, uploadId, close, waitForChecks, checksTimeoutMs, pollIntervalMs, concurrency, dryRun, prune } = config;
-    return {
-        ...{ name, description, srs, ifExists, uploadId, close, waitForChecks, checksTimeoutMs, pollIntervalMs, concurrency, dryRun, prune },
-        ...context,
-        checksumFile: config.checksums ? checksumFileName(config.shard) : undefined,
-        // Every shard's files: a resumed upload keeps them all.
-        keep: new Set((only ?? fileSet.all).map((f) => f.remotePath)),
-    };
-}
-function layerOptions(config, uploads, tags, signal) {
-    const { layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract } = config;
-    const { processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet } = config;
-    return {
-        ...{ layer, services, tms, compression, interpolation, bottomLevel, topLevel, layerTitle, layerAbstract, public: config.public },
-        ...{ processingTimeoutMs, keepUpload, pollIntervalMs, dryRun, update, rebuildEvery, mask, datastore, datasheet },
-        tags,
-        deleteUpload: (uploadId) => uploads.deleteUpload(uploadId),
-        signal,
-    };
-}
-
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-var external_node_v8_default = /*#__PURE__*/__nccwpck_require__.n(external_node_v8_namespaceObject);
-;// CONCATENATED MODULE: ./src/shared/memory.ts
-
-/**
- * Keeps V8's young generation at its starting size for the run.
- *
- * V8 doubles the young generation each time the bytes that survive its collections add up to its
- * size; a run that sends thousands of files always has a few requests in flight, so it keeps
- * growing: on Node 24, on a machine with 24 GiB, to two 64 MiB halves, which was most of the
- * 260 MiB a 20,000-file send peaked at. Held at its start, the peak is about 140 MiB, for 5 to 10%
- * more CPU on such a run (docs/performance.md, "Memory against the number of files").
- *
- * The growth factor is read each time V8 would grow the young generation, so setting it once the
- * process runs works (the action cannot pass flags to the `node` the runner starts). A Node whose
- * V8 ignores it runs as before, with more memory.
- */
-function keepYoungGenerationSmall() {
-    external_node_v8_default().setFlagsFromString('--semi-space-growth-factor=1');
-}
-
-;// CONCATENATED MODULE: ./src/workspace/preflight.ts
-
-
-
-
-
-
-/** Headers read at the same time: small reads, so a few more than the upload concurrency. */
-const HEADER_READ_CONCURRENCY = 16;
-/**
- * Checks every file as the platform would, reading headers only: supported format, non-empty,
- * unique base names, TIFF georeferencing or its world file, and each raster's EPSG against `srs`.
- * Throws a FileError listing every problem; returns the warnings.
- */
-async function preflight(files, epsg, workspace = process.cwd(), onGeo, 
-/** Other matched files, checked apart (Git LFS pointers): they count for pairing a TIFF and its world file. */
-others = []) {
-    return new Preflight(files, epsg, workspace, onGeo, others).run();
-}
-class Preflight {
-    files;
-    epsg;
-    workspace;
-    onGeo;
-    others;
-    problems = [];
-    warnings = [];
-    worldFiles = new Map(); // stem (lower case) -> its world file
-    tfwStems;
-    constructor(files, epsg, workspace, onGeo, others = []) {
-        this.files = files;
-        this.epsg = epsg;
-        this.workspace = workspace;
-        this.onGeo = onGeo;
-        this.others = others;
-        this.tfwStems = new Set([...files, ...others].filter((f) => formatOfPath(f.localPath) === 'tfw').map(stemOf));
-    }
-    async run() {
-        this.refuseUnsupported();
-        this.checkNames();
-        this.checkWorldFilePairs();
-        await this.readHeaders();
-        if (this.problems.length > 0)
-            throw this.refusal();
-        return { warnings: this.warnings };
-    }
-    /** Files are named by their path in the repository, as an annotation's `file=` wants them. */
-    shown(file) {
-        return (0,format/* slashRelative */.K3)(this.workspace, file.localPath);
-    }
-    refuseUnsupported() {
-        const unsupported = this.files.filter((f) => formatOfPath(f.localPath) === undefined);
-        if (unsupported.length === 0)
-            return;
-        throw new errors/* FileError */.f6(unsupported.map((f) => ({ kind: 'unsupported', paths: [this.shown(f)], problem: 'unsupported extension' })), `Unsupported file${unsupported.length > 1 ? 's' : ''} ${(0,errors/* list */.p_)(unsupported.map((f) => this.shown(f)))}: a RASTER upload takes ${Object.keys(RASTER_EXTENSIONS).join(', ')} only; narrow 'glob', e.g. rasters/**/*.tif`);
-    }
-    /** Empty files, names the platform ignores, and base names that two folders share. */
-    checkNames() {
-        // Kept small whatever the number of files: one entry a base name, and lists only for the clashes.
-        const firstWithBase = new Map();
-        const clashes = new Map();
-        for (const file of this.files) {
-            const base = external_node_path_default().posix.basename(file.relativePath);
-            const first = firstWithBase.get(base);
-            if (first === undefined)
-                firstWithBase.set(base, file);
-            else
-                clashes.set(base, [...(clashes.get(base) ?? [first]), file]);
-            if (base.startsWith('__'))
-                this.warnings.push(`${this.shown(file)}: the platform ignores files whose name starts with '__'`);
-            if (file.size === 0)
-                this.problems.push({ kind: 'empty', paths: [this.shown(file)], problem: 'empty file' });
-        }
-        for (const [base, same] of clashes)
-            this.problems.push({
-                kind: 'name-clash',
-                paths: same.map((f) => this.shown(f)).sort(),
-                problem: `same base name '${base}' in two folders (the archive check refuses it, and a processing may not tell them apart); rename one`,
-            });
-    }
-    /** A world file pairs with the TIFF of the same folder and name, whatever the case. */
-    checkWorldFilePairs() {
-        if (this.tfwStems.size === 0)
-            return;
-        const tiffStems = new Set([...this.files, ...this.others].filter((f) => formatOfPath(f.localPath) === 'tiff').map(stemOf));
-        for (const tfw of this.files.filter((f) => f.size > 0 && formatOfPath(f.localPath) === 'tfw'))
-            if (!tiffStems.has(stemOf(tfw)))
-                this.problems.push({
-                    kind: 'world-file',
-                    paths: [this.shown(tfw)],
-                    problem: 'world file without its TIFF (same folder and name, .tif)',
-                });
-    }
-    /** Every header, world files first: a TIFF without its own georeferencing takes its world file's. */
-    async readHeaders() {
-        const nonEmpty = this.files.filter((f) => f.size > 0);
-        const tfws = nonEmpty.filter((f) => formatOfPath(f.localPath) === 'tfw');
-        const rasters = nonEmpty.filter((f) => formatOfPath(f.localPath) !== 'tfw');
-        const geo = [];
-        await forEachLimited([...tfws, ...rasters], HEADER_READ_CONCURRENCY, async (file) => {
-            try {
-                if (formatOfPath(file.localPath) === 'tfw')
-                    this.worldFiles.set(stemOf(file), await readWorldFile(file.localPath));
-                else {
-                    const found = await this.checkRaster(file);
-                    if (this.onGeo)
-                        geo.push([file, found]);
-                }
-            }
-            catch (error) {
-                // The file's fault (its format, or the disk's answer); anything else is a bug, and says so.
-                if (!(error instanceof errors/* FormatError */.IF) && !(0,errors/* isSystemError */.Or)(error))
-                    throw error;
-                this.problems.push({ kind: 'unreadable', paths: [this.shown(file)], problem: `unreadable: ${error.message}` });
-            }
-        });
-        for (const [file, found] of geo) {
-            const tfw = this.worldFiles.get(stemOf(file));
-            const transform = found.transform ?? (tfw ? worldFileTransform(tfw) : undefined);
-            this.onGeo?.(file, { ...found, epsg: found.epsg ?? this.epsg, transform });
-        }
-    }
-    /** A raster's EPSG against `srs`, and its georeferencing; what its header says of where it lies. */
-    async checkRaster(file) {
-        const header = await readRasterHeader(file.localPath, formatOfPath(file.localPath) === 'jp2' ? 'jp2' : 'tiff', file.size);
-        if (header.epsg !== undefined && header.epsg !== this.epsg)
-            this.problems.push({ kind: 'srs', paths: [this.shown(file)], problem: `EPSG:${header.epsg}, not EPSG:${this.epsg}` });
-        else if (header.userDefinedCrs)
-            this.warnings.push(`${this.shown(file)}: its CRS has no EPSG code, so it cannot be compared with EPSG:${this.epsg}`);
-        else if (header.format === 'tiff' && !header.georeferenced && !this.tfwStems.has(stemOf(file)))
-            this.problems.push({
-                kind: 'no-georeferencing',
-                paths: [this.shown(file)],
-                problem: 'TIFF with no georeferencing and no .tfw world file beside it',
-            });
-        return { epsg: header.epsg, width: header.width, height: header.height, transform: header.transform };
-    }
-    /** One error for every problem, in path order, said in one line. */
-    refusal() {
-        const { problems, epsg } = this;
-        // Whatever order the reads ended in, the same files give the same message.
-        problems.sort((a, b) => (0,format/* compareText */.n6)(a.paths[0], b.paths[0]) || (0,format/* compareText */.n6)(a.problem, b.problem));
-        const named = (p) => p.paths.join(' and ');
-        const srsOnly = problems.every((p) => p.kind === 'srs');
-        const summary = srsOnly
-            ? `${problems.length} file${problems.length > 1 ? 's are' : ' is'} not in EPSG:${epsg} (input 'srs'): ${(0,errors/* list */.p_)(problems.map((p) => `${named(p)} (${p.problem.split(',')[0]})`))}; reproject them or set srs to their EPSG`
-            : `${problems.length} file problem${problems.length > 1 ? 's' : ''}, nothing was sent: ${(0,errors/* list */.p_)(problems.map((p) => `${named(p)}: ${p.problem}`), 3)}`;
-        return new errors/* FileError */.f6(problems, summary);
-    }
-}
-/** A file's path without its extension, in lower case: how a TIFF and its world file pair. */
-function stemOf(file) {
-    return file.relativePath.replace(/\.[^./]+$/, '').toLowerCase();
-}
-
-;// CONCATENATED MODULE: ./src/workspace/stage.ts
-
-
-
-
-
-/** The matched files, checked; undefined when there are none to publish (an error, a warning or a line, per input). */
-async function readWorkspace(options, notes) {
-    const fileSet = await stage_matchFiles(options, notes);
-    if (!fileSet)
-        return undefined;
-    const places = new Map();
-    const pointers = await checkLocally(options, fileSet, notes, places);
-    // A Git LFS pointer stands for its content, of the size it states, until that content is read.
-    const stated = new Map(pointers.map((f) => [f.remotePath, f]));
-    const matched = { ...fileSet, files: fileSet.files.map((f) => stated.get(f.remotePath) ?? f) };
-    if (pointers.length)
-        notes.files(matched.files);
-    const pointed = new Set(stated.keys());
-    return {
-        fileSet: matched,
-        withContent: (files) => fetchPointed(options, files, pointed, notes, places),
-        unread: (files) => files.filter((f) => pointed.has(f.remotePath)).length,
-        ground: () => summarise(fileSet.files, places),
-    };
-}
-/** Metres in a degree at the equator: a raster in degrees has its pixel said in metres so. */
-const METRES_PER_DEGREE = 111_319.49;
-function summarise(files, places) {
-    const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
-    let extent;
-    let pixelMetres;
-    let unplaced = 0;
-    for (const file of rasters) {
-        const place = places.get(file.remotePath);
-        if (place?.pixelMetres)
-            pixelMetres = Math.min(pixelMetres ?? Infinity, place.pixelMetres);
-        if (!place?.ring?.length) {
-            unplaced++;
-            continue;
-        }
-        for (const [lon, lat] of place.ring)
-            extent = extent
-                ? [Math.min(extent[0], lon), Math.min(extent[1], lat), Math.max(extent[2], lon), Math.max(extent[3], lat)]
-                : [lon, lat, lon, lat];
-    }
-    return { extent, unplaced, pixelMetres };
-}
-async function stage_matchFiles(options, notes) {
-    const { patterns, workspace, shard } = options;
-    const fileSet = await findFiles(patterns, workspace, shard);
-    notes.files(fileSet.files);
-    if (fileSet.sideFiles.length)
-        notes.notice(`Left out ${fileSet.sideFiles.length} file(s) that GDAL writes beside rasters, which the platform does not take: ${(0,errors/* list */.p_)(fileSet.sideFiles)}`);
-    if (fileSet.files.length > 0)
-        return fileSet;
-    if (options.ifNoFilesFound === 'error' && fileSet.matched === 0)
-        throw new errors/* InputError */.dz('glob', `matched no file under ${workspace}; check the patterns, for example glob: rasters/**/*.tif (or set if-no-files-found: warn)`);
-    const inShard = shard ? ` in shard ${shard.index}/${shard.count} of ${fileSet.matched} files` : '';
-    const message = `No file matched input 'glob' (${patterns.join(', ')}) under ${workspace}${inShard}`;
-    if (options.ifNoFilesFound !== 'ignore')
-        notes.warning(message);
-    else
-        notes.log(message);
-    return undefined;
-}
-/** What the platform would refuse, found before anything is sent; the pointers, left for later. */
-async function checkLocally(options, fileSet, notes, places) {
-    const { pointers, contents } = await splitPointers(fileSet.files);
-    const onGeo = await placing(options, notes, places);
-    const checked = await preflight(contents, options.epsg, options.workspace, onGeo, pointers);
-    for (const warning of checked.warnings)
-        notes.warning(warning);
-    notes.log(`${fileSet.files.length} file(s), ${(0,format/* formatBytes */.z3)(totalBytes(fileSet.files))}, checked against ${options.srs}`);
-    if (pointers.length)
-        notes.log(`${pointers.length} file(s) are Git LFS pointers (checked out without their content): only those sent get their content`);
-    return pointers;
-}
-/** Where each raster lies and its pixel's size, noted as its header is read (proj4 is loaded only then). */
-async function placing(options, notes, places) {
-    if (!options.footprints)
-        return undefined;
-    const footprint = (await Promise.all(/* import() */[__nccwpck_require__.e(148), __nccwpck_require__.e(22)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2022))).footprint;
-    return (file, geo) => {
-        const ring = geo.epsg && geo.transform && geo.width && geo.height ? footprint(geo.epsg, geo.transform, geo.width, geo.height) : undefined;
-        const size = geo.transform ? Math.abs(geo.transform[1]) : undefined;
-        const degrees = geo.epsg === 4326 || geo.epsg === 4171;
-        places.set(file.remotePath, { ring, pixelMetres: size ? (degrees ? size * METRES_PER_DEGREE : size) : undefined });
-        notes.place(file, geo.epsg, ring);
-    };
-}
-/** The pointers among `files` fetched alone (git lfs pull), then checked as the others were before anything was sent. */
-async function fetchPointed(options, files, pointed, notes, places) {
-    const toFetch = files.filter((f) => pointed.has(f.remotePath));
-    if (toFetch.length === 0)
-        return files;
-    const others = files.filter((f) => !pointed.has(f.remotePath));
-    notes.log(`Fetching the Git LFS content of ${toFetch.length} file(s) (git lfs pull)`);
-    const fetched = await fetchContent(options.workspace, toFetch, options.signal);
-    for (const f of fetched)
-        pointed.delete(f.remotePath);
-    const onGeo = await placing(options, notes, places);
-    for (const warning of (await preflight(fetched, options.epsg, options.workspace, onGeo, others)).warnings)
-        notes.warning(warning);
-    const byPath = new Map(fetched.map((f) => [f.remotePath, f]));
-    return files.map((f) => byPath.get(f.remotePath) ?? f);
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/**
- * After a failure, the upload's real status is read once more, within this. After a timeout
- * (`checks-timeout`, `processing-timeout`) only a moment more: a deadline holds for the whole step,
- * and the status last seen stands when the read does not come back in time.
- */
-const FINAL_STATUS_READ_MS = 10_000;
-const FINAL_STATUS_READ_AFTER_TIMEOUT_MS = 2_000;
-/** The run, in order: inputs → workspace → delivery → layer → report (and the comment). */
-async function run({ runner, env, signal, upsertComment = github_upsertComment }) {
-    keepYoungGenerationSmall();
-    let config;
-    try {
-        refuseUnknownInputs(env);
-        config = readConfig((name) => runner.getInput(name), (secret) => runner.setSecret(secret));
-    }
-    catch (error) {
-        runner.setFailed(error instanceof Error ? error.message : String(error));
-        return;
-    }
-    const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const reporter = new Reporter({ name: config.name, srs: config.srs, datastore: config.datastore, dryRun: config.dryRun, workspace }, new GitHubSink(runner, config.secrets));
-    if (config.dryRun)
-        reporter.log('Dry run: the datastore is read, never changed; the plan follows');
-    // A dry run on a pull request tells the reviewers what the merge will publish.
-    const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent(env);
-    const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, env, signal };
-    try {
-        await deliver(stage, commenting);
-    }
-    finally {
-        if (commenting)
-            await comment(config, reporter, env, upsertComment);
-    }
-}
-/** Inputs are read: files, preflight, the delivery, the layer; then the report. */
-async function deliver(stage, commenting) {
-    const { config, workspace, reporter } = stage;
-    let result;
-    let apis;
-    try {
-        // Footprints: the comment's map, and the extent of the metadata record.
-        const footprints = commenting || config.metadata !== undefined;
-        const local = await readWorkspace({ ...config, workspace, footprints, signal: stage.signal }, reporter);
-        if (!local)
-            return await reporter.finish(undefined);
-        // The record's description is checked with the files, before anything is read or sent.
-        const source = config.layer && config.metadata ? await (await catalogue()).readRecordSource(workspace, config.metadata) : undefined;
-        // No credentials (a fork's pull request): the local checks are all there is to run.
-        if (!config.auth) {
-            reporter.offline();
-            return await reporter.finish(planOffline(local.fileSet.files, config.prune, reporter.onEvent));
-        }
-        apis = connect({ ...config, auth: config.auth }, {
-            signal: stage.signal,
-            onRequest: (log) => reporter.debug(() => `${log.method} ${log.path} → ${log.status ?? log.error} in ${log.ms} ms`),
-            onRetry: (notice) => reporter.retried(notice.what, notice.attempt, notice.reason, notice.delayMs),
-            onToken: (token) => reporter.secret(token),
-        });
-        result = await deliverAndServe(stage, apis, local, source);
-    }
-    catch (error) {
-        if (apis && reporter.uploadId && !(error instanceof errors/* CancelledError */.cc)) {
-            const withinMs = error instanceof errors/* TimeoutError */.MU ? FINAL_STATUS_READ_AFTER_TIMEOUT_MS : FINAL_STATUS_READ_MS;
-            await readFinalStatus(apis.uploads, reporter.uploadId, withinMs, reporter.onEvent);
-        }
-        await reporter.finish(result, unreachable(error, config.apiUrl));
-    }
-}
-/** Rights and quota read, the layer's update decided, the files delivered, then the layer served. */
-async function deliverAndServe(stage, apis, local, source) {
-    const { config, workspace, reporter, signal } = stage;
-    const target = { datastore: config.datastore, apiUrl: config.apiUrl, layer: config.layer };
-    const usage = await checkAccess(apis.datastore, target, (m) => reporter.warning(m));
-    // The record's description and identifier are checked before any file is sent, as the layer's parameters.
-    const record = source ? await planRecord(stage, apis, source) : undefined;
-    const tags = { ...stage.tags, ...record?.storedDataTags };
-    const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
-    const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
-    if (chain && plan && !(0,layer_types/* builds */.G)(plan.update.kind)) {
-        // Nothing to send or build: the services are brought to what is asked, from the live pyramid.
-        const layer = await publishLayer(apis.layers, undefined, chain, plan, reporter.onEvent);
-        if (record)
-            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
-        const none = { uploaded: 0, checks: [], dryRun: config.dryRun };
-        await reporter.finish(none);
-        return none;
-    }
-    const files = plan?.update.files ?? local.fileSet.files;
-    const only = plan?.update.kind === 'incremental' ? files : undefined;
-    const unread = config.dryRun ? local.unread(files) : 0;
-    if (unread)
-        reporter.log(`${unread} file(s) to send are Git LFS pointers: a dry run neither fetches nor checks their content`);
-    const options = publishOptions(config, local.fileSet, {
-        usage,
-        workspace,
-        signal,
-        tags,
-        only,
-        withContent: local.withContent,
-    });
-    const result = await publish(apis.uploads, files, options, reporter.onEvent);
-    const failed = checksFailure(result);
-    // The chain starts from a CLOSED upload (a dry run plans it from whatever it found).
-    if (!failed && chain && plan && (result.dryRun || result.status === 'CLOSED')) {
-        const layer = await publishLayer(apis.layers, result.upload, chain, plan, reporter.onEvent);
-        if (record)
-            await keepRecord(stage, apis, record, { layer, update: plan.update, ground: local.ground() });
-    }
-    // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
-    if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
-        await retention_retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
-    await reporter.finish(result, failed);
-    return result;
-}
-/** The processing and parameters checked, then the reconcile's plan: the live layer against what this commit asks. */
-async function planLayer(stage, apis, chain, local, record) {
-    const { config, workspace, reporter, signal } = stage;
-    const prepared = await prepareLayer(apis.layers, chain);
-    const files = local.fileSet.files;
-    const title = config.layerTitle ?? config.layer ?? '';
-    const sha = stage.env.GITHUB_SHA;
-    const desired = {
-        commit: sha && COMMIT_ID.test(sha) ? sha : undefined,
-        files,
-        parameters: prepared.parameters,
-        services: config.services.map((s) => layer_types/* SERVICE_TYPE_OF */.p[s]),
-        title,
-        abstract: config.layerAbstract ?? title,
-        open: config.public,
-        configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
-        catalogue: record?.configurations,
-        update: config.update,
-        rebuildEvery: config.rebuildEvery,
-    };
-    const readLfs = !config.dryRun;
-    const update = await decideUpdate(apis.layers, chain, desired, (since) => changesSince(since, workspace, config.patterns, files, { signal, readLfs }));
-    reporter.layerUpdate(config.layer ?? '', update, files, config.dryRun);
-    checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
-    return { ...prepared, update };
-}
-/** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
-const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(299)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9299));
-/** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
-async function planRecord(stage, apis, source) {
-    const { config } = stage;
-    const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
-    const plan = await (await catalogue()).planCatalogue({
-        source,
-        layer: config.layer ?? '',
-        datasheet: config.datasheet,
-        apiUrl: config.apiUrl,
-        publish: config.metadataPublish,
-        datastore,
-        endpoints,
-        api: apis.catalogue,
-    });
-    for (const other of plan.others)
-        stage.reporter.warning(`Metadata record ${other} also carries the fiche's name; the fiche shows one record only, so remove that tag or that record`);
-    return plan;
-}
-/** The fiche's record brought to what the layer now serves and the repository describes. */
-async function keepRecord(stage, apis, plan, done) {
-    const { config, workspace, signal } = stage;
-    const endpoints = await apis.layers.endpoints();
-    const { reconcileRecord, recordRun } = await catalogue();
-    await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints }), stage.reporter.onEvent);
-}
-/** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
-async function comment(config, reporter, env, upsert) {
-    if (!config.githubToken)
-        return reporter.warning('No github-token: the pull-request comment was not written (pass github-token: ${{ github.token }})');
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: runId } = env;
-    const record = reporter.commentRecord();
-    if (server && repository && runId)
-        record.runUrl = `${server}/${repository}/actions/runs/${runId}`;
-    try {
-        // Redacted as everything the run writes: a server's message in the verdict may quote a secret.
-        const body = reporter.redact(renderComment(record));
-        // GPF_GITHUB_TIMEOUT_SECONDS in the step's env: bounds the comment's requests (README, "Pull-request comment").
-        const seconds = Number(env.GPF_GITHUB_TIMEOUT_SECONDS);
-        const outcome = await upsert(body, commentMarker(config.name), config.githubToken, seconds > 0 ? seconds * 1000 : undefined);
-        if (outcome.kind === 'skipped')
-            reporter.warning(`The pull-request comment was not written: ${outcome.reason}`);
-        else
-            reporter.log(`Pull-request comment ${outcome.id} ${outcome.kind}`);
-    }
-    catch (error) {
-        reporter.warning(`The pull-request comment was not written: ${error instanceof Error ? error.message : String(error)}`);
-    }
-}
-/** Nothing listens at the API's address: say which input names it, rather than blame the network. */
-function unreachable(error, apiUrl) {
-    if (!(error instanceof errors/* NetworkError */.Dr) || !/ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(error.reason))
-        return error;
-    const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(apiUrl) ? ' (for a local run, start the emulator: npm run emulator)' : '';
-    return new errors/* NetworkError */.Dr(error.method, error.path, `${error.reason}; nothing answers at ${apiUrl}: check input 'api-url'${local}`, error.unreachable).withAttempts(error.attempts);
+    return (0,tfw/* parseWorldFile */.Ie)(await (0,promises_.readFile)(path, 'utf8'));
 }
 
 
 /***/ }),
 
-/***/ 5655:
+/***/ 5096:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   UQ: () => (/* binding */ esc),
-/* harmony export */   b: () => (/* binding */ retentionLine),
-/* harmony export */   bD: () => (/* binding */ messageOf)
+/* harmony export */   Ds: () => (/* binding */ worldFileTransform),
+/* harmony export */   Ie: () => (/* binding */ parseWorldFile),
+/* harmony export */   n9: () => (/* binding */ WorldFileError)
 /* harmony export */ });
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8382);
-/* harmony import */ var _shared_format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6338);
 
-
-/** The report's words and escaping, shared by its renderers (log, summary, comment) and the sink. */
-/** What ended the run, in one line: an ActionError's own words, a cancel, or a bug to report. */
-function messageOf(error, uploadId, status) {
-    if (error instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc)
-        return `Cancelled${uploadId ? `: upload ${uploadId} was left ${status ?? 'OPEN'}; re-run the job to resume it` : ' before any upload was made'}`;
-    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
-    if (error instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ)
-        return message;
-    return `Unexpected error: ${message}. This is a bug in the action, not in your inputs: please report it with this log${uploadId ? ` (upload ${uploadId} was left ${status ?? 'as it was'})` : ''}`;
+class WorldFileError extends _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .FormatError */ .IF {
 }
-/**
- * Escapes text from outside (file names, server messages) for the summary. The summary is made of
- * HTML blocks with no blank line inside, which Markdown passes through untouched, so HTML escaping
- * is enough; `|` is escaped too, for a reader who pastes a row into a Markdown table.
- */
-function esc(text) {
-    return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Parses a world file's text; throws WorldFileError unless it is exactly six finite numbers. */
+function parseWorldFile(text) {
+    const lines = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+    if (lines.length !== 6)
+        throw new WorldFileError(`expected 6 numbers, found ${lines.length} lines`);
+    const numbers = lines.map(Number);
+    const bad = lines.findIndex((line, i) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(line) || !Number.isFinite(numbers[i]));
+    // Said by its place, never quoted: a world file linked to a secret must not print it.
+    if (bad !== -1)
+        throw new WorldFileError(`value ${bad + 1} of 6 is not a number`);
+    return numbers;
 }
-/** What is left of the earlier uploads of the name, as the log and the summary say it. */
-function retentionLine(remaining, bytes, deleted, keep) {
-    const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';
-    const hint = keep === 'all' && remaining ? '; retain-uploads: N keeps only the newest N' : '';
-    return `${remaining} earlier CLOSED upload${remaining === 1 ? '' : 's'} of this name from this repository remain${remaining === 1 ? 's' : ''} (${(0,_shared_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(bytes)})${gone}${hint}`;
-}
-
-
-/***/ }),
-
-/***/ 4211:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Eu: () => (/* binding */ untilAborted),
-/* harmony export */   Te: () => (/* binding */ throwIfAborted),
-/* harmony export */   kh: () => (/* binding */ onAnyAbort),
-/* harmony export */   nl: () => (/* binding */ deadline),
-/* harmony export */   vt: () => (/* binding */ abortError),
-/* harmony export */   yy: () => (/* binding */ sleep)
-/* harmony export */ });
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8382);
-
-/**
- * The one way the action combines abort signals and bounds a wait: the run's cancellation (SIGINT,
- * SIGTERM), a deadline (`checks-timeout`, a request's own timer) and the wait itself. Plain
- * listeners rather than `AbortSignal.any`, which keeps dependent signals alive and costs more per
- * request (docs/performance.md); `AbortSignal.timeout` cannot be disposed nor carry our error.
- */
-/** Node's timers fire at once past 2^31-1 ms: every wait is clamped below it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A timer's delay, clamped to what Node's timers take. */
-function timerMs(ms) {
-    return Math.max(0, Math.min(ms, MAX_TIMER_MS));
-}
-/** The error an aborted signal stands for: its own when it is ours (a deadline), else a cancel. */
-function abortError(signal) {
-    return signal.reason instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ ? signal.reason : new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc();
-}
-function throwIfAborted(signal) {
-    if (signal?.aborted)
-        throw abortError(signal);
-}
-/**
- * Calls `onAbort` once when any of `signals` aborts (at once if one already has); the returned
- * function removes the listeners.
- */
-function onAnyAbort(signals, onAbort) {
-    const listening = [];
-    const dispose = () => {
-        for (const [signal, listener] of listening)
-            signal.removeEventListener('abort', listener);
-        listening.length = 0;
-    };
-    for (const signal of signals) {
-        if (!signal)
-            continue;
-        if (signal.aborted) {
-            dispose();
-            onAbort(signal);
-            return dispose;
-        }
-        const listener = () => {
-            dispose();
-            onAbort(signal);
-        };
-        signal.addEventListener('abort', listener, { once: true });
-        listening.push([signal, listener]);
-    }
-    return dispose;
-}
-/** Resolves after `ms`; rejects with the abort's error (cancellation or deadline) first if aborted. */
-function sleep(ms, signal) {
-    return new Promise((resolve, reject) => {
-        const stop = onAnyAbort([signal], (aborted) => {
-            clearTimeout(timer);
-            reject(abortError(aborted));
-        });
-        if (signal?.aborted)
-            return;
-        const timer = setTimeout(() => {
-            stop();
-            resolve();
-        }, timerMs(ms));
-    });
-}
-/** Waits for `promise`, or throws the abort's error first (a deadline during a token request). */
-function untilAborted(promise, signal) {
-    if (!signal)
-        return promise;
-    return new Promise((resolve, reject) => {
-        const stop = onAnyAbort([signal], (aborted) => reject(abortError(aborted)));
-        promise.then(resolve, reject).finally(stop);
-    });
-}
-/**
- * A signal that aborts when `parent` does, or after `ms` with the error `onExpiry` makes: a
- * deadline that holds while a request is in flight. `dispose` stops its timer.
- */
-function deadline(parent, ms, onExpiry) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(onExpiry()), timerMs(ms));
-    const stop = onAnyAbort([parent], (aborted) => controller.abort(aborted.reason));
-    return {
-        signal: controller.signal,
-        dispose() {
-            clearTimeout(timer);
-            stop();
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 8382:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   A3: () => (/* binding */ reasonOf),
-/* harmony export */   BD: () => (/* binding */ LayerStateError),
-/* harmony export */   Dl: () => (/* binding */ UploadStateError),
-/* harmony export */   Dr: () => (/* binding */ NetworkError),
-/* harmony export */   GI: () => (/* binding */ RequestError),
-/* harmony export */   IF: () => (/* binding */ FormatError),
-/* harmony export */   MU: () => (/* binding */ TimeoutError),
-/* harmony export */   Or: () => (/* binding */ isSystemError),
-/* harmony export */   QD: () => (/* binding */ LocalFileError),
-/* harmony export */   Ro: () => (/* binding */ ChecksFailedError),
-/* harmony export */   XS: () => (/* binding */ GitError),
-/* harmony export */   ZP: () => (/* binding */ QuotaError),
-/* harmony export */   Zz: () => (/* binding */ AccessError),
-/* harmony export */   cc: () => (/* binding */ CancelledError),
-/* harmony export */   dz: () => (/* binding */ InputError),
-/* harmony export */   eI: () => (/* binding */ FileUploadError),
-/* harmony export */   f0: () => (/* binding */ RemoteTreeError),
-/* harmony export */   f6: () => (/* binding */ FileError),
-/* harmony export */   hD: () => (/* binding */ ApiError),
-/* harmony export */   hN: () => (/* binding */ escapeControl),
-/* harmony export */   iw: () => (/* binding */ PyramidFailedError),
-/* harmony export */   kc: () => (/* binding */ errorText),
-/* harmony export */   lR: () => (/* binding */ AuthError),
-/* harmony export */   lZ: () => (/* binding */ ActionError),
-/* harmony export */   nS: () => (/* binding */ BadResponseError),
-/* harmony export */   p_: () => (/* binding */ list)
-/* harmony export */ });
-/**
- * Typed errors that carry what the user needs. Every `ActionError` is something the user can act
- * on: `main` turns it into one `::error::` line from `message`, so each message is a single line
- * that says what went wrong and what to do. Any other error is a bug in the action, reported as
- * such (with its stack in the log).
- */
-class ActionError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
-}
-class InputError extends ActionError {
-    input;
-    constructor(input, problem) {
-        super(`Input '${input}': ${problem}`);
-        this.input = input;
-    }
-}
-/** Local files that the platform would refuse; found before anything is sent. */
-class FileError extends ActionError {
-    problems;
-    constructor(problems, summary) {
-        super(summary);
-        this.problems = problems;
-    }
-}
-/** The files to send do not fit in the datastore's upload space. */
-class QuotaError extends ActionError {
-    neededBytes;
-    freeBytes;
-    constructor(neededBytes, freeBytes, message) {
-        super(message);
-        this.neededBytes = neededBytes;
-        this.freeBytes = freeBytes;
-    }
-}
-/**
- * A raster's header or a world file is not what its format says (a truncated TIFF, a world file
- * that is not six numbers): the user's file, said without quoting what it holds.
- */
-class FormatError extends ActionError {
-}
-/** A local file could not be read, or changed while it was sent: not the network's fault. */
-class LocalFileError extends ActionError {
-    localPath;
-    problem;
-    constructor(localPath, problem) {
-        super(`${localPath} ${problem}`);
-        this.localPath = localPath;
-        this.problem = problem;
-    }
-}
-const triesSuffix = (attempts, form) => attempts <= 1 ? '' : form === 'after' ? ` after ${attempts} attempts` : ` (${attempts} attempts)`;
-/**
- * A request that failed: what was asked (`method`, `path`), why (`reason`) and how many attempts
- * were made. The retry layer annotates the attempts (as smithy's `$metadata.attempts` does) rather
- * than make a new error, so the stack and the cause stay those of the failure itself.
- */
-class RequestError extends ActionError {
-    method;
-    path;
-    reason;
-    describe;
-    tries = 1;
-    constructor(method, path, 
-    /** What went wrong, without the request line. */
-    reason, describe) {
-        super(describe(1));
-        this.method = method;
-        this.path = path;
-        this.reason = reason;
-        this.describe = describe;
-    }
-    get attempts() {
-        return this.tries;
-    }
-    /** Says that `attempts` attempts were made, the last of which failed so. */
-    withAttempts(attempts) {
-        this.tries = attempts;
-        this.message = this.describe(attempts);
-        return this;
-    }
-}
-/** The API answered with an error status that retrying will not fix (or retries ran out). */
-class ApiError extends RequestError {
-    status;
-    details;
-    hint;
-    retryAfterMs;
-    constructor(status, method, path, 
-    /** The server's `error_description` lines, or a short excerpt of a non-JSON body. */
-    details, 
-    /** What the user can do about this status (a right to ask for, a size to reduce). */
-    hint, 
-    /** Milliseconds the server asked to wait (`Retry-After`), if it said. */
-    retryAfterMs) {
-        const detail = details.length > 0 ? `: ${details.join('; ')}` : '';
-        const advice = hint ? `. ${hint}` : '';
-        super(method, path, `HTTP ${status}${detail}${advice}`, (n) => `${method} ${path} failed with HTTP ${status}${triesSuffix(n, 'after')}${detail}${advice}`);
-        this.status = status;
-        this.details = details;
-        this.hint = hint;
-        this.retryAfterMs = retryAfterMs;
-    }
-}
-/** The request never got an HTTP answer (reset, refused, timed out, stalled). */
-class NetworkError extends RequestError {
-    unreachable;
-    constructor(method, path, reason, 
-    /** Nothing ever answered at that address this run, and nothing listens there: not worth a retry. */
-    unreachable = false) {
-        super(method, path, reason, (n) => `${method} ${path} failed${triesSuffix(n, 'after')}: ${reason}`);
-        this.unreachable = unreachable;
-    }
-}
-/**
- * A 2xx answer that is not what the API returns (an HTML page, an empty or truncated body, one
- * too large to read): never read as "nothing there".
- */
-class BadResponseError extends RequestError {
-    constructor(method, path, reason) {
-        super(method, path, reason, (n) => `${method} ${path}: ${reason}${triesSuffix(n, 'paren')}`);
-    }
-}
-/** The account may not do what the run needs (a right is missing). */
-class AccessError extends ActionError {
-}
-/** The token endpoint refused to issue a token, or could not be reached. */
-class AuthError extends ActionError {
-}
-/** A file could not be sent; names the file and the attempts made. */
-class FileUploadError extends ActionError {
-    remotePath;
-    attempts;
-    cause;
-    constructor(remotePath, attempts, cause) {
-        super(`Could not send ${remotePath} after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${reasonOf(cause)}`);
-        this.remotePath = remotePath;
-        this.attempts = attempts;
-        this.cause = cause;
-    }
-}
-/** The remote tree does not hold every file with its size: the upload is not closed. */
-class RemoteTreeError extends ActionError {
-    missing;
-    wrongSize;
-    constructor(missing, wrongSize) {
-        const parts = [];
-        if (missing.length)
-            parts.push(`missing ${list(missing)}`);
-        if (wrongSize.length)
-            parts.push(`wrong size ${list(wrongSize)}`);
-        super(`The upload's file tree is incomplete (${parts.join('; ')}); the upload was left OPEN: re-run to resume`);
-        this.missing = missing;
-        this.wrongSize = wrongSize;
-    }
-}
-/** The upload is in a state this run cannot work with (e.g. CLOSED with `upload-id`). */
-class UploadStateError extends ActionError {
-}
-/**
- * The layer's parts are not what the run can work with: the processing, the endpoints, a pyramid,
- * a configuration or an offering (docs/api.md, "Layers").
- */
-class LayerStateError extends ActionError {
-}
-class ChecksFailedError extends ActionError {
-    failed;
-    /** The message without its pointer to the summary, for the summary itself. */
-    brief;
-    constructor(failed, firstError) {
-        const brief = `Check${failed.length > 1 ? 's' : ''} failed: ${failed.join(', ')}; the upload is UNSTABLE` + (firstError ? ` (${firstError})` : '');
-        super(`${brief}. See the job summary for the error lines`);
-        this.failed = failed;
-        this.brief = brief;
-    }
-}
-/** The pyramid could not be built: the execution failed; its ERROR log lines say why. */
-class PyramidFailedError extends ActionError {
-    executionId;
-    errorLines;
-    /** The message without its pointer to the summary, for the summary itself. */
-    brief;
-    constructor(executionId, errorLines, status, 
-    /** Whether a layer is live (left as it was), or none was published yet. */
-    live, 
-    /** Whether a re-run builds it again (after a first failure) or not (the second). */
-    retried) {
-        const layer = live ? 'the live layer was left as it was' : 'no layer was published';
-        const next = retried
-            ? 'it failed twice from this upload: fix the data, then merge again'
-            : 'the CLOSED upload is kept: a re-run builds the pyramid from it once more';
-        const brief = `The pyramid was not built (execution ${executionId} ${status})${errorLines.length ? `: ${errorLines[0]}` : ''}; ${layer}; ${next}`;
-        super(`${brief}. See the job summary for the error lines`);
-        this.executionId = executionId;
-        this.errorLines = errorLines;
-        this.brief = brief;
-    }
-}
-/**
- * A git call that failed: `missing` (no git on the runner), `failed` (git said why, in `reason`), or
- * `timeout`. Its arguments are named by the command alone: values stay out of it. A cancelled call
- * throws the cancel itself.
- */
-class GitError extends ActionError {
-    args;
-    kind;
-    reason;
-    constructor(args, kind, reason) {
-        super(`git ${args.slice(0, 2).join(' ')}: ${reason}`);
-        this.args = args;
-        this.kind = kind;
-        this.reason = reason;
-    }
-}
-/** A deadline (`checks-timeout`) ran out, even in the middle of a request. */
-class TimeoutError extends ActionError {
-}
-class CancelledError extends ActionError {
-    constructor(message = 'Cancelled') {
-        super(message);
-    }
-}
-/** `a, b, c and 12 more`: keeps one-line messages short whatever the count. */
-function list(items, max = 5) {
-    const shown = items.slice(0, max).join(', ');
-    return items.length > max ? `${shown} and ${items.length - max} more` : shown;
-}
-/** What went wrong, without the request line: `HTTP 500: <the API's words>. <hint>`, or the reason. */
-function reasonOf(error) {
-    if (error instanceof RequestError)
-        return error.reason;
-    return error instanceof Error ? error.message : String(error);
-}
-/** Escapes control characters (CR, LF, tab…) so that a name shows on one line, as `\n` and so on. */
-function escapeControl(text) {
-    const named = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u001f\u007f]/g, (c) => named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-/** An error from the operating system (a file that cannot be opened, a refused read): `ENOENT`, `EACCES`… */
-function isSystemError(error) {
-    if (!(error instanceof Error) || !('code' in error))
-        return false;
-    return typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code);
-}
-/** An error's own words, whatever was thrown. */
-function errorText(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-
-/***/ }),
-
-/***/ 6338:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K3: () => (/* binding */ slashRelative),
-/* harmony export */   TH: () => (/* binding */ toSlashes),
-/* harmony export */   a3: () => (/* binding */ formatDuration),
-/* harmony export */   n6: () => (/* binding */ compareText),
-/* harmony export */   wh: () => (/* binding */ plainText),
-/* harmony export */   z3: () => (/* binding */ formatBytes)
-/* harmony export */ });
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-
-/** Sizes for people: 1000-based units, as disks and networks count them. */
-function formatBytes(bytes) {
-    const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-/** A body as one line of plain text: a gateway's HTML page without its tags. */
-function plainText(body) {
-    return body
-        .replace(/<[^>]*>/g, ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
-}
-/**
- * Durations for people: `300 ms` (with `smallest: 'ms'`), `0.8 s`, `42 s`, `3 min`, `2 min 5 s`.
- * Deadlines set in seconds read best in seconds; a request's own timers in milliseconds.
- */
-function formatDuration(ms, smallest = 's') {
-    if (smallest === 'ms' && ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${Number((ms / 1000).toFixed(1))} s`;
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
-    return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
-}
-/** A path relative to `from`, with `/` whatever the platform: as the repository and the upload name files. */
-function slashRelative(from, to) {
-    const relative = node_path__WEBPACK_IMPORTED_MODULE_0___default().relative(from, to);
-    return (node_path__WEBPACK_IMPORTED_MODULE_0___default().sep) === '/' ? relative : relative.split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/');
-}
-/** A path with `/` whatever the platform. */
-function toSlashes(native) {
-    return (node_path__WEBPACK_IMPORTED_MODULE_0___default().sep) === '/' ? native : native.split((node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)).join('/');
-}
-/** Orders text by UTF-16 code units, the same on every machine and locale: for lists users read. */
-function compareText(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
+/** A world file as a geotransform: its C and F name the centre of the top-left pixel. */
+function worldFileTransform([a, d, b, e, c, f]) {
+    return [c - a / 2 - b / 2, a, b, f - d / 2 - e / 2, d, e];
 }
 
 
@@ -50155,6 +50353,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 1455:
 /***/ ((module) => {
 
@@ -50215,6 +50420,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:sqlite"
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 

@@ -232,10 +232,15 @@ async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promi
 
 /** The fiche's record brought to what the layer now serves and the repository describes. */
 async function keepRecord(stage: Stage, apis: Apis, plan: CataloguePlan, done: Pick<RecordContext, 'layer' | 'update' | 'ground'>) {
+  // An older commit than the live layer's describes an older layer: its record is not written either.
+  if (done.update.kind === 'stale')
+    return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
   const { config, workspace, signal } = stage;
   const endpoints = await apis.layers.endpoints();
   const { reconcileRecord, recordRun } = await catalogue();
-  await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints }), stage.reporter.onEvent);
+  const sha = stage.env.GITHUB_SHA;
+  const commit = sha && COMMIT_ID.test(sha) ? sha : undefined;
+  await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints, commit }), stage.reporter.onEvent);
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

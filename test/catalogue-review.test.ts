@@ -151,3 +151,49 @@ describe('the review of a pull request', () => {
     );
   });
 });
+
+describe('the record against the platform', () => {
+  it('a run for an older commit leaves the record as the newer commit wrote it', async () => {
+    const emu = await emulator();
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const older = git(dir, 'rev-parse', 'HEAD');
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    await edit(dir, { 'catalogue/ortho.yml': DESCRIPTION.replace('title: Orthophotographie 2024', 'title: Orthophotographie, second') });
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    git(dir, 'checkout', '-q', older);
+    const since = emu.requests.length;
+    const stale = await publish(emu, dir);
+    expect(stale.exitCode, stale.stdout).toBe(0);
+    // The layer's pyramid still comes from the older commit (only the YAML changed since): the record tells.
+    expect(stale.outputs.update).toBe('unchanged');
+    expect(writesSince(emu, since)).toEqual([]);
+    expect(stale.warnings.join('\n')).toMatch(
+      /The metadata record was left as it is: it was written from commit [0-9a-f]{7}, newer than this run's/,
+    );
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(record.file.toString('utf8')).toContain('Orthophotographie, second');
+  });
+
+  it('inspire: true on a published record: its type set (PATCH), then published again, as the API asks', async () => {
+    const emu = await emulator();
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    await edit(dir, { 'catalogue/ortho.yml': `${DESCRIPTION}inspire: true\n` });
+    const since = emu.requests.length;
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(writesSince(emu, since)).toEqual(['patchMetadata', 'publishMetadata']);
+    expect([...emu.catalogue.metadata.values()][0].type).toBe('INSPIRE');
+  });
+
+  it('an identifier another datastore holds: one error naming it and the fix, the record never made', async () => {
+    const emu = await emulator({ catalogue: { takenIdentifiers: [LAYER] } });
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const run = await publish(emu, dir);
+    expect(run.exitCode).toBe(1);
+    expect(emu.catalogue.metadata.size).toBe(0);
+    expect(run.errors).toEqual([
+      `::error::Input 'metadata': the record's identifier ${LAYER} is taken on the platform, by a record outside this datastore (Le file identifier ${LAYER} est déjà utilisé sur la plateforme); set identifier in catalogue/ortho.yml to one of your own`,
+    ]);
+  });
+});

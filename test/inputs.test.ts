@@ -159,4 +159,22 @@ describe('readConfig', () => {
       clientSecret: '',
     });
   });
+
+  it('the catalogue inputs: a record needs a layer and a fiche; the thumbnail is auto, none or an image in the workspace', () => {
+    const layer = { ...base, layer: 'ortho_2024' };
+    expect(read({ ...layer, datasheet: 'Ortho', metadata: 'catalogue/ortho.yml' })).toMatchObject({
+      metadata: 'catalogue/ortho.yml',
+      metadataPublish: true,
+      thumbnail: { kind: 'auto' },
+    });
+    expect(inputError({ ...base, datasheet: 'Ortho', metadata: 'm.yml' }).message).toBe(
+      "Input 'metadata': describes a layer; set layer too (or leave metadata empty)",
+    );
+    expect(inputError({ ...layer, metadata: 'm.yml' }).message).toMatch(/^Input 'metadata': belongs to a fiche de données; set datasheet/);
+    expect(inputError({ ...layer, datasheet: 'Ortho', metadata: '../m.yml' }).message).toMatch(/is not a path inside the workspace/);
+    expect(read({ ...layer, thumbnail: 'catalogue/vignette.PNG' }).thumbnail).toEqual({ kind: 'file', path: 'catalogue/vignette.PNG' });
+    expect(inputError({ ...layer, thumbnail: 'vignette.gif' }).message).toBe(
+      "Input 'thumbnail': 'vignette.gif' is neither auto, none, nor a .png or .jpg file inside the workspace",
+    );
+  });
 });

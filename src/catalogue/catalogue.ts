@@ -1,6 +1,7 @@
 import type { CatalogueApi, MetadataEntity } from '../entrepot/catalogue.js';
-import { errorText } from '../shared/errors.js';
-import { contentOf, fieldChanges } from './fields.js';
+import { ApiError, errorText, InputError } from '../shared/errors.js';
+import type { Ancestry } from '../workspace/changes.js';
+import { contentOf, fieldChanges, writtenFrom } from './fields.js';
 import type { CataloguePlan } from './plan.js';
 import { renderRecord } from './record.js';
 import { reconcileThumbnail, type ThumbnailInput, type ThumbnailOutcome } from './thumbnail.js';
@@ -27,6 +28,10 @@ export interface RecordRun {
   thumbnail: Omit<ThumbnailInput, 'annexRoot' | 'datasheet' | 'dryRun'>;
   /** When the record is written: its dateStamp. */
   now?: () => Date;
+  /** The run's commit, tagged on the record it writes (undefined outside a commit). */
+  commit?: string;
+  /** How the run's commit relates to the one the record was written from; undefined: git cannot tell. */
+  ancestry: (since: string) => Promise<Ancestry | undefined>;
 }
 
 export const DATASHEET_TAG = 'datasheet_name';
@@ -46,6 +51,14 @@ export async function reconcileRecord(api: CatalogueApi, run: RecordRun, emit: E
     cswUrl: plan.cswUrl,
   };
   const held = existing ? await api.metadataFile(existing.id) : undefined;
+  const written = held === undefined ? undefined : writtenFrom(held);
+  if (written && (await newerThanRun(run, written))) {
+    emit({
+      type: 'warning',
+      message: `The metadata record was left as it is: it was written from commit ${written.slice(0, 7)}, newer than this run's`,
+    });
+    return report;
+  }
   const thumbnail = await thumbnailOf(api, run, emit);
   if (thumbnail) report.thumbnail = { url: thumbnail.url ?? '', verdict: thumbnailVerdict(thumbnail), why: thumbnail.why };
   const xml = recordAsked(run, thumbnail);
@@ -55,9 +68,28 @@ export async function reconcileRecord(api: CatalogueApi, run: RecordRun, emit: E
   // The `metadata-id` output as soon as the record is known, whatever fails after.
   if (existing || run.dryRun) emit({ type: 'catalogue', report });
   if (run.dryRun) return report;
+  const entity = await writeRecord(api, run, report, xml, same, emit);
+  report.metadataId = entity.id;
+  emit({ type: 'catalogue', report });
+  const flagsChanged = await keepFlags(api, entity, plan, emit);
+  if (entity.tags[DATASHEET_TAG] !== run.datasheet) await api.tagMetadata(entity.id, { [DATASHEET_TAG]: run.datasheet });
+  await publication(api, entity, run, report, flagsChanged, emit);
+  emit({ type: 'catalogue', report });
+  await deleteStale(api, thumbnail, emit);
+  return report;
+}
+
+/** The record created, or replaced when its content differs; the entity as the server holds it. */
+async function writeRecord(api: CatalogueApi, run: RecordRun, report: CatalogueReport, xml: string, same: boolean, emit: Emit) {
+  const { plan } = run;
+  const existing = plan.existing;
   let entity: MetadataEntity;
   if (!existing) {
-    entity = await api.createMetadata(xml, plan.fileIdentifier, flagsOf(plan));
+    entity = await api.createMetadata(xml, plan.fileIdentifier, flagsOf(plan)).catch((error: unknown) => {
+      // Not ours (the lost-answer lookup found none in this datastore): another datastore holds it.
+      if (error instanceof ApiError && error.status === 409) throw takenIdentifier(plan, error);
+      throw error;
+    });
     report.verdict = 'created';
     emit({ type: 'info', message: `Created metadata record ${entity.id} (${plan.fileIdentifier})` });
   } else {
@@ -68,14 +100,22 @@ export async function reconcileRecord(api: CatalogueApi, run: RecordRun, emit: E
       emit({ type: 'info', message: `Replaced metadata record ${existing.id}: ${report.changes.map((c) => c.field).join(', ')}` });
     }
   }
-  report.metadataId = entity.id;
-  emit({ type: 'catalogue', report });
-  const flagsChanged = await keepFlags(api, entity, plan, emit);
-  if (entity.tags[DATASHEET_TAG] !== run.datasheet) await api.tagMetadata(entity.id, { [DATASHEET_TAG]: run.datasheet });
-  await publication(api, entity, run, report, flagsChanged, emit);
-  emit({ type: 'catalogue', report });
-  await deleteStale(api, thumbnail, emit);
-  return report;
+  return entity;
+}
+
+/** Whether the record was written from a commit the run's commit precedes: then it is newer than the run. */
+async function newerThanRun(run: RecordRun, written: string): Promise<boolean> {
+  if (!run.commit || written === run.commit) return false;
+  return (await run.ancestry(written)) === 'backward';
+}
+
+/** Identifiers are unique on the whole platform: one another datastore holds is the user's to change. */
+function takenIdentifier(plan: CataloguePlan, error: ApiError): InputError {
+  const fix = plan.source.kind === 'yaml' ? `set identifier in ${plan.source.path}` : `change gmd:fileIdentifier in ${plan.source.path}`;
+  return new InputError(
+    'metadata',
+    `the record's identifier ${plan.fileIdentifier} is taken on the platform, by a record outside this datastore (${error.details.join('; ') || `HTTP ${error.status}`}); ${fix} to one of your own`,
+  );
 }
 
 /** The record's XML: the user's own, or rendered (dateStamp: now, left out of the comparison). */
@@ -89,6 +129,7 @@ function recordAsked(run: RecordRun, thumbnail: ThumbnailOutcome | undefined): s
     extent: run.extent,
     scaleDenominator: source.description.scaleDenominator ?? run.scaleDenominator,
     services: run.services,
+    commit: run.commit,
     thumbnail: thumbnail?.url && thumbnail.fileType ? { url: thumbnail.url, fileType: thumbnail.fileType } : undefined,
     dateStamp: now.toISOString().slice(0, 19),
   });

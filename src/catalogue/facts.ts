@@ -3,6 +3,7 @@ import type { Endpoint, ServiceType } from '../entrepot/types.js';
 import { builds, type LayerReport, type UpdatePlan } from '../layer/types.js';
 import type { RecordRun } from './catalogue.js';
 import type { CataloguePlan } from './plan.js';
+import { ancestrySince } from '../workspace/changes.js';
 import type { GroundSummary } from '../workspace/stage.js';
 import type { RecordService } from './types.js';
 
@@ -16,12 +17,15 @@ export interface RecordContext {
   update: UpdatePlan;
   ground: GroundSummary;
   endpoints: Endpoint[];
+  commit?: string;
 }
 
 /** The record's run: the plan, and what the layer and the rasters say. */
-export function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints }: RecordContext): RecordRun {
+export function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints, commit }: RecordContext): RecordRun {
   return {
     plan,
+    commit,
+    ancestry: (since) => ancestrySince(since, workspace, signal),
     datasheet: config.datasheet ?? '',
     dryRun: config.dryRun,
     publish: config.metadataPublish,

@@ -1,5 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
-import { FIELD_ORDER } from './labels.js';
+import { FIELD_ORDER, WRITTEN_FROM } from './labels.js';
 import type { FieldChange, RecordFields } from './types.js';
 
 /**
@@ -120,9 +120,20 @@ function servicesOf(root: unknown[]): string[] {
   });
 }
 
+/** The commit the action wrote the record from, as its maintenance note says (record.ts); undefined for any other record. */
+export function writtenFrom(xml: string): string | undefined {
+  const root = at([parser.parse(xml) as unknown], 'MD_Metadata');
+  const notes = texts(root, 'metadataMaintenance', 'MD_MaintenanceInformation', 'maintenanceNote', 'CharacterString');
+  for (const note of notes) {
+    const match = new RegExp(`^${WRITTEN_FROM} ([0-9a-f]{40}|[0-9a-f]{64})$`).exec(note.trim());
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
 /**
  * The whole document as comparable data: element order, attributes and text, whitespace between
- * elements and the `dateStamp` (when it was written) left out. Two files equal here hold the same record.
+ * elements, the `dateStamp` (when it was written) and the metadata's maintenance (which commit wrote it) left out. Two files equal here hold the same record.
  */
 export function contentOf(xml: string): string {
   const ordered = new XMLParser({
@@ -134,7 +145,7 @@ export function contentOf(xml: string): string {
   });
   const strip = (nodes: unknown[]): unknown[] =>
     nodes
-      .filter((node) => !(node && typeof node === 'object' && ('dateStamp' in node || '?xml' in node)))
+      .filter((node) => !(node && typeof node === 'object' && ('dateStamp' in node || 'metadataMaintenance' in node || '?xml' in node)))
       .map((node) => {
         if (!node || typeof node !== 'object') return node;
         const entries = Object.entries(node as Node).map(([key, value]): [string, unknown] => [

@@ -28,3 +28,6 @@ export function fieldLabel(field: FieldChange['field']): string {
 
 /** The fields in the order people read a record. */
 export const FIELD_ORDER = Object.keys(LABELS) as Array<keyof RecordFields>;
+
+/** How a record's maintenance note names the commit the action wrote it from (record.ts writes it, fields.ts reads it). */
+export const WRITTEN_FROM = 'Écrite par geoplateforme-publish-raster depuis le commit';

@@ -1,5 +1,6 @@
 import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
+import { WRITTEN_FROM } from './labels.js';
 import type { RecordDescription, RecordService } from './types.js';
 
 /**
@@ -19,6 +20,8 @@ export interface RecordInput {
   thumbnail?: { url: string; fileType: string };
   /** When the record is written (gco:DateTime); left out of every comparison. */
   dateStamp: string;
+  /** The commit it is written from, said in its maintenance note (left out of every comparison). */
+  commit?: string;
 }
 
 const NS = {
@@ -69,6 +72,17 @@ export function renderRecord(input: RecordInput): string {
       .ele('gmd:transferOptions')
       .ele('gmd:MD_DigitalTransferOptions');
     for (const service of input.services) onLine(options, service);
+  }
+  // Which commit wrote it: a later run of an older commit leaves the record alone.
+  if (input.commit) {
+    const maintenance = root.ele('gmd:metadataMaintenance').ele('gmd:MD_MaintenanceInformation');
+    code(
+      maintenance.ele('gmd:maintenanceAndUpdateFrequency'),
+      'gmd:MD_MaintenanceFrequencyCode',
+      `${CL2}#MD_MaintenanceFrequencyCode`,
+      'asNeeded',
+    );
+    string(maintenance.ele('gmd:maintenanceNote'), `${WRITTEN_FROM} ${input.commit}`);
   }
   return root.end({ prettyPrint: true });
 }

@@ -76,6 +76,22 @@ export async function changesSince(
   return { ok: true, ancestry, changes };
 }
 
+/**
+ * How the checked-out commit relates to `since` (another entity's commit: the metadata record's),
+ * fetching `since` alone when a shallow checkout lacks it; undefined when git cannot tell.
+ */
+export async function ancestrySince(since: string, workspace: string, signal?: AbortSignal): Promise<Ancestry | undefined> {
+  if (!COMMIT_ID.test(since)) return undefined;
+  const top = await repositoryTop(workspace, signal);
+  if (typeof top !== 'string') return undefined;
+  if (!(await hasCommit(top, since, signal))) {
+    const fetch = ['fetch', '--quiet', '--depth=1', '--end-of-options', 'origin', since];
+    await git(top, fetch, { signal, timeoutMs: networkGitTimeoutMs() }).catch(onlyGitFailure);
+    if (!(await hasCommit(top, since, signal))) return undefined;
+  }
+  return ancestryOf(top, since, signal);
+}
+
 async function repositoryTop(workspace: string, signal?: AbortSignal): Promise<string | { ok: false; why: string }> {
   try {
     return (await git(workspace, ['rev-parse', '--show-toplevel'], { signal })).trim();
