@@ -365,7 +365,19 @@ async function reconcileThumbnail(api, input, warn) {
     const url = `${input.annexRoot}/${annexPath}`;
     if (input.dryRun)
         return { url, fileType: ext, verdict: 'would create', stale: existing };
-    const made = await api.createAnnex(content, annexPath, labels);
+    let made;
+    try {
+        made = await api.createAnnex(content, annexPath, labels);
+    }
+    catch (error) {
+        // The picture is the fiche's garnish: the record is still written, with the thumbnail the fiche had.
+        if (input.signal?.aborted)
+            throw error;
+        warn(`The fiche's thumbnail could not be made (${(0,errors/* errorText */.kc)(error)}); the next run tries again`);
+        return existing[0]
+            ? keep(existing[0], "the fiche's thumbnail, as it was")
+            : { verdict: 'none', why: 'its annex could not be made', stale: [] };
+    }
     return { url: `${input.annexRoot}${made.paths[0] ?? `/${annexPath}`}`, fileType: ext, verdict: 'created', stale: existing };
 }
 /** The image the fiche should show; undefined: keep what it has (or none). */

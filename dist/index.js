@@ -43535,10 +43535,9 @@ class CatalogueClient {
     async metadataList(tags = {}) {
         const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
         const items = await this.transport.getAll('/metadata', query, PAGE);
-        // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
-        return Promise.all(items
-            .map(record)
-            .map(async (item) => typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record'))));
+        // List items are the full DTO (docs/catalogue.md); one lacking a field decided on is read whole.
+        const whole = (item) => typeof item.file_identifier === 'string' && 'tags' in item && Array.isArray(item.endpoints);
+        return Promise.all(items.map(record).map(async (item) => (whole(item) ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record')))));
     }
     metadata(id) {
         return this.transport.readJson(`read metadata ${id}`, `/metadata/${encodeURIComponent(id)}`, (body) => toMetadata(record(body)));

@@ -104,8 +104,13 @@ export class CatalogueRoutes {
       { name: 'replaceMetadata', method: 'PUT', pattern: md, handler: (c) => this.replaceMetadata(c) },
       { name: 'patchMetadata', method: 'PATCH', pattern: md, handler: (c) => this.patchMetadata(c) },
       { name: 'deleteMetadata', method: 'DELETE', pattern: md, handler: (c) => this.deleteMetadata(c) },
+      { name: 'deleteMetadataTags', method: 'DELETE', pattern: `${md}/tags`, handler: (c) => this.untagMetadata(c) },
       { name: 'listAnnexes', method: 'GET', pattern: `${ds}/annexes`, handler: (c) => this.listAnnexes(c) },
       { name: 'createAnnex', method: 'POST', pattern: `${ds}/annexes`, handler: (c) => this.createAnnex(c) },
+      { name: 'publishAnnexes', method: 'POST', pattern: `${ds}/annexes/publication`, handler: (c) => this.annexPublication(c, true) },
+      { name: 'unpublishAnnexes', method: 'POST', pattern: `${ds}/annexes/unpublication`, handler: (c) => this.annexPublication(c, false) },
+      { name: 'replaceAnnex', method: 'PUT', pattern: anx, handler: (c) => this.replaceAnnex(c) },
+      { name: 'patchAnnex', method: 'PATCH', pattern: anx, handler: (c) => this.patchAnnex(c) },
       { name: 'annexFile', method: 'GET', pattern: `${anx}/file`, handler: (c) => this.annexFile(c) },
       { name: 'annex', method: 'GET', pattern: anx, handler: (c) => this.json(c, 200, annexView(this.annex(c))) },
       { name: 'deleteAnnex', method: 'DELETE', pattern: anx, handler: (c) => this.deleteAnnex(c) },
@@ -217,6 +222,14 @@ export class CatalogueRoutes {
     this.json(c, 200, view(found));
   }
 
+  /** `tags=k`, `tags[]=k` or `tags=k1,k2`: every spelling the clients use. */
+  private untagMetadata(c: Context): void {
+    const found = this.record(c);
+    const keys = [...c.query.getAll('tags'), ...c.query.getAll('tags[]')].flatMap((k) => k.split(','));
+    for (const key of keys) delete found.tags[key.trim()];
+    this.json(c, 200, view(found));
+  }
+
   private metadataFile(c: Context): void {
     const found = this.record(c);
     c.res.writeHead(200, { 'content-type': 'application/xml', 'content-length': found.file.length }).end(found.file);
@@ -316,6 +329,7 @@ export class CatalogueRoutes {
     const clash = paths.find((p) => used.has(p));
     if (clash) throw new HttpError(409, [`Le chemin ${clash} est déjà utilisé`]);
     const published = c.query.get('published') ?? fields.get('published')?.[0];
+    this.checkRoom(file.length);
     const annex: AnnexRecord = {
       _id: randomUUID(),
       paths,
@@ -328,6 +342,47 @@ export class CatalogueRoutes {
     };
     this.annexes.set(annex._id, annex);
     this.json(c, 201, annexView(annex));
+  }
+
+  /** Publication by labels (all of them): the count of annexes changed. */
+  private annexPublication(c: Context, publish: boolean): void {
+    const labels = c.query.getAll('labels').flatMap((l) => l.split(','));
+    if (labels.length === 0) throw new HttpError(400, ['labels est obligatoire']);
+    let count = 0;
+    for (const annex of this.annexes.values())
+      if (labels.every((l) => annex.labels.includes(l)) && annex.published !== publish) {
+        annex.published = publish;
+        count++;
+      }
+    this.json(c, 200, count);
+  }
+
+  private async replaceAnnex(c: Context): Promise<void> {
+    const found = this.annex(c);
+    const { file } = await readForm(c.req);
+    if (!file) throw new HttpError(400, ['Le fichier (partie file) est obligatoire']);
+    this.checkRoom(file.length - found.size);
+    Object.assign(found, { file, size: file.length, mime_type: mimeOf(file) });
+    this.json(c, 200, annexView(found));
+  }
+
+  private async patchAnnex(c: Context): Promise<void> {
+    const found = this.annex(c);
+    const body = parse(await readText(c.req));
+    if (Array.isArray(body.labels)) found.labels = body.labels.map(String);
+    if (typeof body.published === 'boolean') found.published = body.published;
+    if (Array.isArray(body.paths)) found.paths = body.paths.map((p) => (String(p).startsWith('/') ? String(p) : `/${String(p)}`));
+    this.json(c, 200, annexView(found));
+  }
+
+  /** The annexes' storage: `storages.annexes{use,quota}` of the datastore. */
+  annexBytes(): number {
+    return [...this.annexes.values()].reduce((sum, a) => sum + a.size, 0);
+  }
+
+  private checkRoom(adding: number): void {
+    const quota = this.options.annexQuota ?? 100 * 1024 * 1024;
+    if (this.annexBytes() + adding > quota) throw new HttpError(413, ['Quota de stockage des annexes atteint']);
   }
 
   private annexFile(c: Context): void {

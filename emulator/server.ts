@@ -33,6 +33,10 @@ const RIGHT_OF_ROUTE: Record<string, string> = {
   tagConfiguration: 'BROADCAST',
   createAnnex: 'ANNEX',
   deleteAnnex: 'ANNEX',
+  replaceAnnex: 'ANNEX',
+  patchAnnex: 'ANNEX',
+  publishAnnexes: 'ANNEX',
+  unpublishAnnexes: 'ANNEX',
 };
 
 interface Route {
@@ -295,7 +299,10 @@ export class Emulator implements Core {
       storages: {
         data: [],
         [this.options.storageKey ?? 'uploads']: { use: this.store.usedBytes(), quota, storage: { type: 'FILESYSTEM' } },
-        [this.options.storageKey === 'upload' ? 'annexe' : 'annexes']: { use: 0, quota },
+        [this.options.storageKey === 'upload' ? 'annexe' : 'annexes']: {
+          use: this.catalogue.annexBytes(),
+          quota: this.options.catalogue?.annexQuota ?? 100 * 1024 * 1024,
+        },
       },
       checks: [RASTER_CHECK, STANDARD_CHECK],
       ...(this.options.layers?.layerNamePrefix ? { configuration_layer_name_prefix: this.options.layers.layerNamePrefix } : {}),

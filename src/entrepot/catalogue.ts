@@ -58,13 +58,10 @@ export class CatalogueClient implements CatalogueApi {
   async metadataList(tags: Record<string, string> = {}): Promise<MetadataEntity[]> {
     const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
     const items = await this.transport.getAll('/metadata', query, PAGE);
-    // List items are the full DTO (entrepot docs); one lacking the identifier is read whole.
+    // List items are the full DTO (docs/catalogue.md); one lacking a field decided on is read whole.
+    const whole = (item: JsonRecord) => typeof item.file_identifier === 'string' && 'tags' in item && Array.isArray(item.endpoints);
     return Promise.all(
-      items
-        .map(record)
-        .map(async (item) =>
-          typeof item.file_identifier === 'string' ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record')),
-        ),
+      items.map(record).map(async (item) => (whole(item) ? toMetadata(item) : this.metadata(entityId(item, 'a metadata record')))),
     );
   }
 
