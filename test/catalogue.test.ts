@@ -94,9 +94,43 @@ describe('the metadata record', () => {
       expect(xpath(xml, `string(${resource}/${el('name')}/${el('CharacterString')})`)).toBe(LAYER);
       expect(xpath(xml, `string(${resource}/${el('linkage')}/${el('URL')})`)).toBe(url);
     }
-    // The fields of the description, and the thumbnail's public URL.
-    expect(xpath(xml, `string(//${el('citation')}//${el('title')}/${el('CharacterString')})`)).toBe('Orthophotographie 2024');
-    expect(xpath(xml, `string(//${el('MD_TopicCategoryCode')})`)).toBe('imageryBaseMapsEarthCover');
+    // The elements of the portal's record (entrepot-api-catalogue.md §3.1), each as the description says.
+    const root = `/${el('MD_Metadata')}`;
+    const di = `${root}/${el('identificationInfo')}/${el('MD_DataIdentification')}`;
+    const mail = `${el('contactInfo')}/${el('CI_Contact')}/${el('address')}/${el('CI_Address')}/${el('electronicMailAddress')}/${el('CharacterString')}`;
+    const expectations: Array<[string, string]> = [
+      [`string(${root}/@uuid)`, `VILLEX.${LAYER}`],
+      [`string(${root}/${el('language')}/${el('LanguageCode')}/@codeListValue)`, 'fre'],
+      [`string(${root}/${el('language')}/${el('LanguageCode')})`, 'français'],
+      [`string(${root}/${el('characterSet')}/${el('MD_CharacterSetCode')}/@codeListValue)`, 'utf8'],
+      [`string(${root}/${el('hierarchyLevel')}/${el('MD_ScopeCode')}/@codeListValue)`, 'dataset'],
+      [`string(${di}/${el('citation')}/${el('CI_Citation')}/${el('title')}/${el('CharacterString')})`, 'Orthophotographie 2024'],
+      [`string(${di}/${el('citation')}//${el('CI_Date')}/${el('date')}/${el('Date')})`, '2024-06-30'],
+      [`string(${di}/${el('citation')}//${el('CI_DateTypeCode')}/@codeListValue)`, 'creation'],
+      [
+        `normalize-space(${di}/${el('abstract')}/${el('CharacterString')})`,
+        'Orthophotographie de 20 cm de la ville, prises de vues de juin 2024.',
+      ],
+      [
+        `string(${di}/${el('pointOfContact')}/${el('CI_ResponsibleParty')}/${el('organisationName')}/${el('CharacterString')})`,
+        'Ville de X',
+      ],
+      [`string(${di}/${el('pointOfContact')}/${el('CI_ResponsibleParty')}/${mail})`, 'sig@ville-x.fr'],
+      [`string(${di}//${el('MD_Keywords')}[${el('thesaurusName')}]/${el('keyword')}/${el('CharacterString')})`, 'Orthoimagerie'],
+      [`string(${di}//${el('thesaurusName')}//${el('title')}/${el('CharacterString')})`, 'GEMET - INSPIRE themes, version 1.0'],
+      [`count(${di}//${el('MD_Keywords')}[not(${el('thesaurusName')})]/${el('keyword')})`, '2'],
+      [`string(${di}/${el('topicCategory')}/${el('MD_TopicCategoryCode')})`, 'imageryBaseMapsEarthCover'],
+      [`string(${di}//${el('MD_MaintenanceFrequencyCode')}/@codeListValue)`, 'annually'],
+      [`string(${di}//${el('MD_SpatialRepresentationTypeCode')}/@codeListValue)`, 'grid'],
+      [`string(${root}/${el('contact')}/${el('CI_ResponsibleParty')}/${mail})`, 'sig@ville-x.fr'],
+      [
+        `string(${root}//${el('LI_Lineage')}/${el('statement')}/${el('CharacterString')})`,
+        'Prises de vues aériennes de juin 2024, orthorectifiées.',
+      ],
+    ];
+    for (const [expression, value] of expectations) expect(xpath(xml, expression), expression).toBe(value);
+    expect(xpath(xml, `string(${root}/${el('dateStamp')}/${el('DateTime')})`)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
+    expect(Number(xpath(xml, `string(${di}//${el('denominator')}/${el('Integer')})`))).toBeGreaterThan(0);
     const thumbnail = xpath(xml, `string(//${el('graphicOverview')}//${el('fileName')}/${el('CharacterString')})`);
     expect(thumbnail).toBe(`${emu.url}/annexes/${emu.catalogue.technicalName}${annexes[0].paths[0]}`);
     expect((await fetch(thumbnail)).headers.get('content-type')).toBe('image/png');
