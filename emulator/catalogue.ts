@@ -3,8 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Context } from './core.js';
-import { HttpError, readText } from './http.js';
-import { pageOf, type PagingVariant } from './lists.js';
+import { HttpError, parseObject, readText } from './http.js';
+import { pageOf, tagFilters, type PagingVariant } from './lists.js';
 import type { CatalogueOptions } from './options.js';
 
 /**
@@ -134,10 +134,7 @@ export class CatalogueRoutes {
   // ---------------------------------------------------------------- metadata
 
   private listMetadata(c: Context): void {
-    const tags = [...c.query.entries()].flatMap(([k, v]) => {
-      const m = /^tags\[(.+)\]$/.exec(k);
-      return m ? [[m[1], v] as const] : [];
-    });
+    const tags = tagFilters(c.query);
     const type = c.query.get('type');
     const level = c.query.get('level');
     let items = [...this.metadata.values()].filter(
@@ -195,7 +192,7 @@ export class CatalogueRoutes {
 
   private async patchMetadata(c: Context): Promise<void> {
     const found = this.record(c);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     if (body.type !== undefined) {
       if (body.type !== 'ISOAP' && body.type !== 'INSPIRE') throw new HttpError(400, ['type doit valoir ISOAP ou INSPIRE']);
       found.type = body.type;
@@ -215,7 +212,7 @@ export class CatalogueRoutes {
 
   private async tagMetadata(c: Context): Promise<void> {
     const found = this.record(c);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     if (Object.values(body).some((v) => typeof v !== 'string' && typeof v !== 'number'))
       throw new HttpError(400, ['Les tags doivent être des chaînes']);
     for (const [k, v] of Object.entries(body)) found.tags[k] = String(v);
@@ -236,7 +233,7 @@ export class CatalogueRoutes {
   }
 
   private async publication(c: Context, publish: boolean): Promise<void> {
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     const ids = body.file_identifiers;
     if (!Array.isArray(ids) || ids.length === 0 || new Set(ids).size !== ids.length || ids.some((i) => typeof i !== 'string'))
       throw new HttpError(400, ['file_identifiers doit être une liste non vide d’identifiants uniques']);
@@ -368,7 +365,7 @@ export class CatalogueRoutes {
 
   private async patchAnnex(c: Context): Promise<void> {
     const found = this.annex(c);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     if (Array.isArray(body.labels)) found.labels = body.labels.map(String);
     if (typeof body.published === 'boolean') found.published = body.published;
     if (Array.isArray(body.paths)) found.paths = body.paths.map((p) => (String(p).startsWith('/') ? String(p) : `/${String(p)}`));
@@ -458,14 +455,4 @@ async function readForm(req: IncomingMessage): Promise<{ file?: Buffer; fields: 
     parser.on('error', reject);
     req.pipe(parser);
   });
-}
-
-function parse(text: string): Record<string, unknown> {
-  try {
-    const body = JSON.parse(text || '{}') as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // said below
-  }
-  throw new HttpError(400, ['Le corps de la requête doit être un objet JSON']);
 }

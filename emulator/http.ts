@@ -20,3 +20,14 @@ export async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
   for await (const _ of req) void _;
 }
+
+/** A request's JSON body, which must be an object (an empty body is `{}`); else 400. */
+export function parseObject(text: string): Record<string, unknown> {
+  try {
+    const body = JSON.parse(text || '{}') as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // said below
+  }
+  throw new HttpError(400, ['Le corps de la requête doit être un objet JSON']);
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, readText } from './http.js';
+import { HttpError, parseObject, readText } from './http.js';
 import type { Store } from './store.js';
 import type { FaultKind } from './core.js';
 import type { LayerOptions } from './options.js';
@@ -16,7 +16,7 @@ import {
   type ProcessingExecutionRecord,
   type StoredDataRecord,
 } from './layer-records.js';
-import { listItem, pageOf, type ListKind, type ListMode, type PagingVariant } from './lists.js';
+import { listItem, pageOf, tagFilters, type ListKind, type ListMode, type PagingVariant } from './lists.js';
 
 export { PYRAMID_PROCESSING } from './layer-records.js';
 export type { ConfigurationRecord, OfferingRecord, ProcessingExecutionRecord, StoredDataRecord } from './layer-records.js';
@@ -135,7 +135,7 @@ export class LayerRoutes {
         pattern: `${ds}/configurations/([^/]+)/tags`,
         handler: async (c) => {
           const conf = this.configuration(c.params[1]);
-          const body = parse(await readText(c.req));
+          const body = parseObject(await readText(c.req));
           if (Object.values(body).some((v) => typeof v !== 'string')) throw new HttpError(400, ['Les tags doivent être des chaînes']);
           Object.assign(conf.tags, body);
           this.json(c, 200, conf.tags);
@@ -198,7 +198,7 @@ export class LayerRoutes {
   }
 
   private async createExecution(c: Ctx): Promise<void> {
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     if (body.processing !== PYRAMID_PROCESSING._id) throw new HttpError(400, [`Le traitement ${String(body.processing)} n'existe pas`]);
     const uploads = ((body.inputs as { upload?: unknown })?.upload ?? []) as unknown[];
     if (!Array.isArray(uploads) || uploads.length !== 1) throw new HttpError(400, ['inputs.upload doit contenir une livraison']);
@@ -433,10 +433,7 @@ export class LayerRoutes {
   // ---------------------------------------------------------------- stored data
 
   private listStoredData(c: Ctx): void {
-    const tags = [...c.query.entries()].flatMap(([k, v]) => {
-      const m = /^tags\[(.+)\]$/.exec(k);
-      return m ? [[m[1], v] as const] : [];
-    });
+    const tags = tagFilters(c.query);
     const name = c.query.get('name');
     const bare = this.options.bareLists === true;
     const items = [...this.storedData.values()].filter(
@@ -458,7 +455,7 @@ export class LayerRoutes {
 
   private async tagStoredData(c: Ctx): Promise<void> {
     const sd = this.sd(c.params[1]);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     if (Object.values(body).some((v) => typeof v !== 'string')) throw new HttpError(400, ['Les tags doivent être des chaînes']);
     Object.assign(sd.tags, body);
     this.json(c, 200, sd.tags);
@@ -514,10 +511,7 @@ export class LayerRoutes {
     const layer = c.query.get('layer_name');
     const type = c.query.get('type');
     // Pattern-like, as on other lists: contains, case-insensitive.
-    const tags = [...c.query.entries()].flatMap(([k, v]) => {
-      const m = /^tags\[(.+)\]$/.exec(k);
-      return m ? [[m[1], v] as const] : [];
-    });
+    const tags = tagFilters(c.query);
     const status = c.query.get('status');
     const items = [...this.configurations.values()].filter(
       (conf) =>
@@ -530,7 +524,7 @@ export class LayerRoutes {
   }
 
   private async createConfiguration(c: Ctx): Promise<void> {
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     const type = body.type;
     if (type !== 'WMTS-TMS' && type !== 'WMS-RASTER') throw new HttpError(400, [`Type de configuration inconnu : ${String(type)}`]);
     const layer = String(body.layer_name ?? '');
@@ -560,7 +554,7 @@ export class LayerRoutes {
 
   private async replaceConfiguration(c: Ctx): Promise<void> {
     const conf = this.configuration(c.params[1]);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     this.putBodies.push({ configuration: conf._id, body: structuredClone(body) });
     if (body.type !== conf.type) throw new HttpError(400, ['Le type d’une configuration ne peut pas changer']);
     if (body.layer_name !== undefined && body.layer_name !== conf.layer_name)
@@ -598,7 +592,7 @@ export class LayerRoutes {
 
   private async createOffering(c: Ctx): Promise<void> {
     const conf = this.configuration(c.params[1]);
-    const body = parse(await readText(c.req));
+    const body = parseObject(await readText(c.req));
     const endpoint = this.endpoints.find((e) => e._id === body.endpoint);
     if (!endpoint) throw new HttpError(400, [`Le point d'accès ${String(body.endpoint)} n'appartient pas à l'entrepôt`]);
     if (endpoint.type !== conf.type)
@@ -762,16 +756,6 @@ function validMetadata(value: unknown): { metadata?: Array<{ format: string; url
       return { format, url, type };
     }),
   };
-}
-
-function parse(text: string): Record<string, unknown> {
-  try {
-    const body = JSON.parse(text || '{}') as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // said below
-  }
-  throw new HttpError(400, ['Le corps de la requête doit être un objet JSON']);
 }
 
 function logLine(level: 'INFO' | 'ERROR', message: string): string {

@@ -75,3 +75,11 @@ export function pageOf<T>(
   if (variant.ignorePage) return { status, items };
   return { status, items, contentRange: items.length ? `${first}-${first + items.length - 1}/${all.length}` : `*/${all.length}` };
 }
+
+/** The `tags[key]=value` filters of a list's query, as [key, value] pairs (an exact match each). */
+export function tagFilters(query: URLSearchParams): Array<readonly [string, string]> {
+  return [...query.entries()].flatMap(([k, v]) => {
+    const m = /^tags\[(.+)\]$/.exec(k);
+    return m ? [[m[1], v] as const] : [];
+  });
+}
