@@ -356,7 +356,7 @@ async function reconcileThumbnail(api, input, warn) {
     if (!content)
         return existing[0]
             ? keep(existing[0], "the fiche's thumbnail, as it is")
-            : { verdict: 'none', why: 'no preview of a private layer', stale: [] };
+            : { verdict: 'none', why: noPictureWhy(input), stale: [] };
     const ext = content[0] === 0x89 ? 'png' : 'jpg';
     const annexPath = `thumbnail/${input.layer}-${(0,external_node_crypto_.createHash)('md5').update(content).digest('hex').slice(0, 12)}.${ext}`;
     const same = existing.find((a) => a.paths.includes(`/${annexPath}`));
@@ -396,6 +396,12 @@ async function wanted(input, hasOne, warn) {
         warn(`The layer's preview could not be read for the fiche's thumbnail (${(0,errors/* errorText */.kc)(error)}); the next run tries again`);
         return undefined;
     }
+}
+/** Why `auto` gives the fiche no picture this run. */
+function noPictureWhy(input) {
+    if (input.dryRun)
+        return "made from the layer's preview once the layer is served";
+    return input.preview ? "the layer's preview could not be read" : 'a private layer has no public preview';
 }
 async function readImage(workspace, relative) {
     let real;

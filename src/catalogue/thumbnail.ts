@@ -66,7 +66,7 @@ export async function reconcileThumbnail(
   if (!content)
     return existing[0]
       ? keep(existing[0], "the fiche's thumbnail, as it is")
-      : { verdict: 'none', why: 'no preview of a private layer', stale: [] };
+      : { verdict: 'none', why: noPictureWhy(input), stale: [] };
   const ext = content[0] === 0x89 ? 'png' : 'jpg';
   const annexPath = `thumbnail/${input.layer}-${createHash('md5').update(content).digest('hex').slice(0, 12)}.${ext}`;
   const same = existing.find((a) => a.paths.includes(`/${annexPath}`));
@@ -99,6 +99,12 @@ async function wanted(input: ThumbnailInput, hasOne: boolean, warn: (message: st
     warn(`The layer's preview could not be read for the fiche's thumbnail (${errorText(error)}); the next run tries again`);
     return undefined;
   }
+}
+
+/** Why `auto` gives the fiche no picture this run. */
+function noPictureWhy(input: ThumbnailInput): string {
+  if (input.dryRun) return "made from the layer's preview once the layer is served";
+  return input.preview ? "the layer's preview could not be read" : 'a private layer has no public preview';
 }
 
 async function readImage(workspace: string, relative: string): Promise<Buffer> {
