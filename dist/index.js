@@ -43590,8 +43590,14 @@ class CatalogueClient {
     async annexes(labels) {
         const query = new URLSearchParams(labels.map((l) => ['labels', l]));
         // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
-        const items = await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE);
-        return items.map((item) => toAnnex(record(item)));
+        const items = (await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE)).map(record);
+        // The filter is the server's word; the labels are checked here too (an item lacking a field is read whole),
+        // so that a server that ignores the filter never hands over another fiche's annexes.
+        const annexes = await Promise.all(items.map(async (item) => (isWholeAnnex(item) ? toAnnex(item) : this.annex(entityId(item, 'an annex')))));
+        return annexes.filter((annex) => labels.every((label) => annex.labels.includes(label)));
+    }
+    annex(id) {
+        return this.transport.readJson(`read annex ${id}`, `/annexes/${encodeURIComponent(id)}`, (body) => toAnnex(record(body)));
     }
     async createAnnex(content, path, labels) {
         const route = `/annexes`;
@@ -43631,6 +43637,10 @@ function toMetadata(fields) {
         endpointIds: array(fields.endpoints).flatMap((e) => string(record(e)._id) ?? string(record(record(e).endpoint)._id) ?? []),
         update: string(fields.update),
     };
+}
+/** A list item that holds every field decided on (labels, paths, published); another is read whole. */
+function isWholeAnnex(item) {
+    return Array.isArray(item.labels) && Array.isArray(item.paths) && typeof item.published === 'boolean';
 }
 function toAnnex(fields) {
     return {

@@ -134,7 +134,7 @@ export class CatalogueRoutes {
   // ---------------------------------------------------------------- metadata
 
   private listMetadata(c: Context): void {
-    const tags = tagFilters(c.query);
+    const tags = this.options.ignoreFilters ? [] : tagFilters(c.query);
     const type = c.query.get('type');
     const level = c.query.get('level');
     let items = [...this.metadata.values()].filter(
@@ -297,8 +297,9 @@ export class CatalogueRoutes {
   // ---------------------------------------------------------------- annexes
 
   private listAnnexes(c: Context): void {
-    const labels = c.query.getAll('labels').flatMap((l) => l.split(','));
-    const paths = c.query.getAll('path');
+    const filtered = !this.options.ignoreFilters;
+    const labels = filtered ? c.query.getAll('labels').flatMap((l) => l.split(',')) : [];
+    const paths = filtered ? c.query.getAll('path') : [];
     const mime = c.query.get('mime_type');
     const mimeMatch = mime ? new RegExp(`^${mime.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*')}$`) : undefined;
     const items = [...this.annexes.values()].filter(

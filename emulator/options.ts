@@ -12,6 +12,8 @@ export interface CatalogueOptions {
   takenIdentifiers?: string[];
   /** The METADATA endpoint's quota (published records). */
   metadataQuota?: number;
+  /** Lists of metadata and annexes ignore their filters (`tags[…]`, `labels`, `path`): a variant to survive. */
+  ignoreFilters?: boolean;
   /** The annexes' storage quota in bytes (`storages.annexes.quota`). */
   annexQuota?: number;
   /** The datastore's technical name, in the annexes' public URLs. */

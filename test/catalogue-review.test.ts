@@ -92,6 +92,34 @@ describe('the thumbnail, the keywords, the publication', () => {
     );
   });
 
+  it("a server that ignores the annexes' filters: another fiche's thumbnail is never taken for ours, nor deleted", async () => {
+    const emu = await emulator({ catalogue: { ignoreFilters: true } });
+    const png = await fixture('preview.png');
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION, 'catalogue/thumb.png': png }));
+    const form = new FormData();
+    for (const [k, v] of [
+      ['paths', 'thumbnail/other.png'],
+      ['labels', 'type=thumbnail'],
+      ['labels', 'datasheet_name=Another fiche'],
+      ['published', 'true'],
+    ])
+      form.append(k, v);
+    form.append('file', new Blob([png]), 'other.png');
+    const other = await fetch(`${emu.apiUrl}/datastores/${emu.datastore}/annexes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: form,
+    });
+    expect(other.status).toBe(201);
+    expect((await publish(emu, dir, { thumbnail: 'catalogue/thumb.png' })).exitCode).toBe(0);
+    await edit(dir, { 'catalogue/thumb.png': Buffer.concat([png, Buffer.from('changed')]) });
+    const run = await publish(emu, dir, { thumbnail: 'catalogue/thumb.png' });
+    expect(run.exitCode, run.stdout).toBe(0);
+    const paths = [...emu.catalogue.annexes.values()].map((a) => a.paths[0]).sort();
+    expect(paths).toHaveLength(2);
+    expect(paths).toContain('/thumbnail/other.png');
+  });
+
   it('a new keyword reaches every configuration (PUT, then each offering re-synchronised) and the record, nothing rebuilt', async () => {
     const emu = await emulator();
     const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));

@@ -64,9 +64,7 @@ export async function reconcileThumbnail(
   });
   const content = await wanted(input, existing.length > 0, warn);
   if (!content)
-    return existing[0]
-      ? keep(existing[0], "the fiche's thumbnail, as it is")
-      : { verdict: 'none', why: noPictureWhy(input), stale: [] };
+    return existing[0] ? keep(existing[0], "the fiche's thumbnail, as it is") : { verdict: 'none', why: noPictureWhy(input), stale: [] };
   const ext = content[0] === 0x89 ? 'png' : 'jpg';
   const annexPath = `thumbnail/${input.layer}-${createHash('md5').update(content).digest('hex').slice(0, 12)}.${ext}`;
   const same = existing.find((a) => a.paths.includes(`/${annexPath}`));
