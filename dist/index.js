@@ -42112,12 +42112,21 @@ class LayerRun {
     async pyramid(building) {
         const live = this.update.live;
         if (!building && live)
-            return live;
+            return this.withFicheTags(live);
         if (!this.upload)
             throw new errors/* LayerStateError */.BD('No pyramid to serve and no upload to build one from');
         this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
         const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) => this.pollOptions(first, onTimeout));
         return builder.build(this.upload, this.update);
+    }
+    /** The live pyramid with the fiche's tags it lacks (the portal lists a fiche's data by them). */
+    async withFicheTags(live) {
+        const missing = Object.entries(this.options.ficheTags ?? {}).filter(([key, value]) => live.tags[key] !== value);
+        if (missing.length === 0)
+            return live;
+        await this.api.tagStoredData(live.id, Object.fromEntries(missing));
+        this.emit({ type: 'info', message: `Tagged pyramid ${live.id}: ${missing.map(([key]) => key).join(', ')}` });
+        return { ...live, tags: { ...live.tags, ...Object.fromEntries(missing) } };
     }
     /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */
     async stale(report) {
@@ -44951,7 +44960,10 @@ async function deliverAndServe(stage, apis, local, source) {
     // The record's description and identifier are checked before any file is sent, as the layer's parameters.
     const record = source ? await planRecord(stage, apis, source) : undefined;
     const tags = { ...stage.tags, ...record?.storedDataTags };
-    const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
+    const ficheTags = { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.storedDataTags };
+    const chain = config.layer
+        ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations, ficheTags }
+        : undefined;
     const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
     if (chain && plan && !(0,layer_types/* builds */.G)(plan.update.kind)) {
         // Nothing to send or build: the services are brought to what is asked, from the live pyramid.

@@ -128,7 +128,10 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles, sour
   // The record's description and identifier are checked before any file is sent, as the layer's parameters.
   const record = source ? await planRecord(stage, apis, source) : undefined;
   const tags = { ...stage.tags, ...record?.storedDataTags };
-  const chain = config.layer ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations } : undefined;
+  const ficheTags = { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.storedDataTags };
+  const chain = config.layer
+    ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations, ficheTags }
+    : undefined;
   const plan = chain ? await planLayer(stage, apis, chain, local, record) : undefined;
   if (chain && plan && !builds(plan.update.kind)) {
     // Nothing to send or build: the services are brought to what is asked, from the live pyramid.

@@ -44,15 +44,24 @@ describe('the fiche de données', () => {
     ).toEqual([]);
   });
 
-  it('a layer published without a fiche gets one: its configurations tagged, nothing built', async () => {
+  it('a layer published without a fiche gets one: its configurations and its live pyramid tagged, nothing built', async () => {
     const emu = await emulator();
     const dir = await repository();
     expect((await publish(emu, dir)).exitCode).toBe(0);
+    const built = { ...emu.layers.liveStoredData()[0].tags };
     const since = emu.requests.length;
     const run = await publish(emu, dir, { tags: `datasheet_name=${NAME}` });
     expect(run.exitCode, run.stdout).toBe(0);
     for (const c of emu.layers.configurations.values()) expect(c.tags.datasheet_name).toBe(NAME);
+    // The fiche's "Données" tab lists the stored data that carry its name; the build's own tags stay.
+    const [pyramid] = emu.layers.liveStoredData();
+    expect(pyramid.tags.datasheet_name).toBe(NAME);
+    expect(pyramid.tags).toEqual({ ...built, datasheet_name: NAME });
     expect(emu.requests.slice(since).filter((r) => r.route === 'createExecution')).toHaveLength(0);
+    // And once tagged, a run writes nothing.
+    const quiet = emu.requests.length;
+    expect((await publish(emu, dir, { tags: `datasheet_name=${NAME}` })).exitCode).toBe(0);
+    expect(emu.requests.slice(quiet).filter((r) => r.method !== 'GET' && r.route !== 'token')).toEqual([]);
   });
 
   it('a datasheet that disagrees with the tags is refused before anything is sent', async () => {

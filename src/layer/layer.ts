@@ -94,13 +94,22 @@ class LayerRun {
   /** The pyramid the layer serves after the run: built from the upload, or the live one kept. */
   private async pyramid(building: boolean): Promise<StoredData> {
     const live = this.update.live;
-    if (!building && live) return live;
+    if (!building && live) return this.withFicheTags(live);
     if (!this.upload) throw new LayerStateError('No pyramid to serve and no upload to build one from');
     this.emit({ type: 'phase', phase: 'pyramid', title: `Build the pyramid of layer ${this.options.layer ?? ''}` });
     const builder = new PyramidBuilder(this.api, this.options, this.plan, this.emit, (first, onTimeout) =>
       this.pollOptions(first, onTimeout),
     );
     return builder.build(this.upload, this.update);
+  }
+
+  /** The live pyramid with the fiche's tags it lacks (the portal lists a fiche's data by them). */
+  private async withFicheTags(live: StoredData): Promise<StoredData> {
+    const missing = Object.entries(this.options.ficheTags ?? {}).filter(([key, value]) => live.tags[key] !== value);
+    if (missing.length === 0) return live;
+    await this.api.tagStoredData(live.id, Object.fromEntries(missing));
+    this.emit({ type: 'info', message: `Tagged pyramid ${live.id}: ${missing.map(([key]) => key).join(', ')}` });
+    return { ...live, tags: { ...live.tags, ...Object.fromEntries(missing) } };
   }
 
   /** The run's commit is older than the one the layer serves: nothing is changed, and the run says so. */

@@ -34,6 +34,11 @@ export type LayerOptions = Pick<
   catalogue?: ConfigurationCatalogue;
   /** The input's tags and the provenance tags, set on the pyramid too. */
   tags: Record<string, string>;
+  /**
+   * The fiche's tags (`datasheet_name`, `producer`, `production_year`): set on the live pyramid too
+   * when a run builds none, where the others (the commit's provenance) must stay as the build set them.
+   */
+  ficheTags?: Record<string, string>;
   /** Deletes the upload once the pyramid holds its data: the upload routes are not the chain's. */
   deleteUpload: (uploadId: string) => Promise<void>;
   signal?: AbortSignal;
