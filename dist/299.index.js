@@ -371,7 +371,10 @@ async function reconcileThumbnail(api, input, warn) {
         // The picture is the fiche's garnish: the record is still written, with the thumbnail the fiche had.
         if (input.signal?.aborted)
             throw error;
-        warn(`The fiche's thumbnail could not be made (${(0,errors/* errorText */.kc)(error)}); the next run tries again`);
+        const refused = error instanceof errors/* ApiError */.hD && error.status === 403;
+        warn(refused
+            ? "The fiche's thumbnail was refused (HTTP 403): the account likely lacks the datastore's ANNEX right; ask the community's administrator for it, or set thumbnail: none"
+            : `The fiche's thumbnail could not be made (${(0,errors/* errorText */.kc)(error)}); the next run tries again`);
         return existing[0]
             ? keep(existing[0], "the fiche's thumbnail, as it was")
             : { verdict: 'none', why: 'its annex could not be made', stale: [] };

@@ -141,6 +141,17 @@ describe('the thumbnail, the keywords, the publication', () => {
     for (const c of emu.layers.configurations.values()) expect(c.type_infos.keywords).toContain('ville');
   });
 
+  it('an account without the ANNEX right: the thumbnail is a warning naming it, the record is still written and published', async () => {
+    const emu = await emulator({ rights: ['UPLOAD', 'PROCESSING', 'BROADCAST'] });
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    const run = await publish(emu, dir);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(run.warnings.join('\n')).toContain("the account likely lacks the datastore's ANNEX right");
+    const [record] = [...emu.catalogue.metadata.values()];
+    expect(record.endpoints).toHaveLength(1);
+    expect(xpath(record.file.toString('utf8'), `count(//${el('graphicOverview')})`)).toBe('0');
+  });
+
   it('metadata-publish: false keeps the record in the datastore only', async () => {
     const emu = await emulator();
     const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Annex, CatalogueApi } from '../entrepot/catalogue.js';
 import type { Config } from '../config/types.js';
 import { abortError, deadline } from '../shared/abort.js';
-import { errorText, InputError } from '../shared/errors.js';
+import { ApiError, errorText, InputError } from '../shared/errors.js';
 
 /**
  * The fiche's thumbnail: an annex labelled `type=thumbnail` and `datasheet_name=…`, published, at a
@@ -77,7 +77,12 @@ export async function reconcileThumbnail(
   } catch (error) {
     // The picture is the fiche's garnish: the record is still written, with the thumbnail the fiche had.
     if (input.signal?.aborted) throw error;
-    warn(`The fiche's thumbnail could not be made (${errorText(error)}); the next run tries again`);
+    const refused = error instanceof ApiError && error.status === 403;
+    warn(
+      refused
+        ? "The fiche's thumbnail was refused (HTTP 403): the account likely lacks the datastore's ANNEX right; ask the community's administrator for it, or set thumbnail: none"
+        : `The fiche's thumbnail could not be made (${errorText(error)}); the next run tries again`,
+    );
     return existing[0]
       ? keep(existing[0], "the fiche's thumbnail, as it was")
       : { verdict: 'none', why: 'its annex could not be made', stale: [] };
