@@ -225,6 +225,21 @@ describe('the record against the platform', () => {
     expect([...emu.catalogue.metadata.values()][0].type).toBe('INSPIRE');
   });
 
+  it('a fiche whose record has another identifier (made in the portal, say): refused before any data POST, naming the one to keep', async () => {
+    const emu = await emulator();
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));
+    expect((await publish(emu, dir)).exitCode).toBe(0);
+    await edit(dir, { 'catalogue/ortho.yml': `${DESCRIPTION}identifier: ortho-renamed\n` });
+    const since = emu.requests.length;
+    const run = await publish(emu, dir);
+    expect(run.exitCode).toBe(1);
+    expect(run.errors).toEqual([
+      `::error::Input 'metadata': the fiche '${FICHE}' has its record already, ${LAYER}, and a record's identifier never changes once published: set identifier: ${LAYER} in catalogue/ortho.yml (or delete that record first)`,
+    ]);
+    expect(writesSince(emu, since)).toEqual([]);
+    expect(emu.catalogue.metadata.size).toBe(1);
+  });
+
   it('an identifier another datastore holds: one error naming it and the fix, the record never made', async () => {
     const emu = await emulator({ catalogue: { takenIdentifiers: [LAYER] } });
     const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': DESCRIPTION }));

@@ -58,18 +58,7 @@ export async function planCatalogue(input: CataloguePlanInput): Promise<Catalogu
     throw new LayerStateError(
       'The datastore has no open METADATA endpoint to publish the record on; set metadata-publish: false, or ask IGN to add one',
     );
-  // The record itself, by its identifier (unique on the platform): the datastore's truth, not a tag.
-  const records = await input.api.metadataList();
-  const existing = records.find((m) => m.fileIdentifier === fileIdentifier);
-  const others = records
-    .filter((m) => m !== existing && input.datasheet && m.tags.datasheet_name === input.datasheet)
-    .map((m) => m.fileIdentifier);
-  const published = existing && metadataEndpoint ? existing.endpointIds.includes(metadataEndpoint.id) : false;
-  const { use, quota } = metadataEndpoint ?? {};
-  if (input.publish && !published && use !== undefined && quota !== undefined && use >= quota)
-    throw new LayerStateError(
-      `The datastore's METADATA endpoint holds ${use} of its ${quota} records: no room to publish this one; unpublish a record you no longer need, set metadata-publish: false, or ask IGN for a larger quota`,
-    );
+  const { existing, others } = await findRecord(input, fileIdentifier, metadataEndpoint);
   const endpointUrl = metadataEndpoint?.urls.find((u) => u.type === 'METADATA')?.url ?? metadataEndpoint?.urls[0]?.url;
   const cswBase = (endpointUrl ?? PRODUCTION_CSW).replace(/([^:])\/{2,}/g, '$1/');
   // Identifiers starting with "sandbox" are read from the sandbox CSW (docs/catalogue.md).
@@ -108,6 +97,37 @@ export async function planCatalogue(input: CataloguePlanInput): Promise<Catalogu
         )
       : {},
   };
+}
+
+/**
+ * The record itself, by its identifier (unique on the platform): the datastore's truth, not a tag;
+ * and the others that carry the fiche's name. Refused here: a fiche whose record has another
+ * identifier, a publication with no room left.
+ */
+async function findRecord(input: CataloguePlanInput, fileIdentifier: string, metadataEndpoint: Endpoint | undefined) {
+  const records = await input.api.metadataList();
+  const existing = records.find((m) => m.fileIdentifier === fileIdentifier);
+  const others = records
+    .filter((m) => m !== existing && input.datasheet && m.tags.datasheet_name === input.datasheet)
+    .map((m) => m.fileIdentifier);
+  // The fiche has its record already, under another identifier: a second would leave the fiche two
+  // (it shows the first), and identifiers never change once published. Said before anything is sent.
+  if (!existing && others.length) throw renamedRecord(input.source, others[0], input.datasheet ?? '');
+  const published = existing && metadataEndpoint ? existing.endpointIds.includes(metadataEndpoint.id) : false;
+  const { use, quota } = metadataEndpoint ?? {};
+  if (input.publish && !published && use !== undefined && quota !== undefined && use >= quota)
+    throw new LayerStateError(
+      `The datastore's METADATA endpoint holds ${use} of its ${quota} records: no room to publish this one; unpublish a record you no longer need, set metadata-publish: false, or ask IGN for a larger quota`,
+    );
+  return { existing, others };
+}
+
+function renamedRecord(source: RecordSource, held: string, datasheet: string): InputError {
+  const fix = source.kind === 'yaml' ? `set identifier: ${held} in ${source.path}` : `write ${held} in ${source.path}'s gmd:fileIdentifier`;
+  return new InputError(
+    'metadata',
+    `the fiche '${datasheet}' has its record already, ${held}, and a record's identifier never changes once published: ${fix} (or delete that record first)`,
+  );
 }
 
 function producerTags(producer: string, year: string): Record<string, string> {
