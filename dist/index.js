@@ -43793,6 +43793,14 @@ class LayersClient {
         });
         return read.filter((c) => c.layerName === layerName && c.type === type);
     }
+    async configurationsTagged(tags) {
+        const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+        // Read whole: a list item has no tags; a server that ignored the filter is caught here.
+        const read = await this.transport.listWhole('/configurations', query, layers_PAGE, (id) => this.configuration(id), {
+            what: 'a configuration',
+        });
+        return read.filter((c) => Object.entries(tags).every(([k, v]) => c.tags[k] === v));
+    }
     async configuration(configurationId) {
         return this.transport.readJson(`read configuration ${configurationId}`, configurationRoute(configurationId), toConfiguration);
     }
@@ -45028,7 +45036,7 @@ async function planLayer(stage, apis, chain, local, record) {
     return { ...prepared, update };
 }
 /** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
-const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(299)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9299));
+const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(246)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7246));
 /** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
 async function planRecord(stage, apis, source) {
     const { config } = stage;
@@ -45054,10 +45062,11 @@ async function keepRecord(stage, apis, plan, done) {
         return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
     const { config, workspace, signal } = stage;
     const endpoints = await apis.layers.endpoints();
-    const { reconcileRecord, recordRun } = await catalogue();
+    const { ficheNeighbours, reconcileRecord, recordRun } = await catalogue();
+    const neighbours = await ficheNeighbours(apis.layers, config.datasheet ?? '', config.layer ?? '', endpoints);
     const sha = stage.env.GITHUB_SHA;
     const commit = sha && changes/* COMMIT_ID */.Gw.test(sha) ? sha : undefined;
-    await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints, commit }), stage.reporter.onEvent);
+    await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints, commit, neighbours }), stage.reporter.onEvent);
 }
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */
 async function comment(config, reporter, env, upsert) {

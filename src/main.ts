@@ -240,10 +240,15 @@ async function keepRecord(stage: Stage, apis: Apis, plan: CataloguePlan, done: P
     return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
   const { config, workspace, signal } = stage;
   const endpoints = await apis.layers.endpoints();
-  const { reconcileRecord, recordRun } = await catalogue();
+  const { ficheNeighbours, reconcileRecord, recordRun } = await catalogue();
+  const neighbours = await ficheNeighbours(apis.layers, config.datasheet ?? '', config.layer ?? '', endpoints);
   const sha = stage.env.GITHUB_SHA;
   const commit = sha && COMMIT_ID.test(sha) ? sha : undefined;
-  await reconcileRecord(apis.catalogue, recordRun({ ...done, plan, config, workspace, signal, endpoints, commit }), stage.reporter.onEvent);
+  await reconcileRecord(
+    apis.catalogue,
+    recordRun({ ...done, plan, config, workspace, signal, endpoints, commit, neighbours }),
+    stage.reporter.onEvent,
+  );
 }
 
 /** Writes or updates the pull request's comment; a refusal or a failure is a warning, the step's result stays. */

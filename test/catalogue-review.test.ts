@@ -251,3 +251,37 @@ describe('the record against the platform', () => {
     ]);
   });
 });
+
+describe('a fiche of two layers', () => {
+  it('each layer writes the same record, with both layers’ services and extents; a re-run of either writes nothing', async () => {
+    const emu = await emulator();
+    const shared = `${DESCRIPTION}identifier: orthos\n`;
+    const dir = await initRepository(await workspace({ 'catalogue/ortho.yml': shared }));
+    const second = { layer: 'scans_1950', glob: 'rasters/scans/**', name: 'scans-1950', thumbnail: 'none' };
+    expect((await publish(emu, dir, { glob: 'rasters/ortho/**', thumbnail: 'none' })).exitCode).toBe(0);
+    const run = await publish(emu, dir, second);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(emu.catalogue.metadata.size).toBe(1);
+    const [record] = [...emu.catalogue.metadata.values()];
+    const xml = record.file.toString('utf8');
+    const names = xpath(xml, `//${el('onLine')}//${el('name')}/${el('CharacterString')}/text()`).split(/\s+/);
+    expect(names).toEqual([LAYER, LAYER, 'scans_1950', 'scans_1950']);
+    // The extent holds both layers' pyramids, as the platform computed them.
+    const points = emu.layers
+      .liveStoredData()
+      .flatMap((sd) => JSON.stringify(sd.extent).match(/-?\d+\.\d+,-?\d+\.\d+/g) ?? [])
+      .map((pair) => pair.split(',').map(Number));
+    const bound = (name: string) => Number(xpath(xml, `string(//${el(name)}/${el('Decimal')})`));
+    for (const [lon, lat] of points) {
+      expect(lon).toBeGreaterThanOrEqual(bound('westBoundLongitude') - 1e-6);
+      expect(lon).toBeLessThanOrEqual(bound('eastBoundLongitude') + 1e-6);
+      expect(lat).toBeGreaterThanOrEqual(bound('southBoundLatitude') - 1e-6);
+      expect(lat).toBeLessThanOrEqual(bound('northBoundLatitude') + 1e-6);
+    }
+    expect(points.length).toBeGreaterThan(4);
+    const since = emu.requests.length;
+    expect((await publish(emu, dir, { glob: 'rasters/ortho/**', thumbnail: 'none' })).exitCode).toBe(0);
+    expect((await publish(emu, dir, second)).exitCode).toBe(0);
+    expect(writesSince(emu, since)).toEqual([]);
+  });
+});

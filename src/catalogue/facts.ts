@@ -2,7 +2,9 @@ import type { Config } from '../config/types.js';
 import type { Endpoint, ServiceType } from '../entrepot/types.js';
 import { builds, type LayerReport, type UpdatePlan } from '../layer/types.js';
 import type { RecordRun } from './catalogue.js';
+import type { FicheNeighbours } from './neighbours.js';
 import type { CataloguePlan } from './plan.js';
+import { compareText } from '../shared/format.js';
 import { ancestrySince } from '../workspace/changes.js';
 import type { GroundSummary } from '../workspace/stage.js';
 import type { RecordService } from './types.js';
@@ -18,10 +20,19 @@ export interface RecordContext {
   ground: GroundSummary;
   endpoints: Endpoint[];
   commit?: string;
+  /** The fiche's other layers: their services and extents join this layer's. */
+  neighbours?: FicheNeighbours;
 }
 
 /** The record's run: the plan, and what the layer and the rasters say. */
-export function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints, commit }: RecordContext): RecordRun {
+export function recordRun(context: RecordContext): RecordRun {
+  const { plan, config, workspace, signal, layer, update, ground, endpoints, commit, neighbours } = context;
+  const services = recordServices(layer, update, endpoints, config.public, config.dryRun);
+  const pyramid = layer.storedData?.bbox ?? update.live?.bbox;
+  // Alone in its fiche, the layer's extent is its rasters'; with others, whose rasters the run cannot
+  // read, every layer's is its pyramid's: the same record whichever layer runs.
+  const others = neighbours?.extents ?? [];
+  const own = others.length && pyramid ? pyramid : layerExtent(ground, pyramid);
   return {
     plan,
     commit,
@@ -29,8 +40,11 @@ export function recordRun({ plan, config, workspace, signal, layer, update, grou
     datasheet: config.datasheet ?? '',
     dryRun: config.dryRun,
     publish: config.metadataPublish,
-    services: recordServices(layer, update, endpoints, config.public, config.dryRun),
-    extent: layerExtent(ground, layer.storedData?.bbox ?? update.live?.bbox),
+    // By layer name, then WMTS before WMS: the same order whichever layer of the fiche runs.
+    services: [...services, ...(neighbours?.services ?? [])].sort(
+      (a, b) => compareText(a.layerName, b.layerName) || compareText(b.protocol, a.protocol),
+    ),
+    extent: unionOf([...(own ? [own] : []), ...others]),
     scaleDenominator: scaleDenominator(ground.pixelMetres),
     thumbnail: { choice: config.thumbnail, workspace, layer: layer.layer, preview: layer.preview, built: builds(update.kind), signal },
   };
@@ -82,6 +96,17 @@ export function layerExtent(
   if (!chosen) return undefined;
   const round = (value: number) => Number(value.toFixed(BOUND_DECIMALS));
   return [round(chosen[0]), round(chosen[1]), round(chosen[2]), round(chosen[3])];
+}
+
+/** The smallest box holding every one of `boxes`, rounded as a record's bounds are. */
+function unionOf(boxes: Array<[number, number, number, number]>): [number, number, number, number] | undefined {
+  if (boxes.length === 0) return undefined;
+  const [first, ...rest] = boxes;
+  const union = rest.reduce<[number, number, number, number]>(
+    (u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])],
+    [...first],
+  );
+  return layerExtent({ extent: union, unplaced: 0 }, undefined);
 }
 
 /** The scale at which one pixel of the data fills one rendering pixel, rounded to two significant digits. */

@@ -5,4 +5,5 @@
 export { reconcileRecord } from './catalogue.js';
 export { readRecordSource } from './description.js';
 export { recordRun } from './facts.js';
+export { ficheNeighbours } from './neighbours.js';
 export { planCatalogue } from './plan.js';

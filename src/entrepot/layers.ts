@@ -40,6 +40,8 @@ export interface LayerApi {
   /** The pyramids that reference this one (`usedBy`), and those it references (`uses`). */
   dependencies(storedDataId: string): Promise<{ usedBy: string[]; uses: string[] }>;
   configurationsOf(layerName: string, type: ServiceType): Promise<Configuration[]>;
+  /** Every configuration carrying all of `tags` (a fiche's services), read whole, the tags checked here. */
+  configurationsTagged(tags: Record<string, string>): Promise<Configuration[]>;
   createConfiguration(body: NewConfigurationBody): Promise<Configuration>;
   replaceConfiguration(configuration: Configuration, body: ConfigurationBody): Promise<void>;
   /** Sets tags on a configuration (`datasheet_name`: what a fiche de données lists as its services). */
@@ -171,6 +173,15 @@ export class LayersClient implements LayerApi {
         (typeof item.layer_name !== 'string' || item.layer_name === layerName) && (typeof item.type !== 'string' || item.type === type),
     });
     return read.filter((c) => c.layerName === layerName && c.type === type);
+  }
+
+  async configurationsTagged(tags: Record<string, string>): Promise<Configuration[]> {
+    const query = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`tags[${k}]`, v]));
+    // Read whole: a list item has no tags; a server that ignored the filter is caught here.
+    const read = await this.transport.listWhole('/configurations', query, PAGE, (id) => this.configuration(id), {
+      what: 'a configuration',
+    });
+    return read.filter((c) => Object.entries(tags).every(([k, v]) => c.tags[k] === v));
   }
 
   async configuration(configurationId: string): Promise<Configuration> {

@@ -1,8 +1,8 @@
-export const id = 299;
-export const ids = [299];
+export const id = 246;
+export const ids = [246];
 export const modules = {
 
-/***/ 9299:
+/***/ 7246:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -10,6 +10,7 @@ __webpack_require__.r(__webpack_exports__);
 
 // EXPORTS
 __webpack_require__.d(__webpack_exports__, {
+  ficheNeighbours: () => (/* reexport */ ficheNeighbours),
   planCatalogue: () => (/* reexport */ planCatalogue),
   readRecordSource: () => (/* reexport */ readRecordSource),
   reconcileRecord: () => (/* reexport */ reconcileRecord),
@@ -897,13 +898,23 @@ class Fields {
 
 // EXTERNAL MODULE: ./src/layer/types.ts
 var types = __webpack_require__(776);
+// EXTERNAL MODULE: ./src/shared/format.ts
+var format = __webpack_require__(6338);
 // EXTERNAL MODULE: ./src/workspace/changes.ts + 2 modules
 var changes = __webpack_require__(6114);
 ;// CONCATENATED MODULE: ./src/catalogue/facts.ts
 
 
+
 /** The record's run: the plan, and what the layer and the rasters say. */
-function recordRun({ plan, config, workspace, signal, layer, update, ground, endpoints, commit }) {
+function recordRun(context) {
+    const { plan, config, workspace, signal, layer, update, ground, endpoints, commit, neighbours } = context;
+    const services = recordServices(layer, update, endpoints, config.public, config.dryRun);
+    const pyramid = layer.storedData?.bbox ?? update.live?.bbox;
+    // Alone in its fiche, the layer's extent is its rasters'; with others, whose rasters the run cannot
+    // read, every layer's is its pyramid's: the same record whichever layer runs.
+    const others = neighbours?.extents ?? [];
+    const own = others.length && pyramid ? pyramid : layerExtent(ground, pyramid);
     return {
         plan,
         commit,
@@ -911,8 +922,9 @@ function recordRun({ plan, config, workspace, signal, layer, update, ground, end
         datasheet: config.datasheet ?? '',
         dryRun: config.dryRun,
         publish: config.metadataPublish,
-        services: recordServices(layer, update, endpoints, config.public, config.dryRun),
-        extent: layerExtent(ground, layer.storedData?.bbox ?? update.live?.bbox),
+        // By layer name, then WMTS before WMS: the same order whichever layer of the fiche runs.
+        services: [...services, ...(neighbours?.services ?? [])].sort((a, b) => (0,format/* compareText */.n6)(a.layerName, b.layerName) || (0,format/* compareText */.n6)(b.protocol, a.protocol)),
+        extent: unionOf([...(own ? [own] : []), ...others]),
         scaleDenominator: scaleDenominator(ground.pixelMetres),
         thumbnail: { choice: config.thumbnail, workspace, layer: layer.layer, preview: layer.preview, built: (0,types/* builds */.G)(update.kind), signal },
     };
@@ -954,6 +966,14 @@ function layerExtent(ground, pyramidBbox) {
     const round = (value) => Number(value.toFixed(BOUND_DECIMALS));
     return [round(chosen[0]), round(chosen[1]), round(chosen[2]), round(chosen[3])];
 }
+/** The smallest box holding every one of `boxes`, rounded as a record's bounds are. */
+function unionOf(boxes) {
+    if (boxes.length === 0)
+        return undefined;
+    const [first, ...rest] = boxes;
+    const union = rest.reduce((u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])], [...first]);
+    return layerExtent({ extent: union, unplaced: 0 }, undefined);
+}
 /** The scale at which one pixel of the data fills one rendering pixel, rounded to two significant digits. */
 function scaleDenominator(pixelMetres) {
     if (!pixelMetres || !Number.isFinite(pixelMetres))
@@ -961,6 +981,36 @@ function scaleDenominator(pixelMetres) {
     const raw = pixelMetres / RENDERING_PIXEL_METRES;
     const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(raw)) - 1);
     return Math.max(1, Math.round(raw / magnitude) * magnitude);
+}
+
+;// CONCATENATED MODULE: ./src/catalogue/neighbours.ts
+const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' };
+const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' };
+async function ficheNeighbours(api, datasheet, layer, endpoints) {
+    const others = (await api.configurationsTagged({ datasheet_name: datasheet })).filter((c) => c.type && c.layerName !== layer);
+    const services = [];
+    const pyramids = new Set();
+    for (const configuration of others) {
+        const type = configuration.type;
+        const [offering] = await api.offeringsOf(configuration.id);
+        if (!type || !offering)
+            continue;
+        const endpoint = endpoints.find((e) => e.id === offering.endpointId);
+        const url = endpoint?.urls.find((u) => u.type === URL_TYPE[type])?.url ?? offering.urls.find((u) => u.type === URL_TYPE[type])?.url;
+        if (!url)
+            continue;
+        const open = offering.open ?? endpoint?.open ?? true;
+        services.push({
+            protocol: PROTOCOL[type],
+            url: url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/'),
+            layerName: configuration.layerName,
+            open,
+        });
+        for (const used of configuration.usedData)
+            pyramids.add(used.stored_data);
+    }
+    const extents = (await Promise.all([...pyramids].map((id) => api.storedData(id).catch(() => undefined)))).flatMap((sd) => sd?.bbox ? [sd.bbox] : []);
+    return { services, extents };
 }
 
 ;// CONCATENATED MODULE: ./src/catalogue/plan.ts
@@ -1055,6 +1105,7 @@ function producerTags(producer, year) {
  * What `main` runs of the catalogue stage, loaded only when the run has a metadata record: its
  * XML and YAML libraries stay out of the start-up of every other run (as proj4 for the map).
  */
+
 
 
 
