@@ -17,6 +17,8 @@ __webpack_require__.d(__webpack_exports__, {
   recordRun: () => (/* reexport */ recordRun)
 });
 
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __webpack_require__(3028);
 // EXTERNAL MODULE: ./src/shared/errors.ts
 var errors = __webpack_require__(8382);
 // EXTERNAL MODULE: ./node_modules/fast-xml-parser/src/xmlparser/XMLParser.js + 26 modules
@@ -471,7 +473,7 @@ function extensionOf(annexPath) {
 
 
 
-const DATASHEET_TAG = 'datasheet_name';
+
 async function reconcileRecord(api, run, emit) {
     const { plan } = run;
     const existing = plan.existing;
@@ -491,6 +493,8 @@ async function reconcileRecord(api, run, emit) {
             type: 'warning',
             message: `The metadata record was left as it is: it was written from commit ${written.slice(0, 7)}, newer than this run's`,
         });
+        report.verdict = run.dryRun ? 'would leave unchanged' : 'unchanged';
+        emit({ type: 'catalogue', report });
         return report;
     }
     const thumbnail = await thumbnailOf(api, run, emit);
@@ -509,8 +513,8 @@ async function reconcileRecord(api, run, emit) {
     report.metadataId = entity.id;
     emit({ type: 'catalogue', report });
     const flagsChanged = await keepFlags(api, entity, plan, emit);
-    if (entity.tags[DATASHEET_TAG] !== run.datasheet)
-        await api.tagMetadata(entity.id, { [DATASHEET_TAG]: run.datasheet });
+    if (entity.tags[inputs/* DATASHEET_TAG */.L2] !== run.datasheet)
+        await api.tagMetadata(entity.id, { [inputs/* DATASHEET_TAG */.L2]: run.datasheet });
     await publication(api, entity, run, report, flagsChanged, emit);
     emit({ type: 'catalogue', report });
     await deleteStale(api, thumbnail, emit);
@@ -984,10 +988,11 @@ function scaleDenominator(pixelMetres) {
 }
 
 ;// CONCATENATED MODULE: ./src/catalogue/neighbours.ts
+
 const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' };
 const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' };
 async function ficheNeighbours(api, datasheet, layer, endpoints) {
-    const others = (await api.configurationsTagged({ datasheet_name: datasheet })).filter((c) => c.type && c.layerName !== layer);
+    const others = (await api.configurationsTagged({ [inputs/* DATASHEET_TAG */.L2]: datasheet })).filter((c) => c.type && c.layerName !== layer);
     const services = [];
     const pyramids = new Set();
     for (const configuration of others) {
@@ -1014,6 +1019,7 @@ async function ficheNeighbours(api, datasheet, layer, endpoints) {
 }
 
 ;// CONCATENATED MODULE: ./src/catalogue/plan.ts
+
 
 
 /**
@@ -1078,7 +1084,7 @@ async function findRecord(input, fileIdentifier, metadataEndpoint) {
     const records = await input.api.metadataList();
     const existing = records.find((m) => m.fileIdentifier === fileIdentifier);
     const others = records
-        .filter((m) => m !== existing && input.datasheet && m.tags.datasheet_name === input.datasheet)
+        .filter((m) => m !== existing && input.datasheet && m.tags[inputs/* DATASHEET_TAG */.L2] === input.datasheet)
         .map((m) => m.fileIdentifier);
     // The fiche has its record already, under another identifier: a second would leave the fiche two
     // (it shows the first), and identifiers never change once published. Said before anything is sent.

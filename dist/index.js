@@ -39338,87 +39338,22 @@ const WRITTEN_FROM = 'Écrite par geoplateforme-publish-raster depuis le commit'
 
 /***/ }),
 
-/***/ 9407:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1259);
-/* harmony import */ var _report_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5655);
-
-
-
-// A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'])
-    process.once(signal, () => controller.abort());
-try {
-    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({ runner: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, signal: controller.signal });
-}
-catch (error) {
-    // run() reports every failure itself; one that escapes it is a bug, said as such in one line.
-    if (error instanceof Error && error.stack)
-        _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(error.stack);
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_report_text_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error));
-}
-// Kept-alive sockets must not hold the runner after the outcome is written.
-process.exit();
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 776:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   G: () => (/* binding */ builds),
-/* harmony export */   p: () => (/* binding */ SERVICE_TYPE_OF)
-/* harmony export */ });
-/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
-/** The input `services`' names, as the API types configurations. */
-const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
-/** Whether `kind` builds a pyramid. */
-function builds(kind) {
-    return kind === 'created' || kind === 'full' || kind === 'incremental';
-}
-
-
-/***/ }),
-
-/***/ 1259:
+/***/ 3028:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  L2: () => (/* binding */ DATASHEET_TAG),
+  Xg: () => (/* binding */ readConfig)
 });
+
+// UNUSED EXPORTS: PUBLIC_CLIENT_ID, PUBLIC_CLIENT_SECRET
 
 // EXTERNAL MODULE: ./src/shared/errors.ts
 var errors = __nccwpck_require__(8382);
-;// CONCATENATED MODULE: ./src/shared/provenance.ts
-/**
- * Tags that trace what the action makes (an upload, a pyramid) back to the run that made it, from
- * the runner's variables; a user's `tags` may not set them. The commit's tag also tells a re-run
- * of the same commit (publish.ts).
- */
-const PROVENANCE_KEYS = { repository: 'github_repository', sha: 'github_sha', runUrl: 'github_run_url' };
-const RESERVED_TAG_KEYS = Object.values(PROVENANCE_KEYS);
-/** Read from the runner's variables: the GitHub client (and its start-up time) is not needed here. */
-function provenanceTags(env = process.env) {
-    const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_SERVER_URL: server } = env;
-    if (!repository)
-        return {};
-    const tags = { [PROVENANCE_KEYS.repository]: repository };
-    if (sha)
-        tags[PROVENANCE_KEYS.sha] = sha;
-    if (runId)
-        tags[PROVENANCE_KEYS.runUrl] = `${server || 'https://github.com'}/${repository}/actions/runs/${runId}`;
-    return tags;
-}
-
+// EXTERNAL MODULE: ./src/shared/provenance.ts
+var provenance = __nccwpck_require__(7522);
 ;// CONCATENATED MODULE: ./src/config/values.ts
 
 
@@ -39451,7 +39386,7 @@ function tags(text) {
         const key = eq < 0 ? '' : line.slice(0, eq).trim();
         if (!key || !TAG_KEY_PATTERN.test(key))
             throw new errors/* InputError */.dz('tags', `'${line}' is not key=value; write one tag per line, for example datasheet_name=ortho-2024`);
-        if (RESERVED_TAG_KEYS.includes(key))
+        if (provenance/* RESERVED_TAG_KEYS */.VF.includes(key))
             throw new errors/* InputError */.dz('tags', `'${key}' is set by the action itself; choose another key`);
         result[key] = line.slice(eq + 1).trim();
     }
@@ -39749,6 +39684,71 @@ function readAuth(get, dryRun) {
     };
 }
 
+
+/***/ }),
+
+/***/ 9407:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9025);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1817);
+/* harmony import */ var _report_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5655);
+
+
+
+// A cancelled job gets SIGINT, then SIGTERM about 7 s later: abort at once, report what is known.
+const controller = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'])
+    process.once(signal, () => controller.abort());
+try {
+    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({ runner: _actions_core__WEBPACK_IMPORTED_MODULE_0__, env: process.env, signal: controller.signal });
+}
+catch (error) {
+    // run() reports every failure itself; one that escapes it is a bug, said as such in one line.
+    if (error instanceof Error && error.stack)
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__.info(error.stack);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__.setFailed((0,_report_text_js__WEBPACK_IMPORTED_MODULE_2__/* .messageOf */ .bD)(error));
+}
+// Kept-alive sockets must not hold the runner after the outcome is written.
+process.exit();
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 776:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ builds),
+/* harmony export */   p: () => (/* binding */ SERVICE_TYPE_OF)
+/* harmony export */ });
+/** What the layer stage takes, decides, emits and returns (layer.ts drives it). */
+/** The input `services`' names, as the API types configurations. */
+const SERVICE_TYPE_OF = { wmts: 'WMTS-TMS', wms: 'WMS-RASTER' };
+/** Whether `kind` builds a pyramid. */
+function builds(kind) {
+    return kind === 'created' || kind === 'full' || kind === 'incremental';
+}
+
+
+/***/ }),
+
+/***/ 1817:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  e: () => (/* binding */ run)
+});
+
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __nccwpck_require__(3028);
+// EXTERNAL MODULE: ./src/shared/errors.ts
+var errors = __nccwpck_require__(8382);
 ;// CONCATENATED MODULE: ./src/config/names.ts
 
 /** Every input of action.yml, in one place (test/readme.test.ts checks they agree). */
@@ -40316,7 +40316,7 @@ function tagMap(value) {
     return tags;
 }
 /** `value` if it is one of `allowed`. */
-function json_oneOf(value, allowed) {
+function oneOf(value, allowed) {
     return allowed.find((one) => one === value);
 }
 
@@ -40664,7 +40664,7 @@ function toConfiguration(body) {
     const infos = record(fields.type_infos);
     return {
         id: entityId(fields, 'a configuration'),
-        type: json_oneOf(fields.type, SERVICE_TYPES),
+        type: oneOf(fields.type, SERVICE_TYPES),
         layerName: json_text(fields.layer_name),
         name: json_text(fields.name),
         status: statusOf(fields.status, CONFIGURATION_STATUSES),
@@ -40738,6 +40738,8 @@ function toDependencies(body) {
     return { usedBy: ids(fields.used_by), uses: ids(fields.use) };
 }
 
+// EXTERNAL MODULE: ./src/shared/provenance.ts
+var provenance = __nccwpck_require__(7522);
 ;// CONCATENATED MODULE: ./src/delivery/target.ts
 
 
@@ -40783,8 +40785,8 @@ class TargetFinder {
                 return { kind: 'use', upload: checking };
             }
             // A re-run of the same commit whose delivery ended CLOSED: its upload is this run's, done.
-            const sha = options.tags[PROVENANCE_KEYS.sha];
-            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.sha] === sha)) : undefined;
+            const sha = options.tags[provenance/* PROVENANCE_KEYS */.pr.sha];
+            const delivered = sha ? newest(named.filter((u) => u.status === 'CLOSED' && u.tags[provenance/* PROVENANCE_KEYS */.pr.sha] === sha)) : undefined;
             if (delivered) {
                 this.emit({
                     type: 'info',
@@ -41172,11 +41174,11 @@ class PublishRun {
 ;// CONCATENATED MODULE: ./src/delivery/retention.ts
 
 
-async function retention_retainUploads(api, current, options, emit) {
+async function retainUploads(api, current, options, emit) {
     if (!options.repository)
         return undefined;
     const earlier = (await api.uploadsNamed(options.name))
-        .filter((u) => u.id !== current.id && u.status === 'CLOSED' && u.tags[PROVENANCE_KEYS.repository] === options.repository)
+        .filter((u) => u.id !== current.id && u.status === 'CLOSED' && u.tags[provenance/* PROVENANCE_KEYS */.pr.repository] === options.repository)
         .sort((a, b) => (b.lastEventDate ?? '').localeCompare(a.lastEventDate ?? ''));
     // This run's upload is one of the N kept.
     const kept = options.keep === 'all' ? earlier : earlier.slice(0, Math.max(0, options.keep - 1));
@@ -41219,7 +41221,7 @@ async function readPyramid(api, id) {
     const storedData = await unlessGone(() => api.storedData(id));
     if (!storedData)
         return { id, depth: 0 };
-    const sha = storedData.tags[PROVENANCE_KEYS.sha];
+    const sha = storedData.tags[provenance/* PROVENANCE_KEYS */.pr.sha];
     const [execution] = await api.executionsProducing(id).catch(() => []);
     return {
         id,
@@ -44905,7 +44907,7 @@ async function run({ runner, env, signal, upsertComment = github_upsertComment }
     let config;
     try {
         refuseUnknownInputs(env);
-        config = readConfig((name) => runner.getInput(name), (secret) => runner.setSecret(secret));
+        config = (0,inputs/* readConfig */.Xg)((name) => runner.getInput(name), (secret) => runner.setSecret(secret));
     }
     catch (error) {
         runner.setFailed(error instanceof Error ? error.message : String(error));
@@ -44917,7 +44919,7 @@ async function run({ runner, env, signal, upsertComment = github_upsertComment }
         reporter.log('Dry run: the datastore is read, never changed; the plan follows');
     // A dry run on a pull request tells the reviewers what the merge will publish.
     const commenting = config.dryRun && config.comment === 'auto' && isPullRequestEvent(env);
-    const stage = { config, workspace, reporter, tags: { ...config.tags, ...provenanceTags(env) }, env, signal };
+    const stage = { config, workspace, reporter, tags: { ...config.tags, ...(0,provenance/* provenanceTags */.Xy)(env) }, env, signal };
     try {
         await deliver(stage, commenting);
     }
@@ -44968,7 +44970,7 @@ async function deliverAndServe(stage, apis, local, source) {
     // The record's description and identifier are checked before any file is sent, as the layer's parameters.
     const record = source ? await planRecord(stage, apis, source) : undefined;
     const tags = { ...stage.tags, ...record?.storedDataTags };
-    const ficheTags = { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.storedDataTags };
+    const ficheTags = { ...(config.datasheet ? { [inputs/* DATASHEET_TAG */.L2]: config.datasheet } : {}), ...record?.storedDataTags };
     const chain = config.layer
         ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations, ficheTags }
         : undefined;
@@ -45005,7 +45007,7 @@ async function deliverAndServe(stage, apis, local, source) {
     }
     // A delivery leaves its upload behind: what the earlier ones of the name take, and the old ones deleted when asked.
     if (!failed && !chain && !result.dryRun && result.status === 'CLOSED' && result.upload)
-        await retention_retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
+        await retainUploads(apis.uploads, result.upload, { name: config.name, repository: stage.env.GITHUB_REPOSITORY, keep: config.retainUploads }, reporter.onEvent);
     await reporter.finish(result, failed);
     return result;
 }
@@ -45024,7 +45026,7 @@ async function planLayer(stage, apis, chain, local, record) {
         title,
         abstract: config.layerAbstract ?? title,
         open: config.public,
-        configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
+        configurationTags: { ...(config.datasheet ? { [inputs/* DATASHEET_TAG */.L2]: config.datasheet } : {}), ...record?.configurationTags },
         catalogue: record?.configurations,
         update: config.update,
         rebuildEvery: config.rebuildEvery,
@@ -45678,6 +45680,37 @@ async function forEachLimited(items, limit, task) {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     if (failure)
         throw failure.error;
+}
+
+
+/***/ }),
+
+/***/ 7522:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   VF: () => (/* binding */ RESERVED_TAG_KEYS),
+/* harmony export */   Xy: () => (/* binding */ provenanceTags),
+/* harmony export */   pr: () => (/* binding */ PROVENANCE_KEYS)
+/* harmony export */ });
+/**
+ * Tags that trace what the action makes (an upload, a pyramid) back to the run that made it, from
+ * the runner's variables; a user's `tags` may not set them. The commit's tag also tells a re-run
+ * of the same commit (publish.ts).
+ */
+const PROVENANCE_KEYS = { repository: 'github_repository', sha: 'github_sha', runUrl: 'github_run_url' };
+const RESERVED_TAG_KEYS = Object.values(PROVENANCE_KEYS);
+/** Read from the runner's variables: the GitHub client (and its start-up time) is not needed here. */
+function provenanceTags(env = process.env) {
+    const { GITHUB_REPOSITORY: repository, GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_SERVER_URL: server } = env;
+    if (!repository)
+        return {};
+    const tags = { [PROVENANCE_KEYS.repository]: repository };
+    if (sha)
+        tags[PROVENANCE_KEYS.sha] = sha;
+    if (runId)
+        tags[PROVENANCE_KEYS.runUrl] = `${server || 'https://github.com'}/${repository}/actions/runs/${runId}`;
+    return tags;
 }
 
 

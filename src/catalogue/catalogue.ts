@@ -1,4 +1,5 @@
 import type { CatalogueApi, MetadataEntity } from '../entrepot/catalogue.js';
+import { DATASHEET_TAG } from '../config/inputs.js';
 import { ApiError, errorText, InputError } from '../shared/errors.js';
 import type { Ancestry } from '../workspace/changes.js';
 import { contentOf, fieldChanges, writtenFrom } from './fields.js';
@@ -28,13 +29,11 @@ export interface RecordRun {
   thumbnail: Omit<ThumbnailInput, 'annexRoot' | 'datasheet' | 'dryRun'>;
   /** When the record is written: its dateStamp. */
   now?: () => Date;
-  /** The run's commit, tagged on the record it writes (undefined outside a commit). */
+  /** The run's commit, named in the maintenance note of the record it writes (undefined outside a commit). */
   commit?: string;
   /** How the run's commit relates to the one the record was written from; undefined: git cannot tell. */
   ancestry: (since: string) => Promise<Ancestry | undefined>;
 }
-
-export const DATASHEET_TAG = 'datasheet_name';
 
 type Emit = (event: CatalogueEvent) => void;
 
@@ -57,6 +56,8 @@ export async function reconcileRecord(api: CatalogueApi, run: RecordRun, emit: E
       type: 'warning',
       message: `The metadata record was left as it is: it was written from commit ${written.slice(0, 7)}, newer than this run's`,
     });
+    report.verdict = run.dryRun ? 'would leave unchanged' : 'unchanged';
+    emit({ type: 'catalogue', report });
     return report;
   }
   const thumbnail = await thumbnailOf(api, run, emit);

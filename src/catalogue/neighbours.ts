@@ -1,3 +1,4 @@
+import { DATASHEET_TAG } from '../config/inputs.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Endpoint } from '../entrepot/types.js';
 import type { RecordService } from './types.js';
@@ -19,7 +20,7 @@ const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' } as const;
 const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' } as const;
 
 export async function ficheNeighbours(api: LayerApi, datasheet: string, layer: string, endpoints: Endpoint[]): Promise<FicheNeighbours> {
-  const others = (await api.configurationsTagged({ datasheet_name: datasheet })).filter((c) => c.type && c.layerName !== layer);
+  const others = (await api.configurationsTagged({ [DATASHEET_TAG]: datasheet })).filter((c) => c.type && c.layerName !== layer);
   const services: RecordService[] = [];
   const pyramids = new Set<string>();
   for (const configuration of others) {

@@ -1,3 +1,4 @@
+import { DATASHEET_TAG } from '../config/inputs.js';
 import type { CatalogueApi, MetadataEntity } from '../entrepot/catalogue.js';
 import type { DatastoreFacts } from '../entrepot/datastore.js';
 import type { Endpoint, MetadataLink } from '../entrepot/types.js';
@@ -108,7 +109,7 @@ async function findRecord(input: CataloguePlanInput, fileIdentifier: string, met
   const records = await input.api.metadataList();
   const existing = records.find((m) => m.fileIdentifier === fileIdentifier);
   const others = records
-    .filter((m) => m !== existing && input.datasheet && m.tags.datasheet_name === input.datasheet)
+    .filter((m) => m !== existing && input.datasheet && m.tags[DATASHEET_TAG] === input.datasheet)
     .map((m) => m.fileIdentifier);
   // The fiche has its record already, under another identifier: a second would leave the fiche two
   // (it shows the first), and identifiers never change once published. Said before anything is sent.
