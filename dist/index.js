@@ -40405,7 +40405,11 @@ class Transport {
      * or a 409, `findMade` looks for what this request would have made, and that is the result.
      */
     async create(what, route, json, decode, findMade) {
-        const { value } = await this.retry.write(what, async () => decode(parseJson(await this.request('POST', route, { json }), 'POST', route)), async () => {
+        return this.createWith(what, route, { json }, decode, findMade);
+    }
+    /** `create` with any body: a multipart file (a metadata record, an annex) as well as JSON. */
+    async createWith(what, route, extra, decode, findMade) {
+        const { value } = await this.retry.write(what, async () => decode(parseJson(await this.request('POST', route, extra), 'POST', route)), async () => {
             const made = await findMade();
             return made === undefined ? NOT_DONE : { done: true, value: made };
         });
@@ -42506,8 +42510,7 @@ function metadataTable(record) {
     const changes = record.metadata?.changes ?? [];
     if (!changes.length)
         return [];
-    const cut = (value) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
-    const cell = (value) => (value ? span(cut(value), true) : '–');
+    const cell = (value) => (value ? span((0,report_text/* cut */.Jj)(value, MAX_VALUE_CHARS), true) : '–');
     const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
     return [
         fold(`Metadata record: ${changes.length} field(s) change`, ['| Field | Now | After the merge |', '|---|---|---|', ...lines], changes.length, changes.length, true),
@@ -42724,8 +42727,7 @@ class LogWriter {
 }
 /** A field's value in one line of the log. */
 function shorten(value) {
-    const line = value.replace(/\s+/g, ' ').trim();
-    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+    return (0,report_text/* cut */.Jj)(value.replace(/\s+/g, ' ').trim(), 120);
 }
 /** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */
 function sentLine(file, ms, attempts) {
@@ -43536,7 +43538,6 @@ function escapeQuoted(value) {
 
 
 
-
 const PAGE = 50;
 class CatalogueClient {
     transport;
@@ -43559,27 +43560,16 @@ class CatalogueClient {
     }
     async createMetadata(xml, fileIdentifier, flags) {
         const content = Buffer.from(xml, 'utf8');
-        const { value } = await this.transport.retry.write(`create metadata ${fileIdentifier}`, async () => {
-            // The docs say form fields, every client sends query parameters: both, the same values.
-            const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
-            const openData = String(flags.openData);
-            const res = await this.transport.request('POST', '/metadata', {
-                query: { type, open_data: openData },
-                body: () => multipartFile({ content }, 'metadata.xml', undefined, [
-                    ['type', type],
-                    ['open_data', openData],
-                ]),
-            });
-            return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
-        }, 
+        // The docs say form fields, every client sends query parameters: both, the same values.
+        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+        const openData = String(flags.openData);
+        const fields = [
+            ['type', type],
+            ['open_data', openData],
+        ];
+        return this.transport.createWith(`create metadata ${fileIdentifier}`, '/metadata', { query: { type, open_data: openData }, body: () => multipartFile({ content }, 'metadata.xml', undefined, fields) }, (body) => toMetadata(record(body)), 
         // The identifier is unique on the platform: a record of ours that holds it was made by this request.
-        async () => {
-            const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
-            return made ? { done: true, value: made } : { done: false };
-        });
-        if (!value)
-            throw new errors/* BadResponseError */.nS('POST', '/metadata', 'no record was made');
-        return value;
+        async () => (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier));
     }
     async replaceMetadata(id, xml, isDone) {
         const content = Buffer.from(xml, 'utf8');
@@ -43599,44 +43589,34 @@ class CatalogueClient {
         await this.transport.change(`publish metadata ${fileIdentifier}`, 'POST', '/metadata/publication', { json: { file_identifiers: [fileIdentifier], endpoint: endpointId } }, async () => (await this.metadata(id)).endpointIds.includes(endpointId));
     }
     async annexes(labels) {
-        const query = new URLSearchParams(labels.map((l) => ['labels', l]));
-        // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
-        const items = (await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE)).map(record);
-        // The filter is the server's word; the labels are checked here too (an item lacking a field is read whole),
-        // so that a server that ignores the filter never hands over another fiche's annexes.
-        const annexes = await Promise.all(items.map(async (item) => (isWholeAnnex(item) ? toAnnex(item) : this.annex(entityId(item, 'an annex')))));
+        // Repeated `labels=`, as QGIS sends them. The filter is the server's word; the labels are checked
+        // here too, so that a server that ignores the filter never hands over another fiche's annexes.
+        const annexes = await this.listAnnexes(new URLSearchParams(labels.map((l) => ['labels', l])));
         return annexes.filter((annex) => labels.every((label) => annex.labels.includes(label)));
     }
+    /** The annexes a query lists, each read whole when its item lacks a field decided on. */
+    async listAnnexes(query) {
+        // The query is built here, not from a record: `labels` repeats.
+        const items = (await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE)).map(record);
+        return Promise.all(items.map(async (item) => (isWholeAnnex(item) ? toAnnex(item) : this.annex(entityId(item, 'an annex')))));
+    }
     annex(id) {
-        return this.transport.readJson(`read annex ${id}`, `/annexes/${encodeURIComponent(id)}`, (body) => toAnnex(record(body)));
+        return this.transport.readJson(`read annex ${id}`, annexRoute(id), (body) => toAnnex(record(body)));
     }
     async createAnnex(content, path, labels) {
-        const route = `/annexes`;
         // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
         const fields = [['paths', path], ...labels.map((l) => ['labels', l]), ['published', 'true']];
-        const { value } = await this.transport.retry.write(`create annex ${path}`, async () => {
-            const res = await this.transport.request('POST', route, {
-                body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
-            });
-            return toAnnex(record(parseBody(res.text, 'POST', route)));
-        }, 
+        const held = `/${path.replace(/^\//, '')}`;
+        return this.transport.createWith(`create annex ${path}`, '/annexes', { body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields) }, (body) => toAnnex(record(body)), 
         // A path is unique in the datastore: an annex at it was made by this request.
-        async () => {
-            const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
-            const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
-            return made ? { done: true, value: made } : { done: false };
-        });
-        if (!value)
-            throw new errors/* BadResponseError */.nS('POST', route, 'no annex was made');
-        return value;
+        async () => (await this.listAnnexes(new URLSearchParams({ path }))).find((a) => a.paths.includes(held)));
     }
     async deleteAnnex(id) {
-        const route = `/annexes/${encodeURIComponent(id)}`;
-        await this.transport.remove(`delete annex ${id}`, route, async () => {
-            const items = await this.transport.getAll('/annexes', {}, PAGE);
-            return !items.some((item) => string(record(item)._id) === id);
-        });
+        await this.transport.remove(`delete annex ${id}`, annexRoute(id), async () => (await unlessGone(() => this.annex(id))) === undefined);
     }
+}
+function annexRoute(id) {
+    return `/annexes/${encodeURIComponent(id)}`;
 }
 function toMetadata(fields) {
     return {
@@ -43661,16 +43641,9 @@ function toAnnex(fields) {
         published: fields.published === true,
     };
 }
-function parseBody(text, method, route) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        throw new errors/* BadResponseError */.nS(method, route, 'the answer is not the JSON the API returns');
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/entrepot/datastore.ts
+
 
 class DatastoreClient {
     transport;
@@ -43683,6 +43656,7 @@ class DatastoreClient {
             layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
             metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
             technicalName: string(record(body).technical_name) || undefined,
+            endpoints: toEndpoints(body),
         }));
     }
     async memberships() {
@@ -44771,6 +44745,7 @@ function stemOf(file) {
 
 
 
+
 /** The matched files, checked; undefined when there are none to publish (an error, a warning or a line, per input). */
 async function readWorkspace(options, notes) {
     const fileSet = await matchFiles(options, notes);
@@ -44794,7 +44769,7 @@ async function readWorkspace(options, notes) {
 /** Metres in a degree at the equator: a raster in degrees has its pixel said in metres so. */
 const METRES_PER_DEGREE = 111_319.49;
 function summarise(files, places) {
-    const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
+    const rasters = files.filter((f) => (0,raster/* formatOfPath */.gj)(f.remotePath) !== 'tfw');
     let extent;
     let pixelMetres;
     let unplaced = 0;
@@ -44970,7 +44945,7 @@ async function deliverAndServe(stage, apis, local, source) {
     // The record's description and identifier are checked before any file is sent, as the layer's parameters.
     const record = source ? await planRecord(stage, apis, source) : undefined;
     const tags = { ...stage.tags, ...record?.storedDataTags };
-    const ficheTags = { ...(config.datasheet ? { [inputs/* DATASHEET_TAG */.L2]: config.datasheet } : {}), ...record?.storedDataTags };
+    const ficheTags = { ...datasheetTag(config), ...record?.storedDataTags };
     const chain = config.layer
         ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations, ficheTags }
         : undefined;
@@ -45026,7 +45001,7 @@ async function planLayer(stage, apis, chain, local, record) {
         title,
         abstract: config.layerAbstract ?? title,
         open: config.public,
-        configurationTags: { ...(config.datasheet ? { [inputs/* DATASHEET_TAG */.L2]: config.datasheet } : {}), ...record?.configurationTags },
+        configurationTags: { ...datasheetTag(config), ...record?.configurationTags },
         catalogue: record?.configurations,
         update: config.update,
         rebuildEvery: config.rebuildEvery,
@@ -45037,12 +45012,16 @@ async function planLayer(stage, apis, chain, local, record) {
     checkEndpointRoom(update, await apis.layers.endpoints(), config.public);
     return { ...prepared, update };
 }
+/** The fiche's name as the tag every entity of the fiche carries; none without a fiche. */
+function datasheetTag(config) {
+    return config.datasheet ? { [inputs/* DATASHEET_TAG */.L2]: config.datasheet } : {};
+}
 /** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
-const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(246)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7246));
+const catalogue = () => Promise.all(/* import() */[__nccwpck_require__.e(127), __nccwpck_require__.e(268)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1268));
 /** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
 async function planRecord(stage, apis, source) {
     const { config } = stage;
-    const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
+    const datastore = await apis.datastore.datastore();
     const plan = await (await catalogue()).planCatalogue({
         source,
         layer: config.layer ?? '',
@@ -45050,7 +45029,7 @@ async function planRecord(stage, apis, source) {
         apiUrl: config.apiUrl,
         publish: config.metadataPublish,
         datastore,
-        endpoints,
+        endpoints: datastore.endpoints,
         api: apis.catalogue,
     });
     for (const other of plan.others)
@@ -45063,7 +45042,8 @@ async function keepRecord(stage, apis, plan, done) {
     if (done.update.kind === 'stale')
         return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
     const { config, workspace, signal } = stage;
-    const endpoints = await apis.layers.endpoints();
+    // The endpoints' URLs as the plan read them: they do not move during a run.
+    const { endpoints } = plan;
     const { ficheNeighbours, reconcileRecord, recordRun } = await catalogue();
     const neighbours = await ficheNeighbours(apis.layers, config.datasheet ?? '', config.layer ?? '', endpoints);
     const sha = stage.env.GITHUB_SHA;
@@ -45108,6 +45088,7 @@ function unreachable(error, apiUrl) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Jj: () => (/* binding */ cut),
 /* harmony export */   UQ: () => (/* binding */ esc),
 /* harmony export */   b: () => (/* binding */ retentionLine),
 /* harmony export */   bD: () => (/* binding */ messageOf)
@@ -45133,6 +45114,10 @@ function messageOf(error, uploadId, status) {
  */
 function esc(text) {
     return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+/** `text` in at most `max` characters, an ellipsis ending what was cut. */
+function cut(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 /** What is left of the earlier uploads of the name, as the log and the summary say it. */
 function retentionLine(remaining, bytes, deleted, keep) {
@@ -46005,6 +45990,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ml: () => (/* binding */ REMOTE_DATA_DIR),
   lY: () => (/* binding */ findFiles),
   Hr: () => (/* binding */ matchedAmong),
+  wh: () => (/* binding */ readNamedFile),
   ob: () => (/* binding */ totalBytes)
 });
 
@@ -49598,6 +49584,27 @@ function shardFiles(files, shard) {
 }
 function totalBytes(files) {
     return files.reduce((sum, f) => sum + f.size, 0);
+}
+/**
+ * The file an input names (`metadata`, `thumbnail`), read whole: it must exist, lie inside the
+ * workspace once its links are followed, and be a file no bigger than the rule says. Each refusal
+ * is one line naming the input.
+ */
+async function readNamedFile(workspace, relative, rule) {
+    let real;
+    try {
+        real = await (0,promises_.realpath)(external_node_path_default().resolve(workspace, relative));
+    }
+    catch {
+        throw new errors/* InputError */.dz(rule.input, `'${relative}' does not exist in the workspace; ${rule.missingFix}`);
+    }
+    const root = await (0,promises_.realpath)(workspace);
+    if (real !== root && !real.startsWith(root + (external_node_path_default()).sep))
+        throw new errors/* InputError */.dz(rule.input, `'${relative}' leads outside the workspace (to ${real}); give a file of the repository`);
+    const info = await (0,promises_.stat)(real);
+    if (!info.isFile() || info.size > rule.maxBytes)
+        throw new errors/* InputError */.dz(rule.input, `'${relative}' is not ${rule.tooBig}`);
+    return (0,promises_.readFile)(real);
 }
 
 

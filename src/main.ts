@@ -128,7 +128,7 @@ async function deliverAndServe(stage: Stage, apis: Apis, local: LocalFiles, sour
   // The record's description and identifier are checked before any file is sent, as the layer's parameters.
   const record = source ? await planRecord(stage, apis, source) : undefined;
   const tags = { ...stage.tags, ...record?.storedDataTags };
-  const ficheTags = { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.storedDataTags };
+  const ficheTags = { ...datasheetTag(config), ...record?.storedDataTags };
   const chain = config.layer
     ? { ...layerOptions(config, apis.uploads, tags, signal), catalogue: record?.configurations, ficheTags }
     : undefined;
@@ -193,7 +193,7 @@ async function planLayer(
     title,
     abstract: config.layerAbstract ?? title,
     open: config.public,
-    configurationTags: { ...(config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {}), ...record?.configurationTags },
+    configurationTags: { ...datasheetTag(config), ...record?.configurationTags },
     catalogue: record?.configurations,
     update: config.update,
     rebuildEvery: config.rebuildEvery,
@@ -207,13 +207,18 @@ async function planLayer(
   return { ...prepared, update };
 }
 
+/** The fiche's name as the tag every entity of the fiche carries; none without a fiche. */
+function datasheetTag(config: Config): Record<string, string> {
+  return config.datasheet ? { [DATASHEET_TAG]: config.datasheet } : {};
+}
+
 /** The catalogue stage, loaded when a run has a record (its XML and YAML libraries are big). */
 const catalogue = () => import('./catalogue/index.js');
 
 /** The record's plan: its description read and checked, its identifier with the datastore's prefix, the record found. */
 async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promise<CataloguePlan> {
   const { config } = stage;
-  const [datastore, endpoints] = await Promise.all([apis.datastore.datastore(), apis.layers.endpoints()]);
+  const datastore = await apis.datastore.datastore();
   const plan = await (
     await catalogue()
   ).planCatalogue({
@@ -223,7 +228,7 @@ async function planRecord(stage: Stage, apis: Apis, source: RecordSource): Promi
     apiUrl: config.apiUrl,
     publish: config.metadataPublish,
     datastore,
-    endpoints,
+    endpoints: datastore.endpoints,
     api: apis.catalogue,
   });
   for (const other of plan.others)
@@ -239,7 +244,8 @@ async function keepRecord(stage: Stage, apis: Apis, plan: CataloguePlan, done: P
   if (done.update.kind === 'stale')
     return stage.reporter.warning("The metadata record was left as it is: the run's commit is older than the live layer's");
   const { config, workspace, signal } = stage;
-  const endpoints = await apis.layers.endpoints();
+  // The endpoints' URLs as the plan read them: they do not move during a run.
+  const { endpoints } = plan;
   const { ficheNeighbours, reconcileRecord, recordRun } = await catalogue();
   const neighbours = await ficheNeighbours(apis.layers, config.datasheet ?? '', config.layer ?? '', endpoints);
   const sha = stage.env.GITHUB_SHA;

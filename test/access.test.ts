@@ -20,7 +20,7 @@ function deferredApi() {
       asked.push('usage');
       return new Promise<DatastoreUsage | Error>((resolve) => (answerUsage = resolve))
         .then(settle<DatastoreUsage>)
-        .then((usage) => ({ usage }));
+        .then((usage) => ({ usage, endpoints: [] }));
     },
   };
   return {

@@ -1,8 +1,7 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { parseDocument } from 'yaml';
 import { InputError } from '../shared/errors.js';
+import { readNamedFile } from '../workspace/files.js';
 import { readFields } from './fields.js';
 import type { RecordDescription, RecordSource } from './types.js';
 
@@ -81,7 +80,14 @@ const MAX_BYTES = 1024 * 1024;
 
 /** The file `relative` names in the workspace, read and checked. */
 export async function readRecordSource(workspace: string, relative: string): Promise<RecordSource> {
-  const text = await readInside(workspace, relative);
+  const text = (
+    await readNamedFile(workspace, relative, {
+      input: 'metadata',
+      maxBytes: MAX_BYTES,
+      missingFix: "check the path (relative to the repository's root)",
+      tooBig: "a file of at most 1 MB; give the record's description",
+    })
+  ).toString('utf8');
   if (/\.xml$/i.test(relative)) return xmlSource(relative, text);
   if (!/\.ya?ml$/i.test(relative))
     throw new InputError('metadata', `'${relative}' is neither .yml, .yaml nor .xml; name the YAML description or the ISO 19139 file`);
@@ -106,23 +112,6 @@ export function checkIdentifier(identifier: string, prefix: string | undefined, 
     throw new InputError('metadata', `${where} '${identifier}' may hold only letters, digits, '_', '-' and '.'`);
   if (prefix && !(identifier.startsWith(`${prefix}.`) && identifier.length > prefix.length + 1))
     throw new InputError('metadata', `${where} '${identifier}' must start with this datastore's prefix: write ${prefix}.${identifier}`);
-}
-
-async function readInside(workspace: string, relative: string): Promise<string> {
-  const full = path.resolve(workspace, relative);
-  let real: string;
-  try {
-    real = await realpath(full);
-  } catch {
-    throw new InputError('metadata', `'${relative}' does not exist in the workspace; check the path (relative to the repository's root)`);
-  }
-  const root = await realpath(workspace);
-  if (real !== root && !real.startsWith(root + path.sep))
-    throw new InputError('metadata', `'${relative}' leads outside the workspace (to ${real}); give a file of the repository`);
-  const info = await stat(real);
-  if (!info.isFile() || info.size > MAX_BYTES)
-    throw new InputError('metadata', `'${relative}' is not a file of at most 1 MB; give the record's description`);
-  return readFile(real, 'utf8');
 }
 
 function xmlSource(relative: string, xml: string): RecordSource {

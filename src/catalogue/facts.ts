@@ -7,6 +7,7 @@ import type { CataloguePlan } from './plan.js';
 import { compareText } from '../shared/format.js';
 import { ancestrySince } from '../workspace/changes.js';
 import type { GroundSummary } from '../workspace/stage.js';
+import { recordService } from './services.js';
 import type { RecordService } from './types.js';
 
 /** What the run knows once the layer is served (or planned, in a dry run). */
@@ -60,7 +61,7 @@ const RENDERING_PIXEL_METRES = 0.00028;
 /** Decimal places of a bound in degrees: about 0.1 m, below any raster's pixel. */
 const BOUND_DECIMALS = 6;
 
-/** One online resource per service the layer serves (a dry run: would serve), WMTS first. */
+/** One online resource per service the layer serves (a dry run: would serve); recordRun orders them. */
 export function recordServices(
   report: LayerReport,
   update: UpdatePlan,
@@ -69,18 +70,11 @@ export function recordServices(
   dryRun: boolean,
 ): RecordService[] {
   const types: ServiceType[] = dryRun ? update.services.map((s) => s.type) : report.services.filter((s) => s.offering).map((s) => s.type);
-  const order: ServiceType[] = ['WMTS-TMS', 'WMS-RASTER'];
-  return order
-    .filter((type) => types.includes(type))
-    .flatMap((type): RecordService[] => {
-      const endpoint = endpoints.find((e) => e.type === type && e.open === open);
-      const wanted = type === 'WMTS-TMS' ? 'WMTS' : 'WMS';
-      const url = endpoint?.urls.find((u) => u.type === wanted)?.url ?? report.urls[wanted];
-      if (!url) return [];
-      // The endpoint's URL, not a GetMap template; doubled slashes dropped as the portal does.
-      const base = url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/');
-      return [{ protocol: type === 'WMTS-TMS' ? 'OGC:WMTS' : 'OGC:WMS', url: base, layerName: report.layer, open }];
-    });
+  const offered = Object.entries(report.urls).map(([type, url]) => ({ type, url }));
+  return [...new Set(types)].flatMap((type) => {
+    const endpoint = endpoints.find((e) => e.type === type && e.open === open);
+    return recordService(type, report.layer, [...(endpoint?.urls ?? []), ...offered], open) ?? [];
+  });
 }
 
 /**
@@ -93,9 +87,13 @@ export function layerExtent(
   pyramidBbox: [number, number, number, number] | undefined,
 ): [number, number, number, number] | undefined {
   const chosen = ground.extent && ground.unplaced === 0 ? ground.extent : (pyramidBbox ?? ground.extent);
-  if (!chosen) return undefined;
+  return chosen && rounded(chosen);
+}
+
+/** A box's bounds to BOUND_DECIMALS places, as the record writes them. */
+function rounded(box: [number, number, number, number]): [number, number, number, number] {
   const round = (value: number) => Number(value.toFixed(BOUND_DECIMALS));
-  return [round(chosen[0]), round(chosen[1]), round(chosen[2]), round(chosen[3])];
+  return [round(box[0]), round(box[1]), round(box[2]), round(box[3])];
 }
 
 /** The smallest box holding every one of `boxes`, rounded as a record's bounds are. */
@@ -106,7 +104,7 @@ function unionOf(boxes: Array<[number, number, number, number]>): [number, numbe
     (u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])],
     [...first],
   );
-  return layerExtent({ extent: union, unplaced: 0 }, undefined);
+  return rounded(union);
 }
 
 /** The scale at which one pixel of the data fills one rendering pixel, rounded to two significant digits. */

@@ -1,6 +1,7 @@
 import { DATASHEET_TAG } from '../config/inputs.js';
 import type { LayerApi } from '../entrepot/layers.js';
 import type { Endpoint } from '../entrepot/types.js';
+import { recordService } from './services.js';
 import type { RecordService } from './types.js';
 
 /**
@@ -16,9 +17,6 @@ export interface FicheNeighbours {
   extents: Array<[number, number, number, number]>;
 }
 
-const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' } as const;
-const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' } as const;
-
 export async function ficheNeighbours(api: LayerApi, datasheet: string, layer: string, endpoints: Endpoint[]): Promise<FicheNeighbours> {
   const others = (await api.configurationsTagged({ [DATASHEET_TAG]: datasheet })).filter((c) => c.type && c.layerName !== layer);
   const services: RecordService[] = [];
@@ -28,15 +26,14 @@ export async function ficheNeighbours(api: LayerApi, datasheet: string, layer: s
     const [offering] = await api.offeringsOf(configuration.id);
     if (!type || !offering) continue;
     const endpoint = endpoints.find((e) => e.id === offering.endpointId);
-    const url = endpoint?.urls.find((u) => u.type === URL_TYPE[type])?.url ?? offering.urls.find((u) => u.type === URL_TYPE[type])?.url;
-    if (!url) continue;
-    const open = offering.open ?? endpoint?.open ?? true;
-    services.push({
-      protocol: PROTOCOL[type],
-      url: url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/'),
-      layerName: configuration.layerName,
-      open,
-    });
+    const service = recordService(
+      type,
+      configuration.layerName,
+      [...(endpoint?.urls ?? []), ...offering.urls],
+      offering.open ?? endpoint?.open ?? true,
+    );
+    if (!service) continue;
+    services.push(service);
     for (const used of configuration.usedData) pyramids.add(used.stored_data);
   }
   const extents = (await Promise.all([...pyramids].map((id) => api.storedData(id).catch(() => undefined)))).flatMap((sd) =>

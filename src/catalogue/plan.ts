@@ -5,6 +5,7 @@ import type { Endpoint, MetadataLink } from '../entrepot/types.js';
 import type { ConfigurationCatalogue } from '../layer/types.js';
 import { InputError, LayerStateError } from '../shared/errors.js';
 import { fileIdentifierOf } from './description.js';
+import { withoutDoubledSlashes } from './services.js';
 import type { RecordSource } from './types.js';
 
 /**
@@ -22,6 +23,8 @@ const PRODUCTION_CSW = 'https://data.geopf.fr/csw';
 export interface CataloguePlan {
   source: RecordSource;
   fileIdentifier: string;
+  /** The datastore's endpoints, as read for the plan: their URLs name the record's services. */
+  endpoints: Endpoint[];
   /** The record as the datastore holds it, found by its identifier. */
   existing?: MetadataEntity;
   /** Other records carrying the fiche's name (the fiche shows the first only). */
@@ -61,7 +64,7 @@ export async function planCatalogue(input: CataloguePlanInput): Promise<Catalogu
     );
   const { existing, others } = await findRecord(input, fileIdentifier, metadataEndpoint);
   const endpointUrl = metadataEndpoint?.urls.find((u) => u.type === 'METADATA')?.url ?? metadataEndpoint?.urls[0]?.url;
-  const cswBase = (endpointUrl ?? PRODUCTION_CSW).replace(/([^:])\/{2,}/g, '$1/');
+  const cswBase = withoutDoubledSlashes(endpointUrl ?? PRODUCTION_CSW);
   // Identifiers starting with "sandbox" are read from the sandbox CSW (docs/catalogue.md).
   const csw = /^sandbox/i.test(fileIdentifier) ? cswBase.replace(/\/csw$/, '/sandbox/csw') : cswBase;
   const cswUrl = `${csw}?REQUEST=GetRecordById&SERVICE=CSW&VERSION=2.0.2&OUTPUTSCHEMA=http://www.isotc211.org/2005/gmd&elementSetName=full&ID=${encodeURIComponent(fileIdentifier)}`;
@@ -78,6 +81,7 @@ export async function planCatalogue(input: CataloguePlanInput): Promise<Catalogu
     fileIdentifier,
     existing,
     others,
+    endpoints: input.endpoints,
     endpoint: metadataEndpoint ? { id: metadataEndpoint.id } : undefined,
     catalogueUrl,
     cswUrl,

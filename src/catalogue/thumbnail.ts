@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Annex, CatalogueApi } from '../entrepot/catalogue.js';
 import type { Config } from '../config/types.js';
 import { abortError, deadline } from '../shared/abort.js';
 import { ApiError, errorText, InputError } from '../shared/errors.js';
+import { readNamedFile } from '../workspace/files.js';
 
 /**
  * The fiche's thumbnail: an annex labelled `type=thumbnail` and `datasheet_name=…`, published, at a
@@ -111,19 +111,12 @@ function noPictureWhy(input: ThumbnailInput): string {
 }
 
 async function readImage(workspace: string, relative: string): Promise<Buffer> {
-  let real: string;
-  try {
-    real = await realpath(path.resolve(workspace, relative));
-  } catch {
-    throw new InputError('thumbnail', `'${relative}' does not exist in the workspace; check the path, or use auto or none`);
-  }
-  const root = await realpath(workspace);
-  if (!real.startsWith(root + path.sep))
-    throw new InputError('thumbnail', `'${relative}' leads outside the workspace; give a file of the repository`);
-  const info = await stat(real);
-  if (!info.isFile() || info.size > MAX_THUMBNAIL_BYTES)
-    throw new InputError('thumbnail', `'${relative}' is not a file under 2 MB, which the fiche takes; make it smaller`);
-  const content = await readFile(real);
+  const content = await readNamedFile(workspace, relative, {
+    input: 'thumbnail',
+    maxBytes: MAX_THUMBNAIL_BYTES,
+    missingFix: 'check the path, or use auto or none',
+    tooBig: 'a file under 2 MB, which the fiche takes; make it smaller',
+  });
   if (!isImage(content)) throw new InputError('thumbnail', `'${relative}' is neither a PNG nor a JPEG image`);
   return content;
 }

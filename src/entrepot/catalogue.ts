@@ -1,7 +1,6 @@
-import { BadResponseError } from '../shared/errors.js';
 import { array, boolean, record, string, tagMap, text, type JsonRecord } from './json.js';
 import { multipartFile } from './multipart.js';
-import { entityId, type Transport } from './transport.js';
+import { entityId, unlessGone, type Transport } from './transport.js';
 
 /**
  * The catalogue's routes (docs/catalogue.md): metadata records, sent as a multipart `file` with
@@ -76,30 +75,21 @@ export class CatalogueClient implements CatalogueApi {
 
   async createMetadata(xml: string, fileIdentifier: string, flags: { inspire: boolean; openData: boolean }): Promise<MetadataEntity> {
     const content = Buffer.from(xml, 'utf8');
-    const { value } = await this.transport.retry.write(
+    // The docs say form fields, every client sends query parameters: both, the same values.
+    const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
+    const openData = String(flags.openData);
+    const fields: Array<[string, string]> = [
+      ['type', type],
+      ['open_data', openData],
+    ];
+    return this.transport.createWith(
       `create metadata ${fileIdentifier}`,
-      async () => {
-        // The docs say form fields, every client sends query parameters: both, the same values.
-        const type = flags.inspire ? 'INSPIRE' : 'ISOAP';
-        const openData = String(flags.openData);
-        const res = await this.transport.request('POST', '/metadata', {
-          query: { type, open_data: openData },
-          body: () =>
-            multipartFile({ content }, 'metadata.xml', undefined, [
-              ['type', type],
-              ['open_data', openData],
-            ]),
-        });
-        return toMetadata(record(parseBody(res.text, 'POST', '/metadata')));
-      },
+      '/metadata',
+      { query: { type, open_data: openData }, body: () => multipartFile({ content }, 'metadata.xml', undefined, fields) },
+      (body) => toMetadata(record(body)),
       // The identifier is unique on the platform: a record of ours that holds it was made by this request.
-      async () => {
-        const made = (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier);
-        return made ? { done: true, value: made } : { done: false };
-      },
+      async () => (await this.metadataList()).find((m) => m.fileIdentifier === fileIdentifier),
     );
-    if (!value) throw new BadResponseError('POST', '/metadata', 'no record was made');
-    return value;
   }
 
   async replaceMetadata(id: string, xml: string, isDone: () => Promise<boolean>): Promise<void> {
@@ -142,51 +132,44 @@ export class CatalogueClient implements CatalogueApi {
   }
 
   async annexes(labels: string[]): Promise<Annex[]> {
-    const query = new URLSearchParams(labels.map((l): [string, string] => ['labels', l]));
-    // Repeated `labels=`, as QGIS sends them: the query is built here, not from a record.
-    const items = (await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE)).map(record);
-    // The filter is the server's word; the labels are checked here too (an item lacking a field is read whole),
-    // so that a server that ignores the filter never hands over another fiche's annexes.
-    const annexes = await Promise.all(
-      items.map(async (item) => (isWholeAnnex(item) ? toAnnex(item) : this.annex(entityId(item, 'an annex')))),
-    );
+    // Repeated `labels=`, as QGIS sends them. The filter is the server's word; the labels are checked
+    // here too, so that a server that ignores the filter never hands over another fiche's annexes.
+    const annexes = await this.listAnnexes(new URLSearchParams(labels.map((l): [string, string] => ['labels', l])));
     return annexes.filter((annex) => labels.every((label) => annex.labels.includes(label)));
   }
 
+  /** The annexes a query lists, each read whole when its item lacks a field decided on. */
+  private async listAnnexes(query: URLSearchParams): Promise<Annex[]> {
+    // The query is built here, not from a record: `labels` repeats.
+    const items = (await this.transport.getAll(`/annexes?${query.toString()}`, {}, PAGE)).map(record);
+    return Promise.all(items.map(async (item) => (isWholeAnnex(item) ? toAnnex(item) : this.annex(entityId(item, 'an annex')))));
+  }
+
   private annex(id: string): Promise<Annex> {
-    return this.transport.readJson(`read annex ${id}`, `/annexes/${encodeURIComponent(id)}`, (body) => toAnnex(record(body)));
+    return this.transport.readJson(`read annex ${id}`, annexRoute(id), (body) => toAnnex(record(body)));
   }
 
   async createAnnex(content: Buffer, path: string, labels: string[]): Promise<Annex> {
-    const route = `/annexes`;
     // Form parts, one per path and per label, as the docs, the portal and QGIS send them.
     const fields: Array<[string, string]> = [['paths', path], ...labels.map((l): [string, string] => ['labels', l]), ['published', 'true']];
-    const { value } = await this.transport.retry.write(
+    const held = `/${path.replace(/^\//, '')}`;
+    return this.transport.createWith(
       `create annex ${path}`,
-      async () => {
-        const res = await this.transport.request('POST', route, {
-          body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields),
-        });
-        return toAnnex(record(parseBody(res.text, 'POST', route)));
-      },
+      '/annexes',
+      { body: () => multipartFile({ content }, path.split('/').pop() ?? 'thumbnail', undefined, fields) },
+      (body) => toAnnex(record(body)),
       // A path is unique in the datastore: an annex at it was made by this request.
-      async () => {
-        const items = await this.transport.getAll(`/annexes?${new URLSearchParams({ path }).toString()}`, {}, PAGE);
-        const made = items.map((item) => toAnnex(record(item))).find((a) => a.paths.includes(`/${path.replace(/^\//, '')}`));
-        return made ? { done: true, value: made } : { done: false };
-      },
+      async () => (await this.listAnnexes(new URLSearchParams({ path }))).find((a) => a.paths.includes(held)),
     );
-    if (!value) throw new BadResponseError('POST', route, 'no annex was made');
-    return value;
   }
 
   async deleteAnnex(id: string): Promise<void> {
-    const route = `/annexes/${encodeURIComponent(id)}`;
-    await this.transport.remove(`delete annex ${id}`, route, async () => {
-      const items = await this.transport.getAll('/annexes', {}, PAGE);
-      return !items.some((item) => string(record(item)._id) === id);
-    });
+    await this.transport.remove(`delete annex ${id}`, annexRoute(id), async () => (await unlessGone(() => this.annex(id))) === undefined);
   }
+}
+
+function annexRoute(id: string): string {
+  return `/annexes/${encodeURIComponent(id)}`;
 }
 
 function toMetadata(fields: JsonRecord): MetadataEntity {
@@ -213,12 +196,4 @@ function toAnnex(fields: JsonRecord): Annex {
     labels: array(fields.labels).flatMap((l) => string(l) ?? []),
     published: fields.published === true,
   };
-}
-
-function parseBody(text: string, method: string, route: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadResponseError(method, route, 'the answer is not the JSON the API returns');
-  }
 }

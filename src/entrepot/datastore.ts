@@ -1,6 +1,7 @@
 import { array, idOf, number, numeric, record, string, text } from './json.js';
 import type { Transport } from './transport.js';
-import type { DatastoreUsage, Membership } from './types.js';
+import { toEndpoints } from './shapes.js';
+import type { DatastoreUsage, Endpoint, Membership } from './types.js';
 
 export interface DatastoreFacts {
   usage?: DatastoreUsage;
@@ -10,6 +11,8 @@ export interface DatastoreFacts {
   metadataPrefix?: string;
   /** `technical_name`: the annexes' public URLs hold it. */
   technicalName?: string;
+  /** Its endpoints (the services', the catalogue's), with their URLs, use and quota. */
+  endpoints: Endpoint[];
 }
 
 /** The account and its datastore, as the read-only checks before a run need them (docs/api.md, "Rights", "Quota"). */
@@ -29,6 +32,7 @@ export class DatastoreClient implements DatastoreApi {
       layerNamePrefix: string(record(body).configuration_layer_name_prefix) || undefined,
       metadataPrefix: string(record(body).metadata_file_identifier_prefix) || undefined,
       technicalName: string(record(body).technical_name) || undefined,
+      endpoints: toEndpoints(body),
     }));
   }
 

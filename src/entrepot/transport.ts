@@ -99,9 +99,20 @@ export class Transport {
     decode: (body: unknown) => T,
     findMade: () => Promise<T | undefined>,
   ): Promise<T> {
+    return this.createWith(what, route, { json }, decode, findMade);
+  }
+
+  /** `create` with any body: a multipart file (a metadata record, an annex) as well as JSON. */
+  async createWith<T>(
+    what: string,
+    route: string,
+    extra: Partial<HttpRequest>,
+    decode: (body: unknown) => T,
+    findMade: () => Promise<T | undefined>,
+  ): Promise<T> {
     const { value } = await this.retry.write(
       what,
-      async () => decode(parseJson(await this.request('POST', route, { json }), 'POST', route)),
+      async () => decode(parseJson(await this.request('POST', route, extra), 'POST', route)),
       async (): Promise<Reconciled<T>> => {
         const made = await findMade();
         return made === undefined ? NOT_DONE : { done: true, value: made };

@@ -3,7 +3,7 @@ import { formatBytes, slashRelative } from '../shared/format.js';
 import type { RunRecord } from './record.js';
 import { mapOf } from './comment-map.js';
 import type { CommentFile, CommentRecord } from './comment-types.js';
-import { messageOf } from './text.js';
+import { cut, messageOf } from './text.js';
 import { fieldLabel } from '../catalogue/labels.js';
 
 /**
@@ -172,8 +172,7 @@ function tablesOf(record: CommentRecord, rows: number): string[] {
 function metadataTable(record: CommentRecord): string[] {
   const changes = record.metadata?.changes ?? [];
   if (!changes.length) return [];
-  const cut = (value: string) => (value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS - 1)}…` : value);
-  const cell = (value: string) => (value ? span(cut(value), true) : '–');
+  const cell = (value: string) => (value ? span(cut(value, MAX_VALUE_CHARS), true) : '–');
   const lines = changes.map((c) => `| ${c.field} | ${cell(c.before)} | ${cell(c.after)} |`);
   return [
     fold(

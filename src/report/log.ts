@@ -1,7 +1,7 @@
 import type { CatalogueReport } from '../catalogue/types.js';
 import { fieldLabel } from '../catalogue/labels.js';
 import { totalBytes, type LocalFile } from '../workspace/files.js';
-import { retentionLine } from './text.js';
+import { cut, retentionLine } from './text.js';
 import { formatBytes, formatDuration } from '../shared/format.js';
 import type { RemoteFile } from '../delivery/types.js';
 import type { RunEvent, RunRecord } from './record.js';
@@ -145,8 +145,7 @@ export class LogWriter {
 
 /** A field's value in one line of the log. */
 function shorten(value: string): string {
-  const line = value.replace(/\s+/g, ' ').trim();
-  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+  return cut(value.replace(/\s+/g, ' ').trim(), 120);
 }
 
 /** `✓ data/a.tif 4.0 GB in 40.0 s (100.0 MB/s), 2 attempts` */

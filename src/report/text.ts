@@ -21,6 +21,11 @@ export function esc(text: string): string {
   return text.replace(/[&<>"'|]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** `text` in at most `max` characters, an ellipsis ending what was cut. */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** What is left of the earlier uploads of the name, as the log and the summary say it. */
 export function retentionLine(remaining: number, bytes: number, deleted: string[], keep: number | 'all'): string {
   const gone = deleted.length ? `; deleted ${deleted.length} older one${deleted.length > 1 ? 's' : ''} (retain-uploads: ${keep})` : '';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { escapeControl, FileError, InputError, list, type FileProblem } from '../shared/errors.js';
 import { compareText, toSlashes } from '../shared/format.js';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { matchFiles, matchingFiles, type MatchedFile } from './glob.js';
 import type { Shard } from '../config/types.js';
 
@@ -180,4 +180,34 @@ export function shardFiles(files: LocalFile[], shard: Shard): LocalFile[] {
 
 export function totalBytes(files: ReadonlyArray<{ size: number }>): number {
   return files.reduce((sum, f) => sum + f.size, 0);
+}
+
+/** How an input that names one file of the workspace words its refusals. */
+export interface NamedFileRule {
+  input: string;
+  maxBytes: number;
+  /** After "does not exist in the workspace; ". */
+  missingFix: string;
+  /** After "'<path>' is not ": what the file must be. */
+  tooBig: string;
+}
+
+/**
+ * The file an input names (`metadata`, `thumbnail`), read whole: it must exist, lie inside the
+ * workspace once its links are followed, and be a file no bigger than the rule says. Each refusal
+ * is one line naming the input.
+ */
+export async function readNamedFile(workspace: string, relative: string, rule: NamedFileRule): Promise<Buffer> {
+  let real: string;
+  try {
+    real = await realpath(path.resolve(workspace, relative));
+  } catch {
+    throw new InputError(rule.input, `'${relative}' does not exist in the workspace; ${rule.missingFix}`);
+  }
+  const root = await realpath(workspace);
+  if (real !== root && !real.startsWith(root + path.sep))
+    throw new InputError(rule.input, `'${relative}' leads outside the workspace (to ${real}); give a file of the repository`);
+  const info = await stat(real);
+  if (!info.isFile() || info.size > rule.maxBytes) throw new InputError(rule.input, `'${relative}' is not ${rule.tooBig}`);
+  return readFile(real);
 }

@@ -4,6 +4,7 @@ import { formatBytes } from '../shared/format.js';
 import { findFiles, totalBytes, type FileSet, type LocalFile } from './files.js';
 import { fetchContent, splitPointers } from './lfs.js';
 import { preflight, type RasterGeo } from './preflight.js';
+import { formatOfPath } from './raster/index.js';
 
 /**
  * The workspace stage: the files the patterns match, checked before anything is sent (what the
@@ -78,7 +79,7 @@ interface Place {
 const METRES_PER_DEGREE = 111_319.49;
 
 function summarise(files: LocalFile[], places: Map<string, Place>): GroundSummary {
-  const rasters = files.filter((f) => !/\.(tfw|tifw|wld)$/i.test(f.remotePath));
+  const rasters = files.filter((f) => formatOfPath(f.remotePath) !== 'tfw');
   let extent: [number, number, number, number] | undefined;
   let pixelMetres: number | undefined;
   let unplaced = 0;

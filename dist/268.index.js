@@ -1,8 +1,8 @@
-export const id = 246;
-export const ids = [246];
+export const id = 268;
+export const ids = [268];
 export const modules = {
 
-/***/ 7246:
+/***/ 1268:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 // ESM COMPAT FLAG
@@ -315,13 +315,13 @@ function date(citation, value, type, codeList) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __webpack_require__(1455);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
 var external_node_path_default = /*#__PURE__*/__webpack_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/shared/abort.ts
 var abort = __webpack_require__(4211);
+// EXTERNAL MODULE: ./src/workspace/files.ts + 14 modules
+var files = __webpack_require__(3652);
 ;// CONCATENATED MODULE: ./src/catalogue/thumbnail.ts
 
 
@@ -408,20 +408,12 @@ function noPictureWhy(input) {
     return input.preview ? "the layer's preview could not be read" : 'a private layer has no public preview';
 }
 async function readImage(workspace, relative) {
-    let real;
-    try {
-        real = await (0,promises_.realpath)(external_node_path_default().resolve(workspace, relative));
-    }
-    catch {
-        throw new errors/* InputError */.dz('thumbnail', `'${relative}' does not exist in the workspace; check the path, or use auto or none`);
-    }
-    const root = await (0,promises_.realpath)(workspace);
-    if (!real.startsWith(root + (external_node_path_default()).sep))
-        throw new errors/* InputError */.dz('thumbnail', `'${relative}' leads outside the workspace; give a file of the repository`);
-    const info = await (0,promises_.stat)(real);
-    if (!info.isFile() || info.size > MAX_THUMBNAIL_BYTES)
-        throw new errors/* InputError */.dz('thumbnail', `'${relative}' is not a file under 2 MB, which the fiche takes; make it smaller`);
-    const content = await (0,promises_.readFile)(real);
+    const content = await (0,files/* readNamedFile */.wh)(workspace, relative, {
+        input: 'thumbnail',
+        maxBytes: MAX_THUMBNAIL_BYTES,
+        missingFix: 'check the path, or use auto or none',
+        tooBig: 'a file under 2 MB, which the fiche takes; make it smaller',
+    });
     if (!isImage(content))
         throw new errors/* InputError */.dz('thumbnail', `'${relative}' is neither a PNG nor a JPEG image`);
     return content;
@@ -646,7 +638,6 @@ var dist = __webpack_require__(8815);
 
 
 
-
 /**
  * The record's source read from the workspace and checked before anything is sent: a YAML
  * description against its schema (README, "The metadata record"), one line per problem naming the
@@ -717,7 +708,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_BYTES = 1024 * 1024;
 /** The file `relative` names in the workspace, read and checked. */
 async function readRecordSource(workspace, relative) {
-    const text = await readInside(workspace, relative);
+    const text = (await (0,files/* readNamedFile */.wh)(workspace, relative, {
+        input: 'metadata',
+        maxBytes: MAX_BYTES,
+        missingFix: "check the path (relative to the repository's root)",
+        tooBig: "a file of at most 1 MB; give the record's description",
+    })).toString('utf8');
     if (/\.xml$/i.test(relative))
         return xmlSource(relative, text);
     if (!/\.ya?ml$/i.test(relative))
@@ -741,23 +737,6 @@ function checkIdentifier(identifier, prefix, where) {
         throw new errors/* InputError */.dz('metadata', `${where} '${identifier}' may hold only letters, digits, '_', '-' and '.'`);
     if (prefix && !(identifier.startsWith(`${prefix}.`) && identifier.length > prefix.length + 1))
         throw new errors/* InputError */.dz('metadata', `${where} '${identifier}' must start with this datastore's prefix: write ${prefix}.${identifier}`);
-}
-async function readInside(workspace, relative) {
-    const full = external_node_path_default().resolve(workspace, relative);
-    let real;
-    try {
-        real = await (0,promises_.realpath)(full);
-    }
-    catch {
-        throw new errors/* InputError */.dz('metadata', `'${relative}' does not exist in the workspace; check the path (relative to the repository's root)`);
-    }
-    const root = await (0,promises_.realpath)(workspace);
-    if (real !== root && !real.startsWith(root + (external_node_path_default()).sep))
-        throw new errors/* InputError */.dz('metadata', `'${relative}' leads outside the workspace (to ${real}); give a file of the repository`);
-    const info = await (0,promises_.stat)(real);
-    if (!info.isFile() || info.size > MAX_BYTES)
-        throw new errors/* InputError */.dz('metadata', `'${relative}' is not a file of at most 1 MB; give the record's description`);
-    return (0,promises_.readFile)(real, 'utf8');
 }
 function xmlSource(relative, xml) {
     const valid = fxp/* XMLValidator */.iI.validate(xml);
@@ -906,7 +885,25 @@ var types = __webpack_require__(776);
 var format = __webpack_require__(6338);
 // EXTERNAL MODULE: ./src/workspace/changes.ts + 2 modules
 var changes = __webpack_require__(6114);
+;// CONCATENATED MODULE: ./src/catalogue/services.ts
+/** How a record names a layer's service: the protocol the catalogue reads, and the URL type it takes. */
+const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' };
+const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' };
+/**
+ * One online resource: the first URL of the service's type among `urls` (an endpoint's first, then
+ * an offering's), without its query (an endpoint, not a GetMap template); none without a URL.
+ */
+function recordService(type, layerName, urls, open) {
+    const url = urls.find((u) => u.type === URL_TYPE[type])?.url;
+    return url ? { protocol: PROTOCOL[type], url: withoutDoubledSlashes(url.split('?')[0]), layerName, open } : undefined;
+}
+/** Doubled slashes after the scheme dropped, as the portal does with the endpoints' URLs. */
+function withoutDoubledSlashes(url) {
+    return url.replace(/([^:])\/{2,}/g, '$1/');
+}
+
 ;// CONCATENATED MODULE: ./src/catalogue/facts.ts
+
 
 
 
@@ -941,21 +938,13 @@ function recordRun(context) {
 const RENDERING_PIXEL_METRES = 0.00028;
 /** Decimal places of a bound in degrees: about 0.1 m, below any raster's pixel. */
 const BOUND_DECIMALS = 6;
-/** One online resource per service the layer serves (a dry run: would serve), WMTS first. */
+/** One online resource per service the layer serves (a dry run: would serve); recordRun orders them. */
 function recordServices(report, update, endpoints, open, dryRun) {
     const types = dryRun ? update.services.map((s) => s.type) : report.services.filter((s) => s.offering).map((s) => s.type);
-    const order = ['WMTS-TMS', 'WMS-RASTER'];
-    return order
-        .filter((type) => types.includes(type))
-        .flatMap((type) => {
+    const offered = Object.entries(report.urls).map(([type, url]) => ({ type, url }));
+    return [...new Set(types)].flatMap((type) => {
         const endpoint = endpoints.find((e) => e.type === type && e.open === open);
-        const wanted = type === 'WMTS-TMS' ? 'WMTS' : 'WMS';
-        const url = endpoint?.urls.find((u) => u.type === wanted)?.url ?? report.urls[wanted];
-        if (!url)
-            return [];
-        // The endpoint's URL, not a GetMap template; doubled slashes dropped as the portal does.
-        const base = url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/');
-        return [{ protocol: type === 'WMTS-TMS' ? 'OGC:WMTS' : 'OGC:WMS', url: base, layerName: report.layer, open }];
+        return recordService(type, report.layer, [...(endpoint?.urls ?? []), ...offered], open) ?? [];
     });
 }
 /**
@@ -965,10 +954,12 @@ function recordServices(report, update, endpoints, open, dryRun) {
  */
 function layerExtent(ground, pyramidBbox) {
     const chosen = ground.extent && ground.unplaced === 0 ? ground.extent : (pyramidBbox ?? ground.extent);
-    if (!chosen)
-        return undefined;
+    return chosen && rounded(chosen);
+}
+/** A box's bounds to BOUND_DECIMALS places, as the record writes them. */
+function rounded(box) {
     const round = (value) => Number(value.toFixed(BOUND_DECIMALS));
-    return [round(chosen[0]), round(chosen[1]), round(chosen[2]), round(chosen[3])];
+    return [round(box[0]), round(box[1]), round(box[2]), round(box[3])];
 }
 /** The smallest box holding every one of `boxes`, rounded as a record's bounds are. */
 function unionOf(boxes) {
@@ -976,7 +967,7 @@ function unionOf(boxes) {
         return undefined;
     const [first, ...rest] = boxes;
     const union = rest.reduce((u, b) => [Math.min(u[0], b[0]), Math.min(u[1], b[1]), Math.max(u[2], b[2]), Math.max(u[3], b[3])], [...first]);
-    return layerExtent({ extent: union, unplaced: 0 }, undefined);
+    return rounded(union);
 }
 /** The scale at which one pixel of the data fills one rendering pixel, rounded to two significant digits. */
 function scaleDenominator(pixelMetres) {
@@ -989,8 +980,7 @@ function scaleDenominator(pixelMetres) {
 
 ;// CONCATENATED MODULE: ./src/catalogue/neighbours.ts
 
-const PROTOCOL = { 'WMTS-TMS': 'OGC:WMTS', 'WMS-RASTER': 'OGC:WMS' };
-const URL_TYPE = { 'WMTS-TMS': 'WMTS', 'WMS-RASTER': 'WMS' };
+
 async function ficheNeighbours(api, datasheet, layer, endpoints) {
     const others = (await api.configurationsTagged({ [inputs/* DATASHEET_TAG */.L2]: datasheet })).filter((c) => c.type && c.layerName !== layer);
     const services = [];
@@ -1001,16 +991,10 @@ async function ficheNeighbours(api, datasheet, layer, endpoints) {
         if (!type || !offering)
             continue;
         const endpoint = endpoints.find((e) => e.id === offering.endpointId);
-        const url = endpoint?.urls.find((u) => u.type === URL_TYPE[type])?.url ?? offering.urls.find((u) => u.type === URL_TYPE[type])?.url;
-        if (!url)
+        const service = recordService(type, configuration.layerName, [...(endpoint?.urls ?? []), ...offering.urls], offering.open ?? endpoint?.open ?? true);
+        if (!service)
             continue;
-        const open = offering.open ?? endpoint?.open ?? true;
-        services.push({
-            protocol: PROTOCOL[type],
-            url: url.split('?')[0].replace(/([^:])\/{2,}/g, '$1/'),
-            layerName: configuration.layerName,
-            open,
-        });
+        services.push(service);
         for (const used of configuration.usedData)
             pyramids.add(used.stored_data);
     }
@@ -1019,6 +1003,7 @@ async function ficheNeighbours(api, datasheet, layer, endpoints) {
 }
 
 ;// CONCATENATED MODULE: ./src/catalogue/plan.ts
+
 
 
 
@@ -1041,7 +1026,7 @@ async function planCatalogue(input) {
         throw new errors/* LayerStateError */.BD('The datastore has no open METADATA endpoint to publish the record on; set metadata-publish: false, or ask IGN to add one');
     const { existing, others } = await findRecord(input, fileIdentifier, metadataEndpoint);
     const endpointUrl = metadataEndpoint?.urls.find((u) => u.type === 'METADATA')?.url ?? metadataEndpoint?.urls[0]?.url;
-    const cswBase = (endpointUrl ?? PRODUCTION_CSW).replace(/([^:])\/{2,}/g, '$1/');
+    const cswBase = withoutDoubledSlashes(endpointUrl ?? PRODUCTION_CSW);
     // Identifiers starting with "sandbox" are read from the sandbox CSW (docs/catalogue.md).
     const csw = /^sandbox/i.test(fileIdentifier) ? cswBase.replace(/\/csw$/, '/sandbox/csw') : cswBase;
     const cswUrl = `${csw}?REQUEST=GetRecordById&SERVICE=CSW&VERSION=2.0.2&OUTPUTSCHEMA=http://www.isotc211.org/2005/gmd&elementSetName=full&ID=${encodeURIComponent(fileIdentifier)}`;
@@ -1058,6 +1043,7 @@ async function planCatalogue(input) {
         fileIdentifier,
         existing,
         others,
+        endpoints: input.endpoints,
         endpoint: metadataEndpoint ? { id: metadataEndpoint.id } : undefined,
         catalogueUrl,
         cswUrl,
